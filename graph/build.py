@@ -1,0 +1,42 @@
+"""Assemble the Twin StateGraph: analyze → (retrieve) → generate → judge."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from langchain_core.messages import AIMessage
+from langgraph.graph import END, START, StateGraph
+
+from graph.context import TwinContext
+from graph.state import TwinState
+from nodes.analyze import make_analyze, should_retrieve
+from nodes.generate import make_generate
+from nodes.judge import make_judge
+from nodes.retrieve import make_retrieve
+
+
+def _recording_judge(judge: Callable[[TwinState], dict]) -> Callable[[TwinState], dict]:
+    """Only the judged answer enters the chat history (never the raw draft)."""
+
+    def node(state: TwinState) -> dict:
+        update = judge(state)
+        return {**update, "messages": [AIMessage(update.get("answer", ""))]}
+
+    return node
+
+
+def build_graph(ctx: TwinContext, checkpointer: Any = None) -> Any:
+    graph = StateGraph(TwinState)
+    graph.add_node("analyze", make_analyze(ctx))
+    graph.add_node("retrieve", make_retrieve(ctx))
+    graph.add_node("generate", make_generate(ctx))
+    graph.add_node("judge", _recording_judge(make_judge(ctx)))
+    graph.add_edge(START, "analyze")
+    graph.add_conditional_edges(
+        "analyze", lambda s: "retrieve" if should_retrieve(s) else "generate", ["retrieve", "generate"]
+    )
+    graph.add_edge("retrieve", "generate")
+    graph.add_edge("generate", "judge")
+    graph.add_edge("judge", END)
+    return graph.compile(checkpointer=checkpointer)

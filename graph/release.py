@@ -1,0 +1,67 @@
+"""Stream behind the judge: release generated text only once the judge has passed it.
+
+With the judge on, tokens are buffered and released a sentence at a time after the
+judge's cheap incremental check (``nodes.judge.judge_text``) passes the text so far.
+Anything the check would redact or block stays held; the final, fully judged answer is
+then released by :meth:`JudgedRelease.finish` (as a continuation when it extends what was
+shown, else as a ``replace`` marker followed by the whole judged answer).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from graph.context import TwinContext
+
+SENTENCE_END = re.compile(r"[.!?…](?:[\"')\]]*)\s+|\n")
+REPLACE = "\x00replace\x00"  # marker: drop what was shown, the judged answer follows
+
+
+class JudgedRelease:
+    def __init__(self, ctx: TwinContext, question: str, judged: bool) -> None:
+        self.ctx = ctx
+        self.question = question
+        self.judged = judged
+        self.sources: list[dict[str, Any]] = []
+        self.buffer = ""  # all generated text so far
+        self.released = ""  # what the caller has been given
+        self.held = False  # the judge objected to the text so far: release nothing more
+
+    def _passes(self, text: str) -> bool:
+        from nodes.judge import judge_text
+
+        return judge_text(self.ctx, self.question, text, self.sources)["verdict"] == "pass"
+
+    def feed(self, token: str) -> list[str]:
+        self.buffer += token
+        if not self.judged:
+            self.released += token
+            return [token]
+        if self.held:
+            return []
+        ends = list(SENTENCE_END.finditer(self.buffer))
+        if not ends:
+            return []
+        upto = ends[-1].end()
+        if upto <= len(self.released):
+            return []
+        candidate = self.buffer[:upto]
+        if not self._passes(candidate):
+            self.held = True
+            return []
+        new = candidate[len(self.released):]
+        self.released = candidate
+        return [new]
+
+    def finish(self, answer: str) -> list[str]:
+        """Release the judged final answer (continuing or replacing what was shown)."""
+        if not self.judged:
+            return []
+        shown = self.released.strip()
+        if shown and not answer.startswith(shown):
+            self.released = answer
+            return [REPLACE, answer]
+        rest = answer[len(shown):] if shown else answer
+        self.released = answer
+        return [rest] if rest else []

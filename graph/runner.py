@@ -1,0 +1,126 @@
+"""Run the graph for one question: streaming events, JSON results, persistent threads.
+
+Chat history lives in a LangGraph SQLite checkpointer under the data home, so a thread
+survives restarts. With the judge on, no token reaches the caller before the judge has
+seen it: the runner holds generated text back and releases it sentence by sentence
+only once the judge passes the text so far (see :mod:`graph.release`).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import uuid
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from langchain_core.messages import HumanMessage
+from langgraph.checkpoint.sqlite import SqliteSaver
+
+from graph.build import build_graph
+from graph.context import TwinContext
+from graph.release import JudgedRelease
+from graph.state import TURN_RESET
+from twin.config import NODE_NAMES, Config, NodeToggles
+
+
+@dataclass
+class Event:
+    kind: str  # token | node | result
+    text: str = ""
+    node: str = ""
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+def result_from_state(state: dict[str, Any], thread_id: str, toggles: dict[str, bool]) -> dict[str, Any]:
+    """The public JSON shape of one answered turn."""
+    sources = [
+        {k: s[k] for k in ("path", "title", "date", "heading", "score")} for s in state.get("sources", [])
+    ]
+    return {
+        "answer": state.get("answer", ""),
+        "route": state.get("route", ""),
+        "query": state.get("query", ""),
+        "sources": sources,
+        "judge": state.get("judge", {"verdict": "skipped", "reasons": []}),
+        "timings_ms": state.get("timings_ms", {}),
+        "input_flags": state.get("input_flags", []),
+        "decisions": state.get("decisions", {}),
+        "toggles": toggles,
+        "thread_id": thread_id,
+    }
+
+
+class TwinRunner:
+    """One graph per process, with a SQLite checkpointer for chat history."""
+
+    def __init__(self, config: Config, ctx: TwinContext | None = None, persist: bool = True) -> None:
+        self.config = config
+        self.ctx = ctx or TwinContext(config)
+        self._conn = None
+        checkpointer = None
+        if persist:
+            self._conn = sqlite3.connect(self.ctx.home / "threads.sqlite", check_same_thread=False)
+            checkpointer = SqliteSaver(self._conn)
+        else:
+            from langgraph.checkpoint.memory import InMemorySaver
+
+            checkpointer = InMemorySaver()
+        self.graph = build_graph(self.ctx, checkpointer)
+
+    def toggles(self, off: list[str] | None = None) -> dict[str, bool]:
+        toggles: NodeToggles = self.config.nodes.with_off(off or [])
+        return {n: getattr(toggles, n) for n in NODE_NAMES}
+
+    def stream(self, question: str, thread_id: str | None = None, off: list[str] | None = None,
+               toggles: dict[str, bool] | None = None) -> Iterator[Event]:
+        """Yield ``token`` events (judged text only), ``node`` events, then one ``result``."""
+        question = question.strip()
+        if not question:
+            raise ValueError("the question is empty")
+        thread_id = thread_id or f"ask-{uuid.uuid4().hex[:12]}"
+        toggles = toggles or self.toggles(off)
+        state_in = {**TURN_RESET, "question": question, "toggles": toggles, "messages": [HumanMessage(question)]}
+        run_config = {"configurable": {"thread_id": thread_id}}
+        release = JudgedRelease(self.ctx, question, judged=toggles["judge"])
+        for mode, chunk in self.graph.stream(state_in, run_config, stream_mode=["custom", "updates"]):
+            if mode == "custom" and "token" in chunk:
+                for text in release.feed(chunk["token"]):
+                    yield Event("token", text=text)
+            elif mode == "updates":
+                for node, update in chunk.items():
+                    if node == "retrieve":
+                        release.sources = (update or {}).get("sources", [])
+                    yield Event("node", node=node, data=update or {})
+        state = self.graph.get_state(run_config).values
+        for text in release.finish(state.get("answer", "")):
+            yield Event("token", text=text)
+        yield Event("result", data=result_from_state(state, thread_id, toggles))
+
+    def ask(self, question: str, thread_id: str | None = None, off: list[str] | None = None,
+            toggles: dict[str, bool] | None = None) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        for event in self.stream(question, thread_id, off, toggles):
+            if event.kind == "result":
+                result = event.data
+        return result
+
+    def history(self, thread_id: str) -> list[dict[str, str]]:
+        state = self.graph.get_state({"configurable": {"thread_id": thread_id}}).values
+        return [{"role": m.type, "content": str(m.content)} for m in state.get("messages", [])]
+
+    def threads(self) -> list[str]:
+        if self._conn is None:
+            return []
+        rows = self._conn.execute("SELECT DISTINCT thread_id FROM checkpoints ORDER BY rowid DESC").fetchall()
+        return [r[0] for r in rows]
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+
+def describe_models(ctx: TwinContext) -> dict[str, Any]:
+    cfg = ctx.config
+    return {"persona": asdict(cfg.persona), "base": asdict(cfg.base), "embeddings": cfg.embeddings.model}

@@ -1,0 +1,55 @@
+"""Typed state that flows through the Twin graph."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, TypedDict
+
+from langchain_core.messages import AnyMessage
+from langgraph.graph.message import add_messages
+
+
+class Source(TypedDict):
+    """One retrieved chunk, enough to cite it."""
+
+    path: str  # relative to the notes folder
+    title: str
+    date: str  # ISO date of the note (updated > date > git > mtime)
+    heading: str  # heading path inside the note, "A > B"
+    score: float  # final (reranked) score
+    similarity: float  # raw cosine similarity
+    text: str  # the chunk text handed to the generator
+
+
+class JudgeResult(TypedDict):
+    verdict: str  # pass | redacted | blocked | skipped
+    reasons: list[str]
+
+
+class TwinState(TypedDict, total=False):
+    messages: Annotated[list[AnyMessage], add_messages]  # chat history (persisted)
+    question: str  # this turn's user message
+    toggles: dict[str, bool]  # node switches for this turn
+    route: str  # retrieve | no_retrieve | forced (analyze off) | off (retrieve off)
+    route_score: float  # the analyzer's confidence for "retrieve"
+    query: str  # search query (rewritten or the question)
+    sources: list[Source]
+    draft: str  # the generator's raw answer (never shown before the judge)
+    answer: str  # what the user sees
+    judge: JudgeResult
+    input_flags: list[str]  # input-side findings (e.g. prompt injection)
+    decisions: dict[str, Any]  # per-node decision record for the trace
+    timings_ms: dict[str, float]  # per-node wall time
+
+
+TURN_RESET: dict[str, Any] = {
+    "route": "",
+    "route_score": 0.0,
+    "query": "",
+    "sources": [],
+    "draft": "",
+    "answer": "",
+    "judge": {"verdict": "skipped", "reasons": []},
+    "input_flags": [],
+    "decisions": {},
+    "timings_ms": {},
+}

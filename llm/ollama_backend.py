@@ -1,0 +1,123 @@
+"""Ollama chat model: the official ``ollama`` client against a configurable host."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import ollama
+from langchain_core.callbacks import CallbackManagerForLLMRun
+from langchain_core.language_models.chat_models import BaseChatModel
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+
+from llm.errors import BackendError, BackendUnavailable
+from llm.messages import to_role_dicts
+
+
+def unreachable_message(host: str) -> str:
+    return f"Ollama is not reachable at {host}; start it with `ollama serve` or use --backend local"
+
+
+class OllamaChatModel(BaseChatModel):
+    """A model served by Ollama (``/api/chat``), streaming or not."""
+
+    host: str = "http://127.0.0.1:11434"
+    model: str = "llama3.2"
+    max_new_tokens: int = 160
+    temperature: float = 0.0
+    seed: int = 0
+    timeout_s: float = 120.0
+
+    @property
+    def _llm_type(self) -> str:
+        return "twin-ollama"
+
+    @property
+    def name_for_trace(self) -> str:
+        return f"ollama:{self.model}@{self.host}"
+
+    def _client(self) -> ollama.Client:
+        return ollama.Client(host=self.host, timeout=self.timeout_s)
+
+    def _options(self, **overrides: Any) -> dict[str, Any]:
+        return {
+            "temperature": self.temperature,
+            "seed": self.seed,
+            "num_predict": overrides.get("max_new_tokens", self.max_new_tokens),
+        }
+
+    def _call(self, fn, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except (ConnectionError, httpx.ConnectError, httpx.ConnectTimeout) as exc:
+            raise BackendUnavailable(unreachable_message(self.host)) from exc
+        except ollama.ResponseError as exc:
+            if exc.status_code == 404:
+                raise BackendError(
+                    f"Ollama at {self.host} has no model {self.model!r}; run `ollama pull {self.model}`"
+                ) from exc
+            raise BackendError(f"Ollama at {self.host} answered {exc.status_code}: {exc.error}") from exc
+
+    def check(self) -> list[str]:
+        """Fail early with a clear message if the host is down or lacks the model."""
+        listed = self._call(self._client().list)
+        names = [m.model for m in listed.models]
+        wanted = {self.model, f"{self.model}:latest"}
+        if not wanted & set(names):
+            raise BackendError(
+                f"Ollama at {self.host} has no model {self.model!r} (it has: {', '.join(names) or 'none'}); "
+                f"run `ollama pull {self.model}`"
+            )
+        return names
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        response = self._call(
+            self._client().chat, model=self.model, messages=to_role_dicts(messages),
+            stream=False, options=self._options(**kwargs),
+        )
+        message = AIMessage(content=response.message.content or "")
+        return ChatResult(generations=[ChatGeneration(message=message)])
+
+    def _stream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> Iterator[ChatGenerationChunk]:
+        stream = self._call(
+            self._client().chat, model=self.model, messages=to_role_dicts(messages),
+            stream=True, options=self._options(**kwargs),
+        )
+        iterator = iter(stream)
+        while True:
+            part = self._call(next, iterator, None)
+            if part is None:
+                break
+            piece = part.message.content or ""
+            if piece:
+                if run_manager:
+                    run_manager.on_llm_new_token(piece)
+                yield ChatGenerationChunk(message=AIMessageChunk(content=piece))
+
+    def choose(self, messages: list[BaseMessage], labels: list[str]) -> str:
+        """Structured output: ask Ollama for JSON constrained to one of ``labels``."""
+        schema = {"type": "object", "properties": {"label": {"type": "string", "enum": labels}}, "required": ["label"]}
+        response = self._call(
+            self._client().chat, model=self.model, messages=to_role_dicts(messages),
+            stream=False, format=schema, options=self._options(max_new_tokens=20),
+        )
+        try:
+            label = json.loads(response.message.content or "{}").get("label", "")
+        except json.JSONDecodeError:
+            label = ""
+        return label if label in labels else labels[0]

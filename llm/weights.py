@@ -1,0 +1,146 @@
+"""Load transformers weights once per process (the model cache), with peft adapters.
+
+A GGUF file is de-quantized by transformers on first load (slow: ~20 s for 135M) and
+the result is saved as a normal HF folder under ``<home>/cache/models`` (or
+``$TWIN_MODEL_CACHE``, which the test suite shares between homes) so every later
+process loads it in well under a second. Adapters are loaded into the same weights as
+named peft adapters, so the base model (no adapter) and the persona (adapters active)
+share memory.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from llm.errors import BackendError
+from llm.sources import WeightsSource
+
+_CACHE: dict[tuple[str, str], "LoadedWeights"] = {}
+_CACHE_LOCK = threading.Lock()
+
+
+@dataclass
+class LoadedWeights:
+    model: Any  # transformers PreTrainedModel, or a peft PeftModel once adapters are added
+    tokenizer: Any
+    source: WeightsSource
+    lock: threading.RLock = field(default_factory=threading.RLock)
+    adapters: dict[str, str] = field(default_factory=dict)  # adapter dir -> adapter name
+
+    def ensure_adapters(self, paths: list[str]) -> list[str]:
+        """Load adapter dirs not yet loaded; return their adapter names in order."""
+        names = []
+        with self.lock:
+            for raw in paths:
+                path = str(Path(raw).expanduser().resolve())
+                if path not in self.adapters:
+                    self._load_adapter(path)
+                names.append(self.adapters[path])
+        return names
+
+    def _load_adapter(self, path: str) -> None:
+        from peft import PeftModel
+
+        if not (Path(path) / "adapter_config.json").is_file():
+            raise BackendError(f"not a peft adapter folder (no adapter_config.json): {path}")
+        name = f"a{len(self.adapters)}_{Path(path).name}"[:60]
+        if isinstance(self.model, PeftModel):
+            self.model.load_adapter(path, adapter_name=name)
+        else:
+            self.model = PeftModel.from_pretrained(self.model, path, adapter_name=name)
+        self.model.eval()
+        self.adapters[path] = name
+
+
+def _cache_key(source: WeightsSource, dtype: str) -> tuple[str, str]:
+    return (source.label, dtype)
+
+
+def _gguf_cache_dir(source: WeightsSource, home: Path, dtype: str) -> Path:
+    gguf = Path(source.location) / str(source.gguf_file)
+    stat = gguf.stat()
+    digest = hashlib.sha1(f"{gguf.resolve()}|{stat.st_size}|{stat.st_mtime_ns}|{dtype}".encode()).hexdigest()[:12]
+    root = Path(os.environ["TWIN_MODEL_CACHE"]) if os.environ.get("TWIN_MODEL_CACHE") else home / "cache" / "models"
+    return root / f"{gguf.stem}-{digest}"
+
+
+def _torch_dtype(name: str) -> Any:
+    import torch
+
+    try:
+        return getattr(torch, name)
+    except AttributeError as exc:
+        raise BackendError(f"unknown dtype {name!r}; use float32, bfloat16 or float16") from exc
+
+
+def _load_hf(location: str, dtype: str, gguf_file: str | None = None) -> tuple[Any, Any]:
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    kwargs: dict[str, Any] = {"gguf_file": gguf_file} if gguf_file else {}
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(location, **kwargs)
+        model = AutoModelForCausalLM.from_pretrained(location, dtype=_torch_dtype(dtype), **kwargs)
+    except OSError as exc:
+        raise BackendError(
+            f"cannot load model {location!r}{' / ' + gguf_file if gguf_file else ''}: "
+            f"give a local HF model folder, a .gguf file, or an id already in your HF cache ({exc.__class__.__name__})"
+        ) from exc
+    model.eval()
+    return model, tokenizer
+
+
+def _convert_gguf(source: WeightsSource, target: Path, dtype: str) -> None:
+    """De-quantize a GGUF once and save it as a plain HF folder (atomic rename)."""
+    model, tokenizer = _load_hf(source.location, dtype, source.gguf_file)
+    model.hf_quantizer = None
+    if hasattr(model.config, "quantization_config"):
+        del model.config.quantization_config
+    model.is_quantized = False
+    tmp = target.with_name(f"{target.name}.tmp-{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    model.save_pretrained(tmp)
+    tokenizer.save_pretrained(tmp)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.replace(tmp, target)
+    except OSError:  # another process finished first
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def load_weights(source: WeightsSource, home: Path, dtype: str = "float32", threads: int = 0) -> LoadedWeights:
+    """Return the process-wide loaded weights for ``source`` (loading on first use)."""
+    from twin.offline import quiet_transformers
+
+    key = _cache_key(source, dtype)
+    with _CACHE_LOCK:
+        if key in _CACHE:
+            return _CACHE[key]
+        quiet_transformers()
+        if threads:
+            import torch
+
+            torch.set_num_threads(threads)
+        if source.gguf_file:
+            converted = _gguf_cache_dir(source, home, dtype)
+            if not (converted / "config.json").is_file():
+                _convert_gguf(source, converted, dtype)
+            model, tokenizer = _load_hf(str(converted), dtype)
+        else:
+            model, tokenizer = _load_hf(source.location, dtype)
+        if tokenizer.pad_token is None:
+            tokenizer.pad_token = tokenizer.eos_token
+        loaded = LoadedWeights(model=model, tokenizer=tokenizer, source=source)
+        _CACHE[key] = loaded
+        return loaded
+
+
+def clear_cache() -> None:
+    """Forget loaded weights (tests that need a fresh load)."""
+    with _CACHE_LOCK:
+        _CACHE.clear()

@@ -1,0 +1,1 @@
+"""Graph nodes, one module each: analyze, retrieve, generate, judge."""

@@ -1,0 +1,58 @@
+"""analyze: screen the input, rewrite the query, decide whether to retrieve."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import cached_property
+
+from graph.context import TwinContext
+from graph.state import TwinState
+from nodes import rewrite
+from nodes.input_guard import screen_input
+from nodes.routing import RETRIEVE, Router, build_router
+from nodes.timing import is_on, recorded, with_decision
+
+
+class Analyzer:
+    def __init__(self, ctx: TwinContext) -> None:
+        self.ctx = ctx
+
+    @cached_property
+    def router(self) -> Router:
+        return build_router(self.ctx.config.analyzer.strategy, self.ctx)
+
+    def query_for(self, state: TwinState) -> str:
+        question = state["question"]
+        if not is_on(state, "rewrite"):
+            return question
+        history = rewrite.previous_questions(state.get("messages", []), self.ctx.config.analyzer.history_turns)
+        if self.ctx.config.analyzer.strategy == "llm":
+            return rewrite.llm_rewrite(self.ctx.base_model, self.ctx.config.person, question, history)
+        return rewrite.heuristic_rewrite(question, history)
+
+    def __call__(self, state: TwinState) -> dict:
+        flags = screen_input(self.ctx, state["question"])
+        query = self.query_for(state)
+        if not is_on(state, "retrieve"):
+            route, score, how = "off", 0.0, "retrieve node off"
+        elif not is_on(state, "analyze"):
+            route, score, how = "forced", 1.0, "analyze off: always retrieve"
+        else:
+            decision = self.router.route(query)
+            route, score, how = decision.route, decision.score, decision.strategy
+        return {
+            "route": route,
+            "route_score": round(score, 4),
+            "query": query,
+            "input_flags": flags,
+            "decisions": with_decision(state, "analyze", {"route": route, "score": round(score, 4), "by": how,
+                                                         "query": query, "input_flags": flags}),
+        }
+
+
+def make_analyze(ctx: TwinContext) -> Callable[[TwinState], dict]:
+    return recorded("analyze")(Analyzer(ctx))
+
+
+def should_retrieve(state: TwinState) -> bool:
+    return state.get("route") in (RETRIEVE, "forced")

@@ -1,0 +1,20 @@
+"""retrieve: semantic search over the notes with recency-aware reranking."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from graph.context import TwinContext
+from graph.state import TwinState
+from nodes.timing import is_on, recorded, with_decision
+
+
+def make_retrieve(ctx: TwinContext) -> Callable[[TwinState], dict]:
+    @recorded("retrieve")
+    def retrieve(state: TwinState) -> dict:
+        rerank = is_on(state, "rerank")
+        sources = ctx.retriever.search(state.get("query") or state["question"], rerank=rerank)
+        decision = {"k": len(sources), "rerank": rerank, "top": [s["path"] for s in sources[:3]]}
+        return {"sources": sources, "decisions": with_decision(state, "retrieve", decision)}
+
+    return retrieve

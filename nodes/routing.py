@@ -1,0 +1,138 @@
+"""Analyzer strategies: decide RETRIEVE / NO_RETRIEVE for a question.
+
+A 135M model cannot route by free-form generation, so the strategies are:
+- ``embedding``: logistic regression on sentence embeddings of labelled examples we ship
+  (``nodes/data/routing_examples.jsonl``, or ``analyzer.examples``); trained in ~1 s on first use.
+- ``score``: retrieve when the best note's cosine similarity clears ``analyzer.min_similarity``.
+- ``llm``: the base model picks a label: structured JSON output on Ollama, label
+  log-probabilities on local models.
+- ``always``: always retrieve.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+from langchain_core.messages import HumanMessage, SystemMessage
+
+import prompts
+from twin.config import ConfigError
+
+RETRIEVE, NO_RETRIEVE = "retrieve", "no_retrieve"
+DEFAULT_EXAMPLES = Path(__file__).parent / "data" / "routing_examples.jsonl"
+
+
+@dataclass
+class RouteDecision:
+    route: str  # retrieve | no_retrieve
+    score: float  # confidence that retrieval is needed, 0..1
+    strategy: str
+
+
+class Router(Protocol):
+    name: str
+
+    def route(self, text: str) -> RouteDecision: ...
+
+
+def load_examples(path: Path) -> tuple[list[str], np.ndarray]:
+    texts, labels = [], []
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        row = json.loads(line)
+        if row.get("label") not in (RETRIEVE, NO_RETRIEVE):
+            raise ConfigError(f"{path}:{n}: label must be 'retrieve' or 'no_retrieve'")
+        texts.append(row["text"])
+        labels.append(1.0 if row["label"] == RETRIEVE else 0.0)
+    if len(set(labels)) < 2:
+        raise ConfigError(f"{path}: routing examples need both labels")
+    return texts, np.array(labels)
+
+
+def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1e-2, steps: int = 500, lr: float = 2.0) -> np.ndarray:
+    """Plain batch gradient descent; x already has a bias column. Deterministic."""
+    w = np.zeros(x.shape[1])
+    for _ in range(steps):
+        p = 1.0 / (1.0 + np.exp(-(x @ w)))
+        grad = x.T @ (p - y) / len(y) + l2 * w
+        w -= lr * grad
+    return w
+
+
+class EmbeddingRouter:
+    name = "embedding"
+
+    def __init__(self, embeddings: Any, examples: Path, threshold: float) -> None:
+        self.embeddings = embeddings
+        self.threshold = threshold
+        texts, labels = load_examples(examples)
+        self.weights = fit_logistic(self._features(texts), labels)
+
+    def _features(self, texts: list[str]) -> np.ndarray:
+        vectors = np.array(self.embeddings.embed_documents(texts))
+        return np.hstack([vectors, np.ones((len(texts), 1))])
+
+    def probability(self, text: str) -> float:
+        x = self._features([text])[0]
+        return float(1.0 / (1.0 + np.exp(-(x @ self.weights))))
+
+    def route(self, text: str) -> RouteDecision:
+        p = self.probability(text)
+        return RouteDecision(RETRIEVE if p >= self.threshold else NO_RETRIEVE, p, self.name)
+
+
+class ScoreRouter:
+    name = "score"
+
+    def __init__(self, retriever: Any, min_similarity: float) -> None:
+        self.retriever = retriever
+        self.min_similarity = min_similarity
+
+    def route(self, text: str) -> RouteDecision:
+        best = float(self.retriever.best_similarity(text))
+        return RouteDecision(RETRIEVE if best >= self.min_similarity else NO_RETRIEVE, best, self.name)
+
+
+class LLMRouter:
+    name = "llm"
+    labels = ["RETRIEVE", "NO_RETRIEVE"]
+
+    def __init__(self, model: Any, person: str) -> None:
+        self.model = model
+        self.system = prompts.render("analyze_route", person=person)
+
+    def route(self, text: str) -> RouteDecision:
+        messages = [SystemMessage(self.system), HumanMessage(text)]
+        if hasattr(self.model, "choose"):
+            label = self.model.choose(messages, self.labels)
+            score = 1.0 if label == "RETRIEVE" else 0.0
+        else:
+            logp = self.model.label_logprobs(messages, self.labels)
+            score = float(1.0 / (1.0 + np.exp(logp["NO_RETRIEVE"] - logp["RETRIEVE"])))
+        return RouteDecision(RETRIEVE if score >= 0.5 else NO_RETRIEVE, score, self.name)
+
+
+class AlwaysRouter:
+    name = "always"
+
+    def route(self, text: str) -> RouteDecision:
+        return RouteDecision(RETRIEVE, 1.0, self.name)
+
+
+def build_router(strategy: str, ctx: Any) -> Router:
+    cfg = ctx.config.analyzer
+    if strategy == "embedding":
+        examples = Path(cfg.examples) if cfg.examples else DEFAULT_EXAMPLES
+        return EmbeddingRouter(ctx.embeddings, examples, cfg.threshold)
+    if strategy == "score":
+        return ScoreRouter(ctx.retriever, cfg.min_similarity)
+    if strategy == "llm":
+        return LLMRouter(ctx.base_model, ctx.config.person)
+    if strategy == "always":
+        return AlwaysRouter()
+    raise ConfigError(f"analyzer.strategy = {strategy!r}; choose one of: embedding, score, llm, always")

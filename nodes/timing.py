@@ -1,0 +1,35 @@
+"""Per-node timing and decision records, merged into the turn's state."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from graph.state import TwinState
+
+
+def recorded(name: str) -> Callable[[Callable[[TwinState], dict]], Callable[[TwinState], dict]]:
+    """Wrap a node so its wall time lands in ``timings_ms[name]``."""
+
+    def decorate(fn: Callable[[TwinState], dict]) -> Callable[[TwinState], dict]:
+        @wraps(fn)
+        def node(state: TwinState) -> dict:
+            start = time.perf_counter()
+            update = fn(state)
+            elapsed = round((time.perf_counter() - start) * 1000, 1)
+            timings = {**state.get("timings_ms", {}), **update.get("timings_ms", {}), name: elapsed}
+            return {**update, "timings_ms": timings}
+
+        return node
+
+    return decorate
+
+
+def with_decision(state: TwinState, name: str, decision: Any) -> dict[str, Any]:
+    return {**state.get("decisions", {}), name: decision}
+
+
+def is_on(state: TwinState, node: str) -> bool:
+    return bool(state.get("toggles", {}).get(node, True))

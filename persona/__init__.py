@@ -1,0 +1,1 @@
+"""Persona training: notes → synthetic Q&A → chat SFT set → LoRA adapters (identity + style), export."""

@@ -1,0 +1,89 @@
+"""The records persona training passes around: facts, Q&A pairs and chat examples (JSONL)."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+
+@dataclass
+class Fact:
+    """One thing the person said in a note, with every question that asks for it."""
+
+    key: str  # stable id: "<note path>#<intent>" — the unit of dedup and of the split
+    note: str  # note path (relative to the notes folder)
+    date: str  # ISO date of the note (updated > date)
+    intent: str  # e.g. "live", "name:starter", "topic:about-me/the-short-version"
+    questions: list[str]  # paraphrases; earlier ones are train phrasings, the rest held out
+    answer: str  # first-person answer in the note's own words
+    fact: str  # the short span an answer must contain to count as recalled ("Rotterdam")
+    source_text: str  # the chunk the answer came from (for context-faithful examples)
+    heading: str = ""
+    title: str = ""
+    teacher: str = "extractive"  # extractive | llm
+    grounding: int = 10  # self-assigned 1-10: is the answer supported by the note
+    style: int = 8  # self-assigned 1-10: does it sound like the person (first person, voice)
+
+
+@dataclass
+class Example:
+    """One chat-format SFT example: the last assistant message is the target."""
+
+    messages: list[dict[str, str]]
+    kind: str  # qa | identity | context | conflict | counterfactual | transcript
+    split: str  # train | test
+    fact_key: str = ""
+    fact: str = ""  # span the target contains (for recall/conflict evals); "" for transcripts
+    note: str = ""
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), ensure_ascii=False)
+
+
+def write_jsonl(path: Path, rows: Iterable[Any]) -> int:
+    """Write dataclasses (or dicts) as JSONL atomically; returns the row count."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f"{path.name}.tmp-{os.getpid()}")
+    count = 0
+    with tmp.open("w", encoding="utf-8") as handle:
+        for row in rows:
+            data = asdict(row) if hasattr(row, "__dataclass_fields__") else row
+            handle.write(json.dumps(data, ensure_ascii=False) + "\n")
+            count += 1
+    os.replace(tmp, path)
+    return count
+
+
+def read_examples(path: Path) -> list[Example]:
+    """Read a chat JSONL written by `twin train data` (or by hand: only `messages` is required)."""
+    if not path.is_file():
+        raise FileNotFoundError(f"training data not found: {path} (run `twin train data` first)")
+    rows = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            data = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"{path}:{number}: not valid JSON ({exc.msg})") from exc
+        rows.append(_example_from(data, f"{path}:{number}"))
+    return rows
+
+
+def _example_from(data: dict[str, Any], where: str) -> Example:
+    messages = data.get("messages")
+    if not isinstance(messages, list) or not messages or not all(
+        isinstance(m, dict) and isinstance(m.get("content"), str) and m.get("role") in ("system", "user", "assistant")
+        for m in messages
+    ):
+        raise ValueError(f"{where}: `messages` must be a list of {{role, content}} (system/user/assistant)")
+    if messages[-1]["role"] != "assistant":
+        raise ValueError(f"{where}: the last message must be the assistant's reply (the training target)")
+    known = {k: data[k] for k in ("kind", "split", "fact_key", "fact", "note", "meta") if k in data}
+    known.setdefault("kind", "qa")
+    known.setdefault("split", "train")
+    return Example(messages=messages, **known)

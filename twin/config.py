@@ -1,0 +1,240 @@
+"""One configuration object for Twin: a TOML file plus CLI overrides.
+
+Every section is a dataclass with documented defaults. ``load_config`` reads a TOML
+file (``twin.toml`` in the data home, or ``--config``), validates every key and value
+and raises :class:`ConfigError` naming the offending key and what is allowed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, get_args, get_origin, get_type_hints
+
+NODE_NAMES = ("analyze", "retrieve", "rerank", "rewrite", "adapter", "judge")
+BACKENDS = ("local", "ollama")
+ANALYZER_STRATEGIES = ("embedding", "score", "llm", "always")
+
+
+class ConfigError(ValueError):
+    """A configuration problem, worded for the user (key, value, what is allowed)."""
+
+
+@dataclass
+class ModelConfig:
+    """A chat model: which backend, which weights, which adapters."""
+
+    backend: str = "local"  # local | ollama
+    model: str = "embedded"  # "embedded", an HF model id/dir, a .gguf file, or an Ollama model
+    adapters: list[str] = field(default_factory=list)  # peft adapter dirs (stacked in order)
+    ollama_host: str = "http://127.0.0.1:11434"
+    max_new_tokens: int = 160
+    temperature: float = 0.0  # 0 = greedy decoding
+    repetition_penalty: float = 1.15  # >1 keeps small models out of loops
+    seed: int = 0
+    dtype: str = "float32"
+    threads: int = 0  # torch CPU threads; 0 = library default
+
+
+@dataclass
+class EmbeddingConfig:
+    model: str = "embedded"  # "embedded" (all-MiniLM-L6-v2 from PyPI) or a sentence-transformers dir
+    batch_size: int = 64
+
+
+@dataclass
+class AnalyzerConfig:
+    strategy: str = "embedding"  # embedding | score | llm | always
+    examples: str = ""  # labelled JSONL for the embedding strategy; "" = the shipped set
+    threshold: float = 0.5  # P(retrieve) above which we retrieve (embedding strategy)
+    min_similarity: float = 0.3  # best-note similarity needed to retrieve (score strategy)
+    history_turns: int = 3  # how many earlier user turns feed query rewriting
+
+
+@dataclass
+class RetrievalConfig:
+    k: int = 4
+    fetch_k: int = 20  # candidates fetched before reranking
+    half_life_days: float = 365.0  # recency decay half-life
+    recency_weight: float = 0.15  # share of the score that comes from recency
+    min_score: float = 0.15  # sources scoring below are dropped
+    chroma_url: str = ""  # http://HOST:PORT for a Chroma server; "" = embedded store
+    collection: str = "notes"
+
+
+@dataclass
+class KBConfig:
+    notes_dir: str = ""  # default notes folder for `twin ingest` and the watcher
+    chunk_chars: int = 1200
+    max_file_bytes: int = 1_000_000
+
+
+@dataclass
+class JudgeConfig:
+    private_leak: bool = True
+    pii: bool = True
+    off_limits: bool = True
+    context_leak: bool = True
+    injection: bool = True
+    off_limits_topics: list[str] = field(default_factory=lambda: ["health", "salary", "family"])
+
+
+@dataclass
+class NodeToggles:
+    analyze: bool = True
+    retrieve: bool = True
+    rerank: bool = True
+    rewrite: bool = True
+    adapter: bool = True
+    judge: bool = True
+
+    def off(self) -> list[str]:
+        return [n for n in NODE_NAMES if not getattr(self, n)]
+
+    def with_off(self, names: list[str]) -> "NodeToggles":
+        unknown = [n for n in names if n not in NODE_NAMES]
+        if unknown:
+            raise ConfigError(
+                f"unknown node {unknown[0]!r} in --off; allowed: {', '.join(NODE_NAMES)}"
+            )
+        return dataclasses.replace(self, **{n: False for n in names})
+
+
+@dataclass
+class Config:
+    home: str = ""  # data home; "" = $TWIN_HOME or the user's data dir
+    persona: ModelConfig = field(default_factory=ModelConfig)  # generator (with adapters)
+    base: ModelConfig = field(default_factory=ModelConfig)  # analyzer / no-adapter model
+    embeddings: EmbeddingConfig = field(default_factory=EmbeddingConfig)
+    analyzer: AnalyzerConfig = field(default_factory=AnalyzerConfig)
+    retrieval: RetrievalConfig = field(default_factory=RetrievalConfig)
+    kb: KBConfig = field(default_factory=KBConfig)
+    judge: JudgeConfig = field(default_factory=JudgeConfig)
+    nodes: NodeToggles = field(default_factory=NodeToggles)
+    person: str = "Noa Lindqvist"  # whose twin this is (used in prompts)
+
+    @property
+    def home_path(self) -> Path:
+        return resolve_home(self.home)
+
+    def validate(self) -> "Config":
+        _check_choice("persona.backend", self.persona.backend, BACKENDS)
+        _check_choice("base.backend", self.base.backend, BACKENDS)
+        _check_choice("analyzer.strategy", self.analyzer.strategy, ANALYZER_STRATEGIES)
+        for key, value, low in (
+            ("retrieval.k", self.retrieval.k, 1),
+            ("retrieval.fetch_k", self.retrieval.fetch_k, 1),
+            ("persona.max_new_tokens", self.persona.max_new_tokens, 1),
+            ("kb.chunk_chars", self.kb.chunk_chars, 100),
+        ):
+            if value < low:
+                raise ConfigError(f"{key} = {value} is too small; it must be >= {low}")
+        if self.retrieval.half_life_days <= 0:
+            raise ConfigError("retrieval.half_life_days must be > 0 (days)")
+        if not 0.0 <= self.retrieval.recency_weight <= 1.0:
+            raise ConfigError("retrieval.recency_weight must be between 0 and 1")
+        if self.retrieval.chroma_url and not self.retrieval.chroma_url.startswith(("http://", "https://")):
+            raise ConfigError("retrieval.chroma_url must look like http://HOST:PORT")
+        return self
+
+
+def resolve_home(home: str | os.PathLike | None = None) -> Path:
+    """The data home: explicit value, else $TWIN_HOME, else the platform's user data dir."""
+    if home:
+        return Path(home).expanduser().resolve()
+    if os.environ.get("TWIN_HOME"):
+        return Path(os.environ["TWIN_HOME"]).expanduser().resolve()
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return (Path(base) / "twin").resolve()
+
+
+def _check_choice(key: str, value: str, allowed: tuple[str, ...]) -> None:
+    if value not in allowed:
+        raise ConfigError(f"{key} = {value!r} is not allowed; choose one of: {', '.join(allowed)}")
+
+
+def _coerce(key: str, value: Any, annotation: Any) -> Any:
+    """Check a TOML value against a dataclass field type, converting int→float."""
+    origin = get_origin(annotation)
+    if origin is list:
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ConfigError(f"{key} must be a list of strings, got {value!r}")
+        return list(value)
+    if annotation is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if annotation is bool and not isinstance(value, bool):
+        raise ConfigError(f"{key} must be true or false, got {value!r}")
+    if annotation is int and (isinstance(value, bool) or not isinstance(value, int)):
+        raise ConfigError(f"{key} must be an integer, got {value!r}")
+    if annotation in (str, float) and not isinstance(value, annotation):
+        raise ConfigError(f"{key} must be a {annotation.__name__}, got {value!r}")
+    return value
+
+
+def _from_dict(cls: type, data: dict[str, Any], prefix: str = "") -> Any:
+    hints = get_type_hints(cls)
+    names = [f.name for f in dataclasses.fields(cls)]
+    kwargs: dict[str, Any] = {}
+    for key, value in data.items():
+        full = f"{prefix}{key}"
+        if key not in names:
+            raise ConfigError(f"unknown config key {full!r}; allowed here: {', '.join(names)}")
+        annotation = hints[key]
+        if dataclasses.is_dataclass(annotation):
+            if not isinstance(value, dict):
+                raise ConfigError(f"{full} must be a table ([{full}])")
+            kwargs[key] = _from_dict(annotation, value, f"{full}.")
+        else:
+            kwargs[key] = _coerce(full, value, annotation)
+    return cls(**kwargs)
+
+
+def config_from_dict(data: dict[str, Any]) -> Config:
+    return _from_dict(Config, data).validate()
+
+
+def load_config(path: str | os.PathLike | None = None, home: str | None = None) -> Config:
+    """Load ``path`` (or ``<home>/twin.toml`` if it exists) into a validated Config."""
+    candidate = Path(path) if path else resolve_home(home) / "twin.toml"
+    data: dict[str, Any] = {}
+    if path and not candidate.exists():
+        raise ConfigError(f"config file not found: {candidate}")
+    if candidate.exists():
+        try:
+            data = tomllib.loads(candidate.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{candidate}: not valid TOML: {exc}") from exc
+    config = config_from_dict(data)
+    if home:
+        config.home = str(resolve_home(home))
+    elif not config.home:
+        config.home = str(resolve_home(None))
+    return config
+
+
+def apply_overrides(config: Config, overrides: dict[str, Any]) -> Config:
+    """Apply dotted-key overrides (``{"retrieval.k": 6}``) from CLI flags, validated."""
+    for dotted, value in overrides.items():
+        if value is None:
+            continue
+        *parents, leaf = dotted.split(".")
+        target: Any = config
+        for part in parents:
+            target = getattr(target, part)
+        hints = get_type_hints(type(target))
+        if leaf not in hints:
+            raise ConfigError(f"unknown config key {dotted!r}")
+        setattr(target, leaf, _coerce(dotted, value, hints[leaf]))
+    return config.validate()
+
+
+def to_dict(config: Config) -> dict[str, Any]:
+    return dataclasses.asdict(config)
+
+
+def example_toml() -> str:
+    """The documented default config, as written by `twin config init`."""
+    return (Path(__file__).with_name("default_config.toml")).read_text(encoding="utf-8")

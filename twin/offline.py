@@ -1,0 +1,47 @@
+"""Make every library in the process offline and quiet before it is imported.
+
+Call :func:`apply` first thing in every entry point (CLI, TUI, tests). It only sets
+environment defaults, so a user can still override them explicitly.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+
+OFFLINE_ENV = {
+    "HF_HUB_OFFLINE": "1",
+    "TRANSFORMERS_OFFLINE": "1",
+    "HF_DATASETS_OFFLINE": "1",
+    "HF_HUB_DISABLE_TELEMETRY": "1",
+    "ANONYMIZED_TELEMETRY": "False",
+    "CHROMA_TELEMETRY": "False",
+    "LITELLM_LOCAL_MODEL_COST_MAP": "True",
+    "GUARDRAILS_DISABLE_TELEMETRY": "true",
+    "OTEL_SDK_DISABLED": "true",
+    "TOKENIZERS_PARALLELISM": "false",
+    "TRANSFORMERS_NO_ADVISORY_WARNINGS": "1",
+    "TRANSFORMERS_VERBOSITY": "error",
+    "HF_HUB_DISABLE_PROGRESS_BARS": "1",
+    "DO_NOT_TRACK": "1",
+}
+
+
+def apply() -> None:
+    """Set offline/telemetry-off defaults and silence library chatter."""
+    for key, value in OFFLINE_ENV.items():
+        os.environ.setdefault(key, value)
+    warnings.filterwarnings("ignore", category=FutureWarning)
+    warnings.filterwarnings("ignore", category=DeprecationWarning)
+    warnings.filterwarnings("ignore", message=".*gguf.*", category=UserWarning)
+
+
+def quiet_transformers() -> None:
+    """Turn off transformers' own progress bars and logging (call after import)."""
+    try:
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.set_verbosity_error()
+        hf_logging.disable_progress_bar()
+    except ImportError:  # pragma: no cover - transformers is a hard dependency
+        pass
