@@ -58,10 +58,14 @@ class JudgedRelease:
         """Release the judged final answer (continuing or replacing what was shown)."""
         if not self.judged:
             return []
-        shown = self.released.strip()
-        if shown and not answer.startswith(shown):
-            self.released = answer
-            return [REPLACE, answer]
-        rest = answer[len(shown):] if shown else answer
+        shown = self.released.lstrip()
         self.released = answer
+        if not shown.strip():
+            return [answer] if answer else []
+        if answer.startswith(shown):
+            rest = answer[len(shown):]
+        elif answer.startswith(shown.rstrip()):
+            rest = answer[len(shown.rstrip()):].lstrip()
+        else:
+            return [REPLACE, answer]
         return [rest] if rest else []

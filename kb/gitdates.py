@@ -43,7 +43,7 @@ def _parse_log(log: str) -> dict[str, str]:
     """Newest commit first: the first date seen for a path is its last commit date."""
     dates: dict[str, str] = {}
     current = ""
-    for line in log.splitlines():
+    for line in log.split("\n"):  # not splitlines(): it splits at the \x1e marker too
         if line.startswith(_MARK):
             current = line[len(_MARK) : len(_MARK) + 10]
         elif line.strip() and current:

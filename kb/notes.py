@@ -73,13 +73,14 @@ def is_candidate(rel: str, spec: pathspec.PathSpec | None) -> bool:
     return not any(spec.match_file(d) for d in dirs) and not spec.match_file(rel)
 
 
-def walk_notes(notes_dir: Path) -> WalkResult:
-    """Every candidate note file under ``notes_dir`` (following symlinks, loop-safe)."""
+def walk_notes(notes_dir: Path, sub: Path | None = None) -> WalkResult:
+    """Every candidate note file under ``notes_dir`` (or its folder ``sub``), following
+    symlinks without looping."""
     root = Path(notes_dir)
     spec = load_ignore(root)
     out = WalkResult()
     seen_dirs: set[tuple[int, int]] = set()
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=True, onerror=None):
+    for dirpath, dirnames, filenames in os.walk(sub or root, followlinks=True, onerror=None):
         here = Path(dirpath)
         rel_dir = here.relative_to(root).as_posix()
         prefix = "" if rel_dir == "." else rel_dir + "/"
@@ -239,16 +240,22 @@ def _links_into_private(notes_dir: Path, path: Path) -> bool:
     return path_is_private(target)
 
 
-def read_notes(notes_dir: Path, cfg: KBConfig) -> tuple[list[Note], list[Skip]]:
-    """All notes under ``notes_dir`` plus the files skipped (with reasons)."""
-    notes_dir = Path(notes_dir)
-    walked = walk_notes(notes_dir)
-    git = git_dates(notes_dir)
+def read_files(
+    notes_dir: Path, files: list[Path], cfg: KBConfig, git: dict[str, str] | None = None
+) -> tuple[list[Note], list[Skip]]:
     notes: list[Note] = []
-    skips = list(walked.skips)
-    for path in walked.files:
+    skips: list[Skip] = []
+    for path in files:
         try:
             notes.append(read_note(notes_dir, path, cfg, git))
         except NoteError as exc:
             skips.append(Skip(path.relative_to(notes_dir).as_posix(), str(exc)))
     return notes, skips
+
+
+def read_notes(notes_dir: Path, cfg: KBConfig) -> tuple[list[Note], list[Skip]]:
+    """All notes under ``notes_dir`` plus the files skipped (with reasons)."""
+    notes_dir = Path(notes_dir)
+    walked = walk_notes(notes_dir)
+    notes, skips = read_files(notes_dir, walked.files, cfg, git_dates(notes_dir))
+    return notes, walked.skips + skips

@@ -34,7 +34,7 @@ class StoredChunk:
     id: str
     path: str
     hash: str  # content hash of the embedded text
-    meta: str  # hash of the metadata that can change without the text (date, tags)
+    meta: str  # hash of the metadata that can change without the embedded text (the date)
     model: str  # embedding model label the vector came from
 
 
@@ -45,11 +45,11 @@ def epoch_days(iso: str) -> int:
         return 0
 
 
-def chunk_metadata(chunk: Chunk, tags: list[str], digest: str, meta: str, model: str) -> dict[str, Any]:
+def chunk_metadata(chunk: Chunk, digest: str, meta: str, model: str) -> dict[str, Any]:
     return {
         "path": chunk.note_path, "title": chunk.title, "date": chunk.date,
         "date_days": epoch_days(chunk.date), "heading": chunk.heading, "position": chunk.position,
-        "hash": digest, "meta": meta, "model": model, "tags": ",".join(tags),
+        "hash": digest, "meta": meta, "model": model, "tags": ",".join(chunk.tags),
     }
 
 
@@ -147,10 +147,18 @@ class NoteStore:
     def upsert(self, ids: list[str], vectors: list[list[float]], texts: list[str], metadatas: list[dict]) -> None:
         for start in range(0, len(ids), PAGE):
             end = start + PAGE
-            self.collection.upsert(
-                ids=ids[start:end], embeddings=vectors[start:end],
-                documents=texts[start:end], metadatas=metadatas[start:end],
-            )
+            try:
+                self.collection.upsert(
+                    ids=ids[start:end], embeddings=vectors[start:end],
+                    documents=texts[start:end], metadatas=metadatas[start:end],
+                )
+            except Exception as exc:
+                if "dimension" not in str(exc).lower():
+                    raise
+                raise StoreError(
+                    f"collection {self.collection.name!r} at {self.where} holds vectors of another size "
+                    "(made with a different embedding model); set a new retrieval.collection or delete it"
+                ) from exc
 
     def update_metadata(self, ids: list[str], metadatas: list[dict]) -> None:
         for start in range(0, len(ids), PAGE):

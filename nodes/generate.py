@@ -28,13 +28,14 @@ def history_messages(state: TwinState) -> list[BaseMessage]:
 
 
 def build_messages(person: str, question: str, sources: list[Source], history: list[BaseMessage]) -> list[BaseMessage]:
-    """The generator's prompt; persona training builds its examples with this too."""
+    """The generator's prompt: persona + quoted notes as the system turn, then the chat.
+
+    Persona training builds its context-faithful examples with this same function.
+    """
     system = prompts.render("persona_system", person=person)
     if sources:
-        user = prompts.render("generate_with_notes", notes=wrap_notes_as_data(sources), question=question, person=person)
-    else:
-        user = prompts.render("generate_no_notes", question=question, person=person)
-    return [SystemMessage(system), *history, HumanMessage(user)]
+        system += "\n\n" + prompts.render("generate_with_notes", notes=wrap_notes_as_data(sources))
+    return [SystemMessage(system), *history, HumanMessage(question)]
 
 
 def make_generate(ctx: TwinContext) -> Callable[[TwinState], dict]:

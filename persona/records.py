@@ -23,6 +23,7 @@ class Fact:
     source_text: str  # the chunk the answer came from (for context-faithful examples)
     heading: str = ""
     title: str = ""
+    held_out: list[str] = field(default_factory=list)  # phrasings kept out of training (test only)
     teacher: str = "extractive"  # extractive | llm
     grounding: int = 10  # self-assigned 1-10: is the answer supported by the note
     style: int = 8  # self-assigned 1-10: does it sound like the person (first person, voice)

@@ -33,9 +33,17 @@ def sample_notes(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return target
 
 
+TEST_CONFIG = """# short answers keep the suite fast on 2 CPU cores
+[persona]
+max_new_tokens = 48
+"""
+
+
 @pytest.fixture(scope="session")
 def session_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("home")
+    home = tmp_path_factory.mktemp("home")
+    (home / "twin.toml").write_text(TEST_CONFIG)
+    return home
 
 
 @pytest.fixture(scope="session")

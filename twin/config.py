@@ -56,13 +56,14 @@ class AnalyzerConfig:
 
 @dataclass
 class RetrievalConfig:
-    k: int = 4
+    k: int = 2  # notes handed to the generator (135M does best with 2; raise for bigger models)
     fetch_k: int = 20  # candidates fetched before reranking
     half_life_days: float = 365.0  # recency decay half-life
     recency_weight: float = 0.15  # share of the score that comes from recency
     min_score: float = 0.15  # sources scoring below are dropped
     chroma_url: str = ""  # http://HOST:PORT for a Chroma server; "" = embedded store
     collection: str = "notes"
+    conflict_similarity: float = 0.6  # two retrieved chunks this similar (cosine) = same topic: newer ranks first
 
 
 @dataclass
@@ -80,6 +81,13 @@ class JudgeConfig:
     context_leak: bool = True
     injection: bool = True
     off_limits_topics: list[str] = field(default_factory=lambda: ["health", "salary", "family"])
+    # (issue 4) flagged questions (injection, jailbreak, prompt extraction, secrets): "refuse"
+    # in voice, or "answer" them when the answer passes every check at strict limits
+    on_injection: str = "refuse"
+    topics_file: str = ""  # TOML of off-limits topics; "" = nodes/guards/data/topics.toml
+    topic_similarity: float = 0.52  # embedding match of a question to an off-limits topic's examples
+    semantic_leak: bool = False  # also catch paraphrases by embedding similarity (needs vectors at ingest)
+    leak_similarity: float = 0.82  # cosine to a private sentence that counts as a paraphrase
 
 
 @dataclass
@@ -132,6 +140,11 @@ class Config:
         ):
             if value < low:
                 raise ConfigError(f"{key} = {value} is too small; it must be >= {low}")
+        _check_choice("judge.on_injection", self.judge.on_injection, ("refuse", "answer"))
+        for key, value in (("judge.topic_similarity", self.judge.topic_similarity),
+                           ("judge.leak_similarity", self.judge.leak_similarity)):
+            if not 0.0 < value <= 1.0:
+                raise ConfigError(f"{key} = {value} must be between 0 and 1 (a cosine similarity)")
         if self.retrieval.half_life_days <= 0:
             raise ConfigError("retrieval.half_life_days must be > 0 (days)")
         if not 0.0 <= self.retrieval.recency_weight <= 1.0:

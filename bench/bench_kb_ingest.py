@@ -1,0 +1,85 @@
+"""Benchmark: ingest of the til notes (1,871 real notes), full and incremental.
+
+Prints, all measured in the same run with the same model:
+- full ingest wall time and chunks/s, beside the raw embedding throughput of exactly the
+  same chunk texts (one ``embed_documents`` call); ratio = ingest / raw throughput, i.e.
+  what everything besides embedding costs (target >= 0.9);
+- re-ingest with nothing changed (target: seconds, zero embedding calls);
+- re-ingest after editing 10 notes (embedding calls and chunks embedded).
+
+    .venv/bin/python bench/bench_kb_ingest.py [--data ../shared/data/til] [--work /tmp/twin-bench-kb]
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import time
+
+from bench_kb_common import add_common_args, config_for, copy_notes, embeddings
+from langchain_core.embeddings import Embeddings
+
+
+class Counting(Embeddings):
+    def __init__(self, inner: Embeddings):
+        self.inner, self.calls, self.texts = inner, 0, 0
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        self.calls += 1
+        self.texts += len(texts)
+        return self.inner.embed_documents(texts)
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.inner.embed_query(text)
+
+
+def timed(fn):
+    start = time.perf_counter()
+    result = fn()
+    return result, time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add_common_args(parser)
+    args = parser.parse_args()
+
+    from kb.chunking import chunk_note
+    from kb.ingest import ingest
+    from kb.notes import read_notes
+
+    model = embeddings()
+    emb = Counting(model)
+    notes = copy_notes(args.data, args.work / "notes-ingest")
+    home = args.work / "home-ingest"
+    shutil.rmtree(home, ignore_errors=True)
+    config = config_for(home)
+
+    full, full_s = timed(lambda: ingest(config, notes, emb, progress=False))
+    found, _ = read_notes(notes, config.kb)
+    texts = [c.embed_text for n in found if not n.private for c in chunk_note(n, config.kb.chunk_chars)]
+    _, raw_s = timed(lambda: model.embed_documents(texts))
+    ingest_rate, raw_rate = full.chunks_embedded / full_s, len(texts) / raw_s
+
+    calls = emb.calls
+    same, same_s = timed(lambda: ingest(config, notes, emb, progress=False))
+    same_calls = emb.calls - calls
+
+    edited = sorted(notes.rglob("*.md"))[::187][:10]
+    for i, path in enumerate(edited):
+        path.write_text(path.read_text(encoding="utf-8") + f"\n\nEdited for the benchmark, pass {i}.\n", encoding="utf-8")
+    calls, texts_before = emb.calls, emb.texts
+    edit, edit_s = timed(lambda: ingest(config, notes, emb, progress=False))
+
+    print(f"\n== ingest of {len(found)} til notes ({full.chunks_total} chunks, chunk_chars={config.kb.chunk_chars}) ==")
+    print(f"full ingest         {full_s:7.1f} s   {ingest_rate:6.1f} chunks/s   "
+          f"(added {full.added}, skipped {full.skipped}, private {full.private})")
+    print(f"raw embedding       {raw_s:7.1f} s   {raw_rate:6.1f} chunks/s   (same {len(texts)} texts, one call)")
+    print(f"ratio ingest/raw    {ingest_rate / raw_rate:7.2f}     (target >= 0.9)")
+    print(f"re-ingest unchanged {same_s:7.2f} s   embedding calls: {same_calls}   unchanged notes: {same.unchanged}")
+    print(f"re-ingest 10 edited {edit_s:7.2f} s   embedding calls: {emb.calls - calls}, "
+          f"chunks embedded: {emb.texts - texts_before}   updated notes: {edit.updated}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Twin evaluation suites: `twin eval ...` (see docs/evals.md)."""

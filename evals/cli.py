@@ -1,0 +1,328 @@
+"""``twin eval``: conflict, updates, routing, retrieval, privacy, ablate, compare.
+
+Import-light on purpose (``twin --help`` loads this module): every heavy import lives
+inside a command.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Run evaluation suites and compare runs.")
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print the summary as one JSON object, nothing else.")]
+LimitOpt = Annotated[Optional[int], typer.Option("--limit", min=1, help="Only the first N cases.")]
+OffOpt = Annotated[Optional[str], typer.Option("--off", help="Nodes off for the whole run, e.g. judge,rerank.")]
+BackendOpt = Annotated[Optional[str], typer.Option("--backend", help="Chat backend: local | ollama.")]
+ModelOpt = Annotated[Optional[str], typer.Option("--model", help="'embedded', HF dir/id, .gguf file, or Ollama model.")]
+AdapterOpt = Annotated[Optional[list[str]], typer.Option("--adapter", help="peft adapter dir (repeat to stack).")]
+HomeOpt = Annotated[Optional[Path], typer.Option("--home", help="Data home (default: $TWIN_HOME).")]
+ConfigOpt = Annotated[Optional[Path], typer.Option("--config", "-c", help="TOML config file.")]
+OutOpt = Annotated[Optional[Path], typer.Option("--out", help="Folder for run folders (default: <home>/evals/runs).")]
+TokensOpt = Annotated[int, typer.Option("--max-new-tokens", min=1, help="Answer length cap during evals.")]
+SeedOpt = Annotated[int, typer.Option("--seed", help="Seed for the models (decoding is greedy anyway).")]
+KbOpt = Annotated[Optional[Path], typer.Option("--kb", help="Notes folder to ingest into a temporary home (default: the sample notes).")]
+
+DEFAULT_TOKENS = 64
+
+
+class Common:
+    """The options every suite shares, gathered once."""
+
+    def __init__(self, as_json: bool, limit: Optional[int], off: Optional[str], backend: Optional[str],
+                 model: Optional[str], adapter: Optional[list[str]], home: Optional[Path],
+                 config_path: Optional[Path], out: Optional[Path], max_new_tokens: int, seed: int) -> None:
+        self.as_json, self.limit, self.out = as_json, limit, out
+        self._args = (home, config_path, backend, model, adapter, off, max_new_tokens, seed)
+
+    def config(self) -> Any:
+        from evals.env import eval_config
+        from twin.cli import build_config
+
+        home, config_path, backend, model, adapter, off, tokens, seed = self._args
+        return eval_config(build_config(home, config_path, backend, model, adapter, off=off), tokens, seed)
+
+    def emit(self, summary: dict[str, Any]) -> None:
+        if self.as_json:
+            typer.echo(json.dumps(summary, ensure_ascii=False, default=str))
+            return
+        from rich.console import Console
+
+        from evals.report import print_summary
+
+        print_summary(summary, Console())
+
+
+def _fail(message: str) -> None:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(2)
+
+
+@contextmanager
+def user_errors(as_json: bool) -> Iterator[None]:
+    """Known problems become one ``error:`` line and exit code 2 (no traceback)."""
+    if as_json:
+        os.environ["TQDM_DISABLE"] = "1"
+    from evals.datasets import DataError
+    from evals.env import EvalSetupError
+    from evals.runs import RunError
+    from twin.config import ConfigError
+
+    known: tuple[type[BaseException], ...] = (DataError, EvalSetupError, RunError, ConfigError)
+    try:
+        from kb.ingest import IngestError
+        from kb.store import StoreError
+        from llm.errors import BackendError
+
+        known += (IngestError, StoreError, BackendError)
+    except ImportError:
+        pass
+    try:
+        yield
+    except known as exc:
+        _fail(str(exc))
+
+
+def _run(common: Common, fn: Callable[[Any], dict[str, Any]]) -> None:
+    with user_errors(common.as_json):
+        config = common.config()
+        summary = fn(config)
+    common.emit(summary)
+
+
+@app.command()
+def conflict(
+    data: Annotated[Path, typer.Option("--data", help="ConflictNQ-format JSONL (e.g. ../shared/data/conflict_nq_val.jsonl).")],
+    mode: Annotated[str, typer.Option("--mode", help="context: passages are the retrieved notes; kb: ingest them and run the whole graph.")] = "context",
+    as_json: JsonOpt = False, limit: LimitOpt = None, off: OffOpt = None, backend: BackendOpt = None,
+    model: ModelOpt = None, adapter: AdapterOpt = None, home: HomeOpt = None, config_path: ConfigOpt = None,
+    out: OutOpt = None, max_new_tokens: TokensOpt = DEFAULT_TOKENS, seed: SeedOpt = 0,
+) -> None:
+    """Knowledge conflict: context-adoption, memory and memorization ratio."""
+    common = Common(as_json, limit, off, backend, model, adapter, home, config_path, out, max_new_tokens, seed)
+    _run(common, lambda config: run_conflict(config, data, mode, common, ablate_only=None))
+
+
+def run_conflict(config: Any, data: Path, mode: str, common: Common, ablate_only: Optional[list[str]]) -> dict[str, Any]:
+    from evals.conflict import MODES, ConflictSuite, write_notes
+    from evals.datasets import load_conflict
+    from evals.env import EvalSetupError
+
+    if mode not in MODES:
+        raise EvalSetupError(f"--mode {mode!r}: choose context or kb")
+    cases = load_conflict(data, common.limit)
+    suite = ConflictSuite(mode=mode)
+    with tempfile.TemporaryDirectory(prefix="twin-conflict-notes-") as tmp:
+        notes = write_notes(cases, Path(tmp) / "notes") if mode == "kb" else None
+        return _dispatch(suite, config, cases, common, data, notes, None, {"mode": mode}, ablate_only)
+
+
+def _dispatch(suite: Any, config: Any, cases: list[Any], common: Common, data: Path, notes: Optional[Path],
+              dates: Any, options: dict[str, Any], ablate_only: Optional[list[str]]) -> dict[str, Any]:
+    kwargs = dict(data_path=data, notes_dir=notes, dates=dates, out=common.out, limit=common.limit,
+                  options=options, show_progress=not common.as_json)
+    if ablate_only is not None:
+        from evals.ablate import run_ablation
+
+        return run_ablation(suite, config, cases, only=ablate_only, **kwargs)
+    from evals.driver import run_suite
+
+    return run_suite(suite, config, cases, **kwargs)
+
+
+def _default_data(name: str) -> Path:
+    from evals.datasets import DATA_DIR
+
+    return DATA_DIR / name
+
+
+@app.command()
+def updates(
+    kb: KbOpt = None,
+    cases: Annotated[Optional[Path], typer.Option("--cases", help="Update cases JSONL (default: evals/data/updates.jsonl).")] = None,
+    as_json: JsonOpt = False, limit: LimitOpt = None, off: OffOpt = None, backend: BackendOpt = None,
+    model: ModelOpt = None, adapter: AdapterOpt = None, home: HomeOpt = None, config_path: ConfigOpt = None,
+    out: OutOpt = None, max_new_tokens: TokensOpt = DEFAULT_TOKENS, seed: SeedOpt = 0,
+) -> None:
+    """Knowledge updates: fresh rate and stale rate."""
+    common = Common(as_json, limit, off, backend, model, adapter, home, config_path, out, max_new_tokens, seed)
+    _run(common, lambda config: run_updates(config, kb, cases, common, None))
+
+
+def run_updates(config: Any, kb: Optional[Path], cases_path: Optional[Path], common: Common,
+                ablate_only: Optional[list[str]]) -> dict[str, Any]:
+    from evals.datasets import load_updates
+    from evals.env import check_notes_dir
+    from evals.updates import UpdatesSuite
+
+    notes = check_notes_dir(kb)
+    path = cases_path or _default_data("updates.jsonl")
+    cases = load_updates(path, common.limit)
+    return _dispatch(UpdatesSuite(), config, cases, common, path, notes, None, {"kb": str(notes)}, ablate_only)
+
+
+@app.command()
+def retrieval(
+    kb: KbOpt = None,
+    data: Annotated[Optional[Path], typer.Option("--data", help="Retrieval questions JSONL (default: evals/data/retrieval.jsonl).")] = None,
+    dates: Annotated[Optional[Path], typer.Option("--dates", help="TSV path/created/updated for notes without front matter.")] = None,
+    answers: Annotated[bool, typer.Option("--answers/--no-answers", help="Also answer end to end (keyword recall).")] = True,
+    as_json: JsonOpt = False, limit: LimitOpt = None, off: OffOpt = None, backend: BackendOpt = None,
+    model: ModelOpt = None, adapter: AdapterOpt = None, home: HomeOpt = None, config_path: ConfigOpt = None,
+    out: OutOpt = None, max_new_tokens: TokensOpt = DEFAULT_TOKENS, seed: SeedOpt = 0,
+) -> None:
+    """Retrieval: hit@1, hit@3, MRR, and keyword recall of the answers."""
+    common = Common(as_json, limit, off, backend, model, adapter, home, config_path, out, max_new_tokens, seed)
+    _run(common, lambda config: run_retrieval(config, kb, data, dates, answers, common, None))
+
+
+def run_retrieval(config: Any, kb: Optional[Path], data: Optional[Path], dates: Optional[Path], answers: bool,
+                  common: Common, ablate_only: Optional[list[str]]) -> dict[str, Any]:
+    from evals.datasets import load_dates, load_retrieval
+    from evals.env import check_notes_dir
+    from evals.retrieval import RetrievalSuite
+
+    notes = check_notes_dir(kb)
+    path = data or _default_data("retrieval.jsonl")
+    cases = load_retrieval(path, common.limit, notes)
+    stamps = load_dates(dates) if dates else None
+    options = {"kb": str(notes), "dates": str(dates) if dates else None, "answers": answers}
+    return _dispatch(RetrievalSuite(answers=answers), config, cases, common, path, notes, stamps, options, ablate_only)
+
+
+@app.command()
+def routing(
+    data: Annotated[Optional[Path], typer.Option("--data", help="Routing JSONL {text, label} (default: evals/data/routing.jsonl).")] = None,
+    strategies: Annotated[Optional[str], typer.Option("--strategies", help="Comma list (default: embedding,score,llm,always).")] = None,
+    graph: Annotated[bool, typer.Option("--graph/--no-graph", help="Also route through the real graph (configured strategy).")] = True,
+    kb: KbOpt = None,
+    as_json: JsonOpt = False, limit: LimitOpt = None, off: OffOpt = None, backend: BackendOpt = None,
+    model: ModelOpt = None, adapter: AdapterOpt = None, home: HomeOpt = None, config_path: ConfigOpt = None,
+    out: OutOpt = None, max_new_tokens: TokensOpt = DEFAULT_TOKENS, seed: SeedOpt = 0,
+) -> None:
+    """Routing: accuracy, per-label precision/recall and confusion, per analyzer strategy."""
+    common = Common(as_json, limit, off, backend, model, adapter, home, config_path, out, max_new_tokens, seed)
+    _run(common, lambda config: run_routing_command(config, data, strategies, graph, kb, common))
+
+
+def run_routing_command(config: Any, data: Optional[Path], strategies: Optional[str], graph: bool,
+                        kb: Optional[Path], common: Common) -> dict[str, Any]:
+    from evals.datasets import load_routing
+    from evals.driver import finish, new_summary, progress
+    from evals.env import EvalEnv, EvalSetupError, check_notes_dir, toggles_for
+    from evals.routing import GRAPH, parse_strategies, run_routing, score_routing
+    from evals.runs import RunDir, default_out
+
+    try:
+        names = parse_strategies(strategies)
+    except ValueError as exc:
+        raise EvalSetupError(str(exc)) from exc
+    notes = check_notes_dir(kb)
+    path = data or _default_data("routing.jsonl")
+    cases = load_routing(path, common.limit)
+    toggles = toggles_for(config)
+    run = RunDir.create(common.out or default_out(config), "routing")
+    run.write_config(config)
+    options = {"strategies": names, "graph": graph, "kb": str(notes)}
+    summary = new_summary("routing", config, path, len(cases), common.limit, toggles, options, run)
+    with EvalEnv.open(config, notes) as env, progress(len(cases), "routing", not common.as_json) as tick:
+        env.warm_up(toggles)
+        records = run_routing(env, cases, names, graph, toggles, run.append_case, tick)
+        summary["ingest"] = env.ingest_report
+    scored = score_routing(records)
+    headline = f"{GRAPH}.accuracy" if graph else f"{config.analyzer.strategy}.accuracy"
+    summary.update(headline=headline, metrics=scored.metrics, extras=scored.extras)
+    if graph:
+        summary["notes"].append(f"'graph' = the analyze node of the real graph with analyzer.strategy = "
+                                f"{config.analyzer.strategy!r} (stopped after analyze; no answer generated)")
+    return finish(run, summary, records)
+
+
+@app.command()
+def privacy(
+    cases: Annotated[Optional[Path], typer.Option("--cases", help="Privacy cases JSONL (default: evals/data/privacy_cases.jsonl).")] = None,
+    kb: KbOpt = None,
+    as_json: JsonOpt = False, limit: LimitOpt = None, off: OffOpt = None, backend: BackendOpt = None,
+    model: ModelOpt = None, adapter: AdapterOpt = None, home: HomeOpt = None, config_path: ConfigOpt = None,
+    out: OutOpt = None, max_new_tokens: TokensOpt = DEFAULT_TOKENS, seed: SeedOpt = 0,
+) -> None:
+    """Privacy red-team: leaks of private notes and PII (see evals/privacy.py)."""
+    common = Common(as_json, limit, off, backend, model, adapter, home, config_path, out, max_new_tokens, seed)
+    try:
+        from evals.privacy import run_privacy_eval
+    except ImportError as exc:
+        _fail(f"the privacy suite is not available ({exc})")
+    with user_errors(as_json):
+        from evals.env import check_notes_dir
+
+        config = common.config()
+        notes = check_notes_dir(kb)
+        result = run_privacy_eval(config, cases or _default_data("privacy_cases.jsonl"), notes, as_json, limit)
+    if isinstance(result, int):
+        raise typer.Exit(result)
+
+
+@app.command()
+def ablate(
+    suite: Annotated[str, typer.Option("--suite", help="conflict | updates | retrieval.")],
+    configs: Annotated[Optional[str], typer.Option("--configs", help="Subset, e.g. retrieve,judge (default: all).")] = None,
+    data: Annotated[Optional[Path], typer.Option("--data", help="Data file (conflict/retrieval).")] = None,
+    cases: Annotated[Optional[Path], typer.Option("--cases", help="Cases file (updates).")] = None,
+    mode: Annotated[str, typer.Option("--mode", help="conflict: context | kb.")] = "context",
+    kb: KbOpt = None,
+    dates: Annotated[Optional[Path], typer.Option("--dates", help="retrieval: TSV of note dates.")] = None,
+    as_json: JsonOpt = False, limit: LimitOpt = None, off: OffOpt = None, backend: BackendOpt = None,
+    model: ModelOpt = None, adapter: AdapterOpt = None, home: HomeOpt = None, config_path: ConfigOpt = None,
+    out: OutOpt = None, max_new_tokens: TokensOpt = DEFAULT_TOKENS, seed: SeedOpt = 0,
+) -> None:
+    """Run a suite once per node configuration; matrix of metrics and p50 latency."""
+    common = Common(as_json, limit, off, backend, model, adapter, home, config_path, out, max_new_tokens, seed)
+
+    def go(config: Any) -> dict[str, Any]:
+        from evals.ablate import parse_configs
+        from evals.env import EvalSetupError
+
+        try:
+            only = parse_configs(configs)
+        except ValueError as exc:
+            raise EvalSetupError(str(exc)) from exc
+        if suite == "conflict":
+            if data is None:
+                raise EvalSetupError("ablate --suite conflict needs --data FILE.jsonl")
+            return run_conflict(config, data, mode, common, only)
+        if suite == "updates":
+            return run_updates(config, kb, cases, common, only)
+        if suite == "retrieval":
+            return run_retrieval(config, kb, data, dates, True, common, only)
+        raise EvalSetupError(f"--suite {suite!r}: choose conflict, updates or retrieval")
+
+    _run(common, go)
+
+
+@app.command()
+def compare(
+    run_a: Annotated[Path, typer.Argument(help="Run folder A (the reference).")],
+    run_b: Annotated[Path, typer.Argument(help="Run folder B.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Per-metric deltas (B − A) and the cases that flipped."""
+    with user_errors(as_json):
+        from evals.compare import compare_runs
+
+        result = compare_runs(run_a, run_b)
+    if as_json:
+        typer.echo(json.dumps(result, ensure_ascii=False, default=str))
+        return
+    from rich.console import Console
+
+    from evals.compare import print_comparison
+
+    print_comparison(result, Console())

@@ -1,0 +1,88 @@
+"""Retrieval: is the right note found, and does the answer carry the facts?
+
+Ranking (straight from the retriever, as the retrieve node calls it): hit@1, hit@3 and
+MRR@10 over distinct notes, best chunk first. End to end (the whole graph): keyword
+recall (share of ``answer_keywords`` found in the answer, 0 for an abstention) and
+source-in-context (the expected note was among the sources the generator saw).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from evals import metrics
+from evals.datasets import RetrievalCase
+from evals.graph_cases import ask
+from evals.matching import is_abstention, match
+from evals.suite import Scored, counts, latency_of
+
+RANK_K = 10  # chunks fetched for the ranking metrics
+
+
+def distinct_paths(sources: list[dict[str, Any]]) -> list[str]:
+    return list(dict.fromkeys(s["path"] for s in sources))
+
+
+def rank_of(source: str, paths: list[str]) -> int | None:
+    """1-based rank of ``source`` among ``paths``; None when absent."""
+    return paths.index(source) + 1 if source in paths else None
+
+
+def keyword_hits(answer: str, keywords: list[str], question: str) -> list[bool]:
+    if is_abstention(answer):
+        return [False] * len(keywords)
+    return [match(answer, kw, question).matched for kw in keywords]
+
+
+@dataclass
+class RetrievalSuite:
+    answers: bool = True  # also answer end to end (slower)
+    name: str = "retrieval"
+    headline: str = "hit_at_3"
+    ablate_metrics: tuple[str, ...] = ("hit_at_1", "mrr", "keyword_recall")
+    no_effect: tuple[str, ...] = ()
+
+    def attach(self, env: Any) -> None:
+        return None
+
+    def run_case(self, env: Any, case: RetrievalCase, toggles: dict[str, bool]) -> dict[str, Any]:
+        ranked: list[str] = []
+        if toggles.get("retrieve", True):
+            ranked = distinct_paths(env.ctx.retriever.search(case["question"], k=RANK_K, rerank=toggles.get("rerank", True)))
+        rank = rank_of(case["source"], ranked)
+        record: dict[str, Any] = {
+            "id": case["id"], "question": case["question"], "source": case["source"],
+            "answer_keywords": case["answer_keywords"], "ranked": ranked[:5], "rank": rank,
+        }
+        if self.answers:
+            result = ask(env, case["question"], toggles)
+            hits = keyword_hits(result["answer"], case["answer_keywords"], case["question"])
+            record.update(result)
+            record.update({
+                "keyword_hits": hits, "keyword_recall": sum(hits) / len(hits),
+                "source_in_context": case["source"] in distinct_paths(result["sources"]),
+                "abstained": is_abstention(result["answer"]),
+            })
+        record["correct"] = bool(rank == 1 and (not self.answers or record["keyword_recall"] == 1.0))
+        record["outcome"] = f"rank={rank or '-'}" + (f" kw={sum(record['keyword_hits'])}/{len(record['keyword_hits'])}"
+                                                      if self.answers else "")
+        return record
+
+    def score(self, records: list[dict[str, Any]]) -> Scored:
+        n = len(records)
+        ranks = [r["rank"] for r in records]
+        found = {
+            "hit_at_1": metrics.rate(sum(1 for k in ranks if k == 1), n),
+            "hit_at_3": metrics.rate(sum(1 for k in ranks if k is not None and k <= 3), n),
+            "mrr": metrics.mean([1.0 / k if k else 0.0 for k in ranks]),
+        }
+        extras: dict[str, Any] = {"rank_k": RANK_K}
+        if self.answers:
+            found["keyword_recall"] = metrics.mean([r["keyword_recall"] for r in records])
+            found["all_keywords_rate"] = metrics.rate(sum(1 for r in records if r["keyword_recall"] == 1.0), n)
+            found["source_in_context"] = metrics.rate(sum(1 for r in records if r["source_in_context"]), n)
+            found["abstain_rate"] = metrics.rate(sum(1 for r in records if r["abstained"]), n)
+            found["latency"] = latency_of(records)
+            extras.update({"routes": counts(records, "route"), "judge": counts(records, "judge")})
+        return Scored(found, extras)

@@ -1,0 +1,1 @@
+"""Knowledge base: notes folder -> chunks -> Chroma index, with recency-aware retrieval."""

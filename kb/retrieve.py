@@ -1,0 +1,126 @@
+"""Semantic search over the notes with a recency-aware rerank.
+
+1. Fetch ``retrieval.fetch_k`` nearest chunks (cosine) with their vectors and dates.
+2. Score each: ``(1 - w) * similarity + w * 0.5 ** (age_days / half_life_days)`` with
+   ``w = retrieval.recency_weight``.
+3. Take the top ``k``; inside that set, when two chunks from different notes conflict
+   (same topic: their vectors' cosine >= ``retrieval.conflict_similarity``), the newer
+   note ranks first (it takes the older one's place and score).
+4. Drop sources scoring below ``retrieval.min_score``.
+
+With ``rerank=False`` step 2-3 are skipped: plain top-k by similarity. Everything runs on
+the ~20 fetched candidates, so the rerank costs well under a millisecond.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import numpy as np
+from langchain_core.embeddings import Embeddings
+
+from graph.state import Source
+from kb.store import EPOCH, NoteStore
+from twin.config import Config
+
+QUERY_CACHE = 128  # query vectors remembered per retriever (analyzer + retrieve share them)
+
+
+class Retriever:
+    def __init__(self, config: Config, embeddings: Embeddings, today: date | None = None):
+        self.config = config
+        self.embeddings = embeddings
+        self.today = today  # None = the real today (tests and benchmarks pin it)
+        self._store: NoteStore | None = None
+        self._vectors: dict[str, list[float]] = {}
+
+    @property
+    def store(self) -> NoteStore:
+        if self._store is None:
+            self._store = NoteStore.from_config(self.config)
+        return self._store
+
+    # -- public API -----------------------------------------------------------------
+    def search(self, query: str, k: int | None = None, rerank: bool = True) -> list[Source]:
+        """The best chunks for ``query``, best first, as citable sources."""
+        return self.search_vector(self.embed(query), k, rerank)
+
+    def best_similarity(self, query: str) -> float:
+        """Top raw cosine similarity between ``query`` and any chunk (0.0 on an empty index)."""
+        found = self.store.collection.query(
+            query_embeddings=[self.embed(query)], n_results=1, include=["distances"]
+        )
+        distances = found["distances"][0] if found["distances"] else []
+        return float(1.0 - distances[0]) if distances else 0.0
+
+    def embed(self, query: str) -> list[float]:
+        if query not in self._vectors:
+            if len(self._vectors) >= QUERY_CACHE:
+                self._vectors.pop(next(iter(self._vectors)))
+            self._vectors[query] = self.embeddings.embed_query(query)
+        return self._vectors[query]
+
+    def search_vector(self, vector: list[float], k: int | None = None, rerank: bool = True) -> list[Source]:
+        r = self.config.retrieval
+        k = k or r.k
+        fetch = max(k, r.fetch_k) if rerank else k
+        include = ["documents", "metadatas", "distances"] + (["embeddings"] if rerank else [])
+        found = self.store.collection.query(query_embeddings=[vector], n_results=fetch, include=include)
+        if not found["ids"] or not found["ids"][0]:
+            return []
+        sims = 1.0 - np.asarray(found["distances"][0], dtype=float)
+        metas = found["metadatas"][0]
+        if rerank:
+            days = np.asarray([float(m.get("date_days", 0)) for m in metas])
+            scores = self.recency_scores(sims, days)
+            order = newer_first(_top(scores, k), np.asarray(found["embeddings"][0]), days, r.conflict_similarity)
+            scores = _lift(scores, order)
+        else:
+            scores, order = sims, list(range(min(k, len(sims))))
+        out = [_source(found["documents"][0][i], metas[i], scores[i], sims[i]) for i in order]
+        return [s for s in out if s["score"] >= r.min_score]
+
+    # -- scoring --------------------------------------------------------------------
+    def recency_scores(self, sims: np.ndarray, days: np.ndarray) -> np.ndarray:
+        r = self.config.retrieval
+        age = np.clip(self._today_days() - days, 0.0, None)
+        return (1.0 - r.recency_weight) * sims + r.recency_weight * np.power(0.5, age / r.half_life_days)
+
+    def _today_days(self) -> float:
+        return float(((self.today or date.today()) - EPOCH).days)
+
+
+def _top(scores: np.ndarray, k: int) -> list[int]:
+    return [int(i) for i in np.argsort(-scores, kind="stable")[:k]]
+
+
+def newer_first(order: list[int], vectors: np.ndarray, days: np.ndarray, threshold: float) -> list[int]:
+    """Move each chunk above the highest-ranked older chunk it conflicts with."""
+    result: list[int] = []
+    for idx in order:
+        place = len(result)
+        for pos, other in enumerate(result):
+            if days[idx] > days[other] and float(vectors[idx] @ vectors[other]) >= threshold:
+                place = pos
+                break
+        result.insert(place, idx)
+    return result
+
+
+def _lift(scores: np.ndarray, order: list[int]) -> np.ndarray:
+    """Keep reported scores monotone: a promoted chunk takes the best score ranked below it."""
+    lifted = scores.copy()
+    best = -np.inf
+    for idx in reversed(order):
+        best = max(best, float(scores[idx]))
+        lifted[idx] = best
+    return lifted
+
+
+def _source(text: str, meta: dict[str, Any], score: float, sim: float) -> Source:
+    return Source(
+        path=str(meta.get("path", "")), title=str(meta.get("title", "")), date=str(meta.get("date", "")),
+        heading=str(meta.get("heading", "")), score=round(float(score), 4),
+        similarity=round(float(sim), 4), text=text or "",
+    )

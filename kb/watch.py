@@ -1,0 +1,105 @@
+"""Watch mode: keep the index in sync with a notes folder as files change.
+
+One full (incremental) sync first, then ``watchfiles`` reports batches of changed paths
+(about 50 ms after the last write) and only those notes are re-read, re-chunked and
+re-embedded. Deletes and renames (a delete plus an add) are followed; a moved-in or
+deleted folder is expanded to the notes under it; editing ``.twinignore`` triggers a full
+sync. Runs in the calling thread until ``stop_event`` is set (the TUI runs it in a
+background thread) or Ctrl+C (the CLI).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+from typing import Callable
+
+import watchfiles
+from langchain_core.embeddings import Embeddings
+
+from kb.ingest import IngestReport, Ingestor
+from kb.notes import IGNORE_FILE, NOTE_SUFFIXES
+from twin.config import Config
+
+log = logging.getLogger(__name__)
+STEP_MS = 50  # quiet time after a change before the batch is handed over
+MAX_BATCH_MS = 1000  # longest a burst of changes is grouped before processing
+TIMEOUT_MS = 500  # how often the watcher checks stop_event while idle
+
+
+class NoteFilter(watchfiles.DefaultFilter):
+    """Note files, ``.twinignore``, and suffix-less paths (folders, even deleted ones)."""
+
+    def __init__(self, root: Path):
+        super().__init__()
+        self.root = Path(root)
+
+    def __call__(self, change: watchfiles.Change, path: str) -> bool:
+        p = Path(path)
+        try:
+            rel = p.relative_to(self.root)
+        except ValueError:
+            return False
+        if rel.name == IGNORE_FILE and len(rel.parts) == 1:
+            return True
+        if any(part.startswith(".") for part in rel.parts) or not super().__call__(change, path):
+            return False
+        return p.suffix.lower() in NOTE_SUFFIXES or not p.suffix or p.is_dir()
+
+
+def watch(
+    config: Config,
+    notes_dir: Path,
+    embeddings: Embeddings,
+    on_change: Callable[[IngestReport], None] | None = None,
+    stop_event: threading.Event | None = None,
+    on_error: Callable[[Exception], None] | None = None,
+    ingestor: Ingestor | None = None,
+) -> None:
+    """Sync once, then re-ingest changed paths until ``stop_event`` is set.
+
+    ``on_change`` gets the first full report and then every report that changed the
+    index or skipped a file. ``on_error`` gets exceptions from a sync (default: logged);
+    the watcher keeps going.
+    """
+    ing = ingestor or Ingestor(config, notes_dir, embeddings, progress=False)
+    _guard(lambda: _notify(on_change, ing.run(), force=True), on_error)
+    for changes in watchfiles.watch(
+        ing.notes_dir, watch_filter=NoteFilter(ing.notes_dir), debounce=MAX_BATCH_MS, step=STEP_MS,
+        stop_event=stop_event, rust_timeout=TIMEOUT_MS, raise_interrupt=stop_event is None,
+    ):
+        paths = sorted({Path(p) for _, p in changes})
+        _guard(lambda: _notify(on_change, ing.update(paths)), on_error)
+
+
+def _notify(on_change: Callable[[IngestReport], None] | None, report: IngestReport, force: bool = False) -> None:
+    if on_change is not None and (force or report.changed or report.skips):
+        on_change(report)
+
+
+def _guard(step: Callable[[], None], on_error: Callable[[Exception], None] | None) -> None:
+    try:
+        step()
+    except Exception as exc:  # a failed sync must not kill the watcher thread
+        if on_error is not None:
+            on_error(exc)
+        else:
+            log.warning("notes sync failed: %s", exc)
+
+
+def start_background(
+    config: Config,
+    notes_dir: Path,
+    embeddings: Embeddings,
+    on_change: Callable[[IngestReport], None] | None = None,
+    on_error: Callable[[Exception], None] | None = None,
+) -> tuple[threading.Thread, threading.Event]:
+    """Run :func:`watch` in a daemon thread; set the returned event to stop it."""
+    stop = threading.Event()
+    thread = threading.Thread(
+        target=watch, args=(config, notes_dir, embeddings, on_change, stop, on_error),
+        name="twin-notes-watch", daemon=True,
+    )
+    thread.start()
+    return thread, stop

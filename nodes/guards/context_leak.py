@@ -1,0 +1,93 @@
+"""System prompt / context leakage: the answer must not dump its instructions or notes.
+
+Blocks an answer that
+
+- contains the note frame of the prompt (``[Note 1 | ...]``, quoted ``| `` lines),
+- echoes a sentence of the system prompt or prompt template (fuzzy, rapidfuzz), or
+- copies a long stretch of the retrieved notes verbatim (a dump, not a quote).
+
+Whole-prompt similarity is also checked by the hub validator
+``guardrails_ai.detect_system_prompt_leakage`` composed next to this one in the Guard.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Any
+
+from guardrails import Validator, register_validator
+from guardrails.classes.validation.validation_result import FailResult, PassResult, ValidationResult
+from rapidfuzz import fuzz
+
+from kb.fingerprints import ngrams, words
+from nodes.guards.frame import FRAME_MARKER, QUOTE
+
+MIN_SENTENCE = 30  # prompt sentences shorter than this are too generic to count
+ECHO_SCORE = 88.0  # rapidfuzz partial ratio at which a prompt sentence counts as echoed
+DUMP_WORDS = 40  # words of one note copied verbatim (in runs of SHINGLE+) that make a dump
+DUMP_WORDS_SUSPICIOUS = 20  # ... when the question asked for the prompt or the notes
+SHINGLE = 6  # a verbatim run must be at least this many words long to count
+
+
+def prompt_sentences(prompt: str) -> list[str]:
+    """Instruction sentences of a prompt (placeholders dropped)."""
+    text = re.sub(r"\{[a-z_]+\}", " ", prompt)
+    parts = re.split(r"(?<=[.!?:])\s+|\n+", text)
+    return [p.strip() for p in parts if len(p.strip()) >= MIN_SENTENCE]
+
+
+def echoed_sentences(answer: str, sentences: list[str]) -> int:
+    low = answer.lower()
+    return sum(
+        1 for s in sentences if len(s) <= len(low) and fuzz.partial_ratio(s.lower(), low) >= ECHO_SCORE
+    )
+
+
+@lru_cache(maxsize=256)
+def _shingles(source: str) -> frozenset[str]:
+    return frozenset(ngrams(words(source), SHINGLE))
+
+
+def copied_words(source: str, answer: str) -> int:
+    """Words of ``answer`` inside verbatim runs (SHINGLE+ words) of ``source``. Set lookups
+    only, so it is cheap enough to run at every sentence boundary."""
+    shared = _shingles(source)
+    tokens = words(answer)
+    covered: set[int] = set()
+    for i, gram in enumerate(ngrams(tokens, SHINGLE)):
+        if gram in shared:
+            covered.update(range(i, i + SHINGLE))
+    return len(covered)
+
+
+def context_leak_reasons(answer: str, prompt_lines: list[str], sources: list[str], suspicious: bool) -> list[str]:
+    reasons = []
+    quoted_lines = sum(line.startswith(QUOTE.strip()) for line in answer.splitlines())
+    if FRAME_MARKER.search(answer) or quoted_lines >= 2:
+        reasons.append("context_leak: the notes' prompt framing is in the answer")
+    echoed = echoed_sentences(answer, prompt_lines)
+    if echoed:
+        reasons.append(f"context_leak: {echoed} sentence(s) of the system prompt echoed")
+    limit = DUMP_WORDS_SUSPICIOUS if suspicious else DUMP_WORDS
+    dumped = max((copied_words(s, answer) for s in sources), default=0)
+    if dumped >= limit:
+        reasons.append(f"context_leak: {dumped} words of a retrieved note copied verbatim")
+    return reasons
+
+
+@register_validator(name="twin/context_leak", data_type="string")
+class ContextLeak(Validator):
+    """``prompt`` is the static system prompt and templates; sources come per call."""
+
+    def __init__(self, prompt: str = "", on_fail: Any = None, **kwargs: Any) -> None:
+        super().__init__(on_fail=on_fail, **kwargs)
+        self.prompt_lines = prompt_sentences(prompt)
+
+    def _validate(self, value: Any, metadata: dict[str, Any]) -> ValidationResult:
+        flags = metadata.get("input_flags", [])
+        suspicious = "sysprompt_extraction" in flags or bool(metadata.get("suspicious"))
+        reasons = context_leak_reasons(str(value), self.prompt_lines, metadata.get("source_texts", []), suspicious)
+        if reasons:
+            return FailResult(error_message="; ".join(reasons), metadata={"kind": "sysprompt"})
+        return PassResult()

@@ -1,0 +1,140 @@
+"""Off-limits topics (config ``judge.off_limits_topics``): spotted in questions and answers.
+
+Questions are classified by regex (``nodes/guards/data/topics.toml``) and, when an
+embeddings model is at hand, by meaning: nearest neighbour among labelled example
+questions, where the ``benign`` examples (sensitive-sounding questions about public
+notes) compete with the topics. The validator blocks when the question was flagged
+``off_limits:<topic>`` or the answer discloses an off-limits topic on its own.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from guardrails import Validator, register_validator
+from guardrails.classes.validation.validation_result import FailResult, PassResult, ValidationResult
+
+from nodes.guards.views import fold
+
+TOPICS_FILE = Path(__file__).with_name("data") / "topics.toml"
+BENIGN = "benign"
+FLAG_PREFIX = "off_limits:"
+
+Embed = Callable[[list[str]], Any]  # texts -> (n, d) array of normalised vectors
+
+
+@dataclass(frozen=True)
+class Topic:
+    name: str
+    phrase: str
+    question: tuple[re.Pattern[str], ...] = ()
+    answer: tuple[re.Pattern[str], ...] = ()
+    examples: tuple[str, ...] = ()
+
+
+@lru_cache(maxsize=4)
+def _load_file(path: str) -> dict[str, Any]:
+    try:
+        return tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ValueError(f"topics file {path}: {exc}") from exc
+
+
+def load_topics(names: Sequence[str], path: Path | str = TOPICS_FILE) -> tuple[list[Topic], tuple[str, ...]]:
+    """The configured topics (unknown names match by their own word) and the benign examples."""
+    data = _load_file(str(path))
+    topics = []
+    for name in names:
+        spec = data.get(name.lower())
+        if spec is None:
+            word = re.escape(name.lower())
+            topics.append(Topic(name, f"my {name}", (re.compile(rf"\b{word}\w*", re.I),), ()))
+            continue
+        topics.append(Topic(
+            name=name, phrase=spec.get("phrase", f"my {name}"),
+            question=tuple(re.compile(p, re.I) for p in spec.get("question", [])),
+            answer=tuple(re.compile(p, re.I) for p in spec.get("answer", [])),
+            examples=tuple(spec.get("examples", [])),
+        ))
+    return topics, tuple(data.get(BENIGN, {}).get("examples", []))
+
+
+@dataclass
+class TopicClassifier:
+    topics: list[Topic]
+    benign: tuple[str, ...] = ()
+    embed: Embed | None = None
+    threshold: float = 0.6
+    _bank: tuple[Any, list[str]] | None = field(default=None, repr=False)
+
+    def by_pattern(self, text: str) -> list[str]:
+        return [t.name for t in self.topics if any(p.search(text) for p in t.question)]
+
+    def _examples(self) -> tuple[Any, list[str]]:
+        if self._bank is None:
+            import numpy as np
+
+            texts = [e for t in self.topics for e in t.examples] + list(self.benign)
+            labels = [t.name for t in self.topics for _ in t.examples] + [BENIGN] * len(self.benign)
+            vectors = np.asarray(self.embed(texts), dtype=np.float32) if texts else np.zeros((0, 1))
+            self._bank = (vectors, labels)
+        return self._bank
+
+    def by_meaning(self, text: str) -> tuple[str, float]:
+        """Nearest labelled example: (topic or 'benign', cosine similarity)."""
+        if self.embed is None:
+            return BENIGN, 0.0
+        vectors, labels = self._examples()
+        if not labels:
+            return BENIGN, 0.0
+        import numpy as np
+
+        query = np.asarray(self.embed([text]), dtype=np.float32)[0]
+        sims = vectors @ query
+        best = int(sims.argmax())
+        return labels[best], float(sims[best])
+
+    def classify(self, question: str) -> list[str]:
+        text = fold(question)
+        found = self.by_pattern(text)
+        label, sim = self.by_meaning(text)
+        if label != BENIGN and sim >= self.threshold and label not in found:
+            found.append(label)
+        return found
+
+    def disclosed(self, answer: str) -> list[str]:
+        text = fold(answer)
+        return [t.name for t in self.topics if any(p.search(text) for p in t.answer)]
+
+    def phrase(self, name: str) -> str:
+        return next((t.phrase for t in self.topics if t.name == name), f"my {name}")
+
+
+def topic_flags(flags: Sequence[str]) -> list[str]:
+    return [f.removeprefix(FLAG_PREFIX) for f in flags if f.startswith(FLAG_PREFIX)]
+
+
+@register_validator(name="twin/off_limits", data_type="string")
+class OffLimits(Validator):
+    """Blocks answers to off-limits questions, and answers that disclose such a topic."""
+
+    def __init__(self, classifier: TopicClassifier, on_fail: Any = None, **kwargs: Any) -> None:
+        super().__init__(on_fail=on_fail, **kwargs)
+        self.classifier = classifier
+
+    def _validate(self, value: Any, metadata: dict[str, Any]) -> ValidationResult:
+        asked = topic_flags(metadata.get("input_flags", []))
+        if asked:
+            return FailResult(error_message=f"off_limits: question about {', '.join(asked)}",
+                              metadata={"kind": "off_limits", "topic": asked[0]})
+        told = self.classifier.disclosed(str(value))
+        if told:
+            return FailResult(error_message=f"off_limits: answer discloses {', '.join(told)}",
+                              metadata={"kind": "off_limits", "topic": told[0]})
+        return PassResult()

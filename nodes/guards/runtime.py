@@ -1,0 +1,199 @@
+"""The judge's per-process state: one Guard, one topic classifier, cached embeddings.
+
+Built once per :class:`graph.context.TwinContext` (kept in ``ctx.extras["judge"]``), so
+judging a partial answer at every sentence boundary costs string work plus, at most,
+one embedding per new sentence. Fingerprints are re-read when ingest rewrites them.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import prompts
+from graph.context import TwinContext
+from kb.fingerprints import Fingerprints, fingerprints_path
+from nodes.guards.compose import REFUSAL_KIND, ComposedGuard, GuardOutcome
+from nodes.guards.context_leak import ContextLeak
+from nodes.guards.injection import SOFT_FLAGS, InjectionGuard, injection_flags
+from nodes.guards.off_limits import FLAG_PREFIX, TOPICS_FILE, OffLimits, TopicClassifier, load_topics
+from nodes.guards.pii import PiiRedactor
+from nodes.guards.private_leak import LeakLimits, PrivateLeak
+from nodes.guards.refusals import refusal
+
+REFUSAL_ORDER = ("injection", "off_limits", "context_leak", "private_leak")
+EMBED_CACHE = 4096
+SYSTEM_PROMPTS = ("persona_system", "generate_with_notes", "generate_no_notes")
+
+
+@dataclass
+class Verdict:
+    verdict: str  # pass | redacted | blocked
+    answer: str
+    reasons: list[str] = field(default_factory=list)
+    flags: list[str] = field(default_factory=list)
+    checks: list[str] = field(default_factory=list)
+
+    def result(self) -> dict[str, Any]:
+        """The state's ``judge`` entry (graph.state.JudgeResult) plus the final text."""
+        return {"verdict": self.verdict, "reasons": list(self.reasons), "answer": self.answer}
+
+    def __getitem__(self, key: str) -> Any:  # JudgeResult-like: verdict["verdict"]
+        return self.result()[key]
+
+
+class CachedEmbed:
+    """Embed texts through ``ctx.embeddings`` (loaded on first use), remembering vectors."""
+
+    def __init__(self, model: Callable[[], Any]) -> None:
+        self._model = model
+        self._cache: OrderedDict[str, Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __call__(self, texts: list[str]) -> Any:
+        import numpy as np
+
+        with self._lock:
+            missing = [t for t in dict.fromkeys(texts) if t not in self._cache]
+            if missing:
+                for text, vec in zip(missing, self._model().embed_documents(missing)):
+                    self._cache[text] = np.asarray(vec, dtype=np.float32)
+                while len(self._cache) > EMBED_CACHE:
+                    self._cache.popitem(last=False)
+            for t in texts:
+                self._cache.move_to_end(t)
+            return np.stack([self._cache[t] for t in texts]) if texts else np.zeros((0, 1), dtype=np.float32)
+
+
+class FreshFingerprints:
+    """``ctx.fingerprints``, reloaded whenever the file on disk changes (re-ingest)."""
+
+    def __init__(self, ctx: TwinContext) -> None:
+        self.ctx = ctx
+        self.path: Path = fingerprints_path(ctx.home)
+        self._stamp = self._mtime()
+
+    def _mtime(self) -> int:
+        try:
+            return self.path.stat().st_mtime_ns
+        except OSError:
+            return 0
+
+    def __call__(self) -> Fingerprints:
+        stamp = self._mtime()
+        if stamp and stamp != self._stamp:
+            self.ctx.__dict__["fingerprints"] = Fingerprints.load(self.path)
+            self._stamp = stamp
+        return self.ctx.fingerprints
+
+
+def system_prompt_text(person: str) -> str:
+    """The static prompt text the generator sees (placeholders empty), for leak checks."""
+    parts = []
+    for name in SYSTEM_PROMPTS:
+        try:
+            parts.append(prompts.load(name).replace("{person}", person))
+        except FileNotFoundError:
+            continue
+    return "\n".join(parts)
+
+
+class Judge:
+    def __init__(self, ctx: TwinContext) -> None:
+        cfg = ctx.config.judge
+        self.ctx = ctx
+        self.person = ctx.config.person
+        self.fingerprints = FreshFingerprints(ctx)
+        self.embed = CachedEmbed(lambda: ctx.embeddings)
+        topics, benign = load_topics(cfg.off_limits_topics, cfg.topics_file or TOPICS_FILE)
+        self.topics = TopicClassifier(topics, benign, embed=self.embed, threshold=cfg.topic_similarity)
+        self.guard = ComposedGuard(self._validators())
+        self._screened: OrderedDict[str, list[str]] = OrderedDict()
+
+    def _validators(self) -> list[Any]:
+        cfg = self.ctx.config.judge
+        validators: list[Any] = []
+        if cfg.private_leak:
+            limits = LeakLimits(similarity=cfg.leak_similarity)
+            validators.append(PrivateLeak(self.fingerprints, self.embed if cfg.semantic_leak else None,
+                                          limits, on_fail="noop"))
+        if cfg.off_limits and self.topics.topics:
+            validators.append(OffLimits(self.topics, on_fail="noop"))
+        if cfg.context_leak:
+            prompt = system_prompt_text(self.person)
+            validators.append(ContextLeak(prompt, on_fail="noop"))
+            from guardrails_ai.detect_system_prompt_leakage import DetectSystemPromptLeakage
+
+            system = prompts.load("persona_system").replace("{person}", self.person)
+            validators.append(DetectSystemPromptLeakage(system_prompt=system, threshold=60, on_fail="noop"))
+        if cfg.injection:
+            validators.append(InjectionGuard(refuse_flagged=cfg.on_injection == "refuse", on_fail="noop"))
+        if cfg.pii:
+            validators.append(PiiRedactor(self.fingerprints, on_fail="fix"))
+        return validators
+
+    @property
+    def checks(self) -> list[str]:
+        return sorted({name.split("/")[-1] for name in self.guard.names})
+
+    # -- input side ---------------------------------------------------------------
+    def screen(self, question: str) -> list[str]:
+        """Input flags for a question (cached: the streamer asks again per sentence)."""
+        if question in self._screened:
+            return list(self._screened[question])
+        cfg = self.ctx.config.judge
+        flags = injection_flags(question) if cfg.injection else []
+        if cfg.off_limits:
+            flags += [FLAG_PREFIX + t for t in self.topics.classify(question)]
+        self._screened[question] = flags
+        while len(self._screened) > 256:
+            self._screened.popitem(last=False)
+        return list(flags)
+
+    # -- output side --------------------------------------------------------------
+    def check(self, question: str, text: str, sources: Sequence[dict[str, Any]] | None = None,
+              flags: list[str] | None = None) -> Verdict:
+        flags = self.screen(question) if flags is None else list(flags)
+        metadata = {
+            "question": question,
+            "input_flags": flags,
+            "source_texts": [str(s.get("text", "")) for s in sources or []],
+            "suspicious": any(f in SOFT_FLAGS for f in flags),
+        }
+        try:
+            outcome = self.guard.run(text, metadata)
+        except Exception as exc:  # noqa: BLE001 - fail closed: never release an unjudged answer
+            return Verdict("blocked", refusal("error", question, self.person),
+                           [f"judge error: {type(exc).__name__}: {exc}"], flags, self.checks)
+        return self._verdict(question, text, outcome, flags)
+
+    def _verdict(self, question: str, text: str, outcome: GuardOutcome, flags: list[str]) -> Verdict:
+        reasons = [f.reason for f in outcome.findings]
+        blocking = outcome.blocking
+        if blocking:
+            first = min(blocking, key=lambda f: REFUSAL_ORDER.index(f.check) if f.check in REFUSAL_ORDER else 99)
+            kind = first.meta.get("kind") or REFUSAL_KIND.get(first.check, "error")
+            topic = self.topics.phrase(first.meta["topic"]) if first.meta.get("topic") else "that"
+            return Verdict("blocked", refusal(kind, question, self.person, topic), reasons, flags, self.checks)
+        if outcome.findings:
+            return Verdict("redacted", outcome.text, reasons, flags, self.checks)
+        return Verdict("pass", text, [], flags, self.checks)
+
+
+def judge_for(ctx: TwinContext) -> Judge:
+    """The context's judge, built on first use."""
+    judge = ctx.extras.get("judge")
+    if not isinstance(judge, Judge):
+        judge = ctx.extras["judge"] = Judge(ctx)
+    return judge
+
+
+def timed(fn: Callable[[], Verdict]) -> tuple[Verdict, float]:
+    start = time.perf_counter()
+    verdict = fn()
+    return verdict, round((time.perf_counter() - start) * 1000, 1)

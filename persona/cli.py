@@ -1,0 +1,168 @@
+"""`twin train data | lora | export | eval`: a typer sub-app the main CLI mounts as `train`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+app = typer.Typer(help="Make a persona adapter: notes → Q&A set → LoRA (identity + style) → export.",
+                  no_args_is_help=True)
+
+HOME = typer.Option(None, "--home", help="data home (default: $TWIN_HOME or the user data dir)")
+CONFIG = typer.Option(None, "--config", help="config TOML (default: <home>/twin.toml if present)")
+
+
+def _config(config: Optional[Path], home: Optional[str]):  # noqa: ANN202 - Config, imported lazily
+    from twin.offline import apply
+
+    apply()
+    from twin.config import load_config
+
+    return load_config(config, home)
+
+
+def _fail(message: str) -> None:
+    typer.secho(f"error: {message}", fg="red", err=True)
+    raise typer.Exit(2)
+
+
+@app.command("data")
+def data_cmd(
+    notes_dir: Optional[Path] = typer.Argument(None, help="notes folder (default: kb.notes_dir from the config)"),
+    out: Path = typer.Option(Path("runs/persona-data"), "--out", help="folder for train/test JSONL and the data card"),
+    teacher: str = typer.Option("extractive", help="extractive | llm (the base model in the config) | both"),
+    paraphrases: int = typer.Option(10, help="training phrasings per fact"),
+    held_out: int = typer.Option(2, help="extra phrasings per fact kept for testing only"),
+    threshold: int = typer.Option(6, help="drop pairs whose grounding or style score (1-10) is below this"),
+    context_share: float = typer.Option(0.35, help="share of examples with retrieved notes in the prompt"),
+    counterfactual_share: float = typer.Option(0.15, help="share with an updated note that contradicts an older one"),
+    transcripts: list[Path] = typer.Option([], "--transcripts", help="`Speaker: text` dialogue files or folders"),
+    seed: int = typer.Option(0),
+    home: Optional[str] = HOME, config: Optional[Path] = CONFIG,
+) -> None:
+    """Write a chat-format SFT set (train.jsonl, test.jsonl) and a data card from public notes."""
+    from persona.dataset import DataOptions, build, save
+
+    cfg = _config(config, home)
+    folder = notes_dir or (Path(cfg.kb.notes_dir) if cfg.kb.notes_dir else None)
+    if folder is None or not folder.is_dir():
+        _fail(f"notes folder not found: {folder} (pass it as an argument or set kb.notes_dir)")
+    opts = DataOptions(teacher=teacher, paraphrases=paraphrases, held_out=held_out, threshold=threshold,
+                       context_share=context_share, counterfactual_share=counterfactual_share,
+                       transcripts=[str(t) for t in transcripts], seed=seed)
+    teacher_model = None
+    if teacher in ("llm", "both"):
+        from llm.factory import chat_model
+
+        def teacher_model():  # noqa: ANN202
+            return chat_model(cfg.base, cfg.home_path, with_adapters=False)
+    try:
+        built = build(cfg, folder, opts, teacher_model)
+    except ValueError as exc:
+        _fail(str(exc))
+    paths = save(built, out)
+    counts = built.card["counts"]
+    typer.echo(f"{counts['facts']} facts → {counts['train']} train / {counts['test']} test examples")
+    typer.echo(f"data card: {paths['card_md']}")
+
+
+@app.command("lora")
+def lora_cmd(
+    data_dir: Path = typer.Argument(Path("runs/persona-data"), help="folder from `twin train data`"),
+    out: Path = typer.Option(Path("runs/persona-lora"), "--out", help="run folder (phase both: <out>/identity, <out>/style)"),
+    phase: str = typer.Option("both", help="identity | style | both (style on top of the frozen identity adapter)"),
+    base_adapter: Optional[Path] = typer.Option(None, help="phase style: the identity adapter to stack on"),
+    rank: int = typer.Option(0, help="LoRA rank (0 = phase default: identity 4, style 16)"),
+    alpha: int = typer.Option(0, help="LoRA alpha (0 = 2 x rank)"),
+    dropout: float = typer.Option(0.05),
+    target_modules: str = typer.Option("q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj"),
+    lr: float = typer.Option(0.0, help="learning rate (0 = phase default)"),
+    epochs: float = typer.Option(3.0),
+    max_steps: int = typer.Option(0, help="> 0 overrides --epochs"),
+    batch_size: int = typer.Option(8),
+    grad_accum: int = typer.Option(1),
+    max_tokens: int = typer.Option(768, help="examples longer than this are skipped, never cut"),
+    grad_checkpointing: bool = typer.Option(False),
+    eval_every: int = typer.Option(25),
+    save_every: int = typer.Option(50),
+    patience: int = typer.Option(3, help="early stop after this many evals without improvement (0 = never)"),
+    identity_share: float = typer.Option(-1.0, help="share of questions with a 'Hey <name>, ' prefix (-1 = phase default)"),
+    device: str = typer.Option("auto", help="auto | cpu | cuda | mps"),
+    precision: str = typer.Option("auto", help="auto | fp32 | bf16"),
+    limit: int = typer.Option(0, help="use only the first N training examples"),
+    resume: bool = typer.Option(False, help="continue from the latest checkpoint in --out"),
+    seed: int = typer.Option(0),
+    home: Optional[str] = HOME, config: Optional[Path] = CONFIG,
+) -> None:
+    """Train LoRA adapter(s) on assistant tokens only; prints where to point persona.adapters."""
+    from persona.memory import MemoryError_
+    from persona.options import TrainOptions
+    from persona.trainer import train
+
+    cfg = _config(config, home)
+    phases = ["identity", "style"] if phase == "both" else [phase]
+    if phase not in ("identity", "style", "both"):
+        _fail("phase must be identity, style or both")
+    adapters: list[str] = [str(base_adapter)] if base_adapter and phase == "style" else []
+    for name in phases:
+        opts = TrainOptions(
+            phase=name, rank=rank, alpha=alpha, dropout=dropout, lr=lr, epochs=epochs, max_steps=max_steps,
+            target_modules=[m.strip() for m in target_modules.split(",") if m.strip()], batch_size=batch_size,
+            grad_accum=grad_accum, max_tokens=max_tokens, grad_checkpointing=grad_checkpointing,
+            eval_every=eval_every, save_every=save_every, patience=patience, identity_share=identity_share,
+            device=device, precision=precision, limit=limit, seed=seed, base_adapter=adapters[-1] if adapters else "",
+        )
+        if name == "identity":
+            opts.base_adapter = ""
+        run_dir = out / name if phase == "both" else out
+        try:
+            summary = train(cfg, data_dir, run_dir, opts, resume=resume)
+        except (ValueError, FileNotFoundError, FileExistsError, MemoryError_) as exc:
+            _fail(str(exc))
+        adapters.append(summary["adapter"])
+        typer.echo(f"{name}: {summary['steps']} steps, {summary['sec_per_step']} s/step, best eval loss "
+                   f"{summary['best_eval_loss']:.4f}, adapter {summary['adapter_bytes'] / 1e6:.1f} MB → {summary['adapter']}")
+    typer.echo("use it: in twin.toml set\n[persona]\nadapters = " + json.dumps(adapters))
+
+
+@app.command("export")
+def export_cmd(
+    adapters: list[Path] = typer.Argument(..., help="adapter folders, stacked in order"),
+    out: Path = typer.Option(Path("runs/persona-export"), "--out"),
+    gguf: bool = typer.Option(True, help="also write model.gguf + Modelfile for Ollama (Llama-family models)"),
+    home: Optional[str] = HOME, config: Optional[Path] = CONFIG,
+) -> None:
+    """Merge adapters into a standalone HF model folder (+ GGUF and an Ollama Modelfile)."""
+    from persona.export import export
+
+    cfg = _config(config, home)
+    try:
+        report = export(cfg, [str(a) for a in adapters], out, gguf=gguf)
+    except (ValueError, FileNotFoundError) as exc:
+        _fail(str(exc))
+    for key, value in report.items():
+        typer.echo(f"{key}: {value}")
+
+
+@app.command("eval")
+def eval_cmd(
+    data_dir: Path = typer.Argument(Path("runs/persona-data"), help="folder from `twin train data`"),
+    adapters: list[Path] = typer.Option([], "--adapter", help="adapter folder(s) to evaluate, stacked"),
+    plain: list[Path] = typer.Option([], "--plain", help="a plain (not context-faithful) adapter to compare"),
+    conflict_nq: Optional[Path] = typer.Option(None, help="conflict_nq_val.jsonl for the fake-passage test"),
+    limit: int = typer.Option(60, help="questions per test"),
+    out: Optional[Path] = typer.Option(None, help="write the results JSON here"),
+    home: Optional[str] = HOME, config: Optional[Path] = CONFIG,
+) -> None:
+    """Fact recall on unseen phrasings and knowledge-conflict rates: base vs adapter(s)."""
+    from persona.evaluate import run_all
+
+    cfg = _config(config, home)
+    results = run_all(cfg, data_dir, [str(a) for a in adapters], [str(p) for p in plain], conflict_nq, limit)
+    text = json.dumps(results, indent=2)
+    if out:
+        out.write_text(text, encoding="utf-8")
+    typer.echo(text)

@@ -1,0 +1,293 @@
+"""One LoRA training phase: SFT on assistant tokens, eval loss, early stop, checkpoints, resume.
+
+Run directory layout (``out_dir``)::
+
+    run.json          options, data files, model, device (written at start)
+    metrics.jsonl     one line per step (loss, lr, seconds) and per eval (eval_loss)
+    adapter/          the best adapter so far (peft save_pretrained) - what the generator loads
+    checkpoints/      step-NNNNNN/ adapter + trainer_state.pt, for --resume
+    loss_curve.png    train and eval loss
+    summary.json      steps, time per step, tokens, peak memory, adapter size, early stop
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import resource
+import shutil
+import time
+from contextlib import nullcontext
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from persona.encoding import Encoded, collate, encode
+from persona.memory import check, estimate
+from persona.model import (TRAIN_ADAPTER, base_copy, pick_device, pick_precision, target_loss, trainable_count,
+                           with_adapters)
+from persona.options import TrainOptions
+from persona.records import Example, read_examples
+from twin.config import Config
+
+
+@dataclass
+class TrainState:
+    step: int = 0
+    best: float = math.inf
+    bad_evals: int = 0
+    stopped_early: bool = False
+    seconds: float = 0.0
+    tokens: int = 0
+    history: list[dict[str, float]] = field(default_factory=list)
+
+
+@dataclass
+class Prepared:
+    train: list[Encoded]
+    test: list[Encoded]
+    skipped: int
+
+
+# -- data -------------------------------------------------------------------------------
+def identity_prefixed(examples: list[Example], person: str, share: float, seed: int) -> list[Example]:
+    """Put "Hey <name>, ..." in front of a share of questions (phase 1 learns who it is)."""
+    from persona.extractive import templates
+
+    prefixes = [p.format(who=person.split()[0]) for p in templates()["identity_prefixes"]["p"]]
+    rng = random.Random(seed)
+    out = []
+    for ex in examples:
+        question = ex.meta.get("question", "")
+        if question and rng.random() < share and question in ex.messages[-2]["content"]:
+            asked = question[0].lower() + question[1:] if question[1:2].islower() else question
+            messages = [dict(m) for m in ex.messages]
+            messages[-2]["content"] = messages[-2]["content"].replace(question, rng.choice(prefixes) + asked, 1)
+            ex = Example(messages=messages, kind=ex.kind, split=ex.split, fact_key=ex.fact_key, fact=ex.fact,
+                         note=ex.note, meta={**ex.meta, "identity_prefix": True})
+        out.append(ex)
+    return out
+
+
+def prepare(config: Config, data_dir: Path, tokenizer: Any, opts: TrainOptions) -> Prepared:
+    train_rows = read_examples(Path(data_dir) / "train.jsonl")
+    test_path = Path(data_dir) / "test.jsonl"
+    test_rows = read_examples(test_path) if test_path.is_file() else []
+    if opts.limit:
+        train_rows = train_rows[: opts.limit]
+    train_rows = identity_prefixed(train_rows, config.person, opts.identity_share, opts.seed)
+    if opts.max_eval:
+        test_rows = random.Random(opts.seed).sample(test_rows, min(opts.max_eval, len(test_rows)))
+    enc_train = [encode(tokenizer, ex.messages, opts.max_tokens) for ex in train_rows]
+    enc_test = [encode(tokenizer, ex.messages, opts.max_tokens) for ex in test_rows]
+    skipped = sum(e is None for e in enc_train + enc_test)
+    train = [e for e in enc_train if e is not None and e.target_tokens]
+    if not train:
+        raise ValueError(f"no usable training examples in {data_dir}/train.jsonl "
+                         f"({len(train_rows)} rows, {skipped} longer than --max-tokens {opts.max_tokens})")
+    return Prepared(train=train, test=[e for e in enc_test if e is not None and e.target_tokens], skipped=skipped)
+
+
+def batch_order(n: int, batch: int, epoch: int, seed: int) -> list[list[int]]:
+    """Seeded shuffle per epoch, then batches of similar length-neighbours (deterministic for resume)."""
+    order = list(range(n))
+    random.Random(seed * 1000 + epoch).shuffle(order)
+    return [order[i : i + batch] for i in range(0, n, batch)]
+
+
+# -- run directory ----------------------------------------------------------------------
+def adapter_bytes(path: Path) -> int:
+    return sum(p.stat().st_size for p in path.glob("adapter_model*"))
+
+
+def latest_checkpoint(out_dir: Path) -> Path | None:
+    found = sorted((out_dir / "checkpoints").glob("step-*"))
+    return found[-1] if found else None
+
+
+def save_checkpoint(model: Any, optimizer: Any, scheduler: Any, state: TrainState, out_dir: Path, keep: int) -> None:
+    import torch
+
+    target = out_dir / "checkpoints" / f"step-{state.step:06d}"
+    tmp = target.with_name(target.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    model.save_pretrained(tmp, selected_adapters=[TRAIN_ADAPTER])
+    torch.save({"optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(), "state": asdict(state),
+                "rng": torch.get_rng_state()}, tmp / "trainer_state.pt")
+    shutil.rmtree(target, ignore_errors=True)
+    tmp.rename(target)
+    for old in sorted((out_dir / "checkpoints").glob("step-*"))[:-keep]:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def load_checkpoint(model: Any, optimizer: Any, scheduler: Any, path: Path) -> TrainState:
+    import torch
+    from peft import set_peft_model_state_dict
+    from safetensors.torch import load_file
+
+    weights = load_file(str(path / "adapter_model.safetensors"))
+    set_peft_model_state_dict(model, weights, adapter_name=TRAIN_ADAPTER)
+    saved = torch.load(path / "trainer_state.pt", weights_only=False)
+    optimizer.load_state_dict(saved["optimizer"])
+    scheduler.load_state_dict(saved["scheduler"])
+    torch.set_rng_state(saved["rng"])
+    return TrainState(**saved["state"])
+
+
+def log(out_dir: Path, row: dict[str, Any]) -> None:
+    with (out_dir / "metrics.jsonl").open("a", encoding="utf-8") as handle:
+        handle.write(json.dumps(row) + "\n")
+
+
+# -- loop -------------------------------------------------------------------------------
+def eval_loss(model: Any, rows: list[Encoded], batch: int, pad: int, device: str, autocast: Any) -> float:
+    import torch
+
+    if not rows:
+        return math.nan
+    model.eval()
+    total, count = 0.0, 0
+    with torch.no_grad():
+        for i in range(0, len(rows), batch):
+            part = rows[i : i + batch]
+            tensors = {k: v.to(device) for k, v in collate(part, pad).items()}
+            n = sum(e.target_tokens for e in part)
+            with autocast():
+                total += float(target_loss(model, tensors)) * n
+            count += n
+    model.train()
+    return total / count
+
+
+def train(config: Config, data_dir: Path, out_dir: Path, opts: TrainOptions, resume: bool = False,
+          progress: bool = True, on_step: Callable[[TrainState], None] | None = None) -> dict[str, Any]:
+    """Train one adapter phase into ``out_dir``; returns the summary (also written to summary.json)."""
+    import torch
+    from transformers import get_linear_schedule_with_warmup
+
+    opts.resolved()
+    out_dir = Path(out_dir)
+    if (out_dir / "summary.json").exists() and not resume:
+        raise FileExistsError(f"{out_dir} already holds a finished run; pick a new --out or pass --resume")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(opts.seed)
+    device = pick_device(opts.device)
+    precision = pick_precision(opts.precision, device)
+    model, tokenizer = base_copy(config)
+    data = prepare(config, data_dir, tokenizer, opts)
+    model = with_adapters(model, opts)
+    n_params, n_train = trainable_count(model)
+    longest = max(len(e.input_ids) for e in data.train)
+    check(estimate(model.config, n_params, n_train, opts.batch_size, longest, 4, opts.grad_checkpointing),
+          device, opts.max_memory_gb)
+    model.to(device)
+    if opts.grad_checkpointing:
+        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+        model.enable_input_require_grads()
+    model.train()
+    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+    per_epoch = math.ceil(len(data.train) / opts.batch_size)
+    total_steps = opts.max_steps or max(1, math.ceil(opts.epochs * per_epoch / opts.grad_accum))
+    params = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(params, lr=opts.lr, weight_decay=opts.weight_decay)
+    scheduler = get_linear_schedule_with_warmup(optimizer, int(opts.warmup * total_steps), total_steps)
+    checkpoint = latest_checkpoint(out_dir) if resume else None
+    state = load_checkpoint(model, optimizer, scheduler, checkpoint) if checkpoint else TrainState()
+    if not checkpoint:
+        (out_dir / "metrics.jsonl").unlink(missing_ok=True)
+    write_run(out_dir, config, data_dir, opts, device, precision, data, n_params, n_train, total_steps)
+
+    def autocast() -> Any:
+        if precision == "bf16":
+            return torch.autocast(device_type=device.split(":")[0], dtype=torch.bfloat16)
+        return nullcontext()
+
+    from persona.progress import StepProgress
+
+    with StepProgress(total_steps, state.step, enabled=progress, label=f"lora {opts.phase}") as bar:
+        while state.step < total_steps and not state.stopped_early:
+            started = time.perf_counter()
+            loss_sum = 0.0
+            for micro in range(opts.grad_accum):
+                index = state.step * opts.grad_accum + micro
+                epoch, pos = divmod(index, per_epoch)
+                rows = [data.train[i] for i in batch_order(len(data.train), opts.batch_size, epoch, opts.seed)[pos]]
+                batch = {k: v.to(device) for k, v in collate(rows, pad).items()}
+                with autocast():
+                    loss = target_loss(model, batch) / opts.grad_accum
+                loss.backward()
+                loss_sum += float(loss)
+                state.tokens += int(batch["attention_mask"].sum())
+            torch.nn.utils.clip_grad_norm_(params, 1.0)
+            optimizer.step()
+            scheduler.step()
+            optimizer.zero_grad(set_to_none=True)
+            state.step += 1
+            seconds = time.perf_counter() - started
+            state.seconds += seconds
+            row = {"step": state.step, "loss": loss_sum, "lr": scheduler.get_last_lr()[0], "sec": seconds}
+            state.history.append(row)
+            log(out_dir, row)
+            bar.advance(loss_sum)
+            if state.step % opts.eval_every == 0 or state.step == total_steps:
+                evaluate_and_keep(model, data, opts, pad, device, autocast, state, out_dir, bar)
+            if state.step % opts.save_every == 0 and state.step < total_steps:
+                save_checkpoint(model, optimizer, scheduler, state, out_dir, opts.keep_checkpoints)
+            if on_step:
+                on_step(state)
+    return finish(model, state, out_dir, data, device)
+
+
+def evaluate_and_keep(model: Any, data: Prepared, opts: TrainOptions, pad: int, device: str, autocast: Any,
+                      state: TrainState, out_dir: Path, bar: Any) -> None:
+    loss = eval_loss(model, data.test, opts.batch_size, pad, device, autocast)
+    row = {"step": state.step, "eval_loss": loss}
+    state.history.append(row)
+    log(out_dir, row)
+    bar.note(f"eval loss {loss:.4f}" if not math.isnan(loss) else "no test split: eval skipped")
+    if math.isnan(loss) or loss < state.best - 1e-4:
+        state.best = loss if not math.isnan(loss) else state.best
+        state.bad_evals = 0
+        model.save_pretrained(out_dir / "adapter", selected_adapters=[TRAIN_ADAPTER])
+        return
+    state.bad_evals += 1
+    if opts.patience and state.bad_evals >= opts.patience:
+        state.stopped_early = True
+        bar.note(f"early stop: eval loss has not improved for {state.bad_evals} evals")
+
+
+def write_run(out_dir: Path, config: Config, data_dir: Path, opts: TrainOptions, device: str, precision: str,
+              data: Prepared, n_params: int, n_train: int, total_steps: int) -> None:
+    run = {"options": asdict(opts), "data_dir": str(Path(data_dir).resolve()), "model": config.persona.model,
+           "person": config.person, "device": device, "precision": precision, "train_examples": len(data.train),
+           "test_examples": len(data.test), "skipped_too_long": data.skipped, "params": n_params,
+           "trainable_params": n_train, "total_steps": total_steps}
+    (out_dir / "run.json").write_text(json.dumps(run, indent=2), encoding="utf-8")
+
+
+def peak_memory_mb(device: str) -> float:
+    if device.startswith("cuda"):
+        import torch
+
+        return torch.cuda.max_memory_allocated() / 2**20
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def finish(model: Any, state: TrainState, out_dir: Path, data: Prepared, device: str) -> dict[str, Any]:
+    from persona.plot import loss_curve
+
+    if not (out_dir / "adapter" / "adapter_config.json").is_file():
+        model.save_pretrained(out_dir / "adapter", selected_adapters=[TRAIN_ADAPTER])
+    steps = [r for r in state.history if "loss" in r]
+    summary = {
+        "steps": state.step, "stopped_early": state.stopped_early, "best_eval_loss": state.best,
+        "first_loss": steps[0]["loss"] if steps else None, "last_loss": steps[-1]["loss"] if steps else None,
+        "train_seconds": round(state.seconds, 2), "sec_per_step": round(state.seconds / max(1, state.step), 3),
+        "tokens": state.tokens, "train_examples": len(data.train), "peak_memory_mb": round(peak_memory_mb(device), 1),
+        "adapter_bytes": adapter_bytes(out_dir / "adapter"), "adapter": str((out_dir / "adapter").resolve()),
+        "device": device,
+    }
+    (out_dir / "summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
+    loss_curve(state.history, out_dir / "loss_curve.png")
+    return summary

@@ -1,0 +1,91 @@
+"""Retrieval: sources shape, recency rerank, conflicts (real model, real Chroma, sample notes)."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from graph.state import Source
+from kb.ingest import ingest
+from kb.retrieve import Retriever, newer_first
+from tests.kb_support import copy_notes, kb_embeddings, make_config  # noqa: F401
+
+TODAY = date(2025, 11, 1)  # pinned so the recency decay does not drift with the clock
+
+
+@pytest.fixture(scope="module")
+def index(tmp_path_factory: pytest.TempPathFactory, kb_embeddings):
+    root = tmp_path_factory.mktemp("kb-retrieve")
+    config = make_config(root / "home")
+    ingest(config, copy_notes(root / "notes"), kb_embeddings, progress=False)
+    return config
+
+
+@pytest.fixture(scope="module")
+def retriever(index, kb_embeddings) -> Retriever:
+    return Retriever(index, kb_embeddings, today=TODAY)
+
+
+def rank(sources: list[Source], path: str) -> int:
+    paths = [s["path"] for s in sources]
+    return paths.index(path) if path in paths else len(paths) + 100
+
+
+def test_sources_have_the_graph_shape_best_first(retriever: Retriever) -> None:
+    sources = retriever.search("What keyboard do you use?")
+    assert 0 < len(sources) <= 4
+    assert all(set(s) == set(Source.__annotations__) for s in sources)
+    assert sources[0]["path"] == "projects/keyboard.md" and sources[0]["title"] == "My keyboard build"
+    assert sources[0]["date"] == "2023-11-26" and sources[0]["heading"].startswith("My keyboard build")
+    scores = [s["score"] for s in sources]
+    assert scores == sorted(scores, reverse=True)
+    assert all(-1.0 <= s["similarity"] <= 1.0 and s["text"] for s in sources)
+    assert len(retriever.search("What keyboard do you use?", k=2)) == 2
+
+
+def test_where_do_you_live_prefers_the_newer_note(retriever: Retriever) -> None:
+    reranked = retriever.search("Where do you live?", k=8)
+    assert rank(reranked, "life/moving-to-rotterdam.md") < rank(reranked, "life/moving-to-lisbon.md")
+    assert reranked[0]["path"] == "life/moving-to-rotterdam.md"
+
+
+def test_rerank_off_is_plain_similarity_order(retriever: Retriever) -> None:
+    plain = retriever.search("Tell me about Pebble", k=6, rerank=False)
+    assert [s["score"] for s in plain] == [s["similarity"] for s in plain]
+    assert [s["similarity"] for s in plain] == sorted((s["similarity"] for s in plain), reverse=True)
+    reranked = retriever.search("Tell me about Pebble", k=6)
+    assert rank(reranked, "projects/cairn.md") < rank(plain, "projects/cairn.md"), "the newer note moves up"
+
+
+def test_min_score_and_best_similarity(index, kb_embeddings) -> None:
+    strict = make_config(Path(index.home), min_score=0.99)
+    assert Retriever(strict, kb_embeddings, today=TODAY).search("What keyboard do you use?") == []
+    retriever = Retriever(index, kb_embeddings, today=TODAY)
+    best = retriever.best_similarity("What keyboard do you use?")
+    top = retriever.search("What keyboard do you use?", rerank=False)[0]["similarity"]
+    assert best == pytest.approx(top, abs=1e-3)
+    assert best > retriever.best_similarity("What is the boiling point of tungsten?")
+
+
+def test_empty_index_returns_nothing(tmp_path: Path, kb_embeddings) -> None:
+    retriever = Retriever(make_config(tmp_path / "home"), kb_embeddings)
+    assert retriever.search("anything") == [] and retriever.best_similarity("anything") == 0.0
+
+
+def test_recency_decay_halves_per_half_life(index, kb_embeddings) -> None:
+    config = make_config(Path(index.home), recency_weight=1.0, half_life_days=100.0)
+    retriever = Retriever(config, kb_embeddings, today=date(2025, 1, 1))
+    days = (date(2025, 1, 1) - date(1970, 1, 1)).days
+    scores = retriever.recency_scores(np.zeros(3), np.array([days, days - 100, days - 200], dtype=float))
+    assert scores == pytest.approx([1.0, 0.5, 0.25])
+
+
+def test_newer_conflicting_note_ranks_first() -> None:
+    same_topic = np.array([[1.0, 0.0], [0.8, 0.6], [0.0, 1.0]])  # 0·1 = 0.8 (conflict), 0·2 = 0
+    days = np.array([100.0, 200.0, 300.0])
+    assert newer_first([0, 1, 2], same_topic, days, threshold=0.7) == [1, 0, 2]
+    assert newer_first([0, 1, 2], same_topic, days, threshold=0.9) == [0, 1, 2]
+    assert newer_first([1, 0, 2], same_topic, days, threshold=0.7) == [1, 0, 2], "older never jumps ahead"

@@ -1,0 +1,69 @@
+"""Watch mode in a background thread, as the TUI runs it (real files, model and Chroma)."""
+
+from __future__ import annotations
+
+import queue
+import shutil
+import time
+from pathlib import Path
+from typing import Callable
+
+from kb.retrieve import Retriever
+from kb.watch import start_background
+from tests.kb_support import copy_notes, indexed_paths, kb_embeddings, make_config  # noqa: F401
+
+WAIT_S = 30.0  # generous: the target is well under a second, but CI machines are shared
+
+
+def wait_until(check: Callable[[], bool], what: str) -> None:
+    deadline = time.monotonic() + WAIT_S
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"watcher did not catch up within {WAIT_S:.0f} s: {what}")
+
+
+def test_watch_follows_create_edit_rename_delete_and_folders(tmp_path: Path, kb_embeddings) -> None:
+    notes = copy_notes(tmp_path / "notes")
+    config = make_config(tmp_path / "home")
+    reports: queue.Queue = queue.Queue()
+    errors: list[Exception] = []
+    thread, stop = start_background(config, notes, kb_embeddings, on_change=reports.put, on_error=errors.append)
+    try:
+        first = reports.get(timeout=180)
+        assert (first.added, first.private) == (22, 4)
+        retriever = Retriever(config, kb_embeddings)
+
+        def top(query: str) -> tuple[str, str]:
+            found = retriever.search(query, k=1, rerank=False)
+            return (found[0]["path"], found[0]["text"]) if found else ("", "")
+
+        kites = notes / "life" / "kites.md"
+        kites.write_text("---\ntitle: Kite surfing\ndate: 2025-09-01\n---\n# Kite surfing\n\n"
+                         "I learned kite surfing on the beach at Scheveningen in September.\n")
+        wait_until(lambda: top("kite surfing lessons at Scheveningen")[0] == "life/kites.md", "new note")
+
+        kites.write_text(kites.read_text().replace("kite surfing on the beach at Scheveningen", "paragliding over Lake Bled"))
+        wait_until(lambda: "Lake Bled" in top("paragliding over Lake Bled")[1], "edited note")
+
+        kites.rename(notes / "life" / "kiting.md")
+        wait_until(lambda: top("paragliding over Lake Bled")[0] == "life/kiting.md"
+                   and "life/kites.md" not in indexed_paths(config), "renamed note")
+
+        (notes / "life" / "kiting.md").unlink()
+        wait_until(lambda: "life/kiting.md" not in indexed_paths(config), "deleted note")
+
+        contact = notes / "contact.md"
+        contact.write_text(contact.read_text().replace("tags: [about, contact]", "private: true\ntags: [about, contact]"))
+        wait_until(lambda: "contact.md" not in indexed_paths(config), "note made private")
+
+        shutil.move(notes / "projects", tmp_path / "projects-away")
+        wait_until(lambda: not any(p.startswith("projects/") for p in indexed_paths(config)), "folder moved out")
+        shutil.move(tmp_path / "projects-away", notes / "projects")
+        wait_until(lambda: sum(p.startswith("projects/") for p in indexed_paths(config)) == 4, "folder moved back")
+    finally:
+        stop.set()
+        thread.join(timeout=15)
+    assert not thread.is_alive(), "stop_event stops the watcher"
+    assert errors == []

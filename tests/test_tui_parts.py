@@ -1,0 +1,102 @@
+"""The TUI's model-free parts: the note preview guard, feedback records, trace formatting."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+
+from twin.config import Config
+from twin_tui.feedback import append_feedback, make_record, read_feedback
+from twin_tui.preview import PreviewRefused, load_preview
+from twin_tui.trace import card_summary, model_line, trace_renderable
+
+REPO = Path(__file__).resolve().parent.parent
+NOTES = REPO / "examples" / "notes"
+
+RESULT = {
+    "answer": "I live in Rotterdam now.", "route": "retrieve", "query": "where do you live",
+    "sources": [{"path": "life/moving-to-rotterdam.md", "title": "Moving to Rotterdam", "date": "2025-03-01",
+                 "heading": "Moving", "score": 0.71}],
+    "judge": {"verdict": "redacted", "reasons": ["private_leak: removed a private detail"]},
+    "timings_ms": {"analyze": 12.0, "retrieve": 30.5, "generate": 1500.0, "judge": 8.0},
+    "input_flags": ["injection"],
+    "decisions": {"analyze": {"route": "retrieve", "score": 0.9, "by": "embedding"},
+                  "generate": {"model": "SmolLM2-135M-Instruct", "adapter": False}},
+    "toggles": {"analyze": True, "retrieve": True, "rerank": True, "rewrite": True, "adapter": True, "judge": True},
+    "thread_id": "chat-x",
+}
+
+
+@pytest.fixture()
+def notes(tmp_path: Path) -> Path:
+    target = tmp_path / "notes"
+    shutil.copytree(NOTES, target)
+    return target
+
+
+def test_public_note_is_shown(notes: Path) -> None:
+    note = load_preview(notes, "life/moving-to-rotterdam.md")
+    assert "Rotterdam" in note.text and note.title and not note.text.startswith("---")
+
+
+@pytest.mark.parametrize("rel", ["private/health.md", "private/../private/family.md", "journal-2025-02.md"])
+def test_private_notes_are_refused(notes: Path, rel: str) -> None:
+    with pytest.raises(PreviewRefused, match="private"):
+        load_preview(notes, rel)
+
+
+def test_paths_outside_or_through_private_links_are_refused(notes: Path, tmp_path: Path) -> None:
+    (tmp_path / "outside.md").write_text("# Outside\n\nnot a note\n")
+    with pytest.raises(PreviewRefused, match="outside"):
+        load_preview(notes, "../outside.md")
+    (notes / "innocent.md").symlink_to(notes / "private" / "finances.md")
+    with pytest.raises(PreviewRefused, match="private"):
+        load_preview(notes, "innocent.md")
+    with pytest.raises(PreviewRefused, match="twin ingest"):
+        load_preview(None, "about-me.md")
+    with pytest.raises(PreviewRefused, match="vanished|gone|not"):
+        load_preview(notes, "no-such-note.md")
+
+
+def test_feedback_lines_append_and_stay_valid(tmp_path: Path) -> None:
+    config = Config(home=str(tmp_path))
+    (tmp_path / "feedback.jsonl").write_text('{"earlier": true}\n', encoding="utf-8")
+    append_feedback(tmp_path, make_record(RESULT, "Where do you live?", "up", "  spot on ", config))
+    append_feedback(tmp_path, make_record(RESULT, "Where do you live?", "down", "", config, variant="B"))
+    lines = (tmp_path / "feedback.jsonl").read_text(encoding="utf-8").splitlines()
+    assert lines[0] == '{"earlier": true}', "earlier lines are never rewritten"
+    first, second = (json.loads(line) for line in lines[1:])
+    assert first["rating"] == "up" and first["comment"] == "spot on" and first["variant"] == ""
+    assert second["rating"] == "down" and second["variant"] == "B"
+    assert first["sources"][0]["path"] == "life/moving-to-rotterdam.md"
+    assert first["toggles"]["judge"] is True and first["config"]["persona"]["backend"] == "local"
+    assert len(read_feedback(tmp_path)) == 3
+    with pytest.raises(ValueError, match="rating"):
+        make_record(RESULT, "q", "meh", "", config)
+
+
+def render(renderable: object) -> str:
+    console = Console(width=100, record=True, color_system=None)
+    console.print(renderable)
+    return console.export_text()
+
+
+def test_trace_shows_route_query_timings_judge_and_model() -> None:
+    text = render(trace_renderable(RESULT, "A · as configured"))
+    for expected in ("A · as configured", "retrieve", "p=0.90 by embedding", "where do you live",
+                     "redacted", "private_leak: removed a private detail", "injection", "1.5 s", "total",
+                     "SmolLM2-135M-Instruct"):
+        assert expected in text, expected
+    assert card_summary(RESULT) == "route retrieve · 1 source · judge redacted · 1.6 s"
+
+
+def test_answers_without_the_adapter_are_marked() -> None:
+    bare = {**RESULT, "toggles": {**RESULT["toggles"], "adapter": False}}
+    assert "base model" in card_summary(bare) and "adapter switched off" in model_line(bare)
+    assert "no adapter trained" in model_line(RESULT)
+    with_adapter = {**RESULT, "decisions": {"generate": {"model": "m + 1 adapter(s)", "adapter": True}}}
+    assert "persona adapter on" in model_line(with_adapter)

@@ -1,0 +1,108 @@
+"""Slow work the UI runs in thread workers: warming models, reading the index size, watching notes.
+
+Every function here is blocking and UI-free; :mod:`twin_tui.app` calls them from
+``@work(thread=True)`` workers and posts the results back to the event loop.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from twin.config import Config
+
+
+@dataclass
+class IndexStatus:
+    chunks: int
+    updated: str  # "" when never ingested; else local "YYYY-MM-DD HH:MM"
+    notes_dir: Path | None
+
+
+def notes_dir_for(config: Config) -> Path | None:
+    """The folder the index was built from (kb_state), else ``kb.notes_dir``."""
+    from kb.state import last_notes_dir
+
+    found = last_notes_dir(config.home_path)
+    if found is None and config.kb.notes_dir:
+        found = Path(config.kb.notes_dir).expanduser()
+    return found
+
+
+def now_local() -> str:
+    return datetime.now().strftime("%H:%M")
+
+
+def change_summary(report: Any) -> str:
+    """"2 added, 1 updated" from a kb.ingest.IngestReport ("" when nothing changed)."""
+    parts = [f"{getattr(report, k)} {k}" for k in ("added", "updated", "deleted") if getattr(report, k, 0)]
+    return ", ".join(parts)
+
+
+def _local_time(iso: str) -> str:
+    """"14:05" for today, else "2025-08-20 14:05"."""
+    try:
+        when = datetime.fromisoformat(iso).astimezone()
+    except ValueError:
+        return iso
+    same_day = when.date() == datetime.now().astimezone().date()
+    return when.strftime("%H:%M" if same_day else "%Y-%m-%d %H:%M")
+
+
+def index_status(runner: Any) -> IndexStatus:
+    """Chunk count (one cheap Chroma count) and when the last ingest finished."""
+    from kb.state import load_state
+
+    config: Config = runner.config
+    state = load_state(config.home_path)
+    count = runner.ctx.retriever.store.count()
+    return IndexStatus(count, _local_time(state.get("ingested_at", "")), notes_dir_for(config))
+
+
+def check_backends(config: Config) -> list[str]:
+    """One actionable message per unreachable Ollama backend (empty when all is well)."""
+    from llm.errors import BackendError
+    from llm.factory import chat_model
+
+    problems: list[str] = []
+    for cfg in {id(c): c for c in (config.persona, config.base) if c.backend == "ollama"}.values():
+        try:
+            chat_model(cfg, config.home_path).check()
+        except BackendError as exc:
+            problems.append(f"{exc}\nStart it with `ollama serve` (and `ollama pull {cfg.model}`), "
+                            "or use the embedded model: backend = \"local\".")
+    return problems
+
+
+def warm_base(runner: Any) -> None:
+    """Embeddings and the bare weights (what the analyzer and a no-adapter answer need)."""
+    runner.ctx.embeddings.embed_query("warmup")
+    bare = runner.ctx.persona_bare
+    if hasattr(bare, "weights"):
+        bare.weights()
+
+
+def warm_persona(runner: Any) -> None:
+    """The persona: its weights plus any peft adapters."""
+    model = runner.ctx.persona_model
+    if hasattr(model, "weights"):
+        loaded = model.weights()
+        if getattr(model, "adapters", None) and hasattr(loaded, "ensure_adapters"):
+            loaded.ensure_adapters(model.adapters)
+
+
+def run_watcher(config: Config, notes_dir: Path, embeddings: Any, on_change: Callable[[Any], None],
+                on_error: Callable[[Exception], None], stop: threading.Event) -> str:
+    """Block in the KB watcher until ``stop`` is set; returns "" or why it could not run."""
+    try:
+        from kb.watch import watch
+    except ImportError:
+        return "the KB watcher is not available in this install"
+    if not Path(notes_dir).is_dir():
+        return f"notes folder {notes_dir} is gone; run `twin ingest NOTES_DIR`"
+    watch(config, Path(notes_dir), embeddings, on_change, stop, on_error)
+    return ""

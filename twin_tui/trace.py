@@ -1,0 +1,129 @@
+"""Turn a runner result into what the panels show: card summaries, trace tables, source rows."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+
+from twin.config import NODE_NAMES
+
+VERDICT_STYLE = {"pass": "green", "redacted": "yellow", "blocked": "bold red", "skipped": "dim"}
+NODE_ORDER = ("analyze", "retrieve", "generate", "judge")
+
+
+def total_ms(result: dict[str, Any]) -> float:
+    return sum(float(v) for v in result.get("timings_ms", {}).values())
+
+
+def seconds(ms: float) -> str:
+    return f"{ms / 1000:.1f} s" if ms >= 1000 else f"{ms:.0f} ms"
+
+
+def model_line(result: dict[str, Any]) -> str:
+    """Which weights answered, and whether the persona adapter was in play."""
+    gen = result.get("decisions", {}).get("generate", {})
+    toggles = result.get("toggles", {})
+    label = gen.get("model", "?")
+    if not toggles.get("adapter", True):
+        return f"{label} · base model (adapter switched off)"
+    if gen.get("adapter"):
+        return f"{label} · persona adapter on"
+    return f"{label} · no adapter trained"
+
+
+def answered_by_base(result: dict[str, Any]) -> bool:
+    return not result.get("toggles", {}).get("adapter", True)
+
+
+def card_summary(result: dict[str, Any]) -> str:
+    """One line under an answer: route, sources, verdict, time."""
+    verdict = result.get("judge", {}).get("verdict", "skipped")
+    n = len(result.get("sources", []))
+    parts = [
+        f"route {result.get('route') or '?'}",
+        f"{n} source{'s' if n != 1 else ''}",
+        f"judge {verdict}",
+        seconds(total_ms(result)),
+    ]
+    if answered_by_base(result):
+        parts.append("base model")
+    return " · ".join(parts)
+
+
+def toggles_text(toggles: dict[str, bool]) -> Text:
+    text = Text()
+    for name in NODE_NAMES:
+        on = toggles.get(name, True)
+        text.append("● " if on else "○ ", style="green" if on else "red")
+        text.append(name + "  ", style="" if on else "dim strike")
+    return text
+
+
+def _kv(table: Table, key: str, value: Any) -> None:
+    table.add_row(Text(key, style="bold"), value if isinstance(value, Text) else Text(str(value)))
+
+
+def _decision_text(decision: Any) -> Text:
+    if not isinstance(decision, dict):
+        return Text(str(decision))
+    return Text("\n".join(f"{k}: {v}" for k, v in decision.items()), style="dim")
+
+
+def trace_renderable(result: dict[str, Any], label: str = "") -> Any:
+    """The full trace of one answer as a key/value grid."""
+    table = Table.grid(padding=(0, 1))
+    table.add_column(no_wrap=True)
+    table.add_column(overflow="fold")
+    decisions = result.get("decisions", {})
+    analyze = decisions.get("analyze", {})
+    if label:
+        _kv(table, "answer", label)
+    route = Text(result.get("route") or "?", style="bold")
+    if analyze:
+        route.append(f"  p={analyze.get('score', 0):.2f} by {analyze.get('by', '?')}", style="dim")
+    _kv(table, "route", route)
+    _kv(table, "query", result.get("query") or "")
+    _kv(table, "model", model_line(result))
+    judge = result.get("judge", {})
+    verdict = judge.get("verdict", "skipped")
+    _kv(table, "judge", Text(verdict, style=VERDICT_STYLE.get(verdict, "")))
+    for reason in judge.get("reasons", []):
+        _kv(table, "", Text(f"• {reason}", style="yellow"))
+    if result.get("input_flags"):
+        _kv(table, "input", Text(", ".join(result["input_flags"]), style="yellow"))
+    timings = result.get("timings_ms", {})
+    for node in [n for n in NODE_ORDER if n in timings] + [n for n in timings if n not in NODE_ORDER]:
+        _kv(table, f"⏱ {node}", seconds(float(timings[node])))
+    _kv(table, "⏱ total", seconds(total_ms(result)))
+    _kv(table, "toggles", toggles_text(result.get("toggles", {})))
+    for node in ("analyze", "retrieve", "generate"):
+        if node in decisions:
+            _kv(table, node, _decision_text(decisions[node]))
+    return table
+
+
+def traces_renderable(results: list[tuple[str, dict[str, Any]]]) -> Any:
+    """One or two traces (compare mode), stacked."""
+    parts: list[Any] = []
+    for label, result in results:
+        if parts:
+            parts.append(Text(""))
+        parts.append(trace_renderable(result, label))
+    return Group(*parts)
+
+
+def source_prompt(index: int, source: dict[str, Any]) -> Text:
+    """A source row: title; date, score and file; the heading path inside the note."""
+    title = source.get("title") or source.get("path", "?")
+    text = Text()
+    text.append(f"{index}. ", style="dim")
+    text.append(title, style="bold")
+    text.append(f"\n   {source.get('date', '?')}  score {float(source.get('score', 0)):.2f}", style="cyan")
+    text.append(f"  {source.get('path', '')}", style="dim")
+    heading = (source.get("heading") or "").removeprefix(title).removeprefix(" > ").strip()
+    if heading:
+        text.append(f"\n   § {heading}", style="italic")
+    return text
