@@ -16,6 +16,9 @@ from twin.config import Config  # noqa: E402
 
 
 def run_app(config: Config) -> None:
+    import os
+
+    os.environ.setdefault("TQDM_DISABLE", "1")  # no progress bars behind the full-screen UI
     from twin_tui.app import TwinApp
 
     TwinApp(config).run()

@@ -84,3 +84,9 @@ def pct(values: list[float], q: float) -> float:
 def summary(values: list[float], unit: str = "ms", scale: float = 1000.0) -> str:
     return (f"p50 {pct(values, 0.5) * scale:.1f} {unit}, p95 {pct(values, 0.95) * scale:.1f} {unit}, "
             f"mean {statistics.mean(values) * scale:.1f} {unit} (n={len(values)})")
+
+
+def machine_load() -> str:
+    """Context for the numbers: other processes share the CPU cores."""
+    one, five, fifteen = os.getloadavg()
+    return f"(machine: {os.cpu_count()} CPU cores, load average {one:.1f} / {five:.1f} / {fifteen:.1f})"

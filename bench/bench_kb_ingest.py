@@ -13,10 +13,11 @@ Prints, all measured in the same run with the same model:
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import time
 
-from bench_kb_common import add_common_args, config_for, copy_notes, embeddings
+from bench_kb_common import add_common_args, config_for, copy_notes, embeddings, machine_load
 from langchain_core.embeddings import Embeddings
 
 
@@ -50,8 +51,8 @@ def main() -> None:
 
     model = embeddings()
     emb = Counting(model)
-    notes = copy_notes(args.data, args.work / "notes-ingest")
-    home = args.work / "home-ingest"
+    notes = copy_notes(args.data, args.work / "notes")  # fresh copy; later benches reuse it
+    home = args.work / "home"
     shutil.rmtree(home, ignore_errors=True)
     config = config_for(home)
 
@@ -66,10 +67,15 @@ def main() -> None:
     same_calls = emb.calls - calls
 
     edited = sorted(notes.rglob("*.md"))[::187][:10]
+    originals = {p: (p.read_text(encoding="utf-8"), p.stat()) for p in edited}
     for i, path in enumerate(edited):
         path.write_text(path.read_text(encoding="utf-8") + f"\n\nEdited for the benchmark, pass {i}.\n", encoding="utf-8")
     calls, texts_before = emb.calls, emb.texts
     edit, edit_s = timed(lambda: ingest(config, notes, emb, progress=False))
+    for path, (text, stat) in originals.items():  # undo (content and mtime) for the other benches
+        path.write_text(text, encoding="utf-8")
+        os.utime(path, (stat.st_atime, stat.st_mtime))
+    ingest(config, notes, emb, progress=False)
 
     print(f"\n== ingest of {len(found)} til notes ({full.chunks_total} chunks, chunk_chars={config.kb.chunk_chars}) ==")
     print(f"full ingest         {full_s:7.1f} s   {ingest_rate:6.1f} chunks/s   "
@@ -79,6 +85,7 @@ def main() -> None:
     print(f"re-ingest unchanged {same_s:7.2f} s   embedding calls: {same_calls}   unchanged notes: {same.unchanged}")
     print(f"re-ingest 10 edited {edit_s:7.2f} s   embedding calls: {emb.calls - calls}, "
           f"chunks embedded: {emb.texts - texts_before}   updated notes: {edit.updated}")
+    print(machine_load())
 
 
 if __name__ == "__main__":

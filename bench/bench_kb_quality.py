@@ -1,8 +1,12 @@
-"""Benchmark: retrieval quality on the til notes, 30 hand-written questions.
+"""Benchmark: retrieval quality, hit@1 / hit@3 of the note that answers each question.
 
-For each question (bench/data/kb_til_questions.jsonl: question + the note that answers
-it) prints hit@1 and hit@3 of the right note for: plain similarity, the recency rerank
-(the default), and, as an experiment, dense + BM25 fused by reciprocal rank (RRF).
+Two question sets, each a JSONL of ``{"question", "path"}``:
+- bench/data/kb_til_questions.jsonl: 30 hand-written questions about the til notes;
+- bench/data/kb_sample_questions.jsonl: 23 questions about the sample notes (Noa), where
+  several facts changed over time (Lisbon -> Rotterdam, Fernwood -> Tidewater, Pebble ->
+  Cairn), which is what the recency rerank is for.
+Methods: plain similarity, the recency rerank (default), and, as an experiment, dense +
+BM25 fused by reciprocal rank (RRF). Misses at 1 are listed.
 
     .venv/bin/python bench/bench_kb_quality.py [--data ../shared/data/til] [--work /tmp/twin-bench-kb]
 """
@@ -15,9 +19,9 @@ import re
 import time
 from pathlib import Path
 
-from bench_kb_common import add_common_args, embeddings, ingested_home, summary
+from bench_kb_common import REPO, add_common_args, config_for, embeddings, ingested_home, machine_load, summary
 
-QUESTIONS = Path(__file__).resolve().parent / "data" / "kb_til_questions.jsonl"
+DATA = Path(__file__).resolve().parent / "data"
 RRF_K = 60
 
 
@@ -48,31 +52,21 @@ class Hybrid:
         return sorted(fused, key=fused.get, reverse=True)[:k]
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    add_common_args(parser)
-    args = parser.parse_args()
-
-    from kb.retrieve import Retriever
-
-    emb = embeddings()
-    config, _ = ingested_home(args, emb)
-    retriever = Retriever(config, emb)
-    items = [json.loads(line) for line in QUESTIONS.read_text().splitlines() if line.strip()]
+def evaluate(label: str, retriever, items: list[dict]) -> None:
     hybrid = Hybrid(retriever)
     methods = {
         "plain similarity": lambda q: [s["path"] for s in retriever.search(q, k=3, rerank=False)],
         "recency rerank (default)": lambda q: [s["path"] for s in retriever.search(q, k=3, rerank=True)],
         "dense + BM25 (RRF)": lambda q: hybrid.paths_for(q),
     }
-    print(f"\n== retrieval quality: {len(items)} questions, {retriever.store.count()} chunks ==")
-    print(f"{'method':26} {'hit@1':>7} {'hit@3':>7}   latency")
+    print(f"\n== {label}: {len(items)} questions, {retriever.store.count()} chunks ==")
+    print(f"{'method':26} {'hit@1':>7} {'hit@3':>7}   latency (query embedding included)")
     misses: dict[str, list[str]] = {}
     for name, method in methods.items():
         hit1 = hit3 = 0
         times = []
         for item in items:
-            retriever._vectors.clear()  # time the query embedding too
+            retriever._vectors.clear()
             start = time.perf_counter()
             paths = method(item["question"])
             times.append(time.perf_counter() - start)
@@ -82,9 +76,30 @@ def main() -> None:
                 misses.setdefault(name, []).append(f"{item['question']!r} -> {paths[:3]}")
         print(f"{name:26} {hit1:4}/{len(items)} {hit3:4}/{len(items)}   {summary(times)}")
     for name, lines in misses.items():
-        print(f"\nmisses at 1, {name}:")
+        print(f"  misses at 1, {name}:")
         for line in lines:
-            print("  " + line)
+            print("    " + line)
+
+
+def load(name: str) -> list[dict]:
+    return [json.loads(line) for line in (DATA / name).read_text().splitlines() if line.strip()]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add_common_args(parser)
+    args = parser.parse_args()
+
+    from kb.ingest import ingest
+    from kb.retrieve import Retriever
+
+    emb = embeddings()
+    config, _ = ingested_home(args, emb)
+    evaluate("til notes", Retriever(config, emb), load("kb_til_questions.jsonl"))
+    sample = config_for(args.work / "home-sample")
+    ingest(sample, REPO / "examples" / "notes", emb, progress=False)
+    evaluate("sample notes (Noa)", Retriever(sample, emb), load("kb_sample_questions.jsonl"))
+    print(machine_load())
 
 
 if __name__ == "__main__":

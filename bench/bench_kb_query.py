@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from bench_kb_common import add_common_args, config_for, embeddings, ingested_home, summary
+from bench_kb_common import add_common_args, machine_load, config_for, embeddings, ingested_home, summary
 
 QUESTIONS = Path(__file__).resolve().parent / "data" / "kb_til_questions.jsonl"
 COPIES = 10
@@ -91,6 +91,7 @@ def main() -> None:
     build_x10(NoteStore.from_config(config), x10)
     print(f"\n(10x collection ready in {time.perf_counter() - start:.1f} s)")
     measure("10x til size", x10, emb, questions, args.repeat)
+    print(machine_load())
 
 
 if __name__ == "__main__":

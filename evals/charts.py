@@ -47,10 +47,12 @@ def metric_bars(found: dict[str, dict[str, Any]], path: Path, title: str) -> Pat
     ax.set_xlim(0, 1)
     ax.set_xlabel("value (bars: 95% interval)")
     ax.set_title(title)
-    for yi, v in zip(y, values):
-        ax.text(min(v + 0.02, 0.9), yi, f"{v:.2f}", va="center", fontsize=8)
+    for yi, name in zip(y, names):
+        m = shown[name]
+        right = m["ci95"][1] if m.get("ci95") else m["value"]
+        ax.text(min(right + 0.02, 0.93), yi, f"{m['value']:.2f}", va="center", fontsize=8)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=110, bbox_inches="tight")
     plt.close(fig)
     return path
 
@@ -72,7 +74,7 @@ def grouped_bars(groups: list[str], series: dict[str, list[dict[str, Any]]], pat
     ax.set_xlim(0, 1)
     ax.set_xlabel("value (bars: 95% interval)")
     ax.set_title(title)
-    ax.legend(fontsize=8, loc="lower right")
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=min(3, len(series)), frameon=False)
     if latency is not None:
         lat = axes[1]
         lat.barh(y, [v or 0.0 for v in latency], color="#DD8452")
@@ -81,6 +83,6 @@ def grouped_bars(groups: list[str], series: dict[str, list[dict[str, Any]]], pat
         lat.set_xlabel("p50 latency per case (ms)")
         lat.set_title("latency")
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=110, bbox_inches="tight")
     plt.close(fig)
     return path

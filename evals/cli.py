@@ -265,17 +265,18 @@ def privacy(
 
         config = common.config()
         notes = check_notes_dir(kb)
-        result = run_privacy_eval(config, cases or _default_data("privacy_cases.jsonl"), notes, as_json, limit)
+        result = run_privacy_eval(config, cases or _default_data("privacy_cases.jsonl"), notes, as_json, limit,
+                                  out=out)
     if isinstance(result, int):
         raise typer.Exit(result)
 
 
 @app.command()
 def ablate(
-    suite: Annotated[str, typer.Option("--suite", help="conflict | updates | retrieval.")],
+    suite: Annotated[str, typer.Option("--suite", help="conflict | updates | retrieval | privacy.")],
     configs: Annotated[Optional[str], typer.Option("--configs", help="Subset, e.g. retrieve,judge (default: all).")] = None,
     data: Annotated[Optional[Path], typer.Option("--data", help="Data file (conflict/retrieval).")] = None,
-    cases: Annotated[Optional[Path], typer.Option("--cases", help="Cases file (updates).")] = None,
+    cases: Annotated[Optional[Path], typer.Option("--cases", help="Cases file (updates, privacy).")] = None,
     mode: Annotated[str, typer.Option("--mode", help="conflict: context | kb.")] = "context",
     kb: KbOpt = None,
     dates: Annotated[Optional[Path], typer.Option("--dates", help="retrieval: TSV of note dates.")] = None,
@@ -302,9 +303,22 @@ def ablate(
             return run_updates(config, kb, cases, common, only)
         if suite == "retrieval":
             return run_retrieval(config, kb, data, dates, True, common, only)
-        raise EvalSetupError(f"--suite {suite!r}: choose conflict, updates or retrieval")
+        if suite == "privacy":
+            return run_privacy_ablation(config, kb, cases, common, only)
+        raise EvalSetupError(f"--suite {suite!r}: choose conflict, updates, retrieval or privacy")
 
     _run(common, go)
+
+
+def run_privacy_ablation(config: Any, kb: Optional[Path], cases_path: Optional[Path], common: Common,
+                         only: list[str]) -> dict[str, Any]:
+    from evals.env import check_notes_dir
+    from evals.privacy import PrivacySuite, load_cases
+
+    notes = check_notes_dir(kb)
+    path = cases_path or _default_data("privacy_cases.jsonl")
+    cases = load_cases(config, path, common.limit)
+    return _dispatch(PrivacySuite(), config, cases, common, path, notes, None, {"kb": str(notes)}, only)
 
 
 @app.command()

@@ -81,6 +81,7 @@ def score_routing(records: list[dict[str, Any]]) -> Scored:
             found[f"{name}.{key}"] = value
         extras["confusion"][name] = result["confusion"]
         extras["p50_ms"][name] = metrics.percentile([r["latency_ms"][name] for r in records], 50)
+    extras["auc"] = {n: auc(records, n) for n in names if n not in ("always", GRAPH)}
     direct = [n for n in names if n != GRAPH]
     if direct:
         ranked = sorted(direct, key=lambda n: -(found[f"{n}.accuracy"]["value"] or 0.0))
@@ -96,3 +97,13 @@ def paired_test(records: list[dict[str, Any]], a: str, b: str) -> dict[str, Any]
     only_b = sum(1 for r in records if r["pred"][b] == r["label"] and r["pred"][a] != r["label"])
     return {"a": a, "b": b, "only_a_right": only_a, "only_b_right": only_b,
             "p_value": round(metrics.mcnemar_exact(only_a, only_b), 4)}
+
+
+def auc(records: list[dict[str, Any]], name: str) -> float | None:
+    """Threshold-free ranking quality of a strategy's scores (ROC AUC; ties count half)."""
+    pos = [r["scores"][name] for r in records if r["label"] == "retrieve"]
+    neg = [r["scores"][name] for r in records if r["label"] != "retrieve"]
+    if not pos or not neg:
+        return None
+    wins = sum((p > q) + 0.5 * (p == q) for p in pos for q in neg)
+    return round(wins / (len(pos) * len(neg)), 4)

@@ -24,15 +24,15 @@ from typing import Any, Callable, Iterable, Iterator
 from langchain_core.embeddings import Embeddings
 
 from kb.chunking import Chunk, chunk_note, content_hash
-from kb.fingerprints import VERSION as FP_VERSION
-from kb.fingerprints import Fingerprints, fingerprints_path
+from kb.fpsync import FingerprintSync
 from kb.gitdates import git_dates
 from kb.notes import IGNORE_FILE, Note, Skip, is_candidate, load_ignore, read_files, walk_notes
-from kb.state import ingest_lock, load_state, save_state
+from kb.state import ingest_lock, save_state
 from kb.store import NoteStore, StoredChunk, chunk_metadata
 from twin.config import Config
 
 EMBED_BATCH = 128  # chunks per embed + upsert step (one progress tick)
+FINGERPRINT_DELAY_S = 2.0  # per-path updates: rebuild fingerprints once saves pause this long
 
 
 class IngestError(ValueError):
@@ -74,23 +74,6 @@ class NoteText:
     text: str
 
 
-class MemoEmbeddings(Embeddings):
-    """Remembers vectors per text, so fingerprint rebuilds in watch mode embed only new sentences."""
-
-    def __init__(self, inner: Embeddings):
-        self.inner = inner
-        self.memo: dict[str, list[float]] = {}
-
-    def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        missing = [t for t in dict.fromkeys(texts) if t not in self.memo]
-        if missing:
-            self.memo.update(zip(missing, self.inner.embed_documents(missing)))
-        return [self.memo[t] for t in texts]
-
-    def embed_query(self, text: str) -> list[float]:
-        return self.inner.embed_query(text)
-
-
 @dataclass
 class Planned:
     chunk: Chunk
@@ -117,7 +100,10 @@ def _meta_hash(note: Note) -> str:
 class Ingestor:
     """Keeps one notes folder in sync with the store (full runs and per-path updates)."""
 
-    def __init__(self, config: Config, notes_dir: Path, embeddings: Embeddings, progress: bool = True):
+    def __init__(
+        self, config: Config, notes_dir: Path, embeddings: Embeddings, progress: bool = True,
+        on_fingerprint_error: Callable[[Exception], None] | None = None,
+    ):
         self.config = config
         self.notes_dir = check_notes_dir(notes_dir)
         self.embeddings = embeddings
@@ -129,8 +115,8 @@ class Ingestor:
         self.indexed: set[str] = set()  # note paths in the index after the last run
         self.git: dict[str, str] = {}
         self.synced = False  # a full run happened (texts/indexed are complete)
-        self._fp_digest = ""  # digest of the texts the saved fingerprints were built from
-        self._fp_embeddings = MemoEmbeddings(embeddings)
+        semantic = embeddings if config.judge.semantic_leak else None  # sentence vectors for the judge
+        self.fingerprints = FingerprintSync(self.home, semantic, on_error=on_fingerprint_error)
 
     # -- entry points ---------------------------------------------------------------
     def run(self) -> IngestReport:
@@ -141,9 +127,12 @@ class Ingestor:
             self.git = git_dates(self.notes_dir)
             notes, skips = read_files(self.notes_dir, walked.files, self.config.kb, self.git)
             self.texts = {n.path: _note_text(n) for n in notes}
-            self._save_fingerprints()
+            self._submit_fingerprints()  # built in the background while chunks embed
             report = self._apply(notes, self.store.manifest(), walked.skips + skips, None)
             self.synced = True
+            self.fingerprints.wait()
+            if self.fingerprints.error is not None:
+                raise IngestError(f"could not save private fingerprints: {self.fingerprints.error}")
         return self._finish(report, start)
 
     def update(self, changed: Iterable[Path]) -> IngestReport:
@@ -158,9 +147,9 @@ class Ingestor:
             for rel in rels:
                 self.texts.pop(rel, None)
             self.texts.update({n.path: _note_text(n) for n in notes})
-            self._save_fingerprints()
             existing = self.store.manifest(where={"path": {"$in": sorted(rels)}}) if rels else []
             report = self._apply(notes, existing, skips + read_skips, rels)
+            self._submit_fingerprints(FINGERPRINT_DELAY_S)  # after the index: searchable first
         return self._finish(report, start)
 
     # -- planning -------------------------------------------------------------------
@@ -263,32 +252,15 @@ class Ingestor:
                 self._write(batch, vectors)
                 tick(len(batch))
 
-    def _save_fingerprints(self) -> None:
-        """Rebuild ``<home>/private_fingerprints.json`` unless the notes it derives from are
-        unchanged since the last build (then the file on disk is already current)."""
-        path = fingerprints_path(self.home)
-        semantic = bool(self.config.judge.semantic_leak)
-        digest = _texts_digest(self.texts, semantic)
-        if path.is_file() and digest in (self._fp_digest, load_state(self.home).get("fingerprints")):
-            self._fp_digest = digest
-            return
-        try:
-            salt = Fingerprints.load(path).salt if path.is_file() else None
-        except (OSError, ValueError, TypeError):
-            salt = None
+    def _submit_fingerprints(self, delay: float = 0.0) -> None:
         private = {p: t.text for p, t in self.texts.items() if t.private}
         public = {p: t.text for p, t in self.texts.items() if not t.private}
-        embeddings = self._fp_embeddings if semantic and private else None
-        Fingerprints.build(private=private, public=public, salt=salt, embeddings=embeddings).save(path)
-        self._fp_digest = digest
+        self.fingerprints.submit(private, public, delay)
 
     def _finish(self, report: IngestReport, start: float) -> IngestReport:
         report.chunks_total = self.store.count()
         report.seconds = round(time.perf_counter() - start, 3)
-        save_state(
-            self.home, self.notes_dir, self.store.where, self.config.retrieval.collection,
-            report.counts(), fingerprints=self._fp_digest,
-        )
+        save_state(self.home, self.notes_dir, self.store.where, self.config.retrieval.collection, report.counts())
         return report
 
 
@@ -296,13 +268,6 @@ def _note_text(note: Note) -> NoteText:
     """The body, plus the title when the body does not already carry it (front matter title)."""
     text = note.body if note.title in note.body else f"# {note.title}\n\n{note.body}"
     return NoteText(note.private, text)
-
-
-def _texts_digest(texts: dict[str, NoteText], semantic: bool) -> str:
-    h = hashlib.sha1(f"v{FP_VERSION}|{semantic}".encode())
-    for path in sorted(texts):
-        h.update(f"\x00{path}\x00{texts[path].private}\x00{texts[path].text}".encode())
-    return h.hexdigest()
 
 
 def _lexical_rel(path: Path, root: Path) -> str | None:

@@ -4,8 +4,9 @@
 2. Score each: ``(1 - w) * similarity + w * 0.5 ** (age_days / half_life_days)`` with
    ``w = retrieval.recency_weight``.
 3. Take the top ``k``; inside that set, when two chunks from different notes conflict
-   (same topic: their vectors' cosine >= ``retrieval.conflict_similarity``), the newer
-   note ranks first (it takes the older one's place and score).
+   (same topic: their vectors' cosine >= ``retrieval.conflict_similarity``, and about as
+   relevant: query similarity within ``retrieval.conflict_margin``), the newer note ranks
+   first (it takes the older one's place and score).
 4. Drop sources scoring below ``retrieval.min_score``.
 
 With ``rerank=False`` step 2-3 are skipped: plain top-k by similarity. Everything runs on
@@ -74,7 +75,8 @@ class Retriever:
         if rerank:
             days = np.asarray([float(m.get("date_days", 0)) for m in metas])
             scores = self.recency_scores(sims, days)
-            order = newer_first(_top(scores, k), np.asarray(found["embeddings"][0]), days, r.conflict_similarity)
+            vectors = np.asarray(found["embeddings"][0])
+            order = newer_first(_top(scores, k), vectors, days, r.conflict_similarity, sims, r.conflict_margin)
             scores = _lift(scores, order)
         else:
             scores, order = sims, list(range(min(k, len(sims))))
@@ -95,13 +97,19 @@ def _top(scores: np.ndarray, k: int) -> list[int]:
     return [int(i) for i in np.argsort(-scores, kind="stable")[:k]]
 
 
-def newer_first(order: list[int], vectors: np.ndarray, days: np.ndarray, threshold: float) -> list[int]:
-    """Move each chunk above the highest-ranked older chunk it conflicts with."""
+def newer_first(
+    order: list[int], vectors: np.ndarray, days: np.ndarray, threshold: float,
+    sims: np.ndarray | None = None, margin: float = 1.0,
+) -> list[int]:
+    """Move each chunk above the highest-ranked older chunk it conflicts with: same topic
+    (vectors' cosine >= ``threshold``) and about as relevant (query similarity at most
+    ``margin`` lower)."""
     result: list[int] = []
     for idx in order:
         place = len(result)
         for pos, other in enumerate(result):
-            if days[idx] > days[other] and float(vectors[idx] @ vectors[other]) >= threshold:
+            close = sims is None or sims[idx] >= sims[other] - margin
+            if days[idx] > days[other] and close and float(vectors[idx] @ vectors[other]) >= threshold:
                 place = pos
                 break
         result.insert(place, idx)

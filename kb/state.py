@@ -37,14 +37,10 @@ def last_notes_dir(home: Path) -> Path | None:
     return Path(value) if value else None
 
 
-def save_state(
-    home: Path, notes_dir: Path, store: str, collection: str, counts: dict[str, Any], fingerprints: str = ""
-) -> None:
-    """Record the run; ``fingerprints`` is the digest of the notes the saved fingerprints describe."""
+def save_state(home: Path, notes_dir: Path, store: str, collection: str, counts: dict[str, Any]) -> None:
     data = {
         "notes_dir": str(Path(notes_dir).resolve()), "store": store, "collection": collection,
         "ingested_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "last_run": counts,
-        "fingerprints": fingerprints,
     }
     path = state_path(home)
     path.parent.mkdir(parents=True, exist_ok=True)

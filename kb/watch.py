@@ -60,17 +60,20 @@ def watch(
     """Sync once, then re-ingest changed paths until ``stop_event`` is set.
 
     ``on_change`` gets the first full report and then every report that changed the
-    index or skipped a file. ``on_error`` gets exceptions from a sync (default: logged);
-    the watcher keeps going.
+    index or skipped a file. ``on_error`` gets exceptions from a sync or from the
+    background fingerprint writer (default: logged); the watcher keeps going.
     """
-    ing = ingestor or Ingestor(config, notes_dir, embeddings, progress=False)
+    ing = ingestor or Ingestor(config, notes_dir, embeddings, progress=False, on_fingerprint_error=on_error)
     _guard(lambda: _notify(on_change, ing.run(), force=True), on_error)
-    for changes in watchfiles.watch(
-        ing.notes_dir, watch_filter=NoteFilter(ing.notes_dir), debounce=MAX_BATCH_MS, step=STEP_MS,
-        stop_event=stop_event, rust_timeout=TIMEOUT_MS, raise_interrupt=stop_event is None,
-    ):
-        paths = sorted({Path(p) for _, p in changes})
-        _guard(lambda: _notify(on_change, ing.update(paths)), on_error)
+    try:
+        for changes in watchfiles.watch(
+            ing.notes_dir, watch_filter=NoteFilter(ing.notes_dir), debounce=MAX_BATCH_MS, step=STEP_MS,
+            stop_event=stop_event, rust_timeout=TIMEOUT_MS, raise_interrupt=stop_event is None,
+        ):
+            paths = sorted({Path(p) for _, p in changes})
+            _guard(lambda: _notify(on_change, ing.update(paths)), on_error)
+    finally:
+        ing.fingerprints.wait(timeout=120)  # leave with the fingerprints of the last change saved
 
 
 def _notify(on_change: Callable[[IngestReport], None] | None, report: IngestReport, force: bool = False) -> None:

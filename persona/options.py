@@ -23,8 +23,8 @@ class TrainOptions:
     lr: float = 0.0  # 0 = the phase default
     epochs: float = 3.0
     max_steps: int = 0  # > 0 overrides epochs
-    batch_size: int = 8
-    grad_accum: int = 1
+    batch_size: int = 4  # examples per forward pass (memory); effective batch = batch_size x grad_accum
+    grad_accum: int = 2
     max_tokens: int = 768  # longer examples are skipped (and counted), never cut
     grad_checkpointing: bool = False
     eval_every: int = 25  # optimizer steps between eval-loss measurements on the test split

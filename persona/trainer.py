@@ -167,6 +167,8 @@ def train(config: Config, data_dir: Path, out_dir: Path, opts: TrainOptions, res
     from transformers import get_linear_schedule_with_warmup
 
     opts.resolved()
+    if not (Path(data_dir) / "train.jsonl").is_file():
+        raise FileNotFoundError(f"training data not found: {Path(data_dir) / 'train.jsonl'} (run `twin train data` first)")
     out_dir = Path(out_dir)
     if (out_dir / "summary.json").exists() and not resume:
         raise FileExistsError(f"{out_dir} already holds a finished run; pick a new --out or pass --resume")

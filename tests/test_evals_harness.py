@@ -265,8 +265,8 @@ def test_cli_errors_are_one_clear_line(tmp_path: Path) -> None:
     assert res.exit_code == 2 and "unknown strategy 'magic'" in res.output
     res = runner.invoke(app, ["updates", "--off", "retriever", "--home", str(tmp_path)])
     assert res.exit_code == 2 and "unknown node 'retriever'" in res.output
-    res = runner.invoke(app, ["ablate", "--suite", "privacy", "--home", str(tmp_path)])
-    assert res.exit_code == 2 and "choose conflict, updates or retrieval" in res.output
+    res = runner.invoke(app, ["ablate", "--suite", "nonsense", "--home", str(tmp_path)])
+    assert res.exit_code == 2 and "choose conflict, updates, retrieval or privacy" in res.output
     res = runner.invoke(app, ["compare", str(tmp_path), str(tmp_path)])
     assert res.exit_code == 2 and "not a finished eval run" in res.output
 

@@ -89,3 +89,6 @@ def test_newer_conflicting_note_ranks_first() -> None:
     assert newer_first([0, 1, 2], same_topic, days, threshold=0.7) == [1, 0, 2]
     assert newer_first([0, 1, 2], same_topic, days, threshold=0.9) == [0, 1, 2]
     assert newer_first([1, 0, 2], same_topic, days, threshold=0.7) == [1, 0, 2], "older never jumps ahead"
+    sims = np.array([0.60, 0.58, 0.50])
+    assert newer_first([0, 1, 2], same_topic, days, 0.7, sims, margin=0.03) == [1, 0, 2]
+    assert newer_first([0, 1, 2], same_topic, days, 0.7, sims, margin=0.01) == [0, 1, 2], "much less relevant"

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 from typing import Callable
 
+from kb.fingerprints import Fingerprints, fingerprints_path
 from kb.retrieve import Retriever
 from kb.watch import start_background
 from tests.kb_support import copy_notes, indexed_paths, kb_embeddings, make_config  # noqa: F401
@@ -67,3 +68,5 @@ def test_watch_follows_create_edit_rename_delete_and_folders(tmp_path: Path, kb_
         thread.join(timeout=15)
     assert not thread.is_alive(), "stop_event stops the watcher"
     assert errors == []
+    fingerprints = Fingerprints.load(fingerprints_path(config.home_path))
+    assert "contact.md" in fingerprints.note_ngrams, "a note made private while watching is fingerprinted"

@@ -89,7 +89,7 @@ def test_trace_shows_route_query_timings_judge_and_model() -> None:
     text = render(trace_renderable(RESULT, "A · as configured"))
     for expected in ("A · as configured", "retrieve", "p=0.90 by embedding", "where do you live",
                      "redacted", "private_leak: removed a private detail", "injection", "1.5 s", "total",
-                     "SmolLM2-135M-Instruct"):
+                     "SmolLM2-135M-Instruct", "all nodes on"):
         assert expected in text, expected
     assert card_summary(RESULT) == "route retrieve · 1 source · judge redacted · 1.6 s"
 
@@ -98,5 +98,6 @@ def test_answers_without_the_adapter_are_marked() -> None:
     bare = {**RESULT, "toggles": {**RESULT["toggles"], "adapter": False}}
     assert "base model" in card_summary(bare) and "adapter switched off" in model_line(bare)
     assert "no adapter trained" in model_line(RESULT)
-    with_adapter = {**RESULT, "decisions": {"generate": {"model": "m + 1 adapter(s)", "adapter": True}}}
-    assert "persona adapter on" in model_line(with_adapter)
+    assert "off: adapter" in render(trace_renderable(bare))
+    with_adapter = {**RESULT, "decisions": {"generate": {"model": "/x/y/m.gguf + 1 adapter(s)", "adapter": True}}}
+    assert model_line(with_adapter) == "m.gguf + 1 adapter(s) · persona adapter on"

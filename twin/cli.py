@@ -75,6 +75,14 @@ def check_backends(config: Config) -> None:
             fail(str(exc))
 
 
+def warn_if_not_ingested(config: Config) -> None:
+    from kb.state import last_notes_dir
+
+    if last_notes_dir(config.home_path) is None:
+        typer.echo(f"warning: no notes are indexed in {config.home_path} yet; run `twin ingest NOTES_DIR` "
+                   "(answers come from the model alone until then)", err=True)
+
+
 @app.command()
 def ingest(
     notes_dir: Annotated[Optional[Path], typer.Argument(help="Notes folder (default: kb.notes_dir or the sample notes).")] = None,
@@ -103,6 +111,7 @@ def ask(
         os.environ["TQDM_DISABLE"] = "1"
     config = build_config(home, config_path, backend, model, adapter, ollama_host, chroma_url, off)
     check_backends(config)
+    warn_if_not_ingested(config)
     from graph.runner import TwinRunner
     from llm.errors import BackendError
 
@@ -182,10 +191,7 @@ def register_subapps() -> None:
 
 
 def main() -> None:
-    try:
-        register_subapps()
-    except ImportError:
-        pass
+    register_subapps()
     app()
 
 

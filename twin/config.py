@@ -58,12 +58,13 @@ class AnalyzerConfig:
 class RetrievalConfig:
     k: int = 2  # notes handed to the generator (135M does best with 2; raise for bigger models)
     fetch_k: int = 20  # candidates fetched before reranking
-    half_life_days: float = 365.0  # recency decay half-life
-    recency_weight: float = 0.15  # share of the score that comes from recency
+    half_life_days: float = 730.0  # recency decay half-life (tuned: bench/bench_kb_quality.py, docs/kb.md)
+    recency_weight: float = 0.1  # share of the score that comes from recency
     min_score: float = 0.15  # sources scoring below are dropped
     chroma_url: str = ""  # http://HOST:PORT for a Chroma server; "" = embedded store
     collection: str = "notes"
     conflict_similarity: float = 0.6  # two retrieved chunks this similar (cosine) = same topic: newer ranks first
+    conflict_margin: float = 0.03  # ...when the newer one's query similarity is at most this much lower
 
 
 @dataclass

@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -49,7 +49,7 @@ class TwinApp(App):
     """Chat with the twin, see why it answered, flip nodes, compare, rate."""
 
     TITLE = "Twin"
-    CSS_PATH = "app.tcss"
+    CSS_PATH = Path(__file__).with_name("app.tcss")
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (NARROW, "-wide")]
     BINDINGS = [
         Binding("escape", "stop", "Stop", tooltip="Stop the answer being written"),
@@ -121,8 +121,8 @@ class TwinApp(App):
         self.query_one("#composer").focus()
         self.load_models()
 
-    def on_resize(self) -> None:
-        wide = self.size.width >= NARROW
+    def on_resize(self, event: events.Resize) -> None:
+        wide = event.size.width >= NARROW
         if wide != getattr(self, "_was_wide", wide):
             self.show_side = wide
             self._apply_side()
@@ -139,12 +139,12 @@ class TwinApp(App):
         self.sub_title = f"{self.config.person} · {self.thread_id}"
 
     # -- safe hand-off from workers ---------------------------------------------------------
-    def ui(self, fn: Callable[..., Any], *args: Any) -> Any:
+    def ui(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """Run ``fn`` on the event loop from a worker; a no-op once the app is closing."""
         if self.closing:
             return None
         try:
-            return self.call_from_thread(fn, *args)
+            return self.call_from_thread(fn, *args, **kwargs)
         except Exception:  # widgets gone during shutdown
             if self.closing:
                 return None
@@ -379,7 +379,8 @@ class TwinApp(App):
         if card.variant:
             caption = f"[{card.label}] " + caption
         self.query_one(SourcesPanel).show(result["sources"], caption)
-        self.query_one(TracePanel).show([(c.label, c.result) for c in self._pair(card)])
+        pair = self._pair(card)
+        self.query_one(TracePanel).show([(c.label if len(pair) > 1 else "", c.result) for c in pair])
 
     @on(AnswerCard.Selected)
     def _card_clicked(self, event: AnswerCard.Selected) -> None:

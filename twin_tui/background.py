@@ -73,8 +73,7 @@ def check_backends(config: Config) -> list[str]:
         try:
             chat_model(cfg, config.home_path).check()
         except BackendError as exc:
-            problems.append(f"{exc}\nStart it with `ollama serve` (and `ollama pull {cfg.model}`), "
-                            "or use the embedded model: backend = \"local\".")
+            problems.append(str(exc))
     return problems
 
 

@@ -22,11 +22,17 @@ def seconds(ms: float) -> str:
     return f"{ms / 1000:.1f} s" if ms >= 1000 else f"{ms:.0f} ms"
 
 
+def short_model(label: str) -> str:
+    """"/long/path/SmolLM2-135M.gguf + 1 adapter(s)" -> "SmolLM2-135M.gguf + 1 adapter(s)"."""
+    name, plus, rest = label.partition(" + ")
+    return name.rstrip("/").rsplit("/", 1)[-1] + (plus + rest if plus else "")
+
+
 def model_line(result: dict[str, Any]) -> str:
     """Which weights answered, and whether the persona adapter was in play."""
     gen = result.get("decisions", {}).get("generate", {})
     toggles = result.get("toggles", {})
-    label = gen.get("model", "?")
+    label = short_model(str(gen.get("model", "?")))
     if not toggles.get("adapter", True):
         return f"{label} · base model (adapter switched off)"
     if gen.get("adapter"):
@@ -54,22 +60,40 @@ def card_summary(result: dict[str, Any]) -> str:
 
 
 def toggles_text(toggles: dict[str, bool]) -> Text:
-    text = Text()
-    for name in NODE_NAMES:
-        on = toggles.get(name, True)
-        text.append("● " if on else "○ ", style="green" if on else "red")
-        text.append(name + "  ", style="" if on else "dim strike")
-    return text
+    off = [n for n in NODE_NAMES if not toggles.get(n, True)]
+    if not off:
+        return Text("all nodes on", style="green")
+    return Text("off: " + ", ".join(off), style="red")
 
 
 def _kv(table: Table, key: str, value: Any) -> None:
     table.add_row(Text(key, style="bold"), value if isinstance(value, Text) else Text(str(value)))
 
 
+SHOWN_ELSEWHERE = {"route", "score", "by", "query", "input_flags", "model"}
+
+
+def _value(value: Any) -> str:
+    if isinstance(value, (list, tuple)):
+        return ", ".join(str(v) for v in value) or "none"
+    return str(value)
+
+
 def _decision_text(decision: Any) -> Text:
     if not isinstance(decision, dict):
-        return Text(str(decision))
-    return Text("\n".join(f"{k}: {v}" for k, v in decision.items()), style="dim")
+        return Text(str(decision), style="dim")
+    rows = [f"{k}: {_value(v)}" for k, v in decision.items() if k not in SHOWN_ELSEWHERE]
+    return Text("\n".join(rows), style="dim")
+
+
+def timings_text(result: dict[str, Any]) -> Text:
+    timings = result.get("timings_ms", {})
+    nodes = [n for n in NODE_ORDER if n in timings] + [n for n in timings if n not in NODE_ORDER]
+    text = Text()
+    for node in nodes:
+        text.append(f"{node:<9}{seconds(float(timings[node])):>8}\n")
+    text.append(f"{'total':<9}{seconds(total_ms(result)):>8}", style="bold")
+    return text
 
 
 def trace_renderable(result: dict[str, Any], label: str = "") -> Any:
@@ -80,7 +104,7 @@ def trace_renderable(result: dict[str, Any], label: str = "") -> Any:
     decisions = result.get("decisions", {})
     analyze = decisions.get("analyze", {})
     if label:
-        _kv(table, "answer", label)
+        table.add_row(Text(label, style="bold reverse"), Text(""))
     route = Text(result.get("route") or "?", style="bold")
     if analyze:
         route.append(f"  p={analyze.get('score', 0):.2f} by {analyze.get('by', '?')}", style="dim")
@@ -94,14 +118,12 @@ def trace_renderable(result: dict[str, Any], label: str = "") -> Any:
         _kv(table, "", Text(f"• {reason}", style="yellow"))
     if result.get("input_flags"):
         _kv(table, "input", Text(", ".join(result["input_flags"]), style="yellow"))
-    timings = result.get("timings_ms", {})
-    for node in [n for n in NODE_ORDER if n in timings] + [n for n in timings if n not in NODE_ORDER]:
-        _kv(table, f"⏱ {node}", seconds(float(timings[node])))
-    _kv(table, "⏱ total", seconds(total_ms(result)))
-    _kv(table, "toggles", toggles_text(result.get("toggles", {})))
-    for node in ("analyze", "retrieve", "generate"):
-        if node in decisions:
-            _kv(table, node, _decision_text(decisions[node]))
+    _kv(table, "time", timings_text(result))
+    _kv(table, "nodes", toggles_text(result.get("toggles", {})))
+    for node in ("retrieve", "generate"):
+        text = _decision_text(decisions.get(node, {}))
+        if text.plain:
+            _kv(table, node, text)
     return table
 
 

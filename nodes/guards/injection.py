@@ -65,6 +65,9 @@ INPUT_PATTERNS: dict[str, list[re.Pattern[str]]] = {
                    r"(?:this|the|our) conversation (?:so far|word for word|verbatim)|your (?:notes|context) verbatim|"
                    r"all (?:of )?your notes|the notes you (?:were given|see|have))", _I),
         re.compile(r"\bword for word\b|\bverbatim\b|\bcharacter for character\b", _I),
+        re.compile(r"\b(?:repeat|output|print|show|rewrite|copy|return)\b[^.?!\n]{0,20}\b(?:the )?(?:above|previous|"
+                   r"preceding|prior) (?:text|message|content|lines?|paragraphs?)\b|\binitiali[sz]ation (?:string|text|"
+                   r"prompt|message)\b", _I),
         re.compile(r"\b(?:my|your) instructions (?:are|were)\b|\bi was (?:instructed|told) to\b|"
                    r"\bconsole\.log\b|<\s*system", _I),
         re.compile(r"\bwhat (?:are|were) you (?:told|instructed|not (?:supposed|allowed) to)\b", _I),
@@ -100,7 +103,7 @@ INPUT_PATTERNS: dict[str, list[re.Pattern[str]]] = {
 
 # A question *about* an attack it quotes: quoted spans are data, not the question's intent.
 _MENTION = re.compile(r"\b(?:talk|post|slide|blog|article|example|quote[ds]?|wrote|write-?up|mean|means|"
-                      r"meant|said|say|line|sentence|phrase)\b", _I)
+                      r"meant|said)\b", _I)
 _QUOTED = re.compile(r"\"[^\"]{8,}\"|“[^”]{8,}”|'[^']{12,}'|`[^`]{8,}`|^>.*$", re.M)
 # Talking *about* these topics (e.g. the owner's talk on prompt injection) is fine.
 _ABOUT_SECURITY = re.compile(r"\b(?:your|the|that|this) (?:talk|post|slides?|blog|article|write-?up)\b", _I)

@@ -1,0 +1,165 @@
+"""Persona LoRA: masking, a few real training steps (loss falls), save, resume, reload and stack."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from twin import offline
+
+offline.apply()
+
+from persona.encoding import IGNORE, encode  # noqa: E402
+from persona.memory import MemoryError_, check, estimate  # noqa: E402
+from persona.options import TrainOptions  # noqa: E402
+from persona.records import Example, write_jsonl  # noqa: E402
+from twin.config import Config  # noqa: E402
+
+PAIRS = [("What is your starter called?", "My starter is called Gunnar."),
+         ("Where do you live?", "I moved to Bergen. It rains a lot.")]
+FAST = dict(batch_size=2, grad_accum=1, eval_every=3, max_eval=2, save_every=2, patience=0, dropout=0.0, precision="fp32",
+            target_modules=["q_proj", "v_proj"], warmup=0.0, lr=2e-3)
+
+
+@pytest.fixture(scope="session")
+def config(tmp_path_factory: pytest.TempPathFactory) -> Config:
+    return Config(person="Ada Berg", home=str(tmp_path_factory.mktemp("twin-home")))
+
+
+@pytest.fixture(scope="session")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("persona-data")
+    rows = [Example(messages=[{"role": "system", "content": "You are Ada Berg."}, {"role": "user", "content": q},
+                              {"role": "assistant", "content": a}], kind="qa", split="train", meta={"question": q})
+            for q, a in PAIRS]
+    write_jsonl(root / "train.jsonl", rows)
+    write_jsonl(root / "test.jsonl", rows[:1])
+    return root
+
+
+@pytest.fixture(scope="session")
+def tokenizer(config: Config):  # noqa: ANN201
+    from persona.model import base_copy
+
+    return base_copy(config)[1]
+
+
+@pytest.fixture(scope="session")
+def runs(config: Config, data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Phase 1 (identity) for 6 steps, then phase 2 (style) on top of it for 4 steps."""
+    from persona.trainer import train
+
+    root = tmp_path_factory.mktemp("runs")
+    train(config, data_dir, root / "identity", TrainOptions(phase="identity", max_steps=5, rank=4, **FAST),
+          progress=False)
+    style = TrainOptions(phase="style", max_steps=3, rank=8, base_adapter=str(root / "identity" / "adapter"), **FAST)
+    train(config, data_dir, root / "style", style, progress=False)
+    return {"identity": root / "identity", "style": root / "style"}
+
+
+def test_only_the_final_reply_is_a_target(tokenizer) -> None:  # noqa: ANN001
+    messages = [{"role": "system", "content": "S"}, {"role": "user", "content": "Hi"},
+                {"role": "assistant", "content": "EARLIER REPLY"}, {"role": "user", "content": "Where?"},
+                {"role": "assistant", "content": "In Bergen."}]
+    enc = encode(tokenizer, messages, 512)
+    targets = [t for t, label in zip(enc.input_ids, enc.labels) if label != IGNORE]
+    assert tokenizer.decode(targets) == "In Bergen." + tokenizer.eos_token
+    first = enc.labels.index(next(x for x in enc.labels if x != IGNORE))
+    assert all(x == IGNORE for x in enc.labels[:first]) and all(x != IGNORE for x in enc.labels[first:])
+    assert "EARLIER REPLY" in tokenizer.decode(enc.input_ids[:first])
+    assert encode(tokenizer, messages, 10) is None  # too long: skipped, never cut
+
+
+def test_loss_falls_and_the_run_directory_is_complete(runs: dict[str, Path]) -> None:
+    for run in runs.values():
+        losses = [json.loads(line)["loss"] for line in (run / "metrics.jsonl").read_text().splitlines()
+                  if "loss" in json.loads(line)]
+        assert losses[-1] < losses[0] * 0.7, losses
+        summary = json.loads((run / "summary.json").read_text())
+        assert summary["adapter_bytes"] > 0 and (run / "adapter" / "adapter_config.json").is_file()
+        assert (run / "loss_curve.png").stat().st_size > 1000
+        assert json.loads((run / "run.json").read_text())["options"]["phase"] == run.name
+    assert json.loads((runs["identity"] / "adapter" / "adapter_config.json").read_text())["r"] == 4
+    assert json.loads((runs["style"] / "adapter" / "adapter_config.json").read_text())["r"] == 8
+
+
+def test_stacked_adapters_are_both_active(config: Config, runs: dict[str, Path]) -> None:
+    from langchain_core.messages import HumanMessage, SystemMessage
+
+    from llm.local import LocalChatModel
+    from llm.sources import resolve_chat_source
+
+    one = [str(runs["identity"] / "adapter")]
+    both = one + [str(runs["style"] / "adapter")]
+    messages = [SystemMessage("You are Ada Berg."), HumanMessage(PAIRS[0][0])]
+    scores = {}
+    for name, stack in (("base", []), ("one", one), ("both", both)):
+        model = LocalChatModel(source=resolve_chat_source("embedded"), home=config.home_path, adapters=stack)
+        scores[name] = model.label_logprobs(messages, [PAIRS[0][1]])[PAIRS[0][1]]
+        if name == "both":
+            with model._active() as loaded:
+                assert len(loaded.model.base_model.active_adapters) == 2
+    assert scores["one"] > scores["base"]  # phase 1 learned the answer
+    assert scores["both"] != pytest.approx(scores["one"], abs=1e-4)  # phase 2 changes the output too
+    assert scores["both"] > scores["base"]
+
+
+def _stop_at(state, step: int) -> None:  # noqa: ANN001
+    if state.step == step:
+        raise KeyboardInterrupt
+
+
+def test_resume_picks_up_steps(config: Config, data_dir: Path, tmp_path: Path) -> None:
+    from persona.trainer import train
+
+    with pytest.raises(KeyboardInterrupt):
+        train(config, data_dir, tmp_path, TrainOptions(phase="identity", max_steps=4, **dict(FAST, save_every=1)),
+              progress=False, on_step=lambda s: _stop_at(s, 2))
+    assert (tmp_path / "checkpoints" / "step-000002").is_dir()
+    summary = train(config, data_dir, tmp_path, TrainOptions(phase="identity", max_steps=4, **dict(FAST, save_every=1)),
+                    resume=True, progress=False)
+    steps = [json.loads(line)["step"] for line in (tmp_path / "metrics.jsonl").read_text().splitlines()
+             if "loss" in json.loads(line)]
+    assert steps == [1, 2, 3, 4] and summary["steps"] == 4
+
+
+def test_memory_estimate_refuses_clearly() -> None:
+    from types import SimpleNamespace
+
+    cfg = SimpleNamespace(hidden_size=576, num_hidden_layers=30, num_attention_heads=9, intermediate_size=1536,
+                          vocab_size=49152)
+    est = estimate(cfg, 135_000_000, 1_000_000, batch=64, tokens=2048, bytes_per=4, checkpointing=False)
+    with pytest.raises(MemoryError_, match="--batch-size"):
+        check(est, "cpu", limit_gb=4)
+    check(estimate(cfg, 135_000_000, 1_000_000, 1, 64, 4, False), "cpu", limit_gb=4)
+
+
+def test_empty_training_data_is_a_clear_error(config: Config, tmp_path: Path) -> None:
+    from persona.trainer import train
+
+    (tmp_path / "train.jsonl").write_text("")
+    with pytest.raises(ValueError, match="no usable training examples"):
+        train(config, tmp_path, tmp_path / "run", TrainOptions(max_steps=1), progress=False)
+
+
+def test_export_merges_both_adapters_and_writes_a_matching_gguf(config: Config, runs: dict[str, Path],
+                                                                tmp_path: Path) -> None:
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    from persona.export import export, merge
+
+    stack = [str(runs["identity"] / "adapter"), str(runs["style"] / "adapter")]
+    report = export(config, stack, tmp_path)
+    ids = torch.tensor([[1, 9690, 198, 67, 2, 198, 1, 4093, 198, 6004, 2]])
+    merged = AutoModelForCausalLM.from_pretrained(report["hf_model"])
+    gguf = AutoModelForCausalLM.from_pretrained(str(tmp_path), gguf_file="model.gguf")
+    stacked, _ = merge(config, stack)
+    with torch.no_grad():
+        expected = stacked(ids).logits
+        assert torch.allclose(merged(ids).logits, expected, atol=1e-3)
+        assert (gguf(ids).logits - expected).abs().max() < 0.2  # F16 weights
+    modelfile = (tmp_path / "Modelfile").read_text()
+    assert modelfile.startswith("FROM ./model.gguf") and "You are Ada Berg" in modelfile
