@@ -2,8 +2,8 @@
 
 The watcher runs in a background thread (as in the TUI). Each edit appends a new section
 with a distinct made-up fact to a different note; latency = from the write returning to
-a semantic search for that fact (Retriever.search, polled every 5 ms; the query vector
-is computed once before the write) returning the edited note with the new text. The
+a semantic search for "<note title>: <fact>" (the Retriever, top 5, polled every 5 ms;
+the query vector is computed once before the write) returning the new text. The
 edits are undone at the end (content and mtime).
 
     .venv/bin/python bench/bench_kb_watch.py [--edits 20] [--data ...] [--work /tmp/twin-bench-kb]
@@ -55,7 +55,9 @@ def main() -> None:
     emb = embeddings()
     config, notes = ingested_home(args, emb)
     reports: queue.Queue = queue.Queue()
-    thread, stop = start_background(config, notes, emb, on_change=reports.put)
+    thread, stop = start_background(
+        config, notes, emb, on_change=reports.put, on_error=lambda exc: print(f"watcher error: {exc!r}"),
+    )
     first = reports.get(timeout=600)
     print(f"watcher ready (initial sync {first.seconds:.2f} s)")
     retriever = Retriever(config, emb)
@@ -65,7 +67,8 @@ def main() -> None:
     try:
         for fact, path in zip(FACTS, files):
             rel = path.relative_to(notes).as_posix()
-            vector = retriever.embed(fact)
+            title = originals[path][0].lstrip("# ").split("\n", 1)[0]
+            vector = retriever.embed(f"{title}: {fact}")
             path.write_text(originals[path][0] + f"\n\n## Field note\n\n{fact}\n", encoding="utf-8")
             written = time.perf_counter()
             while time.perf_counter() - written < TIMEOUT_S:
@@ -75,7 +78,9 @@ def main() -> None:
                     break
                 time.sleep(0.005)
             else:
-                raise TimeoutError(f"{rel} not searchable within {TIMEOUT_S} s")
+                stored = retriever.store.collection.get(where={"path": rel}, include=["documents"])["documents"]
+                raise TimeoutError(f"{rel} not searchable within {TIMEOUT_S} s; top hits "
+                                   f"{[h['path'] for h in hits]}; stored for it: {stored}")
             time.sleep(0.3)  # a pause between saves, as when a person edits
     finally:
         for path, (text, stat) in originals.items():

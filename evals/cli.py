@@ -1,4 +1,4 @@
-"""``twin eval``: conflict, updates, routing, retrieval, privacy, ablate, compare.
+"""``twin eval``: conflict, updates, routing, retrieval, privacy, ablate, rescore, compare.
 
 Import-light on purpose (``twin --help`` loads this module): every heavy import lives
 inside a command.
@@ -319,6 +319,19 @@ def run_privacy_ablation(config: Any, kb: Optional[Path], cases_path: Optional[P
     path = cases_path or _default_data("privacy_cases.jsonl")
     cases = load_cases(config, path, common.limit)
     return _dispatch(PrivacySuite(), config, cases, common, path, notes, None, {"kb": str(notes)}, only)
+
+
+@app.command()
+def rescore(
+    run_dir: Annotated[Path, typer.Argument(help="A finished conflict, updates or retrieval run folder.")],
+    out: OutOpt = None, as_json: JsonOpt = False,
+) -> None:
+    """Re-score a run from its stored answers with the current matchers (no model runs)."""
+    with user_errors(as_json):
+        from evals.rescore import rescore_run
+
+        summary = rescore_run(run_dir, out)
+    Common(as_json, None, None, None, None, None, None, None, out, DEFAULT_TOKENS, 0).emit(summary)
 
 
 @app.command()

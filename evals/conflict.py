@@ -89,12 +89,14 @@ class ConflictSuite:
             env.ctx.retriever.sources = passages_as_sources(case)
             toggles = {**toggles, "analyze": False}
         result = ask(env, case["question"], toggles)
-        outcome, m_real, m_fake = conflict_outcome(result["answer"], case["real"], case["fake"], case["question"])
-        return {
-            "id": case["id"], "question": case["question"], "real": case["real"], "fake": case["fake"],
-            "outcome": outcome, "correct": outcome == "context",
-            "match_real": m_real.how, "match_fake": m_fake.how, **result,
-        }
+        return self.rescore({"id": case["id"], "question": case["question"], "real": case["real"],
+                             "fake": case["fake"], **result})
+
+    def rescore(self, record: dict[str, Any]) -> dict[str, Any]:
+        """The record's outcome from its stored answer (also used by ``twin eval rescore``)."""
+        outcome, m_real, m_fake = conflict_outcome(record["answer"], record["real"], record["fake"], record["question"])
+        return {**record, "outcome": outcome, "correct": outcome == "context",
+                "match_real": m_real.how, "match_fake": m_fake.how}
 
     def score(self, records: list[dict[str, Any]]) -> Scored:
         n = len(records)

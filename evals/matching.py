@@ -7,7 +7,8 @@ and writes numbers one way ("1,000" → "1000", "twenty-one" → "21", "8th" →
 1. ``exact``: the normalised texts are equal;
 2. ``contains``: the normalised answer occurs in the prediction as whole tokens, in order;
 3. ``overlap``: at least ``threshold`` (default 0.5) of the answer's *distinctive* tokens
-   (not stopwords, not words of the question) appear in the prediction.
+   (not stopwords, not words of the question) appear in the prediction; an answer with only
+   one or two distinctive tokens needs all of them (a first name alone is not "John Sullivan").
 
 An abstention ("I don't know", "I have no note about it", ...) never matches: a metric
 that rewards "I don't know" where an answer exists is a bug. See docs/evals.md.
@@ -29,6 +30,7 @@ STOPWORDS = frozenset(
 )
 HOW_RANK = {"exact": 3, "contains": 2, "overlap": 1, "none": 0, "abstain": 0}
 OVERLAP_THRESHOLD = 0.5
+SHORT_ANSWER_TOKENS = 2  # answers with this many distinctive tokens or fewer need all of them
 
 _UNITS = {
     "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
@@ -161,7 +163,10 @@ def match(prediction: str, answer: str, question: str = "", threshold: float = O
     wanted = distinctive_tokens(answer, question)
     found = set(pred)
     score = sum(t in found for t in wanted) / len(wanted)
-    return Match(score >= threshold, "overlap" if score >= threshold else "none", round(score, 4))
+    # one or two distinctive tokens ("John Sullivan", "August 2014"): all of them, in any order
+    needed = 1.0 if len(wanted) <= SHORT_ANSWER_TOKENS else threshold
+    ok = score >= needed
+    return Match(ok, "overlap" if ok else "none", round(score, 4))
 
 
 def match_any(prediction: str, answers: list[str], question: str = "",

@@ -56,17 +56,23 @@ class RetrievalSuite:
             "answer_keywords": case["answer_keywords"], "ranked": ranked[:5], "rank": rank,
         }
         if self.answers:
-            result = ask(env, case["question"], toggles)
-            hits = keyword_hits(result["answer"], case["answer_keywords"], case["question"])
-            record.update(result)
+            record.update(ask(env, case["question"], toggles))
+        return self.rescore(record)
+
+    def rescore(self, record: dict[str, Any]) -> dict[str, Any]:
+        """Keyword hits and verdict from the stored answer (also used by ``twin eval rescore``)."""
+        record = dict(record)
+        if self.answers:
+            hits = keyword_hits(record["answer"], record["answer_keywords"], record["question"])
             record.update({
                 "keyword_hits": hits, "keyword_recall": sum(hits) / len(hits),
-                "source_in_context": case["source"] in distinct_paths(result["sources"]),
-                "abstained": is_abstention(result["answer"]),
+                "source_in_context": record["source"] in distinct_paths(record["sources"]),
+                "abstained": is_abstention(record["answer"]),
             })
+        rank = record["rank"]
         record["correct"] = bool(rank == 1 and (not self.answers or record["keyword_recall"] == 1.0))
-        record["outcome"] = f"rank={rank or '-'}" + (f" kw={sum(record['keyword_hits'])}/{len(record['keyword_hits'])}"
-                                                      if self.answers else "")
+        kw = f" kw={sum(record['keyword_hits'])}/{len(record['keyword_hits'])}" if self.answers else ""
+        record["outcome"] = f"rank={rank or '-'}{kw}"
         return record
 
     def score(self, records: list[dict[str, Any]]) -> Scored:

@@ -40,12 +40,14 @@ class UpdatesSuite:
 
     def run_case(self, env: Any, case: UpdateCase, toggles: dict[str, bool]) -> dict[str, Any]:
         result = ask(env, case["text"], toggles, case["history"])
-        outcome = update_outcome(result["answer"], case)
-        return {
-            "id": case["id"], "question": case["text"], "history": case["history"],
-            "expect_any": case["expect_any"], "stale": case["stale"],
-            "outcome": outcome, "correct": outcome == "fresh", **result,
-        }
+        return self.rescore({"id": case["id"], "question": case["text"], "history": case["history"],
+                             "expect_any": case["expect_any"], "stale": case["stale"], **result})
+
+    def rescore(self, record: dict[str, Any]) -> dict[str, Any]:
+        """The record's outcome from its stored answer (also used by ``twin eval rescore``)."""
+        case = {"text": record["question"], "expect_any": record["expect_any"], "stale": record["stale"]}
+        outcome = update_outcome(record["answer"], case)  # type: ignore[arg-type]
+        return {**record, "outcome": outcome, "correct": outcome == "fresh"}
 
     def score(self, records: list[dict[str, Any]]) -> Scored:
         n = len(records)

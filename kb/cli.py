@@ -81,7 +81,8 @@ def print_report(report: IngestReport, as_json: bool, compact: bool = False) -> 
         out.print(
             f"{stamp} added {report.added}, updated {report.updated}, deleted {report.deleted}, "
             f"skipped {report.skipped}, private {report.private} "
-            f"({report.chunks_embedded} chunks embedded, {report.seconds:.2f} s)"
+            f"({report.chunks_embedded} chunks embedded, {report.seconds:.2f} s)",
+            soft_wrap=True,
         )
     else:
         out.print(summary_table(report))

@@ -178,19 +178,6 @@ def _name_sequences(text: str, analysis: TermAnalysis) -> set[str]:
 
 
 @dataclass
-class LeakMatch:
-    """What one text shares with the private notes (counts and kinds, never the strings)."""
-
-    terms: list[str] = field(default_factory=list)  # hashes of matched secret terms
-    ngram_hits: dict[str, int] = field(default_factory=dict)  # private path -> shared 4-grams
-    private_words: int = 0  # most private-only words found in one sentence
-
-    @property
-    def secret(self) -> bool:
-        return bool(self.terms)
-
-
-@dataclass
 class Fingerprints:
     salt: str = field(default_factory=lambda: secrets.token_hex(8))
     version: int = VERSION
@@ -198,7 +185,6 @@ class Fingerprints:
     secret_tokens: dict[str, str] = field(default_factory=dict)  # hashed term -> private path
     case_tokens: list[str] = field(default_factory=list)  # hashed terms that need a capital
     secret_digits: dict[str, str] = field(default_factory=dict)  # hashed digit string -> path
-    digit_lengths: list[int] = field(default_factory=list)
     secret_compacts: dict[str, str] = field(default_factory=dict)  # hashed glued string -> path
     private_words: list[str] = field(default_factory=list)  # hashed stems
     public_strings: list[str] = field(default_factory=list)  # hashed normalised public PII strings
@@ -224,7 +210,6 @@ class Fingerprints:
         fp.secret_tokens = {h(t): p for t, p in analysis.secret_terms.items()}
         fp.case_tokens = sorted(h(t) for t in analysis.case_names)
         fp.secret_digits = {h(d): p for d, p in analysis.digits.items()}
-        fp.digit_lengths = sorted({len(d) for d in analysis.digits})
         fp.secret_compacts = {h(c): p for c, p in analysis.compact.items()}
         fp.private_words = sorted(h(w) for w in analysis.private_words)
         from nodes.guards.pii_patterns import find_pii

@@ -53,7 +53,7 @@ class LocalChatModel(BaseChatModel):
         with loaded.lock:
             model = loaded.model
             if names:
-                model.base_model.set_adapter(names)
+                model.base_model.set_adapter(names, inference_mode=True)
                 ctx = nullcontext()
             else:
                 ctx = model.disable_adapter() if hasattr(model, "disable_adapter") and loaded.adapters else nullcontext()

@@ -219,7 +219,7 @@ def train(config: Config, data_dir: Path, out_dir: Path, opts: TrainOptions, res
                 with autocast():
                     loss = target_loss(model, batch) / opts.grad_accum
                 loss.backward()
-                loss_sum += float(loss)
+                loss_sum += float(loss.detach())
                 state.tokens += int(batch["attention_mask"].sum())
             torch.nn.utils.clip_grad_norm_(params, 1.0)
             optimizer.step()

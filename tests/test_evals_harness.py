@@ -285,3 +285,51 @@ def test_cli_compare_json(tmp_path: Path) -> None:
 
 def test_wilson_matches_rate_helper() -> None:
     assert metrics.rate(3, 7)["ci95"] == [round(x, 4) for x in metrics.wilson(3, 7)]
+
+
+def test_routing_scores_per_strategy() -> None:
+    from evals.routing import auc, parse_strategies, score_routing
+
+    def rec(label: str, emb: str, always: str, e_score: float) -> dict:
+        return {"label": label, "pred": {"embedding": emb, "always": always},
+                "scores": {"embedding": e_score, "always": 1.0}, "latency_ms": {"embedding": 2.0, "always": 0.0}}
+
+    records = [rec("retrieve", "retrieve", "retrieve", 0.9), rec("retrieve", "no_retrieve", "retrieve", 0.4),
+               rec("no_retrieve", "no_retrieve", "retrieve", 0.1), rec("no_retrieve", "no_retrieve", "retrieve", 0.45)]
+    scored = score_routing(records)
+    m = scored.metrics
+    assert m["embedding.accuracy"]["k"] == 3 and m["always.accuracy"]["k"] == 2
+    assert m["always.precision_no_retrieve"]["value"] is None  # never predicted: n/a, not 0
+    assert scored.extras["confusion"]["embedding"]["retrieve"] == {"retrieve": 1, "no_retrieve": 1}
+    assert scored.extras["best_strategy"] == "embedding"
+    assert scored.extras["vs_runner_up"] == {"a": "embedding", "b": "always", "only_a_right": 2,
+                                             "only_b_right": 1, "p_value": 1.0}
+    assert auc(records, "embedding") == 0.75  # 0.4 < 0.45 is the one misordered pair
+    assert parse_strategies(None) == ["embedding", "score", "llm", "always"]
+    with pytest.raises(ValueError, match="unknown strategy"):
+        parse_strategies("embedding,magic")
+
+
+def test_rescore_recomputes_outcomes_from_stored_answers(tmp_path: Path) -> None:
+    from evals.cli import app
+    from evals.rescore import rescore_run
+
+    path = fake_run(tmp_path, [True, False])
+    # the stored verdicts are stale: both answers actually name Rotterdam / nothing
+    lines = (path / "cases.jsonl").read_text().splitlines()
+    rows = [json.loads(line) for line in lines]
+    rows[0].update(answer="I live in Lisbon.", expect_any=["Rotterdam"], stale=["Lisbon"])
+    rows[1].update(answer="Rotterdam, since May.", expect_any=["Rotterdam"], stale=["Lisbon"])
+    (path / "cases.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    summary = rescore_run(path)
+    assert summary["rescored_from"] == str(path) and any("re-scored from" in n for n in summary["notes"])
+    _, cases = load_run(summary["run_dir"])
+    assert [c["outcome"] for c in cases] == ["stale", "fresh"]
+    assert summary["metrics"]["fresh_rate"]["k"] == 1 and summary["metrics"]["stale_rate"]["k"] == 1
+    assert Path(summary["run_dir"]).name.endswith("updates-rescored")
+    res = CliRunner().invoke(app, ["rescore", str(path), "--json", "--out", str(tmp_path / "r")])
+    assert res.exit_code == 0 and json.loads(res.output)["metrics"]["fresh_rate"]["k"] == 1
+    routing = RunDir.create(tmp_path, "routing")
+    (routing.path / "summary.json").write_text(json.dumps({"suite": "routing"}))
+    res = CliRunner().invoke(app, ["rescore", str(routing.path)])
+    assert res.exit_code == 2 and "cannot be re-scored" in res.output

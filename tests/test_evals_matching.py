@@ -91,6 +91,12 @@ def test_question_words_do_not_count_as_evidence() -> None:
     assert match("Named after Reginald Punnett, a geneticist.", answer, question).matched
 
 
+def test_short_answers_need_every_distinctive_token() -> None:
+    assert not match("It was written by John Llewellyn.", "John Sullivan").matched
+    assert match("Sullivan, John wrote it.", "John Sullivan").how == "overlap"
+    assert not match("It happened in 2014.", "August 2014").matched
+
+
 def test_overlap_threshold_is_tunable() -> None:
     answer = "red green blue yellow"
     assert not match("red and green", answer, threshold=0.6).matched

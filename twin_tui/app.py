@@ -7,9 +7,11 @@ the event loop with ``call_from_thread``; the UI never blocks on a model.
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 import uuid
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -19,7 +21,8 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Markdown, OptionList, Select, Static, Switch, TabbedContent, TabPane
+from textual.widgets import Button, Footer, Header, Markdown, OptionList, Select, Static, Switch, TabbedContent, TabPane
+from textual.worker import Worker, WorkerState
 
 from twin.config import NODE_NAMES, Config
 from twin_tui import background
@@ -39,6 +42,28 @@ WELCOME = (
     "(or click them in the bar below) and **ctrl+r** compares two configurations side by side. "
     "**ctrl+p** lists every command."
 )
+
+
+@dataclass
+class Job:
+    """One answer to produce: its card, the node toggles and the thread it is saved in."""
+
+    card: AnswerCard
+    toggles: dict[str, bool]
+    thread_id: str
+
+
+@dataclass
+class Turn:
+    """One question and its one (or, comparing, two) jobs; ``stop`` ends it early."""
+
+    question: str
+    jobs: list[Job]
+    stop: threading.Event = field(default_factory=threading.Event)
+
+    @property
+    def cards(self) -> list[AnswerCard]:
+        return [job.card for job in self.jobs]
 
 
 def new_thread_id() -> str:
@@ -84,7 +109,8 @@ class TwinApp(App):
         self.show_side = True
         self.base_ready = threading.Event()
         self.persona_ready = threading.Event()
-        self.stop_answer = threading.Event()
+        self.turn: Turn | None = None  # the turn being answered
+        self.ask_lock = threading.Lock()  # one turn at a time drives the runner
         self.stop_watch = threading.Event()
         self.closing = False
         self.model_status = "⏳ loading models…"
@@ -159,7 +185,7 @@ class TwinApp(App):
 
                 self.runner = TwinRunner(self.config)
             for problem in background.check_backends(self.config):
-                self.ui(self.notify, problem, title="Model server unreachable", severity="error", timeout=20)
+                self.ui(self.notify, problem, title="Model server unreachable", severity="error", timeout=60)
             background.warm_base(self.runner)
             self.base_ready.set()
             self.ui(self._set_models, "⏳ loading persona… (base model ready)")
@@ -259,25 +285,25 @@ class TwinApp(App):
         """Post a question (and its answer cards) and start the answering worker."""
         log = self.query_one("#log", VerticalScroll)
         await log.mount(QuestionCard(question))
-        jobs = self._jobs(question)
-        if len(jobs) == 1:
-            await log.mount(jobs[0][0])
+        turn = Turn(question, self._jobs(question))
+        if len(turn.jobs) == 1:
+            await log.mount(turn.cards[0])
         else:
-            await log.mount(Horizontal(*(card for card, _, _ in jobs), classes="compare-row"))
+            await log.mount(Horizontal(*turn.cards, classes="compare-row"))
         log.scroll_end(animate=False)
+        self.turn = turn
         self.busy = True
-        self.stop_answer.clear()
-        self.answer_worker(question, jobs)
+        self.answer_worker(turn)
 
-    def _jobs(self, question: str) -> list[tuple[AnswerCard, dict[str, bool], str]]:
+    def _jobs(self, question: str) -> list[Job]:
         a = dict(self.toggles)
         if not self.compare_on:
-            return [(self._card(question, a, f"{self.config.person}'s twin"), a, self.thread_id)]
+            return [Job(self._card(question, a, f"{self.config.person}'s twin"), a, self.thread_id)]
         b = {**a, self.compare_flip: not a[self.compare_flip]}
         flip = f"{self.compare_flip} {'on' if b[self.compare_flip] else 'off'}"
         return [
-            (self._card(question, a, "A · as configured", "A"), a, self.thread_id),
-            (self._card(question, b, f"B · {flip}", "B"), b, self.thread_id + COMPARE_SUFFIX),
+            Job(self._card(question, a, "A · as configured", "A"), a, self.thread_id),
+            Job(self._card(question, b, f"B · {flip}", "B"), b, self.thread_id + COMPARE_SUFFIX),
         ]
 
     def _card(self, question: str, toggles: dict[str, bool], label: str, variant: str = "") -> AnswerCard:
@@ -285,35 +311,39 @@ class TwinApp(App):
         return AnswerCard(question, toggles, label, variant, card_id=f"card-{self.cards}")
 
     @work(thread=True, group="ask", exit_on_error=False)
-    def answer_worker(self, question: str, jobs: list[tuple[AnswerCard, dict[str, bool], str]]) -> None:
-        try:
-            if not self.base_ready.is_set():
-                for card, _, _ in jobs:
-                    self.ui(card.waiting, "waiting for the models to load…")
-                while not self.base_ready.wait(0.2) and not self.stop_answer.is_set():
-                    pass
-            for card, toggles, thread_id in jobs:
-                if self.stop_answer.is_set() or self.runner is None:
-                    self.ui(card.stopped)
-                    continue
-                self._answer_one(question, card, toggles, thread_id)
-            self._list_threads_now()
-        finally:
-            self.ui(self._done)
+    def answer_worker(self, turn: Turn) -> None:
+        """Answer one turn; a turn waits here while a stopped one is still winding down."""
+        if self.ask_lock.locked():
+            for card in turn.cards:
+                self.ui(card.waiting, "waiting for the stopped answer to wind down…")
+        with self.ask_lock:
+            try:
+                if not self.base_ready.is_set():
+                    for card in turn.cards:
+                        self.ui(card.waiting, "waiting for the models to load…")
+                    while not self.base_ready.wait(0.2) and not turn.stop.is_set():
+                        pass
+                for job in turn.jobs:
+                    if turn.stop.is_set() or self.runner is None:
+                        break
+                    self._answer_one(turn, job)
+                self._list_threads_now()
+            finally:
+                self.ui(self._done, turn)
 
-    def _answer_one(self, question: str, card: AnswerCard, toggles: dict[str, bool], thread_id: str) -> None:
+    def _answer_one(self, turn: Turn, job: Job) -> None:
         from graph.release import REPLACE
         from llm.errors import BackendError
 
+        card, toggles = job.card, job.toggles
         if toggles["adapter"] and self.config.persona.adapters and not self.persona_ready.is_set():
             toggles = {**toggles, "adapter": False}  # the base model answers until the persona is loaded
             self.ui(self.notify, "The persona is still loading: the base model answers (marked).", timeout=6)
-        stream = self.runner.stream(question, thread_id=thread_id, toggles=toggles)
+        stream = self.runner.stream(turn.question, thread_id=job.thread_id, toggles=toggles)
         try:
             for event in stream:
-                if self.stop_answer.is_set():
-                    self.ui(card.stopped)
-                    return
+                if turn.stop.is_set():
+                    return  # the card already says "stopped"; nothing more reaches it
                 if event.kind == "token" and event.text == REPLACE:
                     self.ui(card.replace)
                 elif event.kind == "token":
@@ -323,13 +353,16 @@ class TwinApp(App):
                 elif event.kind == "result":
                     self.ui(self._answered, card, event.data)
         except BackendError as exc:
-            self.ui(card.failed, str(exc))
-            self.ui(self.notify, f"{exc}", title="Model backend error", severity="error", timeout=20)
+            self._failed(turn, card, str(exc), "Model backend error")
         except Exception as exc:  # shown to the user, never a crash
-            self.ui(card.failed, f"{type(exc).__name__}: {exc}")
-            self.ui(self.notify, f"{exc}", title="Could not answer", severity="error", timeout=20)
+            self._failed(turn, card, f"{type(exc).__name__}: {exc}", "Could not answer")
         finally:
             stream.close()
+
+    def _failed(self, turn: Turn, card: AnswerCard, message: str, title: str) -> None:
+        if not turn.stop.is_set():
+            self.ui(card.failed, message)
+            self.ui(self.notify, message, title=title, severity="error", timeout=20)
 
     @staticmethod
     def _progress(node: str, data: dict[str, Any], toggles: dict[str, bool]) -> str:
@@ -349,8 +382,10 @@ class TwinApp(App):
             self._show_inspector()
         self.query_one("#log", VerticalScroll).scroll_end(animate=False)
 
-    def _done(self) -> None:
-        self.busy = False
+    def _done(self, turn: Turn) -> None:
+        if self.turn is turn:
+            self.turn = None
+            self.busy = False
 
     def select(self, card: AnswerCard) -> None:
         if self.current is not None and self.current.is_attached:
@@ -422,16 +457,20 @@ class TwinApp(App):
         if thread_id:
             self.open_thread(thread_id)
 
-    def on_button_pressed(self, event: Any) -> None:
-        if getattr(event.button, "id", "") == "new-chat":
-            self.run_worker(self.action_new_chat())
+    @on(Button.Pressed, "#new-chat")
+    async def _new_chat_pressed(self) -> None:
+        await self.action_new_chat()
 
     # -- threads ---------------------------------------------------------------------------------
     def _list_threads_now(self) -> None:
         if self.runner is None:
             return
+        try:
+            thread_ids = self.runner.threads()
+        except sqlite3.OperationalError:  # a new home: the checkpointer creates its tables on first use
+            thread_ids = []
         listed: list[tuple[str, str]] = []
-        for thread_id in self.runner.threads():
+        for thread_id in thread_ids:
             if thread_id.endswith(COMPARE_SUFFIX):
                 continue
             history = self.runner.history(thread_id)
@@ -469,9 +508,20 @@ class TwinApp(App):
 
     # -- actions (footer + command palette) -----------------------------------------------------
     def action_stop(self) -> None:
-        if self.busy:
-            self.stop_answer.set()
-            self.notify("Stopping…", timeout=3)
+        """Stop now: the cards say so at once; the model winds down in the background."""
+        turn = self.turn
+        if turn is not None and not turn.stop.is_set():
+            turn.stop.set()
+            for card in turn.cards:
+                if card.result is None:
+                    card.stopped()
+            self.busy = False
+        elif self.size.width < NARROW and self.show_side:
+            self.action_toggle_panel()  # narrow: esc goes back from the inspector to the chat
+
+    def action_scroll_log(self, direction: str) -> None:
+        log = self.query_one("#log", VerticalScroll)
+        log.scroll_page_up() if direction == "up" else log.scroll_page_down()
 
     async def action_new_chat(self) -> None:
         if self.busy:
@@ -555,10 +605,17 @@ class TwinApp(App):
                                 lambda n=name: self.action_toggle_node(n))
         yield SystemCommand("Reload index status", "Recount the indexed chunks", self.refresh_index)
 
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """A worker that died unexpectedly is reported, never silently lost."""
+        if event.state == WorkerState.ERROR and not self.closing:
+            self.notify(f"{event.worker.error}", title=f"Background task {event.worker.name} failed",
+                        severity="error", timeout=30)
+
     # -- shutdown ------------------------------------------------------------------------------------
     def on_unmount(self) -> None:
         self.closing = True
-        self.stop_answer.set()
+        if self.turn is not None:
+            self.turn.stop.set()
         self.stop_watch.set()
-        if self.owns_runner and self.runner is not None and not self.busy:
+        if self.owns_runner and self.runner is not None and not self.ask_lock.locked():
             self.runner.close()

@@ -7,6 +7,7 @@ from typing import Any
 from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.markup import escape
 from textual.message import Message
@@ -20,6 +21,10 @@ class Composer(TextArea):
     """Multiline input: enter sends, ctrl+j / shift+enter / alt+enter insert a newline."""
 
     NEWLINE_KEYS = ("ctrl+j", "shift+enter", "alt+enter")
+    BINDINGS = [
+        Binding("pageup", "app.scroll_log('up')", "Scroll up", show=False),
+        Binding("pagedown", "app.scroll_log('down')", "Scroll down", show=False),
+    ]
 
     class Submitted(Message):
         def __init__(self, composer: "Composer", text: str) -> None:

@@ -1,0 +1,80 @@
+"""The judge node's contract with the graph (state in, answer/judge/decisions/timings out), no model."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+
+from graph.context import TwinContext
+from kb.fingerprints import Fingerprints, fingerprints_path
+from nodes.judge import judge_text, make_judge
+from twin.config import Config
+
+PRIVATE = {"private/family.md": "My sister Freja lives at Kastanjelaan 12. The door code is 7319#."}
+PUBLIC = {"contact.md": "Email me at noa@lindqvist.dev. I live in Rotterdam."}
+
+
+@pytest.fixture()
+def ctx(tmp_path) -> TwinContext:
+    config = Config(home=str(tmp_path / "home"))
+    context = TwinContext(config)
+    Fingerprints.build(PRIVATE, PUBLIC, salt="node").save(fingerprints_path(context.home))
+    return context
+
+
+def _state(draft: str, flags: list[str] | None = None, **extra):
+    return {"question": "Tell me about you", "draft": draft, "sources": [], "input_flags": flags or [],
+            "toggles": {"judge": True}, "decisions": {"generate": {"model": "m"}},
+            "timings_ms": {"generate": 12.0}, **extra}
+
+
+def test_pass_keeps_the_draft_and_records_decision_and_time(ctx):
+    update = make_judge(ctx)(_state("I live in Rotterdam. Email noa@lindqvist.dev."))
+    assert update["answer"] == "I live in Rotterdam. Email noa@lindqvist.dev."
+    assert update["judge"] == {"verdict": "pass", "reasons": []}
+    assert update["decisions"]["generate"] == {"model": "m"} and update["decisions"]["judge"]["verdict"] == "pass"
+    assert update["timings_ms"]["generate"] == 12.0 and update["timings_ms"]["judge"] >= 0
+
+
+def test_redacted_and_blocked_verdicts(ctx):
+    judge = make_judge(ctx)
+    redacted = judge(_state("Call me on +31 6 1111 2222."))
+    assert redacted["judge"]["verdict"] == "redacted" and "+31" not in redacted["answer"]
+    blocked = judge(_state("Freja says hi."))
+    assert blocked["judge"]["verdict"] == "blocked" and "Freja" not in blocked["answer"]
+    assert blocked["judge"]["reasons"][0].startswith("private_leak:")
+    refused = judge(_state("Sure, here you go.", ["off_limits:family"]))
+    assert refused["judge"]["verdict"] == "blocked" and "my family" in refused["answer"]
+    assert refused["decisions"]["judge"]["input_flags"] == ["off_limits:family"]
+
+
+def test_judge_off_is_skipped(ctx):
+    update = make_judge(ctx)(_state("Freja says hi.", toggles={"judge": False}))
+    assert update["answer"] == "Freja says hi."
+    assert update["judge"] == {"verdict": "skipped", "reasons": ["judge off"]}
+
+
+def test_empty_draft_of_a_flagged_question_is_still_refused(ctx):
+    assert make_judge(ctx)(_state("", ["prompt_injection"]))["judge"]["verdict"] == "blocked"
+    assert make_judge(ctx)(_state(""))["judge"]["verdict"] == "pass"
+
+
+def test_partial_text_is_judged_and_new_fingerprints_are_picked_up(ctx):
+    assert judge_text(ctx, "q", "Ask Mats.", [], input_flags=[])["verdict"] == "pass"
+    path = fingerprints_path(ctx.home)
+    Fingerprints.build({"private/x.md": "Her partner Mats bakes."}, PUBLIC, salt="node2").save(path)
+    later = time.time() + 5
+    os.utime(path, (later, later))
+    assert judge_text(ctx, "q", "Ask Mats.", [], input_flags=[])["verdict"] == "blocked"
+
+
+def test_checks_follow_the_config(tmp_path):
+    config = Config(home=str(tmp_path / "h"))
+    config.judge.pii = False
+    config.judge.context_leak = False
+    ctx = TwinContext(config)
+    verdict = judge_text(ctx, "q", "Call me on +31 6 1111 2222.", [], input_flags=[])
+    assert verdict["verdict"] == "pass"
+    assert "pii" not in verdict.checks and "context_leak" not in verdict.checks
