@@ -38,7 +38,8 @@ def _key(record: dict[str, Any]) -> tuple[str, str]:
 
 
 def flipped(cases_a: list[dict[str, Any]], cases_b: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """Cases (matched on config + id) whose ``correct`` changed, and a paired test."""
+    """Cases (matched on config + id) whose verdict (``fixed``/``broke``) or outcome (``changed``)
+    differs, and an exact McNemar test on the verdict flips."""
     by_a = {_key(r): r for r in cases_a}
     flips, fixed, broke, shared = [], 0, 0, 0
     for r in cases_b:
@@ -47,8 +48,11 @@ def flipped(cases_a: list[dict[str, Any]], cases_b: list[dict[str, Any]]) -> tup
             continue
         shared += 1
         if bool(a.get("correct")) == bool(r.get("correct")):
-            continue
-        direction = "fixed" if r.get("correct") else "broke"
+            if a.get("outcome") == r.get("outcome"):
+                continue
+            direction = "changed"  # same verdict, different outcome (e.g. memory → neither)
+        else:
+            direction = "fixed" if r.get("correct") else "broke"
         fixed, broke = fixed + (direction == "fixed"), broke + (direction == "broke")
         flips.append({
             "id": r.get("id"), "config": r.get("config", ""), "direction": direction,
@@ -103,6 +107,6 @@ def print_comparison(result: dict[str, Any], console: Any, max_flips: int = 20) 
                   f"(exact McNemar p = {p['mcnemar_p']})")
     for f in result["flipped"][:max_flips]:
         where = f" [{f['config']}]" if f["config"] else ""
-        console.print(f"  {f['direction']:5} {f['id']}{where}: {f['a_outcome']} → {f['b_outcome']}  {f['question']}")
+        console.print(f"  {f['direction']:7} {f['id']}{where}: {f['a_outcome']} → {f['b_outcome']}  {f['question']}")
     if len(result["flipped"]) > max_flips:
         console.print(f"  … {len(result['flipped']) - max_flips} more (use --json)")

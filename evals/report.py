@@ -50,6 +50,33 @@ def confusion_md(extras: dict[str, Any]) -> str:
     return "\n\n".join(parts)
 
 
+STRATEGY_COLUMNS = ("accuracy", "precision_retrieve", "recall_retrieve", "precision_no_retrieve", "recall_no_retrieve")
+
+
+def strategy_rows(summary: dict[str, Any]) -> list[list[str]]:
+    """Routing: one row per strategy (value with 95% interval per column, AUC, p50)."""
+    extras, found = summary.get("extras", {}), summary["metrics"]
+    rows = []
+    for name in extras.get("confusion", {}):
+        cells = []
+        for col in STRATEGY_COLUMNS:
+            m = found.get(f"{name}.{col}", {})
+            ci = m.get("ci95")
+            cells.append("n/a" if m.get("value") is None else
+                         f"{m['value']:.3f} [{ci[0]:.2f}, {ci[1]:.2f}]" if ci else f"{m['value']:.3f}")
+        auc = extras.get("auc", {}).get(name)
+        p50 = extras.get("p50_ms", {}).get(name)
+        rows.append([name, *cells, "—" if auc is None else f"{auc:.3f}", "n/a" if p50 is None else f"{p50:.0f} ms"])
+    return rows
+
+
+def strategies_md(summary: dict[str, Any]) -> str:
+    head = ["strategy", *STRATEGY_COLUMNS, "AUC", "p50"]
+    lines = ["| " + " | ".join(head) + " |", "| --- " * len(head) + "|"]
+    lines += ["| " + " | ".join(row) + " |" for row in strategy_rows(summary)]
+    return "\n".join(lines)
+
+
 def ablation_md(summary: dict[str, Any]) -> str:
     shown = summary.get("ablate_metrics", [])
     lines = ["| configuration | nodes off | " + " | ".join(shown) + " | p50 latency |",
@@ -119,7 +146,8 @@ def build_report(summary: dict[str, Any], records: list[dict[str, Any]]) -> str:
         parts += ["## Metrics", metrics_md(summary["metrics"])]
     extras = summary.get("extras", {})
     if extras.get("confusion"):
-        parts += ["## Confusion matrices", confusion_md(extras)]
+        parts += ["## By strategy", "Each cell: value [95% interval]; n per cell in the metrics table above.",
+                  strategies_md(summary), "## Confusion matrices", confusion_md(extras)]
     other = {k: v for k, v in extras.items() if k not in ("confusion", "labels")}
     if other:
         parts += ["## Details", "```json\n" + json.dumps(other, indent=2, ensure_ascii=False) + "\n```"]
@@ -148,6 +176,12 @@ def print_summary(summary: dict[str, Any], console: Any) -> None:
             lat = cfg["metrics"].get("latency", {}).get("p50_ms")
             table.add_row(name, *[fmt(cfg["metrics"][m]) if m in cfg["metrics"] else "n/a" for m in shown],
                           "n/a" if lat is None else f"{lat:.0f} ms")
+    elif summary.get("extras", {}).get("confusion"):
+        table = Table(title=f"routing by strategy (n={summary.get('n')}; value [95% interval])")
+        for col in ("strategy", *STRATEGY_COLUMNS, "AUC", "p50"):
+            table.add_column(col)
+        for row in strategy_rows(summary):
+            table.add_row(*row)
     else:
         table = Table(title=f"eval: {summary['suite']} (n={summary.get('n')})")
         for col in ("metric", "value", "95% interval", "n"):

@@ -333,3 +333,15 @@ def test_rescore_recomputes_outcomes_from_stored_answers(tmp_path: Path) -> None
     (routing.path / "summary.json").write_text(json.dumps({"suite": "routing"}))
     res = CliRunner().invoke(app, ["rescore", str(routing.path)])
     assert res.exit_code == 2 and "cannot be re-scored" in res.output
+
+
+def test_flips_include_outcome_changes_but_test_only_verdicts() -> None:
+    from evals.compare import flipped
+
+    a = [{"id": "1", "correct": False, "outcome": "memory"}, {"id": "2", "correct": True, "outcome": "context"},
+         {"id": "3", "correct": False, "outcome": "neither"}]
+    b = [{"id": "1", "correct": False, "outcome": "neither"}, {"id": "2", "correct": True, "outcome": "context"},
+         {"id": "3", "correct": True, "outcome": "context"}, {"id": "4", "correct": True, "outcome": "context"}]
+    flips, paired = flipped(a, b)
+    assert [(f["id"], f["direction"]) for f in flips] == [("1", "changed"), ("3", "fixed")]
+    assert paired == {"shared_cases": 3, "fixed": 1, "broke": 0, "mcnemar_p": 1.0}

@@ -255,8 +255,10 @@ async def test_stop_then_next_question_answers(tui_config, tui_runner) -> None:
         composer = app.query_one(Composer)
         composer.load_text("Good morning! How was your weekend?")
         await pilot.press("enter")
-        await pilot.press("escape")
+        await settle(pilot, lambda: len(app.query(AnswerCard)) == 1)
         [stopped] = list(app.query(AnswerCard))
+        await settle(pilot, lambda: "thinking" not in stopped.body.source)  # the graph is under way
+        await pilot.press("escape")
         assert not app.busy and stopped.has_class("-stopped"), "esc stops at once"
         [card] = await ask(pilot, app, "Thanks, bye!")
         assert card.result is not None and card.result["answer"].strip()

@@ -12,7 +12,7 @@ from rich.console import Console
 from twin.config import Config
 from twin_tui.feedback import append_feedback, make_record, read_feedback
 from twin_tui.preview import PreviewRefused, load_preview
-from twin_tui.trace import card_summary, model_line, trace_renderable
+from twin_tui.trace import card_summary, model_line, trace_renderable, traces_renderable
 
 REPO = Path(__file__).resolve().parent.parent
 NOTES = REPO / "examples" / "notes"
@@ -86,7 +86,7 @@ def render(renderable: object) -> str:
 
 
 def test_trace_shows_route_query_timings_judge_and_model() -> None:
-    text = render(trace_renderable(RESULT, "A · as configured"))
+    text = render(traces_renderable([("A · as configured", RESULT)]))
     for expected in ("A · as configured", "retrieve", "p=0.90 by embedding", "where do you live",
                      "redacted", "private_leak: removed a private detail", "injection", "1.5 s", "total",
                      "SmolLM2-135M-Instruct", "all nodes on"):

@@ -7,6 +7,7 @@ the event loop with ``call_from_thread``; the UI never blocks on a model.
 
 from __future__ import annotations
 
+import queue
 import sqlite3
 import threading
 import uuid
@@ -160,7 +161,7 @@ class TwinApp(App):
         main.set_class(not self.show_side, "-side-off")
 
     def _refresh_bars(self) -> None:
-        self.query_one(ToggleBar).show(self.toggles, self.compare_flip + " flipped" if self.compare_on else "")
+        self.query_one(ToggleBar).show(self.toggles, f"±{self.compare_flip}" if self.compare_on else "")
         self.query_one(StatusBar).show(self.model_status, self.index_text, self.watch_text)
         self.sub_title = f"{self.config.person} · {self.thread_id}"
 
@@ -177,21 +178,27 @@ class TwinApp(App):
             raise
 
     # -- background: models, index, watcher -------------------------------------------------
+    def off_thread(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """Run an uninterruptible call in a daemon thread; raises Abandoned once the app closes."""
+        return background.in_daemon(fn, *args, cancelled=lambda: self.closing)
+
     @work(thread=True, group="load", exit_on_error=False)
     def load_models(self) -> None:
         try:
             if self.runner is None:
                 from graph.runner import TwinRunner
 
-                self.runner = TwinRunner(self.config)
-            for problem in background.check_backends(self.config):
+                self.runner = self.off_thread(TwinRunner, self.config)
+            for problem in self.off_thread(background.check_backends, self.config):
                 self.ui(self.notify, problem, title="Model server unreachable", severity="error", timeout=60)
-            background.warm_base(self.runner)
+            self.off_thread(background.warm_base, self.runner)
             self.base_ready.set()
             self.ui(self._set_models, "⏳ loading persona… (base model ready)")
-            background.warm_persona(self.runner)
+            self.off_thread(background.warm_persona, self.runner)
             self.persona_ready.set()
             self.ui(self._set_models, f"● {self._model_label()} ready")
+        except background.Abandoned:
+            return
         except Exception as exc:  # shown, never a crash: the user can fix and restart
             self.base_ready.set()
             self.ui(self._set_models, "⚠ models failed to load")
@@ -214,7 +221,9 @@ class TwinApp(App):
 
     def _refresh_index_now(self, first: bool = False) -> None:
         try:
-            status = background.index_status(self.runner)
+            status = self.off_thread(background.index_status, self.runner)
+        except background.Abandoned:
+            return
         except Exception as exc:
             self.ui(self.notify, f"{exc}", title="Cannot read the index", severity="error", timeout=20)
             return
@@ -250,8 +259,10 @@ class TwinApp(App):
             self.ui(self.notify, f"{exc}", title="Notes sync failed", severity="error", timeout=15)
 
         try:
-            why = background.run_watcher(self.config, notes_dir, self.runner.ctx.embeddings, changed, failed,
-                                         self.stop_watch)
+            why = self.off_thread(background.run_watcher, self.config, notes_dir, self.runner.ctx.embeddings,
+                                  changed, failed, self.stop_watch)
+        except background.Abandoned:
+            return
         except Exception as exc:
             why = str(exc)
         if why:
@@ -312,57 +323,80 @@ class TwinApp(App):
 
     @work(thread=True, group="ask", exit_on_error=False)
     def answer_worker(self, turn: Turn) -> None:
-        """Answer one turn; a turn waits here while a stopped one is still winding down."""
-        if self.ask_lock.locked():
-            for card in turn.cards:
-                self.ui(card.waiting, "waiting for the stopped answer to wind down…")
-        with self.ask_lock:
-            try:
-                if not self.base_ready.is_set():
-                    for card in turn.cards:
-                        self.ui(card.waiting, "waiting for the models to load…")
-                    while not self.base_ready.wait(0.2) and not turn.stop.is_set():
-                        pass
-                for job in turn.jobs:
-                    if turn.stop.is_set() or self.runner is None:
-                        break
-                    self._answer_one(turn, job)
+        """Show one turn's events as they come; the graph itself runs in :meth:`_pump`."""
+        try:
+            if self.ask_lock.locked():
+                for card in turn.cards:
+                    self.ui(card.waiting, "waiting for the stopped answer to wind down…")
+            if not self.base_ready.is_set():
+                for card in turn.cards:
+                    self.ui(card.waiting, "waiting for the models to load…")
+                while not self.base_ready.wait(0.2) and not turn.stop.is_set() and not self.closing:
+                    pass
+            for job in turn.jobs:
+                if turn.stop.is_set() or self.closing or self.runner is None:
+                    break
+                self._show_job(turn, job)
+            if not turn.stop.is_set() and not self.closing:
                 self._list_threads_now()
-            finally:
-                self.ui(self._done, turn)
+        finally:
+            self.ui(self._done, turn)
 
-    def _answer_one(self, turn: Turn, job: Job) -> None:
+    def _show_job(self, turn: Turn, job: Job) -> None:
         from graph.release import REPLACE
         from llm.errors import BackendError
 
-        card, toggles = job.card, job.toggles
+        toggles = job.toggles
         if toggles["adapter"] and self.config.persona.adapters and not self.persona_ready.is_set():
             toggles = {**toggles, "adapter": False}  # the base model answers until the persona is loaded
             self.ui(self.notify, "The persona is still loading: the base model answers (marked).", timeout=6)
-        stream = self.runner.stream(turn.question, thread_id=job.thread_id, toggles=toggles)
-        try:
-            for event in stream:
-                if turn.stop.is_set():
-                    return  # the card already says "stopped"; nothing more reaches it
-                if event.kind == "token" and event.text == REPLACE:
-                    self.ui(card.replace)
-                elif event.kind == "token":
-                    self.ui(card.add_text, event.text)
-                elif event.kind == "node" and not card.text:
-                    self.ui(card.waiting, self._progress(event.node, event.data, toggles))
-                elif event.kind == "result":
-                    self.ui(self._answered, card, event.data)
-        except BackendError as exc:
-            self._failed(turn, card, str(exc), "Model backend error")
-        except Exception as exc:  # shown to the user, never a crash
-            self._failed(turn, card, f"{type(exc).__name__}: {exc}", "Could not answer")
-        finally:
-            stream.close()
+        events: queue.Queue[Any] = queue.Queue()
+        threading.Thread(target=self._pump, args=(turn, job, toggles, events), name="twin-answer",
+                         daemon=True).start()
+        card = job.card
+        while True:
+            try:
+                event = events.get(timeout=0.2)
+            except queue.Empty:
+                if turn.stop.is_set() or self.closing:
+                    return  # the card already says "stopped"; the pump winds down alone
+                continue
+            if turn.stop.is_set() or self.closing or event is None:
+                return
+            if isinstance(event, Exception):
+                title = "Model backend error" if isinstance(event, BackendError) else "Could not answer"
+                text = str(event) if isinstance(event, BackendError) else f"{type(event).__name__}: {event}"
+                self._failed(turn, card, text, title)
+                return
+            if event.kind == "token" and event.text == REPLACE:
+                self.ui(card.replace)
+            elif event.kind == "token":
+                self.ui(card.add_text, event.text)
+            elif event.kind == "node" and not card.text:
+                self.ui(card.waiting, self._progress(event.node, event.data, toggles))
+            elif event.kind == "result":
+                self.ui(self._answered, card, event.data)
 
-    def _failed(self, turn: Turn, card: AnswerCard, message: str, title: str) -> None:
-        if not turn.stop.is_set():
-            self.ui(card.failed, message)
-            self.ui(self.notify, message, title=title, severity="error", timeout=20)
+    def _pump(self, turn: Turn, job: Job, toggles: dict[str, bool], events: queue.Queue[Any]) -> None:
+        """Daemon thread: run the graph, queue its events, then ``None`` (an exception on failure).
+
+        Holding ``ask_lock`` keeps runs one at a time, so a new question waits for a stopped
+        one to wind down rather than writing into the same thread concurrently.
+        """
+        with self.ask_lock:
+            stream = None
+            try:
+                stream = self.runner.stream(turn.question, thread_id=job.thread_id, toggles=toggles)
+                for event in stream:
+                    if turn.stop.is_set() or self.closing:
+                        break
+                    events.put(event)
+            except Exception as exc:  # handed to the UI side, never a crash
+                events.put(exc)
+            finally:
+                if stream is not None:
+                    stream.close()
+                events.put(None)
 
     @staticmethod
     def _progress(node: str, data: dict[str, Any], toggles: dict[str, bool]) -> str:

@@ -16,6 +16,36 @@ from typing import Any
 from twin.config import Config
 
 
+class Abandoned(Exception):
+    """The caller stopped waiting (the app is closing); the daemon thread finishes alone."""
+
+
+def in_daemon(fn: Callable[..., Any], *args: Any, cancelled: Callable[[], bool], poll_s: float = 0.2) -> Any:
+    """Run ``fn`` in a daemon thread and wait for it, giving up when ``cancelled()``.
+
+    Model loads and generation cannot be interrupted; running them in daemon threads means
+    quitting the app never waits for them (their writes are atomic: cache renames, SQLite).
+    """
+    box: dict[str, Any] = {}
+    done = threading.Event()
+
+    def run() -> None:
+        try:
+            box["value"] = fn(*args)
+        except BaseException as exc:  # handed to the waiting thread
+            box["error"] = exc
+        finally:
+            done.set()
+
+    threading.Thread(target=run, name=f"twin-{getattr(fn, '__name__', 'task')}", daemon=True).start()
+    while not done.wait(poll_s):
+        if cancelled():
+            raise Abandoned()
+    if "error" in box:
+        raise box["error"]
+    return box.get("value")
+
+
 @dataclass
 class IndexStatus:
     chunks: int

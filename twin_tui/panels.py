@@ -56,11 +56,11 @@ class NodesPanel(VerticalScroll):
         for name in NODE_NAMES:
             with Horizontal(classes="node-row"):
                 yield Switch(value=self.initial.get(name, True), id=f"sw-{name}")
-                yield Label(f"[b]{name}[/]\n[dim]{NODE_HELP[name]}[/]")
+                yield Label(f"[b]{name}[/] [dim]{NODE_HELP[name]}[/]")
         yield Static("[b]Compare[/] (same question, two configs)", classes="nodes-caption")
         with Horizontal(classes="node-row"):
             yield Switch(value=False, id="sw-compare")
-            yield Label("[b]compare mode[/]\n[dim]A = switches above, B = A with…[/]")
+            yield Label("[b]compare mode[/] [dim]A = the switches above; B = A with:[/]")
         yield Select([(f"{n} flipped", n) for n in NODE_NAMES], value=self.compare_flip,
                      allow_blank=False, id="compare-flip")
 

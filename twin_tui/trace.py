@@ -96,15 +96,13 @@ def timings_text(result: dict[str, Any]) -> Text:
     return text
 
 
-def trace_renderable(result: dict[str, Any], label: str = "") -> Any:
+def trace_renderable(result: dict[str, Any]) -> Any:
     """The full trace of one answer as a key/value grid."""
     table = Table.grid(padding=(0, 1))
     table.add_column(no_wrap=True)
     table.add_column(overflow="fold")
     decisions = result.get("decisions", {})
     analyze = decisions.get("analyze", {})
-    if label:
-        table.add_row(Text(label, style="bold reverse"), Text(""))
     route = Text(result.get("route") or "?", style="bold")
     if analyze:
         route.append(f"  p={analyze.get('score', 0):.2f} by {analyze.get('by', '?')}", style="dim")
@@ -133,7 +131,9 @@ def traces_renderable(results: list[tuple[str, dict[str, Any]]]) -> Any:
     for label, result in results:
         if parts:
             parts.append(Text(""))
-        parts.append(trace_renderable(result, label))
+        if label:
+            parts.append(Text(f" {label} ", style="bold reverse"))
+        parts.append(trace_renderable(result))
     return Group(*parts)
 
 
