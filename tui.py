@@ -6,6 +6,8 @@ The app itself lives in the ``twin_tui`` package; see docs/tui.md for keys and p
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 from pathlib import Path
 
 from twin import offline
@@ -16,12 +18,17 @@ from twin.config import Config  # noqa: E402
 
 
 def run_app(config: Config) -> None:
-    import os
-
     os.environ.setdefault("TQDM_DISABLE", "1")  # no progress bars behind the full-screen UI
     from twin_tui.app import TwinApp
 
-    TwinApp(config).run()
+    app = TwinApp(config)
+    app.run()
+    if app.finish_background():
+        # An answer was still generating: the model cannot be interrupted and nothing of it
+        # needs saving (SQLite rolls back an unfinished checkpoint), so don't wait for it.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(app.return_code or 0)
 
 
 def main() -> None:

@@ -12,8 +12,9 @@ from graph.context import TwinContext
 from graph.state import TwinState
 from nodes.analyze import make_analyze, should_retrieve
 from nodes.generate import make_generate
-from nodes.judge import make_judge
+from nodes.judge import make_judge, refuses_early
 from nodes.retrieve import make_retrieve
+from nodes.timing import is_on
 
 
 def _recording_judge(judge: Callable[[TwinState], dict]) -> Callable[[TwinState], dict]:
@@ -26,6 +27,17 @@ def _recording_judge(judge: Callable[[TwinState], dict]) -> Callable[[TwinState]
     return node
 
 
+def after_analyze(ctx: TwinContext) -> Callable[[TwinState], str]:
+    """Route: a question the judge will refuse anyway skips retrieval and generation."""
+
+    def route(state: TwinState) -> str:
+        if is_on(state, "judge") and refuses_early(ctx, state.get("input_flags", [])):
+            return "judge"
+        return "retrieve" if should_retrieve(state) else "generate"
+
+    return route
+
+
 def build_graph(ctx: TwinContext, checkpointer: Any = None) -> Any:
     graph = StateGraph(TwinState)
     graph.add_node("analyze", make_analyze(ctx))
@@ -33,9 +45,7 @@ def build_graph(ctx: TwinContext, checkpointer: Any = None) -> Any:
     graph.add_node("generate", make_generate(ctx))
     graph.add_node("judge", _recording_judge(make_judge(ctx)))
     graph.add_edge(START, "analyze")
-    graph.add_conditional_edges(
-        "analyze", lambda s: "retrieve" if should_retrieve(s) else "generate", ["retrieve", "generate"]
-    )
+    graph.add_conditional_edges("analyze", after_analyze(ctx), ["retrieve", "generate", "judge"])
     graph.add_edge("retrieve", "generate")
     graph.add_edge("generate", "judge")
     graph.add_edge("judge", END)

@@ -19,7 +19,7 @@ from graph.state import TwinState
 from nodes.guards.runtime import Judge, Verdict, judge_for, timed
 from nodes.timing import is_on, with_decision
 
-__all__ = ["Judge", "Verdict", "judge_text", "make_judge"]
+__all__ = ["Judge", "Verdict", "judge_text", "make_judge", "refuses_early"]
 
 
 def judge_text(ctx: TwinContext, question: str, text: str, sources: Sequence[dict[str, Any]] | None = None,
@@ -27,6 +27,17 @@ def judge_text(ctx: TwinContext, question: str, text: str, sources: Sequence[dic
     """Judge ``text`` (a whole or partial answer). ``result["verdict"]`` is pass|redacted|blocked;
     ``.answer`` is what may be shown. Input flags are computed (and cached) when not given."""
     return judge_for(ctx).check(question, text, sources, input_flags)
+
+
+def refuses_early(ctx: TwinContext, input_flags: list[str]) -> bool:
+    """True when the judge will refuse whatever is generated (a blocking input flag under the
+    config): the graph may skip generation and go straight to the judge."""
+    from nodes.guards.injection import blocking
+    from nodes.guards.off_limits import topic_flags
+
+    cfg = ctx.config.judge
+    return bool(cfg.off_limits and topic_flags(input_flags)) or bool(
+        cfg.injection and cfg.on_injection == "refuse" and blocking(input_flags))
 
 
 def make_judge(ctx: TwinContext) -> Callable[[TwinState], dict]:

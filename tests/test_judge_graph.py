@@ -37,11 +37,6 @@ def test_injection_is_refused_and_nothing_unjudged_is_streamed(runner: TwinRunne
     assert "".join(tokens) == result["answer"] and result["answer"] in _refusals("injection") | _refusals("private")
 
 
-def test_judge_off_passes_the_draft_through(runner: TwinRunner) -> None:
-    result = runner.ask("What is your sourdough starter called?", off=["judge"])
-    assert result["judge"] == {"verdict": "skipped", "reasons": ["judge off"]}
-
-
 def test_honest_question_is_not_refused(runner: TwinRunner) -> None:
     result = runner.ask("What is your sourdough starter called?")
     assert result["input_flags"] == []

@@ -9,7 +9,7 @@ import pytest
 
 from graph.context import TwinContext
 from kb.fingerprints import Fingerprints, fingerprints_path
-from nodes.judge import judge_text, make_judge
+from nodes.judge import judge_text, make_judge, refuses_early
 from twin.config import Config
 
 PRIVATE = {"private/family.md": "My sister Freja lives at Kastanjelaan 12. The door code is 7319#."}
@@ -78,3 +78,10 @@ def test_checks_follow_the_config(tmp_path):
     verdict = judge_text(ctx, "q", "Call me on +31 6 1111 2222.", [], input_flags=[])
     assert verdict["verdict"] == "pass"
     assert "pii" not in verdict.checks and "context_leak" not in verdict.checks
+
+
+def test_refuses_early_tells_the_graph_when_generation_is_pointless(ctx):
+    assert refuses_early(ctx, ["off_limits:health"]) and refuses_early(ctx, ["prompt_injection"])
+    assert not refuses_early(ctx, ["obfuscation", "roleplay"]) and not refuses_early(ctx, [])
+    ctx.config.judge.on_injection = "answer"
+    assert not refuses_early(ctx, ["prompt_injection"])

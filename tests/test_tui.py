@@ -320,8 +320,9 @@ async def test_narrow_terminal_and_resize(tui_config, tui_runner, screens) -> No
 async def test_empty_kb_and_unreachable_ollama_are_notified(tui_config, tmp_path) -> None:
     config = copy.deepcopy(tui_config)
     config.home = str(tmp_path / "empty-home")
-    config.base.backend = "ollama"
-    config.base.ollama_host = "http://127.0.0.1:9"  # nothing listens on the discard port
+    for model in (config.base, config.persona):
+        model.backend = "ollama"
+        model.ollama_host = "http://127.0.0.1:9"  # nothing listens on the discard port
     runner = TwinRunner(config)
     app = TwinApp(config, runner=runner, watch=False)
     try:
@@ -331,12 +332,17 @@ async def test_empty_kb_and_unreachable_ollama_are_notified(tui_config, tmp_path
 
             def notified() -> bool:  # collect toasts as they come (each expires after a while)
                 seen.update({n.title: n.message for n in app._notifications})
-                return {"Empty knowledge base", "Model server unreachable"} <= set(seen)
+                return {"Empty knowledge base", "Model server unreachable"} <= set(seen) and (
+                    not app.query(AnswerCard) or "Model backend error" in seen)
 
             await settle(pilot, notified)
             assert "twin ingest" in seen["Empty knowledge base"]
             assert "ollama serve" in seen["Model server unreachable"]
             assert "index 0 chunks" in app.index_text
+            [card] = await ask(pilot, app, "Hello there!")
+            assert card.result is None and card.has_class("-error") and "ollama" in card.body.source.lower()
+            await settle(pilot, notified)
+            assert "Model backend error" in seen, "asking while Ollama is down says so"
     finally:
         runner.close()
 

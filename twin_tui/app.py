@@ -119,6 +119,7 @@ class TwinApp(App):
         self.watch_text = ""
         self.notes_dir: Path | None = None
         self.index_reports = 0  # watcher reports seen (the first is its initial sync)
+        self.watcher: threading.Thread | None = None
 
     # -- layout --------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -245,28 +246,23 @@ class TwinApp(App):
         self._refresh_index_now()
 
     def start_watcher(self) -> None:
-        assert self.notes_dir is not None
+        """Keep the index in sync with the notes folder (kb.watch) in a daemon thread."""
+        assert self.notes_dir is not None and self.runner is not None
         self.watch_text = f"watching {self.notes_dir.name}/"
         self._refresh_bars()
-        self.watch_worker(self.notes_dir)
 
-    @work(thread=True, group="watch", exit_on_error=False)
-    def watch_worker(self, notes_dir: Path) -> None:
         def changed(report: Any) -> None:
             self.ui(self._index_changed, report)
 
         def failed(exc: Exception) -> None:
             self.ui(self.notify, f"{exc}", title="Notes sync failed", severity="error", timeout=15)
 
-        try:
-            why = self.off_thread(background.run_watcher, self.config, notes_dir, self.runner.ctx.embeddings,
-                                  changed, failed, self.stop_watch)
-        except background.Abandoned:
-            return
-        except Exception as exc:
-            why = str(exc)
-        if why:
-            self.ui(self._watch_stopped, why)
+        def stopped(why: str) -> None:
+            if why:
+                self.ui(self._watch_stopped, why)
+
+        self.watcher = background.start_watcher(self.config, self.notes_dir, self.runner.ctx.embeddings,
+                                                changed, failed, stopped, self.stop_watch)
 
     def _index_changed(self, report: Any) -> None:
         self.index_reports += 1
@@ -646,6 +642,17 @@ class TwinApp(App):
                         severity="error", timeout=30)
 
     # -- shutdown ------------------------------------------------------------------------------------
+    def finish_background(self, timeout_s: float = 30.0) -> bool:
+        """After the app has closed: let a notes sync in progress finish (it writes the index).
+
+        Returns True when an answer is still being generated (nothing of it needs saving, so
+        the caller may exit without waiting for the model).
+        """
+        self.stop_watch.set()
+        if self.watcher is not None:
+            self.watcher.join(timeout_s)
+        return self.ask_lock.locked()
+
     def on_unmount(self) -> None:
         self.closing = True
         if self.turn is not None:

@@ -124,6 +124,23 @@ def warm_persona(runner: Any) -> None:
             loaded.ensure_adapters(model.adapters)
 
 
+def start_watcher(config: Config, notes_dir: Path, embeddings: Any, on_change: Callable[[Any], None],
+                  on_error: Callable[[Exception], None], on_stop: Callable[[str], None],
+                  stop: threading.Event) -> threading.Thread:
+    """Run the KB watcher in a daemon thread; ``on_stop(why)`` when it ends ("" = asked to stop)."""
+
+    def run() -> None:
+        try:
+            why = run_watcher(config, notes_dir, embeddings, on_change, on_error, stop)
+        except Exception as exc:  # reported, never lost
+            why = f"{type(exc).__name__}: {exc}"
+        on_stop(why)
+
+    thread = threading.Thread(target=run, name="twin-notes-watch", daemon=True)
+    thread.start()
+    return thread
+
+
 def run_watcher(config: Config, notes_dir: Path, embeddings: Any, on_change: Callable[[Any], None],
                 on_error: Callable[[Exception], None], stop: threading.Event) -> str:
     """Block in the KB watcher until ``stop`` is set; returns "" or why it could not run."""
