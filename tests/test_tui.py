@@ -21,7 +21,8 @@ from typing import Any
 import pytest
 
 from graph.runner import TwinRunner
-from twin_tui.app import COMPARE_SUFFIX, TwinApp
+from twin_tui.app import TwinApp
+from twin_tui.turns import COMPARE_SUFFIX
 from twin_tui.feedback import read_feedback
 from twin_tui.screens import FeedbackScreen, NoteScreen
 from twin_tui.widgets import AnswerCard, Composer, NodeChip
@@ -245,6 +246,12 @@ async def test_compare_mode_shows_two_answers_and_traces(tui_config, tui_runner,
         await pilot.pause(0.1)
         assert shows(app, "A · as configured") and shows(app, "B · retrieve off")
         app.save_screenshot("compare.svg", str(screens))
+        await app.run_action(f"feedback('up','{b.id}')")  # what B's 👍 link runs
+        await settle(pilot, lambda: isinstance(app.screen, FeedbackScreen))
+        await pilot.press("enter")
+        await settle(pilot, lambda: b.rated == "up")
+    record = read_feedback(tui_config.home_path)[-1]
+    assert record["variant"] == "B" and record["toggles"]["retrieve"] is False and record["comment"] == ""
 
 
 @sync
@@ -340,7 +347,7 @@ async def test_empty_kb_and_unreachable_ollama_are_notified(tui_config, tmp_path
             assert "ollama serve" in seen["Model server unreachable"]
             assert "index 0 chunks" in app.index_text
             [card] = await ask(pilot, app, "Hello there!")
-            assert card.result is None and card.has_class("-error") and "ollama" in card.body.source.lower()
+            assert card.result is None and card.has_class("-error") and "ollama" in card.body.source.lower(), card.body.source
             await settle(pilot, notified)
             assert "Model backend error" in seen, "asking while Ollama is down says so"
     finally:

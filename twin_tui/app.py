@@ -1,8 +1,9 @@
 """TwinApp: the chat, the inspector (sources, trace, nodes, threads) and the background workers.
 
-Threading model: the runner is only ever driven from thread workers (model loading, one
-question at a time, thread listing after each answer) and the workers hand results to
-the event loop with ``call_from_thread``; the UI never blocks on a model.
+Threading model: nothing slow runs on the event loop. Thread workers wait on the slow,
+uninterruptible work (model loading, the graph run in :func:`twin_tui.turns.pump`, the
+notes watcher), which itself runs in daemon threads so that quitting never waits for a
+model; workers hand results to the UI with ``call_from_thread`` (:meth:`TwinApp.ui`).
 """
 
 from __future__ import annotations
@@ -10,33 +11,29 @@ from __future__ import annotations
 import queue
 import sqlite3
 import threading
-import uuid
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from textual import events, on, work
 from textual.app import App, ComposeResult, SystemCommand
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Header, Markdown, OptionList, Select, Static, Switch, TabbedContent, TabPane
+from textual.widgets import Button, Footer, Header, Markdown, OptionList, Select, Switch, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
 
 from twin.config import NODE_NAMES, Config
 from twin_tui import background
+from twin_tui.commands import APP_BINDINGS, system_commands
 from twin_tui.feedback import append_feedback, make_record
 from twin_tui.panels import NodesPanel, SourcesPanel, ThreadsPanel, TracePanel
 from twin_tui.preview import PreviewRefused, load_preview
 from twin_tui.screens import FeedbackScreen, NoteScreen
+from twin_tui.turns import COMPARE_SUFFIX, Job, Turn, new_thread_id, progress_text, pump
 from twin_tui.widgets import AnswerCard, Composer, QuestionCard, StatusBar, ToggleBar
 
 NARROW = 100  # below this width the inspector replaces the chat instead of sitting beside it
 THREADS_LISTED = 30
-COMPARE_SUFFIX = "~B"  # compare mode's B answers live in their own thread
-TABS = ("sources", "trace", "nodes", "threads")
 WELCOME = (
     "Ask {person}'s twin anything: **enter** sends, **ctrl+j** adds a line, **esc** stops.\n\n"
     "The panel shows the last answer's **sources** and **trace**; flip graph **nodes** there "
@@ -45,53 +42,13 @@ WELCOME = (
 )
 
 
-@dataclass
-class Job:
-    """One answer to produce: its card, the node toggles and the thread it is saved in."""
-
-    card: AnswerCard
-    toggles: dict[str, bool]
-    thread_id: str
-
-
-@dataclass
-class Turn:
-    """One question and its one (or, comparing, two) jobs; ``stop`` ends it early."""
-
-    question: str
-    jobs: list[Job]
-    stop: threading.Event = field(default_factory=threading.Event)
-
-    @property
-    def cards(self) -> list[AnswerCard]:
-        return [job.card for job in self.jobs]
-
-
-def new_thread_id() -> str:
-    return f"chat-{datetime.now():%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:4]}"
-
-
 class TwinApp(App):
     """Chat with the twin, see why it answered, flip nodes, compare, rate."""
 
     TITLE = "Twin"
     CSS_PATH = Path(__file__).with_name("app.tcss")
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (NARROW, "-wide")]
-    BINDINGS = [
-        Binding("escape", "stop", "Stop", tooltip="Stop the answer being written"),
-        Binding("ctrl+n", "new_chat", "New", tooltip="Start a new chat"),
-        Binding("ctrl+r", "compare", "Compare", tooltip="Answer with two configurations side by side"),
-        Binding("ctrl+b", "toggle_panel", "Panel", tooltip="Show or hide the inspector panel"),
-        Binding("f8", "feedback('up')", "👍", tooltip="Rate the selected answer good"),
-        Binding("f9", "feedback('down')", "👎", tooltip="Rate the selected answer bad"),
-        Binding("f2", "show_tab('sources')", "Sources"),
-        Binding("f3", "show_tab('trace')", "Trace"),
-        Binding("f4", "show_tab('nodes')", "Nodes"),
-        Binding("f5", "show_tab('threads')", "Threads"),
-        Binding("ctrl+l", "focus_input", "Input", show=False),
-        *[Binding(f"alt+{i}", f"toggle_node('{n}')", f"Toggle {n}", show=False, priority=True)
-          for i, n in enumerate(NODE_NAMES, start=1)],
-    ]
+    BINDINGS = APP_BINDINGS
 
     def __init__(self, config: Config, runner: Any = None, watch: bool = True,
                  thread_id: str | None = None) -> None:
@@ -347,8 +304,8 @@ class TwinApp(App):
             toggles = {**toggles, "adapter": False}  # the base model answers until the persona is loaded
             self.ui(self.notify, "The persona is still loading: the base model answers (marked).", timeout=6)
         events: queue.Queue[Any] = queue.Queue()
-        threading.Thread(target=self._pump, args=(turn, job, toggles, events), name="twin-answer",
-                         daemon=True).start()
+        threading.Thread(target=pump, args=(self.runner, turn, job, toggles, events, self.ask_lock,
+                                            lambda: self.closing), name="twin-answer", daemon=True).start()
         card = job.card
         while True:
             try:
@@ -369,40 +326,14 @@ class TwinApp(App):
             elif event.kind == "token":
                 self.ui(card.add_text, event.text)
             elif event.kind == "node" and not card.text:
-                self.ui(card.waiting, self._progress(event.node, event.data, toggles))
+                self.ui(card.waiting, progress_text(event.node, event.data, toggles))
             elif event.kind == "result":
                 self.ui(self._answered, card, event.data)
 
-    def _pump(self, turn: Turn, job: Job, toggles: dict[str, bool], events: queue.Queue[Any]) -> None:
-        """Daemon thread: run the graph, queue its events, then ``None`` (an exception on failure).
-
-        Holding ``ask_lock`` keeps runs one at a time, so a new question waits for a stopped
-        one to wind down rather than writing into the same thread concurrently.
-        """
-        with self.ask_lock:
-            stream = None
-            try:
-                stream = self.runner.stream(turn.question, thread_id=job.thread_id, toggles=toggles)
-                for event in stream:
-                    if turn.stop.is_set() or self.closing:
-                        break
-                    events.put(event)
-            except Exception as exc:  # handed to the UI side, never a crash
-                events.put(exc)
-            finally:
-                if stream is not None:
-                    stream.close()
-                events.put(None)
-
-    @staticmethod
-    def _progress(node: str, data: dict[str, Any], toggles: dict[str, bool]) -> str:
-        if node == "analyze":
-            return "searching the notes…" if data.get("route") in ("retrieve", "forced") else "writing…"
-        if node == "retrieve":
-            return f"writing from {len(data.get('sources', []))} notes…"
-        if node == "generate":
-            return "the judge is checking the answer…" if toggles.get("judge") else "writing…"
-        return "thinking…"
+    def _failed(self, turn: Turn, card: AnswerCard, message: str, title: str) -> None:
+        if not turn.stop.is_set():
+            self.ui(card.failed, message)
+            self.ui(self.notify, message, title=title, severity="error", timeout=20)
 
     def _answered(self, card: AnswerCard, result: dict[str, Any]) -> None:
         card.finish(result)
@@ -618,22 +549,7 @@ class TwinApp(App):
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
-        yield SystemCommand("Stop answer", "Stop the answer being written (esc)", self.action_stop)
-        yield SystemCommand("New chat", "Start a new conversation (ctrl+n)", self.action_new_chat)
-        yield SystemCommand("Compare mode", "Answer with two configurations side by side (ctrl+r)",
-                            self.action_compare)
-        yield SystemCommand("Toggle panel", "Show or hide the inspector (ctrl+b)", self.action_toggle_panel)
-        for tab in TABS:
-            yield SystemCommand(f"Show {tab}", f"Open the {tab} tab", lambda t=tab: self.action_show_tab(t))
-        yield SystemCommand("Rate answer 👍", "Save positive feedback on the selected answer (f8)",
-                            lambda: self.action_feedback("up"))
-        yield SystemCommand("Rate answer 👎", "Save negative feedback on the selected answer (f9)",
-                            lambda: self.action_feedback("down"))
-        for i, name in enumerate(NODE_NAMES, start=1):
-            state = "off" if self.toggles[name] else "on"
-            yield SystemCommand(f"Toggle node: {name}", f"Switch {name} {state} for the next message (alt+{i})",
-                                lambda n=name: self.action_toggle_node(n))
-        yield SystemCommand("Reload index status", "Recount the indexed chunks", self.refresh_index)
+        yield from system_commands(self)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """A worker that died unexpectedly is reported, never silently lost."""

@@ -9,7 +9,6 @@ The sample notes are ingested into a throwaway home, so your own data home is un
 from __future__ import annotations
 
 import argparse
-import asyncio
 import shutil
 import tempfile
 from pathlib import Path
