@@ -45,10 +45,12 @@ class Common:
 
     def config(self) -> Any:
         from evals.env import eval_config
-        from twin.cli import build_config
+        from twin.cli import build_config, check_backends
 
         home, config_path, backend, model, adapter, off, tokens, seed = self._args
-        return eval_config(build_config(home, config_path, backend, model, adapter, off=off), tokens, seed)
+        config = eval_config(build_config(home, config_path, backend, model, adapter, off=off), tokens, seed)
+        check_backends(config)  # an unreachable Ollama fails here, in one line
+        return config
 
     def emit(self, summary: dict[str, Any]) -> None:
         if self.as_json:

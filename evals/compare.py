@@ -79,6 +79,10 @@ def compare_runs(path_a: Path | str, path_b: Path | str) -> dict[str, Any]:
     flips, paired = flipped(ca, cb)
     changed = {k: (pa.get(k), pb.get(k)) for k in ("model", "adapters", "config_hash", "analyzer_strategy",
                                                    "max_new_tokens", "git_commit") if pa.get(k) != pb.get(k)}
+    off_a = sorted(n for n, on in sa.get("toggles", {}).items() if not on)
+    off_b = sorted(n for n, on in sb.get("toggles", {}).items() if not on)
+    if off_a != off_b:
+        changed["nodes_off"] = (off_a, off_b)
     return {
         "a": str(path_a), "b": str(path_b), "suite": sb.get("suite"), "warnings": warnings,
         "changed": changed, "metrics": metric_deltas(sa.get("metrics", {}), sb.get("metrics", {})),

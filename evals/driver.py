@@ -99,7 +99,7 @@ def run_suite(suite: Suite, config: Config, cases: list[Any], *, data_path: Path
 
 def suite_notes(suite: Suite, toggles: dict[str, bool]) -> list[str]:
     notes = []
-    if getattr(suite, "mode", "") == "context":
+    if getattr(suite, "mode", "") == "context" and toggles.get("retrieve", True):
         notes.append("context mode: the analyzer is forced to retrieve and the retriever returns the case's "
                      "fake passages; generate and judge are the real nodes")
     if not toggles.get("retrieve", True):

@@ -123,7 +123,7 @@ def failures_md(records: list[dict[str, Any]]) -> str:
 def header_md(summary: dict[str, Any]) -> str:
     p = summary.get("provenance", {})
     lines = [
-        f"# Twin eval: {summary['suite']}", "",
+        f"# Twin eval: {'ablate ' if summary.get('configs') else ''}{summary['suite']}", "",
         f"Command: `{summary.get('command', '')}`", "",
         f"- cases: **{summary.get('n')}**" + (f" (limit {summary['limit']})" if summary.get("limit") else ""),
         f"- data: `{p.get('data')}` (sha256 {p.get('data_sha256')})",

@@ -15,7 +15,10 @@ the ~20 fetched candidates, so the rerank costs well under a millisecond.
 
 from __future__ import annotations
 
+import re
+
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -77,6 +80,7 @@ class Retriever:
             scores = self.recency_scores(sims, days)
             vectors = np.asarray(found["embeddings"][0])
             order = newer_first(_top(scores, k), vectors, days, r.conflict_similarity, sims, r.conflict_margin)
+            order = superseded_by_newer(order, found["documents"][0], metas, days, sims, r.min_score)
             scores = _lift(scores, order)
         else:
             scores, order = sims, list(range(min(k, len(sims))))
@@ -113,6 +117,66 @@ def newer_first(
                 place = pos
                 break
         result.insert(place, idx)
+    return result
+
+
+_UPDATE_CUE = re.compile(
+    r"\b(now called|now named|renamed|no longer|not anymore|left|moved (?:away )?from|formerly|"
+    r"used to (?:be|live|work)|replaced by|switched from|quit)\b"
+)
+_SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
+_GENERIC = frozenset(
+    "about after before being first local moving notes things working where which while years".split()
+)
+
+
+def subject_terms(meta: dict[str, Any]) -> set[str]:
+    """Distinctive words of a note's title and file name ("Working at Fernwood Analytics" →
+    fernwood, analytics), the words a later note uses when it updates this one."""
+    words = re.findall(r"[a-z][a-z0-9]+", f"{meta.get('title', '')} {Path(str(meta.get('path', ''))).stem}".lower())
+    return {w for w in words if len(w) >= 5 and w not in _GENERIC}
+
+
+def mentions_update(text: str, terms: set[str]) -> bool:
+    """A sentence that names one of ``terms`` next to an update cue ("now", "no longer", "left", ...)."""
+    for sentence in _SENTENCE.split(text.lower()):
+        if _UPDATE_CUE.search(sentence) and any(re.search(rf"\b{t}\b", sentence) for t in terms):
+            return True
+    return False
+
+
+def superseded_by_newer(order: list[int], docs: list[str], metas: list[dict[str, Any]], days: np.ndarray,
+                        sims: np.ndarray, min_sim: float) -> list[int]:
+    """Put a newer note that says it updates an older top note ("Pebble is now called Cairn",
+    "I left Fernwood", "I no longer live in Lisbon") right above it, keeping ``len(order)``.
+
+    Similarity alone misses these updates: the old note matches the question's words best,
+    while the note that replaces it talks about the new name, employer or city.
+    """
+    result = list(order)
+    for old in list(order):
+        terms = subject_terms(metas[old])
+        if old not in result or not terms:
+            continue
+        candidates = [
+            j for j in range(len(docs))
+            if metas[j].get("path") != metas[old].get("path") and days[j] > days[old] and sims[j] >= min_sim
+            and mentions_update(docs[j] or "", terms)
+        ]
+        if not candidates:
+            continue
+        best = max(candidates, key=lambda j: sims[j])
+        if best in result and result.index(best) < result.index(old):
+            continue
+        if best in result:
+            result.remove(best)
+        else:  # keep the length: drop the lowest-ranked other chunk (or replace a lone old one)
+            drop = next((x for x in reversed(result) if x != old), None)
+            if drop is None:
+                result[result.index(old)] = best
+                continue
+            result.remove(drop)
+        result.insert(result.index(old), best)
     return result
 
 

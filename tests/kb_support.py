@@ -15,26 +15,10 @@ import pytest
 from langchain_core.embeddings import Embeddings
 
 from twin.config import Config
+from kb.fpsync import MemoEmbeddings  # noqa: F401  (re-exported for the KB tests)
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE_NOTES = REPO / "examples" / "notes"
-
-
-class MemoEmbeddings(Embeddings):
-    """The real embeddings, each distinct text computed once per test session."""
-
-    def __init__(self, inner: Embeddings):
-        self.inner = inner
-        self.memo: dict[str, list[float]] = {}
-
-    def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        missing = [t for t in dict.fromkeys(texts) if t not in self.memo]
-        if missing:
-            self.memo.update(zip(missing, self.inner.embed_documents(missing)))
-        return [self.memo[t] for t in texts]
-
-    def embed_query(self, text: str) -> list[float]:
-        return self.inner.embed_query(text)
 
 
 class CountingEmbeddings(Embeddings):
