@@ -125,7 +125,9 @@ class LocalChatModel(BaseChatModel):
                 raise errors[0]
 
     def label_logprobs(self, messages: list[BaseMessage], labels: list[str]) -> dict[str, float]:
-        """Mean log-probability of each label as the assistant's reply (for classification)."""
+        """Total log-probability of each label as the assistant's reply (for classification).
+
+        Summed, not averaged: a mean per token favours longer labels ("NO_RETRIEVE")."""
         import torch
 
         with self._active() as loaded:
@@ -139,5 +141,5 @@ class LocalChatModel(BaseChatModel):
                     logits = loaded.model(input_ids=ids).logits[0, prompt.shape[1] - 1 : -1]
                 logp = torch.log_softmax(logits.float(), dim=-1)
                 picked = logp.gather(1, label_ids[0].unsqueeze(1)).squeeze(1)
-                scores[label] = float(picked.mean())
+                scores[label] = float(picked.sum())
             return scores
