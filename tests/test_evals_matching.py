@@ -141,13 +141,13 @@ def test_match_any_picks_the_strongest() -> None:
     [
         ("It was first released in 1998.", "context"),
         ("It came out on August 8, 2014.", "memory"),
-        ("It was made by Scott Cawthon.", "neither"),
+        ("It was made by a small studio in Leeds.", "neither"),
         ("I have no note about that.", "abstain"),
     ],
 )
 def test_conflict_outcome(prediction: str, outcome: str) -> None:
     found, _, _ = conflict_outcome(prediction, real="August 8, 2014", fake="1998",
-                                   question="when was five nights at freddy's made")
+                                   question="when was the game tin lantern released")
     assert found == outcome
 
 
