@@ -28,14 +28,34 @@ def pick_device(name: str) -> str:
 
 
 def pick_precision(name: str, device: str) -> str:
-    """bf16 autocast on CUDA GPUs that support it; float32 elsewhere (CPU autocast measured no faster)."""
+    """bf16 where the hardware does bf16 math (CUDA GPUs; CPUs with AVX512-BF16/AMX via oneDNN); else fp32."""
     if name != "auto":
         return name
     import torch
 
-    if device.startswith("cuda") and torch.cuda.is_bf16_supported():
+    if device.startswith("cuda"):
+        return "bf16" if torch.cuda.is_bf16_supported() else "fp32"
+    if device == "cpu" and torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported():
         return "bf16"
     return "fp32"
+
+
+def set_precision(model: Any, precision: str) -> None:
+    """Frozen weights in bf16 (half the memory, bf16 matmuls); trainable LoRA weights always float32.
+
+    Measured on a 2-core AVX512-BF16 CPU: bf16 frozen weights without autocast ran 1.4x float32, while
+    autocast over float32 weights ran 1.2x (it re-casts every weight on every step).
+    """
+    import torch
+
+    frozen = torch.bfloat16 if precision == "bf16" else torch.float32
+    for param in model.parameters():
+        param.data = param.data.to(torch.float32 if param.requires_grad else frozen)
+
+
+def decoder_layers(model: Any) -> int:
+    config = model.config
+    return int(getattr(config, "num_hidden_layers", 0) or getattr(config, "n_layer", 0))
 
 
 def base_copy(config: Config) -> tuple[Any, Any]:
@@ -56,12 +76,20 @@ def base_copy(config: Config) -> tuple[Any, Any]:
     return model, tokenizer
 
 
-def lora_config(opts: TrainOptions) -> Any:
+def top_layers(n_layers: int, share: float) -> list[int] | None:
+    """Indices of the top ``share`` of ``n_layers`` decoder layers (None = all, or layer count unknown)."""
+    if share >= 1.0 or n_layers <= 0:
+        return None
+    keep = max(1, round(n_layers * share))
+    return list(range(n_layers - keep, n_layers))
+
+
+def lora_config(opts: TrainOptions, n_layers: int = 0) -> Any:
     from peft import LoraConfig
 
     return LoraConfig(
         r=opts.rank, lora_alpha=opts.alpha, lora_dropout=opts.dropout, target_modules=list(opts.target_modules),
-        bias="none", task_type="CAUSAL_LM",
+        layers_to_transform=top_layers(n_layers, opts.layer_share), bias="none", task_type="CAUSAL_LM",
     )
 
 
@@ -69,13 +97,14 @@ def with_adapters(model: Any, opts: TrainOptions) -> Any:
     """Wrap ``model`` with a new trainable LoRA; a ``base_adapter`` is loaded frozen underneath it."""
     from peft import PeftModel, get_peft_model
 
+    config = lora_config(opts, decoder_layers(model))
     if not opts.base_adapter:
-        return get_peft_model(model, lora_config(opts), adapter_name=TRAIN_ADAPTER)
+        return get_peft_model(model, config, adapter_name=TRAIN_ADAPTER)
     path = Path(opts.base_adapter).expanduser()
     if not (path / "adapter_config.json").is_file():
         raise FileNotFoundError(f"--base-adapter {path} is not a peft adapter folder (no adapter_config.json)")
     peft_model = PeftModel.from_pretrained(model, str(path), adapter_name=FROZEN_ADAPTER, is_trainable=False)
-    peft_model.add_adapter(TRAIN_ADAPTER, lora_config(opts))
+    peft_model.add_adapter(TRAIN_ADAPTER, config)
     activate(peft_model, [FROZEN_ADAPTER, TRAIN_ADAPTER], trainable=TRAIN_ADAPTER)
     return peft_model
 

@@ -50,3 +50,11 @@ def test_config_init_and_show(tmp_path) -> None:
     assert again.returncode == 2 and "--force" in again.stderr
     shown = json.loads(run("config", "show", "--home", str(tmp_path)).stdout)
     assert shown["retrieval"]["k"] == 2 and shown["home"] == str(tmp_path.resolve())
+
+
+def test_train_lora_bad_options_are_clear(tmp_path) -> None:
+    (tmp_path / "train.jsonl").write_text("")
+    proc = run("train", "lora", str(tmp_path), "--out", str(tmp_path / "run"), "--phase", "style",
+               "--layer-share", "0", "--home", str(tmp_path))
+    assert proc.returncode != 0 and "layer-share must be in (0, 1]" in proc.stderr and "Traceback" not in proc.stderr
+    assert not (tmp_path / "run").exists()  # refused before anything was written

@@ -48,12 +48,12 @@ def tokenizer(config: Config):  # noqa: ANN201
 
 @pytest.fixture(scope="session")
 def runs(config: Config, data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """Phase 1 (identity) for 6 steps, then phase 2 (style) on top of it for 4 steps."""
+    """Phase 1 (identity, bf16 frozen weights) for 5 steps, then phase 2 (style, fp32) on top of it for 3 steps."""
     from persona.trainer import train
 
     root = tmp_path_factory.mktemp("runs")
-    train(config, data_dir, root / "identity", TrainOptions(phase="identity", max_steps=5, rank=4, **FAST),
-          progress=False)
+    identity = TrainOptions(phase="identity", max_steps=5, rank=4, **dict(FAST, precision="bf16"))
+    train(config, data_dir, root / "identity", identity, progress=False)
     style = TrainOptions(phase="style", max_steps=3, rank=8, base_adapter=str(root / "identity" / "adapter"), **FAST)
     train(config, data_dir, root / "style", style, progress=False)
     return {"identity": root / "identity", "style": root / "style"}
@@ -83,6 +83,47 @@ def test_loss_falls_and_the_run_directory_is_complete(runs: dict[str, Path]) -> 
         assert json.loads((run / "run.json").read_text())["options"]["phase"] == run.name
     assert json.loads((runs["identity"] / "adapter" / "adapter_config.json").read_text())["r"] == 4
     assert json.loads((runs["style"] / "adapter" / "adapter_config.json").read_text())["r"] == 8
+
+
+def test_lora_sits_on_the_top_layers_only(runs: dict[str, Path]) -> None:
+    from safetensors import safe_open
+
+    for run, expected in (("identity", set(range(15, 30))), ("style", set(range(15, 30)))):
+        config = json.loads((runs[run] / "adapter" / "adapter_config.json").read_text())
+        assert set(config["layers_to_transform"]) == expected
+        with safe_open(str(runs[run] / "adapter" / "adapter_model.safetensors"), "pt") as f:
+            layers = {int(k.split(".layers.")[1].split(".")[0]) for k in f.keys()}
+            assert layers == expected
+            assert all(f.get_tensor(k).dtype.is_floating_point and f.get_tensor(k).element_size() == 4
+                       for k in f.keys())  # LoRA weights train and save in float32, also under bf16
+    assert json.loads((runs["identity"] / "run.json").read_text())["precision"] == "bf16"
+
+
+def test_layer_share_and_precision_options() -> None:
+    from persona.model import top_layers
+
+    assert top_layers(30, 0.5) == list(range(15, 30)) and top_layers(30, 1.0) is None
+    assert top_layers(30, 0.01) == [29] and top_layers(0, 0.5) is None
+    with pytest.raises(ValueError, match="layer-share"):
+        TrainOptions(layer_share=0.0).resolved()
+
+
+def test_batches_group_similar_lengths_and_cover_every_example_once() -> None:
+    import random
+
+    from persona.trainer import batch_order
+
+    lengths = [random.Random(i).randint(20, 600) for i in range(1000)]
+    first = batch_order(lengths, 4, epoch=0, seed=0)
+    assert sorted(i for b in first for i in b) == list(range(1000))
+    assert first == batch_order(lengths, 4, epoch=0, seed=0) != batch_order(lengths, 4, epoch=1, seed=0)
+
+    def padding(batches: list[list[int]]) -> int:
+        return sum(len(b) * max(lengths[i] for i in b) - sum(lengths[i] for i in b) for b in batches)
+
+    shuffled = list(range(1000))
+    random.Random(0).shuffle(shuffled)
+    assert padding(first) < 0.2 * padding([shuffled[i : i + 4] for i in range(0, 1000, 4)])
 
 
 def test_stacked_adapters_are_both_active(config: Config, runs: dict[str, Path]) -> None:
