@@ -37,6 +37,7 @@ def parse() -> argparse.Namespace:
     parser.add_argument("--pairs", type=int, default=700)
     parser.add_argument("--epochs", type=float, default=3.0)
     parser.add_argument("--baseline-steps", type=int, default=4)
+    parser.add_argument("--layer-share", type=float, default=0.0, help="LoRA on the top share of layers (0 = default)")
     parser.add_argument("--out", default="", help="keep data and adapter here (default: a temp folder)")
     parser.add_argument("--home", default=os.environ.get("TWIN_HOME", ""))
     return parser.parse_args()
@@ -65,8 +66,9 @@ def main() -> None:
     save(built, work / "data")
     data_sec = time.perf_counter() - started
     started = time.perf_counter()
-    full = train(config, work / "data", work / "run", TrainOptions(phase="style", epochs=args.epochs, limit=args.pairs),
-                 progress=True)
+    opts = TrainOptions(phase="style", epochs=args.epochs, limit=args.pairs)
+    opts.layer_share = args.layer_share or opts.layer_share
+    full = train(config, work / "data", work / "run", opts, progress=True)
     wall = time.perf_counter() - started
     plain = TrainOptions(phase="style", max_steps=args.baseline_steps, limit=args.pairs, precision="fp32",
                          layer_share=1.0, dropout=0.05, eval_every=10**6, save_every=10**6)
@@ -74,7 +76,7 @@ def main() -> None:
     run = json.loads((work / "run" / "run.json").read_text())
     result = {
         "train_examples_built": len(built.train), "pairs_used": run["train_examples"], "epochs": args.epochs,
-        "data_build_sec": round(data_sec, 1), "precision": run["precision"], "steps": full["steps"],
+        "data_build_sec": round(data_sec, 1), "precision": run["precision"], "layer_share": opts.layer_share, "steps": full["steps"],
         "full_run_min_wall": round(wall / 60, 1), "train_steps_min": round(full["train_seconds"] / 60, 1),
         "sec_per_step": full["sec_per_step"],
         "target_and_prompt_tokens": full["tokens"], "tokens_per_sec": throughput(full),
