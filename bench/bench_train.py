@@ -71,7 +71,7 @@ def main() -> None:
     full = train(config, work / "data", work / "run", opts, progress=True)
     wall = time.perf_counter() - started
     plain = TrainOptions(phase="style", max_steps=args.baseline_steps, limit=args.pairs, precision="fp32",
-                         layer_share=1.0, dropout=0.05, eval_every=10**6, save_every=10**6)
+                         layer_share=1.0, dropout=0.05, batch_size=4, grad_accum=2, eval_every=10**6, save_every=10**6)
     base = train(config, work / "data", work / "baseline", plain, progress=False)
     run = json.loads((work / "run" / "run.json").read_text())
     result = {

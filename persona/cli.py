@@ -8,6 +8,10 @@ from typing import Optional
 
 import typer
 
+from persona.options import TrainOptions
+
+_OPT = TrainOptions()  # the one place training defaults live; the CLI shows and passes them
+
 app = typer.Typer(help="Make a persona adapter: notes → Q&A set → LoRA (identity + style) → export.",
                   no_args_is_help=True)
 
@@ -77,31 +81,32 @@ def lora_cmd(
     base_adapter: Optional[Path] = typer.Option(None, help="phase style: the identity adapter to stack on"),
     rank: int = typer.Option(0, help="LoRA rank (0 = phase default: identity 4, style 16)"),
     alpha: int = typer.Option(0, help="LoRA alpha (0 = 2 x rank)"),
-    dropout: float = typer.Option(0.0, help="LoRA dropout (on CPU it costs ~25% of each step)"),
+    dropout: float = typer.Option(_OPT.dropout, help="LoRA dropout (on CPU it costs ~25% of each step)"),
     target_modules: str = typer.Option("q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj"),
-    layer_share: float = typer.Option(0.5, help="LoRA on the top share of decoder layers (1.0 = all); "
+    layer_share: float = typer.Option(_OPT.layer_share, help="LoRA on the top share of decoder layers (1.0 = all); "
                                                 "the backward pass stops below them"),
     lr: float = typer.Option(0.0, help="learning rate (0 = phase default)"),
-    epochs: float = typer.Option(3.0),
+    epochs: float = typer.Option(_OPT.epochs),
     max_steps: int = typer.Option(0, help="> 0 overrides --epochs"),
-    batch_size: int = typer.Option(4, help="examples per forward pass (memory bound)"),
-    grad_accum: int = typer.Option(2, help="forward passes per optimizer step"),
-    max_tokens: int = typer.Option(768, help="examples longer than this are skipped, never cut"),
+    batch_size: int = typer.Option(_OPT.batch_size, help="examples per forward pass (memory bound)"),
+    grad_accum: int = typer.Option(_OPT.grad_accum, help="forward passes per optimizer step"),
+    max_tokens: int = typer.Option(_OPT.max_tokens, help="examples longer than this are skipped, never cut"),
     grad_checkpointing: bool = typer.Option(False),
-    eval_every: int = typer.Option(25),
-    save_every: int = typer.Option(50),
-    patience: int = typer.Option(3, help="early stop after this many evals without improvement (0 = never)"),
+    eval_every: int = typer.Option(_OPT.eval_every, help="optimizer steps between eval-loss passes"),
+    save_every: int = typer.Option(_OPT.save_every),
+    patience: int = typer.Option(_OPT.patience, help="early stop after this many evals without improvement (0 = never)"),
     identity_share: float = typer.Option(-1.0, help="share of questions with a 'Hey <name>, ' prefix (-1 = phase default)"),
     device: str = typer.Option("auto", help="auto | cpu | cuda | mps"),
-    precision: str = typer.Option("auto", help="auto (bf16 on GPUs and bf16-capable CPUs) | fp32 | bf16"),
+    precision: str = typer.Option("auto", help="auto (bf16 on GPUs and on CPUs with AMX; else fp32) | fp32 | bf16"),
     limit: int = typer.Option(0, help="use only the first N training examples"),
+    prefix_cache_gb: float = typer.Option(_OPT.prefix_cache_gb, help="RAM for the frozen lower layers' output per "
+                                          "example, so later epochs skip them (-1 = up to 1/4 of free RAM, 0 = off)"),
     resume: bool = typer.Option(False, help="continue from the latest checkpoint in --out"),
     seed: int = typer.Option(0),
     home: Optional[str] = HOME, config: Optional[Path] = CONFIG,
 ) -> None:
     """Train LoRA adapter(s) on assistant tokens only; prints where to point persona.adapters."""
     from persona.memory import MemoryError_
-    from persona.options import TrainOptions
     from persona.trainer import train
 
     cfg = _config(config, home)
@@ -115,7 +120,8 @@ def lora_cmd(
             target_modules=[m.strip() for m in target_modules.split(",") if m.strip()], batch_size=batch_size,
             grad_accum=grad_accum, max_tokens=max_tokens, grad_checkpointing=grad_checkpointing,
             eval_every=eval_every, save_every=save_every, patience=patience, identity_share=identity_share,
-            device=device, precision=precision, limit=limit, seed=seed, base_adapter=adapters[-1] if adapters else "",
+            device=device, precision=precision, limit=limit, seed=seed, prefix_cache_gb=prefix_cache_gb,
+            base_adapter=adapters[-1] if adapters else "",
         )
         if name == "identity":
             opts.base_adapter = ""

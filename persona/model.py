@@ -28,16 +28,30 @@ def pick_device(name: str) -> str:
 
 
 def pick_precision(name: str, device: str) -> str:
-    """bf16 where the hardware does bf16 math (CUDA GPUs; CPUs with AVX512-BF16/AMX via oneDNN); else fp32."""
+    """bf16 where the hardware has fast bf16 matmuls (CUDA GPUs; CPUs with AMX tiles); else fp32.
+
+    A CPU with AVX512-BF16 but no AMX converts on every op: one training step there took 8.5 s in bf16
+    and 4.6 s in float32 (same batch, 2 cores), while an AMX CPU ran bf16 1.4x faster than float32.
+    """
     if name != "auto":
         return name
     import torch
 
     if device.startswith("cuda"):
         return "bf16" if torch.cuda.is_bf16_supported() else "fp32"
-    if device == "cpu" and torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported():
+    if device == "cpu" and cpu_has_amx():
         return "bf16"
     return "fp32"
+
+
+def cpu_has_amx() -> bool:
+    import torch
+
+    probe = getattr(torch.cpu, "_is_amx_tile_supported", None)
+    try:
+        return bool(probe and probe() and torch.backends.mkldnn.is_available())
+    except RuntimeError:
+        return False
 
 
 def set_precision(model: Any, precision: str) -> None:
@@ -122,8 +136,10 @@ def trainable_count(model: Any) -> tuple[int, int]:
     return total, train
 
 
-def target_loss(model: Any, batch: dict[str, Any]) -> Any:
+def target_loss(model: Any, batch: dict[str, Any], hidden: Any = None) -> Any:
     """Mean cross-entropy over the target tokens only (the LM head runs on those positions alone).
+
+    ``hidden``: the decoder's last hidden state when the caller ran the decoder itself (persona.prefix).
 
     Batches are right-padded, so plain causal attention never lets a real token see padding and no
     attention mask is passed: that keeps SDPA on its fused causal kernel instead of materialising
@@ -132,7 +148,8 @@ def target_loss(model: Any, batch: dict[str, Any]) -> Any:
     import torch
 
     inner = model.get_base_model() if hasattr(model, "get_base_model") else model
-    hidden = inner.get_decoder()(input_ids=batch["input_ids"]).last_hidden_state
+    if hidden is None:
+        hidden = inner.get_decoder()(input_ids=batch["input_ids"], use_cache=False).last_hidden_state
     labels = batch["labels"][:, 1:]
     keep = labels != -100
     logits = inner.get_output_embeddings()(hidden[:, :-1][keep])

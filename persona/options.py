@@ -41,6 +41,7 @@ class TrainOptions:
     precision: str = "auto"  # auto | fp32 | bf16 (autocast; LoRA weights stay fp32)
     base_adapter: str = ""  # a frozen adapter dir to train on top of (phase 2 on phase 1)
     limit: int = 0  # use only the first N training examples (0 = all); for benchmarks
+    prefix_cache_gb: float = -1.0  # keep the frozen lower layers' output per example (-1 = up to 1/4 of free RAM; 0 = off)
     max_memory_gb: float = 0.0  # refuse to start above this estimate; 0 = what the machine has free
 
     def resolved(self) -> "TrainOptions":

@@ -25,9 +25,10 @@ from typing import Any, Callable
 
 from persona.encoding import Encoded, collate, encode
 from persona.memory import check, estimate
-from persona.model import (TRAIN_ADAPTER, base_copy, pick_device, pick_precision, set_precision, target_loss,
-                           trainable_count, with_adapters)
+from persona.model import (TRAIN_ADAPTER, base_copy, decoder_layers, pick_device, pick_precision, set_precision,
+                           target_loss, top_layers, trainable_count, with_adapters)
 from persona.options import TrainOptions
+from persona.prefix import CacheStats, PrefixCache, make_cache
 from persona.records import Example, read_examples
 from twin.config import Config
 
@@ -48,6 +49,7 @@ class Prepared:
     train: list[Encoded]
     test: list[Encoded]
     skipped: int
+    cache_stats: CacheStats | None = None  # the frozen-layer cache of the run, for the summary
 
 
 # -- data -------------------------------------------------------------------------------
@@ -152,23 +154,44 @@ def log(out_dir: Path, row: dict[str, Any]) -> None:
 
 
 # -- loop -------------------------------------------------------------------------------
-def eval_loss(model: Any, rows: list[Encoded], batch: int, pad: int, device: str, autocast: Any) -> float:
+def batch_loss(model: Any, rows: list[Encoded], keys: list[tuple[str, int]], pad: int, device: str,
+               cache: PrefixCache | None) -> tuple[Any, dict[str, Any]]:
+    """Loss on one right-padded batch; with a cache the frozen lower layers run once per example."""
+    batch = {k: v.to(device) for k, v in collate(rows, pad).items()}
+    hidden = cache.decode(keys, batch["input_ids"], [len(e.input_ids) for e in rows]) if cache else None
+    return target_loss(model, batch, hidden), batch
+
+
+def eval_loss(model: Any, rows: list[Encoded], batch: int, pad: int, device: str, autocast: Any,
+              cache: PrefixCache | None = None) -> float:
     import torch
 
     if not rows:
         return math.nan
     model.eval()
     total, count = 0.0, 0
+    order = sorted(range(len(rows)), key=lambda i: len(rows[i].input_ids))  # similar lengths: little padding
     with torch.no_grad():
-        for i in range(0, len(rows), batch):
-            part = rows[i : i + batch]
-            tensors = {k: v.to(device) for k, v in collate(part, pad).items()}
+        for start in range(0, len(order), batch):
+            ids = order[start : start + batch]
+            part = [rows[i] for i in ids]
             n = sum(e.target_tokens for e in part)
             with autocast():
-                total += float(target_loss(model, tensors)) * n
+                total += float(batch_loss(model, part, [("test", i) for i in ids], pad, device, cache)[0]) * n
             count += n
     model.train()
     return total / count
+
+
+def prefix_cache(model: Any, opts: TrainOptions, data: Prepared, pad: int, device: str) -> PrefixCache:
+    """The frozen-layer cache for this run (``stats.enabled`` False, with a reason, when it cannot be used)."""
+    from persona.memory import GIB, available
+
+    layers = top_layers(decoder_layers(model), opts.layer_share)
+    boundary = layers[0] if layers else 0
+    budget = int((available("cpu") / 4 if opts.prefix_cache_gb < 0 else opts.prefix_cache_gb * GIB))
+    probe = collate(data.train[:2], pad)["input_ids"].to(device)
+    return make_cache(model, boundary, budget, probe)
 
 
 def train(config: Config, data_dir: Path, out_dir: Path, opts: TrainOptions, resume: bool = False,
@@ -220,10 +243,16 @@ def train(config: Config, data_dir: Path, out_dir: Path, opts: TrainOptions, res
 
     lengths = [len(e.input_ids) for e in data.train]
     orders: dict[int, list[list[int]]] = {}
+    prefix = prefix_cache(model, opts, data, pad, device)
+    cache = prefix if prefix.stats.enabled else None
+    data.cache_stats = prefix.stats
 
     from persona.progress import StepProgress
 
     with StepProgress(total_steps, state.step, enabled=progress, label=f"lora {opts.phase}") as bar:
+        stats = prefix.stats
+        bar.note(f"layers below {stats.boundary} are frozen: they run once per example, then come from a cache"
+                 if stats.enabled else f"frozen-layer cache off: {stats.reason}")
         while state.step < total_steps and not state.stopped_early:
             started = time.perf_counter()
             loss_sum = 0.0
@@ -232,10 +261,11 @@ def train(config: Config, data_dir: Path, out_dir: Path, opts: TrainOptions, res
                 epoch, pos = divmod(index, per_epoch)
                 if epoch not in orders:
                     orders[epoch] = batch_order(lengths, opts.batch_size, epoch, opts.seed)
-                rows = [data.train[i] for i in orders[epoch][pos]]
-                batch = {k: v.to(device) for k, v in collate(rows, pad).items()}
+                ids = orders[epoch][pos]
                 with autocast():
-                    loss = target_loss(model, batch) / opts.grad_accum
+                    loss, batch = batch_loss(model, [data.train[i] for i in ids], [("train", i) for i in ids],
+                                             pad, device, cache)
+                    loss = loss / opts.grad_accum
                 loss.backward()
                 loss_sum += float(loss.detach())
                 state.tokens += int(batch["attention_mask"].sum())
@@ -251,7 +281,7 @@ def train(config: Config, data_dir: Path, out_dir: Path, opts: TrainOptions, res
             log(out_dir, row)
             bar.advance(loss_sum)
             if state.step % opts.eval_every == 0 or state.step == total_steps:
-                evaluate_and_keep(model, data, opts, pad, device, autocast, state, out_dir, bar)
+                evaluate_and_keep(model, data, opts, pad, device, autocast, state, out_dir, bar, cache)
             if state.step % opts.save_every == 0 and state.step < total_steps:
                 save_checkpoint(model, optimizer, scheduler, state, out_dir, opts.keep_checkpoints)
             if on_step:
@@ -260,8 +290,8 @@ def train(config: Config, data_dir: Path, out_dir: Path, opts: TrainOptions, res
 
 
 def evaluate_and_keep(model: Any, data: Prepared, opts: TrainOptions, pad: int, device: str, autocast: Any,
-                      state: TrainState, out_dir: Path, bar: Any) -> None:
-    loss = eval_loss(model, data.test, opts.batch_size, pad, device, autocast)
+                      state: TrainState, out_dir: Path, bar: Any, cache: PrefixCache | None = None) -> None:
+    loss = eval_loss(model, data.test, opts.batch_size, pad, device, autocast, cache)
     row = {"step": state.step, "eval_loss": loss}
     state.history.append(row)
     log(out_dir, row)
@@ -306,7 +336,7 @@ def finish(model: Any, state: TrainState, out_dir: Path, data: Prepared, device:
         "train_seconds": round(state.seconds, 2), "sec_per_step": round(state.seconds / max(1, state.step), 3),
         "tokens": state.tokens, "train_examples": len(data.train), "peak_memory_mb": round(peak_memory_mb(device), 1),
         "adapter_bytes": adapter_bytes(out_dir / "adapter"), "adapter": str((out_dir / "adapter").resolve()),
-        "device": device,
+        "device": device, "prefix_cache": asdict(data.cache_stats) if data.cache_stats else None,
     }
     (out_dir / "summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
     loss_curve(state.history, out_dir / "loss_curve.png")

@@ -204,3 +204,83 @@ def test_export_merges_both_adapters_and_writes_a_matching_gguf(config: Config, 
         assert (gguf(ids).logits - expected).abs().max() < 0.2  # F16 weights
     modelfile = (tmp_path / "Modelfile").read_text()
     assert modelfile.startswith("FROM ./model.gguf") and "You are Ada Berg" in modelfile
+
+
+def test_auto_precision_is_bf16_only_where_bf16_is_fast(monkeypatch: pytest.MonkeyPatch) -> None:
+    import persona.model as pm
+
+    monkeypatch.setattr(pm, "cpu_has_amx", lambda: False)  # AVX512-BF16 without AMX: bf16 measured 1.85x slower
+    assert pm.pick_precision("auto", "cpu") == "fp32" and pm.pick_precision("bf16", "cpu") == "bf16"
+    monkeypatch.setattr(pm, "cpu_has_amx", lambda: True)
+    assert pm.pick_precision("auto", "cpu") == "bf16" and pm.pick_precision("fp32", "cpu") == "fp32"
+
+
+def _two_rows(tokenizer):  # noqa: ANN001, ANN202
+    import torch
+
+    rows = [tokenizer(text)["input_ids"] for text in ("My starter is called Gunnar.", "I moved to Bergen last spring, it rains.")]
+    width = max(map(len, rows))
+    return torch.tensor([r + [0] * (width - len(r)) for r in rows]), [len(r) for r in rows]
+
+
+def test_frozen_layer_cache_runs_the_lower_layers_once_and_matches(config: Config, tokenizer) -> None:  # noqa: ANN001
+    import torch
+
+    from persona.model import base_copy
+    from persona.prefix import make_cache
+
+    model, _ = base_copy(config)
+    ids, lengths = _two_rows(tokenizer)
+    cache = make_cache(model, boundary=15, budget=10**8, probe_ids=ids)
+    assert cache.stats.enabled, cache.stats.reason
+    calls: list[int] = []
+    model.model.layers[0].register_forward_hook(lambda *_: calls.append(0))
+    model.model.layers[15].register_forward_hook(lambda *_: calls.append(15))
+    with torch.no_grad():
+        first = cache.decode(["a", "b"], ids, lengths)
+        second = cache.decode(["a", "b"], ids, lengths)
+        normal = model.model(input_ids=ids).last_hidden_state
+    assert calls == [0, 15, 15, 0, 15]  # lower layers once (the first decode) and once more for `normal`
+    assert cache.stats.hits == 2 and cache.stats.examples == 2
+    for i, n in enumerate(lengths):  # padding positions may differ; real tokens must not
+        assert torch.allclose(first[i, :n], normal[i, :n], atol=1e-4)
+        assert torch.allclose(second[i, :n], first[i, :n], atol=1e-5)
+    one = lengths[0] * model.config.hidden_size * 4
+    small = make_cache(model, boundary=15, budget=one, probe_ids=ids)
+    small.decode(["a", "b"], ids, lengths)
+    assert small.stats.examples == 1 and small.stats.full_budget and small.stats.bytes <= one
+
+
+def test_frozen_layer_cache_stays_off_where_the_split_does_not_match(config: Config, tokenizer) -> None:  # noqa: ANN001
+    from persona.model import base_copy
+    from persona.prefix import make_cache
+
+    model, _ = base_copy(config)
+    ids, _ = _two_rows(tokenizer)
+
+    def scale_embeddings(module, args, kwargs):  # noqa: ANN001, ANN202 - what e.g. Gemma's decoder does
+        if kwargs.get("inputs_embeds") is not None:
+            kwargs["inputs_embeds"] = kwargs["inputs_embeds"] * 2.0
+        return args, kwargs
+
+    model.model.register_forward_pre_hook(scale_embeddings, with_kwargs=True)
+    cache = make_cache(model, boundary=15, budget=10**8, probe_ids=ids)
+    assert not cache.stats.enabled and "does not match" in cache.stats.reason
+    assert not make_cache(model, boundary=0, budget=10**8, probe_ids=ids).stats.enabled
+
+
+def test_training_with_the_cache_gives_the_same_losses(config: Config, data_dir: Path, tmp_path: Path) -> None:
+    from persona.trainer import train
+
+    rows, stats = {}, {}
+    for name, budget in (("off", 0.0), ("on", -1.0)):
+        opts = TrainOptions(phase="style", max_steps=4, **dict(FAST, prefix_cache_gb=budget, eval_every=2))
+        stats[name] = train(config, data_dir, tmp_path / name, opts, progress=False)["prefix_cache"]
+        rows[name] = [json.loads(line) for line in (tmp_path / name / "metrics.jsonl").read_text().splitlines()]
+    assert not stats["off"]["enabled"] and "budget" in stats["off"]["reason"]
+    assert stats["on"]["enabled"] and stats["on"]["boundary"] == 15
+    assert stats["on"]["hits"] == 3 * 2 + 1  # epochs 2-4 of both train pairs, the second eval of the test pair
+    assert len(rows["off"]) == len(rows["on"]) == 6
+    for off, on in zip(rows["off"], rows["on"]):
+        key = "loss" if "loss" in off else "eval_loss"
+        assert on[key] == pytest.approx(off[key], rel=1e-4, abs=1e-5)
