@@ -7,7 +7,7 @@ Run directory layout (``out_dir``)::
     adapter/          the best adapter so far (peft save_pretrained) - what the generator loads
     checkpoints/      step-NNNNNN/ adapter + trainer_state.pt, for --resume
     loss_curve.png    train and eval loss
-    summary.json      steps, time per step, tokens, peak memory, adapter size, early stop
+    summary.json      steps, time per step, tokens, peak memory, adapter size, early stop, frozen-layer cache
 """
 
 from __future__ import annotations
@@ -49,7 +49,6 @@ class Prepared:
     train: list[Encoded]
     test: list[Encoded]
     skipped: int
-    cache_stats: CacheStats | None = None  # the frozen-layer cache of the run, for the summary
 
 
 # -- data -------------------------------------------------------------------------------
@@ -245,7 +244,6 @@ def train(config: Config, data_dir: Path, out_dir: Path, opts: TrainOptions, res
     orders: dict[int, list[list[int]]] = {}
     prefix = prefix_cache(model, opts, data, pad, device)
     cache = prefix if prefix.stats.enabled else None
-    data.cache_stats = prefix.stats
 
     from persona.progress import StepProgress
 
@@ -286,7 +284,7 @@ def train(config: Config, data_dir: Path, out_dir: Path, opts: TrainOptions, res
                 save_checkpoint(model, optimizer, scheduler, state, out_dir, opts.keep_checkpoints)
             if on_step:
                 on_step(state)
-    return finish(model, state, out_dir, data, device)
+    return finish(model, state, out_dir, data, device, prefix.stats)
 
 
 def evaluate_and_keep(model: Any, data: Prepared, opts: TrainOptions, pad: int, device: str, autocast: Any,
@@ -324,7 +322,8 @@ def peak_memory_mb(device: str) -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def finish(model: Any, state: TrainState, out_dir: Path, data: Prepared, device: str) -> dict[str, Any]:
+def finish(model: Any, state: TrainState, out_dir: Path, data: Prepared, device: str,
+           cache: CacheStats | None = None) -> dict[str, Any]:
     from persona.plot import loss_curve
 
     if not (out_dir / "adapter" / "adapter_config.json").is_file():
@@ -336,7 +335,7 @@ def finish(model: Any, state: TrainState, out_dir: Path, data: Prepared, device:
         "train_seconds": round(state.seconds, 2), "sec_per_step": round(state.seconds / max(1, state.step), 3),
         "tokens": state.tokens, "train_examples": len(data.train), "peak_memory_mb": round(peak_memory_mb(device), 1),
         "adapter_bytes": adapter_bytes(out_dir / "adapter"), "adapter": str((out_dir / "adapter").resolve()),
-        "device": device, "prefix_cache": asdict(data.cache_stats) if data.cache_stats else None,
+        "device": device, "prefix_cache": asdict(cache) if cache else None,
     }
     (out_dir / "summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
     loss_curve(state.history, out_dir / "loss_curve.png")
