@@ -136,6 +136,11 @@ def trainable_count(model: Any) -> tuple[int, int]:
     return total, train
 
 
+def causal_lm(model: Any) -> Any:
+    """The transformers model inside a peft wrapper (LoRA layers stay injected), or ``model`` itself."""
+    return model.get_base_model() if hasattr(model, "get_base_model") else model
+
+
 def target_loss(model: Any, batch: dict[str, Any], hidden: Any = None) -> Any:
     """Mean cross-entropy over the target tokens only (the LM head runs on those positions alone).
 
@@ -147,7 +152,7 @@ def target_loss(model: Any, batch: dict[str, Any], hidden: Any = None) -> Any:
     """
     import torch
 
-    inner = model.get_base_model() if hasattr(model, "get_base_model") else model
+    inner = causal_lm(model)
     if hidden is None:
         hidden = inner.get_decoder()(input_ids=batch["input_ids"], use_cache=False).last_hidden_state
     labels = batch["labels"][:, 1:]

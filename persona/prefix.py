@@ -34,8 +34,9 @@ class CacheStats:
 
 
 def decoder_of(model: Any) -> Any:
-    inner = model.get_base_model() if hasattr(model, "get_base_model") else model
-    return inner.get_decoder()
+    from persona.model import causal_lm
+
+    return causal_lm(model).get_decoder()
 
 
 @contextmanager
