@@ -14,6 +14,7 @@ from datetime import datetime
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from kb.ingest import IngestError, IngestReport, check_notes_dir
@@ -46,10 +47,10 @@ def run_ingest(config: Config, notes_dir: Path | None, watch: bool = False, as_j
 
         report = ingest(config, target, embeddings, progress=not as_json)
     except IngestError as exc:
-        err.print(f"[red]error:[/] {exc}")
+        err.print(f"[red]error:[/] {escape(str(exc))}", soft_wrap=True)
         return 2
     except StoreError as exc:
-        err.print(f"[red]error:[/] {exc}")
+        err.print(f"[red]error:[/] {escape(str(exc))}", soft_wrap=True)
         return 1
     print_report(report, as_json)
     return 0
@@ -63,7 +64,7 @@ def _watch(config: Config, target: Path, embeddings: object, as_json: bool, err:
     try:
         watch(
             config, target, embeddings, on_change=lambda r: print_report(r, as_json, compact=True),
-            on_error=lambda exc: err.print(f"[red]sync failed:[/] {exc}"),
+            on_error=lambda exc: err.print(f"[red]sync failed:[/] {escape(str(exc))}", soft_wrap=True),
         )
     except KeyboardInterrupt:
         pass
@@ -88,10 +89,12 @@ def print_report(report: IngestReport, as_json: bool, compact: bool = False) -> 
         out.print(summary_table(report))
     if report.skips:
         out.print(skips_table(report))
+    if report.warnings:
+        out.print(skips_table(report, warnings=True))
 
 
 def summary_table(report: IngestReport) -> Table:
-    table = Table(title=f"Ingested {report.notes_dir}", show_header=True)
+    table = Table(title=f"Ingested {escape(report.notes_dir)}", show_header=True)
     for name in ("added", "updated", "deleted", "unchanged", "skipped", "private"):
         table.add_column(name, justify="right")
     table.add_row(*(str(getattr(report, n)) for n in ("added", "updated", "deleted", "unchanged", "skipped", "private")))
@@ -102,10 +105,11 @@ def summary_table(report: IngestReport) -> Table:
     return table
 
 
-def skips_table(report: IngestReport) -> Table:
-    table = Table(title="Skipped", show_header=True, title_style="yellow")
+def skips_table(report: IngestReport, warnings: bool = False) -> Table:
+    """Skipped files (not indexed), or with ``warnings`` the notes indexed despite a problem."""
+    table = Table(title="Warnings (indexed anyway)" if warnings else "Skipped", show_header=True, title_style="yellow")
     table.add_column("path")
-    table.add_column("reason")
-    for skip in report.skips:
-        table.add_row(skip.path, skip.reason)
+    table.add_column("warning" if warnings else "reason")
+    for skip in report.warnings if warnings else report.skips:
+        table.add_row(escape(skip.path), escape(skip.reason))
     return table

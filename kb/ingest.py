@@ -26,7 +26,7 @@ from langchain_core.embeddings import Embeddings
 from kb.chunking import Chunk, chunk_note, content_hash
 from kb.fpsync import FingerprintSync
 from kb.gitdates import git_dates
-from kb.notes import IGNORE_FILE, Note, Skip, is_candidate, load_ignore, read_files, walk_notes
+from kb.notes import IGNORE_FILE, Note, Skip, has_bad_name, is_candidate, load_ignore, read_files, walk_notes
 from kb.state import ingest_lock, save_state
 from kb.store import NoteStore, StoredChunk, chunk_metadata
 from twin.config import Config
@@ -54,6 +54,7 @@ class IngestReport:
     chunks_total: int = 0  # chunks in the index after the run
     seconds: float = 0.0
     skips: list[Skip] = field(default_factory=list)
+    warnings: list[Skip] = field(default_factory=list)  # indexed, but something was off (path, what)
 
     @property
     def changed(self) -> bool:
@@ -63,7 +64,7 @@ class IngestReport:
         return dataclasses.asdict(self)
 
     def counts(self) -> dict[str, Any]:
-        return {k: v for k, v in self.to_dict().items() if k != "skips"}
+        return {k: v for k, v in self.to_dict().items() if k not in ("skips", "warnings")}
 
 
 @dataclass
@@ -103,8 +104,10 @@ class Ingestor:
     def __init__(
         self, config: Config, notes_dir: Path, embeddings: Embeddings, progress: bool = True,
         on_fingerprint_error: Callable[[Exception], None] | None = None,
+        on_wait: Callable[[str], None] | None = None,
     ):
         self.config = config
+        self.on_wait = on_wait  # told what the run waits for (kb.lock held by another ingest); None = stderr
         self.notes_dir = check_notes_dir(notes_dir)
         self.embeddings = embeddings
         self.progress = progress
@@ -122,7 +125,7 @@ class Ingestor:
     def run(self) -> IngestReport:
         """Sync the whole folder."""
         start = time.perf_counter()
-        with ingest_lock(self.home):
+        with ingest_lock(self.home, self.on_wait):
             walked = walk_notes(self.notes_dir)
             self.git = git_dates(self.notes_dir)
             notes, skips = read_files(self.notes_dir, walked.files, self.config.kb, self.git)
@@ -141,12 +144,13 @@ class Ingestor:
         if not self.synced or any(p.name == IGNORE_FILE for p in changed):
             return self.run()
         start = time.perf_counter()
-        with ingest_lock(self.home):
+        with ingest_lock(self.home, self.on_wait):
             rels, files, skips = self._affected(changed)
             notes, read_skips = read_files(self.notes_dir, files, self.config.kb, self.git)
             for rel in rels:
                 self.texts.pop(rel, None)
             self.texts.update({n.path: _note_text(n) for n in notes})
+            rels = {r for r in rels if not has_bad_name(r)}  # never indexed: not valid UTF-8
             existing = self.store.manifest(where={"path": {"$in": sorted(rels)}}) if rels else []
             report = self._apply(notes, existing, skips + read_skips, rels)
             self._submit_fingerprints(FINGERPRINT_DELAY_S)  # after the index: searchable first
@@ -233,6 +237,7 @@ class Ingestor:
             unchanged=len(both - plan.changed_paths), skipped=len(skips),
             private=sum(1 for n in notes if n.private), chunks_embedded=len(fresh),
             chunks_reused=len(copied), chunks_deleted=len(plan.delete), skips=skips,
+            warnings=[Skip(n.path, w) for n in notes for w in n.warnings],
         )
 
     def _write(self, planned: list[Planned], vectors: list[list[float]]) -> None:

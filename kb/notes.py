@@ -7,8 +7,10 @@ input never stops a run: each problem becomes a :class:`Skip` with the path and 
 
 from __future__ import annotations
 
+import errno
 import os
 import re
+import stat
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -36,6 +38,7 @@ class Note:
     tags: list[str]
     private: bool
     body: str  # without front matter
+    warnings: list[str] = field(default_factory=list)  # kept, but something was off (e.g. a bad date)
 
 
 @dataclass
@@ -87,11 +90,11 @@ def walk_notes(notes_dir: Path, sub: Path | None = None) -> WalkResult:
         try:
             st = here.stat()
         except OSError as exc:
-            out.skips.append(Skip(rel_dir, f"cannot open folder: {exc.strerror or exc}"))
+            out.skips.append(Skip(display_path(rel_dir), f"cannot open folder: {exc.strerror or exc}"))
             dirnames[:] = []
             continue
         if (st.st_dev, st.st_ino) in seen_dirs:
-            out.skips.append(Skip(rel_dir, "symlink loop (folder already visited)"))
+            out.skips.append(Skip(display_path(rel_dir), "symlink loop (folder already visited)"))
             dirnames[:] = []
             continue
         seen_dirs.add((st.st_dev, st.st_ino))
@@ -102,11 +105,45 @@ def walk_notes(notes_dir: Path, sub: Path | None = None) -> WalkResult:
     return out
 
 
+def has_bad_name(rel: str) -> bool:
+    """True when a path came from bytes that are not UTF-8 (Python keeps them as surrogates)."""
+    try:
+        rel.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def display_path(rel: str) -> str:
+    """A path that can always be printed and stored: undecodable bytes shown as ``\\xNN``."""
+    try:
+        return rel.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:  # a surrogate that did not come from file-name bytes
+        return rel.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def _ignored_dir(spec: pathspec.PathSpec | None, rel: str) -> bool:
     return spec is not None and spec.match_file(rel + "/")
 
 
 # -- parsing ------------------------------------------------------------------------
+class _FrontMatterLoader(yaml.SafeLoader):
+    """SafeLoader whose impossible timestamps (``2025-13-45``) stay strings.
+
+    PyYAML's timestamp constructor raises ValueError (not YAMLError) for a date that
+    matches the pattern but does not exist; here it becomes the plain string, which
+    :func:`read_note` reports as a warning and replaces with the next date source."""
+
+
+def _lenient_timestamp(loader: yaml.SafeLoader, node: yaml.Node) -> object:
+    try:
+        return yaml.SafeLoader.construct_yaml_timestamp(loader, node)
+    except (ValueError, OverflowError, AttributeError, TypeError):  # PyYAML raises these, not YAMLError
+        return loader.construct_scalar(node)
+
+
+_FrontMatterLoader.add_constructor("tag:yaml.org,2002:timestamp", _lenient_timestamp)
+
 def split_front_matter(text: str) -> tuple[dict, str]:
     """``(front_matter, body)``; raises NoteError when front matter is present but broken."""
     if not text.startswith("---"):
@@ -118,11 +155,13 @@ def split_front_matter(text: str) -> tuple[dict, str]:
     if close is None:
         raise NoteError("malformed front matter: opened with '---' but never closed")
     try:
-        data = yaml.safe_load(text[first_nl + 1 : close.start()])
+        data = yaml.load(text[first_nl + 1 : close.start()], Loader=_FrontMatterLoader)  # noqa: S506 - a SafeLoader
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 2})" if mark is not None else ""
         raise NoteError(f"malformed front matter: invalid YAML{where}") from exc
+    except Exception as exc:  # noqa: BLE001 - PyYAML's constructors raise ValueError, TypeError, RecursionError...
+        raise NoteError(f"malformed front matter: {type(exc).__name__}: {str(exc)[:200]}") from exc
     if data is None:
         data = {}
     if not isinstance(data, dict):
@@ -177,25 +216,57 @@ def path_is_private(rel: str) -> bool:
 
 
 def mtime_date(st: os.stat_result) -> str:
-    return datetime.fromtimestamp(st.st_mtime).date().isoformat()
+    try:
+        return datetime.fromtimestamp(st.st_mtime).date().isoformat()
+    except (OverflowError, OSError, ValueError):  # a timestamp outside what the platform can convert
+        return "1970-01-01"
+
+
+_FILE_KINDS = (
+    (stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"), (stat.S_ISDIR, "a folder"),
+)
+
+
+def _kind(mode: int) -> str:
+    return next((name for test, name in _FILE_KINDS if test(mode)), f"file type {stat.S_IFMT(mode):o}")
+
+
+def _too_large(size: int, max_bytes: int) -> NoteError:
+    return NoteError(
+        f"file too large ({size:,} bytes > kb.max_file_bytes = {max_bytes:,}); raise kb.max_file_bytes to include it"
+    )
+
+
+def _read_regular(path: Path, max_bytes: int) -> tuple[bytes, os.stat_result]:
+    """Open without blocking (a FIFO named x.md must not hang the run), check the file
+    type on the open descriptor, then read at most ``max_bytes`` (+1 to notice growth)."""
+    st = path.stat()  # follows symlinks: what would be read
+    if not stat.S_ISREG(st.st_mode):
+        raise NoteError(f"not a regular file: {_kind(st.st_mode)}")
+    if st.st_size > max_bytes:
+        raise _too_large(st.st_size, max_bytes)
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
+    with os.fdopen(fd, "rb") as handle:
+        st = os.fstat(handle.fileno())  # the file actually opened (it may have been swapped)
+        if not stat.S_ISREG(st.st_mode):
+            raise NoteError(f"not a regular file: {_kind(st.st_mode)}")
+        raw = handle.read(max_bytes + 1)
+    if len(raw) > max_bytes:
+        raise _too_large(max(len(raw), st.st_size), max_bytes)
+    return raw, st
 
 
 def read_text(path: Path, max_bytes: int) -> tuple[str, os.stat_result]:
-    """The file's text, or NoteError saying why not (size, binary, encoding, gone)."""
+    """The file's text, or NoteError saying why not (type, size, binary, encoding, gone)."""
     try:
-        st = path.stat()
-        if st.st_size > max_bytes:
-            raise NoteError(
-                f"file too large ({st.st_size:,} bytes > kb.max_file_bytes = {max_bytes:,}); "
-                "raise kb.max_file_bytes to include it"
-            )
-        raw = path.read_bytes()
+        raw, st = _read_regular(path, max_bytes)
     except FileNotFoundError as exc:
         if path.is_symlink():
             raise NoteError("broken symlink") from exc
         raise NoteError("file vanished while reading") from exc
     except OSError as exc:
-        if exc.errno == 40:  # ELOOP
+        if exc.errno == errno.ELOOP:
             raise NoteError("symlink loop") from exc
         raise NoteError(f"cannot read file: {exc.strerror or exc}") from exc
     if b"\x00" in raw[:8192]:
@@ -212,21 +283,40 @@ def read_note(
 ) -> Note:
     """One file as a Note; raises NoteError (a reason for a Skip) when it cannot be used."""
     rel = path.relative_to(notes_dir).as_posix()
+    if has_bad_name(rel):
+        raise NoteError("file name is not valid UTF-8; rename the file (or its folder) to index it")
     text, st = read_text(path, cfg.max_file_bytes)
     meta, body = split_front_matter(text)
     private = is_private_flag(meta.get("private")) or path_is_private(rel) or _links_into_private(notes_dir, path)
     if not body.strip():
         raise NoteError("empty note (no text after the front matter)")
-    when = (
-        as_iso_date(meta.get("updated"))
-        or as_iso_date(meta.get("date"))
-        or (git or {}).get(rel)
-        or mtime_date(st)
-    )
+    when, warnings = note_date(meta, (git or {}).get(rel), st)
     return Note(
         path=rel, abs_path=path, title=title_of(meta, body, path), date=when,
-        tags=parse_tags(meta.get("tags")), private=private, body=body,
+        tags=parse_tags(meta.get("tags")), private=private, body=body, warnings=warnings,
     )
+
+
+DATE_KEYS = ("updated", "date")
+
+
+def note_date(meta: dict, git_date: str | None, st: os.stat_result) -> tuple[str, list[str]]:
+    """The note's date (updated > date > git last commit > mtime) and a warning for every
+    front-matter date that is present but not a date (it is ignored, never fatal)."""
+    warnings: list[str] = []
+    for key in DATE_KEYS:
+        value = meta.get(key)
+        if value is None or value == "":
+            continue
+        iso = as_iso_date(value)
+        if iso is not None:
+            return iso, warnings
+        warnings.append(f"front matter {key}: {str(value)[:40]!r} is not a date (use YYYY-MM-DD)")
+    if git_date:
+        fallback, source = git_date, "its last git commit"
+    else:
+        fallback, source = mtime_date(st), "the file's modification time"
+    return fallback, [f"{w}; dated {fallback} from {source}" for w in warnings]
 
 
 def _links_into_private(notes_dir: Path, path: Path) -> bool:
@@ -246,10 +336,13 @@ def read_files(
     notes: list[Note] = []
     skips: list[Skip] = []
     for path in files:
+        rel = display_path(path.relative_to(notes_dir).as_posix())
         try:
             notes.append(read_note(notes_dir, path, cfg, git))
         except NoteError as exc:
-            skips.append(Skip(path.relative_to(notes_dir).as_posix(), str(exc)))
+            skips.append(Skip(rel, str(exc)))
+        except Exception as exc:  # noqa: BLE001 - one bad file never stops a run; say what happened
+            skips.append(Skip(rel, f"could not read: {type(exc).__name__}: {exc}"))
     return notes, skips
 
 

@@ -64,16 +64,66 @@ def watch(
     background fingerprint writer (default: logged); the watcher keeps going.
     """
     ing = ingestor or Ingestor(config, notes_dir, embeddings, progress=False, on_fingerprint_error=on_error)
-    _guard(lambda: _notify(on_change, ing.run(), force=True), on_error)
+    full_sync = f"full sync of {ing.notes_dir}"
+    _guard(lambda: _notify(on_change, ing.run(), force=True), on_error, full_sync)
+    failures = 0
     try:
-        for changes in watchfiles.watch(
-            ing.notes_dir, watch_filter=NoteFilter(ing.notes_dir), debounce=MAX_BATCH_MS, step=STEP_MS,
-            stop_event=stop_event, rust_timeout=TIMEOUT_MS, raise_interrupt=stop_event is None,
-        ):
-            paths = sorted({Path(p) for _, p in changes})
-            _guard(lambda: _notify(on_change, ing.update(paths)), on_error)
+        while stop_event is None or not stop_event.is_set():
+            try:
+                for changes in watchfiles.watch(
+                    ing.notes_dir, watch_filter=NoteFilter(ing.notes_dir), debounce=MAX_BATCH_MS, step=STEP_MS,
+                    stop_event=stop_event, rust_timeout=TIMEOUT_MS, raise_interrupt=stop_event is None,
+                ):
+                    sync_batch(ing, sorted({Path(p) for _, p in changes}), on_change, on_error)
+                    failures = 0
+                return  # stop_event was set
+            except Exception as exc:  # the watcher itself failed (e.g. a file name that is not UTF-8)
+                failures += 1
+                _report(on_error, SyncError(f"watcher: {exc}; re-syncing the whole folder and watching again"), exc)
+                if _stopped(stop_event, min(2.0 ** (failures - 1) - 1, 30.0)):
+                    return
+                _guard(lambda: _notify(on_change, ing.run()), on_error, full_sync)  # picks up the lost batch
     finally:
         ing.fingerprints.wait(timeout=120)  # leave with the fingerprints of the last change saved
+
+
+def _stopped(stop_event: threading.Event | None, delay: float) -> bool:
+    """Wait ``delay`` seconds (back-off after repeated watcher failures); True if told to stop."""
+    if stop_event is None:
+        threading.Event().wait(delay)
+        return False
+    return stop_event.wait(delay)
+
+
+class SyncError(RuntimeError):
+    """A watch-mode sync failed; the message names what was being synced."""
+
+
+def sync_batch(
+    ing: Ingestor, paths: list[Path],
+    on_change: Callable[[IngestReport], None] | None, on_error: Callable[[Exception], None] | None,
+) -> None:
+    """Sync one batch of changed paths. Bad files are skips (reported with their path);
+    if the batch fails anyway, each path is synced on its own so one failure cannot cost
+    the good edits saved in the same batch, and the failing path is named."""
+    try:
+        _notify(on_change, ing.update(paths))
+        return
+    except Exception as exc:  # noqa: BLE001 - retried path by path below
+        if len(paths) == 1:
+            _report(on_error, SyncError(f"{_rel(ing, paths[0])}: {exc}"), exc)
+            return
+    for path in paths:
+        _guard(lambda: _notify(on_change, ing.update([path])), on_error, _rel(ing, path))
+
+
+def _rel(ing: Ingestor, path: Path) -> str:
+    from kb.notes import display_path
+
+    try:
+        return display_path(Path(path).relative_to(ing.notes_dir).as_posix())
+    except ValueError:
+        return display_path(str(path))
 
 
 def _notify(on_change: Callable[[IngestReport], None] | None, report: IngestReport, force: bool = False) -> None:
@@ -81,14 +131,19 @@ def _notify(on_change: Callable[[IngestReport], None] | None, report: IngestRepo
         on_change(report)
 
 
-def _guard(step: Callable[[], None], on_error: Callable[[Exception], None] | None) -> None:
+def _guard(step: Callable[[], None], on_error: Callable[[Exception], None] | None, what: str) -> None:
     try:
         step()
     except Exception as exc:  # a failed sync must not kill the watcher thread
-        if on_error is not None:
-            on_error(exc)
-        else:
-            log.warning("notes sync failed: %s", exc)
+        _report(on_error, SyncError(f"{what}: {exc}"), exc)
+
+
+def _report(on_error: Callable[[Exception], None] | None, error: SyncError, cause: Exception) -> None:
+    error.__cause__ = cause
+    if on_error is not None:
+        on_error(error)
+    else:
+        log.warning("notes sync failed: %s", error)
 
 
 def start_background(
