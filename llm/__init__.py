@@ -1,6 +1,21 @@
-"""Model backends: local transformers (HF dir/id or GGUF, peft adapters), Ollama, embeddings."""
+"""Model backends: local transformers (HF dir/id or GGUF, peft adapters), Ollama, embeddings.
+
+Import-light: ``from llm.errors import ...`` or ``from llm.sources import ...`` does not
+pull in langchain, torch or transformers; the factory functions load on first use.
+"""
+
+from __future__ import annotations
+
+from typing import Any
 
 from llm.errors import BackendError, BackendUnavailable
-from llm.factory import chat_model, embeddings_model
 
 __all__ = ["BackendError", "BackendUnavailable", "chat_model", "embeddings_model"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("chat_model", "embeddings_model"):
+        from llm import factory
+
+        return getattr(factory, name)
+    raise AttributeError(f"module 'llm' has no attribute {name!r}")

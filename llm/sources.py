@@ -66,3 +66,93 @@ def resolve_embedding_source(spec: str) -> str:
     if spec.startswith((".", "/", "~")) and not path.exists():
         raise BackendError(f"embedding model folder not found: {path}")
     return str(path.resolve()) if path.exists() else spec
+
+
+GGUF_MAGIC = b"GGUF"
+
+
+def check_chat_source(spec: str) -> WeightsSource:
+    """Resolve ``spec`` and make sure there is something loadable there, without loading
+    anything heavy: a GGUF file starts with the GGUF magic, a folder holds ``config.json``,
+    a hub id is already in the local Hugging Face cache (Twin runs offline)."""
+    source = resolve_chat_source(spec)
+    if spec in ("", "embedded"):
+        return source
+    if source.gguf_file:
+        check_gguf(Path(source.location) / source.gguf_file)
+        return source
+    path = Path(source.location)
+    if path.is_file():
+        raise BackendError(f"model {spec!r} is a file but not a .gguf file; give an HF model folder or a .gguf file")
+    if path.is_dir():
+        if not (path / "config.json").is_file():
+            raise BackendError(f"not a model folder (no config.json): {path}; give an HF model folder or a .gguf file")
+        return source
+    if not in_hf_cache(spec):
+        raise BackendError(
+            f"model {spec!r} is not a folder, not a .gguf file and not in the local Hugging Face cache "
+            "(Twin runs offline: download it once with `huggingface-cli download`, or give a folder)"
+        )
+    return source
+
+
+def check_gguf(path: Path) -> None:
+    try:
+        with open(path, "rb") as handle:
+            magic = handle.read(4)
+    except OSError as exc:
+        raise BackendError(f"cannot read the GGUF file {path}: {exc.strerror or exc}") from exc
+    if magic != GGUF_MAGIC:
+        raise BackendError(f"not a GGUF file (it does not start with 'GGUF'): {path}")
+
+
+def in_hf_cache(repo_id: str) -> bool:
+    """Is ``repo_id``'s config.json in the local HF cache? (No network.)"""
+    try:
+        from huggingface_hub import try_to_load_from_cache
+
+        found = try_to_load_from_cache(repo_id, "config.json")
+    except Exception:  # noqa: BLE001 - an invalid repo id is simply not in the cache
+        return False
+    return isinstance(found, str)
+
+
+ADAPTER_WEIGHTS = ("adapter_model.safetensors", "adapter_model.bin")
+
+
+def check_adapter_dir(raw: str) -> Path:
+    """A peft adapter folder (``adapter_config.json`` + weights), or BackendError saying what is wrong."""
+    path = Path(raw).expanduser()
+    hint = "give the adapter folder `twin train lora` wrote (RUN/adapter)"
+    if not path.exists():
+        raise BackendError(f"adapter folder not found: {path}; {hint}")
+    if not path.is_dir():
+        raise BackendError(f"adapter {path} is not a folder; {hint}")
+    config = path / "adapter_config.json"
+    if not config.is_file():
+        raise BackendError(f"not a peft adapter folder (no adapter_config.json): {path}; {hint}")
+    try:
+        import json
+
+        data = json.loads(config.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise BackendError(f"unreadable adapter_config.json in {path}: {exc}") from exc
+    if not isinstance(data, dict) or "peft_type" not in data:
+        raise BackendError(f"{config} is not a peft adapter config (no peft_type)")
+    if not any((path / name).is_file() for name in ADAPTER_WEIGHTS):
+        raise BackendError(f"adapter folder {path} has no weights ({' or '.join(ADAPTER_WEIGHTS)})")
+    return path.resolve()
+
+
+def check_embedding_source(spec: str) -> str:
+    """Resolve the embedding model and check the folder looks like a sentence-transformers/HF model."""
+    location = resolve_embedding_source(spec)
+    path = Path(location)
+    if path.is_dir():
+        if not ((path / "modules.json").is_file() or (path / "config.json").is_file()):
+            raise BackendError(f"not an embedding model folder (no modules.json or config.json): {path}")
+    elif path.exists():
+        raise BackendError(f"embedding model {spec!r} is a file; give a sentence-transformers folder")
+    elif not in_hf_cache(spec):
+        raise BackendError(f"embedding model {spec!r} is not a folder and not in the local Hugging Face cache")
+    return location

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from llm.errors import BackendError
-from llm.sources import WeightsSource
+from llm.sources import WeightsSource, check_adapter_dir
 
 _CACHE: dict[tuple[str, str], "LoadedWeights"] = {}
 _CACHE_LOCK = threading.Lock()
@@ -47,8 +47,7 @@ class LoadedWeights:
     def _load_adapter(self, path: str) -> None:
         from peft import PeftModel
 
-        if not (Path(path) / "adapter_config.json").is_file():
-            raise BackendError(f"not a peft adapter folder (no adapter_config.json): {path}")
+        check_adapter_dir(path)
         name = f"a{len(self.adapters)}_{Path(path).name}"[:60]
         if isinstance(self.model, PeftModel):
             self.model.load_adapter(path, adapter_name=name)

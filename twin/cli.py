@@ -1,4 +1,11 @@
-"""The ``twin`` command line: ingest, ask, chat, config, eval, train."""
+"""The ``twin`` command line: ingest, ask, chat, config, eval, train.
+
+Common options work before the subcommand (``twin --home X config show``) as well as
+after it (after wins). Errors are one line on stderr: exit code 2 when a command cannot
+start (bad config value, missing model or adapter path, unreachable server), 1 when it
+fails while running. Nothing raises past :func:`main`; ``--debug`` (or ``TWIN_DEBUG=1``)
+shows the traceback of an unexpected error.
+"""
 
 from __future__ import annotations
 
@@ -14,9 +21,14 @@ from twin import offline
 
 offline.apply()
 
-from twin.config import Config, ConfigError, apply_overrides, load_config, to_dict  # noqa: E402
+from twin.config import (  # noqa: E402
+    CONFIG_ENV, PERSON_PLACEHOLDER, Config, ConfigError, apply_overrides, load_config, to_dict,
+)
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help="Twin: a personal AI twin grounded in your notes.")
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="Twin: a personal AI twin grounded in your notes.")
+DEBUG_ENV = "TWIN_DEBUG"
+GLOBAL_KEYS = ("home", "config_path", "backend", "model", "adapter", "ollama_host", "chroma_url")
 
 HomeOpt = Annotated[Optional[Path], typer.Option("--home", help="Data home (stores, adapters, logs). Env: TWIN_HOME.")]
 ConfigOpt = Annotated[Optional[Path], typer.Option("--config", "-c", help="TOML config file (default: <home>/twin.toml).")]
@@ -29,9 +41,54 @@ HostOpt = Annotated[Optional[str], typer.Option("--ollama-host", help="Ollama ho
 ChromaOpt = Annotated[Optional[str], typer.Option("--chroma-url", help="Chroma server http://HOST:PORT.")]
 
 
-def fail(message: str, code: int = 2) -> None:
-    typer.echo(f"error: {message}", err=True)
+def one_line(message: object) -> str:
+    return " ".join(str(message).split())
+
+
+def fail(message: object, code: int = 2) -> None:
+    typer.echo(f"error: {one_line(message)}", err=True)
     raise typer.Exit(code)
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            typer.echo(f"twin {version('twin')}")
+        except PackageNotFoundError:  # running from a source tree that was never installed
+            typer.echo("twin (not installed)")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def common_options(
+    ctx: typer.Context,
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Print the version and exit.")] = False,
+    home: HomeOpt = None, config_path: ConfigOpt = None, backend: BackendOpt = None, model: ModelOpt = None,
+    adapter: AdapterOpt = None, ollama_host: HostOpt = None, chroma_url: ChromaOpt = None,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of unexpected errors. Env: TWIN_DEBUG=1.")] = False,
+) -> None:
+    """Options given before the subcommand apply to it (the same option after it wins)."""
+    ctx.obj = {"home": home, "config_path": config_path, "backend": backend, "model": model, "adapter": adapter,
+               "ollama_host": ollama_host, "chroma_url": chroma_url}
+    # Sub-apps that read the config themselves (train) see these through the environment.
+    if home:
+        os.environ["TWIN_HOME"] = str(home.expanduser())
+    if config_path:
+        os.environ[CONFIG_ENV] = str(config_path.expanduser())
+    if debug:
+        os.environ[DEBUG_ENV] = "1"
+
+
+def global_options() -> dict[str, Any]:
+    """The common options given before the subcommand (empty outside a CLI run)."""
+    import click
+
+    ctx = click.get_current_context(silent=True)
+    root = ctx.find_root() if ctx is not None else None
+    return dict(root.obj) if root is not None and isinstance(root.obj, dict) else {}
 
 
 def build_config(
@@ -39,7 +96,16 @@ def build_config(
     model: Optional[str] = None, adapters: Optional[list[str]] = None, ollama_host: Optional[str] = None,
     chroma_url: Optional[str] = None, off: Optional[str] = None, extra: Optional[dict[str, Any]] = None,
 ) -> Config:
-    """Config file + flags → one validated Config (flags win)."""
+    """Config file + flags → one validated Config (flags after the subcommand, then flags
+    before it, then the file)."""
+    given = global_options()
+    home = home or given.get("home")
+    config_path = config_path or given.get("config_path")
+    backend = backend or given.get("backend")
+    model = model or given.get("model")
+    adapters = adapters or given.get("adapter")
+    ollama_host = ollama_host or given.get("ollama_host")
+    chroma_url = chroma_url or given.get("chroma_url")
     try:
         config = load_config(config_path, str(home) if home else None)
         overrides: dict[str, Any] = {
@@ -63,16 +129,17 @@ def parse_off(off: Optional[str]) -> list[str]:
     return [p.strip() for p in (off or "").split(",") if p.strip()]
 
 
-def check_backends(config: Config) -> None:
-    """Fail early, in one line, when an Ollama host is down or lacks the model."""
-    from llm.errors import BackendError
-    from llm.factory import chat_model
+def check_backends(config: Config, models: bool = True, store: bool = True) -> None:
+    """Fail early, in one line (exit 2), when something the command needs is missing or
+    unreachable: the Chroma server, model/adapter paths, the Ollama host or its model."""
+    from twin.preflight import preflight
 
-    for cfg in {id(c): c for c in (config.persona, config.base) if c.backend == "ollama"}.values():
-        try:
-            chat_model(cfg, config.home_path).check()
-        except BackendError as exc:
-            fail(str(exc))
+    try:
+        preflight(config, models=models, store=store)
+    except Exception as exc:
+        if isinstance(exc, _expected_errors()):
+            fail(exc)
+        raise
 
 
 def warn_if_not_ingested(config: Config) -> None:
@@ -81,6 +148,12 @@ def warn_if_not_ingested(config: Config) -> None:
     if last_notes_dir(config.home_path) is None:
         typer.echo(f"warning: no notes are indexed in {config.home_path} yet; run `twin ingest NOTES_DIR` "
                    "(answers come from the model alone until then)", err=True)
+
+
+def warn_if_placeholder(config: Config) -> None:
+    if config.person.strip() == PERSON_PLACEHOLDER:
+        typer.echo(f"warning: person is still {PERSON_PLACEHOLDER!r} in the config; set `person = \"Your Full "
+                   f"Name\"` in {config.home_path / 'twin.toml'}", err=True)
 
 
 @app.command()
@@ -95,6 +168,7 @@ def ingest(
     from kb.cli import run_ingest
 
     config = build_config(home, config_path, chroma_url=chroma_url)
+    check_backends(config, models=False)
     raise typer.Exit(run_ingest(config, notes_dir, watch=watch, as_json=as_json))
 
 
@@ -109,17 +183,17 @@ def ask(
     """Ask one question; prints the answer (streamed) or --json."""
     if as_json:
         os.environ["TQDM_DISABLE"] = "1"
+    if not question.strip():
+        fail("the question is empty")
     config = build_config(home, config_path, backend, model, adapter, ollama_host, chroma_url, off)
     check_backends(config)
     warn_if_not_ingested(config)
+    warn_if_placeholder(config)
     from graph.runner import TwinRunner
-    from llm.errors import BackendError
 
     runner = TwinRunner(config)
     try:
         result = _print_stream(runner, question, thread, as_json)
-    except BackendError as exc:
-        fail(str(exc))
     finally:
         runner.close()
     if as_json:
@@ -153,6 +227,7 @@ def chat(home: HomeOpt = None, config_path: ConfigOpt = None, backend: BackendOp
          adapter: AdapterOpt = None, off: OffOpt = None, ollama_host: HostOpt = None) -> None:
     """Open the chat UI (Textual)."""
     config = build_config(home, config_path, backend, model, adapter, ollama_host, off=off)
+    check_backends(config)
     from tui import run_app
 
     run_app(config)
@@ -170,15 +245,21 @@ def config_show(home: HomeOpt = None, config_path: ConfigOpt = None) -> None:
 
 @config_app.command("init")
 def config_init(home: HomeOpt = None, force: Annotated[bool, typer.Option("--force")] = False) -> None:
-    """Write the documented default config to <home>/twin.toml."""
+    """Write the documented default config to <home>/twin.toml (person: a placeholder to fill in)."""
     from twin.config import example_toml, resolve_home
 
+    home = home or global_options().get("home")
     target = resolve_home(str(home) if home else None) / "twin.toml"
     if target.exists() and not force:
         fail(f"{target} exists; pass --force to overwrite")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(example_toml(), encoding="utf-8")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(example_toml(person=PERSON_PLACEHOLDER), encoding="utf-8")
+    except OSError as exc:
+        fail(f"cannot write {target}: {exc.strerror or exc}")
     typer.echo(str(target))
+    typer.echo(f"next: set `person = \"Your Full Name\"` in {target} (it says {PERSON_PLACEHOLDER!r} until you do)",
+               err=True)
 
 
 def register_subapps() -> None:
@@ -190,9 +271,38 @@ def register_subapps() -> None:
     app.add_typer(train_app, name="train", help="Build persona training data, train and export LoRA adapters.")
 
 
+EXPECTED_ERRORS = (("llm.errors", "BackendError"), ("kb.store", "StoreError"), ("kb.ingest", "IngestError"),
+                   ("kb.notes", "NoteError"))
+
+
+def _expected_errors() -> tuple[type[BaseException], ...]:
+    """The documented error types, worded for the user and shown as one line. Only modules
+    already imported can have raised theirs, so none is imported here (errors stay fast)."""
+    found: list[type[BaseException]] = [ConfigError]
+    for module, name in EXPECTED_ERRORS:
+        if module in sys.modules:
+            found.append(getattr(sys.modules[module], name))
+    return tuple(found)
+
+
 def main() -> None:
+    """Run the CLI; nothing raises past here (see the module docstring)."""
     register_subapps()
-    app()
+    try:
+        app()
+    except BrokenPipeError:  # `twin ask ... | head`: the reader left; nothing more to say
+        os._exit(1)
+    except Exception as exc:  # noqa: BLE001 - the CLI boundary
+        if os.environ.get(DEBUG_ENV, "") not in ("", "0"):
+            raise
+        if isinstance(exc, _expected_errors()):
+            code = 2 if isinstance(exc, ConfigError) else 1
+            typer.echo(f"error: {one_line(exc)}", err=True)
+        else:
+            code = 1
+            typer.echo(f"error: unexpected {type(exc).__name__}: {one_line(exc)} (a bug in Twin; run again with "
+                       "--debug for the traceback)", err=True)
+        sys.exit(code)
 
 
 if __name__ == "__main__":

@@ -130,28 +130,10 @@ class Config:
         return resolve_home(self.home)
 
     def validate(self) -> "Config":
-        _check_choice("persona.backend", self.persona.backend, BACKENDS)
-        _check_choice("base.backend", self.base.backend, BACKENDS)
-        _check_choice("analyzer.strategy", self.analyzer.strategy, ANALYZER_STRATEGIES)
-        for key, value, low in (
-            ("retrieval.k", self.retrieval.k, 1),
-            ("retrieval.fetch_k", self.retrieval.fetch_k, 1),
-            ("persona.max_new_tokens", self.persona.max_new_tokens, 1),
-            ("kb.chunk_chars", self.kb.chunk_chars, 100),
-        ):
-            if value < low:
-                raise ConfigError(f"{key} = {value} is too small; it must be >= {low}")
-        _check_choice("judge.on_injection", self.judge.on_injection, ("refuse", "answer"))
-        for key, value in (("judge.topic_similarity", self.judge.topic_similarity),
-                           ("judge.leak_similarity", self.judge.leak_similarity)):
-            if not 0.0 < value <= 1.0:
-                raise ConfigError(f"{key} = {value} must be between 0 and 1 (a cosine similarity)")
-        if self.retrieval.half_life_days <= 0:
-            raise ConfigError("retrieval.half_life_days must be > 0 (days)")
-        if not 0.0 <= self.retrieval.recency_weight <= 1.0:
-            raise ConfigError("retrieval.recency_weight must be between 0 and 1")
-        if self.retrieval.chroma_url and not self.retrieval.chroma_url.startswith(("http://", "https://")):
-            raise ConfigError("retrieval.chroma_url must look like http://HOST:PORT")
+        """Check every value (type, range, choice, URL shape, paths): see :mod:`twin.rules`."""
+        from twin.rules import check_config
+
+        check_config(self)
         return self
 
 
@@ -165,11 +147,6 @@ def resolve_home(home: str | os.PathLike | None = None) -> Path:
     return (Path(base) / "twin").resolve()
 
 
-def _check_choice(key: str, value: str, allowed: tuple[str, ...]) -> None:
-    if value not in allowed:
-        raise ConfigError(f"{key} = {value!r} is not allowed; choose one of: {', '.join(allowed)}")
-
-
 def _coerce(key: str, value: Any, annotation: Any) -> Any:
     """Check a TOML value against a dataclass field type, converting int→float."""
     origin = get_origin(annotation)
@@ -178,7 +155,10 @@ def _coerce(key: str, value: Any, annotation: Any) -> Any:
             raise ConfigError(f"{key} must be a list of strings, got {value!r}")
         return list(value)
     if annotation is float and isinstance(value, int) and not isinstance(value, bool):
-        return float(value)
+        try:
+            return float(value)
+        except OverflowError as exc:
+            raise ConfigError(f"{key} = {value} is far too large") from exc
     if annotation is bool and not isinstance(value, bool):
         raise ConfigError(f"{key} must be true or false, got {value!r}")
     if annotation is int and (isinstance(value, bool) or not isinstance(value, int)):
@@ -210,17 +190,34 @@ def config_from_dict(data: dict[str, Any]) -> Config:
     return _from_dict(Config, data).validate()
 
 
+CONFIG_ENV = "TWIN_CONFIG"  # set by `twin --config FILE SUBCOMMAND` (and usable directly)
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """A TOML file as a dict; every way it can be unreadable is a ConfigError naming the file."""
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text (bad byte at offset {exc.start})") from exc
+    except RecursionError as exc:
+        raise ConfigError(f"{path}: not valid TOML: nested too deeply") from exc
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the config file: {exc.strerror or exc}") from exc
+
+
 def load_config(path: str | os.PathLike | None = None, home: str | None = None) -> Config:
-    """Load ``path`` (or ``<home>/twin.toml`` if it exists) into a validated Config."""
-    candidate = Path(path) if path else resolve_home(home) / "twin.toml"
+    """Load ``path`` (else $TWIN_CONFIG, else ``<home>/twin.toml`` if it exists) into a validated Config."""
+    path = path or os.environ.get(CONFIG_ENV) or None
+    candidate = Path(path).expanduser() if path else resolve_home(home) / "twin.toml"
     data: dict[str, Any] = {}
     if path and not candidate.exists():
         raise ConfigError(f"config file not found: {candidate}")
     if candidate.exists():
-        try:
-            data = tomllib.loads(candidate.read_text(encoding="utf-8"))
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{candidate}: not valid TOML: {exc}") from exc
+        if candidate.is_dir():
+            raise ConfigError(f"{candidate} is a folder; give the config file (twin.toml)")
+        data = read_toml(candidate)
     config = config_from_dict(data)
     if home:
         config.home = str(resolve_home(home))
@@ -249,6 +246,19 @@ def to_dict(config: Config) -> dict[str, Any]:
     return dataclasses.asdict(config)
 
 
-def example_toml() -> str:
-    """The documented default config, as written by `twin config init`."""
-    return (Path(__file__).with_name("default_config.toml")).read_text(encoding="utf-8")
+PERSON_PLACEHOLDER = "Your Name"
+
+
+def example_toml(person: str | None = None) -> str:
+    """The documented default config; ``person`` replaces the sample person's name
+    (`twin config init` writes a neutral placeholder for the user to fill in)."""
+    text = (Path(__file__).with_name("default_config.toml")).read_text(encoding="utf-8")
+    if person is not None:
+        text = text.replace(f'person = "{Config().person}"', f"person = {_toml_string(person)}", 1)
+    return text
+
+
+def _toml_string(value: str) -> str:
+    import json
+
+    return json.dumps(value, ensure_ascii=False)  # a JSON string is a valid TOML basic string

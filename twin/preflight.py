@@ -1,0 +1,90 @@
+"""Checks that run before anything heavy loads: every one fails fast, in one line.
+
+``preflight(config)`` verifies what a command is about to use: the Chroma server (when
+``retrieval.chroma_url`` is set; a question that never searches must still not pass with
+a dead server), the local model paths (a GGUF file, an HF folder with ``config.json``, a
+hub id in the local cache), the peft adapter folders, the embedding model and, for the
+Ollama backend, that the host answers and has the model. Nothing here imports torch,
+transformers or chromadb: a wrong path costs well under a second, not a model load.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from twin.config import Config, ModelConfig
+
+CHROMA_TIMEOUT_S = 3.0
+
+
+def chroma_hint(url: str) -> str:
+    try:
+        port = urlsplit(url).port or 8000
+    except ValueError:
+        port = 8000
+    return f"start it with `chroma run --path DIR --port {port}` or unset retrieval.chroma_url / --chroma-url"
+
+
+def check_chroma_server(url: str, timeout: float = CHROMA_TIMEOUT_S) -> None:
+    """The Chroma server at ``url`` answers HTTP (its heartbeat), or StoreError."""
+    import httpx
+
+    try:
+        httpx.get(url.rstrip("/") + "/api/v2/heartbeat", timeout=timeout)
+    except (httpx.HTTPError, OSError, ValueError) as exc:
+        from kb.store import StoreError
+
+        reason = str(exc) or type(exc).__name__
+        raise StoreError(f"cannot reach the Chroma server at {url} ({reason}); {chroma_hint(url)}") from exc
+
+
+def check_local_model(key: str, cfg: ModelConfig, with_adapters: bool = True) -> None:
+    from llm.errors import BackendError
+    from llm.sources import check_adapter_dir, check_chat_source
+
+    try:
+        check_chat_source(cfg.model)
+    except BackendError as exc:
+        raise BackendError(f"{key}.model: {exc}") from exc
+    for adapter in cfg.adapters if with_adapters else []:
+        try:
+            check_adapter_dir(adapter)
+        except BackendError as exc:
+            raise BackendError(f"{key}.adapters: {exc}") from exc
+
+
+def check_models(config: Config) -> None:
+    """Paths of every local model, adapter and the embedding model (cheap file checks)."""
+    from llm.errors import BackendError
+    from llm.sources import check_embedding_source
+
+    for key, cfg in (("persona", config.persona), ("base", config.base)):
+        if cfg.backend == "local":
+            check_local_model(key, cfg, with_adapters=key == "persona")
+    if config.persona.backend == "ollama" and config.persona.adapters:
+        raise BackendError("persona.adapters: peft adapters need the local backend (for Ollama, export them "
+                           "with `twin train export` and create an Ollama model from the Modelfile)")
+    try:
+        check_embedding_source(config.embeddings.model)
+    except BackendError as exc:
+        raise BackendError(f"embeddings.model: {exc}") from exc
+
+
+def check_ollama(config: Config) -> None:
+    """An Ollama host that is down, or lacks the model, fails here in one line."""
+    from llm.factory import chat_model
+
+    seen: set[tuple[str, str]] = set()
+    for cfg in (config.persona, config.base):
+        if cfg.backend == "ollama" and (cfg.ollama_host, cfg.model) not in seen:
+            seen.add((cfg.ollama_host, cfg.model))
+            chat_model(cfg, config.home_path).check()
+
+
+def preflight(config: Config, models: bool = True, store: bool = True) -> None:
+    """Everything a command will use, checked before it loads anything (see the module doc)."""
+    if store and config.retrieval.chroma_url:
+        check_chroma_server(config.retrieval.chroma_url)
+    if models:
+        check_models(config)
+        check_ollama(config)
