@@ -42,7 +42,10 @@ class Retriever:
     @property
     def store(self) -> NoteStore:
         if self._store is None:
-            self._store = NoteStore.from_config(self.config)
+            from twin.loadtime import loading
+
+            with loading("store"):
+                self._store = NoteStore.from_config(self.config)
         return self._store
 
     # -- public API -----------------------------------------------------------------

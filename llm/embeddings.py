@@ -1,4 +1,8 @@
-"""Sentence-transformers embeddings as a langchain-core ``Embeddings`` (loaded once per process)."""
+"""Sentence-transformers embeddings as a langchain-core ``Embeddings`` (loaded once per process).
+
+Simple model folders run through :mod:`llm.encoder` (plain transformers, no
+sentence-transformers import: seconds faster to a first vector); others through
+``SentenceTransformer``. Same vectors either way."""
 
 from __future__ import annotations
 
@@ -12,14 +16,18 @@ _LOCK = threading.Lock()
 
 
 def _load(location: str) -> Any:
-    with _LOCK:
-        if location not in _MODELS:
-            from sentence_transformers import SentenceTransformer
+    model = _MODELS.get(location)
+    if model is not None:
+        return model
+    from twin.loadtime import loading
 
+    with loading("embeddings"), _LOCK:  # a wait for another thread's load counts as load time
+        if location not in _MODELS:
+            from llm.encoder import load_encoder
             from twin.offline import quiet_transformers
 
             quiet_transformers()
-            _MODELS[location] = SentenceTransformer(location, device="cpu")
+            _MODELS[location] = load_encoder(location)
         return _MODELS[location]
 
 
@@ -29,6 +37,13 @@ class SentenceEmbeddings(Embeddings):
     def __init__(self, location: str, batch_size: int = 64) -> None:
         self.location = location
         self.batch_size = batch_size
+
+    @property
+    def cache_identity(self) -> str | None:
+        """Which weights these are (for vectors cached on disk; see :mod:`llm.vector_cache`)."""
+        from llm.vector_cache import model_identity
+
+        return model_identity(self.location)
 
     @property
     def model(self) -> Any:

@@ -40,7 +40,10 @@ class LoadedWeights:
             for raw in paths:
                 path = str(Path(raw).expanduser().resolve())
                 if path not in self.adapters:
-                    self._load_adapter(path)
+                    from twin.loadtime import loading
+
+                    with loading("adapters"):
+                        self._load_adapter(path)
                 names.append(self.adapters[path])
         return names
 
@@ -117,7 +120,12 @@ def load_weights(source: WeightsSource, home: Path, dtype: str = "float32", thre
     from twin.offline import quiet_transformers
 
     key = _cache_key(source, dtype)
-    with _CACHE_LOCK:
+    cached = _CACHE.get(key)
+    if cached is not None:
+        return cached
+    from twin.loadtime import loading
+
+    with loading("model"), _CACHE_LOCK:  # a wait for another thread's load counts as load time
         if key in _CACHE:
             return _CACHE[key]
         quiet_transformers()

@@ -11,6 +11,7 @@ from nodes import rewrite
 from nodes.input_guard import screen_input
 from nodes.routing import RETRIEVE, Router, build_router
 from nodes.timing import is_on, recorded, with_decision
+from twin.loadtime import loading
 
 
 class Analyzer:
@@ -19,7 +20,8 @@ class Analyzer:
 
     @cached_property
     def router(self) -> Router:
-        return build_router(self.ctx.config.analyzer.strategy, self.ctx)
+        with loading("router"):
+            return build_router(self.ctx.config.analyzer.strategy, self.ctx)
 
     def query_for(self, state: TwinState) -> str:
         question = state["question"]

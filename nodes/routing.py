@@ -67,15 +67,20 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1e-2, steps: int = 50
 class EmbeddingRouter:
     name = "embedding"
 
-    def __init__(self, embeddings: Any, examples: Path, threshold: float) -> None:
+    def __init__(self, embeddings: Any, examples: Path, threshold: float, cache_dir: Path | None = None) -> None:
         self.embeddings = embeddings
         self.threshold = threshold
         texts, labels = load_examples(examples)
-        self.weights = fit_logistic(self._features(texts), labels)
+        from llm.vector_cache import embed_bank
+
+        self.weights = fit_logistic(self._with_bias(embed_bank(embeddings, texts, cache_dir)), labels)
 
     def _features(self, texts: list[str]) -> np.ndarray:
-        vectors = np.array(self.embeddings.embed_documents(texts))
-        return np.hstack([vectors, np.ones((len(texts), 1))])
+        return self._with_bias(np.array(self.embeddings.embed_documents(texts)))
+
+    @staticmethod
+    def _with_bias(vectors: np.ndarray) -> np.ndarray:
+        return np.hstack([np.asarray(vectors, dtype=float), np.ones((len(vectors), 1))])
 
     def probability(self, text: str) -> float:
         x = self._features([text])[0]
@@ -128,7 +133,7 @@ def build_router(strategy: str, ctx: Any) -> Router:
     cfg = ctx.config.analyzer
     if strategy == "embedding":
         examples = Path(cfg.examples) if cfg.examples else DEFAULT_EXAMPLES
-        return EmbeddingRouter(ctx.embeddings, examples, cfg.threshold)
+        return EmbeddingRouter(ctx.embeddings, examples, cfg.threshold, ctx.home / "cache" / "vectors")
     if strategy == "score":
         return ScoreRouter(ctx.retriever, cfg.min_similarity)
     if strategy == "llm":

@@ -72,11 +72,11 @@ def check_models(config: Config) -> None:
 
 def check_ollama(config: Config) -> None:
     """An Ollama host that is down, or lacks the model, fails here in one line."""
-    from llm.factory import chat_model
-
     seen: set[tuple[str, str]] = set()
     for cfg in (config.persona, config.base):
         if cfg.backend == "ollama" and (cfg.ollama_host, cfg.model) not in seen:
+            from llm.factory import chat_model
+
             seen.add((cfg.ollama_host, cfg.model))
             chat_model(cfg, config.home_path).check()
 

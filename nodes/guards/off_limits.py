@@ -71,6 +71,7 @@ class TopicClassifier:
     benign: tuple[str, ...] = ()
     embed: Embed | None = None
     threshold: float = 0.6
+    embed_bank: Embed | None = None  # embeds the labelled examples (e.g. from a disk cache); default: embed
     _bank: tuple[Any, list[str]] | None = field(default=None, repr=False)
 
     def by_pattern(self, text: str) -> list[str]:
@@ -82,7 +83,8 @@ class TopicClassifier:
 
             texts = [e for t in self.topics for e in t.examples] + list(self.benign)
             labels = [t.name for t in self.topics for _ in t.examples] + [BENIGN] * len(self.benign)
-            vectors = np.asarray(self.embed(texts), dtype=np.float32) if texts else np.zeros((0, 1))
+            embed = self.embed_bank or self.embed
+            vectors = np.asarray(embed(texts), dtype=np.float32) if texts else np.zeros((0, 1))
             self._bank = (vectors, labels)
         return self._bank
 

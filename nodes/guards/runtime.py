@@ -111,7 +111,8 @@ class Judge:
         self.fingerprints = FreshFingerprints(ctx)
         self.embed = CachedEmbed(lambda: ctx.embeddings)
         topics, benign = load_topics(cfg.off_limits_topics, cfg.topics_file or TOPICS_FILE)
-        self.topics = TopicClassifier(topics, benign, embed=self.embed, threshold=cfg.topic_similarity)
+        self.topics = TopicClassifier(topics, benign, embed=self.embed, threshold=cfg.topic_similarity,
+                                      embed_bank=lambda texts: _embed_bank(ctx, texts))
         self.guard = ComposedGuard(self._validators())
         self._screened: OrderedDict[str, list[str]] = OrderedDict()
 
@@ -185,11 +186,21 @@ class Judge:
         return Verdict("pass", text, [], flags, self.checks)
 
 
+def _embed_bank(ctx: TwinContext, texts: list[str]) -> Any:
+    """The topic examples' vectors, cached on disk per embedding model (llm.vector_cache)."""
+    from llm.vector_cache import embed_bank
+
+    return embed_bank(ctx.embeddings, texts, ctx.home / "cache" / "vectors")
+
+
 def judge_for(ctx: TwinContext) -> Judge:
     """The context's judge, built on first use."""
     judge = ctx.extras.get("judge")
     if not isinstance(judge, Judge):
-        judge = ctx.extras["judge"] = Judge(ctx)
+        from twin.loadtime import loading
+
+        with loading("judge"):
+            judge = ctx.extras["judge"] = Judge(ctx)
     return judge
 
 

@@ -1,0 +1,170 @@
+"""Issue 14, finding 9: timings that match what users see, and the pieces of the fast cold
+start (same results as the slow way, tested against it)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from twin import loadtime
+
+
+def test_load_time_is_reported_apart_from_node_time() -> None:
+    from nodes.timing import recorded
+
+    @recorded("analyze")
+    def node(state: dict) -> dict:
+        with loadtime.loading("embeddings"):
+            with loadtime.loading("model"):  # nested: counted once, under its own name
+                time.sleep(0.1)
+            time.sleep(0.2)
+        time.sleep(0.05)
+        return {}
+
+    out = node({"timings_ms": {"load_model": 1000.0}})["timings_ms"]
+    assert out["load_embeddings"] >= 200 and out["load_model"] >= 1100, "nested loads are exclusive, and add up"
+    assert 50 <= out["analyze"] < 250, "the node's own time excludes the loads"
+    assert loadtime.since(loadtime.mark()) == {}
+
+
+def test_cold_ask_json_reports_load_times_separately(session_home, ingested) -> None:
+    """A new process: the one-time loads appear as load_*, the node times are the work."""
+    proc = subprocess.run([sys.executable, "-m", "twin.cli", "ask", "What keyboard do you use?", "--json",
+                           "--home", str(session_home)], capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    timings = json.loads(proc.stdout)["timings_ms"]
+    assert {"analyze", "retrieve", "generate", "judge"} <= set(timings)
+    assert {"load_startup", "load_graph", "load_embeddings", "load_model", "load_store", "load_judge"} <= set(timings)
+    assert all(v >= 0 for v in timings.values())
+
+
+def test_fast_encoder_gives_the_sentence_transformers_vectors() -> None:
+    from sentence_transformers import SentenceTransformer
+
+    from llm.encoder import PooledEncoder, load_encoder, simple_pipeline
+    from llm.sources import resolve_embedding_source
+
+    location = resolve_embedding_source("embedded")
+    assert simple_pipeline(Path(location)) == {"pooling": "mean", "max_seq_length": 256, "normalize": True}
+    fast = load_encoder(location)
+    assert isinstance(fast, PooledEncoder)
+    texts = ["I moved to Rotterdam in 2025.", "Where do I live now?", "word " * 400, "", "Ünïcödé 🎉", "a"]
+    reference = SentenceTransformer(location, device="cpu").encode(texts, batch_size=4, normalize_embeddings=True,
+                                                                    convert_to_numpy=True)
+    ours = fast.encode(texts, batch_size=4, normalize_embeddings=True)
+    assert ours.shape == reference.shape == (6, 384)
+    assert np.abs(ours - reference).max() < 1e-5
+
+
+def test_unusual_pipelines_fall_back_to_sentence_transformers(tmp_path: Path) -> None:
+    from llm.encoder import simple_pipeline
+
+    (tmp_path / "1_Pooling").mkdir()
+    (tmp_path / "modules.json").write_text(json.dumps([
+        {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
+        {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"},
+        {"idx": 2, "name": "2", "path": "2_Dense", "type": "sentence_transformers.models.Dense"},
+    ]))
+    (tmp_path / "1_Pooling" / "config.json").write_text(json.dumps({"pooling_mode_mean_tokens": True}))
+    assert simple_pipeline(tmp_path) is None, "a Dense layer is not the simple pipeline"
+    (tmp_path / "modules.json").write_text("not json")
+    assert simple_pipeline(tmp_path) is None
+
+
+class Counting:
+    def __init__(self, inner, identity: str | None) -> None:
+        self.inner = inner
+        self.cache_identity = identity
+        self.texts: list[str] = []
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        self.texts += texts
+        return self.inner.embed_documents(texts)
+
+
+def test_example_vectors_are_cached_on_disk_per_model_and_texts(tmp_path: Path) -> None:
+    from llm.factory import embeddings_model
+    from llm.vector_cache import embed_bank
+    from twin.config import EmbeddingConfig
+
+    real = embeddings_model(EmbeddingConfig())
+    assert real.cache_identity and real.cache_identity.endswith(tuple("0123456789"))
+    texts = ["How much do you earn?", "What is your salary?", "Tell me about your keyboard."]
+    first = Counting(real, real.cache_identity)
+    a = embed_bank(first, texts, tmp_path)
+    second = Counting(real, real.cache_identity)
+    b = embed_bank(second, texts, tmp_path)
+    assert first.texts == texts and second.texts == [], "the second process reads the vectors from disk"
+    assert np.array_equal(a, b) and np.allclose(a, np.asarray(real.embed_documents(texts)), atol=1e-6)
+    other_model = Counting(real, real.cache_identity + "-other")
+    embed_bank(other_model, texts, tmp_path)
+    changed = Counting(real, real.cache_identity)
+    embed_bank(changed, texts[:2], tmp_path)
+    assert other_model.texts == texts and changed.texts == texts[:2], "another model or other texts: a new key"
+    for path in tmp_path.glob("bank-*.npy"):
+        path.write_bytes(b"garbage")
+    damaged = Counting(real, real.cache_identity)
+    assert np.array_equal(embed_bank(damaged, texts, tmp_path), a) and damaged.texts == texts
+
+
+def test_router_and_topic_banks_use_the_cache(tmp_path: Path) -> None:
+    """A second cold process builds the router and the judge from cached vectors: it embeds
+    only what it is asked about."""
+    script = r"""
+import json, sys
+from twin import offline; offline.apply()
+from twin.config import Config
+from graph.context import TwinContext
+from llm.embeddings import SentenceEmbeddings
+calls = []
+original = SentenceEmbeddings.embed_documents
+def counting(self, texts):
+    calls.append(len(texts)); return original(self, texts)
+SentenceEmbeddings.embed_documents = counting
+ctx = TwinContext(Config(home=sys.argv[1]))
+from nodes.routing import build_router
+from nodes.guards.runtime import judge_for
+router = build_router("embedding", ctx)
+decision = router.route("Where do you live?")
+flags = judge_for(ctx).screen("What is your salary?")
+print(json.dumps({"calls": calls, "route": decision.route, "flags": flags}))
+"""
+    runs = [json.loads(subprocess.run([sys.executable, "-c", script, str(tmp_path)], capture_output=True, text=True,
+                                      timeout=300, check=True).stdout.strip().splitlines()[-1]) for _ in range(2)]
+    assert max(runs[0]["calls"]) > 50, "the first process embeds the example sets"
+    assert runs[1]["calls"] == [1, 1], "the second embeds only the two questions"
+    assert runs[0]["route"] == runs[1]["route"] == "retrieve"
+    assert runs[0]["flags"] == runs[1]["flags"] == ["off_limits:salary"]
+
+
+def test_rfc3987_stand_in_keeps_iri_checks_real() -> None:
+    script = r"""
+import sys
+from twin import offline; offline.apply()
+import jsonschema
+stub = sys.modules["rfc3987_syntax"]
+assert getattr(stub, "__twin_stub__", False), "jsonschema got the lazy stand-in"
+assert "rfc3987_syntax.syntax_helpers" not in sys.modules, "the grammars were not compiled at import"
+check = jsonschema.Draft202012Validator({"format": "iri"}, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
+assert list(check.iter_errors("http://a b")) and not list(check.iter_errors("http://example.com/é"))
+assert not getattr(sys.modules["rfc3987_syntax"], "__twin_stub__", False), "the real module took over"
+print("ok")
+"""
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert proc.stdout.strip() == "ok", proc.stderr
+
+
+def test_openmp_threads_wait_passively_unless_told_otherwise() -> None:
+    code = "import os; from twin import offline; offline.apply(); print(os.environ.get('OMP_WAIT_POLICY'))"
+    env = {k: v for k, v in os.environ.items() if k not in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "KMP_BLOCKTIME")}
+    run = lambda extra: subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,  # noqa: E731
+                                       env={**env, **extra}, timeout=60).stdout.strip()
+    assert run({}) == "PASSIVE"
+    assert run({"OMP_WAIT_POLICY": "ACTIVE"}) == "ACTIVE"
+    assert run({"GOMP_SPINCOUNT": "1000"}) == "None"
