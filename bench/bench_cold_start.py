@@ -100,6 +100,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--question", default="What keyboard do you use?")
+    parser.add_argument("--refused", default="What is your salary?",
+                        help="a question the judge refuses (skips retrieval and generation)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary home")
     args = parser.parse_args()
 
@@ -115,25 +117,30 @@ def main() -> None:
                    check=True, capture_output=True, env=env)
     cold_ask(args.question, home, env)
 
-    torch_s, ttft_s, total_s = [], [], []
-    answer = ""
+    torch_s, ttft_s, total_s, refused_s = [], [], [], []
+    answer = refusal = ""
     for i in range(args.repeat):
         torch_s.append(time_import_torch())
         ttft, total, answer = cold_ask(args.question, home, env)
         ttft_s.append(ttft)
         total_s.append(total)
+        _, refused, refusal = cold_ask(args.refused, home, env)
+        refused_s.append(refused)
         print(f"  run {i + 1}: import torch {torch_s[-1]:.2f} s | cold ask: first token {ttft:.2f} s, "
-              f"total {total:.2f} s | load {loadavg()}", flush=True)
+              f"total {total:.2f} s | cold refusal {refused:.2f} s | load {loadavg()}", flush=True)
     breakdown = cold_json(args.question, home, env)
     warm = warm_asks(args.question, home, env, args.repeat)
+    warm_refused = warm_asks(args.refused, home, env, args.repeat)
 
-    print(f"\nanswer: {answer.strip()[:160]!r}")
+    print(f"\nanswer: {answer.strip()[:160]!r}\nrefusal: {refusal.strip()[:160]!r}")
     print(f"\n{'median of ' + str(args.repeat):<34}{'seconds':>9}{'x import torch':>16}")
     base = med(torch_s)
     rows = [("python -c 'import torch' (baseline)", base), ("cold twin ask: first token", med(ttft_s)),
             ("cold twin ask: total", med(total_s)),
             ("warm ask (same process): first token", med([w[0] for w in warm if w[0] is not None] or [0.0])),
-            ("warm ask (same process): total", med([w[1] for w in warm]))]
+            ("warm ask (same process): total", med([w[1] for w in warm])),
+            ("cold refused question: total", med(refused_s)),
+            ("warm refused question: total", med([w[1] for w in warm_refused]))]
     for name, value in rows:
         print(f"{name:<40}{value:>7.2f}{value / base:>12.2f}")
     print("\ncold twin ask --json timings_ms (one run):")

@@ -168,3 +168,15 @@ def test_openmp_threads_wait_passively_unless_told_otherwise() -> None:
     assert run({}) == "PASSIVE"
     assert run({"OMP_WAIT_POLICY": "ACTIVE"}) == "ACTIVE"
     assert run({"GOMP_SPINCOUNT": "1000"}) == "None"
+
+
+def test_streamed_answer_trailer_says_where_the_time_went() -> None:
+    from twin.cli import _trailer
+
+    result = {"route": "retrieve", "judge": {"verdict": "pass"},
+              "sources": [{"path": "projects/keyboard.md", "date": "2023-11-26"}],
+              "timings_ms": {"analyze": 50.0, "generate": 4000.0, "load_model": 900.0, "load_embeddings": 2050.0}}
+    assert _trailer(result).strip() == ("— route: retrieve · judge: pass · sources: projects/keyboard.md (2023-11-26) · "
+                                        "7.0 s, 3.0 s of it loading")
+    warm = {**result, "timings_ms": {"analyze": 50.0, "generate": 4000.0}}
+    assert _trailer(warm).endswith("· 4.0 s")

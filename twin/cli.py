@@ -203,6 +203,8 @@ def ask(
     result["timings_ms"] = loadtime.merge(result.get("timings_ms", {}), {"startup": startup_ms, "graph": graph_ms})
     if as_json:
         typer.echo(json.dumps(_public(result), ensure_ascii=False))
+    else:
+        typer.echo(_trailer(result), err=True)
     if _RUN["owns_process"]:
         fast_exit(0)  # a `twin` process: the answer is out, skip the slow interpreter teardown
 
@@ -232,11 +234,18 @@ def _print_stream(runner: Any, question: str, thread: Optional[str], as_json: bo
             sys.stdout.flush()
         elif event.kind == "result":
             result = event.data
-    if not as_json:
-        sources = ", ".join(f"{s['path']} ({s['date']})" for s in result.get("sources", []))
-        verdict = result.get("judge", {}).get("verdict")
-        typer.echo(f"\n\n— route: {result.get('route')} · judge: {verdict} · sources: {sources or 'none'}", err=True)
     return result
+
+
+def _trailer(result: dict[str, Any]) -> str:
+    """The line after a streamed answer: route, verdict, sources, and where the time went."""
+    sources = ", ".join(f"{s['path']} ({s['date']})" for s in result.get("sources", []))
+    verdict = result.get("judge", {}).get("verdict")
+    timings = result.get("timings_ms", {})
+    total = sum(timings.values()) / 1000
+    loading = sum(v for k, v in timings.items() if k.startswith("load_")) / 1000
+    took = f"{total:.1f} s" + (f", {loading:.1f} s of it loading" if loading >= 0.05 else "")
+    return f"\n\n— route: {result.get('route')} · judge: {verdict} · sources: {sources or 'none'} · {took}"
 
 
 @app.command()
@@ -306,24 +315,34 @@ _RUN = {"owns_process": False}  # True under main(): the process ends with the c
 
 
 def main() -> None:
-    """Run the CLI; nothing raises past here (see the module docstring)."""
+    """The ``twin`` entry point: one command, then exit (nothing raises past here)."""
     _RUN["owns_process"] = True
     register_subapps()
+    sys.exit(run())
+
+
+def run(argv: Optional[list[str]] = None) -> int:
+    """Run one command (``argv`` without the program name; default: sys.argv) and return its
+    exit code. Every error ends here as one line on stderr (see the module docstring)."""
     try:
-        app()
+        app(args=argv, prog_name="twin")
+    except SystemExit as done:
+        if done.code is None or isinstance(done.code, int):
+            return int(done.code or 0)
+        typer.echo(str(done.code), err=True)
+        return 1
     except BrokenPipeError:  # `twin ask ... | head`: the reader left; nothing more to say
         os._exit(1)
     except Exception as exc:  # noqa: BLE001 - the CLI boundary
         if os.environ.get(DEBUG_ENV, "") not in ("", "0"):
             raise
         if isinstance(exc, _expected_errors()):
-            code = 2 if isinstance(exc, ConfigError) else 1
             typer.echo(f"error: {one_line(exc)}", err=True)
-        else:
-            code = 1
-            typer.echo(f"error: unexpected {type(exc).__name__}: {one_line(exc)} (a bug in Twin; run again with "
-                       "--debug for the traceback)", err=True)
-        sys.exit(code)
+            return 2 if isinstance(exc, ConfigError) else 1
+        typer.echo(f"error: unexpected {type(exc).__name__}: {one_line(exc)} (a bug in Twin; run again with "
+                   "--debug for the traceback)", err=True)
+        return 1
+    return 0
 
 
 def fast_exit(code: int = 0) -> None:

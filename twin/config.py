@@ -234,9 +234,11 @@ def apply_overrides(config: Config, overrides: dict[str, Any]) -> Config:
         *parents, leaf = dotted.split(".")
         target: Any = config
         for part in parents:
-            target = getattr(target, part)
+            target = getattr(target, part, None)
+            if not dataclasses.is_dataclass(target):
+                raise ConfigError(f"unknown config key {dotted!r}")
         hints = get_type_hints(type(target))
-        if leaf not in hints:
+        if leaf not in hints or dataclasses.is_dataclass(getattr(target, leaf, None)):
             raise ConfigError(f"unknown config key {dotted!r}")
         setattr(target, leaf, _coerce(dotted, value, hints[leaf]))
     return config.validate()
