@@ -68,10 +68,19 @@ def run_target(name: str, strategy: Any, check: Callable[[Any], None], examples:
     except BaseException as exc:  # noqa: BLE001 - a finding: report it and go on to the next target
         if isinstance(exc, KeyboardInterrupt):
             raise
-        finding = "".join(traceback.format_exception_only(type(exc), exc)).strip()
-        finding += "".join(f"\n    {note}" for note in getattr(exc, "__notes__", []))
+        finding = describe(exc)
     return {"name": name, "inputs": calls["n"], "seconds": time.perf_counter() - start, "finding": finding,
             "slowest": ft.SLOWEST.get(name, (0.0, None))[0]}
+
+
+def describe(exc: BaseException) -> str:
+    """The error and hypothesis's notes (the shrunk input), for each of several distinct failures."""
+    parts = exc.exceptions if isinstance(exc, BaseExceptionGroup) else [exc]
+    out = []
+    for part in parts:  # format_exception_only includes hypothesis's notes (the failing input)
+        text = "".join(traceback.format_exception_only(type(part), part)).strip()
+        out.append("\n".join(line for line in text.splitlines() if "reproduce_failure" not in line))
+    return "\n".join(out)
 
 
 def ingested_home() -> str:

@@ -137,6 +137,14 @@ def test_placeholder_person_warns_at_ask_time(tmp_path: Path, capsys) -> None:
     assert capsys.readouterr().err == ""
 
 
+def test_a_data_home_that_is_a_file_is_one_line(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    home.write_text("not a folder")
+    proc, line, heavy = probe("ask", "hi", "--home", str(home))
+    assert (proc.returncode, heavy) == (2, "")
+    assert line == f"error: data home {home} is a file; give a folder with --home or TWIN_HOME"
+
+
 def test_empty_question_and_bad_config_file_are_one_line(tmp_path: Path) -> None:
     proc, line, _ = probe("ask", "   ", "--home", str(tmp_path))
     assert (proc.returncode, line) == (2, "error: the question is empty")

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from twin.config import Config, ModelConfig
+import os
+
+from twin.config import Config, ConfigError, ModelConfig
 
 CHROMA_TIMEOUT_S = 3.0
 
@@ -81,8 +83,23 @@ def check_ollama(config: Config) -> None:
             chat_model(cfg, config.home_path).check()
 
 
+def check_home(config: Config) -> None:
+    """The data home is a folder Twin can write (created when missing)."""
+    home = config.home_path
+    hint = "give a folder with --home or TWIN_HOME"
+    if home.exists() and not home.is_dir():
+        raise ConfigError(f"data home {home} is a file; {hint}")
+    try:
+        home.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"cannot create the data home {home}: {exc.strerror or exc}; {hint}") from exc
+    if not os.access(home, os.W_OK | os.X_OK):
+        raise ConfigError(f"data home {home} is not writable; {hint}")
+
+
 def preflight(config: Config, models: bool = True, store: bool = True) -> None:
     """Everything a command will use, checked before it loads anything (see the module doc)."""
+    check_home(config)
     if store and config.retrieval.chroma_url:
         check_chroma_server(config.retrieval.chroma_url)
     if models:
