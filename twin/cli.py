@@ -29,7 +29,7 @@ from twin.config import (  # noqa: E402
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Twin: a personal AI twin grounded in your notes.")
 DEBUG_ENV = "TWIN_DEBUG"
-GLOBAL_KEYS = ("home", "config_path", "backend", "model", "adapter", "ollama_host", "chroma_url")
+_RUN = {"owns_process": False}  # True under main(): the process ends with the command
 
 HomeOpt = Annotated[Optional[Path], typer.Option("--home", help="Data home (stores, adapters, logs). Env: TWIN_HOME.")]
 ConfigOpt = Annotated[Optional[Path], typer.Option("--config", "-c", help="TOML config file (default: <home>/twin.toml).")]
@@ -190,7 +190,7 @@ def ask(
     check_backends(config)
     warn_if_not_ingested(config)
     warn_if_placeholder(config)
-    startup_ms = _since_process_start_ms()
+    startup_ms = _since_process_start_ms() if _RUN["owns_process"] else 0.0  # in-process callers: no start-up
     graph_start = time.perf_counter()
     from graph.runner import TwinRunner
 
@@ -200,7 +200,8 @@ def ask(
         result = _print_stream(runner, question, thread, as_json)
     finally:
         runner.close()
-    result["timings_ms"] = loadtime.merge(result.get("timings_ms", {}), {"startup": startup_ms, "graph": graph_ms})
+    loads = {"startup": startup_ms, "graph": graph_ms} if startup_ms else {"graph": graph_ms}
+    result["timings_ms"] = loadtime.merge(result.get("timings_ms", {}), loads)
     if as_json:
         typer.echo(json.dumps(_public(result), ensure_ascii=False))
     else:
@@ -309,9 +310,6 @@ def _expected_errors() -> tuple[type[BaseException], ...]:
         if module in sys.modules:
             found.append(getattr(sys.modules[module], name))
     return tuple(found)
-
-
-_RUN = {"owns_process": False}  # True under main(): the process ends with the command
 
 
 def main() -> None:
