@@ -11,7 +11,7 @@ from graph.state import TwinState
 
 
 def recorded(name: str) -> Callable[[Callable[[TwinState], dict]], Callable[[TwinState], dict]]:
-    """Wrap a node so its wall time lands in ``timings_ms[name]``."""
+    """Wrap a node so its wall time lands in ``timings_ms[name]`` (summed when a turn runs it twice)."""
 
     def decorate(fn: Callable[[TwinState], dict]) -> Callable[[TwinState], dict]:
         @wraps(fn)
@@ -19,7 +19,8 @@ def recorded(name: str) -> Callable[[Callable[[TwinState], dict]], Callable[[Twi
             start = time.perf_counter()
             update = fn(state)
             elapsed = round((time.perf_counter() - start) * 1000, 1)
-            timings = {**state.get("timings_ms", {}), **update.get("timings_ms", {}), name: elapsed}
+            before = state.get("timings_ms", {})
+            timings = {**before, **update.get("timings_ms", {}), name: round(before.get(name, 0.0) + elapsed, 1)}
             return {**update, "timings_ms": timings}
 
         return node

@@ -127,7 +127,8 @@ def ask(
 
 
 def _public(result: dict[str, Any]) -> dict[str, Any]:
-    keys = ("answer", "route", "query", "sources", "judge", "timings_ms", "input_flags", "thread_id", "toggles")
+    keys = ("answer", "answered_by", "route", "query", "sources", "judge", "timings_ms", "input_flags", "thread_id",
+            "toggles")
     return {k: result[k] for k in keys}
 
 

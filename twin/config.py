@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, get_args, get_origin, get_type_hints
 
-NODE_NAMES = ("analyze", "retrieve", "rerank", "rewrite", "adapter", "judge")
+NODE_NAMES = ("analyze", "retrieve", "rerank", "rewrite", "adapter", "cad", "judge")
 BACKENDS = ("local", "ollama")
 ANALYZER_STRATEGIES = ("embedding", "score", "llm", "always")
 
@@ -33,7 +33,10 @@ class ModelConfig:
     ollama_host: str = "http://127.0.0.1:11434"
     max_new_tokens: int = 160
     temperature: float = 0.0  # 0 = greedy decoding
-    repetition_penalty: float = 1.15  # >1 keeps small models out of loops
+    repetition_penalty: float = 1.0  # >1 penalises the reply's own repeats (never the notes in the prompt)
+    context_weight: float = 1.0  # α of context-aware decoding (local backend, `cad` switch); 0 = off
+    plausibility: float = 0.0  # with context_weight: keep tokens with p(token | notes) >= this * the best
+    max_sentences: int = 3  # stop the answer after this many sentences; 0 = no limit
     seed: int = 0
     dtype: str = "float32"
     threads: int = 0  # torch CPU threads; 0 = library default
@@ -65,6 +68,8 @@ class RetrievalConfig:
     collection: str = "notes"
     conflict_similarity: float = 0.6  # two retrieved chunks this similar (cosine) = same topic: newer ranks first
     conflict_margin: float = 0.03  # ...when the newer one's query similarity is at most this much lower
+    evidence_sentences: int = 3  # sentences of each top note shown to the generator; 0 = whole chunks
+    answer_min_similarity: float = 0.3  # best note less similar than this: "I have no note about that"
 
 
 @dataclass
@@ -89,6 +94,8 @@ class JudgeConfig:
     topic_similarity: float = 0.52  # embedding match of a question to an off-limits topic's examples
     semantic_leak: bool = False  # also catch paraphrases by embedding similarity (needs vectors at ingest)
     leak_similarity: float = 0.82  # cosine to a private sentence that counts as a paraphrase
+    grounding: bool = True  # answers to notes questions may only name what the retrieved notes name
+    regenerate: bool = True  # an unsupported answer is generated once more before the extractive answer
 
 
 @dataclass
@@ -98,6 +105,7 @@ class NodeToggles:
     rerank: bool = True
     rewrite: bool = True
     adapter: bool = True
+    cad: bool = True
     judge: bool = True
 
     def off(self) -> list[str]:
@@ -136,11 +144,20 @@ class Config:
         for key, value, low in (
             ("retrieval.k", self.retrieval.k, 1),
             ("retrieval.fetch_k", self.retrieval.fetch_k, 1),
+            ("retrieval.evidence_sentences", self.retrieval.evidence_sentences, 0),
             ("persona.max_new_tokens", self.persona.max_new_tokens, 1),
+            ("persona.max_sentences", self.persona.max_sentences, 0),
+            ("persona.context_weight", self.persona.context_weight, 0),
             ("kb.chunk_chars", self.kb.chunk_chars, 100),
         ):
             if value < low:
                 raise ConfigError(f"{key} = {value} is too small; it must be >= {low}")
+        if not 0.0 <= self.persona.plausibility < 1.0:
+            raise ConfigError(f"persona.plausibility = {self.persona.plausibility} must be >= 0 and < 1")
+        if self.persona.repetition_penalty <= 0:
+            raise ConfigError(f"persona.repetition_penalty = {self.persona.repetition_penalty} must be > 0 (1.0 = off)")
+        if not 0.0 <= self.retrieval.answer_min_similarity < 1.0:
+            raise ConfigError("retrieval.answer_min_similarity must be >= 0 and < 1 (a cosine similarity)")
         _check_choice("judge.on_injection", self.judge.on_injection, ("refuse", "answer"))
         for key, value in (("judge.topic_similarity", self.judge.topic_similarity),
                            ("judge.leak_similarity", self.judge.leak_similarity)):
