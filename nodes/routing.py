@@ -135,7 +135,10 @@ class NoteAwareRouter:
         decision = self.inner.route(text)
         if decision.route == RETRIEVE:
             return decision
-        evidence = self.retriever.evidence(text)
+        evidence_of = getattr(self.retriever, "evidence", None)  # a stand-in retriever may have none
+        if evidence_of is None:
+            return decision
+        evidence = evidence_of(text)
         if not evidence.strong:
             return decision
         return RouteDecision(RETRIEVE, max(decision.score, 0.5), f"{decision.strategy}+notes: {evidence.reason}")

@@ -58,9 +58,9 @@ class AnalyzerConfig:
 
 @dataclass
 class RetrievalConfig:
-    mode: str = "hybrid"  # hybrid (vectors + BM25, reciprocal rank fusion) | vector
     k: int = 2  # notes handed to the generator (135M does best with 2; raise for bigger models)
     fetch_k: int = 20  # candidates fetched from each index before fusing and reranking
+    mode: str = "hybrid"  # hybrid (vectors + BM25, reciprocal rank fusion) | vector
     rrf_k: float = 60.0  # reciprocal rank fusion constant: score = sum(w / (rrf_k + rank))
     lexical_weight: float = 1.0  # weight of the BM25 list in the fusion (the vector list has 1)
     fuse: str = "chunks"  # what reciprocal rank fusion ranks: "chunks" or "notes" (a note's chunks count once)
