@@ -36,7 +36,8 @@ class Event:
 def result_from_state(state: dict[str, Any], thread_id: str, toggles: dict[str, bool]) -> dict[str, Any]:
     """The public JSON shape of one answered turn."""
     sources = [
-        {k: s[k] for k in ("path", "title", "date", "heading", "score")} for s in state.get("sources", [])
+        {k: s.get(k, "") for k in ("path", "title", "date", "heading", "score", "source")}
+        for s in state.get("sources", [])
     ]
     return {
         "answer": state.get("answer", ""),

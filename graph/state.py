@@ -18,6 +18,7 @@ class Source(TypedDict):
     score: float  # final (reranked) score
     similarity: float  # raw cosine similarity
     text: str  # the chunk text handed to the generator
+    source: str  # label of the notes folder it came from (`twin kb list`); "" in old indexes
 
 
 class JudgeResult(TypedDict):

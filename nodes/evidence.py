@@ -60,15 +60,16 @@ def _candidates(sources: Sequence[dict[str, Any]], k: int) -> list[_Candidate]:
     found: dict[str, _Candidate] = {}
     for source in sources:
         path = str(source.get("path", ""))
-        if path not in found:
+        key = f"{source.get('source', '')}:{path}"  # a path is unique per notes folder
+        if key not in found:
             if len(found) >= k:
                 continue
-            found[path] = _Candidate(EvidenceNote(path=path, title=str(source.get("title", "")),
+            found[key] = _Candidate(EvidenceNote(path=path, title=str(source.get("title", "")),
                                                   date=str(source.get("date", "")), sentences=[],
                                                   score=float(source.get("score", 0.0)), best=0))
         chunk_heading = str(source.get("heading", "")).split(" > ")[-1]
         for heading, sentence in sentences_of(str(source.get("text", "")), chunk_heading):
-            found[path].add(heading, sentence)
+            found[key].add(heading, sentence)
     return list(found.values())
 
 

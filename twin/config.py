@@ -17,6 +17,7 @@ from typing import Any, get_args, get_origin, get_type_hints
 NODE_NAMES = ("analyze", "retrieve", "rerank", "rewrite", "adapter", "cad", "judge")
 BACKENDS = ("local", "ollama")
 ANALYZER_STRATEGIES = ("embedding", "score", "llm", "always")
+RETRIEVAL_MODES = ("hybrid", "vector")
 
 
 class ConfigError(ValueError):
@@ -55,26 +56,33 @@ class AnalyzerConfig:
     threshold: float = 0.5  # P(retrieve) above which we retrieve (embedding strategy)
     min_similarity: float = 0.3  # best-note similarity needed to retrieve (score strategy)
     history_turns: int = 3  # how many earlier user turns feed query rewriting
+    note_evidence: bool = True  # also retrieve when the index clearly holds the question's subject
 
 
 @dataclass
 class RetrievalConfig:
     k: int = 2  # notes handed to the generator (135M does best with 2; raise for bigger models)
-    fetch_k: int = 20  # candidates fetched before reranking
-    half_life_days: float = 730.0  # recency decay half-life (tuned: bench/bench_kb_quality.py, docs/kb.md)
-    recency_weight: float = 0.1  # share of the score that comes from recency
+    fetch_k: int = 20  # candidates fetched from each index before fusing and reranking
+    mode: str = "hybrid"  # hybrid (vectors + BM25, reciprocal rank fusion) | vector
+    rrf_k: float = 60.0  # reciprocal rank fusion constant: score = sum(w / (rrf_k + rank))
+    lexical_weight: float = 1.0  # weight of the BM25 list in the fusion (the vector list has 1)
+    fuse: str = "chunks"  # what reciprocal rank fusion ranks: "chunks" or "notes" (a note's chunks count once)
+    half_life_days: float = 730.0  # half-life of the optional global recency decay
+    recency_weight: float = 0.0  # share of the score from note age (0: only same-topic conflicts use dates)
     min_score: float = 0.15  # sources scoring below are dropped
     chroma_url: str = ""  # http://HOST:PORT for a Chroma server; "" = embedded store
     collection: str = "notes"
-    conflict_similarity: float = 0.6  # two retrieved chunks this similar (cosine) = same topic: newer ranks first
+    conflict_similarity: float = 0.9  # two retrieved chunks this similar (cosine) = the same text, edited: newer ranks first
     conflict_margin: float = 0.03  # ...when the newer one's query similarity is at most this much lower
     evidence_sentences: int = 3  # sentences of each top note shown to the generator; 0 = whole chunks
     answer_min_similarity: float = 0.3  # best note less similar than this: "I have no note about that"
+    subject_margin: float = 0.1  # a newer note on the same subject (title word, tag) ranks first within this
 
 
 @dataclass
 class KBConfig:
     notes_dir: str = ""  # default notes folder for `twin ingest` and the watcher
+    sources: list[str] = field(default_factory=list)  # several notes folders (used when no folder is given)
     chunk_chars: int = 1200
     max_file_bytes: int = 1_000_000
 
@@ -141,6 +149,9 @@ class Config:
         _check_choice("persona.backend", self.persona.backend, BACKENDS)
         _check_choice("base.backend", self.base.backend, BACKENDS)
         _check_choice("analyzer.strategy", self.analyzer.strategy, ANALYZER_STRATEGIES)
+        _check_choice("retrieval.mode", self.retrieval.mode, RETRIEVAL_MODES)
+        if self.retrieval.rrf_k < 0 or self.retrieval.lexical_weight < 0:
+            raise ConfigError("retrieval.rrf_k and retrieval.lexical_weight must be >= 0")
         for key, value, low in (
             ("retrieval.k", self.retrieval.k, 1),
             ("retrieval.fetch_k", self.retrieval.fetch_k, 1),
