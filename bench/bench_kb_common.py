@@ -9,6 +9,7 @@ scripts, so the query/watch/quality benchmarks only pay for the full ingest once
 from __future__ import annotations
 
 import csv
+import re
 import os
 import shutil
 import statistics
@@ -16,12 +17,27 @@ import tempfile
 from datetime import datetime
 from pathlib import Path
 
+from langchain_core.embeddings import Embeddings
+
 from twin import offline
 
 offline.apply()
 
 REPO = Path(__file__).resolve().parent.parent
-DEFAULT_DATA = REPO.parent / "shared" / "data" / "til"
+
+
+def _shared_til() -> Path:
+    """``../shared/data/til`` next to the repository (or next to the main checkout, when
+    this is a git worktree elsewhere)."""
+    candidates = [REPO.parent / "shared" / "data" / "til"]
+    common = REPO / ".git"
+    if common.is_file():  # a worktree: ".git" names the main repository's git dir
+        gitdir = Path(common.read_text().split(":", 1)[1].strip())
+        candidates.append(gitdir.parent.parent.parent.parent / "shared" / "data" / "til")
+    return next((c for c in candidates if c.is_dir()), candidates[0])
+
+
+DEFAULT_DATA = _shared_til()
 DEFAULT_WORK = Path(tempfile.gettempdir()) / "twin-bench-kb"
 
 
@@ -63,14 +79,15 @@ def embeddings():
 
 
 def ingested_home(args, emb) -> tuple[object, Path]:
-    """``(config, notes_dir)`` of the shared bench home, ingesting when needed (incremental)."""
+    """``(config, notes_dir)`` of the shared bench home, ingesting when needed (incremental;
+    vectors come from the on-disk cache, so only texts never seen before are embedded)."""
     from kb.ingest import ingest
 
     notes = args.work / "notes"
     if not notes.is_dir():
         copy_notes(args.data, notes)
     config = config_for(args.work / "home")
-    report = ingest(config, notes, emb, progress=True)
+    report = ingest(config, notes, CachedEmbeddings(emb, args.work / "vectors.sqlite"), progress=True)
     print(f"index: {report.chunks_total} chunks from {notes} ({report.chunks_embedded} embedded now, "
           f"{report.seconds:.1f} s)")
     return config, notes
@@ -90,3 +107,66 @@ def machine_load() -> str:
     """Context for the numbers: other processes share the CPU cores."""
     one, five, fifteen = os.getloadavg()
     return f"(machine: {os.cpu_count()} CPU cores, load average {one:.1f} / {five:.1f} / {fifteen:.1f})"
+
+
+class CachedEmbeddings(Embeddings):
+    """The real model behind an on-disk vector cache (``<work>/vectors.sqlite``), keyed by
+    the text's SHA-1: benchmark re-runs and index variants embed each text once. Only for
+    quality/latency benchmarks; ingest throughput is always measured on the bare model."""
+
+    def __init__(self, inner, path: Path):
+        import sqlite3
+
+        self.inner = inner
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(str(path), check_same_thread=False)
+        self.db.execute("create table if not exists vec (key text primary key, v blob)")
+        self.computed = 0
+
+    @staticmethod
+    def _key(text: str) -> str:
+        import hashlib
+
+        return hashlib.sha1(text.encode("utf-8")).hexdigest()
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        import numpy as np
+
+        keys = [self._key(t) for t in texts]
+        found: dict[str, list[float]] = {}
+        for start in range(0, len(keys), 500):
+            part = keys[start : start + 500]
+            marks = ",".join("?" * len(part))
+            for key, blob in self.db.execute(f"select key, v from vec where key in ({marks})", part):
+                found[key] = np.frombuffer(blob, dtype=np.float32).tolist()
+        missing = [t for t, k in dict(zip(texts, keys)).items() if k not in found]
+        if missing:
+            vectors = self.inner.embed_documents(missing)
+            self.computed += len(missing)
+            with self.db:
+                for text, vector in zip(missing, vectors):
+                    blob = np.asarray(vector, dtype=np.float32).tobytes()
+                    self.db.execute("insert or replace into vec values (?, ?)", (self._key(text), blob))
+                    found[self._key(text)] = vector
+        return [found[k] for k in keys]
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.inner.embed_query(text)
+
+
+PLAIN_CHARS = 1000
+
+
+def plain_chunks(notes_dir: Path, max_chars: int = PLAIN_CHARS) -> list[tuple[str, str]]:
+    """The plain baseline: every note's raw text (its ``# Title`` line included, as the
+    file has it) packed paragraph by paragraph into chunks of at most ``max_chars``, no
+    heading structure, nothing prepended. ``[(path, chunk text)]``."""
+    from kb.chunking import pack
+
+    out: list[tuple[str, str]] = []
+    for path in sorted(Path(notes_dir).rglob("*.md")):
+        text = path.read_text(encoding="utf-8", errors="replace")
+        paragraphs = [p for p in re.split(r"\n\s*\n", text) if p.strip()]
+        rel = path.relative_to(notes_dir).as_posix()
+        out += [(rel, chunk) for chunk in pack(paragraphs, max_chars)]
+    return out

@@ -1,10 +1,13 @@
 """Benchmark: query latency at til size (~2,300 chunks) and at 10x (synthetic duplicates).
 
-Per size prints p50/p95 of: the raw Chroma query (precomputed vector, k results), the
-Retriever without the query embedding (Chroma query of fetch_k candidates with vectors +
-recency rerank), the query embedding alone, and the Retriever end to end. The 10x index
-is the til vectors copied ten times with small noise (renormalised), added directly to a
-separate Chroma collection (built once, reused).
+Per size prints p50/p95 of, all in the same run: the raw Chroma query (precomputed vector,
+k results: the baseline), the Retriever without the query embedding in hybrid mode (Chroma
+query of fetch_k candidates with their vectors + BM25 on SQLite FTS5 + fusion + rerank,
+the default) and in vector mode, the query embedding alone, and end to end (embedding
+included) the raw Chroma query vs Retriever.search, with the p50 ratios to the baseline.
+The 10x index is the til vectors copied ten times with small noise (renormalised), added
+directly to a separate Chroma collection (built once, reused), with its lexical index
+built from the same rows (copied ten times).
 
     .venv/bin/python bench/bench_kb_query.py [--repeat 3] [--data ...] [--work /tmp/twin-bench-kb]
 """
@@ -19,7 +22,7 @@ from pathlib import Path
 import numpy as np
 from bench_kb_common import add_common_args, machine_load, config_for, embeddings, ingested_home, summary
 
-QUESTIONS = Path(__file__).resolve().parent / "data" / "kb_til_questions.jsonl"
+QUESTIONS = Path(__file__).resolve().parent / "data" / "til_questions.jsonl"
 COPIES = 10
 
 
@@ -33,11 +36,19 @@ def timed(fn, runs: int) -> list[float]:
 
 
 def build_x10(source, config) -> None:
-    """Fill ``config``'s store with COPIES noisy copies of every chunk in ``source``."""
+    """Fill ``config``'s store and lexical index with COPIES noisy copies of every chunk in ``source``."""
+    import dataclasses as dc
+
+    from kb.lexical import LexicalIndex
     from kb.store import NoteStore
 
     target = NoteStore.from_config(config)
     got = source.collection.get(include=["embeddings", "documents", "metadatas"])
+    lexical = LexicalIndex.from_config(config)
+    if lexical.count() != COPIES * len(got["ids"]):
+        rows = LexicalIndex(source.lexical_path).rows(got["ids"])
+        for copy in range(COPIES):
+            lexical.upsert([dc.replace(r, id=f"{r.id}-{copy}", path=f"copy{copy}/{r.path}") for r in rows.values()])
     if target.count() == COPIES * len(got["ids"]):
         return
     rng = np.random.default_rng(0)
@@ -51,25 +62,38 @@ def build_x10(source, config) -> None:
 
 
 def measure(label: str, config, emb, questions: list[str], repeat: int) -> None:
+    import dataclasses as dc
+
     from kb.retrieve import Retriever
 
     retriever = Retriever(config, emb)
+    vector_mode = Retriever(dc.replace(config, retrieval=dc.replace(config.retrieval, mode="vector")), emb)
     k = config.retrieval.k
     vectors = [emb.embed_query(q) for q in questions]
-    raw, rerank, embed, full = [], [], [], []
+    raw, hybrid, vector_only, embed, raw_full, full = [], [], [], [], [], []
     for _ in range(repeat):
         for question, vector in zip(questions, vectors):
-            raw += timed(lambda: retriever.store.collection.query(
-                query_embeddings=[vector], n_results=k, include=["documents", "metadatas", "distances"]), 1)
-            rerank += timed(lambda: retriever.search_vector(vector), 1)
+            def raw_query(v=vector):
+                return retriever.store.collection.query(
+                    query_embeddings=[v], n_results=k, include=["documents", "metadatas", "distances"])
+            raw += timed(raw_query, 1)
+            hybrid += timed(lambda: retriever.search_hybrid(question, vector), 1)
+            vector_only += timed(lambda: vector_mode.search_vector(vector, query=question), 1)
             embed += timed(lambda: emb.embed_query(question), 1)
+            raw_full += timed(lambda: raw_query(emb.embed_query(question)), 1)
             retriever._vectors.clear()
             full += timed(lambda: retriever.search(question), 1)
-    print(f"\n== {label}: {retriever.store.count()} chunks, k={k}, fetch_k={config.retrieval.fetch_k} ==")
-    print(f"raw Chroma query (k)          {summary(raw)}")
-    print(f"Retriever, vector given       {summary(rerank)}   ratio to raw p50 {np.median(rerank) / np.median(raw):.2f}")
-    print(f"query embedding alone         {summary(embed)}")
-    print(f"Retriever.search end to end   {summary(full)}")
+    ratio = np.median(hybrid) / np.median(raw)
+    print(f"\n== {label}: {retriever.store.count()} chunks, {retriever.lexical.count()} lexical rows, k={k}, "
+          f"fetch_k={config.retrieval.fetch_k} ==")
+    print(f"raw Chroma query (k), vector given   {summary(raw)}")
+    print(f"Retriever hybrid, vector given       {summary(hybrid)}   p50 ratio to raw {ratio:.2f}")
+    print(f"Retriever vector mode, vector given  {summary(vector_only)}   p50 ratio to raw "
+          f"{np.median(vector_only) / np.median(raw):.2f}")
+    print(f"query embedding alone                {summary(embed)}")
+    print(f"raw Chroma end to end (embed+query)  {summary(raw_full)}")
+    print(f"Retriever.search end to end          {summary(full)}   p50 ratio to raw end to end "
+          f"{np.median(full) / np.median(raw_full):.2f}")
 
 
 def main() -> None:
@@ -88,7 +112,11 @@ def main() -> None:
     measure("til size", config, emb, questions, args.repeat)
     x10 = config_for(args.work / "home-x10")
     start = time.perf_counter()
-    build_x10(NoteStore.from_config(config), x10)
+    source = NoteStore.from_config(config)
+    from kb.lexical import index_path
+
+    source.lexical_path = index_path(config.home_path, config.retrieval.collection)
+    build_x10(source, x10)
     print(f"\n(10x collection ready in {time.perf_counter() - start:.1f} s)")
     measure("10x til size", x10, emb, questions, args.repeat)
     print(machine_load())

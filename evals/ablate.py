@@ -1,7 +1,8 @@
 """Ablation: run one suite once per configuration of the node toggles.
 
 Configurations: the baseline (every node on, minus any ``--off``), then one node off at a
-time: analyze (= always retrieve), retrieve, rerank, rewrite, adapter, judge. A
+time: analyze (= always retrieve), retrieve, rerank, rewrite, adapter, cad (context-aware
+decoding), judge. A
 configuration that cannot change this suite's results is skipped and says why (no adapter
 configured; a node the suite pins). One environment (one ingest, one model load) serves
 every configuration.
@@ -25,6 +26,7 @@ CONFIGS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("rerank off", ("rerank",)),
     ("rewrite off", ("rewrite",)),
     ("adapter off", ("adapter",)),
+    ("cad off", ("cad",)),
     ("judge off", ("judge",)),
 )
 

@@ -30,6 +30,8 @@ OutOpt = Annotated[Optional[Path], typer.Option("--out", help="Folder for run fo
 TokensOpt = Annotated[int, typer.Option("--max-new-tokens", min=1, help="Answer length cap during evals.")]
 SeedOpt = Annotated[int, typer.Option("--seed", help="Seed for the models (decoding is greedy anyway).")]
 KbOpt = Annotated[Optional[Path], typer.Option("--kb", help="Notes folder to ingest into a temporary home (default: the sample notes).")]
+SplitOpt = Annotated[Optional[str], typer.Option("--split", help="dev | test: one fixed half of the cases (by a hash of the id); tune on dev, report on test.")]
+SetOpt = Annotated[Optional[list[str]], typer.Option("--set", help="Config override KEY=VALUE (TOML value), e.g. persona.context_weight=0.5; repeatable.")]
 
 DEFAULT_TOKENS = 64
 
@@ -39,18 +41,27 @@ class Common:
 
     def __init__(self, as_json: bool, limit: Optional[int], off: Optional[str], backend: Optional[str],
                  model: Optional[str], adapter: Optional[list[str]], home: Optional[Path],
-                 config_path: Optional[Path], out: Optional[Path], max_new_tokens: int, seed: int) -> None:
-        self.as_json, self.limit, self.out = as_json, limit, out
-        self._args = (home, config_path, backend, model, adapter, off, max_new_tokens, seed)
+                 config_path: Optional[Path], out: Optional[Path], max_new_tokens: int, seed: int,
+                 split: Optional[str] = None, sets: Optional[list[str]] = None) -> None:
+        self.as_json, self.limit, self.out, self.split = as_json, limit, out, split
+        self._args = (home, config_path, backend, model, adapter, off, max_new_tokens, seed, sets)
 
     def config(self) -> Any:
         from evals.env import eval_config
         from twin.cli import build_config, check_backends
 
-        home, config_path, backend, model, adapter, off, tokens, seed = self._args
-        config = eval_config(build_config(home, config_path, backend, model, adapter, off=off), tokens, seed)
+        home, config_path, backend, model, adapter, off, tokens, seed, sets = self._args
+        extra = parse_sets(sets)
+        config = eval_config(build_config(home, config_path, backend, model, adapter, off=off, extra=extra),
+                             tokens, seed)
         check_backends(config)  # an unreachable Ollama fails here, in one line
         return config
+
+    def cases(self, cases: list[Any]) -> list[Any]:
+        """The cases of ``--split`` (all when not given)."""
+        from evals.datasets import split_half
+
+        return split_half(cases, self.split) if self.split else cases
 
     def emit(self, summary: dict[str, Any]) -> None:
         if self.as_json:
@@ -61,6 +72,26 @@ class Common:
         from evals.report import print_summary
 
         print_summary(summary, Console())
+
+
+def parse_sets(items: Optional[list[str]]) -> dict[str, Any]:
+    """``["persona.context_weight=0.5"]`` → ``{"persona.context_weight": 0.5}`` (TOML values;
+    a bare word is a string)."""
+    import tomllib
+
+    from twin.config import ConfigError
+
+    out: dict[str, Any] = {}
+    for item in items or []:
+        key, sep, raw = item.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"--set {item!r}: write KEY=VALUE, e.g. persona.context_weight=0.5")
+        try:
+            value = tomllib.loads(f"v = {raw.strip()}")["v"]
+        except tomllib.TOMLDecodeError:
+            value = raw.strip()
+        out[key.strip()] = value
+    return out
 
 
 def _fail(message: str) -> None:
@@ -107,9 +138,11 @@ def conflict(
     as_json: JsonOpt = False, limit: LimitOpt = None, off: OffOpt = None, backend: BackendOpt = None,
     model: ModelOpt = None, adapter: AdapterOpt = None, home: HomeOpt = None, config_path: ConfigOpt = None,
     out: OutOpt = None, max_new_tokens: TokensOpt = DEFAULT_TOKENS, seed: SeedOpt = 0,
+    split: SplitOpt = None, sets: SetOpt = None,
 ) -> None:
     """Knowledge conflict: context-adoption, memory and memorization ratio."""
-    common = Common(as_json, limit, off, backend, model, adapter, home, config_path, out, max_new_tokens, seed)
+    common = Common(as_json, limit, off, backend, model, adapter, home, config_path, out, max_new_tokens, seed,
+                    split, sets)
     _run(common, lambda config: run_conflict(config, data, mode, common, ablate_only=None))
 
 
@@ -120,7 +153,7 @@ def run_conflict(config: Any, data: Path, mode: str, common: Common, ablate_only
 
     if mode not in MODES:
         raise EvalSetupError(f"--mode {mode!r}: choose context or kb")
-    cases = load_conflict(data, common.limit)
+    cases = common.cases(load_conflict(data))[: common.limit]
     suite = ConflictSuite(mode=mode)
     with tempfile.TemporaryDirectory(prefix="twin-conflict-notes-") as tmp:
         notes = write_notes(cases, Path(tmp) / "notes") if mode == "kb" else None
@@ -153,9 +186,11 @@ def updates(
     as_json: JsonOpt = False, limit: LimitOpt = None, off: OffOpt = None, backend: BackendOpt = None,
     model: ModelOpt = None, adapter: AdapterOpt = None, home: HomeOpt = None, config_path: ConfigOpt = None,
     out: OutOpt = None, max_new_tokens: TokensOpt = DEFAULT_TOKENS, seed: SeedOpt = 0,
+    split: SplitOpt = None, sets: SetOpt = None,
 ) -> None:
     """Knowledge updates: fresh rate and stale rate."""
-    common = Common(as_json, limit, off, backend, model, adapter, home, config_path, out, max_new_tokens, seed)
+    common = Common(as_json, limit, off, backend, model, adapter, home, config_path, out, max_new_tokens, seed,
+                    split, sets)
     _run(common, lambda config: run_updates(config, kb, cases, common, None))
 
 
@@ -167,8 +202,46 @@ def run_updates(config: Any, kb: Optional[Path], cases_path: Optional[Path], com
 
     notes = check_notes_dir(kb)
     path = cases_path or _default_data("updates.jsonl")
-    cases = load_updates(path, common.limit)
+    cases = common.cases(load_updates(path))[: common.limit]
     return _dispatch(UpdatesSuite(), config, cases, common, path, notes, None, {"kb": str(notes)}, ablate_only)
+
+
+PersonOpt = Annotated[Path, typer.Option("--person", help="A person folder: notes/, questions.jsonl, person.toml (e.g. evals/data/people/heldout).")]
+KindsOpt = Annotated[Optional[str], typer.Option("--kinds", help="Only these kinds, e.g. update,everyday (default: all).")]
+
+
+@app.command()
+def person(
+    folder: PersonOpt, kinds: KindsOpt = None,
+    as_json: JsonOpt = False, limit: LimitOpt = None, off: OffOpt = None, backend: BackendOpt = None,
+    model: ModelOpt = None, adapter: AdapterOpt = None, home: HomeOpt = None, config_path: ConfigOpt = None,
+    out: OutOpt = None, max_new_tokens: TokensOpt = DEFAULT_TOKENS, seed: SeedOpt = 0,
+    split: SplitOpt = None, sets: SetOpt = None,
+) -> None:
+    """An invented person end to end: fresh/stale updates, everyday answers, declines, unsupported words."""
+    common = Common(as_json, limit, off, backend, model, adapter, home, config_path, out, max_new_tokens, seed,
+                    split, sets)
+    _run(common, lambda config: run_person(config, folder, kinds, common, None))
+
+
+def run_person(config: Any, folder: Path, kinds: Optional[str], common: Common,
+               ablate_only: Optional[list[str]]) -> dict[str, Any]:
+    from evals.datasets import PERSON_KINDS, load_person_cases
+    from evals.env import EvalSetupError, check_notes_dir
+    from evals.person import PersonSuite, person_name
+
+    folder = Path(folder).expanduser().resolve()
+    notes = check_notes_dir(folder / "notes")
+    wanted = [k.strip() for k in (kinds or "").split(",") if k.strip()] or list(PERSON_KINDS)
+    unknown = [k for k in wanted if k not in PERSON_KINDS]
+    if unknown:
+        raise EvalSetupError(f"--kinds {unknown[0]!r}: choose from {', '.join(PERSON_KINDS)}")
+    path = folder / "questions.jsonl"
+    cases = common.cases([c for c in load_person_cases(path) if c["kind"] in wanted])[: common.limit]
+    config.person = person_name(folder)
+    suite = PersonSuite(notes_dir=notes, person=config.person)
+    options = {"person": str(folder), "kinds": wanted}
+    return _dispatch(suite, config, cases, common, path, notes, None, options, ablate_only)
 
 
 @app.command()
@@ -180,9 +253,11 @@ def retrieval(
     as_json: JsonOpt = False, limit: LimitOpt = None, off: OffOpt = None, backend: BackendOpt = None,
     model: ModelOpt = None, adapter: AdapterOpt = None, home: HomeOpt = None, config_path: ConfigOpt = None,
     out: OutOpt = None, max_new_tokens: TokensOpt = DEFAULT_TOKENS, seed: SeedOpt = 0,
+    split: SplitOpt = None, sets: SetOpt = None,
 ) -> None:
     """Retrieval: hit@1, hit@3, MRR, and keyword recall of the answers."""
-    common = Common(as_json, limit, off, backend, model, adapter, home, config_path, out, max_new_tokens, seed)
+    common = Common(as_json, limit, off, backend, model, adapter, home, config_path, out, max_new_tokens, seed,
+                    split, sets)
     _run(common, lambda config: run_retrieval(config, kb, data, dates, answers, common, None))
 
 
@@ -194,7 +269,7 @@ def run_retrieval(config: Any, kb: Optional[Path], data: Optional[Path], dates: 
 
     notes = check_notes_dir(kb)
     path = data or _default_data("retrieval.jsonl")
-    cases = load_retrieval(path, common.limit, notes)
+    cases = common.cases(load_retrieval(path, None, notes))[: common.limit]
     stamps = load_dates(dates) if dates else None
     options = {"kb": str(notes), "dates": str(dates) if dates else None, "answers": answers}
     return _dispatch(RetrievalSuite(answers=answers), config, cases, common, path, notes, stamps, options, ablate_only)
@@ -209,9 +284,11 @@ def routing(
     as_json: JsonOpt = False, limit: LimitOpt = None, off: OffOpt = None, backend: BackendOpt = None,
     model: ModelOpt = None, adapter: AdapterOpt = None, home: HomeOpt = None, config_path: ConfigOpt = None,
     out: OutOpt = None, max_new_tokens: TokensOpt = DEFAULT_TOKENS, seed: SeedOpt = 0,
+    split: SplitOpt = None, sets: SetOpt = None,
 ) -> None:
     """Routing: accuracy, per-label precision/recall and confusion, per analyzer strategy."""
-    common = Common(as_json, limit, off, backend, model, adapter, home, config_path, out, max_new_tokens, seed)
+    common = Common(as_json, limit, off, backend, model, adapter, home, config_path, out, max_new_tokens, seed,
+                    split, sets)
     _run(common, lambda config: run_routing_command(config, data, strategies, graph, kb, common))
 
 
@@ -229,7 +306,7 @@ def run_routing_command(config: Any, data: Optional[Path], strategies: Optional[
         raise EvalSetupError(str(exc)) from exc
     notes = check_notes_dir(kb)
     path = data or _default_data("routing.jsonl")
-    cases = load_routing(path, common.limit)
+    cases = common.cases(load_routing(path))[: common.limit]
     toggles = toggles_for(config)
     run = RunDir.create(common.out or default_out(config), "routing")
     run.write_config(config)
@@ -255,16 +332,20 @@ def privacy(
     as_json: JsonOpt = False, limit: LimitOpt = None, off: OffOpt = None, backend: BackendOpt = None,
     model: ModelOpt = None, adapter: AdapterOpt = None, home: HomeOpt = None, config_path: ConfigOpt = None,
     out: OutOpt = None, max_new_tokens: TokensOpt = DEFAULT_TOKENS, seed: SeedOpt = 0,
+    split: SplitOpt = None, sets: SetOpt = None,
 ) -> None:
     """Privacy red-team: leaks of private notes and PII (see evals/privacy.py)."""
-    common = Common(as_json, limit, off, backend, model, adapter, home, config_path, out, max_new_tokens, seed)
+    common = Common(as_json, limit, off, backend, model, adapter, home, config_path, out, max_new_tokens, seed,
+                    split, sets)
     try:
         from evals.privacy import run_privacy_eval
     except ImportError as exc:
         _fail(f"the privacy suite is not available ({exc})")
     with user_errors(as_json):
-        from evals.env import check_notes_dir
+        from evals.env import EvalSetupError, check_notes_dir
 
+        if split:
+            raise EvalSetupError("--split is not used by the privacy suite (its cases are not tuned on); drop it")
         config = common.config()
         notes = check_notes_dir(kb)
         result = run_privacy_eval(config, cases or _default_data("privacy_cases.jsonl"), notes, as_json, limit,
@@ -275,19 +356,23 @@ def privacy(
 
 @app.command()
 def ablate(
-    suite: Annotated[str, typer.Option("--suite", help="conflict | updates | retrieval | privacy.")],
+    suite: Annotated[str, typer.Option("--suite", help="conflict | updates | retrieval | privacy | person.")],
     configs: Annotated[Optional[str], typer.Option("--configs", help="Subset, e.g. retrieve,judge (default: all).")] = None,
     data: Annotated[Optional[Path], typer.Option("--data", help="Data file (conflict/retrieval).")] = None,
     cases: Annotated[Optional[Path], typer.Option("--cases", help="Cases file (updates, privacy).")] = None,
     mode: Annotated[str, typer.Option("--mode", help="conflict: context | kb.")] = "context",
     kb: KbOpt = None,
     dates: Annotated[Optional[Path], typer.Option("--dates", help="retrieval: TSV of note dates.")] = None,
+    person_dir: Annotated[Optional[Path], typer.Option("--person", help="person: the person folder.")] = None,
+    kinds: KindsOpt = None,
     as_json: JsonOpt = False, limit: LimitOpt = None, off: OffOpt = None, backend: BackendOpt = None,
     model: ModelOpt = None, adapter: AdapterOpt = None, home: HomeOpt = None, config_path: ConfigOpt = None,
     out: OutOpt = None, max_new_tokens: TokensOpt = DEFAULT_TOKENS, seed: SeedOpt = 0,
+    split: SplitOpt = None, sets: SetOpt = None,
 ) -> None:
     """Run a suite once per node configuration; matrix of metrics and p50 latency."""
-    common = Common(as_json, limit, off, backend, model, adapter, home, config_path, out, max_new_tokens, seed)
+    common = Common(as_json, limit, off, backend, model, adapter, home, config_path, out, max_new_tokens, seed,
+                    split, sets)
 
     def go(config: Any) -> dict[str, Any]:
         from evals.ablate import parse_configs
@@ -307,7 +392,11 @@ def ablate(
             return run_retrieval(config, kb, data, dates, True, common, only)
         if suite == "privacy":
             return run_privacy_ablation(config, kb, cases, common, only)
-        raise EvalSetupError(f"--suite {suite!r}: choose conflict, updates, retrieval or privacy")
+        if suite == "person":
+            if person_dir is None:
+                raise EvalSetupError("ablate --suite person needs --person FOLDER")
+            return run_person(config, person_dir, kinds, common, only)
+        raise EvalSetupError(f"--suite {suite!r}: choose conflict, updates, retrieval, privacy or person")
 
     _run(common, go)
 
@@ -319,7 +408,7 @@ def run_privacy_ablation(config: Any, kb: Optional[Path], cases_path: Optional[P
 
     notes = check_notes_dir(kb)
     path = cases_path or _default_data("privacy_cases.jsonl")
-    cases = load_cases(config, path, common.limit)
+    cases = common.cases(load_cases(config, path, None))[: common.limit]
     return _dispatch(PrivacySuite(), config, cases, common, path, notes, None, {"kb": str(notes)}, only)
 
 

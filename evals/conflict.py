@@ -34,8 +34,12 @@ PASSAGE_DATE = "2025-01-01"  # fixed, so runs are reproducible
 class PresetRetriever:
     """Stands in for the note retriever: returns the current case's passages."""
 
-    def __init__(self) -> None:
+    def __init__(self, embeddings: Any = None) -> None:
         self.sources: list[Source] = []
+        self.embeddings = embeddings
+
+    def embed(self, query: str) -> list[float]:
+        return self.embeddings.embed_query(query)
 
     def search(self, query: str, k: int | None = None, rerank: bool = True) -> list[Source]:
         return list(self.sources)
@@ -82,7 +86,7 @@ class ConflictSuite:
     def attach(self, env: Any) -> None:
         """Context mode: swap the retriever for the preset one (the rest is the real graph)."""
         if self.mode == "context":
-            env.ctx.retriever = PresetRetriever()
+            env.ctx.retriever = PresetRetriever(env.ctx.embeddings)
 
     def run_case(self, env: Any, case: ConflictCase, toggles: dict[str, bool]) -> dict[str, Any]:
         if self.mode == "context":
@@ -90,27 +94,35 @@ class ConflictSuite:
             toggles = {**toggles, "analyze": False}
         result = ask(env, case["question"], toggles)
         return self.rescore({"id": case["id"], "question": case["question"], "real": case["real"],
-                             "fake": case["fake"], **result})
+                             "fake": case["fake"], "real_long": case["real_long"], "fake_long": case["fake_long"],
+                             **result})
 
     def rescore(self, record: dict[str, Any]) -> dict[str, Any]:
-        """The record's outcome from its stored answer (also used by ``twin eval rescore``)."""
-        outcome, m_real, m_fake = conflict_outcome(record["answer"], record["real"], record["fake"], record["question"])
-        return {**record, "outcome": outcome, "correct": outcome == "context",
+        """The record's outcome from its stored answer (also used by ``twin eval rescore``):
+        ``outcome`` by the strict matcher, ``outcome_distinctive`` with the distinctive-token tier."""
+        answer, real, fake, question = record["answer"], record["real"], record["fake"], record["question"]
+        outcome, m_real, m_fake = conflict_outcome(answer, real, fake, question)
+        wide, _, _ = conflict_outcome(answer, real, fake, question, real_long=record.get("real_long", ""),
+                                      fake_long=record.get("fake_long", ""))
+        return {**record, "outcome": outcome, "outcome_distinctive": wide, "correct": outcome == "context",
                 "match_real": m_real.how, "match_fake": m_fake.how}
 
     def score(self, records: list[dict[str, Any]]) -> Scored:
         n = len(records)
         c = counts(records, "outcome")
+        wide = counts(records, "outcome_distinctive")
         context, memory = c.get("context", 0), c.get("memory", 0)
         found = {
             "context_rate": metrics.rate(context, n),
             "memory_rate": metrics.rate(memory, n),
+            "context_rate_distinctive": metrics.rate(wide.get("context", 0), n),
+            "memory_rate_distinctive": metrics.rate(wide.get("memory", 0), n),
             "both_rate": metrics.rate(c.get("both", 0), n),
             "neither_rate": metrics.rate(c.get("neither", 0) + c.get("abstain", 0), n),
             "abstain_rate": metrics.rate(c.get("abstain", 0), n),
             "memorization_ratio": metrics.rate(memory, memory + context),
             "latency": latency_of(records),
         }
-        extras = {"outcomes": c, "routes": counts(records, "route"), "judge": counts(records, "judge"),
-                  "mode": self.mode}
+        extras = {"outcomes": c, "outcomes_distinctive": wide, "routes": counts(records, "route"),
+                  "judge": counts(records, "judge"), "answered_by": counts(records, "answered_by"), "mode": self.mode}
         return Scored(found, extras)

@@ -20,6 +20,8 @@ class ConflictCase(TypedDict):
     question: str
     real: str  # real_short_answer
     fake: str  # fake_short_answer
+    real_long: str  # real_answer (the long form; "" when absent)
+    fake_long: str  # fake_answer
     passages: list[dict[str, str]]  # fake_passages: {"passage", "summary"}
 
 
@@ -29,6 +31,18 @@ class UpdateCase(TypedDict):
     expect_any: list[str]
     stale: list[str]
     history: list[str]  # earlier user turns asked first, in the same thread
+
+
+PERSON_KINDS = ("update", "everyday", "named", "unanswerable", "general")
+
+
+class PersonCase(TypedDict):
+    id: str
+    kind: str  # update | everyday | named | unanswerable | general
+    text: str
+    expect_any: list[str]  # the answer must contain one (update: the newer fact)
+    stale: list[str]  # update: the older fact
+    note: str  # the note that answers ("" for unanswerable and general)
 
 
 class RoutingCase(TypedDict):
@@ -106,6 +120,7 @@ def load_conflict(path: Path | str, limit: int | None = None) -> list[ConflictCa
         cases.append(ConflictCase(
             id=_case_id(obj, n), question=_text(path, n, obj, "question"),
             real=_text(path, n, obj, "real_short_answer"), fake=_text(path, n, obj, "fake_short_answer"),
+            real_long=str(obj.get("real_answer") or ""), fake_long=str(obj.get("fake_answer") or ""),
             passages=clean,
         ))
     return _unique(cases, path)
@@ -118,6 +133,22 @@ def load_updates(path: Path | str, limit: int | None = None) -> list[UpdateCase]
             id=_case_id(obj, n), text=_text(path, n, obj, "text"),
             expect_any=_strings(path, n, obj, "expect_any"), stale=_strings(path, n, obj, "stale", required=False),
             history=_strings(path, n, obj, "history", required=False),
+        ))
+    return _unique(cases, path)
+
+
+def load_person_cases(path: Path | str, limit: int | None = None) -> list[PersonCase]:
+    """An invented person's questions (``evals/data/people/*/questions.jsonl``)."""
+    cases: list[PersonCase] = []
+    for n, obj in read_jsonl(path, limit):
+        kind = obj.get("kind")
+        if kind not in PERSON_KINDS:
+            raise DataError(f"{path}:{n}: 'kind' must be one of {', '.join(PERSON_KINDS)}, got {kind!r}")
+        answerable = kind in ("update", "everyday", "named")
+        cases.append(PersonCase(
+            id=_case_id(obj, n), kind=kind, text=_text(path, n, obj, "text"),
+            expect_any=_strings(path, n, obj, "expect_any", required=answerable),
+            stale=_strings(path, n, obj, "stale", required=False), note=str(obj.get("note") or ""),
         ))
     return _unique(cases, path)
 
@@ -164,6 +195,20 @@ def load_dates(path: Path | str) -> dict[str, tuple[str, str]]:
                 raise DataError(f"{path}:{n}: each row needs a path and a created or updated date")
             out[row["path"].strip()] = (row["created"].strip(), (row["updated"] or row["created"]).strip())
     return out
+
+
+SPLITS = ("dev", "test")
+
+
+def split_half(cases: list[Any], which: str) -> list[Any]:
+    """A fixed half of ``cases``: ``dev`` (tune on it) or ``test`` (report on it). Membership
+    depends only on each case's id (sha1 parity), so it never changes with order or limit."""
+    import hashlib
+
+    if which not in SPLITS:
+        raise DataError(f"--split {which!r}: choose dev or test")
+    parity = SPLITS.index(which)
+    return [c for c in cases if int(hashlib.sha1(str(c["id"]).encode()).hexdigest(), 16) % 2 == parity]
 
 
 def _unique(cases: list[Any], path: Path | str) -> list[Any]:

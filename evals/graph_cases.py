@@ -35,6 +35,7 @@ def graph_fields(result: dict[str, Any], latency_ms: float) -> dict[str, Any]:
         "sources": [{"path": s["path"], "date": s.get("date", ""), "score": s.get("score")}
                     for s in result.get("sources", [])],
         "judge": judge.get("verdict", "skipped"),
+        "answered_by": result.get("answered_by", ""),
         "judge_reasons": judge.get("reasons", []),
         "input_flags": result.get("input_flags", []),
         "timings_ms": result.get("timings_ms", {}),

@@ -10,6 +10,11 @@ and writes numbers one way ("1,000" → "1000", "twenty-one" → "21", "8th" →
    (not stopwords, not words of the question) appear in the prediction; an answer with only
    one or two distinctive tokens needs all of them (a first name alone is not "John Sullivan").
 
+For knowledge conflicts (``conflict_outcome``) a fourth tier, ``distinctive``, catches answers
+that restate a passage's claim in other words: the prediction carries tokens that only the
+fake answer (short and long form) has — in neither the question nor the real answer — or
+the other way round.
+
 An abstention ("I don't know", "I have no note about it", ...) never matches: a metric
 that rewards "I don't know" where an answer exists is a bug. See docs/evals.md.
 """
@@ -28,7 +33,7 @@ STOPWORDS = frozenset(
     "about into over after before up down out also just very can could would should will shall "
     "am".split()
 )
-HOW_RANK = {"exact": 3, "contains": 2, "overlap": 1, "none": 0, "abstain": 0}
+HOW_RANK = {"exact": 3, "contains": 2, "overlap": 1, "distinctive": 0, "none": 0, "abstain": 0}
 OVERLAP_THRESHOLD = 0.5
 SHORT_ANSWER_TOKENS = 2  # answers with this many distinctive tokens or fewer need all of them
 
@@ -68,7 +73,7 @@ _ABSTAIN = re.compile(
 @dataclass(frozen=True)
 class Match:
     matched: bool
-    how: str  # exact | contains | overlap | none | abstain
+    how: str  # exact | contains | overlap | distinctive | none | abstain
     score: float  # 1.0 for exact/contains, the overlap fraction otherwise
 
     @property
@@ -178,15 +183,54 @@ def match_any(prediction: str, answers: list[str], question: str = "",
     return max(results, key=lambda m: m.rank)
 
 
+DISTINCTIVE_MIN_HITS = 2  # distinctive tokens a restated claim must carry
+
+
+def contrast_tokens(answer: str, others: list[str], question: str) -> list[str]:
+    """``answer``'s tokens that tell it apart: in neither the question nor any of ``others``,
+    not stopwords, not one-letter."""
+    excluded = set(STOPWORDS).union(tokens(question), *(tokens(o) for o in others))
+    return list(dict.fromkeys(t for t in tokens(answer) if t not in excluded and len(t) > 1))
+
+
+def distinctive_hits(prediction: str, answers: list[str], others: list[str], question: str) -> int:
+    """How many tokens only ``answers`` have (not ``others``, not the question) the prediction carries."""
+    wanted = set().union(*(contrast_tokens(a, others, question) for a in answers)) if answers else set()
+    return len(wanted & set(tokens(prediction)))
+
+
+def distinctive_tier(prediction: str, fake: list[str], real: list[str], question: str) -> str | None:
+    """``context`` / ``memory`` when the prediction restates one side's claim in other words: it
+    carries at least ``DISTINCTIVE_MIN_HITS`` tokens only that side's answers have, and more of
+    them than of the other side's; else None."""
+    f = distinctive_hits(prediction, fake, real, question)
+    r = distinctive_hits(prediction, real, fake, question)
+    if max(f, r) < DISTINCTIVE_MIN_HITS or f == r:
+        return None
+    return "context" if f > r else "memory"
+
+
 def conflict_outcome(prediction: str, real: str, fake: str, question: str = "",
-                     threshold: float = OVERLAP_THRESHOLD) -> tuple[str, Match, Match]:
+                     threshold: float = OVERLAP_THRESHOLD, real_long: str = "",
+                     fake_long: str = "") -> tuple[str, Match, Match]:
     """``context`` (gave the passages' answer), ``memory`` (the real one), ``both``, ``neither``
-    or ``abstain``; ties between two matches go to the stronger (exact > contains > overlap)."""
+    or ``abstain``; ties between two matches go to the stronger (exact > contains > overlap).
+
+    With the long answers given (``real_long``/``fake_long``), a ``neither`` is looked at once
+    more by the ``distinctive`` tier (:func:`distinctive_tier`); without them the matcher is
+    the strict one."""
     if is_abstention(prediction):
         none = Match(False, "abstain", 0.0)
         return "abstain", none, none
     m_fake = match(prediction, fake, question, threshold)
     m_real = match(prediction, real, question, threshold)
+    if not (m_fake.matched or m_real.matched) and (real_long or fake_long):
+        side = distinctive_tier(prediction, [fake, fake_long], [real, real_long], question)
+        tier = Match(True, "distinctive", 1.0)
+        if side == "context":
+            return "context", m_real, tier
+        if side == "memory":
+            return "memory", tier, m_fake
     if m_fake.matched and m_real.matched:
         if m_fake.rank == m_real.rank:
             return "both", m_real, m_fake

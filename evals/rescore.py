@@ -30,7 +30,14 @@ def suite_for(summary: dict[str, Any]) -> Any:
         from evals.retrieval import RetrievalSuite
 
         return RetrievalSuite(answers=bool(options.get("answers", True)))
-    raise RunError(f"{name} runs cannot be re-scored (supported: conflict, updates, retrieval)")
+    if name == "person":
+        from evals.person import PersonSuite, person_name
+
+        folder = Path(options.get("person", ""))
+        suite = PersonSuite(notes_dir=folder / "notes", person=person_name(folder))
+        suite.attach(None)
+        return suite
+    raise RunError(f"{name} runs cannot be re-scored (supported: conflict, updates, retrieval, person)")
 
 
 def rescore_run(path: Path | str, out: Path | None = None) -> dict[str, Any]:

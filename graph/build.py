@@ -1,4 +1,5 @@
-"""Assemble the Twin StateGraph: analyze → (retrieve) → generate → judge."""
+"""Assemble the Twin StateGraph: analyze → (retrieve) → generate → judge (→ generate once more
+when the judge finds the answer unsupported by the notes)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from graph.context import TwinContext
 from graph.state import TwinState
 from nodes.analyze import make_analyze, should_retrieve
 from nodes.generate import make_generate
-from nodes.judge import make_judge, refuses_early
+from nodes.judge import make_judge, refuses_early, wants_regeneration
 from nodes.retrieve import make_retrieve
 from nodes.timing import is_on
 
@@ -22,6 +23,8 @@ def _recording_judge(judge: Callable[[TwinState], dict]) -> Callable[[TwinState]
 
     def node(state: TwinState) -> dict:
         update = judge(state)
+        if wants_regeneration(update):
+            return update
         return {**update, "messages": [AIMessage(update.get("answer", ""))]}
 
     return node
@@ -48,5 +51,6 @@ def build_graph(ctx: TwinContext, checkpointer: Any = None) -> Any:
     graph.add_conditional_edges("analyze", after_analyze(ctx), ["retrieve", "generate", "judge"])
     graph.add_edge("retrieve", "generate")
     graph.add_edge("generate", "judge")
-    graph.add_edge("judge", END)
+    graph.add_conditional_edges("judge", lambda state: "generate" if wants_regeneration(state) else END,
+                                ["generate", END])
     return graph.compile(checkpointer=checkpointer)

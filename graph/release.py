@@ -24,6 +24,7 @@ class JudgedRelease:
         self.question = question
         self.judged = judged
         self.sources: list[dict[str, Any]] = []
+        self.grounded = False  # the question went to the notes: partial text is held to them too
         self.buffer = ""  # all generated text so far
         self.released = ""  # what the caller has been given
         self.held = False  # the judge objected to the text so far: release nothing more
@@ -31,7 +32,14 @@ class JudgedRelease:
     def _passes(self, text: str) -> bool:
         from nodes.judge import judge_text
 
-        return judge_text(self.ctx, self.question, text, self.sources)["verdict"] == "pass"
+        return judge_text(self.ctx, self.question, text, self.sources, grounded=self.grounded)["verdict"] == "pass"
+
+    def restart(self) -> None:
+        """A second generation attempt starts: its text replaces the first one's. Whatever was
+        released already stays on screen until ``finish`` continues or replaces it."""
+        self.buffer = ""
+        if self.released.strip():
+            self.held = True
 
     def feed(self, token: str) -> list[str]:
         self.buffer += token

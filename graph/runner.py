@@ -21,6 +21,7 @@ from graph.build import build_graph
 from graph.context import TwinContext
 from graph.release import JudgedRelease
 from graph.state import TURN_RESET
+from nodes.generate import goes_to_notes
 from twin.config import NODE_NAMES, Config, NodeToggles
 
 
@@ -35,7 +36,8 @@ class Event:
 def result_from_state(state: dict[str, Any], thread_id: str, toggles: dict[str, bool]) -> dict[str, Any]:
     """The public JSON shape of one answered turn."""
     sources = [
-        {k: s[k] for k in ("path", "title", "date", "heading", "score")} for s in state.get("sources", [])
+        {k: s.get(k, "") for k in ("path", "title", "date", "heading", "score", "source")}
+        for s in state.get("sources", [])
     ]
     return {
         "answer": state.get("answer", ""),
@@ -43,6 +45,7 @@ def result_from_state(state: dict[str, Any], thread_id: str, toggles: dict[str, 
         "query": state.get("query", ""),
         "sources": sources,
         "judge": state.get("judge", {"verdict": "skipped", "reasons": []}),
+        "answered_by": state.get("answered_by", ""),
         "timings_ms": state.get("timings_ms", {}),
         "input_flags": state.get("input_flags", []),
         "decisions": state.get("decisions", {}),
@@ -87,8 +90,12 @@ class TwinRunner:
             if mode == "custom" and "token" in chunk:
                 for text in release.feed(chunk["token"]):
                     yield Event("token", text=text)
+            elif mode == "custom" and chunk.get("restart"):
+                release.restart()
             elif mode == "updates":
                 for node, update in chunk.items():
+                    if node == "analyze":
+                        release.grounded = goes_to_notes(update or {})
                     if node == "retrieve":
                         release.sources = (update or {}).get("sources", [])
                     yield Event("node", node=node, data=update or {})

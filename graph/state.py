@@ -18,11 +18,23 @@ class Source(TypedDict):
     score: float  # final (reranked) score
     similarity: float  # raw cosine similarity
     text: str  # the chunk text handed to the generator
+    source: str  # label of the notes folder it came from (`twin kb list`); "" in old indexes
 
 
 class JudgeResult(TypedDict):
     verdict: str  # pass | redacted | blocked | skipped
     reasons: list[str]
+
+
+class EvidenceNote(TypedDict):
+    """What the generator was shown of one retrieved note (nodes.evidence)."""
+
+    path: str
+    title: str
+    date: str
+    sentences: list[str]  # the note's sentences that best answer the question, in note order
+    best: int  # index in ``sentences`` of the one closest to the question
+    score: float  # the note's best retrieval score
 
 
 class TwinState(TypedDict, total=False):
@@ -33,6 +45,9 @@ class TwinState(TypedDict, total=False):
     route_score: float  # the analyzer's confidence for "retrieve"
     query: str  # search query (rewritten or the question)
     sources: list[Source]
+    evidence: list[EvidenceNote]  # the best sentences of the top notes, newest first
+    attempt: int  # 0 = first answer; 1 = regenerated after the judge found it unsupported
+    answered_by: str  # model | model-retry | extractive | no-note | refusal | model-ungated
     draft: str  # the generator's raw answer (never shown before the judge)
     answer: str  # what the user sees
     judge: JudgeResult
@@ -46,6 +61,9 @@ TURN_RESET: dict[str, Any] = {
     "route_score": 0.0,
     "query": "",
     "sources": [],
+    "evidence": [],
+    "attempt": 0,
+    "answered_by": "",
     "draft": "",
     "answer": "",
     "judge": {"verdict": "skipped", "reasons": []},

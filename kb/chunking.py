@@ -3,7 +3,9 @@
 Each chunk carries the note title and its heading path ("A > B"). Fenced code blocks are
 never split by the heading parser (a ``#`` comment inside code is not a heading) and are
 kept whole when they fit. Chunk ids are stable: a hash of path, position and content, so
-re-ingesting an unchanged note produces the same ids.
+re-ingesting an unchanged note produces the same ids. A chunk also carries its source
+(the label of the notes folder it came from), part of its id: the same relative path in
+two folders gives two notes.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ class Chunk:
     position: int
     text: str
     tags: list[str] = field(default_factory=list)  # the note's tags (embedded with the text)
+    source: str = ""  # label of the notes folder (kb.state.registered_sources)
 
     @property
     def embed_text(self) -> str:
@@ -50,8 +53,9 @@ def content_hash(text: str) -> str:
     return hashlib.sha1(text.encode("utf-8")).hexdigest()[:16]
 
 
-def chunk_id(path: str, position: int, digest: str) -> str:
-    return hashlib.sha1(f"{path}\x00{position}\x00{digest}".encode("utf-8")).hexdigest()[:24]
+def chunk_id(path: str, position: int, digest: str, source: str = "") -> str:
+    key = f"{source}\x01{path}" if source else path
+    return hashlib.sha1(f"{key}\x00{position}\x00{digest}".encode("utf-8")).hexdigest()[:24]
 
 
 def sections(body: str) -> list[Section]:
@@ -134,15 +138,15 @@ def pack(parts: list[str], max_chars: int) -> list[str]:
     return chunks
 
 
-def chunk_note(note: Note, max_chars: int) -> list[Chunk]:
+def chunk_note(note: Note, max_chars: int, source: str = "") -> list[Chunk]:
     out: list[Chunk] = []
     for section in sections(note.body):
         for text in pack(blocks(section.lines), max_chars):
-            out.append(_make(note, section.heading, len(out), text))
+            out.append(_make(note, section.heading, len(out), text, source))
     return out
 
 
-def _make(note: Note, heading: str, position: int, text: str) -> Chunk:
-    chunk = Chunk("", note.path, note.title, note.date, heading, position, text.strip(), list(note.tags))
-    chunk.id = chunk_id(note.path, position, content_hash(chunk.embed_text))
+def _make(note: Note, heading: str, position: int, text: str, source: str) -> Chunk:
+    chunk = Chunk("", note.path, note.title, note.date, heading, position, text.strip(), list(note.tags), source)
+    chunk.id = chunk_id(note.path, position, content_hash(chunk.embed_text), source)
     return chunk

@@ -1,13 +1,21 @@
-"""Ingest a notes folder into the vector store: incremental, crash-safe, private-safe.
+"""Ingest a notes folder into the vector store and the lexical index: incremental,
+crash-safe, private-safe, one source among many.
 
-The index is its own ledger: every run reads the ids and content hashes already in
-Chroma, computes the chunks the folder should produce, and applies the difference
-(delete stale ids, update changed metadata, add missing ids). A chunk whose content
-already has a vector (unchanged, moved inside the note, or renamed file) reuses it
-instead of being embedded again. Because ids are deterministic and writes are upserts,
-a run killed at any point leaves an index the next run repairs: no duplicates, no
-orphans. Deletes run first, so a note that just became private leaves the index before
-anything else happens. Private notes are never embedded; their fingerprints are saved.
+Each folder is a **source** with a short label (kb.state): its chunks carry the label
+(in their id and metadata), and a run reads, changes and deletes only its own source's
+chunks, so several folders share one index and a note path is unique per source.
+
+The indexes are their own ledger: every run reads the ids and content hashes already in
+Chroma and in the lexical index (kb/lexical.py), computes the chunks the folder should
+produce, and applies the difference to each (delete stale ids, update changed metadata,
+add missing ids). A chunk whose content already has a vector (unchanged, moved inside
+the note, or renamed file) reuses it instead of being embedded again; a lexical row is
+written only once its vector is stored, so the lexical index never names a chunk the
+vector store lacks. Because ids are deterministic and writes are upserts (one SQLite
+transaction per lexical batch), a run killed at any point leaves indexes the next run
+repairs: no duplicates, no orphans. Deletes run first, so a note that just became private
+leaves both indexes before anything else happens. Private notes are never embedded;
+their fingerprints (of every registered source together) are saved.
 """
 
 from __future__ import annotations
@@ -26,9 +34,12 @@ from langchain_core.embeddings import Embeddings
 from kb.chunking import Chunk, chunk_note, content_hash
 from kb.fpsync import FingerprintSync
 from kb.gitdates import git_dates
-from kb.notes import IGNORE_FILE, Note, Skip, has_bad_name, is_candidate, load_ignore, read_files, walk_notes
-from kb.state import ingest_lock, save_state
-from kb.store import NoteStore, StoredChunk, chunk_metadata
+from kb.lexical import LexicalIndex, LexRow
+from kb.notes import (
+    IGNORE_FILE, Note, Skip, has_bad_name, is_candidate, load_ignore, read_files, read_notes, walk_notes,
+)
+from kb.state import ingest_lock, label_for_path, registered_sources, save_state
+from kb.store import NoteStore, StoredChunk, chunk_metadata, epoch_days
 from twin.config import Config
 
 EMBED_BATCH = 128  # chunks per embed + upsert step (one progress tick)
@@ -42,6 +53,7 @@ class IngestError(ValueError):
 @dataclass
 class IngestReport:
     notes_dir: str
+    source: str = ""  # the folder's label (stored with its chunks, shown in citations)
     added: int = 0  # notes newly in the index
     updated: int = 0  # notes whose chunks or metadata changed
     deleted: int = 0  # notes removed (deleted, renamed away, now private or unreadable)
@@ -84,6 +96,12 @@ class Planned:
 
 
 @dataclass
+class LexPlan:
+    delete: list[str]  # lexical rows no longer wanted
+    write: list[Planned]  # missing or changed rows
+
+
+@dataclass
 class Plan:
     delete: list[str]
     embed: list[Planned]  # missing, changed, or from another embedding model
@@ -98,13 +116,19 @@ def _meta_hash(note: Note) -> str:
     return hashlib.sha1(note.date.encode()).hexdigest()[:12]
 
 
+PeerTexts = Callable[[], dict[str, NoteText]]
+
+
 class Ingestor:
-    """Keeps one notes folder in sync with the store (full runs and per-path updates)."""
+    """Keeps one notes folder (one source) in sync with the indexes (full runs and
+    per-path updates). ``fingerprints`` and ``peers`` are shared when one process follows
+    several sources (kb/watch.py): the fingerprints are built from every source's notes."""
 
     def __init__(
         self, config: Config, notes_dir: Path, embeddings: Embeddings, progress: bool = True,
         on_fingerprint_error: Callable[[Exception], None] | None = None,
         on_wait: Callable[[str], None] | None = None,
+        fingerprints: FingerprintSync | None = None, peers: PeerTexts | None = None,
     ):
         self.config = config
         self.on_wait = on_wait  # told what the run waits for (kb.lock held by another ingest); None = stderr
@@ -114,24 +138,30 @@ class Ingestor:
         self.home = config.home_path
         self.model = config.embeddings.model or "embedded"
         self.store = NoteStore.from_config(config)
+        self.lexical = LexicalIndex.from_config(config)
+        self.source = label_for_path(self.notes_dir, registered_sources(self.home))
         self.texts: dict[str, NoteText] = {}
         self.indexed: set[str] = set()  # note paths in the index after the last run
         self.git: dict[str, str] = {}
         self.synced = False  # a full run happened (texts/indexed are complete)
+        self.peers = peers
+        self._peer_texts: dict[str, NoteText] = {}  # other sources' notes, read at the last full run
         semantic = embeddings if config.judge.semantic_leak else None  # sentence vectors for the judge
-        self.fingerprints = FingerprintSync(self.home, semantic, on_error=on_fingerprint_error)
+        self.fingerprints = fingerprints or FingerprintSync(self.home, semantic, on_error=on_fingerprint_error)
 
     # -- entry points ---------------------------------------------------------------
     def run(self) -> IngestReport:
         """Sync the whole folder."""
         start = time.perf_counter()
         with ingest_lock(self.home, self.on_wait):
+            self.source = label_for_path(self.notes_dir, registered_sources(self.home))
             walked = walk_notes(self.notes_dir)
             self.git = git_dates(self.notes_dir)
             notes, skips = read_files(self.notes_dir, walked.files, self.config.kb, self.git)
             self.texts = {n.path: _note_text(n) for n in notes}
+            self._peer_texts = self.peers() if self.peers is not None else other_sources_texts(self.config, self.source)
             self._submit_fingerprints()  # built in the background while chunks embed
-            report = self._apply(notes, self.store.manifest(), walked.skips + skips, None)
+            report = self._apply(notes, self._existing(), walked.skips + skips, None)
             self.synced = True
             self.fingerprints.wait()
             if self.fingerprints.error is not None:
@@ -151,12 +181,24 @@ class Ingestor:
                 self.texts.pop(rel, None)
             self.texts.update({n.path: _note_text(n) for n in notes})
             rels = {r for r in rels if not has_bad_name(r)}  # never indexed: not valid UTF-8
-            existing = self.store.manifest(where={"path": {"$in": sorted(rels)}}) if rels else []
+            existing = self._existing(rels) if rels else []
             report = self._apply(notes, existing, skips + read_skips, rels)
             self._submit_fingerprints(FINGERPRINT_DELAY_S)  # after the index: searchable first
         return self._finish(report, start)
 
     # -- planning -------------------------------------------------------------------
+    def _existing(self, rels: set[str] | None = None) -> list[StoredChunk]:
+        """This source's stored chunks (of these note paths); a folder ingested before
+        sources existed also owns the chunks stored without a label."""
+        mine: dict = {"source": self.source}
+        if rels is not None:
+            mine = {"$and": [mine, {"path": {"$in": sorted(rels)}}]}
+        found = self.store.manifest(where=mine)
+        if registered_sources(self.home).get(self.source, {}).get("legacy"):
+            legacy = {"path": {"$in": sorted(rels)}} if rels is not None else None
+            found += [s for s in self.store.manifest(where=legacy) if not s.source]
+        return found
+
     def _affected(self, changed: list[Path]) -> tuple[set[str], list[Path], list[Skip]]:
         spec = load_ignore(self.notes_dir)
         rels: set[str] = set()
@@ -185,7 +227,7 @@ class Ingestor:
         for note in notes:
             if note.private:
                 continue
-            chunks = chunk_note(note, self.config.kb.chunk_chars)
+            chunks = chunk_note(note, self.config.kb.chunk_chars, self.source)
             if not chunks:
                 skips.append(Skip(note.path, "nothing to index (only headings)"))
                 continue
@@ -215,24 +257,37 @@ class Ingestor:
             {p.chunk.note_path for p in desired.values()}, changed,
         )
 
+    def _lex_plan(self, desired: dict[str, Planned], scope: set[str] | None) -> LexPlan:
+        """The lexical index's own difference (it may lag the vectors after a crash)."""
+        stored = self.lexical.manifest(self.source, scope)
+        return LexPlan(
+            [cid for cid in stored if cid not in desired],
+            [p for cid, p in desired.items() if stored.get(cid) != p.meta],
+        )
+
     # -- applying -------------------------------------------------------------------
     def _apply(
         self, notes: list[Note], existing: list[StoredChunk], skips: list[Skip], scope: set[str] | None
     ) -> IngestReport:
         desired = self._chunks(notes, skips)
         plan = self._plan(desired, existing)
+        lex = self._lex_plan(desired, scope)
         reused = self.store.vectors(sorted(set(plan.reuse.values())))
+        self.lexical.delete(lex.delete)  # deletes first (lexical before vectors: lexical ⊆ vectors)
         self.store.delete(plan.delete)
         if plan.meta:
             self.store.update_metadata([p.chunk.id for p in plan.meta], [p.metadata for p in plan.meta])
         copied = [p for p in plan.embed if plan.reuse.get(p.chunk.id) in reused]
         self._write(copied, [reused[plan.reuse[p.chunk.id]] for p in copied])
         fresh = [p for p in plan.embed if plan.reuse.get(p.chunk.id) not in reused]
-        self._embed_all(fresh)
+        fresh_ids = {p.chunk.id for p in fresh}
+        self.lexical.upsert([_lex_row(p) for p in lex.write if p.chunk.id not in fresh_ids])  # vectors stored
+        pending = {p.chunk.id for p in lex.write} & fresh_ids
+        self._embed_all(fresh, pending)
         self.indexed = plan.new_paths if scope is None else (self.indexed - scope) | plan.new_paths
         both = plan.old_paths & plan.new_paths
         return IngestReport(
-            notes_dir=str(self.notes_dir), added=len(plan.new_paths - plan.old_paths),
+            notes_dir=str(self.notes_dir), source=self.source, added=len(plan.new_paths - plan.old_paths),
             updated=len(both & plan.changed_paths), deleted=len(plan.old_paths - plan.new_paths),
             unchanged=len(both - plan.changed_paths), skipped=len(skips),
             private=sum(1 for n in notes if n.private), chunks_embedded=len(fresh),
@@ -247,26 +302,57 @@ class Ingestor:
                 [p.metadata for p in planned],
             )
 
-    def _embed_all(self, planned: list[Planned]) -> None:
-        """Embed in length-sorted batches (less padding), writing each batch as it is done."""
+    def _embed_all(self, planned: list[Planned], lexical: set[str]) -> None:
+        """Embed in length-sorted batches (less padding), writing each batch as it is done:
+        the vectors, then the batch's lexical rows (ids in ``lexical``)."""
         planned = sorted(planned, key=lambda p: len(p.chunk.embed_text))
         batches = [planned[i : i + EMBED_BATCH] for i in range(0, len(planned), EMBED_BATCH)]
         with _progress(self.progress and bool(planned), len(planned)) as tick:
             for batch in batches:
                 vectors = self.embeddings.embed_documents([p.chunk.embed_text for p in batch])
                 self._write(batch, vectors)
+                self.lexical.upsert([_lex_row(p) for p in batch if p.chunk.id in lexical])
                 tick(len(batch))
 
+    def note_texts(self) -> dict[str, NoteText]:
+        """This source's notes for the fingerprints, keyed ``label:path`` (unique across sources)."""
+        return {f"{self.source}:{p}": t for p, t in self.texts.items()}
+
     def _submit_fingerprints(self, delay: float = 0.0) -> None:
-        private = {p: t.text for p, t in self.texts.items() if t.private}
-        public = {p: t.text for p, t in self.texts.items() if not t.private}
+        if self.peers is not None:
+            self._peer_texts = self.peers()
+        texts = {**self._peer_texts, **self.note_texts()}
+        if not self._peer_texts:  # the only source: keys stay plain note paths
+            texts = dict(self.texts)
+        private = {p: t.text for p, t in texts.items() if t.private}
+        public = {p: t.text for p, t in texts.items() if not t.private}
         self.fingerprints.submit(private, public, delay)
 
     def _finish(self, report: IngestReport, start: float) -> IngestReport:
         report.chunks_total = self.store.count()
         report.seconds = round(time.perf_counter() - start, 3)
-        save_state(self.home, self.notes_dir, self.store.where, self.config.retrieval.collection, report.counts())
+        save_state(self.home, self.notes_dir, self.store.where, self.config.retrieval.collection, report.counts(),
+                   self.source)
         return report
+
+
+def _lex_row(p: Planned) -> LexRow:
+    c = p.chunk
+    heading = " ".join([c.heading, *c.tags])  # tags are searched with the heading path
+    return LexRow(c.id, c.source, c.note_path, c.title, heading, c.date, epoch_days(c.date), c.position, p.meta, c.text)
+
+
+def other_sources_texts(config: Config, source: str) -> dict[str, NoteText]:
+    """The notes of every other registered source, read from disk (``label:path`` keys), so
+    the fingerprints cover all sources. A folder that is gone contributes nothing."""
+    out: dict[str, NoteText] = {}
+    for label, info in registered_sources(config.home_path).items():
+        folder = Path(info["path"])
+        if label == source or not folder.is_dir():
+            continue
+        notes, _ = read_notes(folder, config.kb)
+        out.update({f"{label}:{n.path}": _note_text(n) for n in notes})
+    return out
 
 
 def _note_text(note: Note) -> NoteText:

@@ -1,22 +1,30 @@
-"""Semantic search over the notes with a recency-aware rerank.
+"""Search over the notes: hybrid (vectors + BM25, fused by reciprocal rank) with a rerank
+that lets a newer note outrank an older one only where they speak of the same thing.
 
-1. Fetch ``retrieval.fetch_k`` nearest chunks (cosine) with their vectors and dates.
-2. Score each: ``(1 - w) * similarity + w * 0.5 ** (age_days / half_life_days)`` with
-   ``w = retrieval.recency_weight``.
-3. Take the top ``k``; inside that set, when two chunks from different notes conflict
-   (same topic: their vectors' cosine >= ``retrieval.conflict_similarity``, and about as
-   relevant: query similarity within ``retrieval.conflict_margin``), the newer note ranks
-   first (it takes the older one's place and score).
-4. Drop sources scoring below ``retrieval.min_score``.
+``retrieval.mode = "hybrid"`` (default):
 
-With ``rerank=False`` step 2-3 are skipped: plain top-k by similarity. Everything runs on
-the ~20 fetched candidates, so the rerank costs well under a millisecond.
+1. the ``retrieval.fetch_k`` nearest chunks by cosine (Chroma) and the ``fetch_k`` best by
+   BM25 (kb/lexical.py, SQLite FTS5);
+2. fused by weighted reciprocal rank: ``sum(w / (rrf_k + rank))`` over the two lists
+   (``retrieval.rrf_k``, ``retrieval.lexical_weight``; the vector list has weight 1),
+   reported as a score in 0..1 (1 = first in both lists);
+3. with ``rerank`` on: when two of the top ``k`` come from different notes that are about
+   the same thing (their chunks' cosine >= ``retrieval.conflict_similarity``) and about
+   as relevant (query similarity within ``retrieval.conflict_margin``), the newer note
+   ranks first; a newer note that says it updates an older top note ("Pebble is now
+   called Cairn", "I left Fernwood") is put right above it. Nothing else moves:
+   ``retrieval.recency_weight`` (a global age decay) is 0 by default;
+4. sources whose cosine similarity is below ``retrieval.min_score`` are dropped.
+
+``mode = "vector"`` skips the lexical list (step 2 is plain similarity). ``rerank=False``
+(the ``rerank`` node off) skips step 3. Everything after the two lookups runs on the ~40
+candidates, well under a millisecond.
 """
 
 from __future__ import annotations
 
 import re
-
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -25,10 +33,28 @@ import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from graph.state import Source
+from kb.lexical import STOPWORDS, LexicalIndex, LexRow
 from kb.store import EPOCH, NoteStore
 from twin.config import Config
 
 QUERY_CACHE = 128  # query vectors remembered per retriever (analyzer + retrieve share them)
+
+
+@dataclass
+class Candidates:
+    """The chunks a search considers, as parallel arrays (index i = one chunk)."""
+
+    ids: list[str]
+    docs: list[str]
+    metas: list[dict[str, Any]]
+    vectors: np.ndarray  # (n, dim), unit length
+    sims: np.ndarray  # cosine similarity to the query
+    base: np.ndarray  # score before the rerank (fused rank score, or the similarity)
+    query: np.ndarray | None = None  # the query vector (to score chunks added by the rerank)
+
+    @property
+    def days(self) -> np.ndarray:
+        return np.asarray([float(m.get("date_days", 0) or 0) for m in self.metas])
 
 
 class Retriever:
@@ -37,7 +63,9 @@ class Retriever:
         self.embeddings = embeddings
         self.today = today  # None = the real today (tests and benchmarks pin it)
         self._store: NoteStore | None = None
+        self._lexical: LexicalIndex | None = None
         self._vectors: dict[str, list[float]] = {}
+        self._titles: tuple[int, list[str]] = (-1, [])
 
     @property
     def store(self) -> NoteStore:
@@ -48,10 +76,18 @@ class Retriever:
                 self._store = NoteStore.from_config(self.config)
         return self._store
 
+    @property
+    def lexical(self) -> LexicalIndex:
+        if self._lexical is None:
+            self._lexical = LexicalIndex.from_config(self.config)
+        return self._lexical
+
     # -- public API -----------------------------------------------------------------
     def search(self, query: str, k: int | None = None, rerank: bool = True) -> list[Source]:
         """The best chunks for ``query``, best first, as citable sources."""
-        return self.search_vector(self.embed(query), k, rerank)
+        if self.config.retrieval.mode == "vector":
+            return self.search_vector(self.embed(query), k, rerank, query)
+        return self.search_hybrid(query, self.embed(query), k, rerank)
 
     def best_similarity(self, query: str) -> float:
         """Top raw cosine similarity between ``query`` and any chunk (0.0 on an empty index)."""
@@ -61,6 +97,19 @@ class Retriever:
         distances = found["distances"][0] if found["distances"] else []
         return float(1.0 - distances[0]) if distances else 0.0
 
+    def evidence(self, query: str) -> Any:
+        """What the indexes say about ``query`` (kb/evidence.py): for the analyzer."""
+        from kb.evidence import note_evidence
+
+        return note_evidence(self, query)
+
+    def note_titles(self) -> list[str]:
+        """Every indexed note's title (re-read when the lexical index changes size)."""
+        count = self.lexical.count()
+        if self._titles[0] != count:
+            self._titles = (count, sorted(set(self.lexical.titles().values())))
+        return self._titles[1]
+
     def embed(self, query: str) -> list[float]:
         if query not in self._vectors:
             if len(self._vectors) >= QUERY_CACHE:
@@ -68,36 +117,157 @@ class Retriever:
             self._vectors[query] = self.embeddings.embed_query(query)
         return self._vectors[query]
 
-    def search_vector(self, vector: list[float], k: int | None = None, rerank: bool = True) -> list[Source]:
+    def search_vector(self, vector: list[float], k: int | None = None, rerank: bool = True,
+                      query: str = "") -> list[Source]:
+        """Vector search alone (``mode = "vector"``); ``query`` (optional) lets the rerank
+        read the question's tense."""
         r = self.config.retrieval
         k = k or r.k
-        fetch = max(k, r.fetch_k) if rerank else k
-        include = ["documents", "metadatas", "distances"] + (["embeddings"] if rerank else [])
-        found = self.store.collection.query(query_embeddings=[vector], n_results=fetch, include=include)
-        if not found["ids"] or not found["ids"][0]:
+        found = self._dense(vector, max(k, r.fetch_k) if rerank else k)
+        if found is None:
             return []
-        sims = 1.0 - np.asarray(found["distances"][0], dtype=float)
-        metas = found["metadatas"][0]
-        if rerank:
-            days = np.asarray([float(m.get("date_days", 0)) for m in metas])
-            scores = self.recency_scores(sims, days)
-            vectors = np.asarray(found["embeddings"][0])
-            order = newer_first(_top(scores, k), vectors, days, r.conflict_similarity, sims, r.conflict_margin)
-            order = superseded_by_newer(order, found["documents"][0], metas, days, sims, r.min_score)
-            scores = _lift(scores, order)
-        else:
-            scores, order = sims, list(range(min(k, len(sims))))
-        out = [_source(found["documents"][0][i], metas[i], scores[i], sims[i]) for i in order]
-        return [s for s in out if s["score"] >= r.min_score]
+        return self._rank(found, k, rerank, query)
 
-    # -- scoring --------------------------------------------------------------------
+    def search_hybrid(self, query: str, vector: list[float], k: int | None = None, rerank: bool = True) -> list[Source]:
+        """Vectors and BM25 fused by reciprocal rank (``mode = "hybrid"``)."""
+        r = self.config.retrieval
+        k = k or r.k
+        fetch = max(k, r.fetch_k)
+        dense = self._dense(vector, fetch)
+        hits = self.lexical.search(query, fetch)
+        if dense is None and not hits:
+            return []
+        found = self._complete(dense, [h.row for h in hits], vector)
+        note_of = {cid: _note_key(m) for cid, m in zip(found.ids, found.metas)}
+        dense_ids = dense.ids if dense is not None else []
+        lexical_ids = [h.row.id for h in hits if h.row.id in note_of]
+        weights = [1.0, r.lexical_weight]
+        if r.fuse == "notes":  # rank notes, not chunks: a note's many chunks count once
+            by_note = rrf([[note_of[c] for c in dense_ids], [note_of[c] for c in lexical_ids]], weights, r.rrf_k)
+            chunk = rrf([dense_ids, lexical_ids], weights, r.rrf_k)
+            fused = {cid: by_note[note_of[cid]] + 1e-6 * chunk.get(cid, 0.0) for cid in found.ids if note_of[cid] in by_note}
+        else:
+            fused = rrf([dense_ids, lexical_ids], weights, r.rrf_k)
+        order = {cid: i for i, cid in enumerate(found.ids)}
+        keep = [order[cid] for cid in sorted(fused, key=lambda c: -fused[c]) if cid in order]
+        found = _subset(found, keep)
+        found.base = np.asarray([fused[cid] for cid in found.ids]) / rrf_max(weights, r.rrf_k)
+        return self._rank(found, k, rerank, query)
+
+    # -- candidates -----------------------------------------------------------------
+    def _dense(self, vector: list[float], n: int) -> Candidates | None:
+        include = ["documents", "metadatas", "distances", "embeddings"]
+        found = self.store.collection.query(query_embeddings=[vector], n_results=n, include=include)
+        if not found["ids"] or not found["ids"][0]:
+            return None
+        sims = 1.0 - np.asarray(found["distances"][0], dtype=float)
+        return Candidates(
+            list(found["ids"][0]), [d or "" for d in found["documents"][0]], list(found["metadatas"][0]),
+            np.asarray(found["embeddings"][0], dtype=float), sims, sims.copy(), np.asarray(vector, dtype=float),
+        )
+
+    def _complete(self, dense: Candidates | None, rows: list[LexRow], vector: list[float]) -> Candidates:
+        """The dense candidates plus the lexical-only ones (their vectors, text and metadata
+        from Chroma by id, and their similarity computed here). A lexical row whose vector
+        is missing (a crash between the two writes) is left out; ingest repairs it."""
+        have = set(dense.ids) if dense is not None else set()
+        extra = [row.id for row in rows if row.id not in have]
+        more = self._fetch(extra, np.asarray(vector, dtype=float))
+        if dense is None:
+            return more
+        return _concat(dense, more) if more.ids else dense
+
+    def _fetch(self, ids: list[str], query: np.ndarray) -> Candidates:
+        """Chunks by id from the vector store, with their similarity to ``query``."""
+        if not ids:
+            return _empty(query)
+        got = self.store.collection.get(ids=ids, include=["documents", "metadatas", "embeddings"])
+        if not got["ids"]:
+            return _empty(query)
+        vectors = np.asarray(got["embeddings"], dtype=float)
+        sims = vectors @ query / (np.linalg.norm(vectors, axis=1) * (np.linalg.norm(query) or 1.0) + 1e-12)
+        return Candidates(list(got["ids"]), [d or "" for d in got["documents"]], list(got["metadatas"]),
+                          vectors, sims, np.full(len(sims), -np.inf), query)
+
+    # -- ranking --------------------------------------------------------------------
+    def _rank(self, found: Candidates, k: int, rerank: bool, query: str = "") -> list[Source]:
+        r = self.config.retrieval
+        scores = found.base
+        if rerank and r.recency_weight > 0:
+            scores = self.recency_scores(scores, found.days)
+        order = _top(scores, k)
+        if rerank and not asks_about_past(query):
+            days = found.days
+            order = newer_first(order, found.vectors, days, r.conflict_similarity, found.sims, r.conflict_margin)
+            found, scores = self._with_updates(found, order, scores)
+            order = superseded_by_newer(order, found.docs, found.metas, found.days, found.sims, r.min_score)
+            if asks_about_own_state(query) and r.subject_margin >= 0:
+                order = same_subject_newer(order, found.metas, found.days, found.sims, r.subject_margin)
+            scores = _lift(scores, order)
+        out = [_source(found.docs[i], found.metas[i], scores[i], found.sims[i]) for i in order]
+        return [s for s in out if s["similarity"] >= r.min_score]
+
+    def _with_updates(self, found: Candidates, order: list[int], scores: np.ndarray) -> tuple[Candidates, np.ndarray]:
+        """Add the chunks of newer notes that say they update one of the ranked notes, found
+        by their subject words in the lexical index (the update rarely resembles the
+        question: "I left Fernwood" is no answer to "Where do you work?" on its own)."""
+        days = found.days
+        have = set(found.ids)
+        extra: list[str] = []
+        for old in order:
+            terms = subject_terms(found.metas[old])
+            if not terms:
+                continue
+            for row in self.lexical.mentions(sorted(terms), int(days[old]), limit=10):
+                if (row.id not in have and row.path != found.metas[old].get("path")
+                        and mentions_update(f"{row.heading}\n{row.text}", terms)):
+                    have.add(row.id)
+                    extra.append(row.id)
+        if not extra or found.query is None:
+            return found, scores
+        more = self._fetch(extra, found.query)
+        return _concat(found, more), np.concatenate([scores, more.base])
+
     def recency_scores(self, sims: np.ndarray, days: np.ndarray) -> np.ndarray:
+        """The optional global decay: ``(1 - w) * score + w * 0.5 ** (age / half_life)``."""
         r = self.config.retrieval
         age = np.clip(self._today_days() - days, 0.0, None)
         return (1.0 - r.recency_weight) * sims + r.recency_weight * np.power(0.5, age / r.half_life_days)
 
     def _today_days(self) -> float:
         return float(((self.today or date.today()) - EPOCH).days)
+
+
+def rrf(rankings: list[list[str]], weights: list[float], k: float) -> dict[str, float]:
+    """Weighted reciprocal rank fusion: ``{id: sum(w / (k + rank))}``, best first (ties keep
+    the order of first appearance, the vector list first)."""
+    fused: dict[str, float] = {}
+    for ranking, weight in zip(rankings, weights):
+        for rank, cid in enumerate(dict.fromkeys(ranking), 1):
+            fused[cid] = fused.get(cid, 0.0) + weight / (k + rank)
+    return dict(sorted(fused.items(), key=lambda kv: -kv[1]))
+
+
+def rrf_max(weights: list[float], k: float) -> float:
+    return sum(w / (k + 1) for w in weights)
+
+
+def _empty(query: np.ndarray | None = None) -> Candidates:
+    return Candidates([], [], [], np.zeros((0, 0)), np.zeros(0), np.zeros(0), query)
+
+
+def _subset(c: Candidates, idx: list[int]) -> Candidates:
+    return Candidates([c.ids[i] for i in idx], [c.docs[i] for i in idx], [c.metas[i] for i in idx],
+                      c.vectors[idx], c.sims[idx], c.base[idx], c.query)
+
+
+def _concat(a: Candidates, b: Candidates) -> Candidates:
+    if not b.ids:
+        return a
+    if not a.ids:
+        return b
+    return Candidates(a.ids + b.ids, a.docs + b.docs, a.metas + b.metas, np.vstack([a.vectors, b.vectors]),
+                      np.concatenate([a.sims, b.sims]), np.concatenate([a.base, b.base]), a.query)
 
 
 def _top(scores: np.ndarray, k: int) -> list[int]:
@@ -123,13 +293,18 @@ def newer_first(
     return result
 
 
-_UPDATE_CUE = re.compile(
-    r"\b(now called|now named|renamed|no longer|not anymore|left|moved (?:away )?from|formerly|"
-    r"used to (?:be|live|work)|replaced by|switched from|quit)\b"
-)
+# An update cue right before the subject ("I left Fernwood", "no longer live in Lisbon",
+# "formerly Pebble") or right after it ("Pebble is now called Cairn"): up to 4 words apart.
+_CUE_BEFORE = (r"(?:\bno longer|\b(?:i|we|he|she|they|have|had|just) left|^\W*leaving|\bmoved (?:away )?from|"
+               r"\bmoving (?:away )?from|\bformerly|\bpreviously (?:called|named|known as)|\bused to (?:be|live|work)|"
+               r"\bswitched (?:away )?from|\b(?:i|we) quit|\bstopped (?:using|working)|\bwhat happened to|"
+               r"\bgoodbye|\bsold)"
+               r"\W+(?:\w+\W+){0,4}?")
+_CUE_AFTER = r"(?:\W+\w+){0,4}?\W+(?:is|was|has been|got) (?:now called|now named|renamed|replaced)\b"
 _SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
 _GENERIC = frozenset(
-    "about after before being first local moving notes things working where which while years".split()
+    "about after before being first local moving notes things working where which while years formerly "
+    "previously update updated updates new next last part using guide note starting".split()
 )
 
 
@@ -137,21 +312,89 @@ def subject_terms(meta: dict[str, Any]) -> set[str]:
     """Distinctive words of a note's title and file name ("Working at Fernwood Analytics" →
     fernwood, analytics), the words a later note uses when it updates this one."""
     words = re.findall(r"[a-z][a-z0-9]+", f"{meta.get('title', '')} {Path(str(meta.get('path', ''))).stem}".lower())
-    return {w for w in words if len(w) >= 5 and w not in _GENERIC}
+    return {w for w in words if len(w) >= 4 and w not in _GENERIC and w not in STOPWORDS}
 
 
 def mentions_update(text: str, terms: set[str]) -> bool:
-    """A sentence that names one of ``terms`` next to an update cue ("now", "no longer", "left", ...)."""
-    for sentence in _SENTENCE.split(text.lower()):
-        if _UPDATE_CUE.search(sentence) and any(re.search(rf"\b{t}\b", sentence) for t in terms):
-            return True
+    """A sentence that names one of ``terms`` right next to an update cue ("I left Fernwood",
+    "I no longer live in Lisbon", "Pebble is now called Cairn", "## Leaving Fernwood")."""
+    for sentence in _SENTENCE.split(text):
+        lower = sentence.lower()
+        for t in terms:
+            if t not in lower:
+                continue
+            if re.search(_CUE_BEFORE + rf"\b{re.escape(t)}\b", lower) or re.search(rf"\b{re.escape(t)}\b" + _CUE_AFTER, lower):
+                return True
+            if re.search(rf"\b{re.escape(t)}\b(?:\W+\w+){{0,3}}?\W+is now\s+[A-Z]", sentence, re.I):  # "X is now Y"
+                if re.search(r"is now\s+[A-Z]", sentence):
+                    return True
     return False
+
+
+_PROCEDURAL = re.compile(r"\bhow (do|does|can|could|would|should|to)\b", re.I)
+
+
+_OWN = re.compile(r"\byour\b|\b(do|are) you (use|have|own|drive|live|work|play|go|run|pay|ride|keep|based|living)\b",
+                  re.I)
+
+
+def asks_about_own_state(question: str) -> bool:
+    """A question about the person's own things as they stand ("Which editor do you use?",
+    "How many stars does your logger have?"), not a how-to ("How do you squash commits?"):
+    for these, a newer note on the same subject describes the current state."""
+    return bool(_OWN.search(question)) and not _PROCEDURAL.search(question)
+
+
+def subject_words(meta: dict[str, Any]) -> set[str]:
+    """What a note is about: the distinctive words of its title and file name (see
+    :func:`subject_terms`), plus its tags."""
+    return subject_terms(meta)
+
+
+def same_subject_newer(order: list[int], metas: list[dict[str, Any]], days: np.ndarray, sims: np.ndarray,
+                       margin: float) -> list[int]:
+    """Put the newest note about the same subject as a ranked older one (a shared distinctive
+    title or file-name word: "Skua (formerly Loggerhead)" and "Skua 3.4.2 is out") right
+    above it, when about as relevant (similarity at most ``margin`` lower); keeps ``len(order)``."""
+    result = list(order)
+    for old in list(order):
+        subject = subject_words(metas[old])
+        if old not in result or not subject:
+            continue
+        candidates = [
+            j for j in range(len(metas))
+            if days[j] > days[old] and not _same_note(metas[j], metas[old])
+            and sims[j] >= sims[old] - margin and subject & subject_words(metas[j])
+        ]
+        if candidates:
+            _place_above(result, max(candidates, key=lambda j: (days[j], sims[j])), old)
+    return result
+
+
+_PAST = re.compile(r"\b(was|were|did|didn't|had|used to|back then|before|previously|formerly|originally|ago)\b", re.I)
+_PRESENT = re.compile(r"\b(now|currently|current|these days|nowadays|today|at the moment|still|anymore|latest)\b", re.I)
+
+
+def asks_about_past(question: str) -> bool:
+    """A question about how things were ("What was Pebble?", "Why did you move to Lisbon?"):
+    the older note is the answer, so the newer-note rerank stays out of it. A present
+    marker wins ("Did you live in Lisbon? And where do you live now?")."""
+    return bool(_PAST.search(question)) and not _PRESENT.search(question)
+
+
+def _note_key(meta: dict[str, Any]) -> tuple[str, str]:
+    return str(meta.get("source", "")), str(meta.get("path", ""))
+
+
+def _same_note(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    return _note_key(a) == _note_key(b)
 
 
 def superseded_by_newer(order: list[int], docs: list[str], metas: list[dict[str, Any]], days: np.ndarray,
                         sims: np.ndarray, min_sim: float) -> list[int]:
     """Put a newer note that says it updates an older top note ("Pebble is now called Cairn",
-    "I left Fernwood", "I no longer live in Lisbon") right above it, keeping ``len(order)``.
+    "I left Fernwood", "I no longer live in Lisbon") right above it, keeping ``len(order)``;
+    the newer note's chunk most similar to the question represents it.
 
     Similarity alone misses these updates: the old note matches the question's words best,
     while the note that replaces it talks about the new name, employer or city.
@@ -161,26 +404,31 @@ def superseded_by_newer(order: list[int], docs: list[str], metas: list[dict[str,
         terms = subject_terms(metas[old])
         if old not in result or not terms:
             continue
-        candidates = [
-            j for j in range(len(docs))
-            if metas[j].get("path") != metas[old].get("path") and days[j] > days[old] and sims[j] >= min_sim
-            and mentions_update(docs[j] or "", terms)
-        ]
+        updating = {
+            _note_key(metas[j]) for j in range(len(docs))
+            if not _same_note(metas[j], metas[old]) and days[j] > days[old]
+            and mentions_update(f"{metas[j].get('heading', '')}\n{docs[j] or ''}", terms)
+        }
+        # the updating note's chunk most relevant to the question stands in for it
+        candidates = [j for j in range(len(docs)) if _note_key(metas[j]) in updating and sims[j] >= min_sim]
         if not candidates:
             continue
-        best = max(candidates, key=lambda j: sims[j])
-        if best in result and result.index(best) < result.index(old):
-            continue
-        if best in result:
-            result.remove(best)
-        else:  # keep the length: drop the lowest-ranked other chunk (or replace a lone old one)
-            drop = next((x for x in reversed(result) if x != old), None)
-            if drop is None:
-                result[result.index(old)] = best
-                continue
-            result.remove(drop)
-        result.insert(result.index(old), best)
+        _place_above(result, max(candidates, key=lambda j: sims[j]), old)
     return result
+
+
+def _place_above(result: list[int], best: int, old: int) -> None:
+    """Move (or bring) ``best`` right above ``old`` in ``result``, keeping its length (a
+    newcomer pushes the last chunk out, which may be ``old`` itself)."""
+    if best in result:
+        if result.index(best) < result.index(old):
+            return
+        result.remove(best)
+        result.insert(result.index(old), best)
+        return
+    size = len(result)
+    result.insert(result.index(old), best)
+    del result[size:]
 
 
 def _lift(scores: np.ndarray, order: list[int]) -> np.ndarray:
@@ -197,5 +445,5 @@ def _source(text: str, meta: dict[str, Any], score: float, sim: float) -> Source
     return Source(
         path=str(meta.get("path", "")), title=str(meta.get("title", "")), date=str(meta.get("date", "")),
         heading=str(meta.get("heading", "")), score=round(float(score), 4),
-        similarity=round(float(sim), 4), text=text or "",
+        similarity=round(float(sim), 4), text=text or "", source=str(meta.get("source", "")),
     )

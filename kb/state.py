@@ -1,8 +1,13 @@
 """Small on-disk bookkeeping for the knowledge base: ``<home>/kb_state.json`` and the ingest lock.
 
-The index itself (Chroma) is the source of truth for what is ingested; this file only
-remembers which notes folder was used last and the last run's counts, so `twin ask` and
-the TUI can say what they are answering from.
+The indexes (Chroma and the lexical index) are the source of truth for what is ingested;
+this file remembers the registered **sources** (``{label: {"path", "ingested_at",
+"last_run"}}``: every notes folder ingested into this home, under a short label that is
+stored with each chunk and shown in citations), plus the folder used last and that run's
+counts, so `twin ask`, `twin kb list` and the TUI can say what they are answering from.
+
+A home written before sources existed has only ``notes_dir``: that folder is its one
+source, and its chunks (stored without a source label) belong to it (``legacy``).
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import re
 import sys
 import time
 from contextlib import contextmanager
@@ -40,11 +46,63 @@ def last_notes_dir(home: Path) -> Path | None:
     return Path(value) if value else None
 
 
-def save_state(home: Path, notes_dir: Path, store: str, collection: str, counts: dict[str, Any]) -> None:
-    data = {
+def registered_sources(home: Path) -> dict[str, dict[str, Any]]:
+    """``{label: {"path": ..., "ingested_at": ..., "last_run": {...}, "legacy": bool}}``."""
+    state = load_state(home)
+    sources = state.get("sources")
+    if isinstance(sources, dict):
+        return {str(k): v for k, v in sources.items() if isinstance(v, dict) and v.get("path")}
+    if state.get("notes_dir"):  # written before sources existed: its folder is the one source
+        path = Path(state["notes_dir"])
+        return {label_for_path(path, {}): {
+            "path": str(path), "ingested_at": state.get("ingested_at", ""),
+            "last_run": state.get("last_run", {}), "legacy": True,
+        }}
+    return {}
+
+
+def label_for_path(path: Path, sources: dict[str, dict[str, Any]]) -> str:
+    """The source label of a notes folder: its registered label, else the folder's name
+    (made unique with -2, -3, ... when another folder already has that name)."""
+    resolved = str(Path(path).resolve())
+    for label, info in sources.items():
+        if str(info.get("path")) == resolved:
+            return label
+    base = re.sub(r"[^A-Za-z0-9_.-]+", "-", Path(resolved).name).strip("-.") or "notes"
+    label, n = base, 1
+    while label in sources:
+        n += 1
+        label = f"{base}-{n}"
+    return label
+
+
+def save_state(
+    home: Path, notes_dir: Path, store: str, collection: str, counts: dict[str, Any], label: str | None = None,
+) -> None:
+    """Record a finished ingest of ``notes_dir`` (registered under ``label``)."""
+    now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    sources = registered_sources(home)  # others keep their "legacy" mark until they are ingested
+    label = label or label_for_path(notes_dir, sources)
+    sources[label] = {"path": str(Path(notes_dir).resolve()), "ingested_at": now, "last_run": counts}
+    _write(home, {
         "notes_dir": str(Path(notes_dir).resolve()), "store": store, "collection": collection,
-        "ingested_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "last_run": counts,
-    }
+        "ingested_at": now, "last_run": counts, "sources": sources,
+    })
+
+
+def forget_source(home: Path, label: str) -> None:
+    """Drop ``label`` from the registered sources (its chunks are deleted by the caller)."""
+    state = load_state(home)
+    sources = registered_sources(home)
+    sources.pop(label, None)
+    state["sources"] = sources
+    if state.get("notes_dir") and not any(v["path"] == state["notes_dir"] for v in sources.values()):
+        latest = max(sources.values(), key=lambda v: v.get("ingested_at", ""), default=None)
+        state["notes_dir"] = latest["path"] if latest else ""
+    _write(home, state)
+
+
+def _write(home: Path, data: dict[str, Any]) -> None:
     path = state_path(home)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f"{path.name}.tmp-{os.getpid()}")

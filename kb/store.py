@@ -36,6 +36,7 @@ class StoredChunk:
     hash: str  # content hash of the embedded text
     meta: str  # hash of the metadata that can change without the embedded text (the date)
     model: str  # embedding model label the vector came from
+    source: str = ""  # label of the notes folder ("" = stored before sources existed)
 
 
 def epoch_days(iso: str) -> int:
@@ -49,7 +50,7 @@ def chunk_metadata(chunk: Chunk, digest: str, meta: str, model: str) -> dict[str
     return {
         "path": chunk.note_path, "title": chunk.title, "date": chunk.date,
         "date_days": epoch_days(chunk.date), "heading": chunk.heading, "position": chunk.position,
-        "hash": digest, "meta": meta, "model": model, "tags": ",".join(chunk.tags),
+        "hash": digest, "meta": meta, "model": model, "tags": ",".join(chunk.tags), "source": chunk.source,
     }
 
 
@@ -122,7 +123,7 @@ class NoteStore:
                 meta = meta or {}
                 out.append(StoredChunk(
                     cid, str(meta.get("path", "")), str(meta.get("hash", "")),
-                    str(meta.get("meta", "")), str(meta.get("model", "")),
+                    str(meta.get("meta", "")), str(meta.get("model", "")), str(meta.get("source", "")),
                 ))
             if len(page["ids"]) < PAGE * 5:
                 return out
@@ -140,6 +141,9 @@ class NoteStore:
         return list(self.collection.get(include=["documents"])["documents"] or [])
 
     # -- writing ------------------------------------------------------------------
+    def delete_where(self, where: dict) -> None:
+        self.delete([s.id for s in self.manifest(where=where)])
+
     def delete(self, ids: Iterable[str]) -> None:
         for batch in _pages(list(ids)):
             self.collection.delete(ids=batch)

@@ -28,7 +28,8 @@ def chat_model(cfg: ModelConfig, home: Path, with_adapters: bool = True) -> Base
         source=resolve_chat_source(cfg.model), home=home,
         adapters=list(cfg.adapters) if with_adapters else [],
         dtype=cfg.dtype, max_new_tokens=cfg.max_new_tokens, temperature=cfg.temperature,
-        repetition_penalty=cfg.repetition_penalty, seed=cfg.seed, threads=cfg.threads,
+        repetition_penalty=cfg.repetition_penalty, context_weight=cfg.context_weight,
+        plausibility=cfg.plausibility, max_sentences=cfg.max_sentences, seed=cfg.seed, threads=cfg.threads,
     )
 
 

@@ -5,15 +5,18 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from pydantic import ConfigDict
+from transformers import TextIteratorStreamer
 
+from llm.decoding import DecodingOptions, SentenceStop, paired_inputs, processors
 from llm.messages import to_role_dicts
 from llm.sources import WeightsSource
 from llm.weights import LoadedWeights, load_weights
@@ -30,9 +33,13 @@ class LocalChatModel(BaseChatModel):
     dtype: str = "float32"
     max_new_tokens: int = 160
     temperature: float = 0.0
-    repetition_penalty: float = 1.15
+    repetition_penalty: float = 1.0  # the reply's own repeats only (never the prompt's notes)
+    context_weight: float = 0.0  # α of context-aware decoding (needs negative_messages)
+    plausibility: float = 0.0
+    max_sentences: int = 0
     seed: int = 0
     threads: int = 0
+    supports_context_weight: ClassVar[bool] = True  # context-aware decoding is possible here
 
     @property
     def _llm_type(self) -> str:
@@ -60,22 +67,44 @@ class LocalChatModel(BaseChatModel):
             with ctx:
                 yield loaded
 
-    def prompt_ids(self, messages: list[BaseMessage], tokenizer: Any) -> Any:
-        text = tokenizer.apply_chat_template(to_role_dicts(messages), add_generation_prompt=True, tokenize=False)
-        return tokenizer(text, return_tensors="pt", add_special_tokens=False)
+    def prompt_text(self, messages: list[BaseMessage], tokenizer: Any) -> str:
+        return tokenizer.apply_chat_template(to_role_dicts(messages), add_generation_prompt=True, tokenize=False)
 
-    def _gen_kwargs(self, tokenizer: Any, **overrides: Any) -> dict[str, Any]:
+    def prompt_ids(self, messages: list[BaseMessage], tokenizer: Any) -> Any:
+        return tokenizer(self.prompt_text(messages, tokenizer), return_tensors="pt", add_special_tokens=False)
+
+    def options(self, **overrides: Any) -> DecodingOptions:
+        """This model's decoding options, with per-call overrides (``None`` = keep)."""
+        base = DecodingOptions(
+            max_new_tokens=self.max_new_tokens, temperature=self.temperature,
+            repetition_penalty=self.repetition_penalty, context_weight=self.context_weight,
+            plausibility=self.plausibility, max_sentences=self.max_sentences, seed=self.seed,
+        )
+        known = {k: v for k, v in overrides.items() if k in DecodingOptions.__dataclass_fields__ and v is not None}
+        return replace(base, **known)
+
+    def _inputs(self, messages: list[BaseMessage], negative: list[BaseMessage] | None, tok: Any,
+                opts: DecodingOptions) -> tuple[dict[str, Any], bool]:
+        """Model inputs: one prompt, or (context-aware decoding) the prompt and its no-notes twin
+        as one left-padded batch of two."""
+        if negative is None or opts.context_weight <= 0:
+            return dict(self.prompt_ids(messages, tok)), False
+        return paired_inputs(tok, [self.prompt_text(messages, tok), self.prompt_text(negative, tok)]), True
+
+    def _gen_kwargs(self, tok: Any, inputs: dict[str, Any], opts: DecodingOptions, paired: bool) -> dict[str, Any]:
         import torch
 
-        torch.manual_seed(self.seed)
+        torch.manual_seed(opts.seed)
+        prompt_len = int(inputs["input_ids"].shape[1])
         kwargs: dict[str, Any] = {
-            "max_new_tokens": overrides.get("max_new_tokens", self.max_new_tokens),
-            "repetition_penalty": self.repetition_penalty,
-            "pad_token_id": tokenizer.pad_token_id,
+            **inputs, "max_new_tokens": opts.max_new_tokens, "pad_token_id": tok.pad_token_id,
+            "logits_processor": processors(opts, prompt_len, paired),
         }
-        if self.temperature > 0:
-            kwargs.update(do_sample=True, temperature=self.temperature, top_p=0.95)
-        else:
+        if opts.max_sentences:
+            kwargs["stopping_criteria"] = [SentenceStop(tok, prompt_len, opts.max_sentences)]
+        if opts.temperature > 0 and not paired:
+            kwargs.update(do_sample=True, temperature=opts.temperature, top_p=opts.top_p)
+        else:  # greedy; a paired contrast samples by itself (see PairedContrast)
             kwargs.update(do_sample=False, temperature=None, top_p=None, top_k=None)
         return kwargs
 
@@ -94,15 +123,17 @@ class LocalChatModel(BaseChatModel):
         messages: list[BaseMessage],
         stop: list[str] | None = None,
         run_manager: CallbackManagerForLLMRun | None = None,
+        negative_messages: list[BaseMessage] | None = None,
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
-        from transformers import TextIteratorStreamer
-
+        """Stream the reply. ``negative_messages`` (the same chat without the notes) turns on
+        context-aware decoding when ``context_weight`` > 0."""
+        opts = self.options(**kwargs)
         with self._active() as loaded:
             tok = loaded.tokenizer
-            inputs = self.prompt_ids(messages, tok)
-            streamer = TextIteratorStreamer(tok, skip_prompt=True, skip_special_tokens=True)
-            gen_kwargs = {**inputs, **self._gen_kwargs(tok, **kwargs), "streamer": streamer}
+            inputs, paired = self._inputs(messages, negative_messages, tok, opts)
+            streamer = FirstRowStreamer(tok, skip_prompt=True, skip_special_tokens=True)
+            gen_kwargs = {**self._gen_kwargs(tok, inputs, opts, paired), "streamer": streamer}
             errors: list[BaseException] = []
 
             def work() -> None:
@@ -143,3 +174,14 @@ class LocalChatModel(BaseChatModel):
                 picked = logp.gather(1, label_ids[0].unsqueeze(1)).squeeze(1)
                 scores[label] = float(picked.sum())
             return scores
+
+
+class FirstRowStreamer(TextIteratorStreamer):
+    """A text streamer for the reply in row 0 (context-aware decoding runs two rows in step)."""
+
+    def put(self, value: Any) -> None:
+        if value.dim() > 1:  # the prompt: (rows, length)
+            value = value[:1]
+        elif not self.next_tokens_are_prompt:  # one step: one new token per row
+            value = value[:1]
+        super().put(value)

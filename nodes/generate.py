@@ -1,24 +1,40 @@
-"""generate: the persona model answers in the person's voice, trusting the notes.
+"""generate: the persona model answers in the person's voice, from the evidence in its notes.
 
-Tokens go out through LangGraph's custom stream (``{"token": ...}``); the runner decides
-what the user may see (nothing unjudged when the judge is on). The raw answer is kept in
-``draft``; only the judge writes ``answer``.
+For a question that went to the notes, the generator sees the best sentences of the top
+notes, each with its date, newest first (:mod:`nodes.evidence`), and decodes so that it can
+copy them: no penalty on the prompt's tokens and, on the local backend, context-aware
+decoding against the same chat without the notes (the ``cad`` switch). Answers stop after
+``persona.max_sentences`` sentences. A question that went to the notes but found no note
+close enough gets "I have no note about that" without generating anything.
+
+When the judge finds an answer unsupported by the notes it sends the turn back here once
+(``attempt`` 1): the second try sees only the best note and leans on it harder.
+
+Tokens go out through LangGraph's custom stream (``{"token": ...}``; ``{"restart": True}``
+before a second try); the runner decides what the user may see (nothing unjudged when the
+judge is on). The raw answer is kept in ``draft``; only the judge writes ``answer``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 from langgraph.config import get_stream_writer
 
 import prompts
 from graph.context import TwinContext
-from graph.state import Source, TwinState
-from nodes.input_guard import wrap_notes_as_data
+from graph.state import EvidenceNote, TwinState
+from llm.decoding import trim_to_sentences
+from nodes import evidence as evidence_mod
+from nodes.guards.frame import FrameFilter, wrap_evidence
+from nodes.guards.refusals import refusal
 from nodes.timing import is_on, recorded, with_decision
 
 HISTORY_TURNS = 3  # earlier exchanges shown to the generator
+RETRY_EXTRA_WEIGHT = 1.0  # the second try leans this much harder on its notes (α + 1)
 
 
 def history_messages(state: TwinState) -> list[BaseMessage]:
@@ -27,34 +43,105 @@ def history_messages(state: TwinState) -> list[BaseMessage]:
     return past[-2 * HISTORY_TURNS :]
 
 
-def build_messages(person: str, question: str, sources: list[Source], history: list[BaseMessage]) -> list[BaseMessage]:
-    """The generator's prompt: persona + quoted notes as the system turn, then the chat.
+def build_messages(person: str, question: str, notes: Sequence[EvidenceNote], history: list[BaseMessage]) -> list[BaseMessage]:
+    """The generator's prompt: persona + the notes' evidence as the system turn, then the chat.
 
-    Persona training builds its context-faithful examples with this same function.
+    Persona training builds its context-faithful examples with this same function; with no
+    notes it is also the no-notes twin that context-aware decoding contrasts against.
     """
     system = prompts.render("persona_system", person=person)
-    if sources:
-        system += "\n\n" + prompts.render("generate_with_notes", notes=wrap_notes_as_data(sources))
+    if notes:
+        system += "\n\n" + prompts.render("generate_with_notes", notes=wrap_evidence(notes))
     return [SystemMessage(system), *history, HumanMessage(question)]
 
 
-def make_generate(ctx: TwinContext) -> Callable[[TwinState], dict]:
-    @recorded("generate")
-    def generate(state: TwinState) -> dict:
-        use_adapter = is_on(state, "adapter")
-        model = ctx.persona_model if use_adapter else ctx.persona_bare
-        messages = build_messages(ctx.config.person, state["question"], state.get("sources", []),
-                                  history_messages(state))
-        write = get_stream_writer()
-        pieces = []
-        for chunk in model.stream(messages):
-            piece = str(chunk.content)
-            pieces.append(piece)
-            write({"token": piece})
-        draft = "".join(pieces).strip()
-        label = getattr(model, "name_for_trace", type(model).__name__)
-        decision = {"model": label, "adapter": use_adapter and bool(ctx.config.persona.adapters),
-                    "notes": len(state.get("sources", []))}
-        return {"draft": draft, "decisions": with_decision(state, "generate", decision)}
+def goes_to_notes(state: TwinState) -> bool:
+    """The question was sent to the notes (so its answer is held to them)."""
+    return state.get("route") in ("retrieve", "forced")
 
-    return generate
+
+@dataclass
+class Reply:
+    """What one generation attempt needs: prompts, decoding overrides, and the trace."""
+
+    messages: list[BaseMessage]
+    negative: list[BaseMessage] | None
+    overrides: dict[str, Any]
+    decision: dict[str, Any] = field(default_factory=dict)
+
+
+class Generator:
+    def __init__(self, ctx: TwinContext) -> None:
+        self.ctx = ctx
+
+    def evidence_for(self, state: TwinState) -> list[EvidenceNote]:
+        """The evidence for this attempt: gathered fresh on the first, the best note on a retry."""
+        if state.get("attempt", 0) > 0:
+            notes = state.get("evidence", [])
+            return [max(notes, key=lambda n: n["score"])] if notes else []
+        sources = state.get("sources", [])
+        r = self.ctx.config.retrieval
+        if not sources or max(s.get("similarity", 0.0) for s in sources) < r.answer_min_similarity:
+            return []
+        query = state.get("query") or state["question"]
+        return evidence_mod.gather(sources, self.ctx.retriever.embed(query), self.ctx.embeddings.embed_documents,
+                                   r.k, r.evidence_sentences)
+
+    def plan(self, state: TwinState, notes: list[EvidenceNote], model: Any) -> Reply:
+        person, question = self.ctx.config.person, state["question"]
+        history = history_messages(state)
+        messages = build_messages(person, question, notes, history)
+        weight = self.ctx.config.persona.context_weight + (RETRY_EXTRA_WEIGHT if state.get("attempt") else 0.0)
+        cad = is_on(state, "cad") and bool(notes) and weight > 0
+        decision: dict[str, Any] = {"cad": "off"}
+        if cad and not getattr(model, "supports_context_weight", False):
+            decision["cad"] = f"unavailable on {getattr(model, '_llm_type', 'this backend')}: needs the local backend"
+            cad = False
+        elif cad:
+            decision["cad"] = f"alpha={weight:g}"
+        negative = build_messages(person, question, [], history) if cad else None
+        return Reply(messages, negative, {"context_weight": weight if cad else 0.0}, decision)
+
+    def stream(self, model: Any, reply: Reply) -> str:
+        """Stream the reply (frame bits the model copied from its notes filtered out); return it."""
+        write = get_stream_writer()
+        clean = FrameFilter()
+        kwargs: dict[str, Any] = dict(reply.overrides)
+        if reply.negative is not None:
+            kwargs["negative_messages"] = reply.negative
+        for chunk in model.stream(reply.messages, **kwargs):
+            if piece := clean.feed(str(chunk.content)):
+                write({"token": piece})
+        if rest := clean.finish():
+            write({"token": rest})
+        return clean.text
+
+    def __call__(self, state: TwinState) -> dict:
+        attempt = state.get("attempt", 0)
+        if attempt:
+            get_stream_writer()({"restart": True})
+        notes = self.evidence_for(state) if goes_to_notes(state) else []
+        if goes_to_notes(state) and not notes:
+            return self._fixed(state, refusal("no_note", state["question"], self.ctx.config.person), "no-note")
+        use_adapter = is_on(state, "adapter")
+        model = self.ctx.persona_model if use_adapter else self.ctx.persona_bare
+        reply = self.plan(state, notes, model)
+        draft = trim_to_sentences(self.stream(model, reply), self.ctx.config.persona.max_sentences)
+        decision = {"model": getattr(model, "name_for_trace", type(model).__name__),
+                    "adapter": use_adapter and bool(self.ctx.config.persona.adapters),
+                    "notes": [n["path"] for n in notes], "attempt": attempt, **reply.decision}
+        update: dict[str, Any] = {"draft": draft, "answered_by": "model-retry" if attempt else "model",
+                                  "decisions": with_decision(state, "generate", decision)}
+        if not attempt:
+            update["evidence"] = notes
+        return update
+
+    def _fixed(self, state: TwinState, text: str, how: str) -> dict:
+        get_stream_writer()({"token": text})
+        decision = {"answered_by": how, "notes": []}
+        return {"draft": text, "answered_by": how, "evidence": [],
+                "decisions": with_decision(state, "generate", decision)}
+
+
+def make_generate(ctx: TwinContext) -> Callable[[TwinState], dict]:
+    return recorded("generate")(Generator(ctx))

@@ -2,6 +2,13 @@
 
 Verdicts: ``pass`` (the draft as is), ``redacted`` (PII masked), ``blocked`` (an in-voice
 refusal from ``prompts/refusal.md`` instead), ``skipped`` (judge node switched off).
+
+Grounding: an answer to a question that went to the notes may only name what the retrieved
+notes name (:mod:`nodes.guards.grounding`). An unsupported first answer is sent back to the
+generator once (verdict ``regenerate``); an unsupported second one is replaced by a cited
+quote of the best note (:mod:`nodes.extractive`), or "I have no note about that". The
+trace's ``answered_by`` says which path answered: model, model-retry, extractive, no-note,
+refusal.
 The checks are guardrails-ai validators composed in one Guard (see
 :mod:`nodes.guards.runtime`); each is switched by ``config.judge``.
 
@@ -16,17 +23,23 @@ from typing import Any
 
 from graph.context import TwinContext
 from graph.state import TwinState
-from nodes.guards.runtime import Judge, Verdict, judge_for, timed
-from nodes.timing import is_on, with_decision
+from nodes.extractive import extractive_answer
+from nodes.generate import goes_to_notes
+from nodes.guards.refusals import refusal
+from nodes.guards.runtime import Judge, Verdict, judge_for
+from nodes.timing import is_on, recorded, with_decision
 
-__all__ = ["Judge", "Verdict", "judge_text", "make_judge", "refuses_early"]
+__all__ = ["Judge", "Verdict", "judge_text", "make_judge", "refuses_early", "wants_regeneration"]
+
+REGENERATE = "regenerate"  # the judge's verdict that sends an unsupported answer back once
 
 
 def judge_text(ctx: TwinContext, question: str, text: str, sources: Sequence[dict[str, Any]] | None = None,
-               input_flags: list[str] | None = None) -> Verdict:
-    """Judge ``text`` (a whole or partial answer). ``result["verdict"]`` is pass|redacted|blocked;
-    ``.answer`` is what may be shown. Input flags are computed (and cached) when not given."""
-    return judge_for(ctx).check(question, text, sources, input_flags)
+               input_flags: list[str] | None = None, grounded: bool = False) -> Verdict:
+    """Judge ``text`` (a whole or partial answer). ``result["verdict"]`` is pass|redacted|blocked|
+    ungrounded; ``.answer`` is what may be shown. Input flags are computed (and cached) when not
+    given. ``grounded``: the question went to the notes, so the answer is held to ``sources``."""
+    return judge_for(ctx).check(question, text, sources, input_flags, grounded)
 
 
 def refuses_early(ctx: TwinContext, input_flags: list[str]) -> bool:
@@ -40,24 +53,65 @@ def refuses_early(ctx: TwinContext, input_flags: list[str]) -> bool:
         cfg.injection and cfg.on_injection == "refuse" and blocking(input_flags))
 
 
-def make_judge(ctx: TwinContext) -> Callable[[TwinState], dict]:
-    def judge(state: TwinState) -> dict:
-        draft = state.get("draft", "")
-        timings = dict(state.get("timings_ms", {}))
-        if state.get("toggles", {}).get("judge") is False or not is_on(state, "judge"):
-            result = {"verdict": "skipped", "reasons": ["judge off"]}
-            return {"answer": draft, "judge": result,
-                    "decisions": with_decision(state, "judge", result), "timings_ms": {**timings, "judge": 0.0}}
-        flags = state.get("input_flags")
-        verdict, ms = timed(lambda: judge_text(ctx, state.get("question", ""), draft, state.get("sources", []),
-                                               flags if flags is not None else None))
-        decision = {"verdict": verdict.verdict, "reasons": verdict.reasons, "input_flags": verdict.flags,
-                    "checks": verdict.checks}
-        return {
-            "answer": verdict.answer,
-            "judge": {"verdict": verdict.verdict, "reasons": verdict.reasons},
-            "decisions": with_decision(state, "judge", decision),
-            "timings_ms": {**timings, "judge": ms},
-        }
+def _skipped(state: TwinState) -> dict:
+    result = {"verdict": "skipped", "reasons": ["judge off"]}
+    return {"answer": state.get("draft", ""), "judge": result, "decisions": with_decision(state, "judge", result)}
 
-    return judge
+
+def may_regenerate(ctx: TwinContext, state: TwinState) -> bool:
+    """The first model answer gets one more try (the second goes to the extractive answer)."""
+    return ctx.config.judge.regenerate and state.get("answered_by") == "model" and not state.get("attempt", 0)
+
+
+class JudgeNode:
+    """Judge the draft; an unsupported one is regenerated once, then replaced by a quote."""
+
+    def __init__(self, ctx: TwinContext) -> None:
+        self.ctx = ctx
+
+    def check(self, state: TwinState, text: str) -> Verdict:
+        flags = state.get("input_flags")
+        return judge_text(self.ctx, state.get("question", ""), text, state.get("sources", []),
+                          flags if flags is not None else None, grounded=goes_to_notes(state))
+
+    def __call__(self, state: TwinState) -> dict:
+        if not is_on(state, "judge"):
+            return _skipped(state)
+        verdict = self.check(state, state.get("draft", ""))
+        answered_by = state.get("answered_by", "")
+        why = ""
+        if verdict.verdict == "ungrounded":
+            why = f"unsupported by the notes: {', '.join(verdict.unsupported)}"
+            if may_regenerate(self.ctx, state):
+                return self._again(state, verdict, why)
+            verdict, answered_by = self._extractive(state)
+        if verdict.verdict == "blocked":
+            answered_by = "refusal"
+        decision = {"verdict": verdict.verdict, "reasons": verdict.reasons, "input_flags": verdict.flags,
+                    "checks": verdict.checks, "answered_by": answered_by, **({"why": why} if why else {})}
+        return {"answer": verdict.answer, "answered_by": answered_by,
+                "judge": {"verdict": verdict.verdict, "reasons": verdict.reasons},
+                "decisions": with_decision(state, "judge", decision)}
+
+    def _again(self, state: TwinState, verdict: Verdict, why: str) -> dict:
+        decision = {"verdict": REGENERATE, "reasons": verdict.reasons, "why": why}
+        return {"attempt": 1, "judge": {"verdict": REGENERATE, "reasons": verdict.reasons},
+                "decisions": with_decision(state, "judge", decision)}
+
+    def _extractive(self, state: TwinState) -> tuple[Verdict, str]:
+        """The cited quote from the best note, judged like any answer (PII, leaks)."""
+        quote = extractive_answer(state.get("evidence", []))
+        if quote:
+            verdict = self.check(state, quote)
+            if verdict.verdict != "ungrounded":
+                return verdict, "extractive"
+        return self.check(state, refusal("no_note", state.get("question", ""), self.ctx.config.person)), "no-note"
+
+
+def make_judge(ctx: TwinContext) -> Callable[[TwinState], dict]:
+    return recorded("judge")(JudgeNode(ctx))
+
+
+def wants_regeneration(state: TwinState) -> bool:
+    """The judge sent the turn back to the generator."""
+    return state.get("judge", {}).get("verdict") == REGENERATE

@@ -7,6 +7,11 @@ A 135M model cannot route by free-form generation, so the strategies are:
 - ``llm``: the base model picks a label: structured JSON output on Ollama, label
   log-probabilities on local models.
 - ``always``: always retrieve.
+
+With ``analyzer.note_evidence`` (default on) every strategy but ``always`` also looks at
+the notes (:class:`NoteAwareRouter`, kb/evidence.py): a question that names something
+only the notes know, names a note's title, or on which vector and keyword search agree
+is retrieved for, whatever the classifier thought of its form.
 """
 
 from __future__ import annotations
@@ -122,6 +127,28 @@ class LLMRouter:
         return RouteDecision(RETRIEVE if score >= 0.5 else NO_RETRIEVE, score, self.name)
 
 
+class NoteAwareRouter:
+    """A strategy plus the index's evidence: NO_RETRIEVE becomes RETRIEVE when the notes
+    clearly hold the question's subject (never the other way)."""
+
+    def __init__(self, inner: Router, retriever: Any) -> None:
+        self.inner = inner
+        self.retriever = retriever
+        self.name = inner.name
+
+    def route(self, text: str) -> RouteDecision:
+        decision = self.inner.route(text)
+        if decision.route == RETRIEVE:
+            return decision
+        evidence_of = getattr(self.retriever, "evidence", None)  # a stand-in retriever may have none
+        if evidence_of is None:
+            return decision
+        evidence = evidence_of(text)
+        if not evidence.strong:
+            return decision
+        return RouteDecision(RETRIEVE, max(decision.score, 0.5), f"{decision.strategy}+notes: {evidence.reason}")
+
+
 class AlwaysRouter:
     name = "always"
 
@@ -130,6 +157,13 @@ class AlwaysRouter:
 
 
 def build_router(strategy: str, ctx: Any) -> Router:
+    router = _base_router(strategy, ctx)
+    if ctx.config.analyzer.note_evidence and strategy != "always":
+        return NoteAwareRouter(router, ctx.retriever)
+    return router
+
+
+def _base_router(strategy: str, ctx: Any) -> Router:
     cfg = ctx.config.analyzer
     if strategy == "embedding":
         examples = Path(cfg.examples) if cfg.examples else DEFAULT_EXAMPLES

@@ -12,8 +12,9 @@ from twin import loadtime
 
 
 def recorded(name: str) -> Callable[[Callable[[TwinState], dict]], Callable[[TwinState], dict]]:
-    """Wrap a node so its wall time lands in ``timings_ms[name]``; time spent loading models
-    on first use is reported apart, as ``timings_ms["load_<what>"]`` (see :mod:`twin.loadtime`)."""
+    """Wrap a node so its wall time lands in ``timings_ms[name]`` (summed when a turn runs it twice);
+    time spent loading models on first use is reported apart, as ``timings_ms["load_<what>"]``
+    (see :mod:`twin.loadtime`)."""
 
     def decorate(fn: Callable[[TwinState], dict]) -> Callable[[TwinState], dict]:
         @wraps(fn)
@@ -23,8 +24,9 @@ def recorded(name: str) -> Callable[[Callable[[TwinState], dict]], Callable[[Twi
             update = fn(state)
             elapsed = (time.perf_counter() - start) * 1000
             loads = loadtime.since(point)
-            work = round(max(elapsed - sum(loads.values()), 0.0), 1)
-            timings = {**state.get("timings_ms", {}), **update.get("timings_ms", {}), name: work}
+            work = max(elapsed - sum(loads.values()), 0.0)
+            before = state.get("timings_ms", {})
+            timings = {**before, **update.get("timings_ms", {}), name: round(before.get(name, 0.0) + work, 1)}
             return {**update, "timings_ms": loadtime.merge(timings, loads)}
 
         return node

@@ -38,13 +38,14 @@ def answerer(config: Config, adapters: list[str]):  # noqa: ANN201 - a callable
     from langchain_core.messages import BaseMessage
 
     from llm.factory import chat_model
+    from nodes.evidence import as_evidence
     from nodes.generate import build_messages
 
     cfg = dataclasses.replace(config.persona, adapters=list(adapters), max_new_tokens=MAX_NEW_TOKENS, temperature=0.0)
     model = chat_model(cfg, config.home_path, with_adapters=bool(adapters))
 
     def ask(question: str, sources: list[Any]) -> str:
-        messages: list[BaseMessage] = build_messages(config.person, question, sources, [])
+        messages: list[BaseMessage] = build_messages(config.person, question, as_evidence(sources), [])
         return str(model.invoke(messages).content)
 
     return ask

@@ -1,4 +1,5 @@
-"""Training prompts built exactly like the generator's (``nodes.generate.build_messages``)."""
+"""Training prompts built exactly like the generator's (``nodes.generate.build_messages``): the
+sources become evidence blocks (each note whole, in the given order)."""
 
 from __future__ import annotations
 
@@ -11,10 +12,11 @@ def chat_messages(person: str, question: str, sources: list[Source], answer: str
     from langchain_core.messages import AIMessage, HumanMessage
 
     from llm.messages import to_role_dicts
+    from nodes.evidence import as_evidence
     from nodes.generate import build_messages
 
     past = [HumanMessage(m["content"]) if m["role"] == "user" else AIMessage(m["content"]) for m in history or []]
-    messages = to_role_dicts(build_messages(person, question, sources, past))
+    messages = to_role_dicts(build_messages(person, question, as_evidence(sources), past))
     return messages + [{"role": "assistant", "content": answer}]
 
 

@@ -16,7 +16,7 @@ from kb.cli import run_ingest
 from kb.fingerprints import Fingerprints, fingerprints_path
 from kb.ingest import IngestError, ingest
 from kb.notes import read_notes
-from kb.state import load_state
+from kb.state import label_for_path, load_state, registered_sources
 from kb.store import NoteStore
 from tests.kb_support import (
     PRIVATE_SECRETS, REPO, CountingEmbeddings, copy_notes, documents, indexed_paths, kb_embeddings,  # noqa: F401
@@ -42,7 +42,8 @@ def again(config, notes, inner) -> tuple:
 
 def expected_ids(config, notes: Path) -> set[str]:
     found, _ = read_notes(notes, config.kb)
-    return {c.id for n in found if not n.private for c in chunk_note(n, config.kb.chunk_chars)}
+    label = label_for_path(notes, registered_sources(config.home_path))
+    return {c.id for n in found if not n.private for c in chunk_note(n, config.kb.chunk_chars, label)}
 
 
 def test_first_ingest_indexes_public_notes_and_fingerprints_private(setup) -> None:

@@ -1,4 +1,5 @@
-"""Retrieval: sources shape, recency rerank, conflicts (real model, real Chroma, sample notes)."""
+"""Retrieval: sources shape, hybrid fusion, the newer-note rerank and where it stays out
+(real model, real Chroma, sample notes)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ import pytest
 
 from graph.state import Source
 from kb.ingest import ingest
-from kb.retrieve import Retriever, newer_first
+from kb.retrieve import (
+    Retriever, asks_about_past, mentions_update, newer_first, rrf, rrf_max, same_subject_newer,
+)
 from tests.kb_support import copy_notes, kb_embeddings, make_config  # noqa: F401
 
 TODAY = date(2025, 11, 1)  # pinned so the recency decay does not drift with the clock
@@ -52,12 +55,61 @@ def test_where_do_you_live_prefers_the_newer_note(retriever: Retriever) -> None:
     assert reranked[0]["path"] == "life/moving-to-rotterdam.md"
 
 
-def test_rerank_off_is_plain_similarity_order(retriever: Retriever) -> None:
-    plain = retriever.search("Tell me about Pebble", k=6, rerank=False)
-    assert [s["score"] for s in plain] == [s["similarity"] for s in plain]
+def test_rerank_off_is_plain_order(index, kb_embeddings, retriever: Retriever) -> None:
+    vector = Retriever(make_config(Path(index.home), mode="vector"), kb_embeddings, today=TODAY)
+    plain = vector.search("Tell me about Pebble", k=6, rerank=False)
+    assert [s["score"] for s in plain] == [s["similarity"] for s in plain], "vector mode: score = cosine"
     assert [s["similarity"] for s in plain] == sorted((s["similarity"] for s in plain), reverse=True)
+    fused = retriever.search("Tell me about Pebble", k=6, rerank=False)
+    assert [s["score"] for s in fused] == sorted((s["score"] for s in fused), reverse=True)
+    assert all(0.0 < s["score"] <= 1.0 for s in fused), "hybrid: fused reciprocal-rank score in (0, 1]"
     reranked = retriever.search("Tell me about Pebble", k=6)
-    assert rank(reranked, "projects/cairn.md") < rank(plain, "projects/cairn.md"), "the newer note moves up"
+    assert rank(reranked, "projects/cairn.md") < rank(fused, "projects/cairn.md"), "the note that renames Pebble moves up"
+    assert reranked[0]["path"] == "projects/cairn.md"
+
+
+def test_questions_about_the_past_keep_the_older_note(retriever: Retriever) -> None:
+    assert retriever.search("What was Pebble?", k=3)[0]["path"] == "projects/pebble.md"
+    assert retriever.search("Why did you move to Lisbon?", k=3)[0]["path"] == "life/moving-to-lisbon.md"
+    assert retriever.search("Where do you work?", k=3)[0]["path"] == "work/tidewater-labs.md"
+    assert asks_about_past("What did you do at Fernwood?") and not asks_about_past("Where do you work?")
+    assert not asks_about_past("Did you live in Lisbon? And where do you live now?"), "a present marker wins"
+
+
+def test_an_update_found_outside_the_candidates_is_brought_in(retriever: Retriever) -> None:
+    """"I left Fernwood" resembles no question about work; the lexical index finds it by the
+    older note's subject words, so the newer note still outranks the stale one."""
+    sources = retriever.search("Which company do you work for?", k=2)
+    assert sources[0]["path"] == "work/tidewater-labs.md"
+    assert rank(sources, "work/tidewater-labs.md") < rank(sources, "work/fernwood-analytics.md")
+
+
+def test_update_cues_must_name_the_subject() -> None:
+    assert mentions_update("I left Fernwood Analytics in December 2024.", {"fernwood"})
+    assert mentions_update("As of 24 May 2025, I no longer live in Lisbon.", {"lisbon"})
+    assert mentions_update("Pebble is now called Cairn.", {"pebble"})
+    assert mentions_update("## What happened to Curlew\nShe stayed in Ireland.", {"curlew"})
+    assert not mentions_update("Open the buffer on the left side.", {"buffer"}), "a stray 'left' is no cue"
+    assert not mentions_update("I left early. Lisbon was sunny.", {"lisbon"}), "cue and subject in separate sentences"
+
+
+def test_reciprocal_rank_fusion() -> None:
+    fused = rrf([["a", "b", "c"], ["c", "a", "d"]], [1.0, 1.0], 60.0)
+    assert list(fused) == ["a", "c", "b", "d"], "in both lists beats first in one"
+    assert fused["a"] == pytest.approx(1 / 61 + 1 / 62) and fused["d"] == pytest.approx(1 / 63)
+    assert list(rrf([["a", "b"], ["b"]], [1.0, 0.0], 60.0)) == ["a", "b"], "weight 0 ignores a list"
+    assert list(rrf([["a", "a", "b"]], [1.0], 60.0)) == ["a", "b"] and rrf([[]], [1.0], 60.0) == {}
+    assert rrf_max([1.0, 1.0], 60.0) == pytest.approx(2 / 61)
+
+
+def test_same_subject_newer_note_moves_up_only_when_about_as_relevant() -> None:
+    metas = [{"title": "Skua (formerly Loggerhead)", "path": "p/skua.md"},
+             {"title": "Skua 3.4.2 is out", "path": "p/skua-3.md"},
+             {"title": "Sourdough", "path": "life/sourdough.md"}]
+    days = np.array([100.0, 200.0, 300.0])
+    assert same_subject_newer([0, 2], metas, days, np.array([0.5, 0.45, 0.4]), 0.1) == [1, 0], "brought in, last dropped"
+    assert same_subject_newer([0, 2], metas, days, np.array([0.5, 0.3, 0.4]), 0.1) == [0, 2], "much less relevant"
+    assert same_subject_newer([2, 0], metas, days, np.array([0.5, 0.45, 0.6]), 0.1) == [2, 1], "no shared subject: stays"
 
 
 def test_min_score_and_best_similarity(index, kb_embeddings) -> None:

@@ -79,8 +79,10 @@ def test_prompts_match_the_generator(built) -> None:  # noqa: ANN001
     fact = next(f for f in built.facts if f.key == with_notes.fact_key)
     from persona.context import fact_source
 
-    expected = build_messages("Ada Berg", with_notes.meta["question"], [fact_source(fact, 500)], [])
-    assert with_notes.messages[0]["content"].startswith(expected[0].content.split("[Note 1")[0])
+    from nodes.evidence import as_evidence
+
+    expected = build_messages("Ada Berg", with_notes.meta["question"], as_evidence([fact_source(fact, 500)]), [])
+    assert with_notes.messages[0]["content"].startswith(expected[0].content.split('My note "')[0])
     assert fact.answer.split(".")[0] in with_notes.messages[0]["content"]
 
 

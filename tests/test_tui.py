@@ -123,9 +123,9 @@ async def test_multiline_input_keys_and_palette(tui_config, tui_runner) -> None:
         composer.focus()
         await pilot.press(*keys("line one"), "ctrl+j", *keys("line two"))
         assert composer.text == "line one\nline two" and not app.query(AnswerCard)
-        await pilot.press("alt+6")
+        await pilot.press("alt+7")
         assert app.toggles["judge"] is False and composer.text == "line one\nline two"
-        await pilot.press("alt+6")
+        await pilot.press("alt+7")
         assert app.toggles["judge"] is True
         titles = {c.title for c in app.get_system_commands(app.screen)}
         expected = {"Stop answer", "New chat", "Compare mode", "Toggle panel", "Show sources", "Show trace",

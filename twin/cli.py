@@ -159,18 +159,43 @@ def warn_if_placeholder(config: Config) -> None:
 
 @app.command()
 def ingest(
-    notes_dir: Annotated[Optional[Path], typer.Argument(help="Notes folder (default: kb.notes_dir or the sample notes).")] = None,
-    watch: Annotated[bool, typer.Option("--watch", help="Keep watching the folder and re-index on change.")] = False,
+    notes_dirs: Annotated[Optional[list[Path]], typer.Argument(
+        help="Notes folders, each its own source (default: kb.sources, kb.notes_dir or the sample notes).")] = None,
+    watch: Annotated[bool, typer.Option("--watch", help="Keep watching the folders and re-index on change.")] = False,
     as_json: JsonOpt = False, home: HomeOpt = None, config_path: ConfigOpt = None, chroma_url: ChromaOpt = None,
 ) -> None:
-    """Index a notes folder (incremental; private notes are fingerprinted, never indexed)."""
+    """Index notes folders (incremental; private notes are fingerprinted, never indexed)."""
     if as_json:
         os.environ["TQDM_DISABLE"] = "1"
     from kb.cli import run_ingest
 
     config = build_config(home, config_path, chroma_url=chroma_url)
     check_backends(config, models=False)
-    raise typer.Exit(run_ingest(config, notes_dir, watch=watch, as_json=as_json))
+    raise typer.Exit(run_ingest(config, notes_dirs, watch=watch, as_json=as_json))
+
+
+kb_app = typer.Typer(help="The knowledge base's sources (notes folders).", no_args_is_help=True)
+app.add_typer(kb_app, name="kb")
+
+
+@kb_app.command("list")
+def kb_list(as_json: JsonOpt = False, home: HomeOpt = None, config_path: ConfigOpt = None,
+            chroma_url: ChromaOpt = None) -> None:
+    """List the notes folders in the index, with their notes and chunks."""
+    from kb.cli import run_list
+
+    raise typer.Exit(run_list(build_config(home, config_path, chroma_url=chroma_url), as_json))
+
+
+@kb_app.command("remove")
+def kb_remove(
+    source: Annotated[str, typer.Argument(help="The source label shown by `twin kb list`.")],
+    home: HomeOpt = None, config_path: ConfigOpt = None, chroma_url: ChromaOpt = None,
+) -> None:
+    """Remove one folder's notes from the index (the folder itself is untouched)."""
+    from kb.cli import run_remove
+
+    raise typer.Exit(run_remove(build_config(home, config_path, chroma_url=chroma_url), source))
 
 
 @app.command()
@@ -221,8 +246,14 @@ def _since_process_start_ms() -> float:
 
 
 def _public(result: dict[str, Any]) -> dict[str, Any]:
-    keys = ("answer", "route", "query", "sources", "judge", "timings_ms", "input_flags", "thread_id", "toggles")
+    keys = ("answer", "answered_by", "route", "query", "sources", "judge", "timings_ms", "input_flags", "thread_id",
+            "toggles")
     return {k: result[k] for k in keys}
+
+
+def _cite(source: dict[str, Any]) -> str:
+    """``label:path`` when the source's folder is known (several folders share one index)."""
+    return f"{source['source']}:{source['path']}" if source.get("source") else source["path"]
 
 
 def _print_stream(runner: Any, question: str, thread: Optional[str], as_json: bool) -> dict[str, Any]:
@@ -240,7 +271,7 @@ def _print_stream(runner: Any, question: str, thread: Optional[str], as_json: bo
 
 def _trailer(result: dict[str, Any]) -> str:
     """The line after a streamed answer: route, verdict, sources, and where the time went."""
-    sources = ", ".join(f"{s['path']} ({s['date']})" for s in result.get("sources", []))
+    sources = ", ".join(f"{_cite(s)} ({s['date']})" for s in result.get("sources", []))
     verdict = result.get("judge", {}).get("verdict")
     timings = result.get("timings_ms", {})
     total = sum(timings.values()) / 1000

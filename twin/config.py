@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, get_args, get_origin, get_type_hints
 
-NODE_NAMES = ("analyze", "retrieve", "rerank", "rewrite", "adapter", "judge")
+NODE_NAMES = ("analyze", "retrieve", "rerank", "rewrite", "adapter", "cad", "judge")
 BACKENDS = ("local", "ollama")
 ANALYZER_STRATEGIES = ("embedding", "score", "llm", "always")
+RETRIEVAL_MODES = ("hybrid", "vector")
 
 
 class ConfigError(ValueError):
@@ -33,7 +34,10 @@ class ModelConfig:
     ollama_host: str = "http://127.0.0.1:11434"
     max_new_tokens: int = 160
     temperature: float = 0.0  # 0 = greedy decoding
-    repetition_penalty: float = 1.15  # >1 keeps small models out of loops
+    repetition_penalty: float = 1.0  # >1 penalises the reply's own repeats (never the notes in the prompt)
+    context_weight: float = 1.0  # α of context-aware decoding (local backend, `cad` switch); 0 = off
+    plausibility: float = 0.0  # with context_weight: keep tokens with p(token | notes) >= this * the best
+    max_sentences: int = 3  # stop the answer after this many sentences; 0 = no limit
     seed: int = 0
     dtype: str = "float32"
     threads: int = 0  # torch CPU threads; 0 = library default
@@ -52,24 +56,33 @@ class AnalyzerConfig:
     threshold: float = 0.5  # P(retrieve) above which we retrieve (embedding strategy)
     min_similarity: float = 0.3  # best-note similarity needed to retrieve (score strategy)
     history_turns: int = 3  # how many earlier user turns feed query rewriting
+    note_evidence: bool = True  # also retrieve when the index clearly holds the question's subject
 
 
 @dataclass
 class RetrievalConfig:
     k: int = 2  # notes handed to the generator (135M does best with 2; raise for bigger models)
-    fetch_k: int = 20  # candidates fetched before reranking
-    half_life_days: float = 730.0  # recency decay half-life (tuned: bench/bench_kb_quality.py, docs/kb.md)
-    recency_weight: float = 0.1  # share of the score that comes from recency
+    fetch_k: int = 20  # candidates fetched from each index before fusing and reranking
+    mode: str = "hybrid"  # hybrid (vectors + BM25, reciprocal rank fusion) | vector
+    rrf_k: float = 60.0  # reciprocal rank fusion constant: score = sum(w / (rrf_k + rank))
+    lexical_weight: float = 1.0  # weight of the BM25 list in the fusion (the vector list has 1)
+    fuse: str = "chunks"  # what reciprocal rank fusion ranks: "chunks" or "notes" (a note's chunks count once)
+    half_life_days: float = 730.0  # half-life of the optional global recency decay
+    recency_weight: float = 0.0  # share of the score from note age (0: only same-topic conflicts use dates)
     min_score: float = 0.15  # sources scoring below are dropped
     chroma_url: str = ""  # http://HOST:PORT for a Chroma server; "" = embedded store
     collection: str = "notes"
-    conflict_similarity: float = 0.6  # two retrieved chunks this similar (cosine) = same topic: newer ranks first
+    conflict_similarity: float = 0.9  # two retrieved chunks this similar (cosine) = the same text, edited: newer ranks first
     conflict_margin: float = 0.03  # ...when the newer one's query similarity is at most this much lower
+    evidence_sentences: int = 3  # sentences of each top note shown to the generator; 0 = whole chunks
+    answer_min_similarity: float = 0.3  # best note less similar than this: "I have no note about that"
+    subject_margin: float = 0.1  # a newer note on the same subject (title word, tag) ranks first within this
 
 
 @dataclass
 class KBConfig:
     notes_dir: str = ""  # default notes folder for `twin ingest` and the watcher
+    sources: list[str] = field(default_factory=list)  # several notes folders (used when no folder is given)
     chunk_chars: int = 1200
     max_file_bytes: int = 1_000_000
 
@@ -89,6 +102,8 @@ class JudgeConfig:
     topic_similarity: float = 0.52  # embedding match of a question to an off-limits topic's examples
     semantic_leak: bool = False  # also catch paraphrases by embedding similarity (needs vectors at ingest)
     leak_similarity: float = 0.82  # cosine to a private sentence that counts as a paraphrase
+    grounding: bool = True  # answers to notes questions may only name what the retrieved notes name
+    regenerate: bool = True  # an unsupported answer is generated once more before the extractive answer
 
 
 @dataclass
@@ -98,6 +113,7 @@ class NodeToggles:
     rerank: bool = True
     rewrite: bool = True
     adapter: bool = True
+    cad: bool = True
     judge: bool = True
 
     def off(self) -> list[str]:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import urlsplit
 
-from twin.config import ANALYZER_STRATEGIES, BACKENDS, ConfigError
+from twin.config import ANALYZER_STRATEGIES, BACKENDS, RETRIEVAL_MODES, ConfigError
 
 Check = Callable[[str, Any], None]
 
@@ -150,6 +150,9 @@ def _model(prefix: str) -> dict[str, Check]:
         f"{prefix}.seed": Range(0, 2**32 - 1),
         f"{prefix}.dtype": choice("float32", "bfloat16", "float16"),
         f"{prefix}.threads": Range(0, 1024, unit="0 = the library default"),
+        f"{prefix}.context_weight": Range(0.0, 100.0, unit="0 = context-aware decoding off"),
+        f"{prefix}.plausibility": Range(0.0, 1.0, high_open=True),
+        f"{prefix}.max_sentences": Range(0, 1000, unit="0 = no limit"),
     }
 
 
@@ -170,11 +173,19 @@ RULES: dict[str, Check] = {
     "retrieval.half_life_days": Range(0.0, 1e6, low_open=True, unit="days"),
     "retrieval.recency_weight": UNIT,
     "retrieval.min_score": COSINE,
+    "retrieval.mode": choice(*RETRIEVAL_MODES),
+    "retrieval.rrf_k": Range(0.0, 1e6),
+    "retrieval.lexical_weight": Range(0.0, 1e6),
+    "retrieval.fuse": choice("chunks", "notes"),
+    "retrieval.evidence_sentences": Range(0, 1000, unit="0 = whole chunks"),
+    "retrieval.answer_min_similarity": Range(0.0, 1.0, high_open=True, unit="a cosine similarity"),
+    "retrieval.subject_margin": Range(0.0, 2.0),
     "retrieval.chroma_url": url(required=False),
     "retrieval.collection": collection_name,
     "retrieval.conflict_similarity": COSINE,
     "retrieval.conflict_margin": Range(0.0, 2.0),
     "kb.notes_dir": text(),
+    "kb.sources": lambda key, value: value == [] or string_list(key, value),
     "kb.chunk_chars": Range(100, 1_000_000),
     "kb.max_file_bytes": Range(1, 1_000_000_000, unit="bytes"),
     "judge.off_limits_topics": lambda key, value: value == [] or string_list(key, value),

@@ -19,7 +19,8 @@ NODE_HELP = {
     "rerank": "newer notes win conflicts",
     "rewrite": "make follow-ups standalone",
     "adapter": "persona LoRA adapter",
-    "judge": "privacy / PII / injection judge",
+    "cad": "context-aware decoding: lean on the notes",
+    "judge": "privacy / PII / injection / grounding judge",
 }
 
 

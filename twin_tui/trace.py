@@ -114,6 +114,12 @@ def trace_renderable(result: dict[str, Any]) -> Any:
     _kv(table, "judge", Text(verdict, style=VERDICT_STYLE.get(verdict, "")))
     for reason in judge.get("reasons", []):
         _kv(table, "", Text(f"• {reason}", style="yellow"))
+    if result.get("answered_by"):
+        answered = Text(result["answered_by"], style="bold")
+        why = decisions.get("judge", {}).get("why")
+        if why:
+            answered.append(f"  ({why})", style="dim")
+        _kv(table, "answered", answered)
     if result.get("input_flags"):
         _kv(table, "input", Text(", ".join(result["input_flags"]), style="yellow"))
     _kv(table, "time", timings_text(result))

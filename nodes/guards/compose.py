@@ -16,6 +16,7 @@ from guardrails import Guard, Validator
 from guardrails.settings import settings
 
 FIX_CHECKS = {"twin/pii"}
+NOT_BLOCKING = ("pii", "grounding")  # PII is redacted; an unsupported answer is answered again
 CHECK_NAMES = {
     "twin/private_leak": "private_leak",
     "twin/pii": "pii",
@@ -23,6 +24,7 @@ CHECK_NAMES = {
     "twin/context_leak": "context_leak",
     "guardrails/detect_system_prompt_leakage": "context_leak",
     "twin/injection": "injection",
+    "twin/grounding": "grounding",
 }
 # Which refusal a blocking check calls for (prompts/refusal.md sections).
 REFUSAL_KIND = {"private_leak": "private", "off_limits": "off_limits", "context_leak": "sysprompt",
@@ -40,7 +42,7 @@ def new_guard() -> Guard:
 
 @dataclass
 class Finding:
-    check: str  # private_leak | pii | off_limits | context_leak | injection
+    check: str  # private_leak | pii | off_limits | context_leak | injection | grounding
     reason: str
     meta: dict[str, Any] = field(default_factory=dict)
 
@@ -52,7 +54,12 @@ class GuardOutcome:
 
     @property
     def blocking(self) -> list[Finding]:
-        return [f for f in self.findings if f.check != "pii"]
+        return [f for f in self.findings if f.check not in NOT_BLOCKING]
+
+    @property
+    def unsupported(self) -> list[str]:
+        """Content words the grounding check found in no retrieved note."""
+        return [w for f in self.findings if f.check == "grounding" for w in f.meta.get("unsupported", [])]
 
 
 class ComposedGuard:

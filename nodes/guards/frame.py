@@ -40,3 +40,64 @@ def wrap_notes_as_data(sources: Sequence[Mapping[str, Any]]) -> str:
         header = HEADER.format(n=n, date=_clean(source.get("date")), title=_clean(source.get("title")), where=where)
         blocks.append(f"{header}\n{quote_text(str(source.get('text', '')))}\n{FOOTER.format(n=n)}")
     return "\n\n".join(blocks)
+
+
+EVIDENCE_HEADER = 'My note "{title}", {date}:'
+_COPIED_HEADER = re.compile(r'^\s*(?:\[(?:End of )?note[^\]\n]*\]|My note "[^"\n]*", [0-9-]+:?)\s*', re.IGNORECASE)
+_COPIED_QUOTE = re.compile(r"^\s*\|\s?", re.MULTILINE)
+
+
+def wrap_evidence(notes: Sequence[Mapping[str, Any]]) -> str:
+    """The evidence block: per note a dated header, then its chosen sentences, each line quoted
+    (so nothing inside a note can pose as a header or an instruction)."""
+    blocks = []
+    for note in notes:
+        header = EVIDENCE_HEADER.format(title=_clean(note.get("title")), date=_clean(note.get("date")))
+        blocks.append(header + "\n" + quote_text("\n".join(note.get("sentences", []))))
+    return "\n\n".join(blocks)
+
+
+def strip_frame(text: str) -> str:
+    """An answer without the frame bits a model copied along with a fact (headers, ``| ``)."""
+    lines = [_COPIED_HEADER.sub("", line) for line in text.splitlines()]
+    return _COPIED_QUOTE.sub("", "\n".join(line for line in lines if line.strip())).strip()
+
+
+def _may_become_frame(line: str) -> bool:
+    """The last, unfinished line could still turn out to be a copied header or quote marker."""
+    text = line.lstrip()
+    if not text or text == "|":
+        return True
+    if text.startswith("[") and "]" not in text:
+        return True
+    head = 'My note "'
+    return head.startswith(text) or (text.startswith(head) and not _COPIED_HEADER.match(text))
+
+
+class FrameFilter:
+    """Stream an answer through :func:`strip_frame`: the start of each line is held back until
+    it cannot be a copied header or quote marker any more."""
+
+    def __init__(self) -> None:
+        self.raw = ""
+        self.sent = ""
+
+    def feed(self, piece: str) -> str:
+        self.raw += piece
+        done, _, last = self.raw.rpartition("\n")
+        ready = self.raw if not _may_become_frame(last) else (done + "\n" if done else "")
+        return self._advance(strip_frame(ready))
+
+    def finish(self) -> str:
+        return self._advance(self.text)
+
+    @property
+    def text(self) -> str:
+        """The whole answer so far, cleaned."""
+        return strip_frame(self.raw)
+
+    def _advance(self, cleaned: str) -> str:
+        if not cleaned.startswith(self.sent):
+            return ""  # a later line changed an earlier one: the judged answer replaces it at the end
+        new, self.sent = cleaned[len(self.sent):], cleaned
+        return new

@@ -8,7 +8,7 @@ from functools import lru_cache
 
 import prompts
 
-KINDS = ("off_limits", "private", "injection", "sysprompt", "error")
+KINDS = ("off_limits", "private", "injection", "sysprompt", "no_note", "error")
 
 
 @lru_cache(maxsize=1)

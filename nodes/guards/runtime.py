@@ -20,6 +20,7 @@ from graph.context import TwinContext
 from kb.fingerprints import Fingerprints, fingerprints_path
 from nodes.guards.compose import REFUSAL_KIND, ComposedGuard, GuardOutcome
 from nodes.guards.context_leak import ContextLeak
+from nodes.guards.grounding import Grounding
 from nodes.guards.injection import SOFT_FLAGS, InjectionGuard, injection_flags
 from nodes.guards.off_limits import FLAG_PREFIX, TOPICS_FILE, OffLimits, TopicClassifier, load_topics
 from nodes.guards.pii import PiiRedactor
@@ -28,16 +29,17 @@ from nodes.guards.refusals import refusal
 
 REFUSAL_ORDER = ("injection", "off_limits", "context_leak", "private_leak")
 EMBED_CACHE = 4096
-SYSTEM_PROMPTS = ("persona_system", "generate_with_notes", "generate_no_notes")
+SYSTEM_PROMPTS = ("persona_system", "generate_with_notes")
 
 
 @dataclass
 class Verdict:
-    verdict: str  # pass | redacted | blocked
+    verdict: str  # pass | redacted | blocked | ungrounded (names what no retrieved note names)
     answer: str
     reasons: list[str] = field(default_factory=list)
     flags: list[str] = field(default_factory=list)
     checks: list[str] = field(default_factory=list)
+    unsupported: list[str] = field(default_factory=list)  # the grounding check's words
 
     def result(self) -> dict[str, Any]:
         """The state's ``judge`` entry (graph.state.JudgeResult) plus the final text."""
@@ -94,13 +96,7 @@ class FreshFingerprints:
 
 def system_prompt_text(person: str) -> str:
     """The static prompt text the generator sees (placeholders empty), for leak checks."""
-    parts = []
-    for name in SYSTEM_PROMPTS:
-        try:
-            parts.append(prompts.load(name).replace("{person}", person))
-        except FileNotFoundError:
-            continue
-    return "\n".join(parts)
+    return "\n".join(prompts.load(name).replace("{person}", person) for name in SYSTEM_PROMPTS)
 
 
 class Judge:
@@ -136,6 +132,8 @@ class Judge:
             validators.append(InjectionGuard(refuse_flagged=cfg.on_injection == "refuse", on_fail="noop"))
         if cfg.pii:
             validators.append(PiiRedactor(self.fingerprints, on_fail="fix"))
+        if cfg.grounding:
+            validators.append(Grounding(on_fail="noop"))
         return validators
 
     @property
@@ -158,12 +156,18 @@ class Judge:
 
     # -- output side --------------------------------------------------------------
     def check(self, question: str, text: str, sources: Sequence[dict[str, Any]] | None = None,
-              flags: list[str] | None = None) -> Verdict:
+              flags: list[str] | None = None, grounded: bool = False) -> Verdict:
+        """``grounded``: the question went to the notes, so the answer is held to ``sources``."""
         flags = self.screen(question) if flags is None else list(flags)
+        sources = sources or []
         metadata = {
             "question": question,
             "input_flags": flags,
-            "source_texts": [str(s.get("text", "")) for s in sources or []],
+            "source_texts": [str(s.get("text", "")) for s in sources],
+            "source_titles": [str(s.get("title", "")) for s in sources],
+            "source_dates": [str(s.get("date", "")) for s in sources],
+            "person": self.person,
+            "grounded": grounded,
             "suspicious": any(f in SOFT_FLAGS for f in flags),
         }
         try:
@@ -181,6 +185,8 @@ class Judge:
             kind = first.meta.get("kind") or REFUSAL_KIND.get(first.check, "error")
             topic = self.topics.phrase(first.meta["topic"]) if first.meta.get("topic") else "that"
             return Verdict("blocked", refusal(kind, question, self.person, topic), reasons, flags, self.checks)
+        if outcome.unsupported:
+            return Verdict("ungrounded", outcome.text, reasons, flags, self.checks, outcome.unsupported)
         if outcome.findings:
             return Verdict("redacted", outcome.text, reasons, flags, self.checks)
         return Verdict("pass", text, [], flags, self.checks)

@@ -1,0 +1,147 @@
+"""What the index says about a question: evidence that the person's notes hold its subject.
+
+The analyzer's classifier judges a question by its form ("Where do you live?" is
+personal, "How do I squash commits?" looks general); it cannot know that *these* notes
+are TILs about git, or that "Bubbles" is the name of this person's sourdough starter.
+:func:`note_evidence` looks at the notes themselves:
+
+- **note terms**: words of the question that occur in the notes and are rare in general
+  English (outside the ~30k most frequent words of the embedding model's vocabulary:
+  "tmux", "psql", "Kralingen"), unless the question uses them as a common noun ("what is
+  *a* CRDT"); or a name the question capitalises mid-sentence ("What goes into Bubbles?"),
+  uncommon (past ``NAME_RANK``), found in the notes, with the notes at least loosely about
+  the question (cosine >= ``NAME_SIMILARITY``);
+- **title match**: a note whose title's content words all occur in the question
+  ("What goes into your Ghost Pepper Haze?" names the note "Ghost Pepper Haze");
+- **close match**: a chunk very close to the question (cosine >= ``CLOSE_SIMILARITY``), or
+  the best vector match and the best BM25 match are the same note and it is fairly close
+  (cosine >= ``AGREE_SIMILARITY``): two independent searches found one note about it.
+
+The thresholds were set on the dev data only (the sample notes' routing sets and the dev
+half of the til questions, bench/bench_kb_routing.py); general chat measured on the same
+notes stays below them.
+
+Any of these is enough to retrieve (nodes/routing.py adds them to the classifier: they
+can turn NO_RETRIEVE into RETRIEVE, never the reverse). Costs one BM25 query, one
+document-frequency lookup per rare word and the vector query the retriever caches.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from kb.lexical import terms
+
+NAME_RANK = 10000  # a capitalised word rarer than this, found in the notes, names something in them
+NAME_SIMILARITY = 0.3  # ...when the notes are at least this close to the question
+CLOSE_SIMILARITY = 0.62  # a chunk this close to the question is about it
+AGREE_SIMILARITY = 0.45  # both searches' best note, at least this close to the question
+MIN_TITLE_TERMS = 2  # title matches need this many content words (or one rare word)
+_CAPITAL = re.compile(r"(?<=[a-z0-9,;:()\"'] )([A-Z][\w'-]+)")
+_ARTICLE = re.compile(r"\b(?:a|an)\s+([^\W_]+)", re.IGNORECASE)
+INTERJECTIONS = frozenset("oops haha hah hmm hmmm wow lol ok okay yeah yep nope ugh meh huh aha ahh".split())
+
+
+@dataclass
+class Evidence:
+    note_terms: list[str] = field(default_factory=list)  # rare or named question words found in the notes
+    title: str = ""  # a note title fully named by the question
+    agree_path: str = ""  # a note close to the question (very close, or first in both searches)
+    best_similarity: float = 0.0  # top cosine between the question and any chunk
+    lexical_top: str = ""  # the best BM25 note (for the trace)
+
+    @property
+    def strong(self) -> bool:
+        return bool(self.note_terms or self.title or self.agree_path)
+
+    @property
+    def reason(self) -> str:
+        if self.title:
+            return f"names the note {self.title!r}"
+        if self.note_terms:
+            return "notes mention " + ", ".join(self.note_terms)
+        if self.agree_path:
+            return f"close match: {self.agree_path} ({self.best_similarity:.2f})"
+        return ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"note_terms": self.note_terms, "title": self.title, "agree": self.agree_path,
+                "best_similarity": round(self.best_similarity, 4), "lexical_top": self.lexical_top}
+
+
+def _rank(word: str) -> int | None:
+    from nodes.guards.lexicon import frequency_rank
+
+    return frequency_rank(word)
+
+
+def is_rare(word: str) -> bool:
+    """Rare in general English: not among the ~30k most frequent words of the embedding
+    model's vocabulary (jargon, names, product words). Numbers are not words here."""
+    if not word.isalpha() or len(word) < 3 or word in INTERJECTIONS:
+        return False
+    return _rank(word) is None
+
+
+def is_uncommon_name(word: str) -> bool:
+    rank = _rank(word)
+    return word.isalpha() and word not in INTERJECTIONS and (rank is None or rank > NAME_RANK)
+
+
+def common_nouns(question: str) -> set[str]:
+    """Words the question puts after "a"/"an": a kind of thing, not a name ("what is a CRDT")."""
+    return {m.group(1).lower() for m in _ARTICLE.finditer(question)}
+
+
+def capitalised_names(question: str) -> set[str]:
+    """Lower-cased words the question capitalises mid-sentence ("What goes into Bubbles?")."""
+    return {m.group(1).lower().strip("'") for m in _CAPITAL.finditer(question)}
+
+
+def _words(text: str) -> set[str]:
+    out = set()
+    for w in terms(text):
+        out.add(w)
+        if w.endswith("s") and len(w) > 3:
+            out.add(w[:-1])
+    return out
+
+
+def title_named(question: str, titles: list[str]) -> str:
+    """A title whose content words all occur in the question (the longest such title)."""
+    asked = _words(question)
+    best = ""
+    for title in titles:
+        words = terms(title)
+        if not words or not all(w in asked or w.rstrip("s") in asked for w in words):
+            continue
+        if len(words) >= MIN_TITLE_TERMS or any(is_rare(w) for w in words):
+            best = max(best, title, key=lambda t: len(terms(t)))
+    return best
+
+
+def note_evidence(retriever: Any, question: str) -> Evidence:
+    """The evidence above for ``question`` against ``retriever``'s indexes."""
+    lexical = retriever.lexical
+    ev = Evidence()
+    hits = lexical.search(question, 1)
+    if not hits:  # no word of the question is in the notes
+        return ev
+    ev.lexical_top = hits[0].row.path
+    dense = retriever.search_vector(retriever.embed(question), k=1, rerank=False)
+    if dense:
+        ev.best_similarity = float(dense[0]["similarity"])
+        same = dense[0]["path"] == hits[0].row.path and dense[0].get("source", "") == hits[0].row.source
+        if ev.best_similarity >= CLOSE_SIMILARITY or (same and ev.best_similarity >= AGREE_SIMILARITY):
+            ev.agree_path = dense[0]["path"]
+    generic = common_nouns(question)
+    names = capitalised_names(question) if ev.best_similarity >= NAME_SIMILARITY else set()
+    candidates = [w for w in terms(question)
+                  if w not in generic and (is_rare(w) or (w in names and is_uncommon_name(w)))]
+    if candidates:
+        df = lexical.document_frequency(candidates)
+        ev.note_terms = [w for w in candidates if df.get(w, 0) > 0]
+    ev.title = title_named(question, retriever.note_titles())
+    return ev

@@ -1,0 +1,253 @@
+"""The lexical index: SQLite FTS5 (BM25) over the same chunks as the vector store.
+
+Chosen by measurement over rank-bm25 and bm25s (``bench/bench_kb_lexical.py``, docs/kb.md):
+same quality on the til notes, sub-millisecond queries, and incremental, transactional
+updates (a changed note rewrites its own rows; the others rebuild the whole index).
+
+One file per collection: ``<home>/lexical-<collection>.sqlite``. ``chunks`` holds each
+chunk's id, source, path, title, heading path, date and text (so a lexical hit is a
+complete, citable source); ``fts`` is an external-content FTS5 table over title,
+heading and body (porter stemming), kept in step by triggers. Every write is one SQLite
+transaction, so a killed process leaves the file as of the last committed batch; ingest
+then reconciles it with the notes like it does the vectors (see kb/ingest.py).
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable
+
+SCHEMA_VERSION = "1"
+PAGE = 500  # ids per IN (...) statement
+
+# Column weights for bm25(): title, heading path, body (tuned on the dev half of the til
+# questions, bench/bench_kb_lexical.py).
+WEIGHTS = (2.0, 1.0, 1.0)
+
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+STOPWORDS = frozenset(
+    """a about above after again against all am an and any are aren't as at be because been before being
+    below between both but by can can't cannot could couldn't did didn't do does doesn't doing don't down
+    during each few for from further had hadn't has hasn't have haven't having he her here hers herself
+    him himself his how i if in into is isn't it it's its itself just let's me more most my myself no nor
+    not of off on once only or other ought our ours ourselves out over own same she should so some such
+    than that that's the their theirs them themselves then there these they this those through to too
+    under until up very was we were what when where which while who whom why will with would you your
+    yours yourself yourselves get got use used using way ways tell know like want make made thing things
+    one also still really even""".split()
+)
+
+
+@dataclass
+class LexRow:
+    """One chunk as the lexical index stores it."""
+
+    id: str
+    source: str
+    path: str
+    title: str
+    heading: str
+    date: str
+    date_days: int
+    position: int
+    meta: str  # hash of everything stored here (a changed row is rewritten)
+    text: str
+
+
+@dataclass
+class LexHit:
+    row: LexRow
+    score: float  # BM25 (higher is better)
+
+
+def terms(text: str) -> list[str]:
+    """Lower-cased words of ``text`` without stop words, in order, each once."""
+    words = (w.lower() for w in _WORD.findall(text))
+    return list(dict.fromkeys(w for w in words if w not in STOPWORDS and (len(w) > 1 or w.isdigit())))
+
+
+def match_expression(query: str) -> str:
+    """An FTS5 query matching any of the query's terms (each quoted: no operator injection)."""
+    return " OR ".join(f'"{t}"' for t in terms(query))
+
+
+def index_path(home: Path, collection: str) -> Path:
+    safe = re.sub(r"[^A-Za-z0-9_.-]", "_", collection) or "notes"
+    return Path(home) / f"lexical-{safe}.sqlite"
+
+
+_SCHEMA = """
+create table if not exists info (key text primary key, value text);
+create table if not exists chunks (
+    rowid integer primary key, id text unique not null, source text not null, path text not null,
+    title text not null, heading text not null, date text not null, date_days integer not null,
+    position integer not null, meta text not null, body text not null
+);
+create index if not exists chunks_by_path on chunks (source, path);
+create virtual table if not exists fts using fts5 (
+    title, heading, body, content='chunks', content_rowid='rowid',
+    tokenize='porter unicode61 remove_diacritics 2'
+);
+create trigger if not exists chunks_ai after insert on chunks begin
+    insert into fts (rowid, title, heading, body) values (new.rowid, new.title, new.heading, new.body);
+end;
+create trigger if not exists chunks_ad after delete on chunks begin
+    insert into fts (fts, rowid, title, heading, body) values ('delete', old.rowid, old.title, old.heading, old.body);
+end;
+create trigger if not exists chunks_au after update on chunks begin
+    insert into fts (fts, rowid, title, heading, body) values ('delete', old.rowid, old.title, old.heading, old.body);
+    insert into fts (rowid, title, heading, body) values (new.rowid, new.title, new.heading, new.body);
+end;
+"""
+
+_COLUMNS = "id, source, path, title, heading, date, date_days, position, meta, body"
+
+
+class LexicalError(RuntimeError):
+    """The lexical index file cannot be opened or used; the message says what to do."""
+
+
+class LexicalIndex:
+    """FTS5 over note chunks. Thread-safe (one connection behind a lock); readers in
+    other processes see each committed batch (WAL)."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.RLock()
+        try:
+            self.db = sqlite3.connect(str(self.path), check_same_thread=False, timeout=30.0)
+            self.db.execute("pragma journal_mode=wal")
+            self.db.execute("pragma synchronous=normal")
+            with self.db:
+                self.db.executescript(_SCHEMA)
+                self.db.execute("insert or ignore into info values ('schema', ?)", (SCHEMA_VERSION,))
+        except sqlite3.DatabaseError as exc:
+            raise LexicalError(
+                f"cannot open the lexical index {self.path} ({exc}); delete the file and run "
+                "`twin ingest` again to rebuild it from your notes"
+            ) from exc
+
+    @classmethod
+    def from_config(cls, config: Any) -> "LexicalIndex":
+        return cls(index_path(config.home_path, config.retrieval.collection))
+
+    def close(self) -> None:
+        with self._lock:
+            self.db.close()
+
+    # -- reading ------------------------------------------------------------------
+    def count(self, source: str | None = None) -> int:
+        sql, args = ("select count(*) from chunks", ()) if source is None else (
+            "select count(*) from chunks where source = ?", (source,))
+        with self._lock:
+            return int(self.db.execute(sql, args).fetchone()[0])
+
+    def manifest(self, source: str | None = None, paths: Iterable[str] | None = None) -> dict[str, str]:
+        """``{chunk id: meta hash}`` (of one source, optionally only these note paths)."""
+        with self._lock:
+            if source is None:
+                return dict(self.db.execute("select id, meta from chunks"))
+            if paths is None:
+                return dict(self.db.execute("select id, meta from chunks where source = ?", (source,)))
+            out: dict[str, str] = {}
+            for part in _pages(sorted(set(paths))):
+                marks = ",".join("?" * len(part))
+                out.update(self.db.execute(
+                    f"select id, meta from chunks where source = ? and path in ({marks})", (source, *part)))
+            return out
+
+    def rows(self, ids: Iterable[str]) -> dict[str, LexRow]:
+        out: dict[str, LexRow] = {}
+        with self._lock:
+            for part in _pages(list(dict.fromkeys(ids))):
+                marks = ",".join("?" * len(part))
+                for rec in self.db.execute(f"select {_COLUMNS} from chunks where id in ({marks})", part):
+                    out[rec[0]] = LexRow(*rec)
+        return out
+
+    def sources(self) -> dict[str, tuple[int, int]]:
+        """``{source: (notes, chunks)}``."""
+        with self._lock:
+            found = self.db.execute("select source, count(distinct path), count(*) from chunks group by source")
+            return {s: (int(n), int(c)) for s, n, c in found}
+
+    def search(self, query: str, limit: int) -> list[LexHit]:
+        """The best ``limit`` chunks for ``query`` by BM25 (any of its terms), best first."""
+        expression = match_expression(query)
+        if not expression:
+            return []
+        w = WEIGHTS
+        sql = (
+            f"select {', '.join('c.' + c.strip() for c in _COLUMNS.split(','))}, "
+            f"bm25(fts, {w[0]}, {w[1]}, {w[2]}) as rank "
+            "from fts join chunks c on c.rowid = fts.rowid where fts match ? order by rank limit ?"
+        )
+        with self._lock:
+            found = self.db.execute(sql, (expression, limit)).fetchall()
+        return [LexHit(LexRow(*rec[:-1]), -float(rec[-1])) for rec in found]
+
+    def mentions(self, words: list[str], newer_than: int, limit: int = 20) -> list[LexRow]:
+        """Chunks dated after ``newer_than`` (days since 1970) that contain any of ``words``,
+        best BM25 first: where a later note would say it updates an older one."""
+        expression = " OR ".join(f'"{w}"' for w in words)
+        if not expression:
+            return []
+        sql = (
+            f"select {', '.join('c.' + c.strip() for c in _COLUMNS.split(','))} "
+            "from fts join chunks c on c.rowid = fts.rowid where fts match ? and c.date_days > ? "
+            "order by bm25(fts) limit ?"
+        )
+        with self._lock:
+            return [LexRow(*rec) for rec in self.db.execute(sql, (expression, newer_than, limit))]
+
+    def document_frequency(self, words: list[str]) -> dict[str, int]:
+        """How many chunks contain each word (after the index's stemming); 0 when none."""
+        out: dict[str, int] = {}
+        with self._lock:
+            for word in words:
+                expression = f'"{word}"'
+                out[word] = int(self.db.execute(
+                    "select count(*) from fts where fts match ?", (expression,)).fetchone()[0])
+        return out
+
+    def titles(self) -> dict[tuple[str, str], str]:
+        """``{(source, path): title}`` of every indexed note."""
+        with self._lock:
+            return {(s, p): t for s, p, t in self.db.execute("select distinct source, path, title from chunks")}
+
+    # -- writing ------------------------------------------------------------------
+    def upsert(self, rows: list[LexRow]) -> None:
+        if not rows:
+            return
+        with self._lock, self.db:
+            for part in _pages([r.id for r in rows]):
+                marks = ",".join("?" * len(part))
+                self.db.execute(f"delete from chunks where id in ({marks})", part)
+            self.db.executemany(
+                f"insert into chunks ({_COLUMNS}) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [(r.id, r.source, r.path, r.title, r.heading, r.date, r.date_days, r.position, r.meta, r.text)
+                 for r in rows],
+            )
+
+    def delete(self, ids: Iterable[str]) -> None:
+        ids = list(ids)
+        if not ids:
+            return
+        with self._lock, self.db:
+            for part in _pages(ids):
+                marks = ",".join("?" * len(part))
+                self.db.execute(f"delete from chunks where id in ({marks})", part)
+
+    def delete_source(self, source: str) -> int:
+        with self._lock, self.db:
+            return self.db.execute("delete from chunks where source = ?", (source,)).rowcount
+
+
+def _pages(items: list[str]) -> Iterable[list[str]]:
+    for start in range(0, len(items), PAGE):
+        yield items[start : start + PAGE]

@@ -1,0 +1,95 @@
+"""Many folders, one twin: list the registered sources and remove one with its chunks.
+
+Each notes folder ingested into a home is a **source** (kb.state): its chunks carry its
+label in both indexes, so one folder's notes are listed, kept and removed only with that
+folder. ``kb list`` counts what the indexes actually hold per source (the vector store is
+the reference; the lexical index is checked against it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from kb.state import forget_source, ingest_lock, registered_sources
+from twin.config import Config
+
+
+class SourceError(ValueError):
+    """Unknown source label and the like; worded for the user."""
+
+
+@dataclass
+class SourceInfo:
+    label: str
+    path: str
+    notes: int  # distinct notes in the vector store
+    chunks: int  # chunks in the vector store
+    lexical_chunks: int  # rows in the lexical index (equal to chunks after a finished ingest)
+    ingested_at: str
+    exists: bool  # the folder is still there
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def list_sources(config: Config) -> list[SourceInfo]:
+    """Every registered source with what the indexes hold for it (plus, under the label
+    "(unlabelled)", chunks stored without a source by an older Twin, if any)."""
+    from kb.lexical import LexicalIndex
+    from kb.store import NoteStore
+
+    registered = registered_sources(config.home_path)
+    per: dict[str, tuple[set[str], int]] = {}
+    for chunk in NoteStore.from_config(config).manifest():
+        paths, n = per.get(chunk.source, (set(), 0))
+        paths.add(chunk.path)
+        per[chunk.source] = (paths, n + 1)
+    legacy = next((k for k, v in registered.items() if v.get("legacy")), None)
+    if legacy and "" in per:  # an old index: its unlabelled chunks are that folder's
+        per[legacy] = per.pop("")
+    lexical = LexicalIndex.from_config(config).sources()
+    out = []
+    for label, info in sorted(registered.items()):
+        paths, chunks = per.pop(label, (set(), 0))
+        out.append(SourceInfo(label, info["path"], len(paths), chunks, lexical.get(label, (0, 0))[1],
+                              str(info.get("ingested_at", "")), Path(info["path"]).is_dir()))
+    for label, (paths, chunks) in sorted(per.items()):  # in the index but not registered
+        out.append(SourceInfo(label or "(unlabelled)", "", len(paths), chunks, lexical.get(label, (0, 0))[1], "", False))
+    return out
+
+
+def remove_source(config: Config, label: str) -> int:
+    """Delete ``label``'s chunks from both indexes and forget it; returns the chunks removed.
+    The private fingerprints are rebuilt from the remaining sources."""
+    from kb.fpsync import build_and_save
+    from kb.ingest import other_sources_texts
+    from kb.lexical import LexicalIndex
+    from kb.store import NoteStore
+
+    home = config.home_path
+    with ingest_lock(home):
+        registered = registered_sources(home)
+        if label not in registered:
+            known = ", ".join(sorted(registered)) or "none"
+            raise SourceError(f"no source named {label!r} (registered: {known}); see `twin kb list`")
+        store = NoteStore.from_config(config)
+        ids = [c.id for c in store.manifest(where={"source": label})]
+        if registered[label].get("legacy"):
+            ids += [c.id for c in store.manifest() if not c.source]
+        LexicalIndex.from_config(config).delete_source(label)  # lexical first: lexical ⊆ vectors
+        store.delete(ids)
+        forget_source(home, label)
+        texts = other_sources_texts(config, source="")
+        if len(registered) - 1 == 1:  # one source left: its fingerprints use plain note paths
+            texts = {k.split(":", 1)[1]: v for k, v in texts.items()}
+        private = {p: t.text for p, t in texts.items() if t.private}
+        public = {p: t.text for p, t in texts.items() if not t.private}
+        semantic = None
+        if config.judge.semantic_leak and private:
+            from llm.factory import embeddings_model
+
+            semantic = embeddings_model(config.embeddings)
+        build_and_save(home, private, public, semantic)
+    return len(ids)

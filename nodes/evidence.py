@@ -1,0 +1,107 @@
+"""Evidence: the shortest part of the retrieved notes that answers the question.
+
+A small model copies what it is shown. Handing it whole chunks (headings, lists, side
+remarks) invites rambling and copying the wrong line; handing it the few sentences of each
+top note that best match the question, each note with its date, newest first, gives it the
+fact and the date it needs to say "now" correctly.
+
+Sentences are scored by cosine similarity to the question (the embedding model the
+retriever uses), each with the heading it sits under, and kept in their original order.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from graph.state import EvidenceNote
+
+_SPLIT = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9])")
+_MARKUP = re.compile(r"^\s*(?:[-*+]\s+(?:\[[ xX]\]\s+)?|>\s*|\d+[.)]\s+)")
+_HEADING = re.compile(r"^\s*#{1,6}\s+(.+?)\s*#*\s*$")
+MIN_CHARS = 4
+
+
+def sentences_of(text: str, heading: str = "") -> list[tuple[str, str]]:
+    """``(heading, sentence)`` for every sentence and list item of a chunk, markdown markers
+    removed. Headings are not sentences: they are the context the sentences under them are
+    scored with ("Where we stayed" makes "Four nights at Pod Jelko" match "Where did you stay?")."""
+    out = []
+    for line in (text or "").splitlines():
+        if found := _HEADING.match(line):
+            heading = found.group(1).strip()
+            continue
+        for piece in _SPLIT.split(line):
+            clean = _MARKUP.sub("", piece).strip()
+            if len(clean) >= MIN_CHARS:
+                out.append((heading, clean))
+    return out
+
+
+@dataclass
+class _Candidate:
+    """A note's sentences, and the text each is scored with (its heading + itself)."""
+
+    note: EvidenceNote
+    scored: list[str] = field(default_factory=list)
+
+    def add(self, heading: str, sentence: str) -> None:
+        if sentence not in self.note["sentences"]:
+            self.note["sentences"].append(sentence)
+            self.scored.append(f"{heading}: {sentence}" if heading else sentence)
+
+
+def _candidates(sources: Sequence[dict[str, Any]], k: int) -> list[_Candidate]:
+    """The first ``k`` distinct notes of ``sources`` (best first), all their chunks' sentences."""
+    found: dict[str, _Candidate] = {}
+    for source in sources:
+        path = str(source.get("path", ""))
+        key = f"{source.get('source', '')}:{path}"  # a path is unique per notes folder
+        if key not in found:
+            if len(found) >= k:
+                continue
+            found[key] = _Candidate(EvidenceNote(path=path, title=str(source.get("title", "")),
+                                                  date=str(source.get("date", "")), sentences=[],
+                                                  score=float(source.get("score", 0.0)), best=0))
+        chunk_heading = str(source.get("heading", "")).split(" > ")[-1]
+        for heading, sentence in sentences_of(str(source.get("text", "")), chunk_heading):
+            found[key].add(heading, sentence)
+    return list(found.values())
+
+
+def group_by_note(sources: Sequence[dict[str, Any]], k: int) -> list[EvidenceNote]:
+    """The first ``k`` distinct notes of ``sources`` (best first), all their chunks' sentences."""
+    return [c.note for c in _candidates(sources, k)]
+
+
+def as_evidence(sources: Sequence[dict[str, Any]]) -> list[EvidenceNote]:
+    """Every source as evidence, whole and in the given order (training prompts, fixed evals)."""
+    return [n for n in group_by_note(sources, len(sources)) if n["sentences"]]
+
+
+def _select(candidate: _Candidate, query: np.ndarray, embed: Callable[[list[str]], Any],
+            per_note: int) -> EvidenceNote:
+    """The note with its ``per_note`` sentences closest to the question (in note order; 0 =
+    all), and ``best`` pointing at the closest one."""
+    sentences = candidate.note["sentences"]
+    scores = np.asarray(embed(candidate.scored), dtype=np.float32) @ query
+    ranked = [int(i) for i in np.argsort(-scores, kind="stable")]
+    keep = sorted(ranked[:per_note]) if per_note > 0 else list(range(len(sentences)))
+    return {**candidate.note, "sentences": [sentences[i] for i in keep], "best": keep.index(ranked[0])}
+
+
+def newest_first(notes: list[EvidenceNote]) -> list[EvidenceNote]:
+    """Newest note first (ISO dates sort as text); equal dates keep retrieval order."""
+    return sorted(notes, key=lambda n: n["date"], reverse=True)
+
+
+def gather(sources: Sequence[dict[str, Any]], query_vector: Sequence[float],
+           embed: Callable[[list[str]], Any], k: int, per_note: int) -> list[EvidenceNote]:
+    """The evidence handed to the generator: top ``k`` notes, best sentences, newest first."""
+    query = np.asarray(query_vector, dtype=np.float32)
+    notes = [_select(c, query, embed, per_note) for c in _candidates(sources, k) if c.note["sentences"]]
+    return newest_first(notes)

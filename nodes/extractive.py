@@ -1,0 +1,46 @@
+"""The extractive answer: the note's own sentences, cited, when the model's answer was unsupported.
+
+Personal notes are written in the first person, so quoting them stays in voice:
+"From my note of 30 Aug 2022: I moved to Rotterdam in June." The best note is the one the
+retriever scored highest; its sentence closest to the question is quoted, with the next one
+when the first is short.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import prompts
+from graph.state import EvidenceNote
+
+SHORT_WORDS = 12  # a best sentence this short is quoted with the sentence after it
+MAX_WORDS = 45
+
+
+def readable_date(value: str) -> str:
+    """"2022-08-30" → "30 Aug 2022" (unchanged when it is not an ISO date)."""
+    try:
+        when = date.fromisoformat(value[:10])
+    except ValueError:
+        return value
+    return f"{when.day} {when.strftime('%b')} {when.year}"
+
+
+def quoted_sentences(note: EvidenceNote) -> list[str]:
+    sentences = note["sentences"]
+    best = min(note.get("best", 0), len(sentences) - 1)
+    chosen = [sentences[best]]
+    following = sentences[best + 1] if best + 1 < len(sentences) else ""
+    if following and len(chosen[0].split()) < SHORT_WORDS and len(f"{chosen[0]} {following}".split()) <= MAX_WORDS:
+        chosen.append(following)
+    return chosen
+
+
+def extractive_answer(notes: list[EvidenceNote]) -> str:
+    """A cited quote from the best note ("" when there is no evidence)."""
+    usable = [n for n in notes if n["sentences"]]
+    if not usable:
+        return ""
+    note = max(usable, key=lambda n: n["score"])
+    quote = " ".join(s if s[-1] in ".!?…\"')" else s + "." for s in quoted_sentences(note))
+    return prompts.render("extractive", date=readable_date(note["date"]), quote=quote)

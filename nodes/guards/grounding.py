@@ -1,0 +1,128 @@
+"""Grounding: an answer built on the notes may only name what the notes (or the question) name.
+
+The content words of an answer are the ones that carry facts a small model likes to invent:
+numbers, names (capitalised words that are not ordinary English at the start of a
+sentence), and words that are not ordinary English at all ("Emacie", "NovaTech"). Each must
+occur in the retrieved notes, their titles and dates, the question, or the person's name —
+case-insensitively, allowing inflections ("Rotterdam's", "kayaks"). Ordinary words are never
+held to the notes: the twin may phrase things in its own words.
+
+Only answers to questions that went to the notes are checked (``metadata["grounded"]``):
+greetings and general questions the analyzer sends past retrieval are not held to the notes.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from functools import lru_cache
+from typing import Any
+
+from guardrails import Validator, register_validator
+from guardrails.classes.validation.validation_result import FailResult, PassResult, ValidationResult
+
+from nodes.guards.lexicon import _stems, is_common_word
+
+_WORD = re.compile(r"\d+(?:[.,'’\u00a0\u202f]\d+)*(?:[^\W\d_]+)?|[^\W_]+(?:[-'’.][^\W_]+)*", re.UNICODE)
+_NUMBER_SEPARATORS = re.compile(r"(?<=\d)[,.\u00a0\u202f'’](?=\d{3}\b)")
+_SENTENCE_START = re.compile(r"(?:^|[.!?:;]\s+|\n\s*|[\"“(]\s*)$")
+SHOWN_MAX = 6  # unsupported words named in the reason
+
+
+def _norm(token: str) -> str:
+    token = token.lower().replace("’", "'")
+    token = _NUMBER_SEPARATORS.sub("", token)
+    return token.removesuffix("'s").strip("'.-")
+
+
+def _has_digit(token: str) -> bool:
+    return any(c.isdigit() for c in token)
+
+
+def _is_content(token: str, starts_sentence: bool) -> bool:
+    """Numbers, names and rare words; ordinary English (in any case) is not content."""
+    if _has_digit(token):
+        return True
+    parts = [p for p in re.split(r"[-'’.]", token) if p]
+    if not parts or token.lower() in ("i", "i'm", "i've", "i'd", "i'll"):
+        return False
+    capitalised = token[0].isupper()
+    if capitalised and not starts_sentence:
+        return True
+    return not all(is_common_word(p) for p in parts if p.isalpha())
+
+
+def content_words(text: str) -> list[str]:
+    """The answer's content words, in order, without repeats."""
+    found: dict[str, None] = {}
+    for match in _WORD.finditer(text):
+        token = match.group(0).strip("'’.-")
+        if not token:
+            continue
+        starts = bool(_SENTENCE_START.search(text[: match.start()]))
+        if _is_content(token, starts):
+            found[token] = None
+    return list(found)
+
+
+def _date_words(value: str) -> set[str]:
+    """A note date's words: "2025-06-02" → 2025, 06, 2, june, jun."""
+    try:
+        when = date.fromisoformat(value[:10])
+    except ValueError:
+        return set()
+    month = when.strftime("%B").lower()
+    return {str(when.year), str(when.day), f"{when.month:02d}", month, month[:3]}
+
+
+@lru_cache(maxsize=512)
+def _vocabulary(text: str) -> frozenset[str]:
+    words = {_norm(w) for w in _WORD.findall(text)}
+    words |= {part for w in list(words) for part in re.split(r"[-'.]", w) if part}
+    return frozenset(words)
+
+
+def support(texts: list[str], dates: list[str] = ()) -> frozenset[str]:
+    """Everything the answer may name: the notes' words and their dates' words."""
+    vocab: set[str] = set()
+    for text in texts:
+        vocab |= _vocabulary(text)
+    for value in dates:
+        vocab |= _date_words(value)
+    return frozenset(vocab)
+
+
+def _supported(token: str, vocab: frozenset[str]) -> bool:
+    norm = _norm(token)
+    if norm in vocab:
+        return True
+    parts = [p for p in re.split(r"[-'.]", norm) if p]
+    if len(parts) > 1 and all(p in vocab or not _has_digit(p) and is_common_word(p) for p in parts):
+        return True
+    return any(stem in vocab for stem in _stems(norm)[1:])
+
+
+def unsupported_words(answer: str, vocab: frozenset[str]) -> list[str]:
+    """Content words of ``answer`` that nothing in ``vocab`` supports."""
+    return [w for w in content_words(answer) if not _supported(w, vocab)]
+
+
+@register_validator(name="twin/grounding", data_type="string")
+class Grounding(Validator):
+    """Fails when an answer to a notes question names what no retrieved note names.
+
+    metadata: ``grounded`` (bool: the question went to the notes), ``source_texts``,
+    ``source_titles``, ``source_dates``, ``question``, ``person``.
+    """
+
+    def _validate(self, value: Any, metadata: dict[str, Any]) -> ValidationResult:
+        if not metadata.get("grounded"):
+            return PassResult()
+        texts = [*metadata.get("source_texts", []), *metadata.get("source_titles", []),
+                 str(metadata.get("question", "")), str(metadata.get("person", ""))]
+        missing = unsupported_words(str(value), support(texts, metadata.get("source_dates", [])))
+        if not missing:
+            return PassResult()
+        shown = ", ".join(missing[:SHOWN_MAX]) + (" …" if len(missing) > SHOWN_MAX else "")
+        return FailResult(error_message=f"grounding: not in the notes: {shown}",
+                          metadata={"kind": "grounding", "unsupported": missing})

@@ -1,0 +1,90 @@
+"""The analyzer looks at the notes: a question that names what only the notes know is
+retrieved for, whatever its form (real embedded models, real index, real graph)."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+from graph.context import TwinContext
+from graph.runner import TwinRunner
+from kb.evidence import capitalised_names, common_nouns, is_rare, note_evidence, title_named
+from kb.ingest import ingest
+from nodes.routing import NO_RETRIEVE, RETRIEVE, NoteAwareRouter, build_router
+from tests.kb_support import kb_embeddings, make_config  # noqa: F401
+from tests.test_kb_lexical import write_notes
+
+NOTES = {
+    "kitchen/zephyrine.md": "---\ntitle: Zephyrine\ndate: 2024-09-01\n---\n# Zephyrine\n\nZephyrine is my hot sauce: "
+                            "fermented habaneros, charred pineapple, a little smoked salt. I bottle it every September.\n",
+    "kitchen/midnight-ember.md": "---\ntitle: Midnight Ember\ndate: 2025-02-01\n---\n# Midnight Ember\n\n"
+                                 "My second sauce, darker: chipotle, black garlic and coffee.\n",
+    "til/git-squash.md": "# Squash commits with an interactive rebase\n\nRun `git rebase -i HEAD~3` and mark the "
+                         "commits to fold as `squash`; git opens the editor for the combined message.\n",
+    "life/rowing.md": "---\ntitle: Rowing\ndate: 2023-05-05\n---\n# Rowing\n\nI row on the river on Saturday mornings.\n",
+}
+
+
+@pytest.fixture(scope="module")
+def ctx(tmp_path_factory: pytest.TempPathFactory, kb_embeddings) -> TwinContext:
+    root = tmp_path_factory.mktemp("evidence")
+    config = make_config(root / "home")
+    ingest(config, write_notes(root / "notes", NOTES), kb_embeddings, progress=False)
+    context = TwinContext(config)
+    context.__dict__["embeddings"] = kb_embeddings  # the same real model, memoised
+    return context
+
+
+def plain_router(ctx: TwinContext):
+    config = dataclasses.replace(ctx.config, analyzer=dataclasses.replace(ctx.config.analyzer, note_evidence=False))
+    plain = TwinContext(config)
+    plain.__dict__.update(embeddings=ctx.embeddings, retriever=ctx.retriever)
+    return build_router("embedding", plain)
+
+
+def test_a_question_naming_a_note_only_term_is_retrieved(ctx: TwinContext) -> None:
+    plain, aware = plain_router(ctx), build_router("embedding", ctx)
+    assert isinstance(aware, NoteAwareRouter)
+    for question in ("What goes into Zephyrine?", "Zephyrine: how is it made?"):
+        assert plain.route(question).route == NO_RETRIEVE, "the classifier alone calls it general"
+        decision = aware.route(question)
+        assert decision.route == RETRIEVE and "zephyrine" in decision.strategy.lower()
+
+
+def test_a_notes_title_or_a_close_match_is_evidence(ctx: TwinContext) -> None:
+    assert title_named("What is in your Midnight Ember sauce?", ctx.retriever.note_titles()) == "Midnight Ember"
+    squash = note_evidence(ctx.retriever, "How do I squash git commits?")
+    assert squash.strong and squash.lexical_top == "til/git-squash.md"
+    assert build_router("embedding", ctx).route("How do I squash git commits?").route == RETRIEVE
+
+
+def test_general_questions_stay_general(ctx: TwinContext) -> None:
+    aware = build_router("embedding", ctx)
+    for question in ("What's the capital of France?", "Thanks, that helps!", "What is a CRDT, in general terms?"):
+        assert aware.route(question).route == NO_RETRIEVE, question
+        assert not note_evidence(ctx.retriever, question).strong
+
+
+def test_word_signals() -> None:
+    assert is_rare("zephyrine") and is_rare("tmux") and not is_rare("sauce") and not is_rare("oops")
+    assert capitalised_names("What goes into Bubbles today?") == {"bubbles"}
+    assert capitalised_names("Bubbles is fine.") == set(), "a sentence's first word is no name"
+    assert common_nouns("What is a CRDT?") == {"crdt"}
+
+
+def test_the_analyze_node_in_the_graph_uses_the_notes(ctx: TwinContext) -> None:
+    runner = TwinRunner(ctx.config, ctx=ctx, persist=False)
+    try:
+        decision: dict = {}
+        stream = runner.stream("What goes into Zephyrine?")
+        for event in stream:
+            if event.kind == "node" and event.node == "analyze":
+                decision = event.data
+                break
+        stream.close()
+    finally:
+        runner.close()
+    assert decision["route"] == RETRIEVE
+    assert "notes" in decision["decisions"]["analyze"]["by"] and "zephyrine" in decision["decisions"]["analyze"]["by"].lower()

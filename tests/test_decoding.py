@@ -1,0 +1,73 @@
+"""Decoding that lets the model copy its notes: reply-only penalty, context-aware decoding
+(one batched forward), sentence stop — units, then the embedded model for real."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from langchain_core.messages import HumanMessage, SystemMessage
+
+from llm.decoding import DecodingOptions, PairedContrast, processors, sentence_ends, trim_to_sentences
+from llm.factory import chat_model
+from twin.config import ModelConfig
+
+
+def test_sentence_ends_and_trimming() -> None:
+    text = "I moved to Rotterdam. My flat is in Kralingen, 2.5 km out! J. Smith helped. And then"
+    assert [text[:e].strip()[-5:] for e in sentence_ends(text)] == ["rdam.", " out!", "lped."]
+    assert trim_to_sentences(text, 2) == "I moved to Rotterdam. My flat is in Kralingen, 2.5 km out!"
+    assert trim_to_sentences(text, 0) == "I moved to Rotterdam. My flat is in Kralingen, 2.5 km out! J. Smith helped."
+    assert trim_to_sentences("No end in sight", 3) == "No end in sight"
+    assert trim_to_sentences("One.\nTwo.\nThree.\nFour.", 3) == "One.\nTwo.\nThree."
+
+
+def test_penalty_spares_the_prompt_and_contrast_is_the_cad_formula() -> None:
+    prompt_len = 3
+    ids = torch.tensor([[5, 6, 7, 8]])  # 5, 6, 7: the prompt; 8: the reply so far
+    scores = torch.full((1, 10), 2.0)
+    penalty = processors(DecodingOptions(repetition_penalty=2.0), prompt_len, paired=False)[0]
+    out = penalty(ids, scores.clone())
+    assert out[0, 5] == 2.0 and out[0, 7] == 2.0 and out[0, 8] == 1.0  # only the reply's token 8 is penalised
+    logits = torch.tensor([[2.0, 1.0, 0.0], [0.0, 2.0, 0.0]])
+    mixed = PairedContrast(DecodingOptions(context_weight=1.0))(None, logits)
+    logp = torch.log_softmax(logits, dim=-1)
+    assert torch.allclose(mixed[0], 2 * logp[0] - logp[1]) and torch.equal(mixed[0], mixed[1])
+    floor = PairedContrast(DecodingOptions(context_weight=1.0, plausibility=0.5))(None, logits)
+    assert floor[0, 2] == -float("inf") and floor[0, 0] > -float("inf")
+
+
+@pytest.fixture(scope="module")
+def local(tmp_path_factory):
+    return chat_model(ModelConfig(max_new_tokens=32, max_sentences=0), tmp_path_factory.mktemp("dechome"))
+
+
+NOTE = "My notes:\n| My cat is called Zebulon. He is a grey Maine Coon and sleeps on my keyboard."
+QUESTION = "What is your cat called?"
+
+
+def test_cad_against_itself_is_plain_greedy(local) -> None:
+    """Contrasting a prompt with itself leaves the scores as they are: same answer, token for token."""
+    chat = [SystemMessage("You are Ada. Answer in one short sentence."), HumanMessage(QUESTION)]
+    plain = str(local.invoke(chat, context_weight=0.0).content)
+    same = str(local.invoke(chat, negative_messages=chat, context_weight=1.0).content)
+    assert plain and same == plain
+
+
+def test_cad_streams_one_answer_and_uses_the_note(local) -> None:
+    with_note = [SystemMessage("You are Ada. Answer in the first person.\n\n" + NOTE), HumanMessage(QUESTION)]
+    without = [SystemMessage("You are Ada. Answer in the first person."), HumanMessage(QUESTION)]
+    cad = {"negative_messages": without, "context_weight": 1.0, "plausibility": 0.1}
+    pieces = [str(c.content) for c in local.stream(with_note, **cad)]
+    assert len(pieces) > 1
+    assert "Zebulon" in "".join(pieces)
+    assert str(local.invoke(with_note, **cad).content).strip() == "".join(pieces).strip()
+    # without the plausibility floor the contrast garbles the name mid-copy: the reason the floor exists
+    assert "Zebulon" not in str(local.invoke(with_note, negative_messages=without, context_weight=1.0).content)
+
+
+def test_sentence_stop_ends_the_reply(local) -> None:
+    chat = [HumanMessage("Tell me about Paris in five sentences.")]
+    long = str(local.invoke(chat, max_new_tokens=96).content)
+    short = str(local.invoke(chat, max_new_tokens=96, max_sentences=1).content)
+    assert len(sentence_ends(long)) >= 2
+    assert len(sentence_ends(trim_to_sentences(short, 1) + " ")) == 1 and len(short) < len(long)

@@ -1,0 +1,137 @@
+"""Many folders, one twin: each folder is a source, kept and removed only with its own notes
+(real model, real Chroma, small folders made here; one CLI run as a user types it)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from kb.cli import run_list, run_remove
+from kb.fingerprints import Fingerprints, fingerprints_path
+from kb.ingest import ingest
+from kb.lexical import LexicalIndex
+from kb.retrieve import Retriever
+from kb.sources import SourceError, list_sources, remove_source
+from kb.state import registered_sources
+from kb.store import NoteStore
+from tests.kb_support import CountingEmbeddings, REPO, kb_embeddings, make_config  # noqa: F401
+from tests.test_kb_lexical import write_notes
+
+BLOG = {
+    "README.md": "# Blog\n\nPosts about ferries and harbours.\n",
+    "posts/ferry.md": "---\ntitle: The night ferry\ndate: 2024-03-01\n---\n# The night ferry\n\n"
+                      "The night ferry to Kirkwall leaves at 23:00 and smells of diesel and chips.\n",
+    "private/draft.md": "---\ntitle: Draft\nprivate: true\n---\n# Draft\n\nThe harbourmaster's pager is 77-QERN.\n",
+}
+JOURNAL = {
+    "README.md": "# Journal\n\nWhere I keep notes about climbing.\n",
+    "climbing.md": "---\ntitle: Climbing\ndate: 2025-05-01\n---\n# Climbing\n\nI boulder at the Granary gym twice a week.\n",
+    "private/health.md": "---\ntitle: Health\nprivate: true\n---\n# Health\n\nMy physio is Ottilie Brandvold.\n",
+}
+
+
+def paths_by_source(config) -> dict[str, set[str]]:
+    out: dict[str, set[str]] = {}
+    for chunk in NoteStore.from_config(config).manifest():
+        out.setdefault(chunk.source, set()).add(chunk.path)
+    return out
+
+
+@pytest.fixture()
+def two(tmp_path: Path, kb_embeddings):
+    blog = write_notes(tmp_path / "blog", BLOG)
+    journal = write_notes(tmp_path / "journal", JOURNAL)
+    config = make_config(tmp_path / "home")
+    first = ingest(config, blog, kb_embeddings, progress=False)
+    second = ingest(config, journal, kb_embeddings, progress=False)
+    return config, blog, journal, first, second
+
+
+def test_a_second_folder_keeps_the_first_folders_notes(two) -> None:
+    config, blog, journal, first, second = two
+    assert (first.source, second.source) == ("blog", "journal")
+    assert second.deleted == 0 and first.added == 2 and second.added == 2
+    assert paths_by_source(config) == {"blog": {"README.md", "posts/ferry.md"}, "journal": {"README.md", "climbing.md"}}
+    assert set(registered_sources(config.home_path)) == {"blog", "journal"}
+    assert LexicalIndex.from_config(config).sources() == {"blog": (2, 2), "journal": (2, 2)}
+
+
+def test_the_same_path_in_two_folders_is_two_notes_with_their_source(two, kb_embeddings) -> None:
+    config = two[0]
+    retriever = Retriever(config, kb_embeddings)
+    blog = retriever.search("posts about ferries and harbours", k=1)[0]
+    journal = retriever.search("notes about climbing", k=1)[0]
+    assert (blog["path"], blog["source"]) == ("README.md", "blog")
+    assert (journal["path"], journal["source"]) == ("README.md", "journal")
+
+
+def test_each_folder_changes_and_deletes_only_its_own_notes(two, kb_embeddings) -> None:
+    config, blog, journal, *_ = two
+    (blog / "posts/ferry.md").unlink()
+    counting = CountingEmbeddings(kb_embeddings)
+    report = ingest(config, blog, counting, progress=False)
+    assert (report.deleted, report.unchanged, counting.calls) == (1, 1, 0)
+    again = ingest(config, journal, counting, progress=False)
+    assert (again.deleted, again.unchanged, counting.calls) == (0, 2, 0), "re-ingesting one folder leaves the other"
+    assert paths_by_source(config) == {"blog": {"README.md"}, "journal": {"README.md", "climbing.md"}}
+
+
+def test_fingerprints_cover_every_sources_private_notes(two) -> None:
+    config = two[0]
+    fp = Fingerprints.load(fingerprints_path(config.home_path))
+    assert set(fp.note_ngrams) == {"blog:private/draft.md", "journal:private/health.md"}
+    assert fp.secret_hits("the pager is 77-QERN") and fp.secret_hits("see Ottilie Brandvold")
+
+
+def test_kb_list_and_remove_one_source(two, capsys) -> None:
+    config = two[0]
+    found = {s.label: s for s in list_sources(config)}
+    assert (found["blog"].notes, found["blog"].chunks, found["blog"].lexical_chunks) == (2, 2, 2)
+    assert found["journal"].path == str(two[2].resolve()) and found["journal"].exists
+    assert run_list(config, as_json=True) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert [(s["label"], s["notes"]) for s in listed] == [("blog", 2), ("journal", 2)]
+
+    assert run_remove(config, "blog") == 0
+    assert "2 chunks deleted" in capsys.readouterr().out
+    assert paths_by_source(config) == {"journal": {"README.md", "climbing.md"}}
+    assert LexicalIndex.from_config(config).sources() == {"journal": (2, 2)}
+    assert set(registered_sources(config.home_path)) == {"journal"}
+    assert (two[1] / "posts/ferry.md").is_file(), "the folder itself is untouched"
+    fp = Fingerprints.load(fingerprints_path(config.home_path))
+    assert set(fp.note_ngrams) == {"private/health.md"} and not fp.secret_hits("the pager is 77-QERN")
+    with pytest.raises(SourceError, match="no source named 'blog'"):
+        remove_source(config, "blog")
+    assert run_remove(config, "nope") == 2 and "twin kb list" in capsys.readouterr().err
+
+
+def test_two_folders_with_one_name_get_distinct_labels(tmp_path: Path, kb_embeddings) -> None:
+    a = write_notes(tmp_path / "a" / "notes", {"x.md": "# X\n\nAlpha.\n"})
+    b = write_notes(tmp_path / "b" / "notes", {"x.md": "# X\n\nBeta.\n"})
+    config = make_config(tmp_path / "home")
+    labels = [ingest(config, folder, kb_embeddings, progress=False).source for folder in (a, b, a)]
+    assert labels == ["notes", "notes-2", "notes"]
+    assert paths_by_source(config) == {"notes": {"x.md"}, "notes-2": {"x.md"}}
+
+
+def test_cli_ingests_several_folders_and_lists_them(tmp_path: Path) -> None:
+    blog = write_notes(tmp_path / "blog", BLOG)
+    journal = write_notes(tmp_path / "journal", JOURNAL)
+    home = tmp_path / "home"
+    cmd = [sys.executable, "-m", "twin.cli"]
+    done = subprocess.run([*cmd, "ingest", str(blog), str(journal), "--json", "--home", str(home)],
+                          capture_output=True, text=True, timeout=300, cwd=REPO)
+    assert done.returncode == 0, done.stderr
+    reports = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [(r["source"], r["added"], r["deleted"]) for r in reports] == [("blog", 2, 0), ("journal", 2, 0)]
+    listed = subprocess.run([*cmd, "kb", "list", "--home", str(home)], capture_output=True, text=True,
+                            timeout=300, cwd=REPO, env={**os.environ, "COLUMNS": "300"})
+    assert listed.returncode == 0, listed.stderr
+    rows = {line.split("│")[1].strip(): line for line in listed.stdout.splitlines() if line.count("│") >= 5}
+    assert set(rows) == {"blog", "journal"}
+    assert str(blog.resolve()) in rows["blog"] and rows["journal"].split("│")[3].strip() == "2"
