@@ -266,7 +266,7 @@ def test_cli_errors_are_one_clear_line(tmp_path: Path) -> None:
     res = runner.invoke(app, ["updates", "--off", "retriever", "--home", str(tmp_path)])
     assert res.exit_code == 2 and "unknown node 'retriever'" in res.output
     res = runner.invoke(app, ["ablate", "--suite", "nonsense", "--home", str(tmp_path)])
-    assert res.exit_code == 2 and "choose conflict, updates, retrieval or privacy" in res.output
+    assert res.exit_code == 2 and "choose conflict, updates, retrieval, privacy or person" in res.output
     res = runner.invoke(app, ["compare", str(tmp_path), str(tmp_path)])
     assert res.exit_code == 2 and "not a finished eval run" in res.output
 

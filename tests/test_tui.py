@@ -254,19 +254,30 @@ async def test_compare_mode_shows_two_answers_and_traces(tui_config, tui_runner,
     assert record["variant"] == "B" and record["toggles"]["retrieve"] is False and record["comment"] == ""
 
 
+@pytest.fixture()
+def long_runner(tui_config, ingested):
+    """A runner whose answers run long (no sentence cap, 96 tokens), so there is a turn to stop."""
+    config = copy.deepcopy(tui_config)
+    config.persona.max_new_tokens = 96
+    config.persona.max_sentences = 0
+    runner = TwinRunner(config)
+    yield runner
+    runner.close()
+
+
 @sync
-async def test_stop_then_next_question_answers(tui_config, tui_runner) -> None:
-    app = TwinApp(tui_config, runner=tui_runner, watch=False)
+async def test_stop_then_next_question_answers(tui_config, long_runner) -> None:
+    app = TwinApp(tui_config, runner=long_runner, watch=False)
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot, app)
         composer = app.query_one(Composer)
-        composer.load_text("Good morning! How was your weekend?")
+        composer.load_text("Write a long poem about the sea, please.")
         await pilot.press("enter")
         await settle(pilot, lambda: len(app.query(AnswerCard)) == 1)
         [stopped] = list(app.query(AnswerCard))
         await settle(pilot, lambda: "thinking" not in stopped.body.source)  # the graph is under way
         await pilot.press("escape")
-        assert not app.busy and stopped.has_class("-stopped"), "esc stops at once"
+        assert not app.busy and stopped.has_class("-stopped"), f"esc stops at once: {stopped.body.source!r}"
         [card] = await ask(pilot, app, "Thanks, bye!")
         assert card.result is not None and card.result["answer"].strip()
         assert stopped.result is None and "stopped" in stopped.body.source, "nothing reached the stopped card"
