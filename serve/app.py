@@ -307,8 +307,11 @@ def create_app(service: Service) -> FastAPI:
                             headers={"Cache-Control": "public, max-age=300"})
 
     @app.get("/", include_in_schema=False)
-    async def index() -> HTMLResponse:
+    async def index(request: Request) -> HTMLResponse:
+        from html import escape
+
         page = (STATIC / "index.html").read_text(encoding="utf-8")
-        return HTMLResponse(page.replace("{{person}}", service.config.person))
+        origin = f"{request.url.scheme}://{request.url.netloc}"
+        return HTMLResponse(page.replace("{{person}}", escape(service.config.person)).replace("{{origin}}", escape(origin)))
 
     return app

@@ -26,14 +26,15 @@ class Busy(Exception):
 
 
 class RateLimiter:
-    """A token bucket per caller: ``burst`` requests back to back, then ``per_minute``."""
+    """A token bucket per caller: ``burst`` requests back to back (at most the per-minute rate),
+    then ``per_minute``. Each replica counts its own callers."""
 
     MAX_KEYS = 10_000
 
     def __init__(self, per_minute: int, burst: int) -> None:
         self.per_minute = per_minute
         self.burst = burst
-        self._buckets: dict[str, tuple[float, float]] = {}  # key -> (tokens, last refill time)
+        self._buckets: dict[str, tuple[float, float, float]] = {}  # key -> (tokens, last refill, full again at)
         self._lock = threading.Lock()
 
     def check(self, key: str, per_minute: int | None = None) -> float:
@@ -42,22 +43,22 @@ class RateLimiter:
         if rate == 0:
             return 0.0
         per_second = rate / 60.0
+        capacity = float(min(self.burst, rate))  # a token limited to 2/min does not get a burst of 10
         now = time.monotonic()
         with self._lock:
-            tokens, last = self._buckets.get(key, (float(self.burst), now))
-            tokens = min(float(self.burst), tokens + (now - last) * per_second)
-            if tokens < 1.0:
-                self._buckets[key] = (tokens, now)
-                return (1.0 - tokens) / per_second
-            self._buckets[key] = (tokens - 1.0, now)
+            tokens, last, _ = self._buckets.get(key, (capacity, now, now))
+            tokens = min(capacity, tokens + (now - last) * per_second)
+            wait = 0.0 if tokens >= 1.0 else (1.0 - tokens) / per_second
+            if not wait:
+                tokens -= 1.0
+            self._buckets[key] = (tokens, now, now + (capacity - tokens) / per_second)
             if len(self._buckets) > self.MAX_KEYS:
-                self._prune(now, per_second)
-        return 0.0
+                self._prune(now)
+        return wait
 
-    def _prune(self, now: float, per_second: float) -> None:
+    def _prune(self, now: float) -> None:
         """Forget callers whose bucket has refilled (they are indistinguishable from new ones)."""
-        full = [k for k, (t, last) in self._buckets.items() if t + (now - last) * per_second >= self.burst]
-        for key in full:
+        for key in [k for k, (_, _, full_at) in self._buckets.items() if full_at <= now]:
             del self._buckets[key]
 
 
