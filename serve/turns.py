@@ -13,6 +13,7 @@ judgement differs from what was already released.
 from __future__ import annotations
 
 import threading
+import time
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,6 +24,7 @@ from twin.config import Config
 
 RESULT_KEYS = ("answer", "route", "query", "sources", "judge", "timings_ms", "input_flags", "toggles")
 SOURCE_KEYS = ("path", "title", "date", "heading", "score")
+MIGRATION_LOCK = 7353514  # Postgres advisory lock key held while one replica creates the tables
 
 
 @dataclass
@@ -92,11 +94,14 @@ class Checkpoints:
             raise ConnectionError(f"cannot reach PostgreSQL for serve.checkpointer ({redact(url)}): {exc}") from exc
         saver = PostgresSaver(pool)
         with pool.connection() as conn:  # replicas may start together: one runs the migrations
-            conn.execute("SELECT pg_advisory_lock(7353514)")
+            # try-lock in a loop, not a blocking lock: a session blocked inside a statement holds a
+            # snapshot that the migrations' CREATE INDEX CONCURRENTLY waits for (a silent deadlock)
+            while not conn.execute("SELECT pg_try_advisory_lock(%s)", (MIGRATION_LOCK,)).fetchone()["pg_try_advisory_lock"]:
+                time.sleep(0.2)
             try:
                 saver.setup()
             finally:
-                conn.execute("SELECT pg_advisory_unlock(7353514)")
+                conn.execute("SELECT pg_advisory_unlock(%s)", (MIGRATION_LOCK,))
         return cls(url, saver, "postgres", pool.close, pool)
 
     @contextmanager

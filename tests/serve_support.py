@@ -88,12 +88,20 @@ class ServeProcess:
         return LOGS / f"{self.name}.log"
 
     def start(self, timeout: float = 240.0) -> "ServeProcess":
+        return self.launch().wait_ready(timeout)
+
+    def launch(self) -> "ServeProcess":
         LOGS.mkdir(parents=True, exist_ok=True)
-        log = open(self.log_path, "w")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "twin.cli", "serve", "--home", str(self.home), "--port", str(self.port), *self.args],
-            stdout=log, stderr=subprocess.STDOUT, cwd=REPO,
-        )
+        with open(self.log_path, "w") as log:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "twin.cli", "serve", "--home", str(self.home), "--port", str(self.port),
+                 *self.args],
+                stdout=log, stderr=subprocess.STDOUT, cwd=REPO,
+            )
+        return self
+
+    def wait_ready(self, timeout: float = 240.0) -> "ServeProcess":
+        assert self.proc is not None
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
