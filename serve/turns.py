@@ -85,6 +85,13 @@ class Checkpoints:
         from psycopg.rows import dict_row
         from psycopg_pool import ConnectionPool
 
+        import psycopg
+
+        try:  # one direct connection first: a wrong URL fails at once, with the server's reason
+            psycopg.connect(url, connect_timeout=10).close()
+        except psycopg.Error as exc:
+            raise ConnectionError(f"cannot reach PostgreSQL for serve.checkpointer ({redact(url)}): "
+                                  f"{str(exc).strip()}") from exc
         pool = ConnectionPool(url, min_size=1, max_size=pool_size, open=False,
                               kwargs={"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row})
         try:
