@@ -31,7 +31,7 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
 
 SERVE_TOML = """# the serve tests' configuration: short answers keep them fast on 2 CPU cores
 [persona]
-max_new_tokens = 24
+max_new_tokens = 16
 
 [serve]
 public = true

@@ -1,7 +1,7 @@
 """`twin serve` over real HTTP: a real server process on a loopback port, httpx and the openai client.
 
 The server (tests/serve_support.py) runs in public mode with one worker and a queue of two, so
-the flood test can fill it; answers are short (24 new tokens; the `quick` profile 8).
+the flood test can fill it; answers are short (16 new tokens; the `quick` profile 8).
 """
 
 from __future__ import annotations
