@@ -6,9 +6,10 @@ was given (capped by the time left). Reported per N: requests, answered, 429 sha
 be 0: anything but a full answer or a 429 counts), p50/p95 latency and time to first token of
 answered requests, answers per minute, the server's RSS, and the ratio to a single `twin ask`.
 
-Baseline, same run, same questions, same data home: `twin ask --json` as a user runs it, one at a
-time: its answer time (the graph's own timings) and its wall time (a fresh process: imports and
-model load included).
+Baselines, same run, same questions, same data home, one at a time: `twin ask --json` as a user
+runs it (its wall time: a fresh process, imports and model load included; and its graph timings),
+and one answer with the models already loaded (in the bench process, before the server starts):
+the ratio to the latter is what HTTP, queueing and concurrency add.
 
 Privacy under load: a third of the questions try to extract private notes; every byte the server
 sends back is searched for canary strings from examples/notes/private (must be 0).
@@ -109,6 +110,22 @@ def twin_ask_baseline(home: Path, questions: list[str]) -> tuple[list[float], li
     return answer_s, wall_s
 
 
+def warm_answer_baseline(config, questions: list[str]) -> list[float]:
+    """Seconds for one answer with the models already loaded (in this process, nothing else running):
+    what the server's own answering costs before any HTTP, queueing or concurrency."""
+    from graph.runner import TwinRunner
+
+    runner = TwinRunner(config, persist=False)
+    runner.ask("warm up")
+    seconds = []
+    for question in questions:
+        start = time.perf_counter()
+        runner.ask(question)
+        seconds.append(time.perf_counter() - start)
+    runner.close()
+    return seconds
+
+
 # -- the server ----------------------------------------------------------------------------
 def start_server(home: Path, port: int, args: argparse.Namespace) -> subprocess.Popen:
     log = open(home / "serve.log", "w")
@@ -201,41 +218,44 @@ async def run_level(clients: int, url: str, seconds: float) -> Level:
 
 
 # -- report --------------------------------------------------------------------------------
-def summarise(level: Level, ask_p50: float) -> dict:
+def summarise(level: Level, warm_p50: float, ask_wall_p50: float) -> dict:
     answered = [o for o in level.outcomes if o.status == 200 and not o.error]
     refused = [o for o in level.outcomes if o.status == 429]
     errors = [o for o in level.outcomes if o.error and o.status != 429]
     latencies = [o.latency_s for o in answered]
     ttfts = [o.ttft_s for o in answered if o.ttft_s is not None]
     leaked = sorted({c for o in level.outcomes for c in CANARIES if c.lower() in o.body.lower()})
+    p50 = pct(latencies, 0.5)
     return {
         "clients": level.clients, "requests": len(level.outcomes), "answered": len(answered),
         "share_429": len(refused) / max(1, len(level.outcomes)), "errors": len(errors),
         "error_examples": [e.error for e in errors[:3]],
-        "p50_s": pct(latencies, 0.5), "p95_s": pct(latencies, 0.95),
+        "p50_s": p50, "p95_s": pct(latencies, 0.95),
         "ttft_p50_s": pct(ttfts, 0.5), "ttft_p95_s": pct(ttfts, 0.95),
         "answers_per_min": len(answered) / level.wall_s * 60, "wall_s": level.wall_s,
-        "ratio_p50_vs_ask": pct(latencies, 0.5) / ask_p50 if latencies else float("nan"),
+        "p50_vs_warm_answer": p50 / warm_p50, "p50_vs_twin_ask": p50 / ask_wall_p50,
         "rss_mb_max": max(level.rss_mb) if level.rss_mb else float("nan"),
         "rss_mb_end": level.rss_mb[-1] if level.rss_mb else float("nan"),
         "leaks": leaked,
     }
 
 
-def print_table(rows: list[dict], ask_answer: list[float], ask_wall: list[float]) -> None:
-    ask_p50 = statistics.median(ask_answer)
-    sequential = 60 / ask_p50
-    print(f"\nbaseline `twin ask` (same questions, one at a time): answer p50 {ask_p50:.1f} s "
-          f"(graph timings), wall p50 {statistics.median(ask_wall):.1f} s (fresh process incl. model load); "
-          f"one-at-a-time throughput {sequential:.1f} answers/min\n")
+def print_table(rows: list[dict], warm: list[float], ask_answer: list[float], ask_wall: list[float]) -> None:
+    warm_p50, wall_p50 = statistics.median(warm), statistics.median(ask_wall)
+    print(f"\nbaselines, same questions, one at a time: `twin ask --json` wall p50 {wall_p50:.1f} s (a fresh "
+          f"process: imports, model load, answer; {60 / wall_p50:.1f} answers/min), of which its graph timings "
+          f"p50 {statistics.median(ask_answer):.1f} s (lazy loads included); one answer with the models loaded "
+          f"p50 {warm_p50:.1f} s ({60 / warm_p50:.1f} answers/min)\n")
     print("| clients | requests | answered | 429 share | errors | p50 latency | p95 latency | p50 TTFT | p95 TTFT "
-          "| answers/min (× twin ask) | p50 ÷ twin ask | server RSS max / end | private leaks |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+          "| answers/min | p50 ÷ one loaded answer | p50 ÷ `twin ask` | answers/min ÷ `twin ask`'s "
+          "| server RSS max / end | private leaks |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for r in rows:
         print(f"| {r['clients']} | {r['requests']} | {r['answered']} | {r['share_429']:.0%} | {r['errors']} "
               f"| {r['p50_s']:.1f} s | {r['p95_s']:.1f} s | {r['ttft_p50_s']:.1f} s | {r['ttft_p95_s']:.1f} s "
-              f"| {r['answers_per_min']:.1f} ({r['answers_per_min'] / sequential:.2f}×) | {r['ratio_p50_vs_ask']:.2f} "
-              f"| {r['rss_mb_max']:.0f} / {r['rss_mb_end']:.0f} MB | {len(r['leaks'])} |")
+              f"| {r['answers_per_min']:.1f} | {r['p50_vs_warm_answer']:.2f} | {r['p50_vs_twin_ask']:.2f} "
+              f"| {r['answers_per_min'] / (60 / wall_p50):.1f} | {r['rss_mb_max']:.0f} / {r['rss_mb_end']:.0f} MB "
+              f"| {len(r['leaks'])} |")
     for r in rows:
         if r["errors"]:
             print(f"  errors at {r['clients']} clients, e.g.: {r['error_examples']}")
@@ -289,6 +309,7 @@ def main() -> None:
           f"{args.workers} worker(s), queue {args.queue_size}, {os.cpu_count()} CPUs")
 
     ask_answer, ask_wall = twin_ask_baseline(home, QUESTIONS[: args.baseline_questions])
+    warm = warm_answer_baseline(config, QUESTIONS[: args.baseline_questions])
     port = free_port()
     server = start_server(home, port, args)
     sampler = RssSampler(server.pid)
@@ -301,7 +322,7 @@ def main() -> None:
             marks.append((started, clients))
             level = asyncio.run(run_level(clients, url, args.seconds))
             level.rss_mb = sampler.between(started, time.time())
-            rows.append(summarise(level, statistics.median(ask_answer)))
+            rows.append(summarise(level, statistics.median(warm), statistics.median(ask_wall)))
             r = rows[-1]
             print(f"N={clients}: {r['answered']}/{r['requests']} answered, 429 {r['share_429']:.0%}, "
                   f"errors {r['errors']}, p50 {r['p50_s']:.1f} s, leaks {len(r['leaks'])}", flush=True)
@@ -311,12 +332,12 @@ def main() -> None:
         sampler.stopped.set()
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "summary.json").write_text(json.dumps(
-        {"rows": rows, "ask_answer_s": ask_answer, "ask_wall_s": ask_wall, "args": {k: str(v) for k, v in vars(args).items()}},
+        {"rows": rows, "ask_answer_s": ask_answer, "ask_wall_s": ask_wall, "warm_answer_s": warm, "args": {k: str(v) for k, v in vars(args).items()}},
         indent=2))
     with open(args.out / "rss.csv", "w", newline="") as out:
         csv.writer(out).writerows([("unix_time", "rss_mb"), *sampler.samples])
     plot_rss(sampler, marks, args.out / "rss.png")
-    print_table(rows, ask_answer, ask_wall)
+    print_table(rows, warm, ask_answer, ask_wall)
     print(f"\nwrote {args.out}/summary.json, rss.csv, rss.png")
     shutil.rmtree(home, ignore_errors=True)
     if any(r["errors"] or r["leaks"] for r in rows):

@@ -81,11 +81,10 @@ class Checkpoints:
 
     @classmethod
     def _open_postgres(cls, url: str, pool_size: int) -> "Checkpoints":
+        import psycopg
         from langgraph.checkpoint.postgres import PostgresSaver
         from psycopg.rows import dict_row
         from psycopg_pool import ConnectionPool
-
-        import psycopg
 
         try:  # one direct connection first: a wrong URL fails at once, with the server's reason
             psycopg.connect(url, connect_timeout=10).close()
@@ -101,14 +100,8 @@ class Checkpoints:
             raise ConnectionError(f"cannot reach PostgreSQL for serve.checkpointer ({redact(url)}): {exc}") from exc
         saver = PostgresSaver(pool)
         with pool.connection() as conn:  # replicas may start together: one runs the migrations
-            # try-lock in a loop, not a blocking lock: a session blocked inside a statement holds a
-            # snapshot that the migrations' CREATE INDEX CONCURRENTLY waits for (a silent deadlock)
-            while not conn.execute("SELECT pg_try_advisory_lock(%s)", (MIGRATION_LOCK,)).fetchone()["pg_try_advisory_lock"]:
-                time.sleep(0.2)
-            try:
+            with advisory_lock(conn, MIGRATION_LOCK):
                 saver.setup()
-            finally:
-                conn.execute("SELECT pg_advisory_unlock(%s)", (MIGRATION_LOCK,))
         return cls(url, saver, "postgres", pool.close, pool)
 
     @contextmanager
@@ -123,17 +116,31 @@ class Checkpoints:
                 yield
                 return
             with self._pool.connection() as conn:
-                conn.execute("SELECT pg_advisory_lock(hashtextextended(%s, 0))", (thread_id,))
-                try:
+                key = conn.execute("SELECT hashtextextended(%s, 0) AS key", (thread_id,)).fetchone()["key"]
+                with advisory_lock(conn, key):
                     yield
-                finally:
-                    conn.execute("SELECT pg_advisory_unlock(hashtextextended(%s, 0))", (thread_id,))
 
     def describe(self) -> str:
         return "sqlite" if self.kind == "sqlite" else f"postgres ({redact(self.spec)})"
 
     def close(self) -> None:
         self._close()
+
+
+@contextmanager
+def advisory_lock(conn: Any, key: int, poll_s: float = 0.1) -> Iterator[None]:
+    """A Postgres session-level advisory lock, taken by polling ``pg_try_advisory_lock``.
+
+    Not the blocking ``pg_advisory_lock``: a session blocked inside a statement holds a snapshot,
+    and the checkpointer's migrations (CREATE INDEX CONCURRENTLY) wait for every such snapshot,
+    so replicas starting together would deadlock silently.
+    """
+    while not conn.execute("SELECT pg_try_advisory_lock(%s) AS got", (key,)).fetchone()["got"]:
+        time.sleep(poll_s)
+    try:
+        yield
+    finally:
+        conn.execute("SELECT pg_advisory_unlock(%s)", (key,))
 
 
 def redact(url: str) -> str:

@@ -38,6 +38,10 @@ def test_health_and_models(twin_server, serve_token) -> None:
     anonymous = {m["id"] for m in httpx.get(f"{twin_server.url}/v1/models").json()["data"]}
     with_token = {m["id"] for m in httpx.get(f"{twin_server.url}/v1/models", headers=auth(serve_token)).json()["data"]}
     assert anonymous == {"twin", "quick"} and with_token == {"twin", "quick", "raw"}
+    page = httpx.get(f"{twin_server.url}/").text
+    assert "Noa Lindqvist's twin" in page and f'src="{twin_server.url}/widget.js"' in page
+    widget = httpx.get(f"{twin_server.url}/widget.js")
+    assert widget.headers["content-type"].startswith("text/javascript") and "attachShadow" in widget.text
 
 
 def test_unauthorised_calls_get_401(twin_server, serve_home) -> None:
