@@ -57,15 +57,16 @@ def result_from_state(state: dict[str, Any], thread_id: str, toggles: dict[str, 
 class TwinRunner:
     """One graph per process, with a SQLite checkpointer for chat history."""
 
-    def __init__(self, config: Config, ctx: TwinContext | None = None, persist: bool = True) -> None:
+    def __init__(self, config: Config, ctx: TwinContext | None = None, persist: bool = True,
+                 checkpointer: Any = None) -> None:
+        """``checkpointer`` (any LangGraph saver, e.g. a shared Postgres one) replaces the default."""
         self.config = config
         self.ctx = ctx or TwinContext(config)
         self._conn = None
-        checkpointer = None
-        if persist:
+        if checkpointer is None and persist:
             self._conn = sqlite3.connect(self.ctx.home / "threads.sqlite", check_same_thread=False)
             checkpointer = SqliteSaver(self._conn)
-        else:
+        elif checkpointer is None:
             from langgraph.checkpoint.memory import InMemorySaver
 
             checkpointer = InMemorySaver()

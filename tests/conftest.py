@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from twin import offline
+from tests.serve_support import serve_home, serve_site_port, serve_token, twin_server  # noqa: F401  (serve fixtures)
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE_NOTES = REPO / "examples" / "notes"

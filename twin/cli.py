@@ -1,4 +1,4 @@
-"""The ``twin`` command line: ingest, ask, chat, config, eval, train.
+"""The ``twin`` command line: ingest, ask, chat, config, eval, train, serve.
 
 Common options work before the subcommand (``twin --home X config show``) as well as
 after it (after wins). Errors are one line on stderr: exit code 2 when a command cannot
@@ -324,9 +324,11 @@ def register_subapps() -> None:
     """Sub-commands owned by other packages (kept import-light)."""
     from evals.cli import app as eval_app
     from persona.cli import app as train_app
+    from serve.cli import app as serve_app
 
     app.add_typer(eval_app, name="eval", help="Run evaluation suites and compare runs.")
     app.add_typer(train_app, name="train", help="Build persona training data, train and export LoRA adapters.")
+    app.add_typer(serve_app, name="serve", help="Serve the twin over HTTP: OpenAI-compatible API, chat widget, tokens.")
 
 
 EXPECTED_ERRORS = (("llm.errors", "BackendError"), ("kb.store", "StoreError"), ("kb.ingest", "IngestError"),

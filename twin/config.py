@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -129,6 +130,43 @@ class NodeToggles:
 
 
 @dataclass
+class ServeProfile:
+    """A named configuration a `twin serve` client picks with the OpenAI ``model`` field."""
+
+    description: str = ""
+    off: list[str] = field(default_factory=list)  # nodes switched off for this profile
+    adapters: list[str] = field(default_factory=list)  # persona adapters; [] = those of [persona]
+    model: str = ""  # persona model; "" = [persona].model
+    backend: str = ""  # persona backend; "" = [persona].backend
+    max_new_tokens: int = 0  # 0 = [persona].max_new_tokens
+    public: bool = False  # anonymous callers (public mode) may pick it
+
+
+@dataclass
+class ServeConfig:
+    """`twin serve`: the HTTP service (see docs/serve.md)."""
+
+    host: str = "127.0.0.1"
+    port: int = 8321
+    public: bool = False  # anonymous callers may use the ask endpoints (and nothing else)
+    tokens_file: str = ""  # "" = <home>/serve_tokens.json
+    cors_origins: list[str] = field(default_factory=list)  # origins allowed to call from a browser
+    workers: int = 1  # answers computed at once (the model is one CPU-bound resource)
+    queue_size: int = 16  # answers waiting for a worker; beyond that: 429 + Retry-After
+    queue_timeout_s: float = 120.0  # a waiting answer not started by then gets 429
+    request_timeout_s: float = 300.0  # a caller waits at most this long for its whole answer
+    rate_limit_per_minute: int = 30  # requests per token (anonymous: per client address); 0 = off
+    rate_limit_burst: int = 10  # requests allowed back to back before the rate applies
+    max_body_bytes: int = 65536
+    max_question_chars: int = 2000
+    max_messages: int = 64  # messages in one chat-completions request
+    toggleable: list[str] = field(default_factory=list)  # nodes a token holder may switch off per request
+    checkpointer: str = "sqlite"  # "sqlite" (<home>/threads.sqlite) or a postgres://... URL
+    shutdown_grace_s: float = 120.0  # on SIGTERM, running answers get this long to finish
+    profiles: dict[str, ServeProfile] = field(default_factory=dict)
+
+
+@dataclass
 class Config:
     home: str = ""  # data home; "" = $TWIN_HOME or the user's data dir
     persona: ModelConfig = field(default_factory=ModelConfig)  # generator (with adapters)
@@ -139,6 +177,7 @@ class Config:
     kb: KBConfig = field(default_factory=KBConfig)
     judge: JudgeConfig = field(default_factory=JudgeConfig)
     nodes: NodeToggles = field(default_factory=NodeToggles)
+    serve: ServeConfig = field(default_factory=ServeConfig)
     person: str = "Noa Lindqvist"  # whose twin this is (used in prompts)
 
     @property
@@ -150,7 +189,48 @@ class Config:
         from twin.rules import check_config
 
         check_config(self)
+        _validate_serve(self.serve)
         return self
+
+
+PROFILE_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
+
+
+def _validate_serve(serve: ServeConfig) -> None:
+    for key, value, low in (("serve.port", serve.port, 0), ("serve.workers", serve.workers, 1),
+                            ("serve.queue_size", serve.queue_size, 0), ("serve.max_body_bytes", serve.max_body_bytes, 1024),
+                            ("serve.max_question_chars", serve.max_question_chars, 1),
+                            ("serve.max_messages", serve.max_messages, 1),
+                            ("serve.rate_limit_per_minute", serve.rate_limit_per_minute, 0),
+                            ("serve.rate_limit_burst", serve.rate_limit_burst, 1)):
+        if value < low:
+            raise ConfigError(f"{key} = {value} is too small; it must be >= {low}")
+    if serve.port > 65535:
+        raise ConfigError(f"serve.port = {serve.port} is not a TCP port (0-65535)")
+    for key, value in (("serve.queue_timeout_s", serve.queue_timeout_s), ("serve.request_timeout_s", serve.request_timeout_s),
+                       ("serve.shutdown_grace_s", serve.shutdown_grace_s)):
+        if value <= 0:
+            raise ConfigError(f"{key} must be > 0 (seconds)")
+    unknown = [n for n in serve.toggleable if n not in NODE_NAMES]
+    if unknown:
+        raise ConfigError(f"serve.toggleable: unknown node {unknown[0]!r}; allowed: {', '.join(NODE_NAMES)}")
+    if serve.checkpointer != "sqlite" and not serve.checkpointer.startswith(("postgres://", "postgresql://")):
+        raise ConfigError(f"serve.checkpointer = {serve.checkpointer!r} is not allowed; use \"sqlite\" "
+                          "or a postgres://USER@HOST:PORT/DB URL")
+    for origin in serve.cors_origins:
+        if origin != "*" and not origin.startswith(("http://", "https://")):
+            raise ConfigError(f"serve.cors_origins: {origin!r} must be an origin like https://example.com (or \"*\")")
+    for name, profile in serve.profiles.items():
+        if name == "twin" or not PROFILE_NAME.match(name):
+            raise ConfigError(f"serve.profiles.{name}: a profile name is lowercase letters, digits, '.', '_' or '-' "
+                              "(and not \"twin\", the default configuration's name)")
+        bad = [n for n in profile.off if n not in NODE_NAMES]
+        if bad:
+            raise ConfigError(f"serve.profiles.{name}.off: unknown node {bad[0]!r}; allowed: {', '.join(NODE_NAMES)}")
+        if profile.backend:
+            _check_choice(f"serve.profiles.{name}.backend", profile.backend, BACKENDS)
+        if profile.max_new_tokens < 0:
+            raise ConfigError(f"serve.profiles.{name}.max_new_tokens must be >= 0 (0 = [persona]'s)")
 
 
 def resolve_home(home: str | os.PathLike | None = None) -> Path:
@@ -197,6 +277,11 @@ def _from_dict(cls: type, data: dict[str, Any], prefix: str = "") -> Any:
             if not isinstance(value, dict):
                 raise ConfigError(f"{full} must be a table ([{full}])")
             kwargs[key] = _from_dict(annotation, value, f"{full}.")
+        elif get_origin(annotation) is dict:  # a table of named tables, e.g. [serve.profiles.NAME]
+            item = get_args(annotation)[1]
+            if not isinstance(value, dict) or not all(isinstance(v, dict) for v in value.values()):
+                raise ConfigError(f"{full} must hold tables ([{full}.NAME])")
+            kwargs[key] = {name: _from_dict(item, v, f"{full}.{name}.") for name, v in value.items()}
         else:
             kwargs[key] = _coerce(full, value, annotation)
     return cls(**kwargs)

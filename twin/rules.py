@@ -125,6 +125,11 @@ def string_list(key: str, value: Any) -> None:
         raise _error(f"{key} must be a list of non-empty strings, got {_shown(value)}")
 
 
+def table(key: str, value: Any) -> None:
+    if not isinstance(value, dict):
+        raise _error(f"{key} must be a table, got {_shown(value)}")
+
+
 _COLLECTION = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9._-]{1,510}[a-zA-Z0-9]$")
 
 
@@ -193,6 +198,25 @@ RULES: dict[str, Check] = {
     "judge.topics_file": file(" (topics TOML)"),
     "judge.topic_similarity": SIMILARITY,
     "judge.leak_similarity": SIMILARITY,
+    # serve: the shapes here; checkpointer URLs, origins, toggleable nodes and profiles in
+    # twin.config._validate_serve (they need the node names)
+    "serve.host": text(required=True),
+    "serve.port": Range(0, 65535, unit="a TCP port; 0 = any free port"),
+    "serve.tokens_file": text(),
+    "serve.cors_origins": lambda key, value: value == [] or string_list(key, value),
+    "serve.workers": Range(1, 1024),
+    "serve.queue_size": Range(0, 1_000_000),
+    "serve.queue_timeout_s": Range(0.0, 1e6, low_open=True, unit="seconds"),
+    "serve.request_timeout_s": Range(0.0, 1e6, low_open=True, unit="seconds"),
+    "serve.rate_limit_per_minute": Range(0, 1_000_000, unit="0 = off"),
+    "serve.rate_limit_burst": Range(1, 1_000_000),
+    "serve.max_body_bytes": Range(1024, 1_000_000_000, unit="bytes"),
+    "serve.max_question_chars": Range(1, 10_000_000),
+    "serve.max_messages": Range(1, 100_000),
+    "serve.toggleable": lambda key, value: value == [] or string_list(key, value),
+    "serve.checkpointer": text(required=True),
+    "serve.shutdown_grace_s": Range(0.0, 1e6, low_open=True, unit="seconds"),
+    "serve.profiles": table,
 }
 
 

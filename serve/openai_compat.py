@@ -1,0 +1,89 @@
+"""The OpenAI chat-completions wire format: requests in, completion objects and chunks out.
+
+Only what a chat client needs: ``messages`` (the last one is the question; earlier user and
+assistant turns are the history; system messages are ignored, the twin's persona is not the
+caller's to replace), ``model`` (a profile), ``stream``. Twin's extras (thread, route, sources,
+judge verdict, timings) ride in a ``twin`` field that OpenAI clients keep as an extra attribute.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Any
+
+HISTORY_ROLES = {"user", "assistant"}
+IGNORED_ROLES = {"system", "developer", "tool", "function"}
+
+
+class BadMessages(ValueError):
+    pass
+
+
+def text_of(content: Any) -> str:
+    """A message's text: a string, or the text parts of a list of content parts."""
+    if content is None:
+        return ""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        parts = [p.get("text", "") for p in content if isinstance(p, dict) and p.get("type") == "text"]
+        if len(parts) != len(content):
+            raise BadMessages("only text content parts are supported (no images or audio)")
+        return "\n".join(parts)
+    raise BadMessages("message content must be a string or a list of text parts")
+
+
+def split_messages(messages: list[dict[str, Any]]) -> tuple[str, list[tuple[str, str]]]:
+    """(question, history): the last user message, and the user/assistant turns before it."""
+    turns: list[tuple[str, str]] = []
+    for i, message in enumerate(messages):
+        if not isinstance(message, dict):
+            raise BadMessages(f"messages[{i}] must be an object with role and content")
+        role = message.get("role")
+        if role in IGNORED_ROLES:
+            continue
+        if role not in HISTORY_ROLES:
+            raise BadMessages(f"messages[{i}].role {role!r} is not one of user, assistant, system")
+        turns.append((role, text_of(message.get("content"))))
+    if not turns or turns[-1][0] != "user":
+        raise BadMessages("the last message must be the user's question")
+    question = turns[-1][1].strip()
+    if not question:
+        raise BadMessages("the question (the last user message) is empty")
+    return question, [t for t in turns[:-1] if t[1].strip()]
+
+
+def new_id() -> str:
+    return f"chatcmpl-{uuid.uuid4().hex[:24]}"
+
+
+def completion(cid: str, model: str, answer: str, twin: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": cid, "object": "chat.completion", "created": int(time.time()), "model": model,
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": answer},
+                     "finish_reason": "stop", "logprobs": None}],
+        "twin": twin,
+    }
+
+
+def chunk(cid: str, model: str, delta: dict[str, Any], finish: str | None = None,
+          twin: dict[str, Any] | None = None) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "id": cid, "object": "chat.completion.chunk", "created": int(time.time()), "model": model,
+        "choices": [{"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}],
+    }
+    if twin is not None:
+        out["twin"] = twin
+    return out
+
+
+def model_list(profiles: list[Any]) -> dict[str, Any]:
+    return {"object": "list", "data": [
+        {"id": p.name, "object": "model", "created": 0, "owned_by": "twin", "description": p.description}
+        for p in profiles
+    ]}
+
+
+def error_body(message: str, kind: str, code: str | None = None) -> dict[str, Any]:
+    return {"error": {"message": message, "type": kind, "code": code, "param": None}}

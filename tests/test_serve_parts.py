@@ -1,0 +1,152 @@
+"""The service's parts on their own (no model): tokens, rate limits, the model gate, the OpenAI
+message format, the [serve] config and the `twin serve token` commands."""
+
+from __future__ import annotations
+
+import json
+import stat
+import threading
+import time
+
+import pytest
+
+from serve.limits import Busy, ModelGate, RateLimiter
+from serve.openai_compat import BadMessages, split_messages
+from serve.tokens import TokenError, TokenStore
+from tests.serve_support import twin
+from twin.config import ConfigError, config_from_dict
+
+
+# -- tokens -------------------------------------------------------------------------------
+def test_tokens_are_stored_hashed_and_revocable(tmp_path) -> None:
+    store = TokenStore(tmp_path / "tokens.json")
+    record, token = store.create("blog")
+    assert token.startswith(f"twin_{record.id}_") and len(token) > 40
+    on_disk = (tmp_path / "tokens.json").read_text()
+    assert token not in on_disk and token.split("_", 2)[2] not in on_disk and record.sha256 in on_disk
+    assert stat.S_IMODE((tmp_path / "tokens.json").stat().st_mode) == 0o600
+    server_view = TokenStore(tmp_path / "tokens.json")  # a running server, reading the same file
+    assert server_view.verify(token).name == "blog"
+    assert server_view.verify(token[:-1] + ("A" if token[-1] != "A" else "B")) is None
+    assert server_view.verify("twin_" + record.id) is None and server_view.verify("Bearer x") is None
+    with pytest.raises(TokenError, match="exists"):
+        store.create("blog")
+    store.revoke("blog")
+    assert server_view.verify(token) is None  # noticed without a restart
+    with pytest.raises(TokenError, match="no token with id or name 'blog'"):
+        store.revoke("blog")
+
+
+def test_a_broken_tokens_file_is_a_clear_error(tmp_path) -> None:
+    (tmp_path / "tokens.json").write_text("{not json")
+    with pytest.raises(TokenError, match="not a valid tokens file"):
+        TokenStore(tmp_path / "tokens.json").records()
+
+
+def test_token_commands(tmp_path) -> None:
+    created = twin("serve", "token", "create", "open-webui", "--rate", "5", "--home", str(tmp_path))
+    assert created.returncode == 0, created.stderr
+    token = created.stdout.strip()
+    assert token.startswith("twin_") and "shown only now" in created.stderr
+    listed = twin("serve", "token", "list", "--json", "--home", str(tmp_path))
+    rows = json.loads(listed.stdout)
+    assert rows[0]["name"] == "open-webui" and rows[0]["rate_limit_per_minute"] == 5 and token not in listed.stdout
+    assert twin("serve", "token", "revoke", rows[0]["id"], "--home", str(tmp_path)).returncode == 0
+    again = twin("serve", "token", "revoke", rows[0]["id"], "--home", str(tmp_path))
+    assert again.returncode == 2 and "no token with id or name" in again.stderr and "Traceback" not in again.stderr
+
+
+# -- rate limits and the gate -------------------------------------------------------------
+def test_rate_limiter_allows_a_burst_then_the_rate() -> None:
+    limiter = RateLimiter(per_minute=60, burst=3)
+    assert [limiter.check("a") for _ in range(3)] == [0.0, 0.0, 0.0]
+    wait = limiter.check("a")
+    assert 0.9 <= wait <= 1.0  # one request a second
+    assert limiter.check("b") == 0.0  # callers are counted apart
+    assert [limiter.check("c", per_minute=2) > 0 for _ in range(3)] == [False, False, True]  # burst <= rate
+    assert all(limiter.check("d", per_minute=0) == 0.0 for _ in range(50))  # 0 = unlimited
+
+
+def test_gate_turns_away_beyond_workers_plus_queue_and_runs_everything_admitted() -> None:
+    gate = ModelGate(workers=1, queue_size=2, queue_timeout_s=60)
+    release = threading.Event()
+    finished: list[int] = []
+
+    def work(n: int):
+        def run() -> int:
+            release.wait(10)
+            finished.append(n)
+            return n
+        return run
+
+    futures = [gate.submit(gate.admit(), work(n)) for n in range(3)]
+    with pytest.raises(Busy) as refused:
+        gate.admit()
+    assert refused.value.retry_after >= 1 and gate.stats()["turned_away"] == 1
+    release.set()
+    assert [f.result(10) for f in futures] == [0, 1, 2] and finished == [0, 1, 2]  # FIFO, none lost
+    assert gate.stats()["running"] == gate.stats()["waiting"] == 0
+    gate.submit(gate.admit(), work(3)).result(10)  # room again
+    gate.close()
+    with pytest.raises(Busy, match="shutting down"):
+        gate.admit()
+
+
+def test_gate_skips_answers_whose_caller_left_or_that_waited_too_long() -> None:
+    gate = ModelGate(workers=1, queue_size=4, queue_timeout_s=0.2)
+    blocker = threading.Event()
+    first = gate.submit(gate.admit(), lambda: blocker.wait(5))
+    left = gate.admit()
+    left.abandoned = True
+    skipped = gate.submit(left, lambda: "ran")
+    stale = gate.submit(gate.admit(), lambda: "ran")
+    time.sleep(0.3)
+    blocker.set()
+    first.result(5)
+    for future in (skipped, stale):
+        with pytest.raises(Busy):
+            future.result(5)
+    gate.close()
+
+
+# -- the OpenAI message format --------------------------------------------------------------
+def test_split_messages() -> None:
+    question, history = split_messages([
+        {"role": "system", "content": "You are a pirate."},  # ignored: the persona is not the caller's
+        {"role": "user", "content": "Where do you live?"},
+        {"role": "assistant", "content": [{"type": "text", "text": "Rotterdam."}]},
+        {"role": "user", "content": "  and before that?  "},
+    ])
+    assert question == "and before that?"
+    assert history == [("user", "Where do you live?"), ("assistant", "Rotterdam.")]
+    for bad, words in (([], "last message"), ([{"role": "assistant", "content": "hi"}], "last message"),
+                       ([{"role": "user", "content": "  "}], "empty"), ([{"role": "robot", "content": "x"}], "robot"),
+                       ([{"role": "user", "content": [{"type": "image_url", "image_url": {}}]}], "only text")):
+        with pytest.raises(BadMessages, match=words):
+            split_messages(bad)
+
+
+# -- config -------------------------------------------------------------------------------
+def test_serve_config_is_validated() -> None:
+    config = config_from_dict({"serve": {"workers": 2, "cors_origins": ["https://noa.example"],
+                                         "profiles": {"short": {"max_new_tokens": 32, "off": ["rerank"]}}}})
+    assert config.serve.workers == 2 and config.serve.profiles["short"].off == ["rerank"]
+    for bad, words in (
+        ({"workers": 0}, "serve.workers = 0 is too small"),
+        ({"checkpointer": "mysql://x"}, "serve.checkpointer"),
+        ({"toggleable": ["judges"]}, "unknown node 'judges'"),
+        ({"cors_origins": ["noa.example"]}, "must be an origin"),
+        ({"port": 70000}, "not a TCP port"),
+        ({"profiles": {"twin": {}}}, "profile name"),
+        ({"profiles": {"x": {"bogus": 1}}}, "unknown config key 'serve.profiles.x.bogus'"),
+        ({"profiles": {"x": {"backend": "magic"}}}, "serve.profiles.x.backend"),
+    ):
+        with pytest.raises(ConfigError, match=words):
+            config_from_dict({"serve": bad})
+
+
+def test_serve_flags_override_the_config(tmp_path) -> None:
+    proc = twin("serve", "--home", str(tmp_path), "--workers", "0")
+    assert proc.returncode == 2 and "serve.workers = 0 is too small" in proc.stderr and "Traceback" not in proc.stderr
+    proc = twin("serve", "--home", str(tmp_path), "--checkpointer", "postgres://nobody@127.0.0.1:1/none")
+    assert proc.returncode == 2 and "cannot reach PostgreSQL" in proc.stderr and "Traceback" not in proc.stderr
