@@ -228,7 +228,9 @@ def _validate_serve(serve: ServeConfig) -> None:
         if bad:
             raise ConfigError(f"serve.profiles.{name}.off: unknown node {bad[0]!r}; allowed: {', '.join(NODE_NAMES)}")
         if profile.backend:
-            _check_choice(f"serve.profiles.{name}.backend", profile.backend, BACKENDS)
+            if profile.backend not in BACKENDS:
+                raise ConfigError(f"serve.profiles.{name}.backend = {profile.backend!r} is not allowed; "
+                                  f"choose one of: {', '.join(BACKENDS)}")
         if profile.max_new_tokens < 0:
             raise ConfigError(f"serve.profiles.{name}.max_new_tokens must be >= 0 (0 = [persona]'s)")
 
