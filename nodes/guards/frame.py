@@ -59,14 +59,14 @@ def wrap_evidence(notes: Sequence[Mapping[str, Any]]) -> str:
 
 def strip_frame(text: str) -> str:
     """An answer without the frame bits a model copied along with a fact (headers, ``| ``)."""
-    lines = [_COPIED_HEADER.sub("", line) for line in text.splitlines()]
-    return _COPIED_QUOTE.sub("", "\n".join(line for line in lines if line.strip())).strip()
+    lines = [_COPIED_HEADER.sub("", _COPIED_QUOTE.sub("", line)) for line in text.splitlines()]
+    return "\n".join(line for line in lines if line.strip()).strip()
 
 
 def _may_become_frame(line: str) -> bool:
     """The last, unfinished line could still turn out to be a copied header or quote marker."""
-    text = line.lstrip()
-    if not text or text == "|":
+    text = _COPIED_QUOTE.sub("", line.lstrip())
+    if not text or line.strip() == "|":
         return True
     if text.startswith("[") and "]" not in text:
         return True
