@@ -71,6 +71,9 @@ def test_evidence_is_framed_as_quoted_data_and_copied_frame_bits_are_filtered() 
     stream = FrameFilter()
     shown = "".join(stream.feed(raw[i:i + 3]) for i in range(0, len(raw), 3)) + stream.finish()
     assert shown == stream.text == strip_frame(raw) == "Range is about 190 km."
+    assert strip_frame("The Iranian crisis, 2025-01-01:\nThe government responded.") == "The government responded."
+    assert strip_frame('They split after the Wilson case in 2018.", 2025-01-01:') == "They split after the Wilson case in 2018."
+    assert strip_frame("I moved on 2024-05-01.") == "I moved on 2024-05-01."
 
 
 def test_extractive_answer_quotes_the_best_note_with_its_date() -> None:
