@@ -70,7 +70,7 @@ def config_for(home: Path):
 
 
 def embeddings():
-    from llm.factory import embeddings_model
+    from backends.factory import embeddings_model
     from twin.config import EmbeddingConfig
 
     model = embeddings_model(EmbeddingConfig())

@@ -113,7 +113,7 @@ def user_errors(as_json: bool) -> Iterator[None]:
     try:
         from kb.ingest import IngestError
         from kb.store import StoreError
-        from llm.errors import BackendError
+        from backends.errors import BackendError
 
         known += (IngestError, StoreError, BackendError)
     except ImportError:

@@ -52,7 +52,7 @@ def run_ingest(
     err = Console(stderr=True)
     try:
         targets = list(dict.fromkeys(check_notes_dir(p) for p in resolve_notes_dirs(config, notes_dirs)))
-        from llm.factory import embeddings_model
+        from backends.factory import embeddings_model
 
         embeddings = embeddings_model(config.embeddings)
         if watch:

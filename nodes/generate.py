@@ -27,7 +27,7 @@ from langgraph.config import get_stream_writer
 import prompts
 from graph.context import TwinContext
 from graph.state import EvidenceNote, TwinState
-from llm.decoding import trim_to_sentences
+from backends.decoding import trim_to_sentences
 from nodes import evidence as evidence_mod
 from nodes.guards.frame import FrameFilter, wrap_evidence
 from nodes.guards.refusals import refusal

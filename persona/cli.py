@@ -59,7 +59,7 @@ def data_cmd(
                        transcripts=[str(t) for t in transcripts], seed=seed)
     teacher_model = None
     if teacher in ("llm", "both"):
-        from llm.factory import chat_model
+        from backends.factory import chat_model
 
         def teacher_model():  # noqa: ANN202
             return chat_model(cfg.base, cfg.home_path, with_adapters=False)

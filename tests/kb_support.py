@@ -73,7 +73,7 @@ PRIVATE_SECRETS = [
 @functools.cache
 def real_embeddings() -> MemoEmbeddings:
     """The real embedded model (loaded once per process), memoised per text."""
-    from llm.factory import embeddings_model
+    from backends.factory import embeddings_model
     from twin.config import EmbeddingConfig
 
     return MemoEmbeddings(embeddings_model(EmbeddingConfig()))

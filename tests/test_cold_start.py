@@ -47,8 +47,8 @@ def test_cold_ask_json_reports_load_times_separately(session_home, ingested) -> 
 def test_fast_encoder_gives_the_sentence_transformers_vectors() -> None:
     from sentence_transformers import SentenceTransformer
 
-    from llm.encoder import PooledEncoder, load_encoder, simple_pipeline
-    from llm.sources import resolve_embedding_source
+    from backends.encoder import PooledEncoder, load_encoder, simple_pipeline
+    from backends.sources import resolve_embedding_source
 
     location = resolve_embedding_source("embedded")
     assert simple_pipeline(Path(location)) == {"pooling": "mean", "max_seq_length": 256, "normalize": True}
@@ -63,7 +63,7 @@ def test_fast_encoder_gives_the_sentence_transformers_vectors() -> None:
 
 
 def test_unusual_pipelines_fall_back_to_sentence_transformers(tmp_path: Path) -> None:
-    from llm.encoder import simple_pipeline
+    from backends.encoder import simple_pipeline
 
     (tmp_path / "1_Pooling").mkdir()
     (tmp_path / "modules.json").write_text(json.dumps([
@@ -89,8 +89,8 @@ class Counting:
 
 
 def test_example_vectors_are_cached_on_disk_per_model_and_texts(tmp_path: Path) -> None:
-    from llm.factory import embeddings_model
-    from llm.vector_cache import embed_bank
+    from backends.factory import embeddings_model
+    from backends.vector_cache import embed_bank
     from twin.config import EmbeddingConfig
 
     real = embeddings_model(EmbeddingConfig())
@@ -121,7 +121,7 @@ import json, sys
 from twin import offline; offline.apply()
 from twin.config import Config
 from graph.context import TwinContext
-from llm.embeddings import SentenceEmbeddings
+from backends.embeddings import SentenceEmbeddings
 calls = []
 original = SentenceEmbeddings.embed_documents
 def counting(self, texts):

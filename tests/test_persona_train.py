@@ -129,8 +129,8 @@ def test_batches_group_similar_lengths_and_cover_every_example_once() -> None:
 def test_stacked_adapters_are_both_active(config: Config, runs: dict[str, Path]) -> None:
     from langchain_core.messages import HumanMessage, SystemMessage
 
-    from llm.local import LocalChatModel
-    from llm.sources import resolve_chat_source
+    from backends.local import LocalChatModel
+    from backends.sources import resolve_chat_source
 
     one = [str(runs["identity"] / "adapter")]
     both = one + [str(runs["style"] / "adapter")]

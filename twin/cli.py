@@ -331,7 +331,7 @@ def register_subapps() -> None:
     app.add_typer(serve_app, name="serve", help="Serve the twin over HTTP: OpenAI-compatible API, chat widget, tokens.")
 
 
-EXPECTED_ERRORS = (("llm.errors", "BackendError"), ("kb.store", "StoreError"), ("kb.ingest", "IngestError"),
+EXPECTED_ERRORS = (("backends.errors", "BackendError"), ("kb.store", "StoreError"), ("kb.ingest", "IngestError"),
                    ("kb.notes", "NoteError"))
 
 

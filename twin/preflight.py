@@ -41,8 +41,8 @@ def check_chroma_server(url: str, timeout: float = CHROMA_TIMEOUT_S) -> None:
 
 
 def check_local_model(key: str, cfg: ModelConfig, with_adapters: bool = True) -> None:
-    from llm.errors import BackendError
-    from llm.sources import check_adapter_dir, check_chat_source
+    from backends.errors import BackendError
+    from backends.sources import check_adapter_dir, check_chat_source
 
     try:
         check_chat_source(cfg.model)
@@ -57,8 +57,8 @@ def check_local_model(key: str, cfg: ModelConfig, with_adapters: bool = True) ->
 
 def check_models(config: Config) -> None:
     """Paths of every local model, adapter and the embedding model (cheap file checks)."""
-    from llm.errors import BackendError
-    from llm.sources import check_embedding_source
+    from backends.errors import BackendError
+    from backends.sources import check_embedding_source
 
     for key, cfg in (("persona", config.persona), ("base", config.base)):
         if cfg.backend == "local":
@@ -77,7 +77,7 @@ def check_ollama(config: Config) -> None:
     seen: set[tuple[str, str]] = set()
     for cfg in (config.persona, config.base):
         if cfg.backend == "ollama" and (cfg.ollama_host, cfg.model) not in seen:
-            from llm.factory import chat_model
+            from backends.factory import chat_model
 
             seen.add((cfg.ollama_host, cfg.model))
             chat_model(cfg, config.home_path).check()

@@ -297,7 +297,7 @@ class TwinApp(App):
 
     def _show_job(self, turn: Turn, job: Job) -> None:
         from graph.release import REPLACE
-        from llm.errors import BackendError
+        from backends.errors import BackendError
 
         toggles = job.toggles
         if toggles["adapter"] and self.config.persona.adapters and not self.persona_ready.is_set():

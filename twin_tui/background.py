@@ -95,8 +95,8 @@ def index_status(runner: Any) -> IndexStatus:
 
 def check_backends(config: Config) -> list[str]:
     """One actionable message per unreachable Ollama backend (empty when all is well)."""
-    from llm.errors import BackendError
-    from llm.factory import chat_model
+    from backends.errors import BackendError
+    from backends.factory import chat_model
 
     problems: list[str] = []
     for cfg in {id(c): c for c in (config.persona, config.base) if c.backend == "ollama"}.values():

@@ -193,8 +193,8 @@ class Judge:
 
 
 def _embed_bank(ctx: TwinContext, texts: list[str]) -> Any:
-    """The topic examples' vectors, cached on disk per embedding model (llm.vector_cache)."""
-    from llm.vector_cache import embed_bank
+    """The topic examples' vectors, cached on disk per embedding model (backends.vector_cache)."""
+    from backends.vector_cache import embed_bank
 
     return embed_bank(ctx.embeddings, texts, ctx.home / "cache" / "vectors")
 

@@ -10,10 +10,10 @@ import sys
 import pytest
 from langchain_core.messages import HumanMessage, SystemMessage
 
-from llm.errors import BackendError, BackendUnavailable
-from llm.factory import chat_model, embeddings_model
-from llm.ollama_backend import OllamaChatModel
-from llm.sources import embedded_chat_source, resolve_chat_source
+from backends.errors import BackendError, BackendUnavailable
+from backends.factory import chat_model, embeddings_model
+from backends.ollama_backend import OllamaChatModel
+from backends.sources import embedded_chat_source, resolve_chat_source
 from tests.ollama_server import FakeOllama, wait_for
 from twin.config import Config, ModelConfig
 

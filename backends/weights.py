@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from llm.errors import BackendError
-from llm.sources import WeightsSource, check_adapter_dir
+from backends.errors import BackendError
+from backends.sources import WeightsSource, check_adapter_dir
 
 _CACHE: dict[tuple[str, str], "LoadedWeights"] = {}
 _CACHE_LOCK = threading.Lock()
