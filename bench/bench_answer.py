@@ -113,7 +113,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from evals.person import person_name
-    from graph.context import TwinContext
+    from nodes.context import TwinContext
     from kb.ingest import ingest
     from twin.config import load_config
 

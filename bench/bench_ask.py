@@ -47,7 +47,7 @@ def main() -> None:
     parser.add_argument("--max-new-tokens", type=int, default=160)
     args = parser.parse_args()
 
-    from graph.context import TwinContext
+    from nodes.context import TwinContext
     from graph.runner import TwinRunner
     from kb.ingest import ingest
     from nodes.generate import build_messages

@@ -84,7 +84,7 @@ def describe(exc: BaseException) -> str:
 
 
 def ingested_home() -> str:
-    from graph.context import TwinContext
+    from nodes.context import TwinContext
     from kb.ingest import ingest
     from twin.config import load_config
 

@@ -101,7 +101,7 @@ class EvalEnv:
         env = cls(cfg)
         if temp_home or (temp_home is None and notes_dir is not None):
             env._use_temp_home()
-        from graph.context import TwinContext
+        from nodes.context import TwinContext
 
         env.ctx = (ctx_factory or TwinContext)(env.config)
         if notes_dir is not None:

@@ -9,8 +9,8 @@ from typing import Any
 from langchain_core.messages import AIMessage
 from langgraph.graph import END, START, StateGraph
 
-from graph.context import TwinContext
-from graph.state import TwinState
+from nodes.context import TwinContext
+from twin.state import TwinState
 from nodes.analyze import make_analyze, should_retrieve
 from nodes.generate import make_generate
 from nodes.judge import make_judge, refuses_early, wants_regeneration

@@ -1,7 +1,7 @@
 """`twin ingest [NOTES_DIR ...] [--watch] [--json]` and `twin kb list|remove`: the
 knowledge-base side of the CLI.
 
-``run_ingest`` does the work and returns an exit code; ``twin/cli.py`` wires it into
+``run_ingest`` does the work and returns an exit code; ``twin_cli/main.py`` wires it into
 typer. Output: a rich summary table per folder (plus one table of skipped files) on
 stdout, the progress bar on stderr; with ``--json`` one JSON object per folder (or one
 JSON line per change in watch mode) and nothing else.

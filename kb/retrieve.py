@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
-from graph.state import Source
+from twin.state import Source
 from kb.lexical import STOPWORDS, LexicalIndex, LexRow
 from kb.store import EPOCH, NoteStore
 from twin.config import Config

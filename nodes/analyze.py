@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import cached_property
 
-from graph.context import TwinContext
-from graph.state import TwinState
+from nodes.context import TwinContext
+from twin.state import TwinState
 from nodes import rewrite
 from nodes.input_guard import screen_input
 from nodes.routing import RETRIEVE, Router, build_router

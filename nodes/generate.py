@@ -25,8 +25,8 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 from langgraph.config import get_stream_writer
 
 import prompts
-from graph.context import TwinContext
-from graph.state import EvidenceNote, TwinState
+from nodes.context import TwinContext
+from twin.state import EvidenceNote, TwinState
 from backends.decoding import trim_to_sentences
 from nodes import evidence as evidence_mod
 from nodes.guards.frame import FrameFilter, wrap_evidence

@@ -21,8 +21,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from graph.context import TwinContext
-from graph.state import TwinState
+from nodes.context import TwinContext
+from twin.state import TwinState
 from nodes.extractive import extractive_answer
 from nodes.generate import goes_to_notes
 from nodes.guards.refusals import refusal

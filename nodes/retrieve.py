@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from graph.context import TwinContext
-from graph.state import TwinState
+from nodes.context import TwinContext
+from twin.state import TwinState
 from nodes.timing import is_on, recorded, with_decision
 
 

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from graph.state import TwinState
+from twin.state import TwinState
 from twin import loadtime
 
 

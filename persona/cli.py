@@ -8,6 +8,7 @@ from typing import Optional
 
 import typer
 
+from cmdline.errors import fail
 from persona.options import TrainOptions
 
 _OPT = TrainOptions()  # the one place training defaults live; the CLI shows and passes them
@@ -26,11 +27,6 @@ def _config(config: Optional[Path], home: Optional[str]):  # noqa: ANN202 - Conf
     from twin.config import load_config
 
     return load_config(config, home)
-
-
-def _fail(message: str) -> None:
-    typer.secho(f"error: {message}", fg="red", err=True)
-    raise typer.Exit(2)
 
 
 @app.command("data")
@@ -53,7 +49,7 @@ def data_cmd(
     cfg = _config(config, home)
     folder = notes_dir or (Path(cfg.kb.notes_dir) if cfg.kb.notes_dir else None)
     if folder is None or not folder.is_dir():
-        _fail(f"notes folder not found: {folder} (pass it as an argument or set kb.notes_dir)")
+        fail(f"notes folder not found: {folder} (pass it as an argument or set kb.notes_dir)")
     opts = DataOptions(teacher=teacher, paraphrases=paraphrases, held_out=held_out, threshold=threshold,
                        context_share=context_share, counterfactual_share=counterfactual_share,
                        transcripts=[str(t) for t in transcripts], seed=seed)
@@ -66,7 +62,7 @@ def data_cmd(
     try:
         built = build(cfg, folder, opts, teacher_model)
     except ValueError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     paths = save(built, out)
     counts = built.card["counts"]
     typer.echo(f"{counts['facts']} facts → {counts['train']} train / {counts['test']} test examples")
@@ -112,7 +108,7 @@ def lora_cmd(
     cfg = _config(config, home)
     phases = ["identity", "style"] if phase == "both" else [phase]
     if phase not in ("identity", "style", "both"):
-        _fail("phase must be identity, style or both")
+        fail("phase must be identity, style or both")
     adapters: list[str] = [str(base_adapter)] if base_adapter and phase == "style" else []
     for name in phases:
         opts = TrainOptions(
@@ -129,7 +125,7 @@ def lora_cmd(
         try:
             summary = train(cfg, data_dir, run_dir, opts, resume=resume)
         except (ValueError, FileNotFoundError, FileExistsError, MemoryError_) as exc:
-            _fail(str(exc))
+            fail(str(exc))
         adapters.append(summary["adapter"])
         typer.echo(f"{name}: {summary['steps']} steps, {summary['sec_per_step']} s/step, best eval loss "
                    f"{summary['best_eval_loss']:.4f}, adapter {summary['adapter_bytes'] / 1e6:.1f} MB → {summary['adapter']}")
@@ -150,7 +146,7 @@ def export_cmd(
     try:
         report = export(cfg, [str(a) for a in adapters], out, gguf=gguf)
     except (ValueError, FileNotFoundError) as exc:
-        _fail(str(exc))
+        fail(str(exc))
     for key, value in report.items():
         typer.echo(f"{key}: {value}")
 

@@ -15,7 +15,7 @@ import re
 from datetime import date, timedelta
 from typing import Any
 
-from graph.state import Source
+from twin.state import Source
 from persona.prompting import chat_messages, source
 from persona.records import Example, Fact
 

@@ -3,7 +3,7 @@ sources become evidence blocks (each note whole, in the given order)."""
 
 from __future__ import annotations
 
-from graph.state import Source
+from twin.state import Source
 
 
 def chat_messages(person: str, question: str, sources: list[Source], answer: str,

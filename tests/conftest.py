@@ -57,7 +57,7 @@ def base_config(session_home: Path):
 @pytest.fixture(scope="session")
 def ingested(base_config, sample_notes: Path):
     """The sample notes ingested into the session home (real Chroma, real embeddings)."""
-    from graph.context import TwinContext
+    from nodes.context import TwinContext
     from kb.ingest import ingest
 
     ctx = TwinContext(base_config)

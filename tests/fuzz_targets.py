@@ -432,7 +432,7 @@ class Contexts:
 
     def get(self, home: str) -> Any:
         if home not in self.made:
-            from graph.context import TwinContext
+            from nodes.context import TwinContext
             from twin.config import load_config
 
             self.made[home] = TwinContext(load_config(None, home))

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from graph.context import TwinContext
+from nodes.context import TwinContext
 from graph.runner import TwinRunner
 from kb.evidence import capitalised_names, common_nouns, is_rare, note_evidence, title_named
 from kb.ingest import ingest

@@ -107,7 +107,7 @@ def test_ollama_down_is_one_clear_line() -> None:
 def test_cli_ollama_down_prints_no_traceback(tmp_path) -> None:
     host = f"http://127.0.0.1:{free_port()}"
     proc = subprocess.run(
-        [sys.executable, "-m", "twin.cli", "ask", "hi", "--backend", "ollama", "--ollama-host", host,
+        [sys.executable, "-m", "twin_cli", "ask", "hi", "--backend", "ollama", "--ollama-host", host,
          "--home", str(tmp_path)], capture_output=True, text=True, timeout=120,
     )
     assert proc.returncode == 2

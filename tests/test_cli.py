@@ -6,7 +6,7 @@ import json
 import subprocess
 import sys
 
-TWIN = [sys.executable, "-m", "twin.cli"]
+TWIN = [sys.executable, "-m", "twin_cli"]
 
 
 def run(*args: str, timeout: int = 300) -> subprocess.CompletedProcess:

@@ -35,7 +35,7 @@ def test_load_time_is_reported_apart_from_node_time() -> None:
 
 def test_cold_ask_json_reports_load_times_separately(session_home, ingested) -> None:
     """A new process: the one-time loads appear as load_*, the node times are the work."""
-    proc = subprocess.run([sys.executable, "-m", "twin.cli", "ask", "What keyboard do you use?", "--json",
+    proc = subprocess.run([sys.executable, "-m", "twin_cli", "ask", "What keyboard do you use?", "--json",
                            "--home", str(session_home)], capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr
     timings = json.loads(proc.stdout)["timings_ms"]
@@ -120,7 +120,7 @@ def test_router_and_topic_banks_use_the_cache(tmp_path: Path) -> None:
 import json, sys
 from twin import offline; offline.apply()
 from twin.config import Config
-from graph.context import TwinContext
+from nodes.context import TwinContext
 from backends.embeddings import SentenceEmbeddings
 calls = []
 original = SentenceEmbeddings.embed_documents
@@ -171,7 +171,7 @@ def test_openmp_threads_wait_passively_unless_told_otherwise() -> None:
 
 
 def test_streamed_answer_trailer_says_where_the_time_went() -> None:
-    from twin.cli import _trailer
+    from twin_cli.main import _trailer
 
     result = {"route": "retrieve", "judge": {"verdict": "pass"},
               "sources": [{"path": "projects/keyboard.md", "date": "2023-11-26"}],

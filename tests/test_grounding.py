@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from evals.matching import is_abstention
-from graph.context import TwinContext
+from nodes.context import TwinContext
 from graph.release import REPLACE
 from graph.runner import TwinRunner
 from backends.fake import ScriptedChatModel

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from graph.state import Source
+from twin.state import Source
 from kb.ingest import ingest
 from kb.retrieve import (
     Retriever, asks_about_past, mentions_update, newer_first, rrf, rrf_max, same_subject_newer,

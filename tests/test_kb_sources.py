@@ -123,7 +123,7 @@ def test_cli_ingests_several_folders_and_lists_them(tmp_path: Path) -> None:
     blog = write_notes(tmp_path / "blog", BLOG)
     journal = write_notes(tmp_path / "journal", JOURNAL)
     home = tmp_path / "home"
-    cmd = [sys.executable, "-m", "twin.cli"]
+    cmd = [sys.executable, "-m", "twin_cli"]
     done = subprocess.run([*cmd, "ingest", str(blog), str(journal), "--json", "--home", str(home)],
                           capture_output=True, text=True, timeout=300, cwd=REPO)
     assert done.returncode == 0, done.stderr

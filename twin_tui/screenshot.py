@@ -31,7 +31,7 @@ def parse_size(text: str) -> tuple[int, int]:
 
 def build_home(notes: Path, home: Path):
     """Config for ``home`` with ``notes`` ingested into it."""
-    from graph.context import TwinContext
+    from nodes.context import TwinContext
     from kb.ingest import ingest
     from twin.config import load_config
 

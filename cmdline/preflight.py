@@ -10,10 +10,10 @@ transformers or chromadb: a wrong path costs well under a second, not a model lo
 
 from __future__ import annotations
 
+import os
 from urllib.parse import urlsplit
 
-import os
-
+from cmdline.errors import expected_errors, fail
 from twin.config import Config, ConfigError, ModelConfig
 
 CHROMA_TIMEOUT_S = 3.0
@@ -105,3 +105,14 @@ def preflight(config: Config, models: bool = True, store: bool = True) -> None:
     if models:
         check_models(config)
         check_ollama(config)
+
+
+def check_backends(config: Config, models: bool = True, store: bool = True) -> None:
+    """Fail early, in one line (exit 2), when something the command needs is missing or
+    unreachable: the Chroma server, model/adapter paths, the Ollama host or its model."""
+    try:
+        preflight(config, models=models, store=store)
+    except Exception as exc:
+        if isinstance(exc, expected_errors()):
+            fail(exc)
+        raise
