@@ -35,7 +35,3 @@ def chat_model(cfg: ModelConfig, home: Path, with_adapters: bool = True) -> Base
 
 def embeddings_model(cfg: EmbeddingConfig) -> Embeddings:
     return SentenceEmbeddings(resolve_embedding_source(cfg.model), batch_size=cfg.batch_size)
-
-
-def model_label(model: BaseChatModel) -> str:
-    return getattr(model, "name_for_trace", model.__class__.__name__)

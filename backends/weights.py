@@ -145,9 +145,3 @@ def load_weights(source: WeightsSource, home: Path, dtype: str = "float32", thre
         loaded = LoadedWeights(model=model, tokenizer=tokenizer, source=source)
         _CACHE[key] = loaded
         return loaded
-
-
-def clear_cache() -> None:
-    """Forget loaded weights (tests that need a fresh load)."""
-    with _CACHE_LOCK:
-        _CACHE.clear()

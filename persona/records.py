@@ -41,9 +41,6 @@ class Example:
     note: str = ""
     meta: dict[str, Any] = field(default_factory=dict)
 
-    def to_json(self) -> str:
-        return json.dumps(asdict(self), ensure_ascii=False)
-
 
 def write_jsonl(path: Path, rows: Iterable[Any]) -> int:
     """Write dataclasses (or dicts) as JSONL atomically; returns the row count."""

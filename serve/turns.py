@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from graph.result import TurnResult
 from twin.config import Config
 
 RESULT_KEYS = ("answer", "route", "query", "sources", "judge", "timings_ms", "input_flags", "toggles")
@@ -35,8 +36,9 @@ class TurnEvent:
     data: dict[str, Any] = field(default_factory=dict)  # progress: the node's update; result: the raw result
 
 
-def public_result(raw: dict[str, Any]) -> dict[str, Any]:
-    """An answered turn as the service returns it (no drafts, no internal decisions)."""
+def public_result(raw: TurnResult) -> dict[str, Any]:
+    """An answered turn (the runner's :class:`~graph.result.TurnResult`) as the service returns it
+    (no internal decisions; each source with an ``id``)."""
     out = {k: raw.get(k) for k in RESULT_KEYS}
     out["sources"] = [{"id": s["path"], **{k: s.get(k) for k in SOURCE_KEYS}} for s in raw.get("sources", [])]
     return out
@@ -160,7 +162,7 @@ class Engine:
     one on a private in-memory checkpointer (stateless turns, whose history the caller sends)."""
 
     def __init__(self, config: Config, checkpoints: Checkpoints) -> None:
-        from graph.context import TwinContext
+        from nodes.context import TwinContext
         from graph.runner import TwinRunner
 
         self.config = config

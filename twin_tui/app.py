@@ -13,7 +13,7 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import events, on, work
 from textual.app import App, ComposeResult, SystemCommand
@@ -31,6 +31,9 @@ from twin_tui.preview import PreviewRefused, load_preview
 from twin_tui.screens import FeedbackScreen, NoteScreen
 from twin_tui.turns import COMPARE_SUFFIX, Job, Turn, new_thread_id, progress_text, pump
 from twin_tui.widgets import AnswerCard, Composer, QuestionCard, StatusBar, ToggleBar
+
+if TYPE_CHECKING:
+    from graph.result import TurnResult
 
 NARROW = 100  # below this width the inspector replaces the chat instead of sitting beside it
 THREADS_LISTED = 30
@@ -335,7 +338,7 @@ class TwinApp(App):
             self.ui(card.failed, message)
             self.ui(self.notify, message, title=title, severity="error", timeout=20)
 
-    def _answered(self, card: AnswerCard, result: dict[str, Any]) -> None:
+    def _answered(self, card: AnswerCard, result: TurnResult) -> None:
         card.finish(result)
         if card.variant != "B" or self.current is None or self.current.variant != "A":
             self.select(card)

@@ -10,9 +10,12 @@ import json
 import os
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from twin.config import Config
+
+if TYPE_CHECKING:
+    from graph.result import TurnResult
 
 FEEDBACK_FILE = "feedback.jsonl"
 RATINGS = ("up", "down")
@@ -48,7 +51,7 @@ def config_summary(config: Config) -> dict[str, Any]:
     }
 
 
-def make_record(result: dict[str, Any], question: str, rating: str, comment: str, config: Config,
+def make_record(result: TurnResult, question: str, rating: str, comment: str, config: Config,
                 variant: str = "") -> FeedbackRecord:
     if rating not in RATINGS:
         raise ValueError(f"rating must be one of {RATINGS}, got {rating!r}")

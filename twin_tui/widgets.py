@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import events
@@ -15,6 +15,9 @@ from textual.widgets import Markdown, Static, TextArea
 
 from twin.config import NODE_NAMES
 from twin_tui.trace import card_summary
+
+if TYPE_CHECKING:
+    from graph.result import TurnResult
 
 
 class Composer(TextArea):
@@ -71,7 +74,7 @@ class AnswerCard(Vertical):
         self.label = label
         self.variant = variant  # "" | "A" | "B"
         self.text = ""
-        self.result: dict[str, Any] | None = None
+        self.result: TurnResult | None = None
         self.rated = ""
 
     def compose(self) -> ComposeResult:
@@ -99,7 +102,7 @@ class AnswerCard(Vertical):
         self.text += piece
         self.body.update(self.text)
 
-    def finish(self, result: dict[str, Any]) -> None:
+    def finish(self, result: TurnResult) -> None:
         self.result = result
         self.text = result.get("answer", "")
         self.body.update(self.text or "_(no answer)_")
