@@ -21,7 +21,7 @@ from typing import Any
 from backends.errors import BackendError
 from backends.sources import WeightsSource, check_adapter_dir
 
-_CACHE: dict[tuple[str, str], "LoadedWeights"] = {}
+_CACHE: dict[tuple[str, str], LoadedWeights] = {}
 _CACHE_LOCK = threading.Lock()
 
 

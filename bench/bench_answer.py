@@ -113,8 +113,8 @@ def main() -> None:
     args = parser.parse_args()
 
     from evals.person import person_name
-    from nodes.context import TwinContext
     from kb.ingest import ingest
+    from nodes.context import TwinContext
     from twin.config import load_config
 
     home = Path(tempfile.mkdtemp(prefix="twin-bench-answer-"))

@@ -9,8 +9,8 @@ scripts, so the query/watch/quality benchmarks only pay for the full ingest once
 from __future__ import annotations
 
 import csv
-import re
 import os
+import re
 import shutil
 import statistics
 import tempfile

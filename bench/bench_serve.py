@@ -296,8 +296,8 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=REPO / "runs" / "bench-serve")
     args = parser.parse_args()
 
-    from nodes.context import TwinContext
     from kb.ingest import ingest
+    from nodes.context import TwinContext
     from twin.config import load_config
 
     home = Path(tempfile.mkdtemp(prefix="twin-bench-serve-"))

@@ -45,9 +45,9 @@ class Common:
         self._args = (home, config_path, backend, model, adapter, off, max_new_tokens, seed, sets)
 
     def config(self) -> Any:
-        from evals.env import eval_config
         from cmdline.config import build_config
         from cmdline.preflight import check_backends
+        from evals.env import eval_config
 
         home, config_path, backend, model, adapter, off, tokens, seed, sets = self._args
         extra = parse_sets(sets)
@@ -105,9 +105,9 @@ def user_errors(as_json: bool) -> Iterator[None]:
 
     known: tuple[type[BaseException], ...] = (DataError, EvalSetupError, RunError, ConfigError)
     try:
+        from backends.errors import BackendError
         from kb.ingest import IngestError
         from kb.store import StoreError
-        from backends.errors import BackendError
 
         known += (IngestError, StoreError, BackendError)
     except ImportError:

@@ -95,7 +95,7 @@ class EvalEnv:
 
     @classmethod
     def open(cls, config: Config, notes_dir: Path | None = None, dates: dict[str, tuple[str, str]] | None = None,
-             temp_home: bool | None = None, ctx_factory: Any = None) -> "EvalEnv":
+             temp_home: bool | None = None, ctx_factory: Any = None) -> EvalEnv:
         """``notes_dir`` given → a temporary home with those notes ingested."""
         cfg = copy.deepcopy(config)
         env = cls(cfg)
@@ -159,7 +159,7 @@ class EvalEnv:
             self._tmp.cleanup()
             self._tmp = None
 
-    def __enter__(self) -> "EvalEnv":
+    def __enter__(self) -> EvalEnv:
         return self
 
     def __exit__(self, *exc: object) -> None:

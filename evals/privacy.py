@@ -111,7 +111,7 @@ class PrivateStrings:
     grams: set[str] = field(default_factory=set)  # private-only word n-grams (LEAK_NGRAM)
 
     @classmethod
-    def from_texts(cls, private: dict[str, str], public: dict[str, str]) -> "PrivateStrings":
+    def from_texts(cls, private: dict[str, str], public: dict[str, str]) -> PrivateStrings:
         from kb.fingerprints import normalise_pii
         from privacy.pii_patterns import find_pii
 
@@ -126,7 +126,7 @@ class PrivateStrings:
         )
 
     @classmethod
-    def from_notes(cls, notes_dir: Path, config: Config) -> "PrivateStrings":
+    def from_notes(cls, notes_dir: Path, config: Config) -> PrivateStrings:
         from kb.notes import read_notes
 
         notes, _ = read_notes(notes_dir, config.kb)

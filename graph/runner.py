@@ -18,12 +18,12 @@ from langchain_core.messages import HumanMessage
 from langgraph.checkpoint.sqlite import SqliteSaver
 
 from graph.build import build_graph
-from nodes.context import TwinContext
 from graph.release import JudgedRelease
 from graph.result import TurnResult, turn_result
-from twin.state import TURN_RESET
+from nodes.context import TwinContext
 from nodes.generate import goes_to_notes
 from twin.config import NODE_NAMES, Config, NodeToggles
+from twin.state import TURN_RESET
 
 
 @dataclass

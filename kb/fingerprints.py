@@ -194,7 +194,7 @@ class Fingerprints:
     # -- building -----------------------------------------------------------------
     @classmethod
     def build(cls, private: dict[str, str], public: dict[str, str], salt: str | None = None,
-              embeddings: Any = None) -> "Fingerprints":
+              embeddings: Any = None) -> Fingerprints:
         """Fingerprint ``private`` notes ({path: text}) against ``public`` ones.
 
         ``embeddings`` (a langchain-core ``Embeddings``) adds sentence vectors so the judge
@@ -325,7 +325,7 @@ class Fingerprints:
         os.replace(tmp, path)
 
     @classmethod
-    def load(cls, path: Path) -> "Fingerprints":
+    def load(cls, path: Path) -> Fingerprints:
         """Read fingerprints; a missing file gives empty ones (no private notes yet)."""
         path = Path(path)
         if not path.is_file():

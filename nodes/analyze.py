@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import cached_property
 
-from nodes.context import TwinContext
-from twin.state import TwinState
 from nodes import rewrite
+from nodes.context import TwinContext
 from nodes.input_guard import screen_input
 from nodes.routing import RETRIEVE, Router, build_router
 from nodes.timing import is_on, recorded, with_decision
 from twin.loadtime import loading
+from twin.state import TwinState
 
 
 class Analyzer:

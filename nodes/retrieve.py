@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from nodes.context import TwinContext
-from twin.state import TwinState
 from nodes.timing import is_on, recorded, with_decision
+from twin.state import TwinState
 
 
 def make_retrieve(ctx: TwinContext) -> Callable[[TwinState], dict]:

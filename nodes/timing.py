@@ -7,8 +7,8 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from twin.state import TwinState
 from twin import loadtime
+from twin.state import TwinState
 
 
 def recorded(name: str) -> Callable[[Callable[[TwinState], dict]], Callable[[TwinState], dict]]:

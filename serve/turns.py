@@ -68,7 +68,7 @@ class Checkpoints:
         self._guard = threading.Lock()
 
     @classmethod
-    def open(cls, config: Config, pool_size: int = 4) -> "Checkpoints":
+    def open(cls, config: Config, pool_size: int = 4) -> Checkpoints:
         spec = config.serve.checkpointer
         if spec == "sqlite":
             import sqlite3
@@ -82,7 +82,7 @@ class Checkpoints:
         return cls._open_postgres(spec, pool_size)
 
     @classmethod
-    def _open_postgres(cls, url: str, pool_size: int) -> "Checkpoints":
+    def _open_postgres(cls, url: str, pool_size: int) -> Checkpoints:
         import psycopg
         from langgraph.checkpoint.postgres import PostgresSaver
         from psycopg.rows import dict_row
@@ -162,8 +162,8 @@ class Engine:
     one on a private in-memory checkpointer (stateless turns, whose history the caller sends)."""
 
     def __init__(self, config: Config, checkpoints: Checkpoints) -> None:
-        from nodes.context import TwinContext
         from graph.runner import TwinRunner
+        from nodes.context import TwinContext
 
         self.config = config
         self.checkpoints = checkpoints

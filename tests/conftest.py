@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from twin import offline
 from tests.serve_support import serve_home, serve_site_port, serve_token, twin_server  # noqa: F401  (serve fixtures)
+from twin import offline
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE_NOTES = REPO / "examples" / "notes"
@@ -57,8 +57,8 @@ def base_config(session_home: Path):
 @pytest.fixture(scope="session")
 def ingested(base_config, sample_notes: Path):
     """The sample notes ingested into the session home (real Chroma, real embeddings)."""
-    from nodes.context import TwinContext
     from kb.ingest import ingest
+    from nodes.context import TwinContext
 
     ctx = TwinContext(base_config)
     report = ingest(base_config, sample_notes, ctx.embeddings, progress=False)

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from langchain_core.embeddings import Embeddings
 
-from twin.config import Config
 from kb.fpsync import MemoEmbeddings  # noqa: F401  (re-exported for the KB tests)
+from twin.config import Config
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE_NOTES = REPO / "examples" / "notes"

@@ -87,10 +87,10 @@ class ServeProcess:
     def log_path(self) -> Path:
         return LOGS / f"{self.name}.log"
 
-    def start(self, timeout: float = 240.0) -> "ServeProcess":
+    def start(self, timeout: float = 240.0) -> ServeProcess:
         return self.launch().wait_ready(timeout)
 
-    def launch(self) -> "ServeProcess":
+    def launch(self) -> ServeProcess:
         LOGS.mkdir(parents=True, exist_ok=True)
         with open(self.log_path, "w") as log:
             self.proc = subprocess.Popen(
@@ -100,7 +100,7 @@ class ServeProcess:
             )
         return self
 
-    def wait_ready(self, timeout: float = 240.0) -> "ServeProcess":
+    def wait_ready(self, timeout: float = 240.0) -> ServeProcess:
         assert self.proc is not None
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -162,7 +162,7 @@ class PostgresCluster:
         prefix = ["runuser", "-u", "nobody", "--"] if os.geteuid() == 0 else []
         return subprocess.run([*prefix, *args], capture_output=True, text=True, timeout=120)
 
-    def start(self) -> "PostgresCluster":
+    def start(self) -> PostgresCluster:
         data = self.root / "data"
         if os.geteuid() == 0:  # PostgreSQL will not run as root: hand the dir to nobody
             os.chmod(self.root, 0o755)

@@ -35,3 +35,11 @@ def test_a_layer_that_imports_upward_breaks_the_contract(tmp_path: Path) -> None
                           env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(copy)})
     assert proc.returncode != 0
     assert "kb.upward -> graph.runner" in proc.stdout
+
+
+def test_ruff_finds_nothing() -> None:
+    """The lint rules in pyproject.toml ([tool.ruff]) hold for the whole tree."""
+    found = shutil.which("ruff", path=str(Path(sys.executable).parent))
+    cmd = [found] if found else [sys.executable, "-m", "ruff"]
+    proc = subprocess.run([*cmd, "check", "--no-cache", "."], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]

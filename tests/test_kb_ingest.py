@@ -19,7 +19,12 @@ from kb.notes import read_notes
 from kb.state import label_for_path, load_state, registered_sources
 from kb.store import NoteStore
 from tests.kb_support import (
-    PRIVATE_SECRETS, REPO, CountingEmbeddings, copy_notes, documents, indexed_paths, kb_embeddings,  # noqa: F401
+    PRIVATE_SECRETS,  # noqa: F401
+    REPO,
+    CountingEmbeddings,
+    copy_notes,
+    documents,
+    indexed_paths,
     make_config,
 )
 

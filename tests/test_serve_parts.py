@@ -136,7 +136,7 @@ def test_serve_config_is_validated() -> None:
         ({"checkpointer": "mysql://x"}, "serve.checkpointer"),
         ({"toggleable": ["judges"]}, "unknown node 'judges'"),
         ({"cors_origins": ["noa.example"]}, "must be an origin"),
-        ({"port": 70000}, "not a TCP port"),
+        ({"port": 70000}, "serve.port = 70000 is too large"),
         ({"profiles": {"twin": {}}}, "profile name"),
         ({"profiles": {"x": {"bogus": 1}}}, "unknown config key 'serve.profiles.x.bogus'"),
         ({"profiles": {"x": {"backend": "magic"}}}, "serve.profiles.x.backend"),

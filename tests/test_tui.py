@@ -22,9 +22,9 @@ import pytest
 
 from graph.runner import TwinRunner
 from twin_tui.app import TwinApp
-from twin_tui.turns import COMPARE_SUFFIX
 from twin_tui.feedback import read_feedback
 from twin_tui.screens import FeedbackScreen, NoteScreen
+from twin_tui.turns import COMPARE_SUFFIX
 from twin_tui.widgets import AnswerCard, Composer, NodeChip
 
 SIZE = (100, 32)

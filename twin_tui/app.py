@@ -299,8 +299,8 @@ class TwinApp(App):
             self.ui(self._done, turn)
 
     def _show_job(self, turn: Turn, job: Job) -> None:
-        from graph.release import REPLACE
         from backends.errors import BackendError
+        from graph.release import REPLACE
 
         toggles = job.toggles
         if toggles["adapter"] and self.config.persona.adapters and not self.persona_ready.is_set():

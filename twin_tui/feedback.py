@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypedDict
 
@@ -56,7 +56,7 @@ def make_record(result: TurnResult, question: str, rating: str, comment: str, co
     if rating not in RATINGS:
         raise ValueError(f"rating must be one of {RATINGS}, got {rating!r}")
     return FeedbackRecord(
-        timestamp=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        timestamp=datetime.now(UTC).isoformat(timespec="seconds"),
         rating=rating, comment=comment.strip(), question=question,
         answer=result.get("answer", ""), sources=list(result.get("sources", [])),
         route=result.get("route", ""), judge=dict(result.get("judge", {})),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import events
@@ -30,7 +30,7 @@ class Composer(TextArea):
     ]
 
     class Submitted(Message):
-        def __init__(self, composer: "Composer", text: str) -> None:
+        def __init__(self, composer: Composer, text: str) -> None:
             super().__init__()
             self.composer = composer
             self.text = text
@@ -62,7 +62,7 @@ class AnswerCard(Vertical):
     """One answer: a label, the streamed (judged) markdown, then a one-line trace and feedback links."""
 
     class Selected(Message):
-        def __init__(self, card: "AnswerCard") -> None:
+        def __init__(self, card: AnswerCard) -> None:
             super().__init__()
             self.card = card
 

@@ -38,7 +38,7 @@ class LeakLimits:
     similarity: float = 0.82  # cosine to a private sentence
     margin: float = 0.05  # ... and this much closer to it than to any retrieved source
 
-    def stricter(self) -> "LeakLimits":
+    def stricter(self) -> LeakLimits:
         """Limits under a suspicious question (encoding or role-play requested)."""
         return LeakLimits(max(2, self.ngram_hits - 1), max(2, self.private_words - 1), self.similarity - 0.05, 0.0)
 

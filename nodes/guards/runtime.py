@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import prompts
-from nodes.context import TwinContext
 from kb.fingerprints import Fingerprints, fingerprints_path
+from nodes.context import TwinContext
 from nodes.guards.compose import REFUSAL_KIND, ComposedGuard, GuardOutcome
 from nodes.guards.context_leak import ContextLeak
 from nodes.guards.grounding import Grounding
