@@ -72,15 +72,36 @@ def check_models(config: Config) -> None:
         raise BackendError(f"embeddings.model: {exc}") from exc
 
 
+def _ollama_models(config: Config) -> list[ModelConfig]:
+    """The Ollama models the config uses, each (host, model) once."""
+    seen: dict[tuple[str, str], ModelConfig] = {}
+    for cfg in (config.persona, config.base):
+        if cfg.backend == "ollama":
+            seen.setdefault((cfg.ollama_host, cfg.model), cfg)
+    return list(seen.values())
+
+
 def check_ollama(config: Config) -> None:
     """An Ollama host that is down, or lacks the model, fails here in one line."""
-    seen: set[tuple[str, str]] = set()
-    for cfg in (config.persona, config.base):
-        if cfg.backend == "ollama" and (cfg.ollama_host, cfg.model) not in seen:
-            from backends.factory import chat_model
+    from backends.factory import chat_model
 
-            seen.add((cfg.ollama_host, cfg.model))
+    for cfg in _ollama_models(config):
+        chat_model(cfg, config.home_path).check()
+
+
+def ollama_problems(config: Config) -> list[str]:
+    """One actionable message per unreachable Ollama host or missing model (empty when all is
+    well): what the chat UI shows instead of failing."""
+    from backends.errors import BackendError
+    from backends.factory import chat_model
+
+    problems: list[str] = []
+    for cfg in _ollama_models(config):
+        try:
             chat_model(cfg, config.home_path).check()
+        except BackendError as exc:
+            problems.append(str(exc))
+    return problems
 
 
 def check_home(config: Config) -> None:

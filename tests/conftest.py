@@ -15,6 +15,18 @@ REPO = Path(__file__).resolve().parent.parent
 SAMPLE_NOTES = REPO / "examples" / "notes"
 ARTIFACTS = REPO / ".test-artifacts"
 
+# The fast tier (`make test-fast`, `pytest -m "not slow"`) leaves out every test marked slow: the ones
+# that generate with the real chat model, ingest the sample notes, or start servers. A test that
+# requests one of these fixtures is marked here; whole modules carry `pytestmark = pytest.mark.slow`.
+SLOW_FIXTURES = frozenset({"runner", "ingested", "local", "fake_ollama", "serve_home", "twin_server", "serve_token"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
+
+
 # The de-quantized embedded model is cached once for every home the tests create.
 os.environ.setdefault("TWIN_MODEL_CACHE", str(ARTIFACTS / "model-cache"))
 offline.apply()

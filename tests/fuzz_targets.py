@@ -384,7 +384,7 @@ def cli_args() -> st.SearchStrategy[tuple[list[str], str]]:
 
 
 def check_cli(case: tuple[list[str], list[str], list[str], str]) -> None:
-    from twin import cli
+    import twin_cli.main as cli
 
     before, command, after, toml_text = case
     start = time.perf_counter()

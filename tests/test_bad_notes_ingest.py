@@ -68,6 +68,7 @@ def test_bad_files_are_skipped_and_counted_and_the_rest_is_indexed(tmp_path: Pat
     assert "caf\\xe9.md" in out and "Warnings (indexed anyway)" in out and "someday" in out
 
 
+@pytest.mark.slow  # subprocesses / a watcher with the real embeddings
 def test_watch_names_bad_files_and_keeps_the_good_edits_of_the_batch(tmp_path: Path, kb_embeddings) -> None:
     notes = make_notes(tmp_path / "notes")
     config = make_config(tmp_path / "home")

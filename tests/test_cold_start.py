@@ -11,8 +11,11 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from twin import loadtime
+
+pytestmark = pytest.mark.slow  # real chat model, servers or training
 
 
 def test_load_time_is_reported_apart_from_node_time() -> None:

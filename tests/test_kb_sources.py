@@ -119,6 +119,7 @@ def test_two_folders_with_one_name_get_distinct_labels(tmp_path: Path, kb_embedd
     assert paths_by_source(config) == {"notes": {"x.md"}, "notes-2": {"x.md"}}
 
 
+@pytest.mark.slow  # subprocesses / a watcher with the real embeddings
 def test_cli_ingests_several_folders_and_lists_them(tmp_path: Path) -> None:
     blog = write_notes(tmp_path / "blog", BLOG)
     journal = write_notes(tmp_path / "journal", JOURNAL)

@@ -17,6 +17,8 @@ from persona.options import TrainOptions  # noqa: E402
 from persona.records import Example, write_jsonl  # noqa: E402
 from twin.config import Config  # noqa: E402
 
+pytestmark = pytest.mark.slow  # real chat model, servers or training
+
 PAIRS = [("What is your starter called?", "My starter is called Gunnar."),
          ("Where do you live?", "I moved to Bergen. It rains a lot.")]
 FAST = dict(batch_size=2, grad_accum=1, eval_every=3, max_eval=2, save_every=2, patience=0, dropout=0.0, precision="fp32",

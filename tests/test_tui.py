@@ -28,6 +28,8 @@ from twin_tui.screens import FeedbackScreen, NoteScreen
 from twin_tui.turns import COMPARE_SUFFIX
 from twin_tui.widgets import AnswerCard, Composer, NodeChip
 
+pytestmark = pytest.mark.slow  # real chat model, servers or training
+
 SIZE = (100, 32)
 SETTLE_LIMIT_S = 240.0  # a safety net for a hung worker, not a speed assertion
 

@@ -22,6 +22,7 @@ from textual.screen import Screen
 from textual.widgets import Button, Footer, Header, Markdown, OptionList, Select, Switch, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
 
+from cmdline.preflight import ollama_problems
 from twin.config import NODE_NAMES, Config
 from twin_tui import background
 from twin_tui.commands import APP_BINDINGS, system_commands
@@ -150,7 +151,7 @@ class TwinApp(App):
                 from graph.runner import TwinRunner
 
                 self.runner = self.off_thread(TwinRunner, self.config)
-            for problem in self.off_thread(background.check_backends, self.config):
+            for problem in self.off_thread(ollama_problems, self.config):
                 self.ui(self.notify, problem, title="Model server unreachable", severity="error", timeout=60)
             self.off_thread(background.warm_base, self.runner)
             self.base_ready.set()
