@@ -14,7 +14,7 @@ from nodes.context import TwinContext
 from nodes.generate import make_generate
 from nodes.judge import make_judge, refuses_early, wants_regeneration
 from nodes.retrieve import make_retrieve
-from nodes.timing import is_on
+from nodes.toggles import is_on
 from twin.state import TwinState
 
 

@@ -8,8 +8,9 @@ from functools import cached_property
 from nodes import rewrite
 from nodes.context import TwinContext
 from nodes.input_guard import screen_input
+from nodes.records import recorded, with_decision
 from nodes.routing import RETRIEVE, Router, build_router
-from nodes.timing import is_on, recorded, with_decision
+from nodes.toggles import is_on
 from twin.loadtime import loading
 from twin.state import TwinState
 

@@ -30,7 +30,8 @@ from nodes import evidence as evidence_mod
 from nodes.context import TwinContext
 from nodes.guards.frame import FrameFilter, wrap_evidence
 from nodes.guards.refusals import refusal
-from nodes.timing import is_on, recorded, with_decision
+from nodes.records import recorded, with_decision
+from nodes.toggles import is_on
 from twin.state import EvidenceNote, TwinState
 
 HISTORY_TURNS = 3  # earlier exchanges shown to the generator

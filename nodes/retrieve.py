@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from nodes.context import TwinContext
-from nodes.timing import is_on, recorded, with_decision
+from nodes.records import recorded, with_decision
+from nodes.toggles import is_on
 from twin.state import TwinState
 
 

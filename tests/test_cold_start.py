@@ -19,7 +19,7 @@ pytestmark = pytest.mark.slow  # real chat model, servers or training
 
 
 def test_load_time_is_reported_apart_from_node_time() -> None:
-    from nodes.timing import recorded
+    from nodes.records import recorded
 
     @recorded("analyze")
     def node(state: dict) -> dict:
