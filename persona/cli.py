@@ -9,6 +9,7 @@ from typing import Optional
 import typer
 
 from cmdline.errors import fail
+from cmdline.options import ConfigOpt, HomeOpt
 from persona.options import TrainOptions
 
 _OPT = TrainOptions()  # the one place training defaults live; the CLI shows and passes them
@@ -16,17 +17,15 @@ _OPT = TrainOptions()  # the one place training defaults live; the CLI shows and
 app = typer.Typer(help="Make a persona adapter: notes → Q&A set → LoRA (identity + style) → export.",
                   no_args_is_help=True)
 
-HOME = typer.Option(None, "--home", help="data home (default: $TWIN_HOME or the user data dir)")
-CONFIG = typer.Option(None, "--config", help="config TOML (default: <home>/twin.toml if present)")
 
 
-def _config(config: Optional[Path], home: Optional[str]):  # noqa: ANN202 - Config, imported lazily
+def _config(config: Optional[Path], home: Optional[Path]):  # noqa: ANN202 - Config, imported lazily
     from twin.offline import apply
 
     apply()
     from twin.config import load_config
 
-    return load_config(config, home)
+    return load_config(config, str(home) if home else None)
 
 
 @app.command("data")
@@ -41,7 +40,7 @@ def data_cmd(
     counterfactual_share: float = typer.Option(0.15, help="share with an updated note that contradicts an older one"),
     transcripts: list[Path] = typer.Option([], "--transcripts", help="`Speaker: text` dialogue files or folders"),
     seed: int = typer.Option(0),
-    home: Optional[str] = HOME, config: Optional[Path] = CONFIG,
+    home: HomeOpt = None, config: ConfigOpt = None,
 ) -> None:
     """Write a chat-format SFT set (train.jsonl, test.jsonl) and a data card from public notes."""
     from persona.dataset import DataOptions, build, save
@@ -99,7 +98,7 @@ def lora_cmd(
                                           "example, so later epochs skip them (-1 = up to 1/4 of free RAM, 0 = off)"),
     resume: bool = typer.Option(False, help="continue from the latest checkpoint in --out"),
     seed: int = typer.Option(0),
-    home: Optional[str] = HOME, config: Optional[Path] = CONFIG,
+    home: HomeOpt = None, config: ConfigOpt = None,
 ) -> None:
     """Train LoRA adapter(s) on assistant tokens only; prints where to point persona.adapters."""
     from persona.memory import MemoryError_
@@ -137,7 +136,7 @@ def export_cmd(
     adapters: list[Path] = typer.Argument(..., help="adapter folders, stacked in order"),
     out: Path = typer.Option(Path("runs/persona-export"), "--out"),
     gguf: bool = typer.Option(True, help="also write model.gguf + Modelfile for Ollama (Llama-family models)"),
-    home: Optional[str] = HOME, config: Optional[Path] = CONFIG,
+    home: HomeOpt = None, config: ConfigOpt = None,
 ) -> None:
     """Merge adapters into a standalone HF model folder (+ GGUF and an Ollama Modelfile)."""
     from persona.export import export
@@ -159,7 +158,7 @@ def eval_cmd(
     conflict_nq: Optional[Path] = typer.Option(None, help="conflict_nq_val.jsonl for the fake-passage test"),
     limit: int = typer.Option(60, help="questions per test"),
     out: Optional[Path] = typer.Option(None, help="write the results JSON here"),
-    home: Optional[str] = HOME, config: Optional[Path] = CONFIG,
+    home: HomeOpt = None, config: ConfigOpt = None,
 ) -> None:
     """Fact recall on unseen phrasings and knowledge-conflict rates: base vs adapter(s)."""
     from persona.evaluate import run_all
