@@ -152,6 +152,7 @@ def test_a_waiting_ingest_says_what_it_waits_for_and_how_long(tmp_path: Path, kb
     assert messages[-1].startswith(f"got {lock} after ")
 
     release.clear()
+    held.clear()  # else the first holder's event lets the check below race the second holder
     threading.Thread(target=holder, daemon=True).start()
     assert held.wait(10)
     threading.Timer(0.5, release.set).start()
