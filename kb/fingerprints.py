@@ -35,7 +35,7 @@ from typing import Any
 from privacy import lexicon
 from privacy.views import fold
 
-VERSION = 2
+VERSION = 3  # 3: public front matter counts as public; bare years are never secret
 NGRAM = 4
 MIN_DIGITS = 3  # private-only numbers with at least this many digits are secrets
 MAX_WINDOW = 5  # tokens joined when looking for compact secrets ("otter lantern 42")
@@ -98,6 +98,9 @@ def _hash(salt: str, text: str) -> str:
     return hashlib.blake2b(f"{salt}|{text}".encode(), digest_size=10).hexdigest()
 
 
+_YEAR = re.compile(r"(?:19|20)\d\d")
+
+
 def _strip_front_matter(text: str) -> str:
     return re.sub(r"\A---\n.*?\n---\n", "", text, flags=re.S)
 
@@ -118,7 +121,8 @@ def analyse_terms(private: dict[str, str], public: dict[str, str]) -> TermAnalys
     public_text = "\n".join(_strip_front_matter(t) for t in public.values())
     public_tokens = set(words(public_text))
     public_stems = {stem(t) for t in public_tokens}
-    public_digits = digit_strings(fold(public_text))
+    # a public note's front matter (title, date) is shown with every answer that cites it
+    public_digits = digit_strings(fold("\n".join(public.values())))
     public_compacts = compacts(words(public_text), 3)
     out = TermAnalysis({}, set(), {}, {}, set())
     for path, raw in sorted(private.items()):
@@ -137,7 +141,8 @@ def analyse_terms(private: dict[str, str], public: dict[str, str]) -> TermAnalys
                     and not lexicon.is_very_common(token):
                 out.private_words.add(stem(token))
         for digits in digit_strings(folded) - public_digits:
-            out.digits.setdefault(digits, path)
+            if not _YEAR.fullmatch(digits):  # "in August 2024" gives nothing away
+                out.digits.setdefault(digits, path)
         for compound in _COMPOUND.findall(folded.lower()):
             glued = re.sub(r"[^a-z0-9]", "", compound)
             if glued not in public_tokens and glued not in public_compacts and _has_secret_part(compound, out):

@@ -78,11 +78,13 @@ class JudgeNode:
     def __call__(self, state: TwinState) -> dict:
         if not is_on(state, "judge"):
             return _skipped(state)
-        verdict = self.check(state, state.get("draft", ""))
+        draft = state.get("draft", "")
+        verdict = self.check(state, draft)
         answered_by = state.get("answered_by", "")
         why = ""
-        if verdict.verdict == "ungrounded":
-            why = f"unsupported by the notes: {', '.join(verdict.unsupported)}"
+        empty = not draft.strip() and answered_by.startswith("model") and goes_to_notes(state)
+        if verdict.verdict == "ungrounded" or empty:
+            why = "an empty answer" if empty else f"unsupported by the notes: {', '.join(verdict.unsupported)}"
             if may_regenerate(self.ctx, state):
                 return self._again(state, verdict, why)
             verdict, answered_by = self._extractive(state)

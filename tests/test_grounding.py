@@ -67,6 +67,13 @@ def test_evidence_is_framed_as_quoted_data_and_copied_frame_bits_are_filtered() 
     stream = FrameFilter()
     shown = "".join(stream.feed(raw[i:i + 2]) for i in range(0, len(raw), 2)) + stream.finish()
     assert shown == stream.text == "Trondheim is home now.\nI moved in 2024."
+    raw = '| My note "The Kettle", 2023-05-14:\n| Range is about 190 km.'  # a header copied inside a quote
+    stream = FrameFilter()
+    shown = "".join(stream.feed(raw[i:i + 3]) for i in range(0, len(raw), 3)) + stream.finish()
+    assert shown == stream.text == strip_frame(raw) == "Range is about 190 km."
+    assert strip_frame("The Iranian crisis, 2025-01-01:\nThe government responded.") == "The government responded."
+    assert strip_frame('They split after the Wilson case in 2018.", 2025-01-01:') == "They split after the Wilson case in 2018."
+    assert strip_frame("I moved on 2024-05-01.") == "I moved on 2024-05-01."
 
 
 def test_extractive_answer_quotes_the_best_note_with_its_date() -> None:
@@ -100,6 +107,8 @@ def test_judge_regenerates_once_then_quotes_the_note(judge_ctx) -> None:
     assert second["answered_by"] == "extractive" and second["judge"]["verdict"] == "pass"
     assert second["answer"] == "From my note of 2 Jun 2025: My flat is in Kralingen."
     assert "Zorbaville" in second["decisions"]["judge"]["why"]
+    empty = judge(_state(""))  # everything the model wrote was copied frame: nothing left to show
+    assert empty["judge"]["verdict"] == "regenerate" and empty["decisions"]["judge"]["why"] == "an empty answer"
 
 
 def test_judge_passes_grounded_answers_and_does_not_hold_general_ones(judge_ctx) -> None:

@@ -164,6 +164,9 @@ def test_context_leak_blocks_prompt_echo_frames_and_dumps():
     assert not run(guard, quote, source_texts=[source]).findings
     assert run(guard, quote + " It was 30 minutes, about 250 people in the room.", source_texts=[source],
                input_flags=["sysprompt_extraction"]).findings
+    long_note = source + " " + " ".join(f"Paragraph {i} goes on about slides, demos and the hallway track." for i in range(12))
+    assert not run(guard, source, source_texts=[long_note]).findings  # 4 sentences of a long note: a quote
+    assert run(guard, long_note, source_texts=[long_note]).findings  # the whole note: a dump
 
 
 def test_hub_system_prompt_leakage_validator_is_composed():

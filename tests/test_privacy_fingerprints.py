@@ -123,3 +123,13 @@ def test_sample_notes_secrets_are_all_guarded(sample_private_public):
     for public_fact in ("noa@lindqvist.dev", "I live in Rotterdam, in Kralingen.", "Rent is €1,450 a month.",
                         "My manager is Sanne de Vries.", "My starter is called Bubbles.", "I ran the 10k in 52:30."):
         assert not fp.secret_hits(public_fact), public_fact
+
+
+def test_public_titles_dates_and_bare_years_are_not_secrets() -> None:
+    """A public note's front matter is shown with every answer that cites it, and "in August
+    2024" gives nothing away: neither may block an answer that copies a public note."""
+    public = {"tools/bench.md": "---\ntitle: Workbench 2024\ndate: 2024-10-12\n---\nA Siglent scope on the bench."}
+    private = {"private/health.md": "---\ndate: 2024-09-03\n---\nI saw Dr. Rørvik in August 2024 and paid 4812 kroner."}
+    fp = Fingerprints.build(private, public, salt="x")
+    assert fp.secret_hits('My note "Workbench 2024", 2024-10-12: A Siglent scope on the bench.') == []
+    assert fp.secret_hits("In August 2023 I paid 4812 kroner.")  # a private amount still is one

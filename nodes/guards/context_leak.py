@@ -25,7 +25,9 @@ from nodes.guards.frame import FRAME_MARKER, QUOTE
 
 MIN_SENTENCE = 30  # prompt sentences shorter than this are too generic to count
 ECHO_SCORE = 88.0  # rapidfuzz partial ratio at which a prompt sentence counts as echoed
-DUMP_WORDS = 40  # words of one note copied verbatim (in runs of SHINGLE+) that make a dump
+DUMP_WORDS = 40  # words of one note copied verbatim (in runs of SHINGLE+) that make a dump ...
+DUMP_SHARE = 0.5  # ... when they are at least this share of the note,
+DUMP_WORDS_LONG = 90  # ... or this many words whatever the note's length
 DUMP_WORDS_SUSPICIOUS = 20  # ... when the question asked for the prompt or the notes
 SHINGLE = 6  # a verbatim run must be at least this many words long to count
 
@@ -61,6 +63,19 @@ def copied_words(source: str, answer: str) -> int:
     return len(covered)
 
 
+def _dump_size(source: str, answer: str, suspicious: bool) -> int:
+    """Words of ``source`` copied into ``answer`` when that makes a dump, else 0.
+
+    Quoting a few sentences of a note is how a grounded answer sounds; a dump is a long
+    stretch, or most of a note, or (when the question asked for the notes or the prompt)
+    a shorter stretch."""
+    copied = copied_words(source, answer)
+    if suspicious:
+        return copied if copied >= DUMP_WORDS_SUSPICIOUS else 0
+    most = copied >= DUMP_SHARE * len(source.split())
+    return copied if copied >= DUMP_WORDS_LONG or (copied >= DUMP_WORDS and most) else 0
+
+
 def context_leak_reasons(answer: str, prompt_lines: list[str], sources: list[str], suspicious: bool) -> list[str]:
     reasons = []
     quoted_lines = sum(line.startswith(QUOTE.strip()) for line in answer.splitlines())
@@ -69,9 +84,8 @@ def context_leak_reasons(answer: str, prompt_lines: list[str], sources: list[str
     echoed = echoed_sentences(answer, prompt_lines)
     if echoed:
         reasons.append(f"context_leak: {echoed} sentence(s) of the system prompt echoed")
-    limit = DUMP_WORDS_SUSPICIOUS if suspicious else DUMP_WORDS
-    dumped = max((copied_words(s, answer) for s in sources), default=0)
-    if dumped >= limit:
+    dumped = max((_dump_size(s, answer, suspicious) for s in sources), default=0)
+    if dumped:
         reasons.append(f"context_leak: {dumped} words of a retrieved note copied verbatim")
     return reasons
 

@@ -57,16 +57,30 @@ def wrap_evidence(notes: Sequence[Mapping[str, Any]]) -> str:
     return "\n\n".join(blocks)
 
 
+_DATE_TAIL = re.compile(r'["”]?,\s*\d{4}-\d{2}-\d{2}:?\s*$')  # '..., 2025-01-01:' (a header's end)
+TITLE_WORDS = 12  # a line this short, left without an end mark once its date tail goes, was a title
+
+
+def _strip_line(line: str) -> str:
+    line = _COPIED_HEADER.sub("", _COPIED_QUOTE.sub("", line))
+    if not _DATE_TAIL.search(line):
+        return line
+    line = _DATE_TAIL.sub("", line)
+    is_title = len(line.split()) <= TITLE_WORDS and not line.rstrip().endswith((".", "!", "?"))
+    return "" if is_title else line
+
+
 def strip_frame(text: str) -> str:
-    """An answer without the frame bits a model copied along with a fact (headers, ``| ``)."""
-    lines = [_COPIED_HEADER.sub("", line) for line in text.splitlines()]
-    return _COPIED_QUOTE.sub("", "\n".join(line for line in lines if line.strip())).strip()
+    """An answer without the frame bits a model copied along with a fact (headers, ``| ``,
+    a title line ending in the note's date)."""
+    lines = [_strip_line(line) for line in text.splitlines()]
+    return "\n".join(line for line in lines if line.strip()).strip()
 
 
 def _may_become_frame(line: str) -> bool:
     """The last, unfinished line could still turn out to be a copied header or quote marker."""
-    text = line.lstrip()
-    if not text or text == "|":
+    text = _COPIED_QUOTE.sub("", line.lstrip())
+    if not text or line.strip() == "|":
         return True
     if text.startswith("[") and "]" not in text:
         return True
