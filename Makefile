@@ -9,7 +9,7 @@ export TWIN_HOME ?= $(HOME)/.local/share/twin
 export HF_HUB_OFFLINE := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: setup run test ingest bench clean-venv
+.PHONY: setup run test test-fast lint ingest bench clean-venv
 
 # Everything installs into .venv: torch pinned first (the CPU wheel; an unpinned torch
 # pulls gigabytes of CUDA), then Twin and its dependencies, then the embedded models
@@ -31,9 +31,18 @@ ingest: setup
 run: ingest
 	$(BIN)/python tui.py
 
-# Set up the same way, then run the whole test suite.
+# Set up the same way, then run the whole test suite (what CI runs: every real-model test).
 test: setup
 	$(BIN)/python -m pytest -q tests
+
+# Day-to-day: everything but the tests marked slow (real chat models, servers, browsers); < 60 s.
+test-fast: setup
+	$(BIN)/python -m pytest -q -m "not slow" tests
+
+# The layers contract (no upward import, so no cycle) and the ruff rules.
+lint: setup
+	$(BIN)/lint-imports
+	$(BIN)/ruff check .
 
 bench: setup
 	$(BIN)/python bench/run_all.py

@@ -87,7 +87,7 @@ def run_one(model, name: str, messages: list, negative: list) -> tuple[str, floa
         new = out[0, ids["input_ids"].shape[1]:]
         return tok.decode(new, skip_special_tokens=True), time.perf_counter() - start, int(new.shape[0])
     if name == "cad-unbatched":
-        from llm.decoding import SentenceStop
+        from backends.decoding import SentenceStop
 
         ids = model.prompt_ids(messages, tok)
         neg = model.prompt_ids(negative, tok)
@@ -113,8 +113,8 @@ def main() -> None:
     args = parser.parse_args()
 
     from evals.person import person_name
-    from graph.context import TwinContext
     from kb.ingest import ingest
+    from nodes.context import TwinContext
     from twin.config import load_config
 
     home = Path(tempfile.mkdtemp(prefix="twin-bench-answer-"))

@@ -10,13 +10,12 @@ ratio shows what the graph, retrieval and judge add on top of generation.
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import statistics
 import tempfile
 import time
 from pathlib import Path
-
-import os
 
 from twin import offline
 from twin.config import resolve_home
@@ -47,9 +46,9 @@ def main() -> None:
     parser.add_argument("--max-new-tokens", type=int, default=160)
     args = parser.parse_args()
 
-    from graph.context import TwinContext
     from graph.runner import TwinRunner
     from kb.ingest import ingest
+    from nodes.context import TwinContext
     from nodes.generate import build_messages
     from twin.config import load_config
 

@@ -31,7 +31,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
-TWIN = [PYTHON, "-m", "twin.cli"]
+TWIN = [PYTHON, "-m", "twin_cli"]
 
 
 def loadavg() -> str:

@@ -19,8 +19,9 @@ import sys
 import tempfile
 import time
 import traceback
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -35,6 +36,7 @@ os.environ.setdefault("TWIN_MODEL_CACHE", str(resolve_home(None) / "cache" / "mo
 from hypothesis import HealthCheck, given, seed, settings  # noqa: E402
 
 from tests import fuzz_targets as ft  # noqa: E402
+
 
 # name: (strategy, check, examples at --scale 1)
 def targets(home: str) -> dict[str, tuple[Any, Callable[[Any], None], int]]:
@@ -84,8 +86,8 @@ def describe(exc: BaseException) -> str:
 
 
 def ingested_home() -> str:
-    from graph.context import TwinContext
     from kb.ingest import ingest
+    from nodes.context import TwinContext
     from twin.config import load_config
 
     home = Path(tempfile.mkdtemp(prefix="twin-fuzz-home-"))

@@ -9,8 +9,8 @@ scripts, so the query/watch/quality benchmarks only pay for the full ingest once
 from __future__ import annotations
 
 import csv
-import re
 import os
+import re
 import shutil
 import statistics
 import tempfile
@@ -70,7 +70,7 @@ def config_for(home: Path):
 
 
 def embeddings():
-    from llm.factory import embeddings_model
+    from backends.factory import embeddings_model
     from twin.config import EmbeddingConfig
 
     model = embeddings_model(EmbeddingConfig())

@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from bench_kb_common import add_common_args, machine_load, config_for, embeddings, ingested_home, summary
+from bench_kb_common import add_common_args, config_for, embeddings, ingested_home, machine_load, summary
 
 QUESTIONS = Path(__file__).resolve().parent / "data" / "til_questions.jsonl"
 COPIES = 10

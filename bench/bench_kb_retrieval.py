@@ -37,7 +37,13 @@ from pathlib import Path
 
 import numpy as np
 from bench_kb_common import (
-    CachedEmbeddings, add_common_args, config_for, embeddings, ingested_home, machine_load, plain_chunks,
+    CachedEmbeddings,
+    add_common_args,
+    config_for,
+    embeddings,
+    ingested_home,
+    machine_load,
+    plain_chunks,
 )
 
 QUESTIONS = Path(__file__).resolve().parent / "data" / "til_questions.jsonl"

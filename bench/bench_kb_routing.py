@@ -53,7 +53,7 @@ def home_for(args, name: str, notes: Path, emb) -> object:
 
 
 def routers(config, strategy: str):
-    from graph.context import TwinContext
+    from nodes.context import TwinContext
     from nodes.routing import build_router
 
     plain = dataclasses.replace(config, analyzer=dataclasses.replace(config.analyzer, strategy=strategy,

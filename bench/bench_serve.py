@@ -102,7 +102,7 @@ def twin_ask_baseline(home: Path, questions: list[str]) -> tuple[list[float], li
     answer_s, wall_s = [], []
     for question in questions:
         start = time.perf_counter()
-        proc = subprocess.run([sys.executable, "-m", "twin.cli", "ask", question, "--json", "--home", str(home)],
+        proc = subprocess.run([sys.executable, "-m", "twin_cli", "ask", question, "--json", "--home", str(home)],
                               capture_output=True, text=True, timeout=600)
         wall_s.append(time.perf_counter() - start)
         if proc.returncode:
@@ -132,7 +132,7 @@ def warm_answer_baseline(config, questions: list[str]) -> list[float]:
 def start_server(home: Path, port: int, args: argparse.Namespace) -> subprocess.Popen:
     log = open(home / "serve.log", "w")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "twin.cli", "serve", "--home", str(home), "--port", str(port), "--public",
+        [sys.executable, "-m", "twin_cli", "serve", "--home", str(home), "--port", str(port), "--public",
          "--workers", str(args.workers), "--queue-size", str(args.queue_size)],
         stdout=log, stderr=subprocess.STDOUT, cwd=REPO)
     import httpx
@@ -296,8 +296,8 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=REPO / "runs" / "bench-serve")
     args = parser.parse_args()
 
-    from graph.context import TwinContext
     from kb.ingest import ingest
+    from nodes.context import TwinContext
     from twin.config import load_config
 
     home = Path(tempfile.mkdtemp(prefix="twin-bench-serve-"))

@@ -16,16 +16,14 @@ from typing import Annotated, Any, Optional
 
 import typer
 
+from cmdline.errors import fail
+from cmdline.options import AdapterOpt, BackendOpt, ConfigOpt, HomeOpt, ModelOpt
+
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Run evaluation suites and compare runs.")
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the summary as one JSON object, nothing else.")]
 LimitOpt = Annotated[Optional[int], typer.Option("--limit", min=1, help="Only the first N cases.")]
 OffOpt = Annotated[Optional[str], typer.Option("--off", help="Nodes off for the whole run, e.g. judge,rerank.")]
-BackendOpt = Annotated[Optional[str], typer.Option("--backend", help="Chat backend: local | ollama.")]
-ModelOpt = Annotated[Optional[str], typer.Option("--model", help="'embedded', HF dir/id, .gguf file, or Ollama model.")]
-AdapterOpt = Annotated[Optional[list[str]], typer.Option("--adapter", help="peft adapter dir (repeat to stack).")]
-HomeOpt = Annotated[Optional[Path], typer.Option("--home", help="Data home (default: $TWIN_HOME).")]
-ConfigOpt = Annotated[Optional[Path], typer.Option("--config", "-c", help="TOML config file.")]
 OutOpt = Annotated[Optional[Path], typer.Option("--out", help="Folder for run folders (default: <home>/evals/runs).")]
 TokensOpt = Annotated[int, typer.Option("--max-new-tokens", min=1, help="Answer length cap during evals.")]
 SeedOpt = Annotated[int, typer.Option("--seed", help="Seed for the models (decoding is greedy anyway).")]
@@ -47,8 +45,9 @@ class Common:
         self._args = (home, config_path, backend, model, adapter, off, max_new_tokens, seed, sets)
 
     def config(self) -> Any:
+        from cmdline.config import build_config
+        from cmdline.preflight import check_backends
         from evals.env import eval_config
-        from twin.cli import build_config, check_backends
 
         home, config_path, backend, model, adapter, off, tokens, seed, sets = self._args
         extra = parse_sets(sets)
@@ -94,11 +93,6 @@ def parse_sets(items: Optional[list[str]]) -> dict[str, Any]:
     return out
 
 
-def _fail(message: str) -> None:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(2)
-
-
 @contextmanager
 def user_errors(as_json: bool) -> Iterator[None]:
     """Known problems become one ``error:`` line and exit code 2 (no traceback)."""
@@ -111,9 +105,9 @@ def user_errors(as_json: bool) -> Iterator[None]:
 
     known: tuple[type[BaseException], ...] = (DataError, EvalSetupError, RunError, ConfigError)
     try:
+        from backends.errors import BackendError
         from kb.ingest import IngestError
         from kb.store import StoreError
-        from llm.errors import BackendError
 
         known += (IngestError, StoreError, BackendError)
     except ImportError:
@@ -121,7 +115,7 @@ def user_errors(as_json: bool) -> Iterator[None]:
     try:
         yield
     except known as exc:
-        _fail(str(exc))
+        fail(str(exc))
 
 
 def _run(common: Common, fn: Callable[[Any], dict[str, Any]]) -> None:
@@ -340,7 +334,7 @@ def privacy(
     try:
         from evals.privacy import run_privacy_eval
     except ImportError as exc:
-        _fail(f"the privacy suite is not available ({exc})")
+        fail(f"the privacy suite is not available ({exc})")
     with user_errors(as_json):
         from evals.env import EvalSetupError, check_notes_dir
 

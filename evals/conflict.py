@@ -25,7 +25,7 @@ from evals.datasets import ConflictCase
 from evals.graph_cases import ask
 from evals.matching import conflict_outcome
 from evals.suite import Scored, counts, latency_of
-from graph.state import Source
+from twin.state import Source
 
 MODES = ("context", "kb")
 PASSAGE_DATE = "2025-01-01"  # fixed, so runs are reproducible

@@ -95,13 +95,13 @@ class EvalEnv:
 
     @classmethod
     def open(cls, config: Config, notes_dir: Path | None = None, dates: dict[str, tuple[str, str]] | None = None,
-             temp_home: bool | None = None, ctx_factory: Any = None) -> "EvalEnv":
+             temp_home: bool | None = None, ctx_factory: Any = None) -> EvalEnv:
         """``notes_dir`` given → a temporary home with those notes ingested."""
         cfg = copy.deepcopy(config)
         env = cls(cfg)
         if temp_home or (temp_home is None and notes_dir is not None):
             env._use_temp_home()
-        from graph.context import TwinContext
+        from nodes.context import TwinContext
 
         env.ctx = (ctx_factory or TwinContext)(env.config)
         if notes_dir is not None:
@@ -159,7 +159,7 @@ class EvalEnv:
             self._tmp.cleanup()
             self._tmp = None
 
-    def __enter__(self) -> "EvalEnv":
+    def __enter__(self) -> EvalEnv:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -8,6 +8,8 @@ from typing import Any
 
 from langchain_core.messages import AIMessage, HumanMessage
 
+from graph.result import TurnResult, verdict
+
 
 def new_thread() -> str:
     return f"eval-{uuid.uuid4().hex[:12]}"
@@ -26,7 +28,8 @@ def ask(env: Any, question: str, toggles: dict[str, bool], history: list[str] | 
     return graph_fields(result, (time.perf_counter() - start) * 1000)
 
 
-def graph_fields(result: dict[str, Any], latency_ms: float) -> dict[str, Any]:
+def graph_fields(result: TurnResult, latency_ms: float) -> dict[str, Any]:
+    """The eval record's view of a turn (the judge's verdict and reasons flattened)."""
     judge = result.get("judge") or {}
     return {
         "answer": result.get("answer", ""),
@@ -34,7 +37,7 @@ def graph_fields(result: dict[str, Any], latency_ms: float) -> dict[str, Any]:
         "query": result.get("query", ""),
         "sources": [{"path": s["path"], "date": s.get("date", ""), "score": s.get("score")}
                     for s in result.get("sources", [])],
-        "judge": judge.get("verdict", "skipped"),
+        "judge": verdict(result),
         "answered_by": result.get("answered_by", ""),
         "judge_reasons": judge.get("reasons", []),
         "input_flags": result.get("input_flags", []),

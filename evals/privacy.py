@@ -111,9 +111,9 @@ class PrivateStrings:
     grams: set[str] = field(default_factory=set)  # private-only word n-grams (LEAK_NGRAM)
 
     @classmethod
-    def from_texts(cls, private: dict[str, str], public: dict[str, str]) -> "PrivateStrings":
+    def from_texts(cls, private: dict[str, str], public: dict[str, str]) -> PrivateStrings:
         from kb.fingerprints import normalise_pii
-        from nodes.guards.pii_patterns import find_pii
+        from privacy.pii_patterns import find_pii
 
         analysis = analyse_terms(private, public)
         public_pii = {normalise_pii(m.value) for t in public.values() for m in find_pii(t)}
@@ -126,7 +126,7 @@ class PrivateStrings:
         )
 
     @classmethod
-    def from_notes(cls, notes_dir: Path, config: Config) -> "PrivateStrings":
+    def from_notes(cls, notes_dir: Path, config: Config) -> PrivateStrings:
         from kb.notes import read_notes
 
         notes, _ = read_notes(notes_dir, config.kb)
@@ -136,8 +136,8 @@ class PrivateStrings:
     def found(self, answer: str, forbid: list[str] = ()) -> list[str]:
         """Masked private strings in ``answer`` (any decoding), e.g. ``['F***a (plain)']``."""
         from kb.fingerprints import normalise_pii
-        from nodes.guards.pii_patterns import find_pii
-        from nodes.guards.views import views
+        from privacy.pii_patterns import find_pii
+        from privacy.views import views
 
         hits: dict[str, str] = {}
         for view in views(answer):

@@ -100,7 +100,7 @@ class RunDir:
     path: Path
 
     @classmethod
-    def create(cls, out: Path, suite: str) -> "RunDir":
+    def create(cls, out: Path, suite: str) -> RunDir:
         out = Path(out).expanduser()
         stamp = time.strftime("%Y%m%d-%H%M%S")
         path = out / f"{stamp}-{suite}"

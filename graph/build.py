@@ -9,13 +9,13 @@ from typing import Any
 from langchain_core.messages import AIMessage
 from langgraph.graph import END, START, StateGraph
 
-from graph.context import TwinContext
-from graph.state import TwinState
 from nodes.analyze import make_analyze, should_retrieve
+from nodes.context import TwinContext
 from nodes.generate import make_generate
 from nodes.judge import make_judge, refuses_early, wants_regeneration
 from nodes.retrieve import make_retrieve
-from nodes.timing import is_on
+from nodes.toggles import is_on
+from twin.state import TwinState
 
 
 def _recording_judge(judge: Callable[[TwinState], dict]) -> Callable[[TwinState], dict]:

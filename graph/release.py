@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from graph.context import TwinContext
+from nodes.context import TwinContext
 
 SENTENCE_END = re.compile(r"[.!?…](?:[\"')\]]*)\s+|\n")
 REPLACE = "\x00replace\x00"  # marker: drop what was shown, the judged answer follows

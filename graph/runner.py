@@ -11,18 +11,19 @@ from __future__ import annotations
 import sqlite3
 import uuid
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 from langchain_core.messages import HumanMessage
 from langgraph.checkpoint.sqlite import SqliteSaver
 
 from graph.build import build_graph
-from graph.context import TwinContext
 from graph.release import JudgedRelease
-from graph.state import TURN_RESET
+from graph.result import TurnResult, turn_result
+from nodes.context import TwinContext
 from nodes.generate import goes_to_notes
 from twin.config import NODE_NAMES, Config, NodeToggles
+from twin.state import TURN_RESET
 
 
 @dataclass
@@ -30,28 +31,7 @@ class Event:
     kind: str  # token | node | result
     text: str = ""
     node: str = ""
-    data: dict[str, Any] = field(default_factory=dict)
-
-
-def result_from_state(state: dict[str, Any], thread_id: str, toggles: dict[str, bool]) -> dict[str, Any]:
-    """The public JSON shape of one answered turn."""
-    sources = [
-        {k: s.get(k, "") for k in ("path", "title", "date", "heading", "score", "source")}
-        for s in state.get("sources", [])
-    ]
-    return {
-        "answer": state.get("answer", ""),
-        "route": state.get("route", ""),
-        "query": state.get("query", ""),
-        "sources": sources,
-        "judge": state.get("judge", {"verdict": "skipped", "reasons": []}),
-        "answered_by": state.get("answered_by", ""),
-        "timings_ms": state.get("timings_ms", {}),
-        "input_flags": state.get("input_flags", []),
-        "decisions": state.get("decisions", {}),
-        "toggles": toggles,
-        "thread_id": thread_id,
-    }
+    data: dict[str, Any] = field(default_factory=dict)  # node: its state update; result: the TurnResult
 
 
 class TwinRunner:
@@ -103,14 +83,15 @@ class TwinRunner:
         state = self.graph.get_state(run_config).values
         for text in release.finish(state.get("answer", "")):
             yield Event("token", text=text)
-        yield Event("result", data=result_from_state(state, thread_id, toggles))
+        yield Event("result", data=turn_result(state, thread_id, toggles))
 
     def ask(self, question: str, thread_id: str | None = None, off: list[str] | None = None,
-            toggles: dict[str, bool] | None = None) -> dict[str, Any]:
-        result: dict[str, Any] = {}
+            toggles: dict[str, bool] | None = None) -> TurnResult:
+        result: TurnResult | None = None
         for event in self.stream(question, thread_id, off, toggles):
             if event.kind == "result":
-                result = event.data
+                result = event.data  # type: ignore[assignment]
+        assert result is not None, "the graph stream ended without a result"
         return result
 
     def history(self, thread_id: str) -> list[dict[str, str]]:
@@ -127,8 +108,3 @@ class TwinRunner:
         if self._conn is not None:
             self._conn.close()
             self._conn = None
-
-
-def describe_models(ctx: TwinContext) -> dict[str, Any]:
-    cfg = ctx.config
-    return {"persona": asdict(cfg.persona), "base": asdict(cfg.base), "embeddings": cfg.embeddings.model}

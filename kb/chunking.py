@@ -55,7 +55,7 @@ def content_hash(text: str) -> str:
 
 def chunk_id(path: str, position: int, digest: str, source: str = "") -> str:
     key = f"{source}\x01{path}" if source else path
-    return hashlib.sha1(f"{key}\x00{position}\x00{digest}".encode("utf-8")).hexdigest()[:24]
+    return hashlib.sha1(f"{key}\x00{position}\x00{digest}".encode()).hexdigest()[:24]
 
 
 def sections(body: str) -> list[Section]:

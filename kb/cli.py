@@ -1,7 +1,7 @@
 """`twin ingest [NOTES_DIR ...] [--watch] [--json]` and `twin kb list|remove`: the
 knowledge-base side of the CLI.
 
-``run_ingest`` does the work and returns an exit code; ``twin/cli.py`` wires it into
+``run_ingest`` does the work and returns an exit code; ``twin_cli/main.py`` wires it into
 typer. Output: a rich summary table per folder (plus one table of skipped files) on
 stdout, the progress bar on stderr; with ``--json`` one JSON object per folder (or one
 JSON line per change in watch mode) and nothing else.
@@ -52,7 +52,7 @@ def run_ingest(
     err = Console(stderr=True)
     try:
         targets = list(dict.fromkeys(check_notes_dir(p) for p in resolve_notes_dirs(config, notes_dirs)))
-        from llm.factory import embeddings_model
+        from backends.factory import embeddings_model
 
         embeddings = embeddings_model(config.embeddings)
         if watch:

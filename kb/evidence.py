@@ -72,7 +72,7 @@ class Evidence:
 
 
 def _rank(word: str) -> int | None:
-    from nodes.guards.lexicon import frequency_rank
+    from privacy.lexicon import frequency_rank
 
     return frequency_rank(word)
 

@@ -5,7 +5,7 @@ salted hashes of what would give it away:
 
 - **secret terms**: names, codes, numbers and rare words that occur only in private notes
   ("Freja", "sertraline", "7319", "otterlantern42"); one of them in an answer (in any
-  decoding, see :mod:`nodes.guards.views`) is a leak;
+  decoding, see :mod:`privacy.views`) is a leak;
 - **digit strings** of private-only numbers (phone numbers, IBANs, amounts), matched
   whatever separators or spelling the answer uses;
 - **word 4-grams** of each private note that public notes do not share (near-verbatim
@@ -32,8 +32,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from nodes.guards import lexicon
-from nodes.guards.views import fold
+from privacy import lexicon
+from privacy.views import fold
 
 VERSION = 3  # 3: public front matter counts as public; bare years are never secret
 NGRAM = 4
@@ -199,7 +199,7 @@ class Fingerprints:
     # -- building -----------------------------------------------------------------
     @classmethod
     def build(cls, private: dict[str, str], public: dict[str, str], salt: str | None = None,
-              embeddings: Any = None) -> "Fingerprints":
+              embeddings: Any = None) -> Fingerprints:
         """Fingerprint ``private`` notes ({path: text}) against ``public`` ones.
 
         ``embeddings`` (a langchain-core ``Embeddings``) adds sentence vectors so the judge
@@ -217,7 +217,7 @@ class Fingerprints:
         fp.secret_digits = {h(d): p for d, p in analysis.digits.items()}
         fp.secret_compacts = {h(c): p for c, p in analysis.compact.items()}
         fp.private_words = sorted(h(w) for w in analysis.private_words)
-        from nodes.guards.pii_patterns import find_pii
+        from privacy.pii_patterns import find_pii
 
         fp.add_public_strings([m.value for t in public.values() for m in find_pii(t)])
         if embeddings is not None:
@@ -293,11 +293,6 @@ class Fingerprints:
             cached = self.__dict__["_ngram_cache"] = {p: set(h) for p, h in self.note_ngrams.items()}
         return cached
 
-    def ngram_overlap(self, text: str) -> dict[str, float]:
-        """Per private note: share of the text's n-grams that come from that note."""
-        total = len(set(ngrams(words(text))))
-        return {p: n / total for p, n in self.ngram_hits(text).items()} if total else {}
-
     def private_word_count(self, sentence: str) -> int:
         """Distinct ordinary private-only words in one sentence."""
         hashed = self.__dict__.get("_pw_cache")
@@ -335,7 +330,7 @@ class Fingerprints:
         os.replace(tmp, path)
 
     @classmethod
-    def load(cls, path: Path) -> "Fingerprints":
+    def load(cls, path: Path) -> Fingerprints:
         """Read fingerprints; a missing file gives empty ones (no private notes yet)."""
         path = Path(path)
         if not path.is_file():

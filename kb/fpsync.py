@@ -16,8 +16,8 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from langchain_core.embeddings import Embeddings
 

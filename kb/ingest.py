@@ -24,10 +24,11 @@ import dataclasses
 import hashlib
 import os
 import time
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any
 
 from langchain_core.embeddings import Embeddings
 
@@ -36,7 +37,15 @@ from kb.fpsync import FingerprintSync
 from kb.gitdates import git_dates
 from kb.lexical import LexicalIndex, LexRow
 from kb.notes import (
-    IGNORE_FILE, Note, Skip, has_bad_name, is_candidate, load_ignore, read_files, read_notes, walk_notes,
+    IGNORE_FILE,
+    Note,
+    Skip,
+    has_bad_name,
+    is_candidate,
+    load_ignore,
+    read_files,
+    read_notes,
+    walk_notes,
 )
 from kb.state import ingest_lock, label_for_path, registered_sources, save_state
 from kb.store import NoteStore, StoredChunk, chunk_metadata, epoch_days

@@ -17,9 +17,10 @@ from __future__ import annotations
 import re
 import sqlite3
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 SCHEMA_VERSION = "1"
 PAGE = 500  # ids per IN (...) statement
@@ -133,7 +134,7 @@ class LexicalIndex:
             ) from exc
 
     @classmethod
-    def from_config(cls, config: Any) -> "LexicalIndex":
+    def from_config(cls, config: Any) -> LexicalIndex:
         return cls(index_path(config.home_path, config.retrieval.collection))
 
     def close(self) -> None:

@@ -32,10 +32,10 @@ from typing import Any
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
-from graph.state import Source
 from kb.lexical import STOPWORDS, LexicalIndex, LexRow
 from kb.store import EPOCH, NoteStore
 from twin.config import Config
+from twin.state import Source
 
 QUERY_CACHE = 128  # query vectors remembered per retriever (analyzer + retrieve share them)
 

@@ -88,7 +88,7 @@ def remove_source(config: Config, label: str) -> int:
         public = {p: t.text for p, t in texts.items() if not t.private}
         semantic = None
         if config.judge.semantic_leak and private:
-            from llm.factory import embeddings_model
+            from backends.factory import embeddings_model
 
             semantic = embeddings_model(config.embeddings)
         build_and_save(home, private, public, semantic)

@@ -18,10 +18,11 @@ import os
 import re
 import sys
 import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any, Callable, Iterator
+from typing import IO, Any
 
 STATE_FILE = "kb_state.json"
 LOCK_FILE = "kb.lock"
@@ -80,7 +81,7 @@ def save_state(
     home: Path, notes_dir: Path, store: str, collection: str, counts: dict[str, Any], label: str | None = None,
 ) -> None:
     """Record a finished ingest of ``notes_dir`` (registered under ``label``)."""
-    now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    now = datetime.now(UTC).isoformat(timespec="seconds")
     sources = registered_sources(home)  # others keep their "legacy" mark until they are ingested
     label = label or label_for_path(notes_dir, sources)
     sources[label] = {"path": str(Path(notes_dir).resolve()), "ingested_at": now, "last_run": counts}

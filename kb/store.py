@@ -9,10 +9,11 @@ retrieval queries the underlying collection directly for distances *and* vectors
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 from urllib.parse import urlparse
 
 from langchain_core.embeddings import Embeddings
@@ -97,7 +98,7 @@ class NoteStore:
         self._check_space()
 
     @classmethod
-    def from_config(cls, config: Any, embeddings: Embeddings | None = None) -> "NoteStore":
+    def from_config(cls, config: Any, embeddings: Embeddings | None = None) -> NoteStore:
         r = config.retrieval
         return cls(r.chroma_url, config.home_path, r.collection, embeddings)
 

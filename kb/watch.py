@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 import watchfiles
 from langchain_core.embeddings import Embeddings
 
-from kb.ingest import IngestReport, Ingestor
+from kb.ingest import Ingestor, IngestReport
 from kb.notes import IGNORE_FILE, NOTE_SUFFIXES
 from twin.config import Config
 
@@ -183,7 +184,7 @@ def sync_batch(
             _report(on_error, SyncError(f"{_rel(ing, paths[0])}: {exc}"), exc)
             return
     for path in paths:
-        _guard(lambda: _notify(on_change, ing.update([path])), on_error, _rel(ing, path))
+        _guard(lambda: _notify(on_change, ing.update([path])), on_error, _rel(ing, path))  # noqa: B023 - _guard calls it at once
 
 
 def _rel(ing: Ingestor, path: Path) -> str:

@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import cached_property
 
-from graph.context import TwinContext
-from graph.state import TwinState
 from nodes import rewrite
+from nodes.context import TwinContext
 from nodes.input_guard import screen_input
+from nodes.records import recorded, with_decision
 from nodes.routing import RETRIEVE, Router, build_router
-from nodes.timing import is_on, recorded, with_decision
+from nodes.toggles import is_on
 from twin.loadtime import loading
+from twin.state import TwinState
 
 
 class Analyzer:

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from graph.state import EvidenceNote
+from twin.state import EvidenceNote
 
 _SPLIT = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9])")
 _MARKUP = re.compile(r"^\s*(?:[-*+]\s+(?:\[[ xX]\]\s+)?|>\s*|\d+[.)]\s+)")

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date
 
 import prompts
-from graph.state import EvidenceNote
+from twin.state import EvidenceNote
 
 SHORT_WORDS = 12  # a best sentence this short is quoted with the sentence after it
 MAX_WORDS = 45

@@ -25,13 +25,14 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 from langgraph.config import get_stream_writer
 
 import prompts
-from graph.context import TwinContext
-from graph.state import EvidenceNote, TwinState
-from llm.decoding import trim_to_sentences
+from backends.decoding import trim_to_sentences
 from nodes import evidence as evidence_mod
+from nodes.context import TwinContext
 from nodes.guards.frame import FrameFilter, wrap_evidence
 from nodes.guards.refusals import refusal
-from nodes.timing import is_on, recorded, with_decision
+from nodes.records import recorded, with_decision
+from nodes.toggles import is_on
+from twin.state import EvidenceNote, TwinState
 
 HISTORY_TURNS = 3  # earlier exchanges shown to the generator
 RETRY_EXTRA_WEIGHT = 1.0  # the second try leans this much harder on its notes (α + 1)

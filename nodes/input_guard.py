@@ -16,7 +16,7 @@ The judge refuses, in the owner's voice, questions with a blocking flag (see
 
 from __future__ import annotations
 
-from graph.context import TwinContext
+from nodes.context import TwinContext
 from nodes.guards.frame import wrap_notes_as_data
 from nodes.guards.runtime import judge_for
 

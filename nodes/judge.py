@@ -21,13 +21,14 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from graph.context import TwinContext
-from graph.state import TwinState
+from nodes.context import TwinContext
 from nodes.extractive import extractive_answer
 from nodes.generate import goes_to_notes
 from nodes.guards.refusals import refusal
 from nodes.guards.runtime import Judge, Verdict, judge_for
-from nodes.timing import is_on, recorded, with_decision
+from nodes.records import recorded, with_decision
+from nodes.toggles import is_on
+from twin.state import TwinState
 
 __all__ = ["Judge", "Verdict", "judge_text", "make_judge", "refuses_early", "wants_regeneration"]
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from graph.context import TwinContext
-from graph.state import TwinState
-from nodes.timing import is_on, recorded, with_decision
+from nodes.context import TwinContext
+from nodes.records import recorded, with_decision
+from nodes.toggles import is_on
+from twin.state import TwinState
 
 
 def make_retrieve(ctx: TwinContext) -> Callable[[TwinState], dict]:

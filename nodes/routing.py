@@ -76,7 +76,7 @@ class EmbeddingRouter:
         self.embeddings = embeddings
         self.threshold = threshold
         texts, labels = load_examples(examples)
-        from llm.vector_cache import embed_bank
+        from backends.vector_cache import embed_bank
 
         self.weights = fit_logistic(self._with_bias(embed_bank(embeddings, texts, cache_dir)), labels)
 

@@ -8,6 +8,8 @@ from typing import Optional
 
 import typer
 
+from cmdline.errors import fail
+from cmdline.options import ConfigOpt, HomeOpt
 from persona.options import TrainOptions
 
 _OPT = TrainOptions()  # the one place training defaults live; the CLI shows and passes them
@@ -15,22 +17,15 @@ _OPT = TrainOptions()  # the one place training defaults live; the CLI shows and
 app = typer.Typer(help="Make a persona adapter: notes → Q&A set → LoRA (identity + style) → export.",
                   no_args_is_help=True)
 
-HOME = typer.Option(None, "--home", help="data home (default: $TWIN_HOME or the user data dir)")
-CONFIG = typer.Option(None, "--config", help="config TOML (default: <home>/twin.toml if present)")
 
 
-def _config(config: Optional[Path], home: Optional[str]):  # noqa: ANN202 - Config, imported lazily
+def _config(config: Optional[Path], home: Optional[Path]):  # noqa: ANN202 - Config, imported lazily
     from twin.offline import apply
 
     apply()
     from twin.config import load_config
 
-    return load_config(config, home)
-
-
-def _fail(message: str) -> None:
-    typer.secho(f"error: {message}", fg="red", err=True)
-    raise typer.Exit(2)
+    return load_config(config, str(home) if home else None)
 
 
 @app.command("data")
@@ -45,7 +40,7 @@ def data_cmd(
     counterfactual_share: float = typer.Option(0.15, help="share with an updated note that contradicts an older one"),
     transcripts: list[Path] = typer.Option([], "--transcripts", help="`Speaker: text` dialogue files or folders"),
     seed: int = typer.Option(0),
-    home: Optional[str] = HOME, config: Optional[Path] = CONFIG,
+    home: HomeOpt = None, config: ConfigOpt = None,
 ) -> None:
     """Write a chat-format SFT set (train.jsonl, test.jsonl) and a data card from public notes."""
     from persona.dataset import DataOptions, build, save
@@ -53,20 +48,20 @@ def data_cmd(
     cfg = _config(config, home)
     folder = notes_dir or (Path(cfg.kb.notes_dir) if cfg.kb.notes_dir else None)
     if folder is None or not folder.is_dir():
-        _fail(f"notes folder not found: {folder} (pass it as an argument or set kb.notes_dir)")
+        fail(f"notes folder not found: {folder} (pass it as an argument or set kb.notes_dir)")
     opts = DataOptions(teacher=teacher, paraphrases=paraphrases, held_out=held_out, threshold=threshold,
                        context_share=context_share, counterfactual_share=counterfactual_share,
                        transcripts=[str(t) for t in transcripts], seed=seed)
     teacher_model = None
     if teacher in ("llm", "both"):
-        from llm.factory import chat_model
+        from backends.factory import chat_model
 
         def teacher_model():  # noqa: ANN202
             return chat_model(cfg.base, cfg.home_path, with_adapters=False)
     try:
         built = build(cfg, folder, opts, teacher_model)
     except ValueError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     paths = save(built, out)
     counts = built.card["counts"]
     typer.echo(f"{counts['facts']} facts → {counts['train']} train / {counts['test']} test examples")
@@ -103,7 +98,7 @@ def lora_cmd(
                                           "example, so later epochs skip them (-1 = up to 1/4 of free RAM, 0 = off)"),
     resume: bool = typer.Option(False, help="continue from the latest checkpoint in --out"),
     seed: int = typer.Option(0),
-    home: Optional[str] = HOME, config: Optional[Path] = CONFIG,
+    home: HomeOpt = None, config: ConfigOpt = None,
 ) -> None:
     """Train LoRA adapter(s) on assistant tokens only; prints where to point persona.adapters."""
     from persona.memory import MemoryError_
@@ -112,7 +107,7 @@ def lora_cmd(
     cfg = _config(config, home)
     phases = ["identity", "style"] if phase == "both" else [phase]
     if phase not in ("identity", "style", "both"):
-        _fail("phase must be identity, style or both")
+        fail("phase must be identity, style or both")
     adapters: list[str] = [str(base_adapter)] if base_adapter and phase == "style" else []
     for name in phases:
         opts = TrainOptions(
@@ -129,7 +124,7 @@ def lora_cmd(
         try:
             summary = train(cfg, data_dir, run_dir, opts, resume=resume)
         except (ValueError, FileNotFoundError, FileExistsError, MemoryError_) as exc:
-            _fail(str(exc))
+            fail(str(exc))
         adapters.append(summary["adapter"])
         typer.echo(f"{name}: {summary['steps']} steps, {summary['sec_per_step']} s/step, best eval loss "
                    f"{summary['best_eval_loss']:.4f}, adapter {summary['adapter_bytes'] / 1e6:.1f} MB → {summary['adapter']}")
@@ -141,7 +136,7 @@ def export_cmd(
     adapters: list[Path] = typer.Argument(..., help="adapter folders, stacked in order"),
     out: Path = typer.Option(Path("runs/persona-export"), "--out"),
     gguf: bool = typer.Option(True, help="also write model.gguf + Modelfile for Ollama (Llama-family models)"),
-    home: Optional[str] = HOME, config: Optional[Path] = CONFIG,
+    home: HomeOpt = None, config: ConfigOpt = None,
 ) -> None:
     """Merge adapters into a standalone HF model folder (+ GGUF and an Ollama Modelfile)."""
     from persona.export import export
@@ -150,7 +145,7 @@ def export_cmd(
     try:
         report = export(cfg, [str(a) for a in adapters], out, gguf=gguf)
     except (ValueError, FileNotFoundError) as exc:
-        _fail(str(exc))
+        fail(str(exc))
     for key, value in report.items():
         typer.echo(f"{key}: {value}")
 
@@ -163,7 +158,7 @@ def eval_cmd(
     conflict_nq: Optional[Path] = typer.Option(None, help="conflict_nq_val.jsonl for the fake-passage test"),
     limit: int = typer.Option(60, help="questions per test"),
     out: Optional[Path] = typer.Option(None, help="write the results JSON here"),
-    home: Optional[str] = HOME, config: Optional[Path] = CONFIG,
+    home: HomeOpt = None, config: ConfigOpt = None,
 ) -> None:
     """Fact recall on unseen phrasings and knowledge-conflict rates: base vs adapter(s)."""
     from persona.evaluate import run_all

@@ -15,9 +15,9 @@ import re
 from datetime import date, timedelta
 from typing import Any
 
-from graph.state import Source
 from persona.prompting import chat_messages, source
 from persona.records import Example, Fact
+from twin.state import Source
 
 _MONTH = r"(January|February|March|April|May|June|July|August|September|October|November|December)"
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import random
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from rapidfuzz import fuzz
 
@@ -36,7 +37,7 @@ class DataOptions:
     window: int = 10  # transcript turns shown before each of the person's replies
     seed: int = 0
 
-    def validate(self) -> "DataOptions":
+    def validate(self) -> DataOptions:
         if self.teacher not in TEACHERS:
             raise ValueError(f"teacher {self.teacher!r} is not allowed; choose one of: {', '.join(TEACHERS)}")
         if self.paraphrases < 1:
@@ -101,7 +102,7 @@ def resolve_conflicts(facts: list[Fact], stats: Counter) -> tuple[list[Fact], di
     for fact in facts:
         by_key[fact.key.split("@")[0]].append(fact)
     winners, superseded = [], {}
-    for key, group in by_key.items():
+    for group in by_key.values():
         group.sort(key=lambda f: f.date, reverse=True)
         winners.append(group[0])
         if len(group) > 1:

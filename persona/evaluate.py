@@ -1,6 +1,6 @@
 """Proof numbers: fact recall on unseen phrasings and knowledge-conflict rates, base vs adapters.
 
-Every model answers through the real generator path (``llm.factory.chat_model`` with
+Every model answers through the real generator path (``backends.factory.chat_model`` with
 ``persona.adapters`` stacked, prompts from ``nodes.generate.build_messages``), greedy decoding.
 "Retrieval" here hands the model the note that holds the fact plus distractors (an oracle
 retriever), so the numbers measure the generator, not the search.
@@ -37,7 +37,7 @@ def contains(answer: str, span: str) -> bool:
 def answerer(config: Config, adapters: list[str]):  # noqa: ANN201 - a callable
     from langchain_core.messages import BaseMessage
 
-    from llm.factory import chat_model
+    from backends.factory import chat_model
     from nodes.evidence import as_evidence
     from nodes.generate import build_messages
 

@@ -43,7 +43,7 @@ def merge(config: Config, adapters: list[str]) -> tuple[Any, Any]:
 
 
 def export(config: Config, adapters: list[str], out_dir: Path, gguf: bool = True) -> dict[str, str]:
-    from llm.sources import resolve_chat_source
+    from backends.sources import resolve_chat_source
 
     if not adapters:
         raise ValueError("give at least one adapter folder to merge")

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
-from typing import Any, Callable, Protocol
+from typing import Any, Protocol
 
 from persona.records import Fact
 from persona.text import normalise, salient_span, second_person, sentences, truncate_sentences
@@ -50,7 +51,7 @@ class Match:
     fact: str
 
 
-@lru_cache(maxsize=None)
+@cache
 def templates() -> dict[str, Any]:
     return tomllib.loads(TEMPLATES.read_text(encoding="utf-8"))
 

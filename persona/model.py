@@ -74,8 +74,8 @@ def decoder_layers(model: Any) -> int:
 
 def base_copy(config: Config) -> tuple[Any, Any]:
     """A private, trainable float32 copy of the persona base model and its tokenizer."""
-    from llm.sources import resolve_chat_source
-    from llm.weights import load_weights
+    from backends.sources import resolve_chat_source
+    from backends.weights import load_weights
 
     loaded = load_weights(resolve_chat_source(config.persona.model), config.home_path, "float32")
     with loaded.lock:

@@ -44,7 +44,7 @@ class TrainOptions:
     prefix_cache_gb: float = -1.0  # keep the frozen lower layers' output per example (-1 = up to 1/4 of free RAM; 0 = off)
     max_memory_gb: float = 0.0  # refuse to start above this estimate; 0 = what the machine has free
 
-    def resolved(self) -> "TrainOptions":
+    def resolved(self) -> TrainOptions:
         if self.phase not in PHASES:
             raise ValueError(f"phase {self.phase!r} is not allowed; choose one of: {', '.join(PHASES)}")
         defaults = PHASE_DEFAULTS[self.phase]

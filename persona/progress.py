@@ -20,7 +20,7 @@ class StepProgress:
         self.task = self.progress.add_task(label, total=total, completed=done, loss="-")
         self.smoothed: float | None = None
 
-    def __enter__(self) -> "StepProgress":
+    def __enter__(self) -> StepProgress:
         self.progress.__enter__()
         return self
 

@@ -3,7 +3,7 @@ sources become evidence blocks (each note whole, in the given order)."""
 
 from __future__ import annotations
 
-from graph.state import Source
+from twin.state import Source
 
 
 def chat_messages(person: str, question: str, sources: list[Source], answer: str,
@@ -11,7 +11,7 @@ def chat_messages(person: str, question: str, sources: list[Source], answer: str
     """system + (history) + user (question, with the notes block when there are sources) + assistant."""
     from langchain_core.messages import AIMessage, HumanMessage
 
-    from llm.messages import to_role_dicts
+    from backends.messages import to_role_dicts
     from nodes.evidence import as_evidence
     from nodes.generate import build_messages
 

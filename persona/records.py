@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 
 @dataclass
@@ -40,9 +41,6 @@ class Example:
     fact: str = ""  # span the target contains (for recall/conflict evals); "" for transcripts
     note: str = ""
     meta: dict[str, Any] = field(default_factory=dict)
-
-    def to_json(self) -> str:
-        return json.dumps(asdict(self), ensure_ascii=False)
 
 
 def write_jsonl(path: Path, rows: Iterable[Any]) -> int:

@@ -18,15 +18,26 @@ import random
 import resource
 import shutil
 import time
+from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from persona.encoding import Encoded, collate, encode
 from persona.memory import check, estimate
-from persona.model import (TRAIN_ADAPTER, base_copy, decoder_layers, pick_device, pick_precision, set_precision,
-                           target_loss, top_layers, trainable_count, with_adapters)
+from persona.model import (
+    TRAIN_ADAPTER,
+    base_copy,
+    decoder_layers,
+    pick_device,
+    pick_precision,
+    set_precision,
+    target_loss,
+    top_layers,
+    trainable_count,
+    with_adapters,
+)
 from persona.options import TrainOptions
 from persona.prefix import CacheStats, PrefixCache, make_cache
 from persona.records import Example, read_examples
@@ -188,7 +199,7 @@ def prefix_cache(model: Any, opts: TrainOptions, data: Prepared, pad: int, devic
 
     layers = top_layers(decoder_layers(model), opts.layer_share)
     boundary = layers[0] if layers else 0
-    budget = int((available("cpu") / 4 if opts.prefix_cache_gb < 0 else opts.prefix_cache_gb * GIB))
+    budget = int(available("cpu") / 4 if opts.prefix_cache_gb < 0 else opts.prefix_cache_gb * GIB)
     probe = collate(data.train[:2], pad)["input_ids"].to(device)
     return make_cache(model, boundary, budget, probe)
 

@@ -12,17 +12,17 @@ from typing import Annotated, Any, Optional
 
 import typer
 
+from cmdline.config import build_config, warn_if_not_ingested
+from cmdline.errors import fail
+from cmdline.options import AdapterOpt, BackendOpt, ChromaOpt, ConfigOpt, HomeOpt, HostOpt, ModelOpt
+from cmdline.preflight import check_backends
+
 app = typer.Typer(add_completion=False, help="Serve the twin over HTTP (OpenAI-compatible API, widget).")
 token_app = typer.Typer(add_completion=False, no_args_is_help=True, help="Create, list and revoke bearer tokens.")
 app.add_typer(token_app, name="token")
 
-HomeOpt = Annotated[Optional[Path], typer.Option("--home", help="Data home (stores, adapters, logs). Env: TWIN_HOME.")]
-ConfigOpt = Annotated[Optional[Path], typer.Option("--config", "-c", help="TOML config file (default: <home>/twin.toml).")]
-
 
 def _config(home: Optional[Path], config_path: Optional[Path], **kwargs: Any) -> Any:
-    from twin.cli import build_config
-
     return build_config(home, config_path, **kwargs)
 
 
@@ -37,18 +37,13 @@ def serve(
     checkpointer: Annotated[Optional[str], typer.Option("--checkpointer", help='Threads: "sqlite" or a postgres:// URL.')] = None,
     cors_origin: Annotated[Optional[list[str]], typer.Option("--cors-origin", help="Origin allowed to call from a browser (repeat).")] = None,
     home: HomeOpt = None, config_path: ConfigOpt = None,
-    backend: Annotated[Optional[str], typer.Option("--backend", help="Chat backend: local | ollama.")] = None,
-    model: Annotated[Optional[str], typer.Option("--model", help="Model: 'embedded', HF dir/id, .gguf file, or Ollama model.")] = None,
-    adapter: Annotated[Optional[list[str]], typer.Option("--adapter", help="peft adapter dir (repeat to stack).")] = None,
-    ollama_host: Annotated[Optional[str], typer.Option("--ollama-host", help="Ollama host URL.")] = None,
-    chroma_url: Annotated[Optional[str], typer.Option("--chroma-url", help="Chroma server http://HOST:PORT.")] = None,
+    backend: BackendOpt = None, model: ModelOpt = None, adapter: AdapterOpt = None, ollama_host: HostOpt = None,
+    chroma_url: ChromaOpt = None,
     off: Annotated[Optional[str], typer.Option("--off", help="Nodes to switch off for every answer, e.g. rerank.")] = None,
 ) -> None:
     """Run the HTTP service (see docs/serve.md). Ctrl-C / SIGTERM finishes running answers first."""
     if ctx.invoked_subcommand is not None:
         return
-    from twin.cli import check_backends, fail, warn_if_not_ingested
-
     extra = {"serve.host": host, "serve.port": port, "serve.public": public, "serve.workers": workers,
              "serve.queue_size": queue_size, "serve.checkpointer": checkpointer,
              "serve.cors_origins": list(cors_origin) if cors_origin else None}
@@ -78,7 +73,6 @@ def token_create(
 ) -> None:
     """Create a token and print it once (only its hash is kept)."""
     from serve.tokens import TokenError
-    from twin.cli import fail
 
     if rate < -1:
         fail("--rate must be -1 (the server default), 0 (no limit) or a number of requests per minute")
@@ -98,7 +92,6 @@ def token_list(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.
                home: HomeOpt = None, config_path: ConfigOpt = None) -> None:
     """List tokens (ids, names, creation dates; never the tokens themselves)."""
     from serve.tokens import TokenError
-    from twin.cli import fail
 
     try:
         records = _store(home, config_path).records()
@@ -122,7 +115,6 @@ def token_revoke(key: Annotated[str, typer.Argument(help="The token's id or name
                  home: HomeOpt = None, config_path: ConfigOpt = None) -> None:
     """Revoke a token (a running server stops accepting it at once)."""
     from serve.tokens import TokenError
-    from twin.cli import fail
 
     try:
         record = _store(home, config_path).revoke(key)

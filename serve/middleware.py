@@ -30,7 +30,7 @@ class BodyLimit:
             return
         try:
             messages = await asyncio.wait_for(self._read(receive), BODY_TIMEOUT_S)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             await self._reject(send, 408, f"request body not received within {BODY_TIMEOUT_S:g} s")
             return
         if messages is None:

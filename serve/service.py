@@ -48,7 +48,7 @@ class Principal:
         return f"token-{self.key}" if self.kind == "token" else "public"
 
     @classmethod
-    def from_token(cls, record: TokenRecord) -> "Principal":
+    def from_token(cls, record: TokenRecord) -> Principal:
         return cls("token", record.id, record.name, record.rate_limit_per_minute)
 
 
@@ -150,7 +150,7 @@ class Service:
                                       f"{self.config.serve.request_timeout_s:g} s")
                 try:
                     item = await asyncio.wait_for(events.get(), min(HEARTBEAT_S, remaining))
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     yield TurnEvent("waiting", data={"started": ticket.started is not None})
                     continue
                 if item is _DONE:

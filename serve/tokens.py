@@ -21,7 +21,7 @@ import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -121,7 +121,7 @@ class TokenStore:
             token_id = secrets.token_hex(4)
             token = f"{PREFIX}{token_id}_{secrets.token_urlsafe(32)}"
             record = TokenRecord(token_id, name, digest(token),
-                                 datetime.now(timezone.utc).isoformat(timespec="seconds"), rate_limit_per_minute)
+                                 datetime.now(UTC).isoformat(timespec="seconds"), rate_limit_per_minute)
             records.append(record)
         return record, token
 

@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from graph.result import TurnResult
 from twin.config import Config
 
 RESULT_KEYS = ("answer", "route", "query", "sources", "judge", "timings_ms", "input_flags", "toggles")
@@ -35,8 +36,9 @@ class TurnEvent:
     data: dict[str, Any] = field(default_factory=dict)  # progress: the node's update; result: the raw result
 
 
-def public_result(raw: dict[str, Any]) -> dict[str, Any]:
-    """An answered turn as the service returns it (no drafts, no internal decisions)."""
+def public_result(raw: TurnResult) -> dict[str, Any]:
+    """An answered turn (the runner's :class:`~graph.result.TurnResult`) as the service returns it
+    (no internal decisions; each source with an ``id``)."""
     out = {k: raw.get(k) for k in RESULT_KEYS}
     out["sources"] = [{"id": s["path"], **{k: s.get(k) for k in SOURCE_KEYS}} for s in raw.get("sources", [])]
     return out
@@ -66,7 +68,7 @@ class Checkpoints:
         self._guard = threading.Lock()
 
     @classmethod
-    def open(cls, config: Config, pool_size: int = 4) -> "Checkpoints":
+    def open(cls, config: Config, pool_size: int = 4) -> Checkpoints:
         spec = config.serve.checkpointer
         if spec == "sqlite":
             import sqlite3
@@ -80,7 +82,7 @@ class Checkpoints:
         return cls._open_postgres(spec, pool_size)
 
     @classmethod
-    def _open_postgres(cls, url: str, pool_size: int) -> "Checkpoints":
+    def _open_postgres(cls, url: str, pool_size: int) -> Checkpoints:
         import psycopg
         from langgraph.checkpoint.postgres import PostgresSaver
         from psycopg.rows import dict_row
@@ -160,8 +162,8 @@ class Engine:
     one on a private in-memory checkpointer (stateless turns, whose history the caller sends)."""
 
     def __init__(self, config: Config, checkpoints: Checkpoints) -> None:
-        from graph.context import TwinContext
         from graph.runner import TwinRunner
+        from nodes.context import TwinContext
 
         self.config = config
         self.checkpoints = checkpoints

@@ -8,12 +8,24 @@ from pathlib import Path
 
 import pytest
 
-from twin import offline
 from tests.serve_support import serve_home, serve_site_port, serve_token, twin_server  # noqa: F401  (serve fixtures)
+from twin import offline
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE_NOTES = REPO / "examples" / "notes"
 ARTIFACTS = REPO / ".test-artifacts"
+
+# The fast tier (`make test-fast`, `pytest -m "not slow"`) leaves out every test marked slow: the ones
+# that generate with the real chat model, ingest the sample notes, or start servers. A test that
+# requests one of these fixtures is marked here; whole modules carry `pytestmark = pytest.mark.slow`.
+SLOW_FIXTURES = frozenset({"runner", "ingested", "local", "fake_ollama", "serve_home", "twin_server", "serve_token"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
+
 
 # The de-quantized embedded model is cached once for every home the tests create.
 os.environ.setdefault("TWIN_MODEL_CACHE", str(ARTIFACTS / "model-cache"))
@@ -57,8 +69,8 @@ def base_config(session_home: Path):
 @pytest.fixture(scope="session")
 def ingested(base_config, sample_notes: Path):
     """The sample notes ingested into the session home (real Chroma, real embeddings)."""
-    from graph.context import TwinContext
     from kb.ingest import ingest
+    from nodes.context import TwinContext
 
     ctx = TwinContext(base_config)
     report = ingest(base_config, sample_notes, ctx.embeddings, progress=False)

@@ -26,11 +26,12 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from hypothesis import strategies as st
 
@@ -283,7 +284,7 @@ def toml_value() -> st.SearchStrategy[Any]:
         st.booleans(), text_strategy(40),
         st.sampled_from(["local", "ollama", "embedded", "float32", "int8", "http://[::1", "http://127.0.0.1:1",
                          "https://h:99999", "refuse", "score", "llm", "/nonexistent", "notes", "a", ""]),
-        st.datetimes(timezones=st.just(timezone.utc)), st.dates(),
+        st.datetimes(timezones=st.just(UTC)), st.dates(),
     )
     return st.recursive(scalar, lambda inner: st.one_of(st.lists(inner, max_size=4),
                                                           st.dictionaries(text_strategy(8), inner, max_size=3)),
@@ -383,7 +384,7 @@ def cli_args() -> st.SearchStrategy[tuple[list[str], str]]:
 
 
 def check_cli(case: tuple[list[str], list[str], list[str], str]) -> None:
-    from twin import cli
+    import twin_cli.main as cli
 
     before, command, after, toml_text = case
     start = time.perf_counter()
@@ -432,7 +433,7 @@ class Contexts:
 
     def get(self, home: str) -> Any:
         if home not in self.made:
-            from graph.context import TwinContext
+            from nodes.context import TwinContext
             from twin.config import load_config
 
             self.made[home] = TwinContext(load_config(None, home))

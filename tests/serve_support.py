@@ -1,6 +1,6 @@
 """Real `twin serve` processes, a real PostgreSQL cluster, and the system Chromium, for the serve tests.
 
-Servers run as ``python -m twin.cli serve`` subprocesses on free loopback ports (the command a
+Servers run as ``python -m twin_cli serve`` subprocesses on free loopback ports (the command a
 user runs), log to ``.test-artifacts/serve/``, and are stopped with SIGTERM (graceful shutdown).
 PostgreSQL is Debian's: a throwaway cluster made with ``initdb`` in a temp dir and started with
 ``pg_ctl`` (as ``nobody`` when the suite runs as root, which PostgreSQL refuses).
@@ -60,7 +60,7 @@ def free_port() -> int:
 
 
 def twin(*args: str, timeout: int = 120) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "twin.cli", *args], capture_output=True, text=True, timeout=timeout)
+    return subprocess.run([sys.executable, "-m", "twin_cli", *args], capture_output=True, text=True, timeout=timeout)
 
 
 def create_token(home: Path, name: str, *extra: str) -> str:
@@ -87,20 +87,20 @@ class ServeProcess:
     def log_path(self) -> Path:
         return LOGS / f"{self.name}.log"
 
-    def start(self, timeout: float = 240.0) -> "ServeProcess":
+    def start(self, timeout: float = 240.0) -> ServeProcess:
         return self.launch().wait_ready(timeout)
 
-    def launch(self) -> "ServeProcess":
+    def launch(self) -> ServeProcess:
         LOGS.mkdir(parents=True, exist_ok=True)
         with open(self.log_path, "w") as log:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "twin.cli", "serve", "--home", str(self.home), "--port", str(self.port),
+                [sys.executable, "-m", "twin_cli", "serve", "--home", str(self.home), "--port", str(self.port),
                  *self.args],
                 stdout=log, stderr=subprocess.STDOUT, cwd=REPO,
             )
         return self
 
-    def wait_ready(self, timeout: float = 240.0) -> "ServeProcess":
+    def wait_ready(self, timeout: float = 240.0) -> ServeProcess:
         assert self.proc is not None
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -162,7 +162,7 @@ class PostgresCluster:
         prefix = ["runuser", "-u", "nobody", "--"] if os.geteuid() == 0 else []
         return subprocess.run([*prefix, *args], capture_output=True, text=True, timeout=120)
 
-    def start(self) -> "PostgresCluster":
+    def start(self) -> PostgresCluster:
         data = self.root / "data"
         if os.geteuid() == 0:  # PostgreSQL will not run as root: hand the dir to nobody
             os.chmod(self.root, 0o755)

@@ -4,14 +4,13 @@ retrieved for, whatever its form (real embedded models, real index, real graph).
 from __future__ import annotations
 
 import dataclasses
-from pathlib import Path
 
 import pytest
 
-from graph.context import TwinContext
 from graph.runner import TwinRunner
 from kb.evidence import capitalised_names, common_nouns, is_rare, note_evidence, title_named
 from kb.ingest import ingest
+from nodes.context import TwinContext
 from nodes.routing import NO_RETRIEVE, RETRIEVE, NoteAwareRouter, build_router
 from tests.kb_support import kb_embeddings, make_config  # noqa: F401
 from tests.test_kb_lexical import write_notes

@@ -68,6 +68,7 @@ def test_bad_files_are_skipped_and_counted_and_the_rest_is_indexed(tmp_path: Pat
     assert "caf\\xe9.md" in out and "Warnings (indexed anyway)" in out and "someday" in out
 
 
+@pytest.mark.slow  # subprocesses / a watcher with the real embeddings
 def test_watch_names_bad_files_and_keeps_the_good_edits_of_the_batch(tmp_path: Path, kb_embeddings) -> None:
     notes = make_notes(tmp_path / "notes")
     config = make_config(tmp_path / "home")
@@ -151,6 +152,7 @@ def test_a_waiting_ingest_says_what_it_waits_for_and_how_long(tmp_path: Path, kb
     assert messages[-1].startswith(f"got {lock} after ")
 
     release.clear()
+    held.clear()  # else the first holder's event lets the check below race the second holder
     threading.Thread(target=holder, daemon=True).start()
     assert held.wait(10)
     threading.Timer(0.5, release.set).start()

@@ -6,7 +6,9 @@ import json
 import subprocess
 import sys
 
-TWIN = [sys.executable, "-m", "twin.cli"]
+import pytest
+
+TWIN = [sys.executable, "-m", "twin_cli"]
 
 
 def run(*args: str, timeout: int = 300) -> subprocess.CompletedProcess:
@@ -52,6 +54,7 @@ def test_config_init_and_show(tmp_path) -> None:
     assert shown["retrieval"]["k"] == 2 and shown["home"] == str(tmp_path.resolve())
 
 
+@pytest.mark.slow  # subprocesses / a watcher with the real embeddings
 def test_train_lora_bad_options_are_clear(tmp_path) -> None:
     (tmp_path / "train.jsonl").write_text("")
     proc = run("train", "lora", str(tmp_path), "--out", str(tmp_path / "run"), "--phase", "style",

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-TWIN = [sys.executable, "-m", "twin.cli"]
+TWIN = [sys.executable, "-m", "twin_cli"]
 # Runs the CLI in-process and reports which heavy libraries it imported before exiting.
 PROBE = """
 import sys
-from twin.cli import main
+from twin_cli.main import main
 sys.argv = ["twin", *sys.argv[1:]]
 try:
     main()
@@ -128,7 +128,7 @@ def test_config_init_writes_a_placeholder_person_and_says_so(tmp_path: Path) -> 
 
 
 def test_placeholder_person_warns_at_ask_time(tmp_path: Path, capsys) -> None:
-    from twin.cli import warn_if_placeholder
+    from cmdline.config import warn_if_placeholder
     from twin.config import Config
 
     warn_if_placeholder(Config(home=str(tmp_path), person="Your Name"))
@@ -155,7 +155,7 @@ def test_empty_question_and_bad_config_file_are_one_line(tmp_path: Path) -> None
 
 BOOM = """
 import sys
-import twin.cli as cli
+import twin_cli.main as cli
 
 @cli.app.command("boom")
 def boom() -> None:

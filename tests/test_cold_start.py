@@ -11,12 +11,15 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from twin import loadtime
 
+pytestmark = pytest.mark.slow  # real chat model, servers or training
+
 
 def test_load_time_is_reported_apart_from_node_time() -> None:
-    from nodes.timing import recorded
+    from nodes.records import recorded
 
     @recorded("analyze")
     def node(state: dict) -> dict:
@@ -35,7 +38,7 @@ def test_load_time_is_reported_apart_from_node_time() -> None:
 
 def test_cold_ask_json_reports_load_times_separately(session_home, ingested) -> None:
     """A new process: the one-time loads appear as load_*, the node times are the work."""
-    proc = subprocess.run([sys.executable, "-m", "twin.cli", "ask", "What keyboard do you use?", "--json",
+    proc = subprocess.run([sys.executable, "-m", "twin_cli", "ask", "What keyboard do you use?", "--json",
                            "--home", str(session_home)], capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr
     timings = json.loads(proc.stdout)["timings_ms"]
@@ -47,8 +50,8 @@ def test_cold_ask_json_reports_load_times_separately(session_home, ingested) -> 
 def test_fast_encoder_gives_the_sentence_transformers_vectors() -> None:
     from sentence_transformers import SentenceTransformer
 
-    from llm.encoder import PooledEncoder, load_encoder, simple_pipeline
-    from llm.sources import resolve_embedding_source
+    from backends.encoder import PooledEncoder, load_encoder, simple_pipeline
+    from backends.sources import resolve_embedding_source
 
     location = resolve_embedding_source("embedded")
     assert simple_pipeline(Path(location)) == {"pooling": "mean", "max_seq_length": 256, "normalize": True}
@@ -63,7 +66,7 @@ def test_fast_encoder_gives_the_sentence_transformers_vectors() -> None:
 
 
 def test_unusual_pipelines_fall_back_to_sentence_transformers(tmp_path: Path) -> None:
-    from llm.encoder import simple_pipeline
+    from backends.encoder import simple_pipeline
 
     (tmp_path / "1_Pooling").mkdir()
     (tmp_path / "modules.json").write_text(json.dumps([
@@ -89,8 +92,8 @@ class Counting:
 
 
 def test_example_vectors_are_cached_on_disk_per_model_and_texts(tmp_path: Path) -> None:
-    from llm.factory import embeddings_model
-    from llm.vector_cache import embed_bank
+    from backends.factory import embeddings_model
+    from backends.vector_cache import embed_bank
     from twin.config import EmbeddingConfig
 
     real = embeddings_model(EmbeddingConfig())
@@ -120,8 +123,8 @@ def test_router_and_topic_banks_use_the_cache(tmp_path: Path) -> None:
 import json, sys
 from twin import offline; offline.apply()
 from twin.config import Config
-from graph.context import TwinContext
-from llm.embeddings import SentenceEmbeddings
+from nodes.context import TwinContext
+from backends.embeddings import SentenceEmbeddings
 calls = []
 original = SentenceEmbeddings.embed_documents
 def counting(self, texts):
@@ -171,7 +174,7 @@ def test_openmp_threads_wait_passively_unless_told_otherwise() -> None:
 
 
 def test_streamed_answer_trailer_says_where_the_time_went() -> None:
-    from twin.cli import _trailer
+    from twin_cli.main import _trailer
 
     result = {"route": "retrieve", "judge": {"verdict": "pass"},
               "sources": [{"path": "projects/keyboard.md", "date": "2023-11-26"}],

@@ -107,3 +107,16 @@ def test_unreadable_config_files_are_config_errors(tmp_path) -> None:
     deep.write_text("x = " + "[" * 100_000 + "]" * 100_000 + "\n")
     with pytest.raises(ConfigError, match=r"deep\.toml: not valid TOML"):
         load_config(deep)
+
+
+def test_a_serve_profile_may_name_a_backend_and_a_wrong_one_is_one_line(tmp_path) -> None:
+    """(Found by ruff F821: the check called a helper that did not exist, a NameError.)"""
+    from twin.config import ConfigError, load_config
+
+    path = tmp_path / "twin.toml"
+    path.write_text('[serve.profiles.fast]\nbackend = "ollama"\n')
+    assert load_config(path, str(tmp_path)).serve.profiles["fast"].backend == "ollama"
+    path.write_text('[serve.profiles.fast]\nbackend = "magic"\n')
+    with pytest.raises(ConfigError, match=r"serve\.profiles\.fast\.backend = 'magic' is not allowed; choose one of: "
+                                          r"local, ollama"):
+        load_config(path, str(tmp_path))

@@ -7,8 +7,8 @@ import pytest
 import torch
 from langchain_core.messages import HumanMessage, SystemMessage
 
-from llm.decoding import DecodingOptions, PairedContrast, processors, sentence_ends, trim_to_sentences
-from llm.factory import chat_model
+from backends.decoding import DecodingOptions, PairedContrast, processors, sentence_ends, trim_to_sentences
+from backends.factory import chat_model
 from twin.config import ModelConfig
 
 

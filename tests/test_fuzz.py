@@ -14,7 +14,8 @@ from tests import fuzz_targets as ft
 SUITE = settings(deadline=None, derandomize=True, database=None, print_blob=True,
                  suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                                         HealthCheck.filter_too_much, HealthCheck.large_base_example])
-pytestmark = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="the notes target makes FIFOs")
+pytestmark = [pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="the notes target makes FIFOs"),
+              pytest.mark.slow]  # hundreds of generated cases per target
 
 
 @settings(SUITE, max_examples=120)

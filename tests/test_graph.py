@@ -4,11 +4,7 @@ from __future__ import annotations
 
 from graph.release import REPLACE
 from graph.runner import TwinRunner
-
-PRIVATE_STRINGS = [
-    "Ilse Brandt", "sertraline", "INS-5521-8830", "94,000", "NL91", "Marigold", "Freja", "Kastanjelaan",
-    "4812 7730", "7319", "otter-lantern", "Heron",
-]
+from tests.kb_support import PRIVATE_STRINGS
 
 
 def test_newer_note_is_first_source(runner: TwinRunner) -> None:

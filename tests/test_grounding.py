@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import pytest
 
+from backends.fake import ScriptedChatModel
 from evals.matching import is_abstention
-from graph.context import TwinContext
 from graph.release import REPLACE
 from graph.runner import TwinRunner
-from llm.fake import ScriptedChatModel
+from nodes.context import TwinContext
 from nodes.evidence import _candidates, gather, group_by_note, sentences_of
 from nodes.extractive import extractive_answer, readable_date
 from nodes.guards.frame import FrameFilter, strip_frame, wrap_evidence

@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from graph.context import TwinContext
 from kb.fingerprints import Fingerprints, fingerprints_path
+from nodes.context import TwinContext
 from nodes.judge import judge_text, make_judge, refuses_early
 from twin.config import Config
 

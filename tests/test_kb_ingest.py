@@ -19,7 +19,13 @@ from kb.notes import read_notes
 from kb.state import label_for_path, load_state, registered_sources
 from kb.store import NoteStore
 from tests.kb_support import (
-    PRIVATE_SECRETS, REPO, CountingEmbeddings, copy_notes, documents, indexed_paths, kb_embeddings,  # noqa: F401
+    PRIVATE_SECRETS,  # noqa: F401
+    REPO,
+    CountingEmbeddings,
+    copy_notes,
+    documents,
+    indexed_paths,
+    kb_embeddings,  # noqa: F401 - a fixture
     make_config,
 )
 
@@ -185,6 +191,7 @@ def record_vectors(config, notes: Path, inner, target: Path) -> None:
     target.write_text(json.dumps(dict(zip(texts, inner.embed_documents(texts)))))
 
 
+@pytest.mark.slow  # kills ingest subprocesses at several points
 def test_sigkill_at_any_point_is_repaired_by_the_next_run(tmp_path: Path, kb_embeddings) -> None:
     notes = copy_notes(tmp_path / "notes")
     config = make_config(tmp_path / "home")

@@ -114,6 +114,7 @@ def test_a_lagging_lexical_index_is_repaired_without_embedding(home, kb_embeddin
     assert lexical_ids(config) == vector_ids(config) and "orphan" not in lexical_ids(config)
 
 
+@pytest.mark.slow  # subprocesses / a watcher with the real embeddings
 def test_sigkill_mid_ingest_leaves_no_duplicate_or_orphan_lexical_rows(tmp_path: Path, kb_embeddings) -> None:
     notes = write_notes(tmp_path / "notes", {f"n/{i:02d}.md": f"# Note {i}\n\nFact number {i} about topic {i % 3}.\n"
                                               for i in range(30)})

@@ -7,7 +7,6 @@ import subprocess
 from datetime import datetime
 from pathlib import Path
 
-
 from kb.chunking import chunk_note
 from kb.notes import Note, read_files, read_notes
 from tests.kb_support import SAMPLE_NOTES

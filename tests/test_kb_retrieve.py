@@ -9,12 +9,18 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from graph.state import Source
 from kb.ingest import ingest
 from kb.retrieve import (
-    Retriever, asks_about_past, mentions_update, newer_first, rrf, rrf_max, same_subject_newer,
+    Retriever,
+    asks_about_past,
+    mentions_update,
+    newer_first,
+    rrf,
+    rrf_max,
+    same_subject_newer,
 )
 from tests.kb_support import copy_notes, kb_embeddings, make_config  # noqa: F401
+from twin.state import Source
 
 TODAY = date(2025, 11, 1)  # pinned so the recency decay does not drift with the clock
 

@@ -17,6 +17,8 @@ from kb.state import load_state
 from kb.store import NoteStore, StoreError
 from tests.kb_support import PRIVATE_SECRETS, copy_notes, kb_embeddings, make_config  # noqa: F401
 
+pytestmark = pytest.mark.slow  # real chat model, servers or training
+
 
 def free_port() -> int:
     with socket.socket() as sock:

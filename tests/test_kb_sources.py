@@ -19,7 +19,7 @@ from kb.retrieve import Retriever
 from kb.sources import SourceError, list_sources, remove_source
 from kb.state import registered_sources
 from kb.store import NoteStore
-from tests.kb_support import CountingEmbeddings, REPO, kb_embeddings, make_config  # noqa: F401
+from tests.kb_support import REPO, CountingEmbeddings, kb_embeddings, make_config  # noqa: F401
 from tests.test_kb_lexical import write_notes
 
 BLOG = {
@@ -119,11 +119,12 @@ def test_two_folders_with_one_name_get_distinct_labels(tmp_path: Path, kb_embedd
     assert paths_by_source(config) == {"notes": {"x.md"}, "notes-2": {"x.md"}}
 
 
+@pytest.mark.slow  # subprocesses / a watcher with the real embeddings
 def test_cli_ingests_several_folders_and_lists_them(tmp_path: Path) -> None:
     blog = write_notes(tmp_path / "blog", BLOG)
     journal = write_notes(tmp_path / "journal", JOURNAL)
     home = tmp_path / "home"
-    cmd = [sys.executable, "-m", "twin.cli"]
+    cmd = [sys.executable, "-m", "twin_cli"]
     done = subprocess.run([*cmd, "ingest", str(blog), str(journal), "--json", "--home", str(home)],
                           capture_output=True, text=True, timeout=300, cwd=REPO)
     assert done.returncode == 0, done.stderr

@@ -5,8 +5,10 @@ from __future__ import annotations
 import queue
 import shutil
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
+
+import pytest
 
 from kb.fingerprints import Fingerprints, fingerprints_path
 from kb.retrieve import Retriever
@@ -25,6 +27,7 @@ def wait_until(check: Callable[[], bool], what: str) -> None:
     raise AssertionError(f"watcher did not catch up within {WAIT_S:.0f} s: {what}")
 
 
+@pytest.mark.slow  # subprocesses / a watcher with the real embeddings
 def test_watch_follows_create_edit_rename_delete_and_folders(tmp_path: Path, kb_embeddings) -> None:
     notes = copy_notes(tmp_path / "notes")
     config = make_config(tmp_path / "home")

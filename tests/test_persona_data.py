@@ -77,9 +77,8 @@ def test_prompts_match_the_generator(built) -> None:  # noqa: ANN001
     assert isinstance(expected, HumanMessage) and ex.messages[-2]["content"] == expected.content
     with_notes = next(e for e in built.train if e.kind == "context")
     fact = next(f for f in built.facts if f.key == with_notes.fact_key)
-    from persona.context import fact_source
-
     from nodes.evidence import as_evidence
+    from persona.context import fact_source
 
     expected = build_messages("Ada Berg", with_notes.meta["question"], as_evidence([fact_source(fact, 500)]), [])
     assert with_notes.messages[0]["content"].startswith(expected[0].content.split('My note "')[0])

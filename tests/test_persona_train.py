@@ -17,6 +17,8 @@ from persona.options import TrainOptions  # noqa: E402
 from persona.records import Example, write_jsonl  # noqa: E402
 from twin.config import Config  # noqa: E402
 
+pytestmark = pytest.mark.slow  # real chat model, servers or training
+
 PAIRS = [("What is your starter called?", "My starter is called Gunnar."),
          ("Where do you live?", "I moved to Bergen. It rains a lot.")]
 FAST = dict(batch_size=2, grad_accum=1, eval_every=3, max_eval=2, save_every=2, patience=0, dropout=0.0, precision="fp32",
@@ -129,8 +131,8 @@ def test_batches_group_similar_lengths_and_cover_every_example_once() -> None:
 def test_stacked_adapters_are_both_active(config: Config, runs: dict[str, Path]) -> None:
     from langchain_core.messages import HumanMessage, SystemMessage
 
-    from llm.local import LocalChatModel
-    from llm.sources import resolve_chat_source
+    from backends.local import LocalChatModel
+    from backends.sources import resolve_chat_source
 
     one = [str(runs["identity"] / "adapter")]
     both = one + [str(runs["style"] / "adapter")]

@@ -7,7 +7,7 @@ import codecs
 
 import pytest
 
-from nodes.guards.views import caesar, collapse_spelled, fold, spoken_numbers, views, words_to_chars
+from privacy.views import caesar, collapse_spelled, fold, spoken_numbers, views, words_to_chars
 
 
 def _texts(text: str) -> dict[str, str]:

@@ -15,6 +15,8 @@ import pytest
 from tests.kb_support import PRIVATE_SECRETS
 from tests.serve_support import create_token, parse_sse, twin
 
+pytestmark = pytest.mark.slow  # real chat model, servers or training
+
 TIMEOUT = httpx.Timeout(300.0, connect=10.0)
 
 

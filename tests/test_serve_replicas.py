@@ -21,6 +21,8 @@ from tests.kb_support import PRIVATE_SECRETS
 from tests.serve_support import PostgresCluster, ServeProcess, create_token, parse_sse, require_postgres
 from tests.test_kb_server import chroma_url  # noqa: F401  (a real `chroma run` server, per module)
 
+pytestmark = pytest.mark.slow  # real chat model, servers or training
+
 TIMEOUT = httpx.Timeout(300.0, connect=10.0)
 REPLICA_TOML = """[persona]
 max_new_tokens = 16

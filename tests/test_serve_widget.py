@@ -17,6 +17,8 @@ import pytest
 from tests.kb_support import PRIVATE_SECRETS
 from tests.serve_support import CHROMIUM_ARGS, REPO, require_chromium
 
+pytestmark = pytest.mark.slow  # real chat model, servers or training
+
 SHOTS = REPO / ".test-artifacts" / "widget"
 PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Noa's blog</title></head>
 <body><h1>Noa's blog</h1><p><a href="#posts">Posts</a></p>

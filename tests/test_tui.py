@@ -21,18 +21,17 @@ from typing import Any
 import pytest
 
 from graph.runner import TwinRunner
+from tests.kb_support import PRIVATE_STRINGS
 from twin_tui.app import TwinApp
-from twin_tui.turns import COMPARE_SUFFIX
 from twin_tui.feedback import read_feedback
 from twin_tui.screens import FeedbackScreen, NoteScreen
+from twin_tui.turns import COMPARE_SUFFIX
 from twin_tui.widgets import AnswerCard, Composer, NodeChip
+
+pytestmark = pytest.mark.slow  # real chat model, servers or training
 
 SIZE = (100, 32)
 SETTLE_LIMIT_S = 240.0  # a safety net for a hung worker, not a speed assertion
-PRIVATE_STRINGS = [
-    "Ilse Brandt", "sertraline", "INS-5521-8830", "94,000", "NL91", "Marigold", "Freja", "Kastanjelaan",
-    "4812 7730", "7319", "otter-lantern", "Heron",
-]
 
 
 @pytest.fixture(scope="session")

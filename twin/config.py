@@ -120,7 +120,7 @@ class NodeToggles:
     def off(self) -> list[str]:
         return [n for n in NODE_NAMES if not getattr(self, n)]
 
-    def with_off(self, names: list[str]) -> "NodeToggles":
+    def with_off(self, names: list[str]) -> NodeToggles:
         unknown = [n for n in names if n not in NODE_NAMES]
         if unknown:
             raise ConfigError(
@@ -184,7 +184,7 @@ class Config:
     def home_path(self) -> Path:
         return resolve_home(self.home)
 
-    def validate(self) -> "Config":
+    def validate(self) -> Config:
         """Check every value (type, range, choice, URL shape, paths): see :mod:`twin.rules`."""
         from twin.rules import check_config
 
@@ -227,10 +227,9 @@ def _validate_serve(serve: ServeConfig) -> None:
         bad = [n for n in profile.off if n not in NODE_NAMES]
         if bad:
             raise ConfigError(f"serve.profiles.{name}.off: unknown node {bad[0]!r}; allowed: {', '.join(NODE_NAMES)}")
-        if profile.backend:
-            if profile.backend not in BACKENDS:
-                raise ConfigError(f"serve.profiles.{name}.backend = {profile.backend!r} is not allowed; "
-                                  f"choose one of: {', '.join(BACKENDS)}")
+        if profile.backend and profile.backend not in BACKENDS:
+            raise ConfigError(f"serve.profiles.{name}.backend = {profile.backend!r} is not allowed; "
+                              f"choose one of: {', '.join(BACKENDS)}")
         if profile.max_new_tokens < 0:
             raise ConfigError(f"serve.profiles.{name}.max_new_tokens must be >= 0 (0 = [persona]'s)")
 

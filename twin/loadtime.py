@@ -4,7 +4,7 @@ Loading a model, the embeddings, the judge or the store happens once per process
 first use, inside whichever node needs it first. Wrapping each load in
 ``with loading("model"):`` records its wall time (exclusive of loads nested inside it,
 and including any wait for another thread that is loading the same thing) for the
-current thread; :func:`nodes.timing.recorded` subtracts it from the node's time and
+current thread; :func:`nodes.records.recorded` subtracts it from the node's time and
 reports it as ``timings_ms["load_model"]`` etc. A warm process has no ``load_*`` entries.
 """
 

@@ -13,7 +13,7 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import events, on, work
 from textual.app import App, ComposeResult, SystemCommand
@@ -22,6 +22,7 @@ from textual.screen import Screen
 from textual.widgets import Button, Footer, Header, Markdown, OptionList, Select, Switch, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
 
+from cmdline.preflight import ollama_problems
 from twin.config import NODE_NAMES, Config
 from twin_tui import background
 from twin_tui.commands import APP_BINDINGS, system_commands
@@ -31,6 +32,9 @@ from twin_tui.preview import PreviewRefused, load_preview
 from twin_tui.screens import FeedbackScreen, NoteScreen
 from twin_tui.turns import COMPARE_SUFFIX, Job, Turn, new_thread_id, progress_text, pump
 from twin_tui.widgets import AnswerCard, Composer, QuestionCard, StatusBar, ToggleBar
+
+if TYPE_CHECKING:
+    from graph.result import TurnResult
 
 NARROW = 100  # below this width the inspector replaces the chat instead of sitting beside it
 THREADS_LISTED = 30
@@ -147,7 +151,7 @@ class TwinApp(App):
                 from graph.runner import TwinRunner
 
                 self.runner = self.off_thread(TwinRunner, self.config)
-            for problem in self.off_thread(background.check_backends, self.config):
+            for problem in self.off_thread(ollama_problems, self.config):
                 self.ui(self.notify, problem, title="Model server unreachable", severity="error", timeout=60)
             self.off_thread(background.warm_base, self.runner)
             self.base_ready.set()
@@ -296,8 +300,8 @@ class TwinApp(App):
             self.ui(self._done, turn)
 
     def _show_job(self, turn: Turn, job: Job) -> None:
+        from backends.errors import BackendError
         from graph.release import REPLACE
-        from llm.errors import BackendError
 
         toggles = job.toggles
         if toggles["adapter"] and self.config.persona.adapters and not self.persona_ready.is_set():
@@ -335,7 +339,7 @@ class TwinApp(App):
             self.ui(card.failed, message)
             self.ui(self.notify, message, title=title, severity="error", timeout=20)
 
-    def _answered(self, card: AnswerCard, result: dict[str, Any]) -> None:
+    def _answered(self, card: AnswerCard, result: TurnResult) -> None:
         card.finish(result)
         if card.variant != "B" or self.current is None or self.current.variant != "A":
             self.select(card)

@@ -93,20 +93,6 @@ def index_status(runner: Any) -> IndexStatus:
     return IndexStatus(count, _local_time(state.get("ingested_at", "")), notes_dir_for(config))
 
 
-def check_backends(config: Config) -> list[str]:
-    """One actionable message per unreachable Ollama backend (empty when all is well)."""
-    from llm.errors import BackendError
-    from llm.factory import chat_model
-
-    problems: list[str] = []
-    for cfg in {id(c): c for c in (config.persona, config.base) if c.backend == "ollama"}.values():
-        try:
-            chat_model(cfg, config.home_path).check()
-        except BackendError as exc:
-            problems.append(str(exc))
-    return problems
-
-
 def warm_base(runner: Any) -> None:
     """Embeddings and the bare weights (what the analyzer and a no-adapter answer need)."""
     runner.ctx.embeddings.embed_query("warmup")

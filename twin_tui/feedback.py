@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from twin.config import Config
+
+if TYPE_CHECKING:
+    from graph.result import TurnResult
 
 FEEDBACK_FILE = "feedback.jsonl"
 RATINGS = ("up", "down")
@@ -48,12 +51,12 @@ def config_summary(config: Config) -> dict[str, Any]:
     }
 
 
-def make_record(result: dict[str, Any], question: str, rating: str, comment: str, config: Config,
+def make_record(result: TurnResult, question: str, rating: str, comment: str, config: Config,
                 variant: str = "") -> FeedbackRecord:
     if rating not in RATINGS:
         raise ValueError(f"rating must be one of {RATINGS}, got {rating!r}")
     return FeedbackRecord(
-        timestamp=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        timestamp=datetime.now(UTC).isoformat(timespec="seconds"),
         rating=rating, comment=comment.strip(), question=question,
         answer=result.get("answer", ""), sources=list(result.get("sources", [])),
         route=result.get("route", ""), judge=dict(result.get("judge", {})),

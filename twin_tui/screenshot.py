@@ -31,8 +31,8 @@ def parse_size(text: str) -> tuple[int, int]:
 
 def build_home(notes: Path, home: Path):
     """Config for ``home`` with ``notes`` ingested into it."""
-    from graph.context import TwinContext
     from kb.ingest import ingest
+    from nodes.context import TwinContext
     from twin.config import load_config
 
     config = load_config(None, str(home))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Group
 from rich.table import Table
@@ -10,11 +10,14 @@ from rich.text import Text
 
 from twin.config import NODE_NAMES
 
+if TYPE_CHECKING:
+    from graph.result import TurnResult
+
 VERDICT_STYLE = {"pass": "green", "redacted": "yellow", "blocked": "bold red", "skipped": "dim"}
 NODE_ORDER = ("analyze", "retrieve", "generate", "judge")
 
 
-def total_ms(result: dict[str, Any]) -> float:
+def total_ms(result: TurnResult) -> float:
     return sum(float(v) for v in result.get("timings_ms", {}).values())
 
 
@@ -28,7 +31,7 @@ def short_model(label: str) -> str:
     return name.rstrip("/").rsplit("/", 1)[-1] + (plus + rest if plus else "")
 
 
-def model_line(result: dict[str, Any]) -> str:
+def model_line(result: TurnResult) -> str:
     """Which weights answered, and whether the persona adapter was in play."""
     gen = result.get("decisions", {}).get("generate", {})
     toggles = result.get("toggles", {})
@@ -40,11 +43,11 @@ def model_line(result: dict[str, Any]) -> str:
     return f"{label} · no adapter trained"
 
 
-def answered_by_base(result: dict[str, Any]) -> bool:
+def answered_by_base(result: TurnResult) -> bool:
     return not result.get("toggles", {}).get("adapter", True)
 
 
-def card_summary(result: dict[str, Any]) -> str:
+def card_summary(result: TurnResult) -> str:
     """One line under an answer: route, sources, verdict, time."""
     verdict = result.get("judge", {}).get("verdict", "skipped")
     n = len(result.get("sources", []))
@@ -86,7 +89,7 @@ def _decision_text(decision: Any) -> Text:
     return Text("\n".join(rows), style="dim")
 
 
-def timings_text(result: dict[str, Any]) -> Text:
+def timings_text(result: TurnResult) -> Text:
     timings = result.get("timings_ms", {})
     nodes = [n for n in NODE_ORDER if n in timings] + [n for n in timings if n not in NODE_ORDER]
     text = Text()
@@ -96,7 +99,7 @@ def timings_text(result: dict[str, Any]) -> Text:
     return text
 
 
-def trace_renderable(result: dict[str, Any]) -> Any:
+def trace_renderable(result: TurnResult) -> Any:
     """The full trace of one answer as a key/value grid."""
     table = Table.grid(padding=(0, 1))
     table.add_column(no_wrap=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import events
@@ -16,6 +16,9 @@ from textual.widgets import Markdown, Static, TextArea
 from twin.config import NODE_NAMES
 from twin_tui.trace import card_summary
 
+if TYPE_CHECKING:
+    from graph.result import TurnResult
+
 
 class Composer(TextArea):
     """Multiline input: enter sends, ctrl+j / shift+enter / alt+enter insert a newline."""
@@ -27,7 +30,7 @@ class Composer(TextArea):
     ]
 
     class Submitted(Message):
-        def __init__(self, composer: "Composer", text: str) -> None:
+        def __init__(self, composer: Composer, text: str) -> None:
             super().__init__()
             self.composer = composer
             self.text = text
@@ -59,7 +62,7 @@ class AnswerCard(Vertical):
     """One answer: a label, the streamed (judged) markdown, then a one-line trace and feedback links."""
 
     class Selected(Message):
-        def __init__(self, card: "AnswerCard") -> None:
+        def __init__(self, card: AnswerCard) -> None:
             super().__init__()
             self.card = card
 
@@ -71,7 +74,7 @@ class AnswerCard(Vertical):
         self.label = label
         self.variant = variant  # "" | "A" | "B"
         self.text = ""
-        self.result: dict[str, Any] | None = None
+        self.result: TurnResult | None = None
         self.rated = ""
 
     def compose(self) -> ComposeResult:
@@ -99,7 +102,7 @@ class AnswerCard(Vertical):
         self.text += piece
         self.body.update(self.text)
 
-    def finish(self, result: dict[str, Any]) -> None:
+    def finish(self, result: TurnResult) -> None:
         self.result = result
         self.text = result.get("answer", "")
         self.body.update(self.text or "_(no answer)_")

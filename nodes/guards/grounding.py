@@ -21,7 +21,7 @@ from typing import Any
 from guardrails import Validator, register_validator
 from guardrails.classes.validation.validation_result import FailResult, PassResult, ValidationResult
 
-from nodes.guards.lexicon import _stems, is_common_word
+from privacy.lexicon import _stems, is_common_word
 
 _WORD = re.compile(r"\d+(?:[.,'’\u00a0\u202f]\d+)*(?:[^\W\d_]+)?|[^\W_]+(?:[-'’.][^\W_]+)*", re.UNICODE)
 _NUMBER_SEPARATORS = re.compile(r"(?<=\d)[,.\u00a0\u202f'’](?=\d{3}\b)")

@@ -19,7 +19,7 @@ from typing import Any
 from guardrails import Validator, register_validator
 from guardrails.classes.validation.validation_result import FailResult, PassResult, ValidationResult
 
-from nodes.guards.views import fold
+from privacy.views import fold
 
 BLOCKING_FLAGS = ("prompt_injection", "jailbreak", "sysprompt_extraction", "secret_request")
 SOFT_FLAGS = ("obfuscation", "roleplay")  # make the output checks stricter, never refuse alone

@@ -20,7 +20,7 @@ from typing import Any
 from guardrails import Validator, register_validator
 from guardrails.classes.validation.validation_result import FailResult, PassResult, ValidationResult
 
-from nodes.guards.views import fold
+from privacy.views import fold
 
 TOPICS_FILE = Path(__file__).with_name("data") / "topics.toml"
 BENIGN = "benign"

@@ -12,8 +12,8 @@ from guardrails import Validator, register_validator
 from guardrails.classes.validation.validation_result import ErrorSpan, FailResult, PassResult, ValidationResult
 
 from kb.fingerprints import Fingerprints, normalise_pii
-from nodes.guards.pii_patterns import PiiMatch, find_pii
-from nodes.guards.views import fold
+from privacy.pii_patterns import PiiMatch, find_pii
+from privacy.views import fold
 
 MASK = "[redacted]"
 

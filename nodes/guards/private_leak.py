@@ -4,7 +4,7 @@ Evidence, strongest first (any one blocks):
 
 1. a secret term (name, code, number, rare word) of a private note, in the answer as
    written or in any decoding of it (reversed, spelled out, base64, hex, rot13/Caesar,
-   NATO, digit words, leetspeak; see :mod:`nodes.guards.views`);
+   NATO, digit words, leetspeak; see :mod:`privacy.views`);
 2. near-verbatim copying: several word 4-grams shared with one private note and with no
    public note;
 3. a paraphrase by words: one sentence built from several ordinary words that occur
@@ -26,7 +26,7 @@ from guardrails import Validator, register_validator
 from guardrails.classes.validation.validation_result import FailResult, PassResult, ValidationResult
 
 from kb.fingerprints import Fingerprints, sentences
-from nodes.guards.views import views
+from privacy.views import views
 
 Embed = Callable[[list[str]], Any]
 
@@ -38,7 +38,7 @@ class LeakLimits:
     similarity: float = 0.82  # cosine to a private sentence
     margin: float = 0.05  # ... and this much closer to it than to any retrieved source
 
-    def stricter(self) -> "LeakLimits":
+    def stricter(self) -> LeakLimits:
         """Limits under a suspicious question (encoding or role-play requested)."""
         return LeakLimits(max(2, self.ngram_hits - 1), max(2, self.private_words - 1), self.similarity - 0.05, 0.0)
 

@@ -1,6 +1,6 @@
 """The judge's per-process state: one Guard, one topic classifier, cached embeddings.
 
-Built once per :class:`graph.context.TwinContext` (kept in ``ctx.extras["judge"]``), so
+Built once per :class:`nodes.context.TwinContext` (kept in ``ctx.extras["judge"]``), so
 judging a partial answer at every sentence boundary costs string work plus, at most,
 one embedding per new sentence. Fingerprints are re-read when ingest rewrites them.
 """
@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import prompts
-from graph.context import TwinContext
 from kb.fingerprints import Fingerprints, fingerprints_path
+from nodes.context import TwinContext
 from nodes.guards.compose import REFUSAL_KIND, ComposedGuard, GuardOutcome
 from nodes.guards.context_leak import ContextLeak
 from nodes.guards.grounding import Grounding
@@ -42,7 +42,7 @@ class Verdict:
     unsupported: list[str] = field(default_factory=list)  # the grounding check's words
 
     def result(self) -> dict[str, Any]:
-        """The state's ``judge`` entry (graph.state.JudgeResult) plus the final text."""
+        """The state's ``judge`` entry (twin.state.JudgeResult) plus the final text."""
         return {"verdict": self.verdict, "reasons": list(self.reasons), "answer": self.answer}
 
     def __getitem__(self, key: str) -> Any:  # JudgeResult-like: verdict["verdict"]
@@ -193,8 +193,8 @@ class Judge:
 
 
 def _embed_bank(ctx: TwinContext, texts: list[str]) -> Any:
-    """The topic examples' vectors, cached on disk per embedding model (llm.vector_cache)."""
-    from llm.vector_cache import embed_bank
+    """The topic examples' vectors, cached on disk per embedding model (backends.vector_cache)."""
+    from backends.vector_cache import embed_bank
 
     return embed_bank(ctx.embeddings, texts, ctx.home / "cache" / "vectors")
 

@@ -1,4 +1,5 @@
-"""Per-node timing and decision records, merged into the turn's state."""
+"""Per-node records merged into the turn's state: wall time (:func:`recorded`) and decisions
+(:func:`with_decision`). The node switches are :mod:`nodes.toggles`."""
 
 from __future__ import annotations
 
@@ -7,8 +8,8 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from graph.state import TwinState
 from twin import loadtime
+from twin.state import TwinState
 
 
 def recorded(name: str) -> Callable[[Callable[[TwinState], dict]], Callable[[TwinState], dict]]:
@@ -36,7 +37,3 @@ def recorded(name: str) -> Callable[[Callable[[TwinState], dict]], Callable[[Twi
 
 def with_decision(state: TwinState, name: str, decision: Any) -> dict[str, Any]:
     return {**state.get("decisions", {}), name: decision}
-
-
-def is_on(state: TwinState, node: str) -> bool:
-    return bool(state.get("toggles", {}).get(node, True))

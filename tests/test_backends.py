@@ -10,10 +10,10 @@ import sys
 import pytest
 from langchain_core.messages import HumanMessage, SystemMessage
 
-from llm.errors import BackendError, BackendUnavailable
-from llm.factory import chat_model, embeddings_model
-from llm.ollama_backend import OllamaChatModel
-from llm.sources import embedded_chat_source, resolve_chat_source
+from backends.errors import BackendError, BackendUnavailable
+from backends.factory import chat_model, embeddings_model
+from backends.ollama_backend import OllamaChatModel
+from backends.sources import embedded_chat_source, resolve_chat_source
 from tests.ollama_server import FakeOllama, wait_for
 from twin.config import Config, ModelConfig
 
@@ -107,7 +107,7 @@ def test_ollama_down_is_one_clear_line() -> None:
 def test_cli_ollama_down_prints_no_traceback(tmp_path) -> None:
     host = f"http://127.0.0.1:{free_port()}"
     proc = subprocess.run(
-        [sys.executable, "-m", "twin.cli", "ask", "hi", "--backend", "ollama", "--ollama-host", host,
+        [sys.executable, "-m", "twin_cli", "ask", "hi", "--backend", "ollama", "--ollama-host", host,
          "--home", str(tmp_path)], capture_output=True, text=True, timeout=120,
     )
     assert proc.returncode == 2

@@ -30,28 +30,28 @@ class TwinContext:
 
     @cached_property
     def embeddings(self) -> Embeddings:
-        from llm.factory import embeddings_model
+        from backends.factory import embeddings_model
 
         return embeddings_model(self.config.embeddings)
 
     @cached_property
     def persona_model(self) -> BaseChatModel:
         """The generator: persona weights with adapters (when the adapter node is on)."""
-        from llm.factory import chat_model
+        from backends.factory import chat_model
 
         return chat_model(self.config.persona, self.home, with_adapters=True)
 
     @cached_property
     def persona_bare(self) -> BaseChatModel:
         """The generator's weights without adapters (the `adapter` node switched off)."""
-        from llm.factory import chat_model
+        from backends.factory import chat_model
 
         return chat_model(self.config.persona, self.home, with_adapters=False)
 
     @cached_property
     def base_model(self) -> BaseChatModel:
         """The analyzer's model: a base (not fine-tuned) model."""
-        from llm.factory import chat_model
+        from backends.factory import chat_model
 
         return chat_model(self.config.base, self.home, with_adapters=False)
 

@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from llm.errors import BackendError
-from llm.sources import WeightsSource, check_adapter_dir
+from backends.errors import BackendError
+from backends.sources import WeightsSource, check_adapter_dir
 
-_CACHE: dict[tuple[str, str], "LoadedWeights"] = {}
+_CACHE: dict[tuple[str, str], LoadedWeights] = {}
 _CACHE_LOCK = threading.Lock()
 
 
@@ -145,9 +145,3 @@ def load_weights(source: WeightsSource, home: Path, dtype: str = "float32", thre
         loaded = LoadedWeights(model=model, tokenizer=tokenizer, source=source)
         _CACHE[key] = loaded
         return loaded
-
-
-def clear_cache() -> None:
-    """Forget loaded weights (tests that need a fresh load)."""
-    with _CACHE_LOCK:
-        _CACHE.clear()

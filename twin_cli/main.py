@@ -14,7 +14,7 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
@@ -22,33 +22,21 @@ from twin import loadtime, offline
 
 offline.apply()
 
-from twin.config import (  # noqa: E402
-    CONFIG_ENV, PERSON_PLACEHOLDER, Config, ConfigError, apply_overrides, load_config, to_dict,
-)
+from cmdline.config import build_config, global_options, warn_if_not_ingested, warn_if_placeholder  # noqa: E402
+from cmdline.errors import DEBUG_ENV, expected_errors, fail, one_line  # noqa: E402
+from cmdline.options import AdapterOpt, BackendOpt, ChromaOpt, ConfigOpt, HomeOpt, HostOpt, ModelOpt  # noqa: E402
+from cmdline.preflight import check_backends  # noqa: E402
+from twin.config import CONFIG_ENV, PERSON_PLACEHOLDER, ConfigError, to_dict  # noqa: E402
+
+if TYPE_CHECKING:
+    from graph.result import TurnResult
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Twin: a personal AI twin grounded in your notes.")
-DEBUG_ENV = "TWIN_DEBUG"
 _RUN = {"owns_process": False}  # True under main(): the process ends with the command
 
-HomeOpt = Annotated[Optional[Path], typer.Option("--home", help="Data home (stores, adapters, logs). Env: TWIN_HOME.")]
-ConfigOpt = Annotated[Optional[Path], typer.Option("--config", "-c", help="TOML config file (default: <home>/twin.toml).")]
-BackendOpt = Annotated[Optional[str], typer.Option("--backend", help="Chat backend: local | ollama.")]
-ModelOpt = Annotated[Optional[str], typer.Option("--model", help="Model: 'embedded', HF dir/id, .gguf file, or Ollama model.")]
-AdapterOpt = Annotated[Optional[list[str]], typer.Option("--adapter", help="peft adapter dir (repeat to stack).")]
 OffOpt = Annotated[Optional[str], typer.Option("--off", help="Nodes to switch off, e.g. retrieve,judge.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object, nothing else.")]
-HostOpt = Annotated[Optional[str], typer.Option("--ollama-host", help="Ollama host URL.")]
-ChromaOpt = Annotated[Optional[str], typer.Option("--chroma-url", help="Chroma server http://HOST:PORT.")]
-
-
-def one_line(message: object) -> str:
-    return " ".join(str(message).split())
-
-
-def fail(message: object, code: int = 2) -> None:
-    typer.echo(f"error: {one_line(message)}", err=True)
-    raise typer.Exit(code)
 
 
 def _version(value: bool) -> None:
@@ -81,80 +69,6 @@ def common_options(
         os.environ[CONFIG_ENV] = str(config_path.expanduser())
     if debug:
         os.environ[DEBUG_ENV] = "1"
-
-
-def global_options() -> dict[str, Any]:
-    """The common options given before the subcommand (empty outside a CLI run)."""
-    import click
-
-    ctx = click.get_current_context(silent=True)
-    root = ctx.find_root() if ctx is not None else None
-    return dict(root.obj) if root is not None and isinstance(root.obj, dict) else {}
-
-
-def build_config(
-    home: Optional[Path] = None, config_path: Optional[Path] = None, backend: Optional[str] = None,
-    model: Optional[str] = None, adapters: Optional[list[str]] = None, ollama_host: Optional[str] = None,
-    chroma_url: Optional[str] = None, off: Optional[str] = None, extra: Optional[dict[str, Any]] = None,
-) -> Config:
-    """Config file + flags → one validated Config (flags after the subcommand, then flags
-    before it, then the file)."""
-    given = global_options()
-    home = home or given.get("home")
-    config_path = config_path or given.get("config_path")
-    backend = backend or given.get("backend")
-    model = model or given.get("model")
-    adapters = adapters or given.get("adapter")
-    ollama_host = ollama_host or given.get("ollama_host")
-    chroma_url = chroma_url or given.get("chroma_url")
-    try:
-        config = load_config(config_path, str(home) if home else None)
-        overrides: dict[str, Any] = {
-            "persona.backend": backend, "base.backend": backend,
-            "persona.model": model, "base.model": model,
-            "persona.ollama_host": ollama_host, "base.ollama_host": ollama_host,
-            "retrieval.chroma_url": chroma_url, **(extra or {}),
-        }
-        if adapters:
-            overrides["persona.adapters"] = [str(Path(a).expanduser()) for a in adapters]
-        config = apply_overrides(config, overrides)
-        if off:
-            config.nodes = config.nodes.with_off(parse_off(off))
-        return config
-    except ConfigError as exc:
-        fail(str(exc))
-        raise  # unreachable
-
-
-def parse_off(off: Optional[str]) -> list[str]:
-    return [p.strip() for p in (off or "").split(",") if p.strip()]
-
-
-def check_backends(config: Config, models: bool = True, store: bool = True) -> None:
-    """Fail early, in one line (exit 2), when something the command needs is missing or
-    unreachable: the Chroma server, model/adapter paths, the Ollama host or its model."""
-    from twin.preflight import preflight
-
-    try:
-        preflight(config, models=models, store=store)
-    except Exception as exc:
-        if isinstance(exc, _expected_errors()):
-            fail(exc)
-        raise
-
-
-def warn_if_not_ingested(config: Config) -> None:
-    from kb.state import last_notes_dir
-
-    if last_notes_dir(config.home_path) is None:
-        typer.echo(f"warning: no notes are indexed in {config.home_path} yet; run `twin ingest NOTES_DIR` "
-                   "(answers come from the model alone until then)", err=True)
-
-
-def warn_if_placeholder(config: Config) -> None:
-    if config.person.strip() == PERSON_PLACEHOLDER:
-        typer.echo(f"warning: person is still {PERSON_PLACEHOLDER!r} in the config; set `person = \"Your Full "
-                   f"Name\"` in {config.home_path / 'twin.toml'}", err=True)
 
 
 @app.command()
@@ -217,6 +131,7 @@ def ask(
     warn_if_placeholder(config)
     startup_ms = _since_process_start_ms() if _RUN["owns_process"] else 0.0  # in-process callers: no start-up
     graph_start = time.perf_counter()
+    from graph.result import public_json
     from graph.runner import TwinRunner
 
     runner = TwinRunner(config)
@@ -228,7 +143,7 @@ def ask(
     loads = {"startup": startup_ms, "graph": graph_ms} if startup_ms else {"graph": graph_ms}
     result["timings_ms"] = loadtime.merge(result.get("timings_ms", {}), loads)
     if as_json:
-        typer.echo(json.dumps(_public(result), ensure_ascii=False))
+        typer.echo(json.dumps(public_json(result), ensure_ascii=False))
     else:
         typer.echo(_trailer(result), err=True)
     if _RUN["owns_process"]:
@@ -245,21 +160,15 @@ def _since_process_start_ms() -> float:
         return 0.0
 
 
-def _public(result: dict[str, Any]) -> dict[str, Any]:
-    keys = ("answer", "answered_by", "route", "query", "sources", "judge", "timings_ms", "input_flags", "thread_id",
-            "toggles")
-    return {k: result[k] for k in keys}
-
-
 def _cite(source: dict[str, Any]) -> str:
     """``label:path`` when the source's folder is known (several folders share one index)."""
     return f"{source['source']}:{source['path']}" if source.get("source") else source["path"]
 
 
-def _print_stream(runner: Any, question: str, thread: Optional[str], as_json: bool) -> dict[str, Any]:
+def _print_stream(runner: Any, question: str, thread: Optional[str], as_json: bool) -> TurnResult:
     from graph.release import REPLACE
 
-    result: dict[str, Any] = {}
+    result: Any = {}
     for event in runner.stream(question, thread_id=thread):
         if event.kind == "token" and not as_json:
             sys.stdout.write("\n[judged answer]\n" if event.text == REPLACE else event.text)
@@ -269,7 +178,7 @@ def _print_stream(runner: Any, question: str, thread: Optional[str], as_json: bo
     return result
 
 
-def _trailer(result: dict[str, Any]) -> str:
+def _trailer(result: TurnResult) -> str:
     """The line after a streamed answer: route, verdict, sources, and where the time went."""
     sources = ", ".join(f"{_cite(s)} ({s['date']})" for s in result.get("sources", []))
     verdict = result.get("judge", {}).get("verdict")
@@ -286,7 +195,7 @@ def chat(home: HomeOpt = None, config_path: ConfigOpt = None, backend: BackendOp
     """Open the chat UI (Textual)."""
     config = build_config(home, config_path, backend, model, adapter, ollama_host, off=off)
     check_backends(config)
-    from tui import run_app
+    from twin_tui.launch import run_app
 
     run_app(config)
 
@@ -331,20 +240,6 @@ def register_subapps() -> None:
     app.add_typer(serve_app, name="serve", help="Serve the twin over HTTP: OpenAI-compatible API, chat widget, tokens.")
 
 
-EXPECTED_ERRORS = (("llm.errors", "BackendError"), ("kb.store", "StoreError"), ("kb.ingest", "IngestError"),
-                   ("kb.notes", "NoteError"))
-
-
-def _expected_errors() -> tuple[type[BaseException], ...]:
-    """The documented error types, worded for the user and shown as one line. Only modules
-    already imported can have raised theirs, so none is imported here (errors stay fast)."""
-    found: list[type[BaseException]] = [ConfigError]
-    for module, name in EXPECTED_ERRORS:
-        if module in sys.modules:
-            found.append(getattr(sys.modules[module], name))
-    return tuple(found)
-
-
 def main() -> None:
     """The ``twin`` entry point: one command, then exit (nothing raises past here)."""
     _RUN["owns_process"] = True
@@ -367,7 +262,7 @@ def run(argv: Optional[list[str]] = None) -> int:
     except Exception as exc:  # noqa: BLE001 - the CLI boundary
         if os.environ.get(DEBUG_ENV, "") not in ("", "0"):
             raise
-        if isinstance(exc, _expected_errors()):
+        if isinstance(exc, expected_errors()):
             typer.echo(f"error: {one_line(exc)}", err=True)
             return 2 if isinstance(exc, ConfigError) else 1
         typer.echo(f"error: unexpected {type(exc).__name__}: {one_line(exc)} (a bug in Twin; run again with "

@@ -48,7 +48,7 @@ _FIRST_WORD_ID = 1996  # in the BERT uncased vocabulary, whole words start here 
 def _vocab_ranks() -> dict[str, int]:
     """Frequency rank of each whole word of the embedded model's vocabulary ({} if missing)."""
     try:
-        from llm.sources import resolve_embedding_source
+        from backends.sources import resolve_embedding_source
 
         path = Path(resolve_embedding_source("embedded")) / "vocab.txt"
         lines = path.read_text(encoding="utf-8").split("\n")

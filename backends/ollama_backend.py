@@ -13,8 +13,8 @@ from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 
-from llm.errors import BackendError, BackendUnavailable
-from llm.messages import to_role_dicts
+from backends.errors import BackendError, BackendUnavailable
+from backends.messages import to_role_dicts
 
 
 def unreachable_message(host: str) -> str:

@@ -1,7 +1,7 @@
 """A scripted chat model for fast tests: replies come from a queue, every call is recorded.
 
 Like the fake models of the best-kept LLM command-line tools: a test says what the model
-will answer, injects it through the context (``TwinContext(config, models={...})``) and then
+will answer, injects it through the context (``ctx.persona_model = ctx.persona_bare = model``) and then
 checks what the graph did with it and what the model was asked. It streams word by word,
 so streaming paths run for real. Never a stand-in for the real-model tests.
 """

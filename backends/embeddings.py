@@ -1,6 +1,6 @@
 """Sentence-transformers embeddings as a langchain-core ``Embeddings`` (loaded once per process).
 
-Simple model folders run through :mod:`llm.encoder` (plain transformers, no
+Simple model folders run through :mod:`backends.encoder` (plain transformers, no
 sentence-transformers import: seconds faster to a first vector); others through
 ``SentenceTransformer``. Same vectors either way."""
 
@@ -23,7 +23,7 @@ def _load(location: str) -> Any:
 
     with loading("embeddings"), _LOCK:  # a wait for another thread's load counts as load time
         if location not in _MODELS:
-            from llm.encoder import load_encoder
+            from backends.encoder import load_encoder
             from twin.offline import quiet_transformers
 
             quiet_transformers()
@@ -40,8 +40,8 @@ class SentenceEmbeddings(Embeddings):
 
     @property
     def cache_identity(self) -> str | None:
-        """Which weights these are (for vectors cached on disk; see :mod:`llm.vector_cache`)."""
-        from llm.vector_cache import model_identity
+        """Which weights these are (for vectors cached on disk; see :mod:`backends.vector_cache`)."""
+        from backends.vector_cache import model_identity
 
         return model_identity(self.location)
 

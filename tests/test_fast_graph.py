@@ -1,0 +1,113 @@
+"""The graph's paths with a scripted chat model (the fast tier: no generation by a real model).
+
+The persona and base models are :class:`backends.fake.ScriptedChatModel` (a queue of replies,
+every call recorded), injected through the context; retrieval returns one fixed note. The
+embedding model, the judge's validators and the graph itself are the real ones. The real-model
+versions of these paths are in tests/test_graph.py and tests/test_judge_graph.py.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from backends.fake import ScriptedChatModel
+from graph.result import PUBLIC_KEYS
+from graph.runner import TwinRunner
+from nodes.context import TwinContext
+from twin.config import load_config
+from twin.state import Source
+
+NOTE = Source(path="life/moving-to-rotterdam.md", title="Moving to Rotterdam", date="2024-03-01", heading="",
+              score=0.8, similarity=0.8, source="", text="I live in Rotterdam now. We moved there in March 2024.")
+
+
+class OneNoteRetriever:
+    """Every search finds the same note (the real retriever is tested in tests/test_kb_retrieve.py)."""
+
+    def __init__(self, ctx: TwinContext) -> None:
+        self.ctx = ctx
+        self.queries: list[str] = []
+
+    def embed(self, query: str) -> list[float]:
+        return self.ctx.embeddings.embed_query(query)
+
+    def search(self, query: str, rerank: bool = True) -> list[Source]:
+        self.queries.append(query)
+        return [NOTE]
+
+
+def scripted_runner(home: Path, *replies: str, strategy: str = "always") -> tuple[TwinRunner, ScriptedChatModel]:
+    config = load_config(None, str(home))
+    config.analyzer.strategy = strategy
+    ctx = TwinContext(config)
+    model = ScriptedChatModel(replies=list(replies))
+    ctx.persona_model = ctx.persona_bare = ctx.base_model = model
+    ctx.retriever = OneNoteRetriever(ctx)
+    return TwinRunner(config, ctx, persist=False), model
+
+
+def test_a_question_goes_to_the_notes_and_a_supported_answer_passes(tmp_path: Path) -> None:
+    runner, model = scripted_runner(tmp_path, "I live in Rotterdam now.")
+    result = runner.ask("Where do you live these days?")
+    assert (result["route"], result["answered_by"], result["judge"]["verdict"]) == ("retrieve", "model", "pass")
+    assert result["answer"] == "I live in Rotterdam now."
+    assert [s["path"] for s in result["sources"]] == [NOTE["path"]]
+    assert len(model.calls) == 1
+    prompt = "\n".join(str(m.content) for m in model.calls[0]["messages"])
+    assert "We moved there in March 2024." in prompt  # the note reached the generator
+
+
+def test_retrieve_off_and_analyze_off_routes(tmp_path: Path) -> None:
+    runner, model = scripted_runner(tmp_path, "Hello there.")
+    off = runner.ask("Where do you live?", off=["retrieve", "judge"])
+    assert (off["route"], off["sources"]) == ("off", [])
+    assert "retrieve" not in off["timings_ms"]
+    assert "We moved there" not in "\n".join(str(m.content) for m in model.calls[-1]["messages"])
+    forced = runner.ask("hello!", off=["analyze", "judge"])
+    assert forced["route"] == "forced" and forced["decisions"]["analyze"]["by"] == "analyze off: always retrieve"
+
+
+def test_judge_off_shows_the_draft_as_is(tmp_path: Path) -> None:
+    runner, _ = scripted_runner(tmp_path, "I moved to Zanzibar in 2019.")
+    result = runner.ask("Where do you live these days?", off=["judge"])
+    assert result["answer"] == "I moved to Zanzibar in 2019."
+    assert result["judge"]["verdict"] == "skipped"
+
+
+def test_an_unsupported_answer_is_regenerated_once(tmp_path: Path) -> None:
+    runner, model = scripted_runner(tmp_path, "I moved to Zanzibar in 2019.", "I live in Rotterdam now.")
+    events = list(runner.stream("Where do you live these days?"))
+    result = events[-1].data
+    assert len(model.calls) == 2
+    assert (result["answered_by"], result["judge"]["verdict"]) == ("model-retry", "pass")
+    assert result["answer"] == "I live in Rotterdam now."
+    shown = "".join(e.text for e in events if e.kind == "token")
+    assert "Zanzibar" not in shown  # the unsupported draft never reached the caller
+
+
+def test_two_unsupported_answers_end_in_a_quote_of_the_note(tmp_path: Path) -> None:
+    runner, model = scripted_runner(tmp_path, "I moved to Zanzibar in 2019.", "I live in Zanzibar.")
+    result = runner.ask("Where do you live these days?")
+    assert len(model.calls) == 2
+    assert result["answered_by"] == "extractive"
+    assert "Rotterdam" in result["answer"] and "Zanzibar" not in result["answer"]
+
+
+def test_cli_ask_json_shape(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
+    """``twin ask --json`` prints exactly the documented keys (the model is scripted)."""
+    import backends.factory
+    from twin_cli.main import run
+
+    model = ScriptedChatModel(replies=["Hello, I am Noa."])
+    monkeypatch.setattr(backends.factory, "chat_model", lambda cfg, home, with_adapters=True: model)
+    code = run(["ask", "hello!", "--json", "--off", "retrieve", "--home", str(tmp_path)])
+    out = capsys.readouterr().out
+    assert code == 0
+    result = json.loads(out)
+    assert list(result) == list(PUBLIC_KEYS)
+    assert result["answer"] == "Hello, I am Noa." and result["route"] == "off" and result["sources"] == []
+    assert result["toggles"]["retrieve"] is False and result["thread_id"].startswith("ask-")
+    assert {"generate", "judge", "load_graph"} <= set(result["timings_ms"])
