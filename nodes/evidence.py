@@ -83,12 +83,10 @@ def as_evidence(sources: Sequence[dict[str, Any]]) -> list[EvidenceNote]:
     return [n for n in group_by_note(sources, len(sources)) if n["sentences"]]
 
 
-def _select(candidate: _Candidate, query: np.ndarray, embed: Callable[[list[str]], Any],
-            per_note: int) -> EvidenceNote:
-    """The note with its ``per_note`` sentences closest to the question (in note order; 0 =
-    all), and ``best`` pointing at the closest one."""
+def _select(candidate: _Candidate, scores: np.ndarray, per_note: int) -> EvidenceNote:
+    """The note with its ``per_note`` sentences closest to the question (``scores``, one per
+    sentence; kept in note order; 0 = all), and ``best`` pointing at the closest one."""
     sentences = candidate.note["sentences"]
-    scores = np.asarray(embed(candidate.scored), dtype=np.float32) @ query
     ranked = [int(i) for i in np.argsort(-scores, kind="stable")]
     keep = sorted(ranked[:per_note]) if per_note > 0 else list(range(len(sentences)))
     return {**candidate.note, "sentences": [sentences[i] for i in keep], "best": keep.index(ranked[0])}
@@ -102,6 +100,15 @@ def newest_first(notes: list[EvidenceNote]) -> list[EvidenceNote]:
 def gather(sources: Sequence[dict[str, Any]], query_vector: Sequence[float],
            embed: Callable[[list[str]], Any], k: int, per_note: int) -> list[EvidenceNote]:
     """The evidence handed to the generator: top ``k`` notes, best sentences, newest first."""
-    query = np.asarray(query_vector, dtype=np.float32)
-    notes = [_select(c, query, embed, per_note) for c in _candidates(sources, k) if c.note["sentences"]]
-    return newest_first(notes)
+    candidates = [c for c in _candidates(sources, k) if c.note["sentences"]]
+    if not candidates:
+        return []
+    texts = [t for c in candidates for t in c.scored]  # every note's sentences in one embedding call
+    scores = np.asarray(embed(texts), dtype=np.float32) @ np.asarray(query_vector, dtype=np.float32)
+    ends = np.cumsum([len(c.scored) for c in candidates])[:-1]
+    return newest_first([_select(c, part, per_note) for c, part in zip(candidates, np.split(scores, ends))])
+
+
+def best_note(notes: Sequence[EvidenceNote]) -> EvidenceNote | None:
+    """The note the retriever scored highest (the retry's and the extractive answer's note)."""
+    return max(notes, key=lambda n: n["score"]) if notes else None

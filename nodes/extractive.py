@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import date
 
 import prompts
+from nodes.evidence import best_note
 from twin.state import EvidenceNote
 
 SHORT_WORDS = 12  # a best sentence this short is quoted with the sentence after it
@@ -38,9 +39,8 @@ def quoted_sentences(note: EvidenceNote) -> list[str]:
 
 def extractive_answer(notes: list[EvidenceNote]) -> str:
     """A cited quote from the best note ("" when there is no evidence)."""
-    usable = [n for n in notes if n["sentences"]]
-    if not usable:
+    note = best_note([n for n in notes if n["sentences"]])
+    if note is None:
         return ""
-    note = max(usable, key=lambda n: n["score"])
     quote = " ".join(s if s[-1] in ".!?…\"')" else s + "." for s in quoted_sentences(note))
     return prompts.render("extractive", date=readable_date(note["date"]), quote=quote)

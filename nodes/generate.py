@@ -78,8 +78,8 @@ class Generator:
     def evidence_for(self, state: TwinState) -> list[EvidenceNote]:
         """The evidence for this attempt: gathered fresh on the first, the best note on a retry."""
         if state.get("attempt", 0) > 0:
-            notes = state.get("evidence", [])
-            return [max(notes, key=lambda n: n["score"])] if notes else []
+            best = evidence_mod.best_note(state.get("evidence", []))
+            return [best] if best else []
         sources = state.get("sources", [])
         r = self.ctx.config.retrieval
         if not sources or max(s.get("similarity", 0.0) for s in sources) < r.answer_min_similarity:
