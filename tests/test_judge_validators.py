@@ -167,6 +167,8 @@ def test_context_leak_blocks_prompt_echo_frames_and_dumps():
     long_note = source + " " + " ".join(f"Paragraph {i} goes on about slides, demos and the hallway track." for i in range(12))
     assert not run(guard, source, source_texts=[long_note]).findings  # 4 sentences of a long note: a quote
     assert run(guard, long_note, source_texts=[long_note]).findings  # the whole note: a dump
+    chunk = source + " It went on for a while after that, with more slides and a demo that half worked."
+    assert not run(guard, source, source_texts=[chunk]).findings  # most, not all, of one retrieved chunk
 
 
 def test_hub_system_prompt_leakage_validator_is_composed():

@@ -25,8 +25,8 @@ from nodes.guards.frame import FRAME_MARKER, QUOTE
 
 MIN_SENTENCE = 30  # prompt sentences shorter than this are too generic to count
 ECHO_SCORE = 88.0  # rapidfuzz partial ratio at which a prompt sentence counts as echoed
-DUMP_WORDS = 40  # words of one note copied verbatim (in runs of SHINGLE+) that make a dump ...
-DUMP_SHARE = 0.5  # ... when they are at least this share of the note,
+DUMP_WORDS = 40  # words of one retrieved chunk copied verbatim (in runs of SHINGLE+) that make a dump ...
+DUMP_SHARE = 0.8  # ... when they are nearly all of the chunk (a chunk is often a short part of its note),
 DUMP_WORDS_LONG = 90  # ... or this many words whatever the note's length
 DUMP_WORDS_SUSPICIOUS = 20  # ... when the question asked for the prompt or the notes
 SHINGLE = 6  # a verbatim run must be at least this many words long to count
@@ -67,7 +67,7 @@ def _dump_size(source: str, answer: str, suspicious: bool) -> int:
     """Words of ``source`` copied into ``answer`` when that makes a dump, else 0.
 
     Quoting a few sentences of a note is how a grounded answer sounds; a dump is a long
-    stretch, or most of a note, or (when the question asked for the notes or the prompt)
+    stretch, or nearly all of a retrieved chunk, or (when the question asked for the notes or the prompt)
     a shorter stretch."""
     copied = copied_words(source, answer)
     if suspicious:
