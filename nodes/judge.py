@@ -4,9 +4,11 @@ Verdicts: ``pass`` (the draft as is), ``redacted`` (PII masked), ``blocked`` (an
 refusal from ``prompts/refusal.md`` instead), ``skipped`` (judge node switched off).
 
 Grounding: an answer to a question that went to the notes may only name what the retrieved
-notes name (:mod:`nodes.guards.grounding`). An unsupported first answer is sent back to the
-generator once (verdict ``regenerate``); an unsupported second one is replaced by a cited
-quote of the best note (:mod:`nodes.extractive`), or "I have no note about that". The
+notes name (:mod:`nodes.guards.grounding`), and a model answer must say something the notes
+say (one of its own words in them, not just the question's). An unsupported or empty first
+answer is sent back to the generator once (verdict ``regenerate``); a second one is
+replaced by a cited quote of the best note (:mod:`nodes.extractive`), or "I have no note
+about that". The
 trace's ``answered_by`` says which path answered: model, model-retry, extractive, no-note,
 refusal.
 The checks are guardrails-ai validators composed in one Guard (see
@@ -24,6 +26,7 @@ from typing import Any
 from nodes.context import TwinContext
 from nodes.extractive import extractive_answer
 from nodes.generate import goes_to_notes
+from nodes.guards.grounding import says_nothing_from
 from nodes.guards.refusals import refusal
 from nodes.guards.runtime import Judge, Verdict, judge_for
 from nodes.records import recorded, with_decision
@@ -82,9 +85,11 @@ class JudgeNode:
         verdict = self.check(state, draft)
         answered_by = state.get("answered_by", "")
         why = ""
-        empty = not draft.strip() and answered_by.startswith("model") and goes_to_notes(state)
+        empty = answered_by.startswith("model") and goes_to_notes(state) and verdict.verdict == "pass" and (
+            not draft.strip() or says_nothing_from(draft, [str(s.get("text", "")) for s in state.get("sources", [])],
+                                                   state.get("question", "")))
         if verdict.verdict == "ungrounded" or empty:
-            why = "an empty answer" if empty else f"unsupported by the notes: {', '.join(verdict.unsupported)}"
+            why = "says nothing the notes say" if empty else f"unsupported by the notes: {', '.join(verdict.unsupported)}"
             if may_regenerate(self.ctx, state):
                 return self._again(state, verdict, why)
             verdict, answered_by = self._extractive(state)

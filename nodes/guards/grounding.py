@@ -21,7 +21,7 @@ from typing import Any
 from guardrails import Validator, register_validator
 from guardrails.classes.validation.validation_result import FailResult, PassResult, ValidationResult
 
-from privacy.lexicon import _stems, is_common_word
+from privacy.lexicon import STOPWORDS, _stems, is_common_word
 
 _WORD = re.compile(r"\d+(?:[.,'’\u00a0\u202f]\d+)*(?:[^\W\d_]+)?|[^\W_]+(?:[-'’.][^\W_]+)*", re.UNICODE)
 _NUMBER_SEPARATORS = re.compile(r"(?<=\d)[,.\u00a0\u202f'’](?=\d{3}\b)")
@@ -105,6 +105,18 @@ def _supported(token: str, vocab: frozenset[str]) -> bool:
 def unsupported_words(answer: str, vocab: frozenset[str]) -> list[str]:
     """Content words of ``answer`` that nothing in ``vocab`` supports."""
     return [w for w in content_words(answer) if not _supported(w, vocab)]
+
+
+def says_nothing_from(answer: str, texts: list[str], question: str) -> bool:
+    """True when the answer says nothing the notes say: none of its own words (not a stopword,
+    not a word of the question) occurs in ``texts``. "I'm a musician, and I'm a musician" or
+    "Here's how we found out why" to a question the notes answer is no answer at all."""
+    if not any(t.strip() for t in texts):
+        return False
+    asked = _vocabulary(question)
+    own = [w for w in _WORD.findall(answer) if len(n := _norm(w)) >= 3 and n not in STOPWORDS and n not in asked]
+    vocab = support(texts)
+    return not any(_supported(w, vocab) for w in own)
 
 
 @register_validator(name="twin/grounding", data_type="string")
