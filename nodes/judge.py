@@ -4,11 +4,11 @@ Verdicts: ``pass`` (the draft as is), ``redacted`` (PII masked), ``blocked`` (an
 refusal from ``prompts/refusal.md`` instead), ``skipped`` (judge node switched off).
 
 Grounding: an answer to a question that went to the notes may only name what the retrieved
-notes name (:mod:`nodes.guards.grounding`), and a model answer must say something the notes
-say (one of its own words in them, not just the question's). An unsupported or empty first
-answer is sent back to the generator once (verdict ``regenerate``); a second one is
-replaced by a cited quote of the best note (:mod:`nodes.extractive`), or "I have no note
-about that". The
+notes name (:mod:`nodes.guards.grounding`); a model answer must also say something the notes
+say (one of its own words in them, not just the question's) and agree with the best note's
+sentence closest to the question (name one of its names or numbers). An answer that fails
+is sent back to the generator once (verdict ``regenerate``); a second failure is replaced by
+a cited quote of the best note (:mod:`nodes.extractive`), or "I have no note about that". The
 trace's ``answered_by`` says which path answered: model, model-retry, extractive, no-note,
 refusal.
 The checks are guardrails-ai validators composed in one Guard (see
@@ -24,9 +24,10 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from nodes.context import TwinContext
-from nodes.extractive import extractive_answer
+from nodes.evidence import best_note
+from nodes.extractive import extractive_answer, quoted_sentences
 from nodes.generate import goes_to_notes
-from nodes.guards.grounding import says_nothing_from
+from nodes.guards.grounding import agrees_with, says_nothing_from
 from nodes.guards.refusals import refusal
 from nodes.guards.runtime import Judge, Verdict, judge_for
 from nodes.records import recorded, with_decision
@@ -62,6 +63,21 @@ def _skipped(state: TwinState) -> dict:
     return {"answer": state.get("draft", ""), "judge": result, "decisions": with_decision(state, "judge", result)}
 
 
+def off_the_notes(state: TwinState, draft: str) -> str:
+    """Why a grounded model answer to a notes question still is not an answer ("" when it is):
+    it says nothing the notes say, or names nothing of the best note's closest sentence."""
+    if not goes_to_notes(state):
+        return ""
+    question = state.get("question", "")
+    if not draft.strip() or says_nothing_from(draft, [str(s.get("text", "")) for s in state.get("sources", [])],
+                                              question):
+        return "says nothing the notes say"
+    best = best_note([n for n in state.get("evidence", []) if n["sentences"]])
+    if best is not None and not agrees_with(draft, " ".join(quoted_sentences(best))):
+        return f"names nothing of the best note ({best['path']}, {best['date']})"
+    return ""
+
+
 def may_regenerate(ctx: TwinContext, state: TwinState) -> bool:
     """The first model answer gets one more try (the second goes to the extractive answer)."""
     return ctx.config.judge.regenerate and state.get("answered_by") == "model" and not state.get("attempt", 0)
@@ -85,11 +101,9 @@ class JudgeNode:
         verdict = self.check(state, draft)
         answered_by = state.get("answered_by", "")
         why = ""
-        empty = answered_by.startswith("model") and goes_to_notes(state) and verdict.verdict == "pass" and (
-            not draft.strip() or says_nothing_from(draft, [str(s.get("text", "")) for s in state.get("sources", [])],
-                                                   state.get("question", "")))
-        if verdict.verdict == "ungrounded" or empty:
-            why = "says nothing the notes say" if empty else f"unsupported by the notes: {', '.join(verdict.unsupported)}"
+        off = off_the_notes(state, draft) if verdict.verdict == "pass" and answered_by.startswith("model") else ""
+        if verdict.verdict == "ungrounded" or off:
+            why = off or f"unsupported by the notes: {', '.join(verdict.unsupported)}"
             if may_regenerate(self.ctx, state):
                 return self._again(state, verdict, why)
             verdict, answered_by = self._extractive(state)

@@ -14,7 +14,7 @@ from nodes.context import TwinContext
 from nodes.evidence import _candidates, gather, group_by_note, sentences_of
 from nodes.extractive import extractive_answer, readable_date
 from nodes.guards.frame import FrameFilter, strip_frame, wrap_evidence
-from nodes.guards.grounding import content_words, says_nothing_from, support, unsupported_words
+from nodes.guards.grounding import agrees_with, content_words, says_nothing_from, support, unsupported_words
 from nodes.judge import make_judge
 from twin.config import Config
 
@@ -115,6 +115,12 @@ def test_judge_regenerates_once_then_quotes_the_note(judge_ctx) -> None:
     # grounded word by word, yet no word of its own is in the notes: not an answer
     vague = judge(_state("I live where I live, and I love it there."))
     assert vague["judge"]["verdict"] == "regenerate" and vague["decisions"]["judge"]["why"] == "says nothing the notes say"
+    # every word in the notes, but built from another line than the best note's closest sentence
+    elsewhere = judge(_state("I live in Lisbon."))
+    assert elsewhere["judge"]["verdict"] == "regenerate"
+    assert elsewhere["decisions"]["judge"]["why"] == "names nothing of the best note (life/rotterdam.md, 2025-06-02)"
+    quoted = judge(_state("I live in Lisbon.", attempt=1, answered_by="model-retry"))
+    assert quoted["answered_by"] == "extractive" and "Kralingen" in quoted["answer"]
 
 
 def test_judge_passes_grounded_answers_and_does_not_hold_general_ones(judge_ctx) -> None:
@@ -205,6 +211,13 @@ def test_an_answer_must_say_something_the_notes_say() -> None:
     assert not says_nothing_from("Zed, since the spring.", notes, "Which code editor do you use?")
     assert not says_nothing_from("I switched this spring.", notes, "Which code editor do you use?")  # inflections count
     assert not says_nothing_from("Anything at all.", [], "Which code editor do you use?")  # nothing to hold it to
+
+
+def test_an_answer_agrees_with_a_passage_when_it_names_what_the_passage_names() -> None:
+    passage = "Our new team lead is Marit Lyngstad."
+    assert agrees_with("Marit, since March.", passage)
+    assert not agrees_with("Sigurd Haugtveit has moved to the Oslo office.", passage)
+    assert agrees_with("Anything at all.", "It was a good day.")  # the passage names nothing
 
 
 def test_a_sentence_that_names_nothing_ranks_below_one_that_names_something() -> None:

@@ -119,6 +119,18 @@ def says_nothing_from(answer: str, texts: list[str], question: str) -> bool:
     return not any(_supported(w, vocab) for w in own)
 
 
+def agrees_with(answer: str, passage: str) -> bool:
+    """True when ``answer`` names something ``passage`` names (one of its content words), or when
+    the passage names nothing. The judge holds a model answer to the sentence of the best note
+    that is closest to the question: an answer built from another line of the notes (an older
+    note, the wrong paragraph) names none of it."""
+    names = content_words(passage)
+    if not names:
+        return True
+    vocab = support([answer])
+    return any(_supported(word, vocab) for word in names)
+
+
 @register_validator(name="twin/grounding", data_type="string")
 class Grounding(Validator):
     """Fails when an answer to a notes question names what no retrieved note names.
