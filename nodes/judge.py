@@ -1,7 +1,9 @@
 """judge: the last node. Every answer passes the guardrails before anyone sees it.
 
 Verdicts: ``pass`` (the draft as is), ``redacted`` (PII masked), ``blocked`` (an in-voice
-refusal from ``prompts/refusal.md`` instead), ``skipped`` (judge node switched off).
+refusal from ``prompts/refusal.md`` instead), ``skipped`` (judge node switched off). A plain
+question answered by copying a retrieved note whole (``dump``) is answered again and then
+quoted, like an unsupported answer, not refused.
 
 Grounding: an answer to a question that went to the notes may only name what the retrieved
 notes name (:mod:`nodes.guards.grounding`); a model answer must also say something the notes
@@ -37,6 +39,7 @@ from twin.state import TwinState
 __all__ = ["Judge", "Verdict", "judge_text", "make_judge", "refuses_early", "wants_regeneration"]
 
 REGENERATE = "regenerate"  # the judge's verdict that sends an unsupported answer back once
+REQUOTE = ("ungrounded", "dump")  # verdicts answered again, then by a quote
 
 
 def judge_text(ctx: TwinContext, question: str, text: str, sources: Sequence[dict[str, Any]] | None = None,
@@ -102,8 +105,9 @@ class JudgeNode:
         answered_by = state.get("answered_by", "")
         why = ""
         off = off_the_notes(state, draft) if verdict.verdict == "pass" and answered_by.startswith("model") else ""
-        if verdict.verdict == "ungrounded" or off:
-            why = off or f"unsupported by the notes: {', '.join(verdict.unsupported)}"
+        if verdict.verdict in REQUOTE or off:
+            why = off or (f"unsupported by the notes: {', '.join(verdict.unsupported)}" if verdict.unsupported
+                          else "copied a retrieved note whole")
             if may_regenerate(self.ctx, state):
                 return self._again(state, verdict, why)
             verdict, answered_by = self._extractive(state)
@@ -125,7 +129,7 @@ class JudgeNode:
         quote = extractive_answer(state.get("evidence", []))
         if quote:
             verdict = self.check(state, quote)
-            if verdict.verdict != "ungrounded":
+            if verdict.verdict not in REQUOTE:
                 return verdict, "extractive"
         return self.check(state, refusal("no_note", state.get("question", ""), self.ctx.config.person)), "no-note"
 

@@ -38,6 +38,9 @@ def test_unsupported_words_allow_the_notes_their_dates_and_inflections() -> None
     assert unsupported_words("Since 2 June I cycle to Tidewater Labs.", vocab) == []
     assert unsupported_words("I live in Newhaven, near the Maas, since 2019.", vocab) == ["Newhaven", "Maas", "2019"]
     assert unsupported_words("I have 1,450 euros.", support(["It costs 1450 euros."])) == []
+    murmur = support(["Low-power firmware for the Murmur-3 hydrophone buoy, 2 of them."])
+    assert unsupported_words("The Murmur-2 was the first.", murmur) == ["Murmur-2"]  # a model number: whole
+    assert unsupported_words("The Murmur-3 and a low-power buoy.", murmur) == []
 
 
 def test_evidence_keeps_the_best_sentences_newest_first(tmp_path) -> None:
@@ -121,6 +124,12 @@ def test_judge_regenerates_once_then_quotes_the_note(judge_ctx) -> None:
     assert elsewhere["decisions"]["judge"]["why"] == "names nothing of the best note (life/rotterdam.md, 2025-06-02)"
     quoted = judge(_state("I live in Lisbon.", attempt=1, answered_by="model-retry"))
     assert quoted["answered_by"] == "extractive" and "Kralingen" in quoted["answer"]
+    chunk = ("In June 2025 I moved from Lisbon to Rotterdam for the job at Tidewater Labs. My flat is in "
+             "Kralingen, near the lake, on the second floor of a narrow brick house. I cycle to work every day, "
+             "twenty minutes along the river, and in winter the wind makes it forty.")
+    long_note = {**ROTTERDAM, "text": chunk}
+    whole = judge(_state(chunk, sources=[long_note]))  # a chunk copied whole: answered again, then quoted
+    assert whole["judge"]["verdict"] == "regenerate" and whole["decisions"]["judge"]["why"] == "copied a retrieved note whole"
 
 
 def test_judge_passes_grounded_answers_and_does_not_hold_general_ones(judge_ctx) -> None:

@@ -97,8 +97,8 @@ def _supported(token: str, vocab: frozenset[str]) -> bool:
     if norm in vocab:
         return True
     parts = [p for p in re.split(r"[-'.]", norm) if p]
-    if len(parts) > 1 and all(p in vocab or not _has_digit(p) and is_common_word(p) for p in parts):
-        return True
+    if len(parts) > 1 and not _has_digit(norm) and all(p in vocab or is_common_word(p) for p in parts):
+        return True  # a compound of known words; a code with a number ("Murmur-2") must match whole
     return any(stem in vocab for stem in _stems(norm)[1:])
 
 
