@@ -16,7 +16,6 @@ is retrieved for, whatever the classifier thought of its form.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -26,6 +25,7 @@ from langchain_core.messages import HumanMessage, SystemMessage
 
 import prompts
 from twin.config import ConfigError
+from twin.jsonl import iter_jsonl
 
 RETRIEVE, NO_RETRIEVE = "retrieve", "no_retrieve"
 DEFAULT_EXAMPLES = Path(__file__).parent / "data" / "routing_examples.jsonl"
@@ -46,10 +46,7 @@ class Router(Protocol):
 
 def load_examples(path: Path) -> tuple[list[str], np.ndarray]:
     texts, labels = [], []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        row = json.loads(line)
+    for n, row in iter_jsonl(path, error=ConfigError):
         if row.get("label") not in (RETRIEVE, NO_RETRIEVE):
             raise ConfigError(f"{path}:{n}: label must be 'retrieve' or 'no_retrieve'")
         texts.append(row["text"])

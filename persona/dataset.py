@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 from collections import Counter, defaultdict
 from collections.abc import Callable
@@ -16,6 +17,7 @@ from persona.records import Example, Fact
 from persona.text import normalise
 from persona.transcripts import parse_transcript, transcript_files, windows
 from twin.config import Config
+from twin.jsonl import write_jsonl
 
 TEACHERS = ("extractive", "llm", "both")
 
@@ -245,10 +247,6 @@ def data_card(config: Config, notes_dir: Path, opts: DataOptions, facts: list[Fa
 
 def save(built: BuiltData, out_dir: Path) -> dict[str, Path]:
     """train.jsonl, test.jsonl, facts.jsonl, data_card.json and data_card.md under ``out_dir``."""
-    import json
-
-    from persona.records import write_jsonl
-
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = {name: out_dir / f"{name}.jsonl" for name in ("train", "test", "facts")}

@@ -42,6 +42,7 @@ from persona.options import TrainOptions
 from persona.prefix import CacheStats, PrefixCache, make_cache
 from persona.records import Example, read_examples
 from twin.config import Config
+from twin.jsonl import append_jsonl
 
 
 @dataclass
@@ -159,8 +160,7 @@ def load_checkpoint(model: Any, optimizer: Any, scheduler: Any, path: Path) -> T
 
 
 def log(out_dir: Path, row: dict[str, Any]) -> None:
-    with (out_dir / "metrics.jsonl").open("a", encoding="utf-8") as handle:
-        handle.write(json.dumps(row) + "\n")
+    append_jsonl(out_dir / "metrics.jsonl", row)
 
 
 # -- loop -------------------------------------------------------------------------------
