@@ -1,6 +1,6 @@
 """Slow work the UI runs in thread workers: warming models, reading the index size, watching notes.
 
-Every function here is blocking and UI-free; :mod:`twin_tui.app` calls them from
+Every function here is blocking and UI-free; :mod:`twin_tui.loading` calls them from
 ``@work(thread=True)`` workers and posts the results back to the event loop.
 """
 
