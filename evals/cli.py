@@ -18,6 +18,7 @@ import typer
 
 from cmdline.errors import fail
 from evals.options import Common, JsonOpt, KbOpt, KindsOpt, OutOpt, PersonOpt, suite_command
+from twin.config import ConfigError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Run evaluation suites and compare runs.")
 
@@ -30,7 +31,6 @@ def user_errors(as_json: bool) -> Iterator[None]:
     from evals.datasets import DataError
     from evals.env import EvalSetupError
     from evals.runs import RunError
-    from twin.config import ConfigError
 
     known: tuple[type[BaseException], ...] = (DataError, EvalSetupError, RunError, ConfigError)
     try:

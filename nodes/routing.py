@@ -24,6 +24,7 @@ import numpy as np
 from langchain_core.messages import HumanMessage, SystemMessage
 
 import prompts
+from backends.vector_cache import embed_bank
 from twin.config import ConfigError
 from twin.jsonl import iter_jsonl
 
@@ -73,7 +74,6 @@ class EmbeddingRouter:
         self.embeddings = embeddings
         self.threshold = threshold
         texts, labels = load_examples(examples)
-        from backends.vector_cache import embed_bank
 
         self.weights = fit_logistic(self._with_bias(embed_bank(embeddings, texts, cache_dir)), labels)
 

@@ -14,6 +14,7 @@ import random
 from pathlib import Path
 from typing import Any
 
+from backends.factory import chat_model
 from persona.context import distractors, fact_source, newest_first, shift_date, span_kind, swap_pool
 from persona.prompting import source
 from persona.records import Fact
@@ -38,7 +39,6 @@ def contains(answer: str, span: str) -> bool:
 def answerer(config: Config, adapters: list[str]):  # noqa: ANN201 - a callable
     from langchain_core.messages import BaseMessage
 
-    from backends.factory import chat_model
     from nodes.evidence import as_evidence
     from nodes.generate import build_messages
 
