@@ -80,7 +80,7 @@ class Common:
 
 
 # One typer parameter per Common field, in the order --help lists them.
-_SHARED = [
+SHARED = [
     inspect.Parameter("as_json", inspect.Parameter.KEYWORD_ONLY, annotation=JsonOpt, default=False),
     inspect.Parameter("limit", inspect.Parameter.KEYWORD_ONLY, annotation=LimitOpt, default=None),
     inspect.Parameter("off", inspect.Parameter.KEYWORD_ONLY, annotation=OffOpt, default=None),
@@ -101,14 +101,14 @@ def suite_command(fn: Callable[..., None]) -> Callable[..., None]:
     """``fn(<own options>, common: Common)`` → a typer command with ``fn``'s own options followed by
     the shared ones; typer sees the combined signature, ``fn`` gets one :class:`Common`."""
     own = [p for p in inspect.signature(fn, eval_str=True).parameters.values() if p.name != "common"]
-    shared = {p.name for p in _SHARED}
+    shared = {p.name for p in SHARED}
 
     @wraps(fn)
     def command(**kwargs: Any) -> None:
         common = Common(**{name: kwargs.pop(name) for name in shared})
         fn(**kwargs, common=common)
 
-    command.__signature__ = inspect.Signature(own + _SHARED)  # type: ignore[attr-defined]
+    command.__signature__ = inspect.Signature(own + SHARED)  # type: ignore[attr-defined]
     return command
 
 
