@@ -11,6 +11,8 @@ from typing import Any
 
 from langchain_core.embeddings import Embeddings
 
+from twin.loadtime import loading
+
 _MODELS: dict[str, Any] = {}
 _LOCK = threading.Lock()
 
@@ -19,7 +21,6 @@ def _load(location: str) -> Any:
     model = _MODELS.get(location)
     if model is not None:
         return model
-    from twin.loadtime import loading
 
     with loading("embeddings"), _LOCK:  # a wait for another thread's load counts as load time
         if location not in _MODELS:

@@ -20,6 +20,8 @@ from typing import Any
 
 from backends.errors import BackendError
 from backends.sources import WeightsSource, check_adapter_dir
+from twin.loadtime import loading
+from twin.offline import quiet_transformers
 
 _CACHE: dict[tuple[str, str], LoadedWeights] = {}
 _CACHE_LOCK = threading.Lock()
@@ -117,13 +119,10 @@ def _convert_gguf(source: WeightsSource, target: Path, dtype: str) -> None:
 
 def load_weights(source: WeightsSource, home: Path, dtype: str = "float32", threads: int = 0) -> LoadedWeights:
     """Return the process-wide loaded weights for ``source`` (loading on first use)."""
-    from twin.offline import quiet_transformers
-
     key = _cache_key(source, dtype)
     cached = _CACHE.get(key)
     if cached is not None:
         return cached
-    from twin.loadtime import loading
 
     with loading("model"), _CACHE_LOCK:  # a wait for another thread's load counts as load time
         if key in _CACHE:

@@ -17,7 +17,6 @@ tokenizers. Prints, per library:
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 import sqlite3
 import time
@@ -25,6 +24,8 @@ from pathlib import Path
 
 import numpy as np
 from bench_kb_common import add_common_args, embeddings, ingested_home, machine_load, summary
+
+from twin.jsonl import read_jsonl
 
 QUESTIONS = Path(__file__).resolve().parent / "data" / "til_questions.jsonl"
 
@@ -124,7 +125,7 @@ def main() -> None:
     config, _ = ingested_home(args, emb)
     retriever = Retriever(config, emb)
     index = retriever.lexical
-    items = [json.loads(line) for line in QUESTIONS.read_text().splitlines() if line.strip()]
+    items = read_jsonl(QUESTIONS)
     splits = {s: [i for i in items if i["split"] == s] for s in ("dev", "heldout")}
 
     start = time.perf_counter()

@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 
 from bench_kb_common import REPO, CachedEmbeddings, add_common_args, config_for, embeddings, machine_load
+
+from twin.jsonl import read_jsonl
 
 PEOPLE = REPO / "evals" / "data" / "people"
 
@@ -36,7 +37,7 @@ def main() -> None:
     from kb.retrieve import Retriever
 
     folder = PEOPLE / args.person
-    questions = [json.loads(line) for line in (folder / "questions.jsonl").read_text().splitlines() if line.strip()]
+    questions = read_jsonl(folder / "questions.jsonl")
     emb = embeddings()
     config = config_for(args.work / f"home-person-{args.person}")
     report = ingest(config, folder / "notes", CachedEmbeddings(emb, args.work / "vectors.sqlite"), progress=False)

@@ -21,17 +21,17 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 from pathlib import Path
 
 from bench_kb_common import REPO, CachedEmbeddings, add_common_args, config_for, embeddings, ingested_home, machine_load
+
+from twin.jsonl import read_jsonl
 
 EVALS = REPO / "evals" / "data"
 TIL_QUESTIONS = Path(__file__).resolve().parent / "data" / "til_questions.jsonl"
 
 
-def read_jsonl(path: Path) -> list[dict]:
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
 
 
 def routing_items(path: Path) -> list[dict]:

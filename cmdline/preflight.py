@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 from urllib.parse import urlsplit
 
+from backends.errors import BackendError
 from cmdline.errors import expected_errors, fail
 from twin.config import Config, ConfigError, ModelConfig
 
@@ -41,7 +42,6 @@ def check_chroma_server(url: str, timeout: float = CHROMA_TIMEOUT_S) -> None:
 
 
 def check_local_model(key: str, cfg: ModelConfig, with_adapters: bool = True) -> None:
-    from backends.errors import BackendError
     from backends.sources import check_adapter_dir, check_chat_source
 
     try:
@@ -57,7 +57,6 @@ def check_local_model(key: str, cfg: ModelConfig, with_adapters: bool = True) ->
 
 def check_models(config: Config) -> None:
     """Paths of every local model, adapter and the embedding model (cheap file checks)."""
-    from backends.errors import BackendError
     from backends.sources import check_embedding_source
 
     for key, cfg in (("persona", config.persona), ("base", config.base)):
@@ -92,7 +91,6 @@ def check_ollama(config: Config) -> None:
 def ollama_problems(config: Config) -> list[str]:
     """One actionable message per unreachable Ollama host or missing model (empty when all is
     well): what the chat UI shows instead of failing."""
-    from backends.errors import BackendError
     from backends.factory import chat_model
 
     problems: list[str] = []

@@ -17,80 +17,10 @@ from typing import Annotated, Any, Optional
 import typer
 
 from cmdline.errors import fail
-from cmdline.options import AdapterOpt, BackendOpt, ConfigOpt, HomeOpt, ModelOpt
+from evals.options import Common, JsonOpt, KbOpt, KindsOpt, OutOpt, PersonOpt, suite_command
+from twin.config import ConfigError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Run evaluation suites and compare runs.")
-
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print the summary as one JSON object, nothing else.")]
-LimitOpt = Annotated[Optional[int], typer.Option("--limit", min=1, help="Only the first N cases.")]
-OffOpt = Annotated[Optional[str], typer.Option("--off", help="Nodes off for the whole run, e.g. judge,rerank.")]
-OutOpt = Annotated[Optional[Path], typer.Option("--out", help="Folder for run folders (default: <home>/evals/runs).")]
-TokensOpt = Annotated[int, typer.Option("--max-new-tokens", min=1, help="Answer length cap during evals.")]
-SeedOpt = Annotated[int, typer.Option("--seed", help="Seed for the models (decoding is greedy anyway).")]
-KbOpt = Annotated[Optional[Path], typer.Option("--kb", help="Notes folder to ingest into a temporary home (default: the sample notes).")]
-SplitOpt = Annotated[Optional[str], typer.Option("--split", help="dev | test: one fixed half of the cases (by a hash of the id); tune on dev, report on test.")]
-SetOpt = Annotated[Optional[list[str]], typer.Option("--set", help="Config override KEY=VALUE (TOML value), e.g. persona.context_weight=0.5; repeatable.")]
-
-DEFAULT_TOKENS = 64
-
-
-class Common:
-    """The options every suite shares, gathered once."""
-
-    def __init__(self, as_json: bool, limit: Optional[int], off: Optional[str], backend: Optional[str],
-                 model: Optional[str], adapter: Optional[list[str]], home: Optional[Path],
-                 config_path: Optional[Path], out: Optional[Path], max_new_tokens: int, seed: int,
-                 split: Optional[str] = None, sets: Optional[list[str]] = None) -> None:
-        self.as_json, self.limit, self.out, self.split = as_json, limit, out, split
-        self._args = (home, config_path, backend, model, adapter, off, max_new_tokens, seed, sets)
-
-    def config(self) -> Any:
-        from cmdline.config import build_config
-        from cmdline.preflight import check_backends
-        from evals.env import eval_config
-
-        home, config_path, backend, model, adapter, off, tokens, seed, sets = self._args
-        extra = parse_sets(sets)
-        config = eval_config(build_config(home, config_path, backend, model, adapter, off=off, extra=extra),
-                             tokens, seed)
-        check_backends(config)  # an unreachable Ollama fails here, in one line
-        return config
-
-    def cases(self, cases: list[Any]) -> list[Any]:
-        """The cases of ``--split`` (all when not given)."""
-        from evals.datasets import split_half
-
-        return split_half(cases, self.split) if self.split else cases
-
-    def emit(self, summary: dict[str, Any]) -> None:
-        if self.as_json:
-            typer.echo(json.dumps(summary, ensure_ascii=False, default=str))
-            return
-        from rich.console import Console
-
-        from evals.report import print_summary
-
-        print_summary(summary, Console())
-
-
-def parse_sets(items: Optional[list[str]]) -> dict[str, Any]:
-    """``["persona.context_weight=0.5"]`` → ``{"persona.context_weight": 0.5}`` (TOML values;
-    a bare word is a string)."""
-    import tomllib
-
-    from twin.config import ConfigError
-
-    out: dict[str, Any] = {}
-    for item in items or []:
-        key, sep, raw = item.partition("=")
-        if not sep or not key.strip():
-            raise ConfigError(f"--set {item!r}: write KEY=VALUE, e.g. persona.context_weight=0.5")
-        try:
-            value = tomllib.loads(f"v = {raw.strip()}")["v"]
-        except tomllib.TOMLDecodeError:
-            value = raw.strip()
-        out[key.strip()] = value
-    return out
 
 
 @contextmanager
@@ -101,7 +31,6 @@ def user_errors(as_json: bool) -> Iterator[None]:
     from evals.datasets import DataError
     from evals.env import EvalSetupError
     from evals.runs import RunError
-    from twin.config import ConfigError
 
     known: tuple[type[BaseException], ...] = (DataError, EvalSetupError, RunError, ConfigError)
     try:
@@ -126,17 +55,13 @@ def _run(common: Common, fn: Callable[[Any], dict[str, Any]]) -> None:
 
 
 @app.command()
+@suite_command
 def conflict(
     data: Annotated[Path, typer.Option("--data", help="ConflictNQ-format JSONL (e.g. ../shared/data/conflict_nq_val.jsonl).")],
     mode: Annotated[str, typer.Option("--mode", help="context: passages are the retrieved notes; kb: ingest them and run the whole graph.")] = "context",
-    as_json: JsonOpt = False, limit: LimitOpt = None, off: OffOpt = None, backend: BackendOpt = None,
-    model: ModelOpt = None, adapter: AdapterOpt = None, home: HomeOpt = None, config_path: ConfigOpt = None,
-    out: OutOpt = None, max_new_tokens: TokensOpt = DEFAULT_TOKENS, seed: SeedOpt = 0,
-    split: SplitOpt = None, sets: SetOpt = None,
+    *, common: Common,
 ) -> None:
     """Knowledge conflict: context-adoption, memory and memorization ratio."""
-    common = Common(as_json, limit, off, backend, model, adapter, home, config_path, out, max_new_tokens, seed,
-                    split, sets)
     _run(common, lambda config: run_conflict(config, data, mode, common, ablate_only=None))
 
 
@@ -174,17 +99,13 @@ def _default_data(name: str) -> Path:
 
 
 @app.command()
+@suite_command
 def updates(
     kb: KbOpt = None,
     cases: Annotated[Optional[Path], typer.Option("--cases", help="Update cases JSONL (default: evals/data/updates.jsonl).")] = None,
-    as_json: JsonOpt = False, limit: LimitOpt = None, off: OffOpt = None, backend: BackendOpt = None,
-    model: ModelOpt = None, adapter: AdapterOpt = None, home: HomeOpt = None, config_path: ConfigOpt = None,
-    out: OutOpt = None, max_new_tokens: TokensOpt = DEFAULT_TOKENS, seed: SeedOpt = 0,
-    split: SplitOpt = None, sets: SetOpt = None,
+    *, common: Common,
 ) -> None:
     """Knowledge updates: fresh rate and stale rate."""
-    common = Common(as_json, limit, off, backend, model, adapter, home, config_path, out, max_new_tokens, seed,
-                    split, sets)
     _run(common, lambda config: run_updates(config, kb, cases, common, None))
 
 
@@ -200,21 +121,12 @@ def run_updates(config: Any, kb: Optional[Path], cases_path: Optional[Path], com
     return _dispatch(UpdatesSuite(), config, cases, common, path, notes, None, {"kb": str(notes)}, ablate_only)
 
 
-PersonOpt = Annotated[Path, typer.Option("--person", help="A person folder: notes/, questions.jsonl, person.toml (e.g. evals/data/people/heldout).")]
-KindsOpt = Annotated[Optional[str], typer.Option("--kinds", help="Only these kinds, e.g. update,everyday (default: all).")]
-
-
 @app.command()
+@suite_command
 def person(
-    folder: PersonOpt, kinds: KindsOpt = None,
-    as_json: JsonOpt = False, limit: LimitOpt = None, off: OffOpt = None, backend: BackendOpt = None,
-    model: ModelOpt = None, adapter: AdapterOpt = None, home: HomeOpt = None, config_path: ConfigOpt = None,
-    out: OutOpt = None, max_new_tokens: TokensOpt = DEFAULT_TOKENS, seed: SeedOpt = 0,
-    split: SplitOpt = None, sets: SetOpt = None,
+    folder: PersonOpt, kinds: KindsOpt = None, *, common: Common,
 ) -> None:
     """An invented person end to end: fresh/stale updates, everyday answers, declines, unsupported words."""
-    common = Common(as_json, limit, off, backend, model, adapter, home, config_path, out, max_new_tokens, seed,
-                    split, sets)
     _run(common, lambda config: run_person(config, folder, kinds, common, None))
 
 
@@ -239,19 +151,15 @@ def run_person(config: Any, folder: Path, kinds: Optional[str], common: Common,
 
 
 @app.command()
+@suite_command
 def retrieval(
     kb: KbOpt = None,
     data: Annotated[Optional[Path], typer.Option("--data", help="Retrieval questions JSONL (default: evals/data/retrieval.jsonl).")] = None,
     dates: Annotated[Optional[Path], typer.Option("--dates", help="TSV path/created/updated for notes without front matter.")] = None,
     answers: Annotated[bool, typer.Option("--answers/--no-answers", help="Also answer end to end (keyword recall).")] = True,
-    as_json: JsonOpt = False, limit: LimitOpt = None, off: OffOpt = None, backend: BackendOpt = None,
-    model: ModelOpt = None, adapter: AdapterOpt = None, home: HomeOpt = None, config_path: ConfigOpt = None,
-    out: OutOpt = None, max_new_tokens: TokensOpt = DEFAULT_TOKENS, seed: SeedOpt = 0,
-    split: SplitOpt = None, sets: SetOpt = None,
+    *, common: Common,
 ) -> None:
     """Retrieval: hit@1, hit@3, MRR, and keyword recall of the answers."""
-    common = Common(as_json, limit, off, backend, model, adapter, home, config_path, out, max_new_tokens, seed,
-                    split, sets)
     _run(common, lambda config: run_retrieval(config, kb, data, dates, answers, common, None))
 
 
@@ -270,19 +178,15 @@ def run_retrieval(config: Any, kb: Optional[Path], data: Optional[Path], dates: 
 
 
 @app.command()
+@suite_command
 def routing(
     data: Annotated[Optional[Path], typer.Option("--data", help="Routing JSONL {text, label} (default: evals/data/routing.jsonl).")] = None,
     strategies: Annotated[Optional[str], typer.Option("--strategies", help="Comma list (default: embedding,score,llm,always).")] = None,
     graph: Annotated[bool, typer.Option("--graph/--no-graph", help="Also route through the real graph (configured strategy).")] = True,
     kb: KbOpt = None,
-    as_json: JsonOpt = False, limit: LimitOpt = None, off: OffOpt = None, backend: BackendOpt = None,
-    model: ModelOpt = None, adapter: AdapterOpt = None, home: HomeOpt = None, config_path: ConfigOpt = None,
-    out: OutOpt = None, max_new_tokens: TokensOpt = DEFAULT_TOKENS, seed: SeedOpt = 0,
-    split: SplitOpt = None, sets: SetOpt = None,
+    *, common: Common,
 ) -> None:
     """Routing: accuracy, per-label precision/recall and confusion, per analyzer strategy."""
-    common = Common(as_json, limit, off, backend, model, adapter, home, config_path, out, max_new_tokens, seed,
-                    split, sets)
     _run(common, lambda config: run_routing_command(config, data, strategies, graph, kb, common))
 
 
@@ -320,35 +224,32 @@ def run_routing_command(config: Any, data: Optional[Path], strategies: Optional[
 
 
 @app.command()
+@suite_command
 def privacy(
     cases: Annotated[Optional[Path], typer.Option("--cases", help="Privacy cases JSONL (default: evals/data/privacy_cases.jsonl).")] = None,
     kb: KbOpt = None,
-    as_json: JsonOpt = False, limit: LimitOpt = None, off: OffOpt = None, backend: BackendOpt = None,
-    model: ModelOpt = None, adapter: AdapterOpt = None, home: HomeOpt = None, config_path: ConfigOpt = None,
-    out: OutOpt = None, max_new_tokens: TokensOpt = DEFAULT_TOKENS, seed: SeedOpt = 0,
-    split: SplitOpt = None, sets: SetOpt = None,
+    *, common: Common,
 ) -> None:
     """Privacy red-team: leaks of private notes and PII (see evals/privacy.py)."""
-    common = Common(as_json, limit, off, backend, model, adapter, home, config_path, out, max_new_tokens, seed,
-                    split, sets)
     try:
         from evals.privacy import run_privacy_eval
     except ImportError as exc:
         fail(f"the privacy suite is not available ({exc})")
-    with user_errors(as_json):
+    with user_errors(common.as_json):
         from evals.env import EvalSetupError, check_notes_dir
 
-        if split:
+        if common.split:
             raise EvalSetupError("--split is not used by the privacy suite (its cases are not tuned on); drop it")
         config = common.config()
         notes = check_notes_dir(kb)
-        result = run_privacy_eval(config, cases or _default_data("privacy_cases.jsonl"), notes, as_json, limit,
-                                  out=out)
+        result = run_privacy_eval(config, cases or _default_data("privacy_cases.jsonl"), notes, common.as_json,
+                                  common.limit, out=common.out)
     if isinstance(result, int):
         raise typer.Exit(result)
 
 
 @app.command()
+@suite_command
 def ablate(
     suite: Annotated[str, typer.Option("--suite", help="conflict | updates | retrieval | privacy | person.")],
     configs: Annotated[Optional[str], typer.Option("--configs", help="Subset, e.g. retrieve,judge (default: all).")] = None,
@@ -359,14 +260,9 @@ def ablate(
     dates: Annotated[Optional[Path], typer.Option("--dates", help="retrieval: TSV of note dates.")] = None,
     person_dir: Annotated[Optional[Path], typer.Option("--person", help="person: the person folder.")] = None,
     kinds: KindsOpt = None,
-    as_json: JsonOpt = False, limit: LimitOpt = None, off: OffOpt = None, backend: BackendOpt = None,
-    model: ModelOpt = None, adapter: AdapterOpt = None, home: HomeOpt = None, config_path: ConfigOpt = None,
-    out: OutOpt = None, max_new_tokens: TokensOpt = DEFAULT_TOKENS, seed: SeedOpt = 0,
-    split: SplitOpt = None, sets: SetOpt = None,
+    *, common: Common,
 ) -> None:
     """Run a suite once per node configuration; matrix of metrics and p50 latency."""
-    common = Common(as_json, limit, off, backend, model, adapter, home, config_path, out, max_new_tokens, seed,
-                    split, sets)
 
     def go(config: Any) -> dict[str, Any]:
         from evals.ablate import parse_configs
@@ -416,7 +312,7 @@ def rescore(
         from evals.rescore import rescore_run
 
         summary = rescore_run(run_dir, out)
-    Common(as_json, None, None, None, None, None, None, None, out, DEFAULT_TOKENS, 0).emit(summary)
+    Common(as_json=as_json, out=out).emit(summary)
 
 
 @app.command()

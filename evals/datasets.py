@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import csv
-import json
 from pathlib import Path
 from typing import Any, TypedDict
+
+from twin.jsonl import iter_jsonl
 
 DATA_DIR = Path(__file__).parent / "data"
 ROUTING_LABELS = ("retrieve", "no_retrieve")
@@ -67,19 +68,10 @@ def read_jsonl(path: Path | str, limit: int | None = None) -> list[tuple[int, di
     if limit is not None and limit < 1:
         raise DataError(f"--limit must be >= 1, got {limit}")
     rows: list[tuple[int, dict[str, Any]]] = []
-    with path.open(encoding="utf-8") as fh:
-        for n, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise DataError(f"{path}:{n}: not valid JSON ({exc.msg}); one JSON object per line") from exc
-            if not isinstance(obj, dict):
-                raise DataError(f"{path}:{n}: expected a JSON object, got {type(obj).__name__}")
-            rows.append((n, obj))
-            if limit is not None and len(rows) >= limit:
-                break
+    for n, obj in iter_jsonl(path, error=DataError):
+        rows.append((n, obj))
+        if limit is not None and len(rows) >= limit:
+            break
     if not rows:
         raise DataError(f"{path}: no cases (the file is empty)")
     return rows

@@ -16,6 +16,8 @@ from evals import metrics
 from evals.datasets import ROUTING_LABELS, RoutingCase
 from evals.graph_cases import route_only
 from evals.suite import Scored
+from nodes.rewrite import heuristic_rewrite
+from nodes.routing import build_router
 from twin.config import ANALYZER_STRATEGIES
 
 GRAPH = "graph"
@@ -31,15 +33,11 @@ def parse_strategies(text: str | None) -> list[str]:
 
 
 def routed_text(case: RoutingCase) -> str:
-    from nodes.rewrite import heuristic_rewrite
-
     return heuristic_rewrite(case["text"], case["history"])
 
 
 def run_routing(env: Any, cases: list[RoutingCase], strategies: list[str], graph: bool,
                 toggles: dict[str, bool], on_record: Any, progress: Any = None) -> list[dict[str, Any]]:
-    from nodes.routing import build_router
-
     routers = {name: build_router(name, env.ctx) for name in strategies}
     records = []
     for case in cases:

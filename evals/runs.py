@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from twin.config import Config, to_dict
+from twin.jsonl import append_jsonl, read_jsonl
 
 PACKAGES = ("twin", "torch", "transformers", "peft", "sentence-transformers", "langgraph", "langchain-core", "chromadb")
 REPO = Path(__file__).resolve().parent.parent
@@ -122,8 +123,7 @@ class RunDir:
         self._write_json("config.json", to_dict(config))
 
     def append_case(self, record: dict[str, Any]) -> None:
-        with self.cases_path.open("a", encoding="utf-8") as fh:
-            fh.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
+        append_jsonl(self.cases_path, record, default=str)
 
     def write_summary(self, summary: dict[str, Any]) -> None:
         self._write_json("summary.json", summary)
@@ -148,13 +148,5 @@ def load_run(path: Path | str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         summary = json.loads(summary_path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
         raise RunError(f"{summary_path}: not valid JSON ({exc})") from exc
-    cases: list[dict[str, Any]] = []
     cases_path = folder / "cases.jsonl"
-    if cases_path.is_file():
-        for n, line in enumerate(cases_path.read_text(encoding="utf-8").splitlines(), 1):
-            if line.strip():
-                try:
-                    cases.append(json.loads(line))
-                except json.JSONDecodeError as exc:
-                    raise RunError(f"{cases_path}:{n}: not valid JSON ({exc})") from exc
-    return summary, cases
+    return summary, read_jsonl(cases_path, error=RunError) if cases_path.is_file() else []

@@ -20,6 +20,7 @@ from rich.table import Table
 
 from kb.ingest import IngestError, IngestReport, check_notes_dir
 from kb.lexical import LexicalError
+from kb.sources import SourceError, list_sources, remove_source
 from kb.store import StoreError
 from twin.config import Config
 
@@ -131,8 +132,6 @@ def skips_table(report: IngestReport, warnings: bool = False) -> Table:
 
 def run_list(config: Config, as_json: bool = False) -> int:
     """`twin kb list`: every source with its folder, notes and chunks."""
-    from kb.sources import list_sources
-
     try:
         found = list_sources(config)
     except (StoreError, LexicalError) as exc:
@@ -167,8 +166,6 @@ def _local(iso: str) -> str:
 
 def run_remove(config: Config, label: str) -> int:
     """`twin kb remove SOURCE`: delete one source's chunks and forget the folder (files untouched)."""
-    from kb.sources import SourceError, remove_source
-
     err = Console(stderr=True)
     try:
         removed = remove_source(config, label)

@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kb.lexical import terms
+from privacy.lexicon import frequency_rank
 
 NAME_RANK = 10000  # a capitalised word rarer than this, found in the notes, names something in them
 NAME_SIMILARITY = 0.3  # ...when the notes are at least this close to the question
@@ -72,8 +73,6 @@ class Evidence:
 
 
 def _rank(word: str) -> int | None:
-    from privacy.lexicon import frequency_rank
-
     return frequency_rank(word)
 
 

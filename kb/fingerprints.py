@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from privacy import lexicon
+from privacy.pii_patterns import find_pii
 from privacy.views import fold
 
 VERSION = 3  # 3: public front matter counts as public; bare years are never secret
@@ -217,7 +218,6 @@ class Fingerprints:
         fp.secret_digits = {h(d): p for d, p in analysis.digits.items()}
         fp.secret_compacts = {h(c): p for c, p in analysis.compact.items()}
         fp.private_words = sorted(h(w) for w in analysis.private_words)
-        from privacy.pii_patterns import find_pii
 
         fp.add_public_strings([m.value for t in public.values() for m in find_pii(t)])
         if embeddings is not None:

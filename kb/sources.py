@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from kb.lexical import LexicalIndex
 from kb.state import forget_source, ingest_lock, registered_sources
 from twin.config import Config
 
@@ -37,7 +38,6 @@ class SourceInfo:
 def list_sources(config: Config) -> list[SourceInfo]:
     """Every registered source with what the indexes hold for it (plus, under the label
     "(unlabelled)", chunks stored without a source by an older Twin, if any)."""
-    from kb.lexical import LexicalIndex
     from kb.store import NoteStore
 
     registered = registered_sources(config.home_path)
@@ -65,7 +65,6 @@ def remove_source(config: Config, label: str) -> int:
     The private fingerprints are rebuilt from the remaining sources."""
     from kb.fpsync import build_and_save
     from kb.ingest import other_sources_texts
-    from kb.lexical import LexicalIndex
     from kb.store import NoteStore
 
     home = config.home_path

@@ -21,7 +21,7 @@ import watchfiles
 from langchain_core.embeddings import Embeddings
 
 from kb.ingest import Ingestor, IngestReport
-from kb.notes import IGNORE_FILE, NOTE_SUFFIXES
+from kb.notes import IGNORE_FILE, NOTE_SUFFIXES, display_path
 from twin.config import Config
 
 log = logging.getLogger(__name__)
@@ -188,8 +188,6 @@ def sync_batch(
 
 
 def _rel(ing: Ingestor, path: Path) -> str:
-    from kb.notes import display_path
-
     try:
         return display_path(Path(path).relative_to(ing.notes_dir).as_posix())
     except ValueError:

@@ -8,7 +8,7 @@ from functools import cached_property
 from nodes import rewrite
 from nodes.context import TwinContext
 from nodes.input_guard import screen_input
-from nodes.records import recorded, with_decision
+from nodes.records import recorded
 from nodes.routing import RETRIEVE, Router, build_router
 from nodes.toggles import is_on
 from twin.loadtime import loading
@@ -48,8 +48,8 @@ class Analyzer:
             "route_score": round(score, 4),
             "query": query,
             "input_flags": flags,
-            "decisions": with_decision(state, "analyze", {"route": route, "score": round(score, 4), "by": how,
-                                                         "query": query, "input_flags": flags}),
+            "decisions": {"analyze": {"route": route, "score": round(score, 4), "by": how, "query": query,
+                                      "input_flags": flags}},
         }
 
 

@@ -30,7 +30,7 @@ from nodes import evidence as evidence_mod
 from nodes.context import TwinContext
 from nodes.guards.frame import FrameFilter, wrap_evidence
 from nodes.guards.refusals import refusal
-from nodes.records import recorded, with_decision
+from nodes.records import recorded
 from nodes.toggles import is_on
 from twin.state import EvidenceNote, TwinState
 
@@ -132,7 +132,7 @@ class Generator:
                     "adapter": use_adapter and bool(self.ctx.config.persona.adapters),
                     "notes": [n["path"] for n in notes], "attempt": attempt, **reply.decision}
         update: dict[str, Any] = {"draft": draft, "answered_by": "model-retry" if attempt else "model",
-                                  "decisions": with_decision(state, "generate", decision)}
+                                  "decisions": {"generate": decision}}
         if not attempt:
             update["evidence"] = notes
         return update
@@ -141,7 +141,7 @@ class Generator:
         get_stream_writer()({"token": text})
         decision = {"answered_by": how, "notes": []}
         return {"draft": text, "answered_by": how, "evidence": [],
-                "decisions": with_decision(state, "generate", decision)}
+                "decisions": {"generate": decision}}
 
 
 def make_generate(ctx: TwinContext) -> Callable[[TwinState], dict]:

@@ -32,7 +32,7 @@ from nodes.generate import goes_to_notes
 from nodes.guards.grounding import agrees_with, says_nothing_from
 from nodes.guards.refusals import refusal
 from nodes.guards.runtime import Judge, Verdict, judge_for
-from nodes.records import recorded, with_decision
+from nodes.records import recorded
 from nodes.toggles import is_on
 from twin.state import TwinState
 
@@ -63,7 +63,7 @@ def refuses_early(ctx: TwinContext, input_flags: list[str]) -> bool:
 
 def _skipped(state: TwinState) -> dict:
     result = {"verdict": "skipped", "reasons": ["judge off"]}
-    return {"answer": state.get("draft", ""), "judge": result, "decisions": with_decision(state, "judge", result)}
+    return {"answer": state.get("draft", ""), "judge": result, "decisions": {"judge": result}}
 
 
 def off_the_notes(state: TwinState, draft: str) -> str:
@@ -117,12 +117,12 @@ class JudgeNode:
                     "checks": verdict.checks, "answered_by": answered_by, **({"why": why} if why else {})}
         return {"answer": verdict.answer, "answered_by": answered_by,
                 "judge": {"verdict": verdict.verdict, "reasons": verdict.reasons},
-                "decisions": with_decision(state, "judge", decision)}
+                "decisions": {"judge": decision}}
 
     def _again(self, state: TwinState, verdict: Verdict, why: str) -> dict:
         decision = {"verdict": REGENERATE, "reasons": verdict.reasons, "why": why}
         return {"attempt": 1, "judge": {"verdict": REGENERATE, "reasons": verdict.reasons},
-                "decisions": with_decision(state, "judge", decision)}
+                "decisions": {"judge": decision}}
 
     def _extractive(self, state: TwinState) -> tuple[Verdict, str]:
         """The cited quote from the best note, judged like any answer (PII, leaks)."""

@@ -1,12 +1,12 @@
-"""Per-node records merged into the turn's state: wall time (:func:`recorded`) and decisions
-(:func:`with_decision`). The node switches are :mod:`nodes.toggles`."""
+"""Per-node wall time (:func:`recorded`), merged into the turn's ``timings_ms`` by the state's reducer
+(:func:`twin.state.add_timings`); decisions are merged the same way (a node returns
+``{"decisions": {name: ...}}``). The node switches are :mod:`nodes.toggles`."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
 from functools import wraps
-from typing import Any
 
 from twin import loadtime
 from twin.state import TwinState
@@ -26,14 +26,9 @@ def recorded(name: str) -> Callable[[Callable[[TwinState], dict]], Callable[[Twi
             elapsed = (time.perf_counter() - start) * 1000
             loads = loadtime.since(point)
             work = max(elapsed - sum(loads.values()), 0.0)
-            before = state.get("timings_ms", {})
-            timings = {**before, **update.get("timings_ms", {}), name: round(before.get(name, 0.0) + work, 1)}
-            return {**update, "timings_ms": loadtime.merge(timings, loads)}
+            return {**update, "timings_ms": loadtime.merge({name: work}, loads)}
 
         return node
 
     return decorate
 
-
-def with_decision(state: TwinState, name: str, decision: Any) -> dict[str, Any]:
-    return {**state.get("decisions", {}), name: decision}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from nodes.context import TwinContext
-from nodes.records import recorded, with_decision
+from nodes.records import recorded
 from nodes.toggles import is_on
 from twin.state import TwinState
 
@@ -16,6 +16,6 @@ def make_retrieve(ctx: TwinContext) -> Callable[[TwinState], dict]:
         rerank = is_on(state, "rerank")
         sources = ctx.retriever.search(state.get("query") or state["question"], rerank=rerank)
         decision = {"k": len(sources), "rerank": rerank, "top": [s["path"] for s in sources[:3]]}
-        return {"sources": sources, "decisions": with_decision(state, "retrieve", decision)}
+        return {"sources": sources, "decisions": {"retrieve": decision}}
 
     return retrieve

@@ -16,7 +16,6 @@ is retrieved for, whatever the classifier thought of its form.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -25,7 +24,9 @@ import numpy as np
 from langchain_core.messages import HumanMessage, SystemMessage
 
 import prompts
+from backends.vector_cache import embed_bank
 from twin.config import ConfigError
+from twin.jsonl import iter_jsonl
 
 RETRIEVE, NO_RETRIEVE = "retrieve", "no_retrieve"
 DEFAULT_EXAMPLES = Path(__file__).parent / "data" / "routing_examples.jsonl"
@@ -46,10 +47,7 @@ class Router(Protocol):
 
 def load_examples(path: Path) -> tuple[list[str], np.ndarray]:
     texts, labels = [], []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        row = json.loads(line)
+    for n, row in iter_jsonl(path, error=ConfigError):
         if row.get("label") not in (RETRIEVE, NO_RETRIEVE):
             raise ConfigError(f"{path}:{n}: label must be 'retrieve' or 'no_retrieve'")
         texts.append(row["text"])
@@ -76,7 +74,6 @@ class EmbeddingRouter:
         self.embeddings = embeddings
         self.threshold = threshold
         texts, labels = load_examples(examples)
-        from backends.vector_cache import embed_bank
 
         self.weights = fit_logistic(self._with_bias(embed_bank(embeddings, texts, cache_dir)), labels)
 

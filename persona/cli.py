@@ -11,6 +11,8 @@ import typer
 from cmdline.errors import fail
 from cmdline.options import ConfigOpt, HomeOpt
 from persona.options import TrainOptions
+from twin.config import load_config
+from twin.offline import apply
 
 _OPT = TrainOptions()  # the one place training defaults live; the CLI shows and passes them
 
@@ -20,10 +22,8 @@ app = typer.Typer(help="Make a persona adapter: notes → Q&A set → LoRA (iden
 
 
 def _config(config: Optional[Path], home: Optional[Path]):  # noqa: ANN202 - Config, imported lazily
-    from twin.offline import apply
 
     apply()
-    from twin.config import load_config
 
     return load_config(config, str(home) if home else None)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 from collections import Counter, defaultdict
 from collections.abc import Callable
@@ -12,10 +13,13 @@ from typing import Any
 from rapidfuzz import fuzz
 
 from persona.context import context_examples
+from persona.extractive import facts_from_chunks
+from persona.prompting import chat_messages, system_prompt
 from persona.records import Example, Fact
 from persona.text import normalise
 from persona.transcripts import parse_transcript, transcript_files, windows
 from twin.config import Config
+from twin.jsonl import write_jsonl
 
 TEACHERS = ("extractive", "llm", "both")
 
@@ -62,7 +66,6 @@ def collect_facts(config: Config, notes_dir: Path, opts: DataOptions,
     """All candidate facts from public notes, plus the chunks (for distractors)."""
     from kb.chunking import chunk_note
     from kb.notes import read_notes
-    from persona.extractive import facts_from_chunks
 
     notes, skips = read_notes(Path(notes_dir), config.kb)
     stats["files_skipped"] += len(skips)
@@ -160,8 +163,6 @@ def phrasing_split(fact: Fact, opts: DataOptions, rng: random.Random) -> tuple[l
 
 
 def qa_example(person: str, fact: Fact, question: str, split: str, kind: str = "qa") -> Example:
-    from persona.prompting import chat_messages
-
     return Example(
         messages=chat_messages(person, question, [], fact.answer), kind="identity" if fact.intent == "identity" else kind,
         split=split, fact_key=fact.key, fact=fact.fact, note=fact.note, meta={"question": question},
@@ -169,8 +170,6 @@ def qa_example(person: str, fact: Fact, question: str, split: str, kind: str = "
 
 
 def transcript_examples(person: str, opts: DataOptions, rng: random.Random, stats: Counter) -> list[Example]:
-    from persona.prompting import system_prompt
-
     out = []
     system = {"role": "system", "content": system_prompt(person)}
     for spec in opts.transcripts:
@@ -245,10 +244,6 @@ def data_card(config: Config, notes_dir: Path, opts: DataOptions, facts: list[Fa
 
 def save(built: BuiltData, out_dir: Path) -> dict[str, Path]:
     """train.jsonl, test.jsonl, facts.jsonl, data_card.json and data_card.md under ``out_dir``."""
-    import json
-
-    from persona.records import write_jsonl
-
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = {name: out_dir / f"{name}.jsonl" for name in ("train", "test", "facts")}

@@ -14,11 +14,13 @@ import random
 from pathlib import Path
 from typing import Any
 
+from backends.factory import chat_model
 from persona.context import distractors, fact_source, newest_first, shift_date, span_kind, swap_pool
 from persona.prompting import source
 from persona.records import Fact
 from persona.text import normalise
 from twin.config import Config
+from twin.jsonl import read_jsonl
 
 MAX_NEW_TOKENS = 48
 
@@ -27,7 +29,7 @@ def load_facts(data_dir: Path) -> list[Fact]:
     path = Path(data_dir) / "facts.jsonl"
     if not path.is_file():
         raise FileNotFoundError(f"{path} not found (run `twin train data` first)")
-    return [Fact(**json.loads(line)) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [Fact(**row) for row in read_jsonl(path)]
 
 
 def contains(answer: str, span: str) -> bool:
@@ -37,7 +39,6 @@ def contains(answer: str, span: str) -> bool:
 def answerer(config: Config, adapters: list[str]):  # noqa: ANN201 - a callable
     from langchain_core.messages import BaseMessage
 
-    from backends.factory import chat_model
     from nodes.evidence import as_evidence
     from nodes.generate import build_messages
 
@@ -96,7 +97,7 @@ def knowledge_conflict(ask: Any, items: list[tuple[Fact, str]], seed: int = 0) -
 
 def conflict_nq(ask: Any, path: Path, limit: int) -> dict[str, Any]:
     """ConflictNQ: fake passages as the notes; rate of answers with the fake vs the real short answer."""
-    rows = [json.loads(line) for line in Path(path).read_text(encoding="utf-8").splitlines() if line.strip()][:limit]
+    rows = read_jsonl(path)[:limit]
     fake = real = 0
     for row in rows:
         sources = [source(f"passage-{i}.md", p.get("summary", "passage")[:80], "2025-01-01", "", p["passage"])

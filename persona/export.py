@@ -12,6 +12,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from backends.sources import resolve_chat_source
+from persona.model import base_copy
 from twin.config import Config
 
 MODELFILE_CHATML = '''FROM ./model.gguf
@@ -32,8 +34,6 @@ def merge(config: Config, adapters: list[str]) -> tuple[Any, Any]:
     """Base copy with each adapter merged in turn (LoRA deltas add, so this equals all active at once)."""
     from peft import PeftModel
 
-    from persona.model import base_copy
-
     model, tokenizer = base_copy(config)
     for path in adapters:
         if not (Path(path) / "adapter_config.json").is_file():
@@ -43,8 +43,6 @@ def merge(config: Config, adapters: list[str]) -> tuple[Any, Any]:
 
 
 def export(config: Config, adapters: list[str], out_dir: Path, gguf: bool = True) -> dict[str, str]:
-    from backends.sources import resolve_chat_source
-
     if not adapters:
         raise ValueError("give at least one adapter folder to merge")
     out_dir = Path(out_dir)

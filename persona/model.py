@@ -6,6 +6,8 @@ import copy
 from pathlib import Path
 from typing import Any
 
+from backends.sources import resolve_chat_source
+from backends.weights import load_weights
 from persona.options import TrainOptions
 from twin.config import Config
 
@@ -74,9 +76,6 @@ def decoder_layers(model: Any) -> int:
 
 def base_copy(config: Config) -> tuple[Any, Any]:
     """A private, trainable float32 copy of the persona base model and its tokenizer."""
-    from backends.sources import resolve_chat_source
-    from backends.weights import load_weights
-
     loaded = load_weights(resolve_chat_source(config.persona.model), config.home_path, "float32")
     with loaded.lock:
         model = loaded.model

@@ -19,6 +19,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from persona.model import causal_lm
+
 MATCH_TOLERANCE = 1e-3  # relative max difference between the split and the normal forward pass
 
 
@@ -34,8 +36,6 @@ class CacheStats:
 
 
 def decoder_of(model: Any) -> Any:
-    from persona.model import causal_lm
-
     return causal_lm(model).get_decoder()
 
 

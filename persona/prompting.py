@@ -3,6 +3,8 @@ sources become evidence blocks (each note whole, in the given order)."""
 
 from __future__ import annotations
 
+import prompts
+from backends.messages import to_role_dicts
 from twin.state import Source
 
 
@@ -11,7 +13,6 @@ def chat_messages(person: str, question: str, sources: list[Source], answer: str
     """system + (history) + user (question, with the notes block when there are sources) + assistant."""
     from langchain_core.messages import AIMessage, HumanMessage
 
-    from backends.messages import to_role_dicts
     from nodes.evidence import as_evidence
     from nodes.generate import build_messages
 
@@ -21,8 +22,6 @@ def chat_messages(person: str, question: str, sources: list[Source], answer: str
 
 
 def system_prompt(person: str) -> str:
-    import prompts
-
     return prompts.render("persona_system", person=person)
 
 

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
-import os
-from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from twin.jsonl import iter_jsonl
 
 
 @dataclass
@@ -43,34 +42,11 @@ class Example:
     meta: dict[str, Any] = field(default_factory=dict)
 
 
-def write_jsonl(path: Path, rows: Iterable[Any]) -> int:
-    """Write dataclasses (or dicts) as JSONL atomically; returns the row count."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f"{path.name}.tmp-{os.getpid()}")
-    count = 0
-    with tmp.open("w", encoding="utf-8") as handle:
-        for row in rows:
-            data = asdict(row) if hasattr(row, "__dataclass_fields__") else row
-            handle.write(json.dumps(data, ensure_ascii=False) + "\n")
-            count += 1
-    os.replace(tmp, path)
-    return count
-
-
 def read_examples(path: Path) -> list[Example]:
     """Read a chat JSONL written by `twin train data` (or by hand: only `messages` is required)."""
     if not path.is_file():
         raise FileNotFoundError(f"training data not found: {path} (run `twin train data` first)")
-    rows = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            data = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"{path}:{number}: not valid JSON ({exc.msg})") from exc
-        rows.append(_example_from(data, f"{path}:{number}"))
-    return rows
+    return [_example_from(data, f"{path}:{number}") for number, data in iter_jsonl(path, error=ValueError)]
 
 
 def _example_from(data: dict[str, Any], where: str) -> Example:

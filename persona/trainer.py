@@ -25,7 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from persona.encoding import Encoded, collate, encode
-from persona.memory import check, estimate
+from persona.extractive import templates
+from persona.memory import GIB, available, check, estimate
 from persona.model import (
     TRAIN_ADAPTER,
     base_copy,
@@ -39,9 +40,11 @@ from persona.model import (
     with_adapters,
 )
 from persona.options import TrainOptions
+from persona.plot import loss_curve
 from persona.prefix import CacheStats, PrefixCache, make_cache
 from persona.records import Example, read_examples
 from twin.config import Config
+from twin.jsonl import append_jsonl
 
 
 @dataclass
@@ -65,8 +68,6 @@ class Prepared:
 # -- data -------------------------------------------------------------------------------
 def identity_prefixed(examples: list[Example], person: str, share: float, seed: int) -> list[Example]:
     """Put "Hey <name>, ..." in front of a share of questions (phase 1 learns who it is)."""
-    from persona.extractive import templates
-
     prefixes = [p.format(who=person.split()[0]) for p in templates()["identity_prefixes"]["p"]]
     rng = random.Random(seed)
     out = []
@@ -159,8 +160,7 @@ def load_checkpoint(model: Any, optimizer: Any, scheduler: Any, path: Path) -> T
 
 
 def log(out_dir: Path, row: dict[str, Any]) -> None:
-    with (out_dir / "metrics.jsonl").open("a", encoding="utf-8") as handle:
-        handle.write(json.dumps(row) + "\n")
+    append_jsonl(out_dir / "metrics.jsonl", row)
 
 
 # -- loop -------------------------------------------------------------------------------
@@ -195,8 +195,6 @@ def eval_loss(model: Any, rows: list[Encoded], batch: int, pad: int, device: str
 
 def prefix_cache(model: Any, opts: TrainOptions, data: Prepared, pad: int, device: str) -> PrefixCache:
     """The frozen-layer cache for this run (``stats.enabled`` False, with a reason, when it cannot be used)."""
-    from persona.memory import GIB, available
-
     layers = top_layers(decoder_layers(model), opts.layer_share)
     boundary = layers[0] if layers else 0
     budget = int(available("cpu") / 4 if opts.prefix_cache_gb < 0 else opts.prefix_cache_gb * GIB)
@@ -335,8 +333,6 @@ def peak_memory_mb(device: str) -> float:
 
 def finish(model: Any, state: TrainState, out_dir: Path, data: Prepared, device: str,
            cache: CacheStats | None = None) -> dict[str, Any]:
-    from persona.plot import loss_curve
-
     if not (out_dir / "adapter" / "adapter_config.json").is_file():
         model.save_pretrained(out_dir / "adapter", selected_adapters=[TRAIN_ADAPTER])
     steps = [r for r in state.history if "loss" in r]

@@ -21,7 +21,7 @@ from serve.profiles import Profile, engine_config, load_profiles
 from serve.sources import PublicNotes
 from serve.tokens import TokenRecord, TokenStore, tokens_path
 from serve.turns import Checkpoints, Engine, TurnEvent
-from twin.config import Config
+from twin.config import NODE_NAMES, Config
 
 THREAD_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$")
 ANONYMOUS_MIN_THREAD_CHARS = 16  # an anonymous caller's thread id is its only key: make it unguessable
@@ -172,8 +172,6 @@ class Service:
         raise RuntimeError("the turn ended without a result")
 
     def toggles(self, profile: Profile, off: list[str]) -> dict[str, bool]:
-        from twin.config import NODE_NAMES
-
         switches = self.config.nodes.with_off([*profile.off, *off])
         return {n: getattr(switches, n) for n in NODE_NAMES}
 

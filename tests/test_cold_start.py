@@ -20,6 +20,7 @@ pytestmark = pytest.mark.slow  # real chat model, servers or training
 
 def test_load_time_is_reported_apart_from_node_time() -> None:
     from nodes.records import recorded
+    from twin.state import add_timings
 
     @recorded("analyze")
     def node(state: dict) -> dict:
@@ -30,7 +31,8 @@ def test_load_time_is_reported_apart_from_node_time() -> None:
         time.sleep(0.05)
         return {}
 
-    out = node({"timings_ms": {"load_model": 1000.0}})["timings_ms"]
+    before = {"load_model": 1000.0}
+    out = add_timings(before, node({"timings_ms": before})["timings_ms"])  # the state's reducer merges the update
     assert out["load_embeddings"] >= 200 and out["load_model"] >= 1100, "nested loads are exclusive, and add up"
     assert 50 <= out["analyze"] < 250, "the node's own time excludes the loads"
     assert loadtime.since(loadtime.mark()) == {}

@@ -34,8 +34,9 @@ def test_pass_keeps_the_draft_and_records_decision_and_time(ctx):
     update = make_judge(ctx)(_state("I live in Rotterdam. Email noa@lindqvist.dev."))
     assert update["answer"] == "I live in Rotterdam. Email noa@lindqvist.dev."
     assert update["judge"] == {"verdict": "pass", "reasons": []}
-    assert update["decisions"]["generate"] == {"model": "m"} and update["decisions"]["judge"]["verdict"] == "pass"
-    assert update["timings_ms"]["generate"] == 12.0 and update["timings_ms"]["judge"] >= 0
+    # only the judge's own records: the state's reducers merge them with generate's
+    assert list(update["decisions"]) == ["judge"] and update["decisions"]["judge"]["verdict"] == "pass"
+    assert "generate" not in update["timings_ms"] and update["timings_ms"]["judge"] >= 0
 
 
 def test_redacted_and_blocked_verdicts(ctx):

@@ -14,8 +14,9 @@ offline.apply()
 from persona.encoding import IGNORE, encode  # noqa: E402
 from persona.memory import MemoryError_, check, estimate  # noqa: E402
 from persona.options import TrainOptions  # noqa: E402
-from persona.records import Example, write_jsonl  # noqa: E402
+from persona.records import Example  # noqa: E402
 from twin.config import Config  # noqa: E402
+from twin.jsonl import write_jsonl  # noqa: E402
 
 pytestmark = pytest.mark.slow  # real chat model, servers or training
 

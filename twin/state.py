@@ -6,6 +6,7 @@ from typing import Annotated, Any, TypedDict
 
 from langchain_core.messages import AnyMessage
 from langgraph.graph.message import add_messages
+from langgraph.types import Overwrite
 
 
 class Source(TypedDict):
@@ -37,6 +38,21 @@ class EvidenceNote(TypedDict):
     score: float  # the note's best retrieval score
 
 
+def merge_records(left: dict[str, Any] | None, right: dict[str, Any] | None) -> dict[str, Any]:
+    """Reducer of ``decisions``: a node returns only its own entry; a node that runs twice in a turn
+    (generate after the judge's retry) replaces its entry."""
+    return {**(left or {}), **(right or {})}
+
+
+def add_timings(left: dict[str, float] | None, right: dict[str, float] | None) -> dict[str, float]:
+    """Reducer of ``timings_ms``: a node returns only its own entries (its wall time, ``load_<what>``);
+    a node that runs twice in a turn has its times summed (rounded to 0.1 ms)."""
+    merged = dict(left or {})
+    for name, ms in (right or {}).items():
+        merged[name] = round(merged.get(name, 0.0) + ms, 1)
+    return merged
+
+
 class TwinState(TypedDict, total=False):
     messages: Annotated[list[AnyMessage], add_messages]  # chat history (persisted)
     question: str  # this turn's user message
@@ -52,10 +68,11 @@ class TwinState(TypedDict, total=False):
     answer: str  # what the user sees
     judge: JudgeResult
     input_flags: list[str]  # input-side findings (e.g. prompt injection)
-    decisions: dict[str, Any]  # per-node decision record for the trace
-    timings_ms: dict[str, float]  # per-node wall time
+    decisions: Annotated[dict[str, Any], merge_records]  # per-node decision record for the trace
+    timings_ms: Annotated[dict[str, float], add_timings]  # per-node wall time
 
 
+# A turn's input: clears last turn's per-turn fields (the reducers' records are replaced, not merged).
 TURN_RESET: dict[str, Any] = {
     "route": "",
     "route_score": 0.0,
@@ -68,6 +85,6 @@ TURN_RESET: dict[str, Any] = {
     "answer": "",
     "judge": {"verdict": "skipped", "reasons": []},
     "input_flags": [],
-    "decisions": {},
-    "timings_ms": {},
+    "decisions": Overwrite({}),
+    "timings_ms": Overwrite({}),
 }

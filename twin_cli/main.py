@@ -26,7 +26,7 @@ from cmdline.config import build_config, global_options, warn_if_not_ingested, w
 from cmdline.errors import DEBUG_ENV, expected_errors, fail, one_line  # noqa: E402
 from cmdline.options import AdapterOpt, BackendOpt, ChromaOpt, ConfigOpt, HomeOpt, HostOpt, ModelOpt  # noqa: E402
 from cmdline.preflight import check_backends  # noqa: E402
-from twin.config import CONFIG_ENV, PERSON_PLACEHOLDER, ConfigError, to_dict  # noqa: E402
+from twin.config import CONFIG_ENV, PERSON_PLACEHOLDER, ConfigError, example_toml, resolve_home, to_dict  # noqa: E402
 
 if TYPE_CHECKING:
     from graph.result import TurnResult
@@ -213,8 +213,6 @@ def config_show(home: HomeOpt = None, config_path: ConfigOpt = None) -> None:
 @config_app.command("init")
 def config_init(home: HomeOpt = None, force: Annotated[bool, typer.Option("--force")] = False) -> None:
     """Write the documented default config to <home>/twin.toml (person: a placeholder to fill in)."""
-    from twin.config import example_toml, resolve_home
-
     home = home or global_options().get("home")
     target = resolve_home(str(home) if home else None) / "twin.toml"
     if target.exists() and not force:

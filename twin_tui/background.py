@@ -1,6 +1,6 @@
 """Slow work the UI runs in thread workers: warming models, reading the index size, watching notes.
 
-Every function here is blocking and UI-free; :mod:`twin_tui.app` calls them from
+Every function here is blocking and UI-free; :mod:`twin_tui.loading` calls them from
 ``@work(thread=True)`` workers and posts the results back to the event loop.
 """
 
@@ -13,6 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from kb.state import last_notes_dir, load_state
 from twin.config import Config
 
 
@@ -55,8 +56,6 @@ class IndexStatus:
 
 def notes_dir_for(config: Config) -> Path | None:
     """The folder the index was built from (kb_state), else ``kb.notes_dir``."""
-    from kb.state import last_notes_dir
-
     found = last_notes_dir(config.home_path)
     if found is None and config.kb.notes_dir:
         found = Path(config.kb.notes_dir).expanduser()
@@ -85,8 +84,6 @@ def _local_time(iso: str) -> str:
 
 def index_status(runner: Any) -> IndexStatus:
     """Chunk count (one cheap Chroma count) and when the last ingest finished."""
-    from kb.state import load_state
-
     config: Config = runner.config
     state = load_state(config.home_path)
     count = runner.ctx.retriever.store.count()

@@ -6,13 +6,12 @@ the judged answer, its sources, the node toggles and the models that produced it
 
 from __future__ import annotations
 
-import json
-import os
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypedDict
 
 from twin.config import Config
+from twin.jsonl import append_jsonl, read_jsonl
 
 if TYPE_CHECKING:
     from graph.result import TurnResult
@@ -69,11 +68,7 @@ def append_feedback(home: Path, record: FeedbackRecord) -> Path:
     """Append one line (a single write, flushed and synced: earlier lines are never touched)."""
     path = Path(home) / FEEDBACK_FILE
     path.parent.mkdir(parents=True, exist_ok=True)
-    line = json.dumps(record, ensure_ascii=False) + "\n"
-    with open(path, "a", encoding="utf-8") as handle:
-        handle.write(line)
-        handle.flush()
-        os.fsync(handle.fileno())
+    append_jsonl(path, record, sync=True)
     return path
 
 
@@ -81,4 +76,4 @@ def read_feedback(home: Path) -> list[FeedbackRecord]:
     path = Path(home) / FEEDBACK_FILE
     if not path.exists():
         return []
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return read_jsonl(path)  # type: ignore[return-value]
