@@ -36,15 +36,8 @@ def test_load_time_is_reported_apart_from_node_time() -> None:
     assert loadtime.since(loadtime.mark()) == {}
 
 
-def test_cold_ask_json_reports_load_times_separately(session_home, ingested) -> None:
-    """A new process: the one-time loads appear as load_*, the node times are the work."""
-    proc = subprocess.run([sys.executable, "-m", "twin_cli", "ask", "What keyboard do you use?", "--json",
-                           "--home", str(session_home)], capture_output=True, text=True, timeout=600)
-    assert proc.returncode == 0, proc.stderr
-    timings = json.loads(proc.stdout)["timings_ms"]
-    assert {"analyze", "retrieve", "generate", "judge"} <= set(timings)
-    assert {"load_startup", "load_graph", "load_embeddings", "load_model", "load_store", "load_judge"} <= set(timings)
-    assert all(v >= 0 for v in timings.values())
+# A cold `twin ask --json` reporting load_* apart from node times: tests/test_cli.py
+# test_ask_json_shape_and_cold_load_times (one subprocess checks the shape and the load times).
 
 
 def test_fast_encoder_gives_the_sentence_transformers_vectors() -> None:
