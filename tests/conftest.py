@@ -46,9 +46,11 @@ def sample_notes(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return target
 
 
+# Short answers keep the suite fast on 2 CPU cores. No test of the session runner depends on the
+# answer's length (they check routes, sources, verdicts, streaming and that an answer exists).
 TEST_CONFIG = """# short answers keep the suite fast on 2 CPU cores
 [persona]
-max_new_tokens = 48
+max_new_tokens = 32
 """
 
 
@@ -68,13 +70,12 @@ def base_config(session_home: Path):
 
 @pytest.fixture(scope="session")
 def ingested(base_config, sample_notes: Path):
-    """The sample notes ingested into the session home (real Chroma, real embeddings)."""
+    """The sample notes ingested into the session home (real Chroma, real embeddings; the
+    session's memo of the real model, so the other homes that ingest these notes reuse the vectors)."""
     from kb.ingest import ingest
-    from nodes.context import TwinContext
+    from tests.kb_support import real_embeddings
 
-    ctx = TwinContext(base_config)
-    report = ingest(base_config, sample_notes, ctx.embeddings, progress=False)
-    return report
+    return ingest(base_config, sample_notes, real_embeddings(), progress=False)
 
 
 @pytest.fixture(scope="session")

@@ -15,6 +15,8 @@ import pytest
 
 from twin import loadtime
 
+REPO = Path(__file__).resolve().parent.parent
+
 pytestmark = pytest.mark.slow  # real chat model, servers or training
 
 
@@ -38,15 +40,8 @@ def test_load_time_is_reported_apart_from_node_time() -> None:
     assert loadtime.since(loadtime.mark()) == {}
 
 
-def test_cold_ask_json_reports_load_times_separately(session_home, ingested) -> None:
-    """A new process: the one-time loads appear as load_*, the node times are the work."""
-    proc = subprocess.run([sys.executable, "-m", "twin_cli", "ask", "What keyboard do you use?", "--json",
-                           "--home", str(session_home)], capture_output=True, text=True, timeout=600)
-    assert proc.returncode == 0, proc.stderr
-    timings = json.loads(proc.stdout)["timings_ms"]
-    assert {"analyze", "retrieve", "generate", "judge"} <= set(timings)
-    assert {"load_startup", "load_graph", "load_embeddings", "load_model", "load_store", "load_judge"} <= set(timings)
-    assert all(v >= 0 for v in timings.values())
+# A cold `twin ask --json` reporting load_* apart from node times: tests/test_cli.py
+# test_ask_json_shape_and_cold_load_times (one subprocess checks the shape and the load times).
 
 
 def test_fast_encoder_gives_the_sentence_transformers_vectors() -> None:
@@ -118,34 +113,56 @@ def test_example_vectors_are_cached_on_disk_per_model_and_texts(tmp_path: Path) 
     assert np.array_equal(embed_bank(damaged, texts, tmp_path), a) and damaged.texts == texts
 
 
-def test_router_and_topic_banks_use_the_cache(tmp_path: Path) -> None:
+def test_router_and_topic_banks_use_the_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A second cold process builds the router and the judge from cached vectors: it embeds
-    only what it is asked about."""
-    script = r"""
+    only what it is asked about. The first build runs here (it only has to fill the cache on
+    disk); the second is a new process, as a user's next `twin` command is."""
+    from backends.embeddings import SentenceEmbeddings
+
+    calls: list[int] = []
+    original = SentenceEmbeddings.embed_documents
+
+    def counting(self, texts):  # noqa: ANN001, ANN202
+        calls.append(len(texts))
+        return original(self, texts)
+
+    monkeypatch.setattr(SentenceEmbeddings, "embed_documents", counting)
+    first = build_router_and_judge(str(tmp_path), calls)
+    monkeypatch.undo()
+    second = json.loads(subprocess.run([sys.executable, "-c", BANKS_SCRIPT, str(tmp_path)], capture_output=True,
+                                       text=True, timeout=300, check=True, cwd=REPO).stdout.strip().splitlines()[-1])
+    assert max(first["calls"]) > 50, "the first process embeds the example sets"
+    assert second["calls"] == [1, 1], "the second embeds only the two questions"
+    assert first["route"] == second["route"] == "retrieve"
+    assert first["flags"] == second["flags"] == ["off_limits:salary"]
+
+
+def build_router_and_judge(home: str, calls: list[int]) -> dict:
+    """Build the embedding router and the judge for ``home``, route one question and screen one
+    (BANKS_SCRIPT does the same in a new process)."""
+    from nodes.context import TwinContext
+    from nodes.guards.runtime import judge_for
+    from nodes.routing import build_router
+    from twin.config import Config
+
+    ctx = TwinContext(Config(home=home))
+    decision = build_router("embedding", ctx).route("Where do you live?")
+    flags = judge_for(ctx).screen("What is your salary?")
+    return {"calls": calls, "route": decision.route, "flags": flags}
+
+
+BANKS_SCRIPT = r"""
 import json, sys
 from twin import offline; offline.apply()
-from twin.config import Config
-from nodes.context import TwinContext
 from backends.embeddings import SentenceEmbeddings
+from tests.test_cold_start import build_router_and_judge
 calls = []
 original = SentenceEmbeddings.embed_documents
 def counting(self, texts):
     calls.append(len(texts)); return original(self, texts)
 SentenceEmbeddings.embed_documents = counting
-ctx = TwinContext(Config(home=sys.argv[1]))
-from nodes.routing import build_router
-from nodes.guards.runtime import judge_for
-router = build_router("embedding", ctx)
-decision = router.route("Where do you live?")
-flags = judge_for(ctx).screen("What is your salary?")
-print(json.dumps({"calls": calls, "route": decision.route, "flags": flags}))
+print(json.dumps(build_router_and_judge(sys.argv[1], calls)))
 """
-    runs = [json.loads(subprocess.run([sys.executable, "-c", script, str(tmp_path)], capture_output=True, text=True,
-                                      timeout=300, check=True).stdout.strip().splitlines()[-1]) for _ in range(2)]
-    assert max(runs[0]["calls"]) > 50, "the first process embeds the example sets"
-    assert runs[1]["calls"] == [1, 1], "the second embeds only the two questions"
-    assert runs[0]["route"] == runs[1]["route"] == "retrieve"
-    assert runs[0]["flags"] == runs[1]["flags"] == ["off_limits:salary"]
 
 
 def test_rfc3987_stand_in_keeps_iri_checks_real() -> None:

@@ -58,9 +58,12 @@ def test_private_notes_never_come_out(runner: TwinRunner) -> None:
             assert not source["path"].startswith("private/") and source["path"] != "journal-2025-02.md"
 
 
-def test_stream_releases_only_judged_text(runner: TwinRunner) -> None:
+def test_stream_releases_only_judged_text_and_honest_questions_pass(runner: TwinRunner) -> None:
+    """Also test_judge_graph's honest question (the same question through the same runner)."""
     events = list(runner.stream("What is your sourdough starter called?"))
     result = events[-1].data
+    assert result["input_flags"] == []
+    assert result["judge"]["verdict"] in ("pass", "redacted"), result["judge"]
     shown = ""
     for event in events:
         if event.kind == "token":

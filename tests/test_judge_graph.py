@@ -37,10 +37,8 @@ def test_injection_is_refused_and_nothing_unjudged_is_streamed(runner: TwinRunne
     assert "".join(tokens) == result["answer"] and result["answer"] in _refusals("injection") | _refusals("private")
 
 
-def test_honest_question_is_not_refused(runner: TwinRunner) -> None:
-    result = runner.ask("What is your sourdough starter called?")
-    assert result["input_flags"] == []
-    assert result["judge"]["verdict"] in ("pass", "redacted"), result["judge"]
+# An honest question is not refused: tests/test_graph.py test_stream_releases_only_judged_text_and_honest_questions_pass
+# (the same question through the same session runner, generated once).
 
 
 def test_off_limits_by_meaning_with_the_embedded_model(runner: TwinRunner) -> None:

@@ -120,15 +120,20 @@ def test_two_folders_with_one_name_get_distinct_labels(tmp_path: Path, kb_embedd
 
 
 @pytest.mark.slow  # subprocesses / a watcher with the real embeddings
-def test_cli_ingests_several_folders_and_lists_them(tmp_path: Path) -> None:
+def test_cli_ingests_several_folders_and_lists_them(tmp_path: Path, capsys, monkeypatch) -> None:
+    """`twin ingest` in-process (typer, the `run` that `main` calls: no second load of the embeddings),
+    then `twin kb list` as a user runs it (a subprocess)."""
+    from twin_cli.main import run as run_in_process
+
     blog = write_notes(tmp_path / "blog", BLOG)
     journal = write_notes(tmp_path / "journal", JOURNAL)
     home = tmp_path / "home"
     cmd = [sys.executable, "-m", "twin_cli"]
-    done = subprocess.run([*cmd, "ingest", str(blog), str(journal), "--json", "--home", str(home)],
-                          capture_output=True, text=True, timeout=300, cwd=REPO)
-    assert done.returncode == 0, done.stderr
-    reports = [json.loads(line) for line in done.stdout.splitlines()]
+    monkeypatch.setenv("TQDM_DISABLE", "1")  # `ingest --json` sets it; restored after the test
+    code = run_in_process(["ingest", str(blog), str(journal), "--json", "--home", str(home)])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    reports = [json.loads(line) for line in out.splitlines()]
     assert [(r["source"], r["added"], r["deleted"]) for r in reports] == [("blog", 2, 0), ("journal", 2, 0)]
     listed = subprocess.run([*cmd, "kb", "list", "--home", str(home)], capture_output=True, text=True,
                             timeout=300, cwd=REPO, env={**os.environ, "COLUMNS": "300"})

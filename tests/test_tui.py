@@ -255,9 +255,11 @@ async def test_compare_mode_shows_two_answers_and_traces(tui_config, tui_runner,
 
 @pytest.fixture()
 def long_runner(tui_config, ingested):
-    """A runner whose answers run long (no sentence cap, 96 tokens), so there is a turn to stop."""
+    """A runner whose answers run long (no sentence cap, 48 tokens: seconds of generating on any CPU,
+    against the tens of milliseconds between its first token on screen and the test's esc), so there
+    is a turn to stop. The stopped answer winds down to its end before the next question runs."""
     config = copy.deepcopy(tui_config)
-    config.persona.max_new_tokens = 96
+    config.persona.max_new_tokens = 48
     config.persona.max_sentences = 0
     runner = TwinRunner(config)
     yield runner
