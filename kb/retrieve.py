@@ -346,12 +346,23 @@ def newer_first(
 
 # An update cue right before the subject ("I left Fernwood", "no longer live in Lisbon",
 # "formerly Pebble") or right after it ("Pebble is now called Cairn"): up to 4 words apart.
-_CUE_BEFORE = (r"(?:\bno longer|\b(?:i|we|he|she|they|have|had|just) left|^\W*leaving|\bmoved (?:away )?from|"
+_CUE_WORDS = (r"(?:\bno longer|\b(?:i|we|he|she|they|have|had|just) left|^\W*leaving|\bmoved (?:away )?from|"
                r"\bmoving (?:away )?from|\bformerly|\bpreviously (?:called|named|known as)|\bused to (?:be|live|work)|"
                r"\bswitched (?:away )?from|\b(?:i|we) quit|\bstopped (?:using|working)|\bwhat happened to|"
-               r"\bgoodbye|\bsold)"
-               r"\W+(?:\w+\W+){0,4}?")
-_CUE_AFTER = r"(?:\W+\w+){0,4}?\W+(?:is|was|has been|got) (?:now called|now named|renamed|replaced)\b"
+               r"\bgoodbye|\bsold)")
+_CUE_BEFORE = _CUE_WORDS + r"\W+(?:\w+\W+){0,4}?"
+_RENAMED = r"\W+(?:is|was|has been|got) (?:now called|now named|renamed|replaced)\b"
+_CUE_AFTER = r"(?:\W+\w+){0,4}?" + _RENAMED
+# Each per-word pattern contains one of these: a sentence without them needs no per-word test.
+_ANY_CUE_BEFORE, _ANY_RENAMED, _IS_NOW = re.compile(_CUE_WORDS), re.compile(_RENAMED), re.compile(r"is now\s+[A-Z]")
+# A word every cue above holds: a text or sentence with none of them has no update cue.
+_CUE_LITERALS = ("no longer", "left", "leaving", "moved", "moving", "formerly", "previously", "used to", "switched",
+                 "quit", "stopped", "what happened to", "goodbye", "sold", "now called", "now named", "renamed",
+                 "replaced", "is now")
+
+
+def _may_hold_a_cue(lower: str) -> bool:
+    return any(word in lower for word in _CUE_LITERALS)
 _SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
 _GENERIC = frozenset(
     "about after before being first local moving notes things working where which while years formerly "
@@ -371,31 +382,39 @@ def mentions_update(text: str, terms: set[str]) -> bool:
     "I no longer live in Lisbon", "Pebble is now called Cairn", "## Leaving Fernwood")."""
     whole = text.lower()
     terms = {t for t in terms if t in whole}  # a word absent from the text is in none of its sentences
-    if not terms:
+    if not terms or not _may_hold_a_cue(whole):
         return False
     for sentence in _SENTENCE.split(text):
         lower = sentence.lower()
-        for t in terms:
-            if t not in lower:
-                continue
-            before, after, is_now = _update_patterns(t)
-            if before.search(lower) or after.search(lower):
+        named = [t for t in terms if t in lower]
+        if not named or not _may_hold_a_cue(lower):
+            continue
+        before, after, is_now = _ANY_CUE_BEFORE.search(lower), _ANY_RENAMED.search(lower), _IS_NOW.search(sentence)
+        if not (before or after or is_now):
+            continue
+        for t in named:
+            if (before and _cue_then(t).search(lower)) or (after and _then_renamed(t).search(lower)):
                 return True
-            if is_now.search(sentence) and _IS_NOW.search(sentence):  # "X is now Y"
+            if is_now and _is_now_after(t).search(sentence):  # "X is now Y"
                 return True
     return False
 
 
-_IS_NOW = re.compile(r"is now\s+[A-Z]")
+# The per-word patterns, compiled once per word (compiling them for every sentence was most
+# of a query's rerank time).
+@lru_cache(maxsize=4096)
+def _cue_then(term: str) -> re.Pattern[str]:
+    return re.compile(_CUE_BEFORE + rf"\b{re.escape(term)}\b")
 
 
 @lru_cache(maxsize=4096)
-def _update_patterns(term: str) -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
-    """The update cues around ``term``, compiled once per word (they were compiled per
-    sentence: most of a query's rerank time)."""
-    word = rf"\b{re.escape(term)}\b"
-    return (re.compile(_CUE_BEFORE + word), re.compile(word + _CUE_AFTER),
-            re.compile(word + r"(?:\W+\w+){0,3}?\W+is now\s+[A-Z]", re.I))
+def _then_renamed(term: str) -> re.Pattern[str]:
+    return re.compile(rf"\b{re.escape(term)}\b" + _CUE_AFTER)
+
+
+@lru_cache(maxsize=4096)
+def _is_now_after(term: str) -> re.Pattern[str]:
+    return re.compile(rf"\b{re.escape(term)}\b(?:\W+\w+){{0,3}}?\W+is now\s+[A-Z]", re.I)
 
 
 _PROCEDURAL = re.compile(r"\bhow (do|does|can|could|would|should|to)\b", re.I)
