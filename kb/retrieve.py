@@ -380,24 +380,34 @@ def subject_terms(meta: dict[str, Any]) -> set[str]:
 def mentions_update(text: str, terms: set[str]) -> bool:
     """A sentence that names one of ``terms`` right next to an update cue ("I left Fernwood",
     "I no longer live in Lisbon", "Pebble is now called Cairn", "## Leaving Fernwood")."""
-    whole = text.lower()
-    terms = {t for t in terms if t in whole}  # a word absent from the text is in none of its sentences
-    if not terms or not _may_hold_a_cue(whole):
-        return False
-    for sentence in _SENTENCE.split(text):
-        lower = sentence.lower()
-        named = [t for t in terms if t in lower]
-        if not named or not _may_hold_a_cue(lower):
-            continue
-        before, after, is_now = _ANY_CUE_BEFORE.search(lower), _ANY_RENAMED.search(lower), _IS_NOW.search(sentence)
-        if not (before or after or is_now):
-            continue
-        for t in named:
+    for sentence, lower, before, after, is_now in _cue_sentences(text):
+        for t in terms:
+            if t not in lower:
+                continue
             if (before and _cue_then(t).search(lower)) or (after and _then_renamed(t).search(lower)):
                 return True
             if is_now and _is_now_after(t).search(sentence):  # "X is now Y"
                 return True
     return False
+
+
+@lru_cache(maxsize=2048)
+def _cue_sentences(text: str) -> tuple[tuple[str, str, bool, bool, bool], ...]:
+    """``(sentence, lower-cased, cue before?, renamed?, "is now"?)`` for each sentence of
+    ``text`` that holds an update cue (most hold none; a candidate's text is tested against
+    every ranked note, so this is worked out once per text)."""
+    if not _may_hold_a_cue(text.lower()):
+        return ()
+    out = []
+    for sentence in _SENTENCE.split(text):
+        lower = sentence.lower()
+        if not _may_hold_a_cue(lower):
+            continue
+        before, after = bool(_ANY_CUE_BEFORE.search(lower)), bool(_ANY_RENAMED.search(lower))
+        is_now = bool(_IS_NOW.search(sentence))
+        if before or after or is_now:
+            out.append((sentence, lower, before, after, is_now))
+    return tuple(out)
 
 
 # The per-word patterns, compiled once per word (compiling them for every sentence was most
