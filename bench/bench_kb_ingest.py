@@ -8,7 +8,10 @@ Prints, all measured in the same run with the same model:
 - re-ingest after editing 10 notes (embedding calls and chunks embedded);
 - the share of the full ingest's wall time spent inside the model (drift-free overhead).
 
-    .venv/bin/python bench/bench_kb_ingest.py [--data ../shared/data/til] [--work /tmp/twin-bench-kb]
+    .venv/bin/python bench/bench_kb_ingest.py [--data ../shared/data/til] [--work /tmp/twin-bench-kb] [--limit N]
+
+``--limit N`` ingests only the first N notes (sorted by path) of a private copy under
+``<work>/notes-N``: the same ratio in a fraction of the time.
 """
 
 from __future__ import annotations
@@ -50,6 +53,7 @@ def timed(fn):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     add_common_args(parser)
+    parser.add_argument("--limit", type=int, default=0, help="only the first N notes (0 = all)")
     args = parser.parse_args()
 
     from kb.chunking import chunk_note
@@ -58,8 +62,14 @@ def main() -> None:
 
     model = embeddings()
     emb = Counting(model)
-    notes = copy_notes(args.data, args.work / "notes")  # fresh copy; later benches reuse it
-    home = args.work / "home"
+    if args.limit:  # a private subset, so the shared copy and index stay whole
+        notes = copy_notes(args.data, args.work / f"notes-{args.limit}")
+        for path in sorted(notes.rglob("*.md"))[args.limit:]:
+            path.unlink()
+        home = args.work / f"home-{args.limit}"
+    else:
+        notes = copy_notes(args.data, args.work / "notes")  # fresh copy; later benches reuse it
+        home = args.work / "home"
     shutil.rmtree(home, ignore_errors=True)
     config = config_for(home)
 

@@ -254,7 +254,8 @@ class Retriever:
                     extra.append(row)
         if not extra or found.query is None:
             return found, scores
-        more = self._from_rows(extra, found.query)
+        complete = self.lexical.rows([row.id for row in extra])  # with their vectors
+        more = self._from_rows([complete.get(row.id, row) for row in extra], found.query)
         return _concat(found, more), np.concatenate([scores, more.base])
 
     def recency_scores(self, sims: np.ndarray, days: np.ndarray) -> np.ndarray:
