@@ -13,17 +13,19 @@ import os
 import re
 import shutil
 import statistics
+import sys
 import tempfile
 from datetime import datetime
 from pathlib import Path
 
-from langchain_core.embeddings import Embeddings
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))  # this checkout's code, not whichever one the venv's editable install names
 
-from twin import offline
+from langchain_core.embeddings import Embeddings  # noqa: E402
+
+from twin import offline  # noqa: E402
 
 offline.apply()
-
-REPO = Path(__file__).resolve().parent.parent
 
 
 def _shared_til() -> Path:

@@ -39,23 +39,28 @@ def build_x10(source, config) -> None:
     """Fill ``config``'s store and lexical index with COPIES noisy copies of every chunk in ``source``."""
     import dataclasses as dc
 
-    from kb.lexical import LexicalIndex
+    from kb.lexical import LexicalIndex, vector_bytes
     from kb.store import NoteStore
 
     target = NoteStore.from_config(config)
     got = source.collection.get(include=["embeddings", "documents", "metadatas"])
     lexical = LexicalIndex.from_config(config)
-    if lexical.count() != COPIES * len(got["ids"]):
-        rows = LexicalIndex(source.lexical_path).rows(got["ids"])
-        for copy in range(COPIES):
-            lexical.upsert([dc.replace(r, id=f"{r.id}-{copy}", path=f"copy{copy}/{r.path}") for r in rows.values()])
-    if target.count() == COPIES * len(got["ids"]):
-        return
+    rows = LexicalIndex(source.lexical_path).rows(got["ids"])
     rng = np.random.default_rng(0)
     base = np.asarray(got["embeddings"], dtype=np.float32)
-    for copy in range(COPIES):
+    copies = []
+    for _ in range(COPIES):  # the same noise every run (seeded): rows and vectors agree
         vectors = base + rng.normal(0, 0.01, base.shape).astype(np.float32)
         vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+        copies.append(vectors)
+    stale = [m for m in lexical.manifest().values() if not m]  # rows from before they held vectors
+    if lexical.count() != COPIES * len(got["ids"]) or stale:
+        for copy, vectors in enumerate(copies):
+            lexical.upsert([dc.replace(rows[cid], id=f"{cid}-{copy}", path=f"copy{copy}/{rows[cid].path}",
+                                       vector=vector_bytes(v)) for cid, v in zip(got["ids"], vectors)])
+    if target.count() == COPIES * len(got["ids"]):
+        return
+    for copy, vectors in enumerate(copies):
         metas = [{**m, "path": f"copy{copy}/{m['path']}"} for m in got["metadatas"]]
         ids = [f"{cid}-{copy}" for cid in got["ids"]]
         target.upsert(ids, vectors.tolist(), got["documents"], metas)
@@ -64,7 +69,12 @@ def build_x10(source, config) -> None:
 def measure(label: str, config, emb, questions: list[str], repeat: int) -> None:
     import dataclasses as dc
 
+    from backends.embeddings import TEXT_VECTORS
     from kb.retrieve import Retriever
+
+    def embed_fresh(question: str) -> list[float]:  # the model, not the process-wide query cache
+        TEXT_VECTORS.clear()
+        return emb.embed_query(question)
 
     retriever = Retriever(config, emb)
     vector_mode = Retriever(dc.replace(config, retrieval=dc.replace(config.retrieval, mode="vector")), emb)
@@ -79,9 +89,9 @@ def measure(label: str, config, emb, questions: list[str], repeat: int) -> None:
             raw += timed(raw_query, 1)
             hybrid += timed(lambda: retriever.search_hybrid(question, vector), 1)
             vector_only += timed(lambda: vector_mode.search_vector(vector, query=question), 1)
-            embed += timed(lambda: emb.embed_query(question), 1)
-            raw_full += timed(lambda: raw_query(emb.embed_query(question)), 1)
-            retriever._vectors.clear()
+            embed += timed(lambda: embed_fresh(question), 1)
+            raw_full += timed(lambda: raw_query(embed_fresh(question)), 1)
+            TEXT_VECTORS.clear()
             full += timed(lambda: retriever.search(question), 1)
     ratio = np.median(hybrid) / np.median(raw)
     print(f"\n== {label}: {retriever.store.count()} chunks, {retriever.lexical.count()} lexical rows, k={k}, "

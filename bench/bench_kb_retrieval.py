@@ -22,7 +22,7 @@ plain and vs heading-aware hit@1 differences get a paired bootstrap interval and
 McNemar p. ``--e2e`` also asks every held-out question through the real graph (analyzer
 on, as `twin ask` runs; retrieval.k = 3) and compares its hit@3 with the retriever's.
 
-    .venv/bin/python bench/bench_kb_retrieval.py [--split heldout|dev|all] [--e2e] [--misses]
+    .venv/bin/python bench/bench_kb_retrieval.py [--split heldout|dev|all] [--e2e] [--misses] [--dump ranks.json]
 """
 
 from __future__ import annotations
@@ -169,6 +169,8 @@ def main() -> None:
     parser.add_argument("--split", choices=("heldout", "dev", "all"), default="heldout")
     parser.add_argument("--e2e", action="store_true", help="also ask the questions through the graph")
     parser.add_argument("--misses", action="store_true", help="list the questions each method misses at 1")
+    parser.add_argument("--dump", type=Path, help="write every method's rank of every question here (JSON), "
+                        "to compare two versions case by case")
     args = parser.parse_args()
 
     emb = embeddings()
@@ -222,6 +224,10 @@ def main() -> None:
         lost = [i["question"] for i, r, b in zip(items, e2e, ranks["hybrid + rerank (default)"])
                 if (b is not None and b <= 3) and not (r is not None and r <= 3)]
         print(f"  lost by the graph: {lost}")
+        ranks["end to end (graph)"] = e2e
+    if args.dump:
+        per_case = {name: {i["question"]: r for i, r in zip(items, rs)} for name, rs in ranks.items()}
+        args.dump.write_text(json.dumps(per_case, indent=1, sort_keys=True))
     print(f"(recency pinned to {today}, the newest note's date) {machine_load()}")
 
 

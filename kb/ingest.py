@@ -24,7 +24,7 @@ import dataclasses
 import hashlib
 import os
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,7 +35,7 @@ from langchain_core.embeddings import Embeddings
 from kb.chunking import Chunk, chunk_note, content_hash
 from kb.fpsync import FingerprintSync
 from kb.gitdates import git_dates
-from kb.lexical import LexicalIndex, LexRow
+from kb.lexical import LexicalIndex, LexRow, vector_bytes
 from kb.notes import (
     IGNORE_FILE,
     Note,
@@ -290,7 +290,7 @@ class Ingestor:
         self._write(copied, [reused[plan.reuse[p.chunk.id]] for p in copied])
         fresh = [p for p in plan.embed if plan.reuse.get(p.chunk.id) not in reused]
         fresh_ids = {p.chunk.id for p in fresh}
-        self.lexical.upsert([_lex_row(p) for p in lex.write if p.chunk.id not in fresh_ids])  # vectors stored
+        self._write_lexical([p for p in lex.write if p.chunk.id not in fresh_ids])  # their vectors are stored
         pending = {p.chunk.id for p in lex.write} & fresh_ids
         self._embed_all(fresh, pending)
         self.indexed = plan.new_paths if scope is None else (self.indexed - scope) | plan.new_paths
@@ -311,6 +311,14 @@ class Ingestor:
                 [p.metadata for p in planned],
             )
 
+    def _write_lexical(self, planned: list[Planned]) -> None:
+        """Lexical rows of chunks whose vectors are stored: the vectors read back from the
+        store in one batched lookup (a row whose vector is missing waits for the next run)."""
+        if not planned:
+            return
+        vectors = self.store.vectors([p.chunk.id for p in planned])
+        self.lexical.upsert([_lex_row(p, vectors[p.chunk.id]) for p in planned if p.chunk.id in vectors])
+
     def _embed_all(self, planned: list[Planned], lexical: set[str]) -> None:
         """Embed in length-sorted batches (less padding), writing each batch as it is done:
         the vectors, then the batch's lexical rows (ids in ``lexical``)."""
@@ -320,7 +328,7 @@ class Ingestor:
             for batch in batches:
                 vectors = self.embeddings.embed_documents([p.chunk.embed_text for p in batch])
                 self._write(batch, vectors)
-                self.lexical.upsert([_lex_row(p) for p in batch if p.chunk.id in lexical])
+                self.lexical.upsert([_lex_row(p, v) for p, v in zip(batch, vectors) if p.chunk.id in lexical])
                 tick(len(batch))
 
     def note_texts(self) -> dict[str, NoteText]:
@@ -345,10 +353,11 @@ class Ingestor:
         return report
 
 
-def _lex_row(p: Planned) -> LexRow:
+def _lex_row(p: Planned, vector: Sequence[float]) -> LexRow:
     c = p.chunk
     heading = " ".join([c.heading, *c.tags])  # tags are searched with the heading path
-    return LexRow(c.id, c.source, c.note_path, c.title, heading, c.date, epoch_days(c.date), c.position, p.meta, c.text)
+    return LexRow(c.id, c.source, c.note_path, c.title, heading, c.date, epoch_days(c.date), c.position, p.meta,
+                  c.text, c.heading, vector_bytes(vector))
 
 
 def other_sources_texts(config: Config, source: str) -> dict[str, NoteText]:

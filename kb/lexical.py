@@ -5,9 +5,14 @@ same quality on the til notes, sub-millisecond queries, and incremental, transac
 updates (a changed note rewrites its own rows; the others rebuild the whole index).
 
 One file per collection: ``<home>/lexical-<collection>.sqlite``. ``chunks`` holds each
-chunk's id, source, path, title, heading path, date and text (so a lexical hit is a
-complete, citable source); ``fts`` is an external-content FTS5 table over title,
-heading and body (porter stemming), kept in step by triggers. Every write is one SQLite
+chunk's id, source, path, title, heading path, date, text and vector (float32, the one
+stored in Chroma), so a lexical hit is a complete, citable, scorable source and the
+retriever reads every candidate's text, metadata and vector here in one indexed lookup
+instead of asking Chroma for them; ``fts`` is an external-content FTS5 table over title,
+heading (with the tags) and body (porter stemming), kept in step by triggers. A file from
+schema 1 (no vectors) gains the columns on open; its rows count as stale until the next
+ingest rewrites them (no embedding: the vectors come from Chroma), and readers fall back
+to Chroma for rows without a vector. Every write is one SQLite
 transaction, so a killed process leaves the file as of the last committed batch; ingest
 then reconciles it with the notes like it does the vectors (see kb/ingest.py).
 """
@@ -22,8 +27,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-SCHEMA_VERSION = "1"
+import numpy as np
+
+SCHEMA_VERSION = "2"
 PAGE = 500  # ids per IN (...) statement
+CACHE_KIB = 65536  # SQLite page cache per connection (filled as pages are read; the til index is ~11 MB)
+MMAP_BYTES = 256 * 1024 * 1024  # memory-mapped reads up to this much of the file
 
 # Column weights for bm25(): title, heading path, body (tuned on the dev half of the til
 # questions, bench/bench_kb_lexical.py).
@@ -57,12 +66,26 @@ class LexRow:
     position: int
     meta: str  # hash of everything stored here (a changed row is rewritten)
     text: str
+    heading_path: str | None = None  # the heading path alone ("A > B"; ``heading`` adds the tags)
+    vector: bytes | None = None  # float32, as stored in the vector store (None: schema 1 row)
 
 
 @dataclass
 class LexHit:
     row: LexRow
     score: float  # BM25 (higher is better)
+
+
+def vector_bytes(vector: Any) -> bytes:
+    """A vector as the lexical index stores it (float32, as the vector store keeps it)."""
+    return np.asarray(vector, dtype=np.float32).tobytes()
+
+
+def vectors_of(rows: list[LexRow]) -> np.ndarray:
+    """The rows' vectors as one ``(n, dim)`` float64 array (every row must have one)."""
+    if not rows:
+        return np.zeros((0, 0))
+    return np.frombuffer(b"".join(r.vector or b"" for r in rows), dtype=np.float32).reshape(len(rows), -1).astype(float)
 
 
 def terms(text: str) -> list[str]:
@@ -86,7 +109,7 @@ create table if not exists info (key text primary key, value text);
 create table if not exists chunks (
     rowid integer primary key, id text unique not null, source text not null, path text not null,
     title text not null, heading text not null, date text not null, date_days integer not null,
-    position integer not null, meta text not null, body text not null
+    position integer not null, meta text not null, body text not null, heading_path text, vector blob
 );
 create index if not exists chunks_by_path on chunks (source, path);
 create virtual table if not exists fts using fts5 (
@@ -105,7 +128,9 @@ create trigger if not exists chunks_au after update on chunks begin
 end;
 """
 
-_COLUMNS = "id, source, path, title, heading, date, date_days, position, meta, body"
+_COLUMNS = "id, source, path, title, heading, date, date_days, position, meta, body, heading_path, vector"
+_C_COLUMNS = ", ".join("c." + c.strip() for c in _COLUMNS.split(","))
+_ADDED = (("heading_path", "text"), ("vector", "blob"))  # columns schema 2 added to ``chunks``
 
 
 class LexicalError(RuntimeError):
@@ -124,14 +149,26 @@ class LexicalIndex:
             self.db = sqlite3.connect(str(self.path), check_same_thread=False, timeout=30.0)
             self.db.execute("pragma journal_mode=wal")
             self.db.execute("pragma synchronous=normal")
+            # the whole index in memory once read (SQLite's default 2 MB cache re-read pages from
+            # the OS for every query: half of the rerank's lookup time at til size)
+            self.db.execute(f"pragma cache_size=-{CACHE_KIB}")
+            self.db.execute(f"pragma mmap_size={MMAP_BYTES}")
             with self.db:
                 self.db.executescript(_SCHEMA)
-                self.db.execute("insert or ignore into info values ('schema', ?)", (SCHEMA_VERSION,))
+                self._migrate()
+                self.db.execute("insert or replace into info values ('schema', ?)", (SCHEMA_VERSION,))
         except sqlite3.DatabaseError as exc:
             raise LexicalError(
                 f"cannot open the lexical index {self.path} ({exc}); delete the file and run "
                 "`twin ingest` again to rebuild it from your notes"
             ) from exc
+
+    def _migrate(self) -> None:
+        """Add the columns a schema 1 file lacks (its rows stay stale until rewritten)."""
+        have = {rec[1] for rec in self.db.execute("pragma table_info(chunks)")}
+        for name, kind in _ADDED:
+            if name not in have:
+                self.db.execute(f"alter table chunks add column {name} {kind}")
 
     @classmethod
     def from_config(cls, config: Any) -> LexicalIndex:
@@ -149,17 +186,19 @@ class LexicalIndex:
             return int(self.db.execute(sql, args).fetchone()[0])
 
     def manifest(self, source: str | None = None, paths: Iterable[str] | None = None) -> dict[str, str]:
-        """``{chunk id: meta hash}`` (of one source, optionally only these note paths)."""
+        """``{chunk id: meta hash}`` (of one source, optionally only these note paths); a
+        row without its vector or heading path (schema 1) reports ``""``: stale."""
+        meta = "case when vector is null or heading_path is null then '' else meta end"
         with self._lock:
             if source is None:
-                return dict(self.db.execute("select id, meta from chunks"))
+                return dict(self.db.execute(f"select id, {meta} from chunks"))
             if paths is None:
-                return dict(self.db.execute("select id, meta from chunks where source = ?", (source,)))
+                return dict(self.db.execute(f"select id, {meta} from chunks where source = ?", (source,)))
             out: dict[str, str] = {}
             for part in _pages(sorted(set(paths))):
                 marks = ",".join("?" * len(part))
                 out.update(self.db.execute(
-                    f"select id, meta from chunks where source = ? and path in ({marks})", (source, *part)))
+                    f"select id, {meta} from chunks where source = ? and path in ({marks})", (source, *part)))
             return out
 
     def rows(self, ids: Iterable[str]) -> dict[str, LexRow]:
@@ -183,10 +222,11 @@ class LexicalIndex:
         if not expression:
             return []
         w = WEIGHTS
+        # rank inside FTS5 first, then read only the ``limit`` winning rows (joining before
+        # the LIMIT read every matching row's text: 3x slower, same rows in the same order)
         sql = (
-            f"select {', '.join('c.' + c.strip() for c in _COLUMNS.split(','))}, "
-            f"bm25(fts, {w[0]}, {w[1]}, {w[2]}) as rank "
-            "from fts join chunks c on c.rowid = fts.rowid where fts match ? order by rank limit ?"
+            f"select {_C_COLUMNS}, s.score from (select rowid as rid, bm25(fts, {w[0]}, {w[1]}, {w[2]}) as score "
+            "from fts where fts match ? order by score limit ?) s join chunks c on c.rowid = s.rid order by s.score"
         )
         with self._lock:
             found = self.db.execute(sql, (expression, limit)).fetchall()
@@ -194,14 +234,16 @@ class LexicalIndex:
 
     def mentions(self, words: list[str], newer_than: int, limit: int = 20) -> list[LexRow]:
         """Chunks dated after ``newer_than`` (days since 1970) that contain any of ``words``,
-        best BM25 first: where a later note would say it updates an older one."""
+        best BM25 first: where a later note would say it updates an older one. The rows come
+        without their vectors (``vector`` None; few are kept: read those with :meth:`rows`)."""
         expression = " OR ".join(f'"{w}"' for w in words)
         if not expression:
             return []
-        sql = (
-            f"select {', '.join('c.' + c.strip() for c in _COLUMNS.split(','))} "
-            "from fts join chunks c on c.rowid = fts.rowid where fts match ? and c.date_days > ? "
-            "order by bm25(fts) limit ?"
+        columns = _C_COLUMNS.replace(", c.vector", ", null")
+        sql = (  # rank first, then read the winning rows' text (as in search)
+            f"select {columns} from (select c.rowid as rid, bm25(fts) as score from fts "
+            "join chunks c on c.rowid = fts.rowid where fts match ? and c.date_days > ? order by score limit ?) s "
+            "join chunks c on c.rowid = s.rid order by s.score"
         )
         with self._lock:
             return [LexRow(*rec) for rec in self.db.execute(sql, (expression, newer_than, limit))]
@@ -223,16 +265,18 @@ class LexicalIndex:
 
     # -- writing ------------------------------------------------------------------
     def upsert(self, rows: list[LexRow]) -> None:
+        """Insert or rewrite rows (one transaction). A rewritten row keeps its place (rowid),
+        so rewriting rows never reorders equal BM25 scores."""
         if not rows:
             return
+        names = [c.strip() for c in _COLUMNS.split(",")]
+        updates = ", ".join(f"{c} = excluded.{c}" for c in names[1:])
         with self._lock, self.db:
-            for part in _pages([r.id for r in rows]):
-                marks = ",".join("?" * len(part))
-                self.db.execute(f"delete from chunks where id in ({marks})", part)
             self.db.executemany(
-                f"insert into chunks ({_COLUMNS}) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [(r.id, r.source, r.path, r.title, r.heading, r.date, r.date_days, r.position, r.meta, r.text)
-                 for r in rows],
+                f"insert into chunks ({_COLUMNS}) values ({', '.join('?' * len(names))}) "
+                f"on conflict (id) do update set {updates}",
+                [(r.id, r.source, r.path, r.title, r.heading, r.date, r.date_days, r.position, r.meta, r.text,
+                  r.heading_path, r.vector) for r in rows],
             )
 
     def delete(self, ids: Iterable[str]) -> None:

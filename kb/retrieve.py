@@ -19,6 +19,12 @@ that lets a newer note outrank an older one only where they speak of the same th
 ``mode = "vector"`` skips the lexical list (step 2 is plain similarity). ``rerank=False``
 (the ``rerank`` node off) skips step 3. Everything after the two lookups runs on the ~40
 candidates, well under a millisecond.
+
+Chroma is asked only for the nearest ids and their distances: every candidate's text,
+metadata and vector come from the lexical index's rows (one indexed SQLite lookup, the
+lexical hits carry theirs already), which is most of a query's cost saved
+(bench/bench_kb_query.py). A chunk whose row is missing or from before vectors were kept
+there is read from Chroma, as before.
 """
 
 from __future__ import annotations
@@ -26,18 +32,17 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
-from kb.lexical import STOPWORDS, LexicalIndex, LexRow
+from kb.lexical import STOPWORDS, LexicalIndex, LexRow, vectors_of
 from kb.store import EPOCH, NoteStore
 from twin.config import Config
 from twin.state import Source
-
-QUERY_CACHE = 128  # query vectors remembered per retriever (analyzer + retrieve share them)
 
 
 @dataclass
@@ -64,7 +69,6 @@ class Retriever:
         self.today = today  # None = the real today (tests and benchmarks pin it)
         self._store: NoteStore | None = None
         self._lexical: LexicalIndex | None = None
-        self._vectors: dict[str, list[float]] = {}
         self._titles: tuple[int, list[str]] = (-1, [])
 
     @property
@@ -111,11 +115,9 @@ class Retriever:
         return self._titles[1]
 
     def embed(self, query: str) -> list[float]:
-        if query not in self._vectors:
-            if len(self._vectors) >= QUERY_CACHE:
-                self._vectors.pop(next(iter(self._vectors)))
-            self._vectors[query] = self.embeddings.embed_query(query)
-        return self._vectors[query]
+        """The query's vector (the embeddings backend remembers it: one embedding per
+        question per turn, however many steps ask; backends/embeddings.py)."""
+        return self.embeddings.embed_query(query)
 
     def search_vector(self, vector: list[float], k: int | None = None, rerank: bool = True,
                       query: str = "") -> list[Source]:
@@ -156,26 +158,51 @@ class Retriever:
 
     # -- candidates -----------------------------------------------------------------
     def _dense(self, vector: list[float], n: int) -> Candidates | None:
-        include = ["documents", "metadatas", "distances", "embeddings"]
-        found = self.store.collection.query(query_embeddings=[vector], n_results=n, include=include)
+        """The ``n`` nearest chunks: ids and distances from Chroma, the rest from the rows."""
+        found = self.store.collection.query(query_embeddings=[vector], n_results=n, include=["distances"])
         if not found["ids"] or not found["ids"][0]:
             return None
-        sims = 1.0 - np.asarray(found["distances"][0], dtype=float)
-        return Candidates(
-            list(found["ids"][0]), [d or "" for d in found["documents"][0]], list(found["metadatas"][0]),
-            np.asarray(found["embeddings"][0], dtype=float), sims, sims.copy(), np.asarray(vector, dtype=float),
-        )
+        ids = list(found["ids"][0])
+        chunks = self._chunks(ids)
+        keep = [i for i, cid in enumerate(ids) if cid in chunks]
+        if not keep:
+            return None
+        ids = [ids[i] for i in keep]
+        sims = 1.0 - np.asarray(found["distances"][0], dtype=float)[keep]
+        docs, metas, vectors = zip(*(chunks[cid] for cid in ids))
+        return Candidates(ids, list(docs), list(metas), np.vstack(vectors), sims, sims.copy(),
+                          np.asarray(vector, dtype=float))
+
+    def _chunks(self, ids: list[str]) -> dict[str, tuple[str, dict[str, Any], np.ndarray]]:
+        """``{id: (text, metadata, vector)}`` from the lexical rows; ids without a complete
+        row (a crash between the two writes, or a row from before rows held vectors) from Chroma."""
+        rows = self.lexical.rows(ids)
+        out = {cid: (r.text, _row_meta(r), _row_vector(r)) for cid, r in rows.items() if _complete_row(r)}
+        missing = [cid for cid in ids if cid not in out]
+        if missing:
+            got = self.store.collection.get(ids=missing, include=["documents", "metadatas", "embeddings"])
+            out.update({cid: (d or "", m, np.asarray(v, dtype=float))
+                        for cid, d, m, v in zip(got["ids"], got["documents"], got["metadatas"], got["embeddings"])})
+        return out
 
     def _complete(self, dense: Candidates | None, rows: list[LexRow], vector: list[float]) -> Candidates:
-        """The dense candidates plus the lexical-only ones (their vectors, text and metadata
-        from Chroma by id, and their similarity computed here). A lexical row whose vector
-        is missing (a crash between the two writes) is left out; ingest repairs it."""
+        """The dense candidates plus the lexical-only ones (their text, metadata and vector
+        from their rows, their similarity computed here). A lexical row whose vector is
+        missing from Chroma too (a crash between the two writes) is left out; ingest repairs it."""
         have = set(dense.ids) if dense is not None else set()
-        extra = [row.id for row in rows if row.id not in have]
-        more = self._fetch(extra, np.asarray(vector, dtype=float))
+        more = self._from_rows([row for row in rows if row.id not in have], np.asarray(vector, dtype=float))
         if dense is None:
             return more
         return _concat(dense, more) if more.ids else dense
+
+    def _from_rows(self, rows: list[LexRow], query: np.ndarray) -> Candidates:
+        """Chunks from their lexical rows (in the given order), with their similarity to
+        ``query``; rows without a vector (schema 1) are read from Chroma, after the others."""
+        ready = [r for r in rows if _complete_row(r)]
+        old = [r.id for r in rows if not _complete_row(r)]
+        out = _scored([r.id for r in ready], [r.text for r in ready], [_row_meta(r) for r in ready],
+                      vectors_of(ready), query) if ready else _empty(query)
+        return _concat(out, self._fetch(old, query)) if old else out
 
     def _fetch(self, ids: list[str], query: np.ndarray) -> Candidates:
         """Chunks by id from the vector store, with their similarity to ``query``."""
@@ -184,10 +211,8 @@ class Retriever:
         got = self.store.collection.get(ids=ids, include=["documents", "metadatas", "embeddings"])
         if not got["ids"]:
             return _empty(query)
-        vectors = np.asarray(got["embeddings"], dtype=float)
-        sims = vectors @ query / (np.linalg.norm(vectors, axis=1) * (np.linalg.norm(query) or 1.0) + 1e-12)
-        return Candidates(list(got["ids"]), [d or "" for d in got["documents"]], list(got["metadatas"]),
-                          vectors, sims, np.full(len(sims), -np.inf), query)
+        return _scored(list(got["ids"]), [d or "" for d in got["documents"]], list(got["metadatas"]),
+                       np.asarray(got["embeddings"], dtype=float), query)
 
     # -- ranking --------------------------------------------------------------------
     def _rank(self, found: Candidates, k: int, rerank: bool, query: str = "") -> list[Source]:
@@ -213,19 +238,24 @@ class Retriever:
         question: "I left Fernwood" is no answer to "Where do you work?" on its own)."""
         days = found.days
         have = set(found.ids)
-        extra: list[str] = []
+        extra: list[LexRow] = []
+        asked: dict[tuple[tuple[str, ...], int], list[LexRow]] = {}  # a note's chunks ask the same
         for old in order:
             terms = subject_terms(found.metas[old])
             if not terms:
                 continue
-            for row in self.lexical.mentions(sorted(terms), int(days[old]), limit=10):
+            key = (tuple(sorted(terms)), int(days[old]))
+            if key not in asked:
+                asked[key] = self.lexical.mentions(list(key[0]), key[1], limit=10)
+            for row in asked[key]:
                 if (row.id not in have and row.path != found.metas[old].get("path")
                         and mentions_update(f"{row.heading}\n{row.text}", terms)):
                     have.add(row.id)
-                    extra.append(row.id)
+                    extra.append(row)
         if not extra or found.query is None:
             return found, scores
-        more = self._fetch(extra, found.query)
+        complete = self.lexical.rows([row.id for row in extra])  # with their vectors
+        more = self._from_rows([complete.get(row.id, row) for row in extra], found.query)
         return _concat(found, more), np.concatenate([scores, more.base])
 
     def recency_scores(self, sims: np.ndarray, days: np.ndarray) -> np.ndarray:
@@ -250,6 +280,28 @@ def rrf(rankings: list[list[str]], weights: list[float], k: float) -> dict[str, 
 
 def rrf_max(weights: list[float], k: float) -> float:
     return sum(w / (k + 1) for w in weights)
+
+
+def _complete_row(row: LexRow | None) -> bool:
+    """A row that holds everything a candidate needs (schema 2: its vector and heading path)."""
+    return row is not None and row.vector is not None and row.heading_path is not None
+
+
+def _row_vector(row: LexRow) -> np.ndarray:
+    return np.frombuffer(row.vector or b"", dtype=np.float32).astype(float)
+
+
+def _row_meta(row: LexRow) -> dict[str, Any]:
+    """The metadata the ranking and the citations read, as Chroma stores it for the chunk."""
+    return {"path": row.path, "title": row.title, "date": row.date, "date_days": row.date_days,
+            "heading": row.heading_path, "position": row.position, "source": row.source}
+
+
+def _scored(ids: list[str], docs: list[str], metas: list[dict[str, Any]], vectors: np.ndarray,
+            query: np.ndarray) -> Candidates:
+    """Candidates outside the dense list: similarity computed here, no fused score yet."""
+    sims = vectors @ query / (np.linalg.norm(vectors, axis=1) * (np.linalg.norm(query) or 1.0) + 1e-12)
+    return Candidates(ids, docs, metas, vectors, sims, np.full(len(sims), -np.inf), query)
 
 
 def _empty(query: np.ndarray | None = None) -> Candidates:
@@ -295,12 +347,23 @@ def newer_first(
 
 # An update cue right before the subject ("I left Fernwood", "no longer live in Lisbon",
 # "formerly Pebble") or right after it ("Pebble is now called Cairn"): up to 4 words apart.
-_CUE_BEFORE = (r"(?:\bno longer|\b(?:i|we|he|she|they|have|had|just) left|^\W*leaving|\bmoved (?:away )?from|"
+_CUE_WORDS = (r"(?:\bno longer|\b(?:i|we|he|she|they|have|had|just) left|^\W*leaving|\bmoved (?:away )?from|"
                r"\bmoving (?:away )?from|\bformerly|\bpreviously (?:called|named|known as)|\bused to (?:be|live|work)|"
                r"\bswitched (?:away )?from|\b(?:i|we) quit|\bstopped (?:using|working)|\bwhat happened to|"
-               r"\bgoodbye|\bsold)"
-               r"\W+(?:\w+\W+){0,4}?")
-_CUE_AFTER = r"(?:\W+\w+){0,4}?\W+(?:is|was|has been|got) (?:now called|now named|renamed|replaced)\b"
+               r"\bgoodbye|\bsold)")
+_CUE_BEFORE = _CUE_WORDS + r"\W+(?:\w+\W+){0,4}?"
+_RENAMED = r"\W+(?:is|was|has been|got) (?:now called|now named|renamed|replaced)\b"
+_CUE_AFTER = r"(?:\W+\w+){0,4}?" + _RENAMED
+# Each per-word pattern contains one of these: a sentence without them needs no per-word test.
+_ANY_CUE_BEFORE, _ANY_RENAMED, _IS_NOW = re.compile(_CUE_WORDS), re.compile(_RENAMED), re.compile(r"is now\s+[A-Z]")
+# A word every cue above holds: a text or sentence with none of them has no update cue.
+_CUE_LITERALS = ("no longer", "left", "leaving", "moved", "moving", "formerly", "previously", "used to", "switched",
+                 "quit", "stopped", "what happened to", "goodbye", "sold", "now called", "now named", "renamed",
+                 "replaced", "is now")
+
+
+def _may_hold_a_cue(lower: str) -> bool:
+    return any(word in lower for word in _CUE_LITERALS)
 _SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
 _GENERIC = frozenset(
     "about after before being first local moving notes things working where which while years formerly "
@@ -318,17 +381,51 @@ def subject_terms(meta: dict[str, Any]) -> set[str]:
 def mentions_update(text: str, terms: set[str]) -> bool:
     """A sentence that names one of ``terms`` right next to an update cue ("I left Fernwood",
     "I no longer live in Lisbon", "Pebble is now called Cairn", "## Leaving Fernwood")."""
-    for sentence in _SENTENCE.split(text):
-        lower = sentence.lower()
+    for sentence, lower, before, after, is_now in _cue_sentences(text):
         for t in terms:
             if t not in lower:
                 continue
-            if re.search(_CUE_BEFORE + rf"\b{re.escape(t)}\b", lower) or re.search(rf"\b{re.escape(t)}\b" + _CUE_AFTER, lower):
+            if (before and _cue_then(t).search(lower)) or (after and _then_renamed(t).search(lower)):
                 return True
-            if re.search(rf"\b{re.escape(t)}\b(?:\W+\w+){{0,3}}?\W+is now\s+[A-Z]", sentence, re.I):  # "X is now Y"
-                if re.search(r"is now\s+[A-Z]", sentence):
-                    return True
+            if is_now and _is_now_after(t).search(sentence):  # "X is now Y"
+                return True
     return False
+
+
+@lru_cache(maxsize=2048)
+def _cue_sentences(text: str) -> tuple[tuple[str, str, bool, bool, bool], ...]:
+    """``(sentence, lower-cased, cue before?, renamed?, "is now"?)`` for each sentence of
+    ``text`` that holds an update cue (most hold none; a candidate's text is tested against
+    every ranked note, so this is worked out once per text)."""
+    if not _may_hold_a_cue(text.lower()):
+        return ()
+    out = []
+    for sentence in _SENTENCE.split(text):
+        lower = sentence.lower()
+        if not _may_hold_a_cue(lower):
+            continue
+        before, after = bool(_ANY_CUE_BEFORE.search(lower)), bool(_ANY_RENAMED.search(lower))
+        is_now = bool(_IS_NOW.search(sentence))
+        if before or after or is_now:
+            out.append((sentence, lower, before, after, is_now))
+    return tuple(out)
+
+
+# The per-word patterns, compiled once per word (compiling them for every sentence was most
+# of a query's rerank time).
+@lru_cache(maxsize=4096)
+def _cue_then(term: str) -> re.Pattern[str]:
+    return re.compile(_CUE_BEFORE + rf"\b{re.escape(term)}\b")
+
+
+@lru_cache(maxsize=4096)
+def _then_renamed(term: str) -> re.Pattern[str]:
+    return re.compile(rf"\b{re.escape(term)}\b" + _CUE_AFTER)
+
+
+@lru_cache(maxsize=4096)
+def _is_now_after(term: str) -> re.Pattern[str]:
+    return re.compile(rf"\b{re.escape(term)}\b(?:\W+\w+){{0,3}}?\W+is now\s+[A-Z]", re.I)
 
 
 _PROCEDURAL = re.compile(r"\bhow (do|does|can|could|would|should|to)\b", re.I)
