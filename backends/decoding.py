@@ -63,6 +63,33 @@ def trim_to_sentences(text: str, max_sentences: int) -> str:
     return text[:last].strip() if last < len(text) else text
 
 
+REPEAT_OVERLAP = 0.8  # a sentence sharing this share of its words with an earlier one is a repeat
+
+
+def _words(sentence: str) -> set[str]:
+    return set(re.findall(r"[^\W_]+", sentence.lower()))
+
+
+def without_repeats(text: str) -> str:
+    """``text`` without sentences that repeat an earlier one ("I play in The Mollymawks. I play
+    in The Mollymawks now."): a sentence whose words are mostly (``REPEAT_OVERLAP``) those of
+    an earlier sentence is dropped. A small model loops; the reader should not see it."""
+    ends = sentence_ends(text + " ")
+    if len(ends) < 2:
+        return text
+    starts = [0, *ends[:-1]]
+    pieces = [text[a:b] for a, b in zip(starts, ends)] + ([text[ends[-1]:]] if ends[-1] < len(text) else [])
+    kept: list[str] = []
+    seen: list[set[str]] = []
+    for piece in pieces:
+        words = _words(piece)
+        if words and any(len(words & earlier) >= REPEAT_OVERLAP * len(words) for earlier in seen):
+            continue
+        kept.append(piece)
+        seen.append(words)
+    return "".join(kept).strip()
+
+
 def processors(opts: DecodingOptions, prompt_len: int, paired: bool) -> list[Any]:
     """The logits processors for one ``generate`` call (penalty first, then the contrast)."""
     from transformers import RepetitionPenaltyLogitsProcessor

@@ -6,7 +6,10 @@ top note that best match the question, each note with its date, newest first, gi
 fact and the date it needs to say "now" correctly.
 
 Sentences are scored by cosine similarity to the question (the embedding model the
-retriever uses), each with the heading it sits under, and kept in their original order.
+retriever uses), minus a small penalty for a sentence that names nothing (no number, name
+or rare word: "Exactly.", "Both came up."). Scoring each sentence with its heading was
+tried and measured worse on the dev person: a matching heading lifted every short line
+under it. Kept sentences stay in their original order.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from nodes.guards.grounding import content_words
 from twin.state import EvidenceNote
 
 _SPLIT = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9])")
@@ -40,6 +44,23 @@ def sentences_of(text: str, heading: str = "") -> list[tuple[str, str]]:
             if len(clean) >= MIN_CHARS:
                 out.append((heading, clean))
     return out
+
+
+@dataclass(frozen=True)
+class SentenceWeights:
+    """How a sentence's score is made (chosen on the dev person; docs/grounding.md has the grid)."""
+
+    heading: float = 0.0  # share of the similarity measured with the heading (the rest: the sentence alone)
+    empty: float = 0.05  # penalty for a sentence that names nothing (no number, name or rare word)
+
+
+def sentence_scores(sentences: Sequence[str], with_heading: np.ndarray | None, alone: np.ndarray,
+                    weights: SentenceWeights = SentenceWeights()) -> np.ndarray:
+    """One score per sentence: the two similarities mixed, minus the penalty for naming nothing."""
+    scores = alone.copy() if with_heading is None else weights.heading * with_heading + (1 - weights.heading) * alone
+    empty = np.array([not content_words(s) for s in sentences], dtype=bool)
+    scores[empty] -= weights.empty
+    return scores
 
 
 @dataclass
@@ -97,14 +118,26 @@ def newest_first(notes: list[EvidenceNote]) -> list[EvidenceNote]:
     return sorted(notes, key=lambda n: n["date"], reverse=True)
 
 
+def similarities(candidates: Sequence[_Candidate], query_vector: Sequence[float],
+                 embed: Callable[[list[str]], Any], weights: SentenceWeights) -> tuple[np.ndarray | None, np.ndarray]:
+    """Every sentence's cosine to the question alone and, when weighed, with its heading (one embedding call)."""
+    alone = [s for c in candidates for s in c.note["sentences"]]
+    with_heading = [t for c in candidates for t in c.scored] if weights.heading > 0 else []
+    cosines = np.asarray(embed(alone + with_heading), dtype=np.float32) @ np.asarray(query_vector, dtype=np.float32)
+    n = len(alone)
+    return (cosines[n:] if with_heading else None), cosines[:n]
+
+
 def gather(sources: Sequence[dict[str, Any]], query_vector: Sequence[float],
-           embed: Callable[[list[str]], Any], k: int, per_note: int) -> list[EvidenceNote]:
+           embed: Callable[[list[str]], Any], k: int, per_note: int,
+           weights: SentenceWeights = SentenceWeights()) -> list[EvidenceNote]:
     """The evidence handed to the generator: top ``k`` notes, best sentences, newest first."""
     candidates = [c for c in _candidates(sources, k) if c.note["sentences"]]
     if not candidates:
         return []
-    texts = [t for c in candidates for t in c.scored]  # every note's sentences in one embedding call
-    scores = np.asarray(embed(texts), dtype=np.float32) @ np.asarray(query_vector, dtype=np.float32)
+    with_heading, alone = similarities(candidates, query_vector, embed, weights)
+    sentences = [s for c in candidates for s in c.note["sentences"]]
+    scores = sentence_scores(sentences, with_heading, alone, weights)
     ends = np.cumsum([len(c.scored) for c in candidates])[:-1]
     return newest_first([_select(c, part, per_note) for c, part in zip(candidates, np.split(scores, ends))])
 

@@ -1,7 +1,8 @@
 """The extractive answer: the note's own sentences, cited, when the model's answer was unsupported.
 
 Personal notes are written in the first person, so quoting them stays in voice:
-"From my note of 30 Aug 2022: I moved to Rotterdam in June." The best note is the one the
+'From my note "Moving to Rotterdam" of 30 Aug 2022: I moved to Rotterdam in June.' The title
+often names the thing asked about ("Skerry Wren", the kayak). The best note is the one the
 retriever scored highest; its sentence closest to the question is quoted, with the next one
 when the first is short.
 """
@@ -43,4 +44,5 @@ def extractive_answer(notes: list[EvidenceNote]) -> str:
     if note is None:
         return ""
     quote = " ".join(s if s[-1] in ".!?…\"')" else s + "." for s in quoted_sentences(note))
-    return prompts.render("extractive", date=readable_date(note["date"]), quote=quote)
+    title = f' "{note["title"].strip()}"' if note["title"].strip() else ""
+    return prompts.render("extractive", title=title, date=readable_date(note["date"]), quote=quote)

@@ -25,7 +25,7 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 from langgraph.config import get_stream_writer
 
 import prompts
-from backends.decoding import trim_to_sentences
+from backends.decoding import trim_to_sentences, without_repeats
 from nodes import evidence as evidence_mod
 from nodes.context import TwinContext
 from nodes.guards.frame import FrameFilter, wrap_evidence
@@ -127,7 +127,7 @@ class Generator:
         use_adapter = is_on(state, "adapter")
         model = self.ctx.persona_model if use_adapter else self.ctx.persona_bare
         reply = self.plan(state, notes, model)
-        draft = trim_to_sentences(self.stream(model, reply), self.ctx.config.persona.max_sentences)
+        draft = without_repeats(trim_to_sentences(self.stream(model, reply), self.ctx.config.persona.max_sentences))
         decision = {"model": getattr(model, "name_for_trace", type(model).__name__),
                     "adapter": use_adapter and bool(self.ctx.config.persona.adapters),
                     "notes": [n["path"] for n in notes], "attempt": attempt, **reply.decision}

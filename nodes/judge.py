@@ -1,12 +1,16 @@
 """judge: the last node. Every answer passes the guardrails before anyone sees it.
 
 Verdicts: ``pass`` (the draft as is), ``redacted`` (PII masked), ``blocked`` (an in-voice
-refusal from ``prompts/refusal.md`` instead), ``skipped`` (judge node switched off).
+refusal from ``prompts/refusal.md`` instead), ``skipped`` (judge node switched off). A plain
+question answered by copying a retrieved note whole (``dump``) is answered again and then
+quoted, like an unsupported answer, not refused.
 
 Grounding: an answer to a question that went to the notes may only name what the retrieved
-notes name (:mod:`nodes.guards.grounding`). An unsupported first answer is sent back to the
-generator once (verdict ``regenerate``); an unsupported second one is replaced by a cited
-quote of the best note (:mod:`nodes.extractive`), or "I have no note about that". The
+notes name (:mod:`nodes.guards.grounding`); a model answer must also say something the notes
+say (one of its own words in them, not just the question's) and agree with the best note's
+sentence closest to the question (name one of its names or numbers). An answer that fails
+is sent back to the generator once (verdict ``regenerate``); a second failure is replaced by
+a cited quote of the best note (:mod:`nodes.extractive`), or "I have no note about that". The
 trace's ``answered_by`` says which path answered: model, model-retry, extractive, no-note,
 refusal.
 The checks are guardrails-ai validators composed in one Guard (see
@@ -22,8 +26,10 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from nodes.context import TwinContext
-from nodes.extractive import extractive_answer
+from nodes.evidence import best_note
+from nodes.extractive import extractive_answer, quoted_sentences
 from nodes.generate import goes_to_notes
+from nodes.guards.grounding import agrees_with, says_nothing_from
 from nodes.guards.refusals import refusal
 from nodes.guards.runtime import Judge, Verdict, judge_for
 from nodes.records import recorded
@@ -33,6 +39,7 @@ from twin.state import TwinState
 __all__ = ["Judge", "Verdict", "judge_text", "make_judge", "refuses_early", "wants_regeneration"]
 
 REGENERATE = "regenerate"  # the judge's verdict that sends an unsupported answer back once
+REQUOTE = ("ungrounded", "dump")  # verdicts answered again, then by a quote
 
 
 def judge_text(ctx: TwinContext, question: str, text: str, sources: Sequence[dict[str, Any]] | None = None,
@@ -59,6 +66,21 @@ def _skipped(state: TwinState) -> dict:
     return {"answer": state.get("draft", ""), "judge": result, "decisions": {"judge": result}}
 
 
+def off_the_notes(state: TwinState, draft: str) -> str:
+    """Why a grounded model answer to a notes question still is not an answer ("" when it is):
+    it says nothing the notes say, or names nothing of the best note's closest sentence."""
+    if not goes_to_notes(state):
+        return ""
+    question = state.get("question", "")
+    if not draft.strip() or says_nothing_from(draft, [str(s.get("text", "")) for s in state.get("sources", [])],
+                                              question):
+        return "says nothing the notes say"
+    best = best_note([n for n in state.get("evidence", []) if n["sentences"]])
+    if best is not None and not agrees_with(draft, " ".join(quoted_sentences(best))):
+        return f"names nothing of the best note ({best['path']}, {best['date']})"
+    return ""
+
+
 def may_regenerate(ctx: TwinContext, state: TwinState) -> bool:
     """The first model answer gets one more try (the second goes to the extractive answer)."""
     return ctx.config.judge.regenerate and state.get("answered_by") == "model" and not state.get("attempt", 0)
@@ -82,9 +104,10 @@ class JudgeNode:
         verdict = self.check(state, draft)
         answered_by = state.get("answered_by", "")
         why = ""
-        empty = not draft.strip() and answered_by.startswith("model") and goes_to_notes(state)
-        if verdict.verdict == "ungrounded" or empty:
-            why = "an empty answer" if empty else f"unsupported by the notes: {', '.join(verdict.unsupported)}"
+        off = off_the_notes(state, draft) if verdict.verdict == "pass" and answered_by.startswith("model") else ""
+        if verdict.verdict in REQUOTE or off:
+            why = off or (f"unsupported by the notes: {', '.join(verdict.unsupported)}" if verdict.unsupported
+                          else "copied a retrieved note whole")
             if may_regenerate(self.ctx, state):
                 return self._again(state, verdict, why)
             verdict, answered_by = self._extractive(state)
@@ -106,7 +129,7 @@ class JudgeNode:
         quote = extractive_answer(state.get("evidence", []))
         if quote:
             verdict = self.check(state, quote)
-            if verdict.verdict != "ungrounded":
+            if verdict.verdict not in REQUOTE:
                 return verdict, "extractive"
         return self.check(state, refusal("no_note", state.get("question", ""), self.ctx.config.person)), "no-note"
 

@@ -7,7 +7,14 @@ import pytest
 import torch
 from langchain_core.messages import HumanMessage, SystemMessage
 
-from backends.decoding import DecodingOptions, PairedContrast, processors, sentence_ends, trim_to_sentences
+from backends.decoding import (
+    DecodingOptions,
+    PairedContrast,
+    processors,
+    sentence_ends,
+    trim_to_sentences,
+    without_repeats,
+)
 from backends.factory import chat_model
 from twin.config import ModelConfig
 
@@ -19,6 +26,15 @@ def test_sentence_ends_and_trimming() -> None:
     assert trim_to_sentences(text, 0) == "I moved to Rotterdam. My flat is in Kralingen, 2.5 km out! J. Smith helped."
     assert trim_to_sentences("No end in sight", 3) == "No end in sight"
     assert trim_to_sentences("One.\nTwo.\nThree.\nFour.", 3) == "One.\nTwo.\nThree."
+
+
+def test_a_sentence_that_repeats_an_earlier_one_is_dropped() -> None:
+    looped = "I play a Hobart three-piece, The Mollymawks. I play a Hobart three-piece, The Mollymawks now."
+    assert without_repeats(looped) == "I play a Hobart three-piece, The Mollymawks."
+    assert without_repeats("I'm a musician. I play bass. I'm a musician!") == "I'm a musician. I play bass."
+    varied = "I moved to Rotterdam in June. My flat in Rotterdam is in Kralingen."
+    assert without_repeats(varied) == varied
+    assert without_repeats("Just one sentence") == "Just one sentence"
 
 
 def test_penalty_spares_the_prompt_and_contrast_is_the_cad_formula() -> None:

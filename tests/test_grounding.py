@@ -14,7 +14,7 @@ from nodes.context import TwinContext
 from nodes.evidence import _candidates, gather, group_by_note, sentences_of
 from nodes.extractive import extractive_answer, readable_date
 from nodes.guards.frame import FrameFilter, strip_frame, wrap_evidence
-from nodes.guards.grounding import content_words, support, unsupported_words
+from nodes.guards.grounding import agrees_with, content_words, says_nothing_from, support, unsupported_words
 from nodes.judge import make_judge
 from twin.config import Config
 
@@ -38,19 +38,23 @@ def test_unsupported_words_allow_the_notes_their_dates_and_inflections() -> None
     assert unsupported_words("Since 2 June I cycle to Tidewater Labs.", vocab) == []
     assert unsupported_words("I live in Newhaven, near the Maas, since 2019.", vocab) == ["Newhaven", "Maas", "2019"]
     assert unsupported_words("I have 1,450 euros.", support(["It costs 1450 euros."])) == []
+    murmur = support(["Low-power firmware for the Murmur-3 hydrophone buoy, 2 of them."])
+    assert unsupported_words("The Murmur-2 was the first.", murmur) == ["Murmur-2"]  # a model number: whole
+    assert unsupported_words("The Murmur-3 and a low-power buoy.", murmur) == []
 
 
 def test_evidence_keeps_the_best_sentences_newest_first(tmp_path) -> None:
     ctx = TwinContext(Config(home=str(tmp_path)))
     embed = ctx.embeddings
-    notes = gather([LISBON, ROTTERDAM], embed.embed_query("Which neighbourhood is your flat in?"),
-                   embed.embed_documents, k=2, per_note=1)
+    flat = "Which neighbourhood is your flat in?"
+    notes = gather([LISBON, ROTTERDAM], embed.embed_query(flat), embed.embed_documents, k=2, per_note=1)
     assert [n["path"] for n in notes] == ["life/rotterdam.md", "life/lisbon.md"]  # newest first
     assert notes[0]["sentences"] == ["My flat is in Kralingen, near the lake."]
     assert sentences_of(ROTTERDAM["text"])[0] == ("Moving to Rotterdam", "In June 2025 I moved from Lisbon to Rotterdam.")
     stayed = [{**ROTTERDAM, "text": "Five days in Slovenia with Colm.\n\n## Where we stayed\n\nFour nights at "
                "Gostisce Pod Jelko, in Trenta. Our room had pine walls.\n\n## What we ate\n\nFrika, twice."}]
-    best = gather(stayed, embed.embed_query("Where did you stay in Slovenia?"), embed.embed_documents, 1, 2)
+    stay = "Where did you stay in Slovenia?"
+    best = gather(stayed, embed.embed_query(stay), embed.embed_documents, 1, 2)
     assert "Four nights at Gostisce Pod Jelko, in Trenta." in best[0]["sentences"]
     assert "Frika, twice." not in best[0]["sentences"]
     assert _candidates(stayed, 1)[0].scored[1] == "Where we stayed: Four nights at Gostisce Pod Jelko, in Trenta."
@@ -81,7 +85,9 @@ def test_extractive_answer_quotes_the_best_note_with_its_date() -> None:
               "sentences": ["I had a dog once."]},
              {"path": "b.md", "title": "B", "date": "2021-01-05", "score": 0.9, "best": 1,
               "sentences": ["Lots happened.", "I adopted Bod.", "He is a lurcher with three legs."]}]
-    assert extractive_answer(notes) == "From my note of 5 Jan 2021: I adopted Bod. He is a lurcher with three legs."
+    assert extractive_answer(notes) == 'From my note "B" of 5 Jan 2021: I adopted Bod. He is a lurcher with three legs.'
+    untitled = [{**notes[1], "title": " "}]
+    assert extractive_answer(untitled) == "From my note of 5 Jan 2021: I adopted Bod. He is a lurcher with three legs."
     assert extractive_answer([]) == "" and readable_date("someday") == "someday"
 
 
@@ -105,10 +111,25 @@ def test_judge_regenerates_once_then_quotes_the_note(judge_ctx) -> None:
     assert "Newhaven" in first["decisions"]["judge"]["why"] and "answer" not in first
     second = judge(_state("I live in Zorbaville.", attempt=1, answered_by="model-retry"))
     assert second["answered_by"] == "extractive" and second["judge"]["verdict"] == "pass"
-    assert second["answer"] == "From my note of 2 Jun 2025: My flat is in Kralingen."
+    assert second["answer"] == 'From my note "Moving to Rotterdam" of 2 Jun 2025: My flat is in Kralingen.'
     assert "Zorbaville" in second["decisions"]["judge"]["why"]
     empty = judge(_state(""))  # everything the model wrote was copied frame: nothing left to show
-    assert empty["judge"]["verdict"] == "regenerate" and empty["decisions"]["judge"]["why"] == "an empty answer"
+    assert empty["judge"]["verdict"] == "regenerate" and empty["decisions"]["judge"]["why"] == "says nothing the notes say"
+    # grounded word by word, yet no word of its own is in the notes: not an answer
+    vague = judge(_state("I live where I live, and I love it there."))
+    assert vague["judge"]["verdict"] == "regenerate" and vague["decisions"]["judge"]["why"] == "says nothing the notes say"
+    # every word in the notes, but built from another line than the best note's closest sentence
+    elsewhere = judge(_state("I live in Lisbon."))
+    assert elsewhere["judge"]["verdict"] == "regenerate"
+    assert elsewhere["decisions"]["judge"]["why"] == "names nothing of the best note (life/rotterdam.md, 2025-06-02)"
+    quoted = judge(_state("I live in Lisbon.", attempt=1, answered_by="model-retry"))
+    assert quoted["answered_by"] == "extractive" and "Kralingen" in quoted["answer"]
+    chunk = ("In June 2025 I moved from Lisbon to Rotterdam for the job at Tidewater Labs. My flat is in "
+             "Kralingen, near the lake, on the second floor of a narrow brick house. I cycle to work every day, "
+             "twenty minutes along the river, and in winter the wind makes it forty.")
+    long_note = {**ROTTERDAM, "text": chunk}
+    whole = judge(_state(chunk, sources=[long_note]))  # a chunk copied whole: answered again, then quoted
+    assert whole["judge"]["verdict"] == "regenerate" and whole["decisions"]["judge"]["why"] == "copied a retrieved note whole"
 
 
 def test_judge_passes_grounded_answers_and_does_not_hold_general_ones(judge_ctx) -> None:
@@ -147,7 +168,7 @@ def test_graph_unsupported_answer_is_regenerated_then_quoted(scripted_runner) ->
     model.replies = ["I live in Newhaven. It is lovely.", "I live in Zorbaville, of course."]
     events = list(runner.stream("Where do you live these days?"))
     result = events[-1].data
-    assert result["answered_by"] == "extractive" and result["answer"].startswith("From my note of ")
+    assert result["answered_by"] == "extractive" and result["answer"].startswith("From my note ")
     assert "Rotterdam" in result["answer"]
     assert [e.node for e in events if e.kind == "node"] == ["analyze", "retrieve", "generate", "judge",
                                                             "generate", "judge"]
@@ -190,3 +211,33 @@ def test_graph_cad_switch_and_general_questions(scripted_runner) -> None:
     hello = runner.ask("Thanks, bye!")
     assert hello["route"] == "no_retrieve" and hello["answered_by"] == "model"
     assert "Atlantis" in hello["answer"]  # greetings are not held to the notes
+
+
+def test_an_answer_must_say_something_the_notes_say() -> None:
+    notes = ["I switched from Sublime Text to Zed this spring. It's fast."]
+    assert says_nothing_from("I'm a musician, and I'm a musician.", notes, "Which code editor do you use?")
+    assert says_nothing_from("I use a code editor.", notes, "Which code editor do you use?")  # the question echoed
+    assert not says_nothing_from("Zed, since the spring.", notes, "Which code editor do you use?")
+    assert not says_nothing_from("I switched this spring.", notes, "Which code editor do you use?")  # inflections count
+    assert not says_nothing_from("Anything at all.", [], "Which code editor do you use?")  # nothing to hold it to
+
+
+def test_an_answer_agrees_with_a_passage_when_it_names_what_the_passage_names() -> None:
+    passage = "Our new team lead is Marit Lyngstad."
+    assert agrees_with("Marit, since March.", passage)
+    assert not agrees_with("Sigurd Haugtveit has moved to the Oslo office.", passage)
+    assert agrees_with("Anything at all.", "It was a good day.")  # the passage names nothing
+
+
+def test_a_sentence_that_names_nothing_ranks_below_one_that_names_something() -> None:
+    import numpy as np
+
+    from nodes.evidence import SentenceWeights, sentence_scores
+
+    sentences = ["Exactly.", "A 470 uF bulk capacitor next to the modem fixed it."]
+    cosines = np.array([0.50, 0.47], dtype=np.float32)
+    scores = sentence_scores(sentences, None, cosines, SentenceWeights(empty=0.05))
+    assert scores[1] > scores[0]
+    assert scores[0] == pytest.approx(0.45) and scores[1] == pytest.approx(0.47)
+    mixed = sentence_scores(sentences, np.array([0.9, 0.1]), cosines, SentenceWeights(heading=0.5, empty=0.0))
+    assert mixed == pytest.approx([0.70, 0.285])

@@ -159,7 +159,12 @@ def test_context_leak_blocks_prompt_echo_frames_and_dumps():
     source = ("Last month I gave a talk at PyCon Portugal in Porto called Data is not instructions. It was 30 "
               "minutes, about 250 people in the room, and more questions than I had time for. This is the "
               "written version. A language model reads everything in its context window the same way.")
-    assert run(guard, "Here it is: " + source, source_texts=[source]).findings
+    dump = run(guard, "Here it is: " + source, source_texts=[source])
+    assert dump.findings and dump.requote and not dump.blocking  # a plain dump: quoted, not refused
+    asked = run(guard, "Here it is: " + source, source_texts=[source], input_flags=["sysprompt_extraction"])
+    assert asked.blocking and not asked.requote  # asked for the notes: refused
+    framed = run(guard, "Here it is: " + source + "\n" + wrap_notes_as_data([note]), source_texts=[source])
+    assert framed.blocking  # a dump with the prompt's framing is a leak
     quote = "I gave a talk at PyCon Portugal in Porto called Data is not instructions."
     assert not run(guard, quote, source_texts=[source]).findings
     assert run(guard, quote + " It was 30 minutes, about 250 people in the room.", source_texts=[source],

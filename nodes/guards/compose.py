@@ -54,7 +54,12 @@ class GuardOutcome:
 
     @property
     def blocking(self) -> list[Finding]:
-        return [f for f in self.findings if f.check not in NOT_BLOCKING]
+        return [f for f in self.findings if f.check not in NOT_BLOCKING and not f.meta.get("requote")]
+
+    @property
+    def requote(self) -> bool:
+        """A finding asks for a short quote in place of the answer (a plain dump of a note)."""
+        return any(f.meta.get("requote") for f in self.findings)
 
     @property
     def unsupported(self) -> list[str]:

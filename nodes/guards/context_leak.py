@@ -4,7 +4,9 @@ Blocks an answer that
 
 - contains the note frame of the prompt (``[Note 1 | ...]``, quoted ``| `` lines),
 - echoes a sentence of the system prompt or prompt template (fuzzy, rapidfuzz), or
-- copies a long stretch of the retrieved notes verbatim (a dump, not a quote).
+- copies a long stretch of the retrieved notes verbatim (a dump, not a quote). Under a plain
+  question the dump is not refused: the finding says ``requote`` and the judge answers with
+  a short cited quote of the best note instead (the notes are public; the length is the issue).
 
 Whole-prompt similarity is also checked by the hub validator
 ``guardrails_ai.detect_system_prompt_leakage`` composed next to this one in the Guard.
@@ -30,6 +32,7 @@ DUMP_SHARE = 0.8  # ... when they are nearly all of the chunk (a chunk is often 
 DUMP_WORDS_LONG = 90  # ... or this many words whatever the note's length
 DUMP_WORDS_SUSPICIOUS = 20  # ... when the question asked for the prompt or the notes
 SHINGLE = 6  # a verbatim run must be at least this many words long to count
+DUMP_REASON = "words of a retrieved note copied verbatim"
 
 
 def prompt_sentences(prompt: str) -> list[str]:
@@ -86,7 +89,7 @@ def context_leak_reasons(answer: str, prompt_lines: list[str], sources: list[str
         reasons.append(f"context_leak: {echoed} sentence(s) of the system prompt echoed")
     dumped = max((_dump_size(s, answer, suspicious) for s in sources), default=0)
     if dumped:
-        reasons.append(f"context_leak: {dumped} words of a retrieved note copied verbatim")
+        reasons.append(f"context_leak: {dumped} {DUMP_REASON}")
     return reasons
 
 
@@ -103,5 +106,8 @@ class ContextLeak(Validator):
         suspicious = "sysprompt_extraction" in flags or bool(metadata.get("suspicious"))
         reasons = context_leak_reasons(str(value), self.prompt_lines, metadata.get("source_texts", []), suspicious)
         if reasons:
-            return FailResult(error_message="; ".join(reasons), metadata={"kind": "sysprompt"})
+            # A plain question answered by copying one short public chunk whole is a dump, not a
+            # leak: the judge answers with a short quote instead of refusing.
+            requote = not suspicious and all(r.endswith(DUMP_REASON) for r in reasons)
+            return FailResult(error_message="; ".join(reasons), metadata={"kind": "sysprompt", "requote": requote})
         return PassResult()

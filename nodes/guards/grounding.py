@@ -21,7 +21,7 @@ from typing import Any
 from guardrails import Validator, register_validator
 from guardrails.classes.validation.validation_result import FailResult, PassResult, ValidationResult
 
-from privacy.lexicon import _stems, is_common_word
+from privacy.lexicon import STOPWORDS, _stems, is_common_word
 
 _WORD = re.compile(r"\d+(?:[.,'’\u00a0\u202f]\d+)*(?:[^\W\d_]+)?|[^\W_]+(?:[-'’.][^\W_]+)*", re.UNICODE)
 _NUMBER_SEPARATORS = re.compile(r"(?<=\d)[,.\u00a0\u202f'’](?=\d{3}\b)")
@@ -97,14 +97,38 @@ def _supported(token: str, vocab: frozenset[str]) -> bool:
     if norm in vocab:
         return True
     parts = [p for p in re.split(r"[-'.]", norm) if p]
-    if len(parts) > 1 and all(p in vocab or not _has_digit(p) and is_common_word(p) for p in parts):
-        return True
+    if len(parts) > 1 and not _has_digit(norm) and all(p in vocab or is_common_word(p) for p in parts):
+        return True  # a compound of known words; a code with a number ("Murmur-2") must match whole
     return any(stem in vocab for stem in _stems(norm)[1:])
 
 
 def unsupported_words(answer: str, vocab: frozenset[str]) -> list[str]:
     """Content words of ``answer`` that nothing in ``vocab`` supports."""
     return [w for w in content_words(answer) if not _supported(w, vocab)]
+
+
+def says_nothing_from(answer: str, texts: list[str], question: str) -> bool:
+    """True when the answer says nothing the notes say: none of its own words (not a stopword,
+    not a word of the question) occurs in ``texts``. "I'm a musician, and I'm a musician" or
+    "Here's how we found out why" to a question the notes answer is no answer at all."""
+    if not any(t.strip() for t in texts):
+        return False
+    asked = _vocabulary(question)
+    own = [w for w in _WORD.findall(answer) if len(n := _norm(w)) >= 3 and n not in STOPWORDS and n not in asked]
+    vocab = support(texts)
+    return not any(_supported(w, vocab) for w in own)
+
+
+def agrees_with(answer: str, passage: str) -> bool:
+    """True when ``answer`` names something ``passage`` names (one of its content words), or when
+    the passage names nothing. The judge holds a model answer to the sentence of the best note
+    that is closest to the question: an answer built from another line of the notes (an older
+    note, the wrong paragraph) names none of it."""
+    names = content_words(passage)
+    if not names:
+        return True
+    vocab = support([answer])
+    return any(_supported(word, vocab) for word in names)
 
 
 @register_validator(name="twin/grounding", data_type="string")

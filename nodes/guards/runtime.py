@@ -34,7 +34,7 @@ SYSTEM_PROMPTS = ("persona_system", "generate_with_notes")
 
 @dataclass
 class Verdict:
-    verdict: str  # pass | redacted | blocked | ungrounded (names what no retrieved note names)
+    verdict: str  # pass | redacted | blocked | ungrounded (names what no retrieved note names) | dump (a note copied whole)
     answer: str
     reasons: list[str] = field(default_factory=list)
     flags: list[str] = field(default_factory=list)
@@ -187,6 +187,8 @@ class Judge:
             return Verdict("blocked", refusal(kind, question, self.person, topic), reasons, flags, self.checks)
         if outcome.unsupported:
             return Verdict("ungrounded", outcome.text, reasons, flags, self.checks, outcome.unsupported)
+        if outcome.requote:
+            return Verdict("dump", outcome.text, reasons, flags, self.checks)
         if outcome.findings:
             return Verdict("redacted", outcome.text, reasons, flags, self.checks)
         return Verdict("pass", text, [], flags, self.checks)

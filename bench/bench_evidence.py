@@ -1,0 +1,118 @@
+"""Benchmark: where does the expected answer land in the evidence, without generating?
+
+For an invented person (``evals/data/people/<name>``), every answerable question (update,
+everyday, named) is retrieved for real, and the top notes' sentences are scored as the
+generator's evidence would be. For each sentence-scoring setting it counts the questions
+whose expected string is (a) in the evidence the model is shown and (b) in the extractive
+quote (the best note's best sentence, cited), and how many quotes give an update's older
+fact instead. No model generates, so a grid of settings takes seconds after the ingest.
+
+    .venv/bin/python bench/bench_evidence.py --person evals/data/people/dev [--grid]
+
+Tune on ``dev`` only; ``heldout`` is for reporting the chosen setting once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+
+@dataclass
+class Case:
+    question: dict[str, Any]
+    candidates: list[Any]
+    with_heading: np.ndarray | None
+    alone: np.ndarray | None
+
+
+def prepare(folder: Path) -> tuple[list[Case], Any]:
+    """Ingest the person's notes into a temporary home; retrieve and embed every sentence once."""
+    from evals.env import EvalEnv, eval_config
+    from evals.person import person_name
+    from nodes import evidence as ev
+    from twin.config import Config
+
+    config = eval_config(Config())
+    config.person = person_name(folder)
+    env = EvalEnv.open(config, folder / "notes")
+    both = ev.SentenceWeights(heading=0.5)
+    cases = []
+    for line in (folder / "questions.jsonl").read_text(encoding="utf-8").splitlines():
+        question = json.loads(line)
+        if question["kind"] not in ("update", "everyday", "named"):
+            continue
+        sources = env.ctx.retriever.search(question["text"], rerank=True)
+        found = [c for c in ev._candidates(sources, config.retrieval.k) if c.note["sentences"]]
+        vectors = (None, None)
+        if found:
+            vectors = ev.similarities(found, env.ctx.retriever.embed(question["text"]),
+                                      env.ctx.embeddings.embed_documents, both)
+        cases.append(Case(question, found, *vectors))
+    return cases, env
+
+
+def score(cases: list[Case], weights: Any, per_note: int, titled: bool = True) -> dict[str, int]:
+    from evals.matching import match_any
+    from nodes import evidence as ev
+    from nodes.extractive import extractive_answer
+
+    total = {"questions": len(cases), "in_evidence": 0, "in_quote": 0, "quote_stale": 0}
+    for case in cases:
+        if not case.candidates:
+            continue
+        q = case.question
+        sentences = [s for c in case.candidates for s in c.note["sentences"]]
+        heading = case.with_heading.copy() if weights.heading > 0 else None
+        scores = ev.sentence_scores(sentences, heading, case.alone.copy(), weights)
+        ends = np.cumsum([len(c.scored) for c in case.candidates])[:-1]
+        notes = ev.newest_first([ev._select(c, part, per_note)
+                                 for c, part in zip(case.candidates, np.split(scores, ends))])
+        shown = " ".join(s for n in notes for s in n["sentences"])
+        quote = extractive_answer(notes if titled else [{**n, "title": ""} for n in notes])
+
+        def has(text: str, strings: list[str]) -> bool:
+            return bool(strings) and match_any(text, strings, q["text"]).matched
+
+        total["in_evidence"] += has(shown, q["expect_any"])
+        total["in_quote"] += has(quote, q["expect_any"])
+        total["quote_stale"] += has(quote, q.get("stale", [])) and not has(quote, q["expect_any"])
+    return total
+
+
+def main() -> None:
+    from nodes.evidence import SentenceWeights
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--person", type=Path, default=REPO / "evals" / "data" / "people" / "dev")
+    parser.add_argument("--grid", action="store_true", help="also sweep the weights and sentences per note")
+    args = parser.parse_args()
+    cases, env = prepare(args.person)
+    try:
+        shipped = SentenceWeights()
+        rows = [("heading: sentence (before)", SentenceWeights(heading=1.0, empty=0.0), 3, False),
+                ("shipped, untitled quote", shipped, 3, False),
+                ("shipped", shipped, 3, True)]
+        if args.grid:
+            rows += [(f"heading={h} empty={e}", SentenceWeights(h, e), 3, True)
+                     for h, e in itertools.product((1.0, 0.5, 0.25, 0.0), (0.0, 0.03, 0.05, 0.1))]
+            rows += [(f"shipped, {n or 'all'} per note", shipped, n, True) for n in (1, 2, 4, 5, 0)]
+        print(f"person: {args.person} ({len(cases)} answerable questions)")
+        for label, weights, per_note, titled in rows:
+            print(f"{label:34s} {score(cases, weights, per_note, titled)}")
+    finally:
+        env.close()
+
+
+if __name__ == "__main__":
+    main()
