@@ -31,9 +31,11 @@ ingest: setup
 run: ingest
 	$(BIN)/python tui.py
 
-# Set up the same way, then run the whole test suite (what CI runs: every real-model test).
+# Set up the same way, then run the whole test suite (what CI runs: every real-model test),
+# one pytest-xdist worker per core (at most 4: each worker loads its own models). Much of the
+# suite waits on subprocesses, servers and browsers, so two workers on two cores halve its time.
 test: setup
-	$(BIN)/python -m pytest -q tests
+	$(BIN)/python -m pytest -q -n auto --maxprocesses 4 tests
 
 # Day-to-day: everything but the tests marked slow (real chat models, servers, browsers); < 60 s.
 test-fast: setup
