@@ -72,12 +72,8 @@ def score(cases: list[Case], weights: Any, per_note: int, titled: bool = True) -
         if not case.candidates:
             continue
         q = case.question
-        sentences = [s for c in case.candidates for s in c.note["sentences"]]
-        heading = case.with_heading.copy() if weights.heading > 0 else None
-        scores = ev.sentence_scores(sentences, heading, case.alone.copy(), weights)
-        ends = np.cumsum([len(c.scored) for c in case.candidates])[:-1]
-        notes = ev.newest_first([ev._select(c, part, per_note)
-                                 for c, part in zip(case.candidates, np.split(scores, ends))])
+        heading = case.with_heading if weights.heading > 0 else None
+        notes = ev.pick(case.candidates, heading, case.alone, per_note, weights)
         shown = " ".join(s for n in notes for s in n["sentences"])
         quote = extractive_answer(notes if titled else [{**n, "title": ""} for n in notes])
 

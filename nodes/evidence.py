@@ -136,9 +136,15 @@ def gather(sources: Sequence[dict[str, Any]], query_vector: Sequence[float],
     if not candidates:
         return []
     with_heading, alone = similarities(candidates, query_vector, embed, weights)
+    return pick(candidates, with_heading, alone, per_note, weights)
+
+
+def pick(candidates: Sequence[_Candidate], with_heading: np.ndarray | None, alone: np.ndarray, per_note: int,
+         weights: SentenceWeights) -> list[EvidenceNote]:
+    """Score every candidate's sentences, keep each note's best ``per_note``, newest note first."""
     sentences = [s for c in candidates for s in c.note["sentences"]]
     scores = sentence_scores(sentences, with_heading, alone, weights)
-    ends = np.cumsum([len(c.scored) for c in candidates])[:-1]
+    ends = np.cumsum([len(c.note["sentences"]) for c in candidates])[:-1]
     return newest_first([_select(c, part, per_note) for c, part in zip(candidates, np.split(scores, ends))])
 
 

@@ -38,9 +38,14 @@ def quoted_sentences(note: EvidenceNote) -> list[str]:
     return chosen
 
 
+def quoted_note(notes: list[EvidenceNote]) -> EvidenceNote | None:
+    """The note a quote comes from: the best-scored one that has sentences."""
+    return best_note([n for n in notes if n["sentences"]])
+
+
 def extractive_answer(notes: list[EvidenceNote]) -> str:
     """A cited quote from the best note ("" when there is no evidence)."""
-    note = best_note([n for n in notes if n["sentences"]])
+    note = quoted_note(notes)
     if note is None:
         return ""
     quote = " ".join(s if s[-1] in ".!?…\"')" else s + "." for s in quoted_sentences(note))

@@ -123,7 +123,7 @@ class Generator:
             get_stream_writer()({"restart": True})
         notes = self.evidence_for(state) if goes_to_notes(state) else []
         if goes_to_notes(state) and not notes:
-            return self._fixed(state, refusal("no_note", state["question"], self.ctx.config.person), "no-note")
+            return self._fixed(refusal("no_note", state["question"], self.ctx.config.person), "no-note")
         use_adapter = is_on(state, "adapter")
         model = self.ctx.persona_model if use_adapter else self.ctx.persona_bare
         reply = self.plan(state, notes, model)
@@ -137,7 +137,7 @@ class Generator:
             update["evidence"] = notes
         return update
 
-    def _fixed(self, state: TwinState, text: str, how: str) -> dict:
+    def _fixed(self, text: str, how: str) -> dict:
         get_stream_writer()({"token": text})
         decision = {"answered_by": how, "notes": []}
         return {"draft": text, "answered_by": how, "evidence": [],

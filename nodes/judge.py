@@ -26,8 +26,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from nodes.context import TwinContext
-from nodes.evidence import best_note
-from nodes.extractive import extractive_answer, quoted_sentences
+from nodes.extractive import extractive_answer, quoted_note, quoted_sentences
 from nodes.generate import goes_to_notes
 from nodes.guards.grounding import agrees_with, says_nothing_from
 from nodes.guards.refusals import refusal
@@ -75,7 +74,7 @@ def off_the_notes(state: TwinState, draft: str) -> str:
     if not draft.strip() or says_nothing_from(draft, [str(s.get("text", "")) for s in state.get("sources", [])],
                                               question):
         return "says nothing the notes say"
-    best = best_note([n for n in state.get("evidence", []) if n["sentences"]])
+    best = quoted_note(state.get("evidence", []))
     if best is not None and not agrees_with(draft, " ".join(quoted_sentences(best))):
         return f"names nothing of the best note ({best['path']}, {best['date']})"
     return ""
@@ -109,7 +108,7 @@ class JudgeNode:
             why = off or (f"unsupported by the notes: {', '.join(verdict.unsupported)}" if verdict.unsupported
                           else "copied a retrieved note whole")
             if may_regenerate(self.ctx, state):
-                return self._again(state, verdict, why)
+                return self._again(verdict, why)
             verdict, answered_by = self._extractive(state)
         if verdict.verdict == "blocked":
             answered_by = "refusal"
@@ -119,7 +118,7 @@ class JudgeNode:
                 "judge": {"verdict": verdict.verdict, "reasons": verdict.reasons},
                 "decisions": {"judge": decision}}
 
-    def _again(self, state: TwinState, verdict: Verdict, why: str) -> dict:
+    def _again(self, verdict: Verdict, why: str) -> dict:
         decision = {"verdict": REGENERATE, "reasons": verdict.reasons, "why": why}
         return {"attempt": 1, "judge": {"verdict": REGENERATE, "reasons": verdict.reasons},
                 "decisions": {"judge": decision}}
