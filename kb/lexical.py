@@ -9,7 +9,10 @@ chunk's id, source, path, title, heading path, date, text and vector (float32, t
 stored in Chroma), so a lexical hit is a complete, citable, scorable source and the
 retriever reads every candidate's text, metadata and vector here in one indexed lookup
 instead of asking Chroma for them; ``fts`` is an external-content FTS5 table over title,
-heading (with the tags) and body (porter stemming), kept in step by triggers. A file from
+heading (with the tags) and body (porter stemming), kept in step by triggers; ``cues``
+holds, per chunk, the words of its sentences that carry an update cue ("I left Fernwood":
+kb/cues.py), so the notes that may update a subject are one indexed lookup (schema 3; an
+older file gets them computed from its rows on open). A file from
 schema 1 (no vectors) gains the columns on open; its rows count as stale until the next
 ingest rewrites them (no embedding: the vectors come from Chroma), and readers fall back
 to Chroma for rows without a vector. Every write is one SQLite
@@ -29,7 +32,9 @@ from typing import Any
 
 import numpy as np
 
-SCHEMA_VERSION = "2"
+from kb.cues import cue_words
+
+SCHEMA_VERSION = "3"
 PAGE = 500  # ids per IN (...) statement
 CACHE_KIB = 65536  # SQLite page cache per connection (filled as pages are read; the til index is ~11 MB)
 MMAP_BYTES = 256 * 1024 * 1024  # memory-mapped reads up to this much of the file
@@ -116,6 +121,11 @@ create virtual table if not exists fts using fts5 (
     title, heading, body, content='chunks', content_rowid='rowid',
     tokenize='porter unicode61 remove_diacritics 2'
 );
+create table if not exists cues (chunk integer not null, word text not null);
+create index if not exists cues_by_word on cues (word, chunk);
+create trigger if not exists chunks_cues_ad after delete on chunks begin
+    delete from cues where chunk = old.rowid;
+end;
 create trigger if not exists chunks_ai after insert on chunks begin
     insert into fts (rowid, title, heading, body) values (new.rowid, new.title, new.heading, new.body);
 end;
@@ -169,6 +179,16 @@ class LexicalIndex:
         for name, kind in _ADDED:
             if name not in have:
                 self.db.execute(f"alter table chunks add column {name} {kind}")
+        found = self.db.execute("select value from info where key = 'schema'").fetchone()
+        if found is not None and int(found[0]) < 3:  # schema 3 keeps each chunk's cue words
+            self.db.execute("delete from cues")
+            self._add_cues(self.db.execute("select rowid, heading, body from chunks").fetchall())
+
+    def _add_cues(self, chunks: list[tuple[int, str, str]]) -> None:
+        """Record the cue words (kb/cues.py) of ``(rowid, heading, body)`` chunks."""
+        self.db.executemany("insert into cues (chunk, word) values (?, ?)",
+                            [(rowid, word) for rowid, heading, body in chunks
+                             for word in sorted(cue_words(f"{heading}\n{body}"))])
 
     @classmethod
     def from_config(cls, config: Any) -> LexicalIndex:
@@ -232,10 +252,24 @@ class LexicalIndex:
             found = self.db.execute(sql, (expression, limit)).fetchall()
         return [LexHit(LexRow(*rec[:-1]), -float(rec[-1])) for rec in found]
 
+    def cue_rows(self, words: list[str], newer_than: int) -> list[LexRow]:
+        """Chunks dated after ``newer_than`` (days since 1970) with an update cue in a sentence
+        that names one of ``words`` (kb/cues.py ``cue_words``; lower-case): where a later note
+        may say it updates an older one. In index order, without their vectors (``vector``
+        None: read the few kept with :meth:`rows`)."""
+        if not words:
+            return []
+        columns = _C_COLUMNS.replace(", c.vector", ", null")
+        marks = ",".join("?" * len(words))
+        sql = (f"select {columns} from chunks c where c.date_days > ? and c.rowid in "
+               f"(select chunk from cues where word in ({marks})) order by c.rowid")
+        with self._lock:
+            return [LexRow(*rec) for rec in self.db.execute(sql, (newer_than, *words))]
+
     def mentions(self, words: list[str], newer_than: int, limit: int = 20) -> list[LexRow]:
         """Chunks dated after ``newer_than`` (days since 1970) that contain any of ``words``,
-        best BM25 first: where a later note would say it updates an older one. The rows come
-        without their vectors (``vector`` None; few are kept: read those with :meth:`rows`)."""
+        best BM25 first. The rows come without their vectors (``vector`` None; few are kept:
+        read those with :meth:`rows`)."""
         expression = " OR ".join(f'"{w}"' for w in words)
         if not expression:
             return []
@@ -278,6 +312,16 @@ class LexicalIndex:
                 [(r.id, r.source, r.path, r.title, r.heading, r.date, r.date_days, r.position, r.meta, r.text,
                   r.heading_path, r.vector) for r in rows],
             )
+            rowids = dict(self._rowids([r.id for r in rows]))
+            self.db.executemany("delete from cues where chunk = ?", [(rowids[r.id],) for r in rows])
+            self._add_cues([(rowids[r.id], r.heading, r.text) for r in rows])
+
+    def _rowids(self, ids: list[str]) -> list[tuple[str, int]]:
+        out: list[tuple[str, int]] = []
+        for part in _pages(ids):
+            marks = ",".join("?" * len(part))
+            out += self.db.execute(f"select id, rowid from chunks where id in ({marks})", part).fetchall()
+        return out
 
     def delete(self, ids: Iterable[str]) -> None:
         ids = list(ids)

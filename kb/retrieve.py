@@ -24,12 +24,17 @@ Chroma is asked only for the nearest ids and their distances: every candidate's 
 metadata and vector come from the lexical index's rows (one indexed SQLite lookup, the
 lexical hits carry theirs already), which is most of a query's cost saved
 (bench/bench_kb_query.py). A chunk whose row is missing or from before vectors were kept
-there is read from Chroma, as before.
+there is read from Chroma, as before. The BM25 search runs on a worker thread while Chroma
+looks up the vectors (both release the GIL, so on two free cores the two lookups cost about
+one). The rerank's "does a newer note say it updates this one?" first asks the index's cue
+words (kb/cues.py, one indexed lookup); only a subject that some newer sentence names next to
+an update cue costs a BM25 search.
 """
 
 from __future__ import annotations
 
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
@@ -39,6 +44,7 @@ from typing import Any
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
+from kb.cues import MIN_SUBJECT_LENGTH, mentions_update
 from kb.lexical import STOPWORDS, LexicalIndex, LexRow, vectors_of
 from kb.store import EPOCH, NoteStore
 from twin.config import Config
@@ -70,6 +76,7 @@ class Retriever:
         self._store: NoteStore | None = None
         self._lexical: LexicalIndex | None = None
         self._titles: tuple[int, list[str]] = (-1, [])
+        self._lookups: ThreadPoolExecutor | None = None
 
     @property
     def store(self) -> NoteStore:
@@ -135,8 +142,12 @@ class Retriever:
         r = self.config.retrieval
         k = k or r.k
         fetch = max(k, r.fetch_k)
-        dense = self._dense(vector, fetch)
-        hits = self.lexical.search(query, fetch)
+        # the BM25 search runs while Chroma looks up the vectors (both release the GIL:
+        # bench/bench_kb_query.py); the rows are read after, on the one SQLite connection
+        lexical = self._pool().submit(self.lexical.search, query, fetch)
+        nearest = self._nearest(vector, fetch)
+        hits = lexical.result()
+        dense = self._dense_from(nearest, vector, {h.row.id: h.row for h in hits})
         if dense is None and not hits:
             return []
         found = self._complete(dense, [h.row for h in hits], vector)
@@ -156,27 +167,44 @@ class Retriever:
         found.base = np.asarray([fused[cid] for cid in found.ids]) / rrf_max(weights, r.rrf_k)
         return self._rank(found, k, rerank, query)
 
+    def _pool(self) -> ThreadPoolExecutor:
+        """One worker thread that runs the BM25 search while Chroma looks up the vectors."""
+        if self._lookups is None:
+            self._lookups = ThreadPoolExecutor(max_workers=1, thread_name_prefix="twin-bm25")
+        return self._lookups
+
     # -- candidates -----------------------------------------------------------------
-    def _dense(self, vector: list[float], n: int) -> Candidates | None:
+    def _dense(self, vector: list[float], n: int, known: dict[str, LexRow] | None = None) -> Candidates | None:
         """The ``n`` nearest chunks: ids and distances from Chroma, the rest from the rows."""
+        return self._dense_from(self._nearest(vector, n), vector, known or {})
+
+    def _nearest(self, vector: list[float], n: int) -> tuple[list[str], list[float]]:
+        """Ids and cosine distances of the ``n`` nearest chunks (Chroma)."""
         found = self.store.collection.query(query_embeddings=[vector], n_results=n, include=["distances"])
         if not found["ids"] or not found["ids"][0]:
-            return None
-        ids = list(found["ids"][0])
-        chunks = self._chunks(ids)
+            return [], []
+        return list(found["ids"][0]), list(found["distances"][0])
+
+    def _dense_from(self, nearest: tuple[list[str], list[float]], vector: list[float],
+                    known: dict[str, LexRow]) -> Candidates | None:
+        """Candidates for Chroma's nearest ids; rows already read (``known``) are not read again."""
+        ids, distances = nearest
+        chunks = self._chunks(ids, known)
         keep = [i for i, cid in enumerate(ids) if cid in chunks]
         if not keep:
             return None
         ids = [ids[i] for i in keep]
-        sims = 1.0 - np.asarray(found["distances"][0], dtype=float)[keep]
+        sims = 1.0 - np.asarray(distances, dtype=float)[keep]
         docs, metas, vectors = zip(*(chunks[cid] for cid in ids))
         return Candidates(ids, list(docs), list(metas), np.vstack(vectors), sims, sims.copy(),
                           np.asarray(vector, dtype=float))
 
-    def _chunks(self, ids: list[str]) -> dict[str, tuple[str, dict[str, Any], np.ndarray]]:
-        """``{id: (text, metadata, vector)}`` from the lexical rows; ids without a complete
-        row (a crash between the two writes, or a row from before rows held vectors) from Chroma."""
-        rows = self.lexical.rows(ids)
+    def _chunks(self, ids: list[str], known: dict[str, LexRow]) -> dict[str, tuple[str, dict[str, Any], np.ndarray]]:
+        """``{id: (text, metadata, vector)}`` from the lexical rows (``known`` ones, the others
+        read); ids without a complete row (a crash between the two writes, or a row from
+        before rows held vectors) from Chroma."""
+        rows = {cid: known[cid] for cid in ids if cid in known}
+        rows.update(self.lexical.rows([cid for cid in ids if cid not in known]))
         out = {cid: (r.text, _row_meta(r), _row_vector(r)) for cid, r in rows.items() if _complete_row(r)}
         missing = [cid for cid in ids if cid not in out]
         if missing:
@@ -246,7 +274,7 @@ class Retriever:
                 continue
             key = (tuple(sorted(terms)), int(days[old]))
             if key not in asked:
-                asked[key] = self.lexical.mentions(list(key[0]), key[1], limit=10)
+                asked[key] = self._updating_rows(list(key[0]), key[1])
             for row in asked[key]:
                 if (row.id not in have and row.path != found.metas[old].get("path")
                         and mentions_update(f"{row.heading}\n{row.text}", terms)):
@@ -257,6 +285,18 @@ class Retriever:
         complete = self.lexical.rows([row.id for row in extra])  # with their vectors
         more = self._from_rows([complete.get(row.id, row) for row in extra], found.query)
         return _concat(found, more), np.concatenate([scores, more.base])
+
+    def _updating_rows(self, terms: list[str], newer_than: int) -> list[LexRow]:
+        """The best 10 chunks by BM25, dated after ``newer_than``, that name one of ``terms``
+        (where a later note says it updates an older one; the cap keeps chunks that are about
+        the subject: uncapped, til how-tos lost 4 of 95 first places to passing mentions).
+        Most subjects have no update cue anywhere (one indexed lookup of the chunks with a cue
+        next to these words says so, kb/cues.py): then the BM25 search is skipped."""
+        wanted = set(terms)
+        if not any(mentions_update(f"{row.heading}\n{row.text}", wanted)
+                   for row in self.lexical.cue_rows(terms, newer_than)):
+            return []
+        return self.lexical.mentions(terms, newer_than, limit=10)
 
     def recency_scores(self, sims: np.ndarray, days: np.ndarray) -> np.ndarray:
         """The optional global decay: ``(1 - w) * score + w * 0.5 ** (age / half_life)``."""
@@ -345,87 +385,22 @@ def newer_first(
     return result
 
 
-# An update cue right before the subject ("I left Fernwood", "no longer live in Lisbon",
-# "formerly Pebble") or right after it ("Pebble is now called Cairn"): up to 4 words apart.
-_CUE_WORDS = (r"(?:\bno longer|\b(?:i|we|he|she|they|have|had|just) left|^\W*leaving|\bmoved (?:away )?from|"
-               r"\bmoving (?:away )?from|\bformerly|\bpreviously (?:called|named|known as)|\bused to (?:be|live|work)|"
-               r"\bswitched (?:away )?from|\b(?:i|we) quit|\bstopped (?:using|working)|\bwhat happened to|"
-               r"\bgoodbye|\bsold)")
-_CUE_BEFORE = _CUE_WORDS + r"\W+(?:\w+\W+){0,4}?"
-_RENAMED = r"\W+(?:is|was|has been|got) (?:now called|now named|renamed|replaced)\b"
-_CUE_AFTER = r"(?:\W+\w+){0,4}?" + _RENAMED
-# Each per-word pattern contains one of these: a sentence without them needs no per-word test.
-_ANY_CUE_BEFORE, _ANY_RENAMED, _IS_NOW = re.compile(_CUE_WORDS), re.compile(_RENAMED), re.compile(r"is now\s+[A-Z]")
-# A word every cue above holds: a text or sentence with none of them has no update cue.
-_CUE_LITERALS = ("no longer", "left", "leaving", "moved", "moving", "formerly", "previously", "used to", "switched",
-                 "quit", "stopped", "what happened to", "goodbye", "sold", "now called", "now named", "renamed",
-                 "replaced", "is now")
-
-
-def _may_hold_a_cue(lower: str) -> bool:
-    return any(word in lower for word in _CUE_LITERALS)
-_SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
 _GENERIC = frozenset(
     "about after before being first local moving notes things working where which while years formerly "
     "previously update updated updates new next last part using guide note starting".split()
 )
 
 
-def subject_terms(meta: dict[str, Any]) -> set[str]:
+def subject_terms(meta: dict[str, Any]) -> frozenset[str]:
     """Distinctive words of a note's title and file name ("Working at Fernwood Analytics" →
     fernwood, analytics), the words a later note uses when it updates this one."""
-    words = re.findall(r"[a-z][a-z0-9]+", f"{meta.get('title', '')} {Path(str(meta.get('path', ''))).stem}".lower())
-    return {w for w in words if len(w) >= 4 and w not in _GENERIC and w not in STOPWORDS}
+    return _subject_terms(str(meta.get("title", "")), str(meta.get("path", "")))
 
 
-def mentions_update(text: str, terms: set[str]) -> bool:
-    """A sentence that names one of ``terms`` right next to an update cue ("I left Fernwood",
-    "I no longer live in Lisbon", "Pebble is now called Cairn", "## Leaving Fernwood")."""
-    for sentence, lower, before, after, is_now in _cue_sentences(text):
-        for t in terms:
-            if t not in lower:
-                continue
-            if (before and _cue_then(t).search(lower)) or (after and _then_renamed(t).search(lower)):
-                return True
-            if is_now and _is_now_after(t).search(sentence):  # "X is now Y"
-                return True
-    return False
-
-
-@lru_cache(maxsize=2048)
-def _cue_sentences(text: str) -> tuple[tuple[str, str, bool, bool, bool], ...]:
-    """``(sentence, lower-cased, cue before?, renamed?, "is now"?)`` for each sentence of
-    ``text`` that holds an update cue (most hold none; a candidate's text is tested against
-    every ranked note, so this is worked out once per text)."""
-    if not _may_hold_a_cue(text.lower()):
-        return ()
-    out = []
-    for sentence in _SENTENCE.split(text):
-        lower = sentence.lower()
-        if not _may_hold_a_cue(lower):
-            continue
-        before, after = bool(_ANY_CUE_BEFORE.search(lower)), bool(_ANY_RENAMED.search(lower))
-        is_now = bool(_IS_NOW.search(sentence))
-        if before or after or is_now:
-            out.append((sentence, lower, before, after, is_now))
-    return tuple(out)
-
-
-# The per-word patterns, compiled once per word (compiling them for every sentence was most
-# of a query's rerank time).
-@lru_cache(maxsize=4096)
-def _cue_then(term: str) -> re.Pattern[str]:
-    return re.compile(_CUE_BEFORE + rf"\b{re.escape(term)}\b")
-
-
-@lru_cache(maxsize=4096)
-def _then_renamed(term: str) -> re.Pattern[str]:
-    return re.compile(rf"\b{re.escape(term)}\b" + _CUE_AFTER)
-
-
-@lru_cache(maxsize=4096)
-def _is_now_after(term: str) -> re.Pattern[str]:
-    return re.compile(rf"\b{re.escape(term)}\b(?:\W+\w+){{0,3}}?\W+is now\s+[A-Z]", re.I)
+@lru_cache(maxsize=8192)
+def _subject_terms(title: str, path: str) -> frozenset[str]:
+    words = re.findall(r"[a-z][a-z0-9]+", f"{title} {Path(path).stem}".lower())
+    return frozenset(w for w in words if len(w) >= MIN_SUBJECT_LENGTH and w not in _GENERIC and w not in STOPWORDS)
 
 
 _PROCEDURAL = re.compile(r"\bhow (do|does|can|could|would|should|to)\b", re.I)
@@ -442,9 +417,10 @@ def asks_about_own_state(question: str) -> bool:
     return bool(_OWN.search(question)) and not _PROCEDURAL.search(question)
 
 
-def subject_words(meta: dict[str, Any]) -> set[str]:
+def subject_words(meta: dict[str, Any]) -> frozenset[str]:
     """What a note is about: the distinctive words of its title and file name (see
-    :func:`subject_terms`), plus its tags."""
+    :func:`subject_terms`). Its tags are not counted: a shared tag ("home", "job") promoted
+    unrelated newer notes (dev person: newer note first 15/20 -> 14/20)."""
     return subject_terms(meta)
 
 
@@ -497,17 +473,18 @@ def superseded_by_newer(order: list[int], docs: list[str], metas: list[dict[str,
     while the note that replaces it talks about the new name, employer or city.
     """
     result = list(order)
+    keys = [_note_key(m) for m in metas]
     for old in list(order):
         terms = subject_terms(metas[old])
         if old not in result or not terms:
             continue
         updating = {
-            _note_key(metas[j]) for j in range(len(docs))
-            if not _same_note(metas[j], metas[old]) and days[j] > days[old]
+            keys[j] for j in range(len(docs))
+            if keys[j] != keys[old] and days[j] > days[old]
             and mentions_update(f"{metas[j].get('heading', '')}\n{docs[j] or ''}", terms)
         }
         # the updating note's chunk most relevant to the question stands in for it
-        candidates = [j for j in range(len(docs)) if _note_key(metas[j]) in updating and sims[j] >= min_sim]
+        candidates = [j for j in range(len(docs)) if keys[j] in updating and sims[j] >= min_sim]
         if not candidates:
             continue
         _place_above(result, max(candidates, key=lambda j: sims[j]), old)

@@ -9,11 +9,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from kb.cues import mentions_update
 from kb.ingest import ingest
 from kb.retrieve import (
     Retriever,
     asks_about_past,
-    mentions_update,
     newer_first,
     rrf,
     rrf_max,
