@@ -9,14 +9,16 @@ so streaming paths run for real. Never a stand-in for the real-model tests.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from typing import Any
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.language_models.chat_models import BaseChatModel
-from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
+from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from pydantic import Field
+
+from backends.stopping import reply_chunks
 
 
 class ScriptedChatModel(BaseChatModel):
@@ -42,10 +44,17 @@ class ScriptedChatModel(BaseChatModel):
 
     def _stream(self, messages: list[BaseMessage], stop: list[str] | None = None,
                 run_manager: CallbackManagerForLLMRun | None = None, **kwargs: Any) -> Iterator[ChatGenerationChunk]:
-        for piece in re.findall(r"\S+\s*|\s+", self._next(messages, kwargs)):
-            if run_manager:
-                run_manager.on_llm_new_token(piece)
-            yield ChatGenerationChunk(message=AIMessageChunk(content=piece))
+        """Word by word; the ``cancel`` option (a ``threading.Event``) stops it between words."""
+        cancel = kwargs.get("cancel")
+        text = self._next(messages, kwargs)
+
+        def words() -> Generator[str, None, None]:
+            for word in re.findall(r"\S+\s*|\s+", text):
+                if cancel is not None and cancel.is_set():
+                    return
+                yield word
+
+        return reply_chunks(words, cancel, run_manager)
 
     def label_logprobs(self, messages: list[BaseMessage], labels: list[str]) -> dict[str, float]:
         """The first label scores best (the ``llm`` router's interface)."""

@@ -11,7 +11,7 @@ from typing import Any, ClassVar
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.language_models.chat_models import BaseChatModel
-from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
+from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from pydantic import ConfigDict
 from transformers import TextIteratorStreamer
@@ -19,6 +19,7 @@ from transformers import TextIteratorStreamer
 from backends.decoding import DecodingOptions, SentenceStop, paired_inputs, processors
 from backends.messages import to_role_dicts
 from backends.sources import WeightsSource
+from backends.stopping import EventStop, reply_chunks
 from backends.weights import LoadedWeights, load_weights
 
 
@@ -91,17 +92,18 @@ class LocalChatModel(BaseChatModel):
             return dict(self.prompt_ids(messages, tok)), False
         return paired_inputs(tok, [self.prompt_text(messages, tok), self.prompt_text(negative, tok)]), True
 
-    def _gen_kwargs(self, tok: Any, inputs: dict[str, Any], opts: DecodingOptions, paired: bool) -> dict[str, Any]:
+    def _gen_kwargs(self, tok: Any, inputs: dict[str, Any], opts: DecodingOptions, paired: bool,
+                    halt: EventStop) -> dict[str, Any]:
         import torch
 
         torch.manual_seed(opts.seed)
         prompt_len = int(inputs["input_ids"].shape[1])
         kwargs: dict[str, Any] = {
             **inputs, "max_new_tokens": opts.max_new_tokens, "pad_token_id": tok.pad_token_id,
-            "logits_processor": processors(opts, prompt_len, paired),
+            "logits_processor": processors(opts, prompt_len, paired), "stopping_criteria": [halt],
         }
         if opts.max_sentences:
-            kwargs["stopping_criteria"] = [SentenceStop(tok, prompt_len, opts.max_sentences)]
+            kwargs["stopping_criteria"].append(SentenceStop(tok, prompt_len, opts.max_sentences))
         if opts.temperature > 0 and not paired:
             kwargs.update(do_sample=True, temperature=opts.temperature, top_p=opts.top_p)
         else:  # greedy; a paired contrast samples by itself (see PairedContrast)
@@ -124,16 +126,27 @@ class LocalChatModel(BaseChatModel):
         stop: list[str] | None = None,
         run_manager: CallbackManagerForLLMRun | None = None,
         negative_messages: list[BaseMessage] | None = None,
+        cancel: threading.Event | None = None,
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
         """Stream the reply. ``negative_messages`` (the same chat without the notes) turns on
-        context-aware decoding when ``context_weight`` > 0."""
+        context-aware decoding when ``context_weight`` > 0.
+
+        Generation stops within a token once ``cancel`` is set, or once the consumer closes this
+        stream; either way the weights' lock is held until ``generate`` has really ended."""
         opts = self.options(**kwargs)
+        return reply_chunks(lambda: self._pieces(messages, negative_messages, cancel, opts), cancel, run_manager)
+
+    def _pieces(self, messages: list[BaseMessage], negative: list[BaseMessage] | None,
+                cancel: threading.Event | None, opts: DecodingOptions) -> Iterator[str]:
+        """The reply's text as ``generate`` (in its own thread) produces it."""
         with self._active() as loaded:
             tok = loaded.tokenizer
-            inputs, paired = self._inputs(messages, negative_messages, tok, opts)
+            inputs, paired = self._inputs(messages, negative, tok, opts)
             streamer = FirstRowStreamer(tok, skip_prompt=True, skip_special_tokens=True)
-            gen_kwargs = {**self._gen_kwargs(tok, inputs, opts, paired), "streamer": streamer}
+            closed = threading.Event()  # the consumer stopped reading
+            halt = EventStop(cancel, closed)
+            gen_kwargs = {**self._gen_kwargs(tok, inputs, opts, paired, halt), "streamer": streamer}
             errors: list[BaseException] = []
 
             def work() -> None:
@@ -143,15 +156,13 @@ class LocalChatModel(BaseChatModel):
                     errors.append(exc)
                     streamer.end()
 
-            thread = threading.Thread(target=work, daemon=True)
+            thread = threading.Thread(target=work, name="twin-generate", daemon=True)
             thread.start()
-            for piece in streamer:
-                if not piece:
-                    continue
-                if run_manager:
-                    run_manager.on_llm_new_token(piece)
-                yield ChatGenerationChunk(message=AIMessageChunk(content=piece))
-            thread.join()
+            try:
+                yield from (piece for piece in streamer if piece)
+            finally:
+                closed.set()  # a no-op after a full reply; after a close, generate ends at its next token
+                thread.join()
             if errors:
                 raise errors[0]
 

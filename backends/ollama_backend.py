@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
+from contextlib import closing
 from typing import Any
 
 import httpx
 import ollama
 from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.language_models.chat_models import BaseChatModel
-from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
+from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 
 from backends.errors import BackendError, BackendUnavailable
 from backends.messages import to_role_dicts
+from backends.stopping import reply_chunks
 
 
 def unreachable_message(host: str) -> str:
@@ -92,22 +95,26 @@ class OllamaChatModel(BaseChatModel):
         messages: list[BaseMessage],
         stop: list[str] | None = None,
         run_manager: CallbackManagerForLLMRun | None = None,
+        cancel: threading.Event | None = None,
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
+        """Stream the reply; once ``cancel`` is set (or the consumer closes this stream) the HTTP
+        response is closed, which ends the generation on the Ollama server."""
+        return reply_chunks(lambda: self._pieces(messages, cancel, **kwargs), cancel, run_manager)
+
+    def _pieces(self, messages: list[BaseMessage], cancel: threading.Event | None, **kwargs: Any) -> Iterator[str]:
+        """The reply's text as the server streams it; the response is closed on the way out."""
         stream = self._call(
             self._client().chat, model=self.model, messages=to_role_dicts(messages),
             stream=True, options=self._options(**kwargs),
         )
-        iterator = iter(stream)
-        while True:
-            part = self._call(next, iterator, None)
-            if part is None:
-                break
-            piece = part.message.content or ""
-            if piece:
-                if run_manager:
-                    run_manager.on_llm_new_token(piece)
-                yield ChatGenerationChunk(message=AIMessageChunk(content=piece))
+        with closing(stream):
+            while cancel is None or not cancel.is_set():
+                part = self._call(next, stream, None)
+                if part is None:
+                    break
+                if piece := part.message.content or "":
+                    yield piece
 
     def choose(self, messages: list[BaseMessage], labels: list[str]) -> str:
         """Structured output: ask Ollama for JSON constrained to one of ``labels``."""

@@ -9,8 +9,10 @@ only once the judge passes the text so far (see :mod:`graph.release`).
 from __future__ import annotations
 
 import sqlite3
+import threading
 import uuid
 from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +22,7 @@ from langgraph.checkpoint.sqlite import SqliteSaver
 from graph.build import build_graph
 from graph.release import JudgedRelease
 from graph.result import TurnResult, turn_result
+from nodes.cancel import CANCEL_KEY
 from nodes.context import TwinContext
 from nodes.generate import goes_to_notes
 from twin.config import NODE_NAMES, Config, NodeToggles
@@ -57,33 +60,47 @@ class TwinRunner:
         return {n: getattr(toggles, n) for n in NODE_NAMES}
 
     def stream(self, question: str, thread_id: str | None = None, off: list[str] | None = None,
-               toggles: dict[str, bool] | None = None) -> Iterator[Event]:
-        """Yield ``token`` events (judged text only), ``node`` events, then one ``result``."""
+               toggles: dict[str, bool] | None = None, cancel: threading.Event | None = None) -> Iterator[Event]:
+        """Yield ``token`` events (judged text only), ``node`` events, then one ``result``.
+
+        Setting ``cancel`` stops the turn: it rides in the run's config to the model calls, whose
+        generation ends within a token, and the stream ends with no later node and no result."""
         question = question.strip()
         if not question:
             raise ValueError("the question is empty")
         thread_id = thread_id or f"ask-{uuid.uuid4().hex[:12]}"
         toggles = toggles or self.toggles(off)
         state_in = {**TURN_RESET, "question": question, "toggles": toggles, "messages": [HumanMessage(question)]}
-        run_config = {"configurable": {"thread_id": thread_id}}
+        configurable: dict[str, Any] = {"thread_id": thread_id}
+        if cancel is not None:
+            configurable[CANCEL_KEY] = cancel
+        run_config = {"configurable": configurable}
         release = JudgedRelease(self.ctx, question, judged=toggles["judge"])
-        for mode, chunk in self.graph.stream(state_in, run_config, stream_mode=["custom", "updates"]):
-            if mode == "custom" and "token" in chunk:
-                for text in release.feed(chunk["token"]):
-                    yield Event("token", text=text)
-            elif mode == "custom" and chunk.get("restart"):
-                release.restart()
-            elif mode == "updates":
-                for node, update in chunk.items():
-                    if node == "analyze":
-                        release.grounded = goes_to_notes(update or {})
-                    if node == "retrieve":
-                        release.sources = (update or {}).get("sources", [])
-                    yield Event("node", node=node, data=update or {})
+        with closing(self.graph.stream(state_in, run_config, stream_mode=["custom", "updates"])) as chunks:
+            for mode, chunk in chunks:
+                if cancel is not None and cancel.is_set():
+                    return  # closing waits only for the node under way, whose model stops within a token
+                yield from self._events(release, mode, chunk)
         state = self.graph.get_state(run_config).values
         for text in release.finish(state.get("answer", "")):
             yield Event("token", text=text)
         yield Event("result", data=turn_result(state, thread_id, toggles))
+
+    @staticmethod
+    def _events(release: JudgedRelease, mode: str, chunk: Any) -> Iterator[Event]:
+        """The events one chunk of the graph's stream makes (judged text only)."""
+        if mode == "custom" and "token" in chunk:
+            for text in release.feed(chunk["token"]):
+                yield Event("token", text=text)
+        elif mode == "custom" and chunk.get("restart"):
+            release.restart()
+        elif mode == "updates":
+            for node, update in chunk.items():
+                if node == "analyze":
+                    release.grounded = goes_to_notes(update or {})
+                if node == "retrieve":
+                    release.sources = (update or {}).get("sources", [])
+                yield Event("node", node=node, data=update or {})
 
     def ask(self, question: str, thread_id: str | None = None, off: list[str] | None = None,
             toggles: dict[str, bool] | None = None) -> TurnResult:

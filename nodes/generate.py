@@ -27,6 +27,7 @@ from langgraph.config import get_stream_writer
 import prompts
 from backends.decoding import trim_to_sentences, without_repeats
 from nodes import evidence as evidence_mod
+from nodes.cancel import cancel_option
 from nodes.context import TwinContext
 from nodes.guards.frame import FrameFilter, wrap_evidence
 from nodes.guards.refusals import refusal
@@ -107,7 +108,7 @@ class Generator:
         """Stream the reply (frame bits the model copied from its notes filtered out); return it."""
         write = get_stream_writer()
         clean = FrameFilter()
-        kwargs: dict[str, Any] = dict(reply.overrides)
+        kwargs: dict[str, Any] = {**reply.overrides, **cancel_option()}
         if reply.negative is not None:
             kwargs["negative_messages"] = reply.negative
         for chunk in model.stream(reply.messages, **kwargs):

@@ -14,6 +14,7 @@ from typing import Any
 from langchain_core.messages import BaseMessage, HumanMessage
 
 import prompts
+from nodes.cancel import cancel_option
 
 _FOLLOW_UP = re.compile(
     r"^(and|but|so|then|also|what about|how about|why|when|where|which|after|before)\b"
@@ -51,5 +52,5 @@ def llm_rewrite(model: Any, person: str, question: str, history: list[str]) -> s
     prompt = prompts.render(
         "analyze_rewrite", person=person, history="\n".join(f"- {h}" for h in history), question=question
     )
-    text = str(model.invoke([HumanMessage(prompt)], max_new_tokens=40).content).strip().splitlines()
+    text = str(model.invoke([HumanMessage(prompt)], max_new_tokens=40, **cancel_option()).content).strip().splitlines()
     return text[0].strip(' "') if text and text[0].strip() else heuristic_rewrite(question, history)

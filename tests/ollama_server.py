@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from contextlib import closing
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -138,12 +139,15 @@ class FakeOllama:
 
             def _reply_stream(self, body: dict[str, Any], messages: list[BaseMessage], kwargs: dict[str, Any]) -> None:
                 self._start_stream()
-                for chunk in fake.chat.stream(messages, **kwargs):
-                    self._line({"model": body["model"], "created_at": _now(),
-                                "message": {"role": "assistant", "content": str(chunk.content)}, "done": False})
-                final = self._final(body, "")
-                self._line(final)
                 self.close_connection = True
+                try:
+                    with closing(fake.chat.stream(messages, **kwargs)) as chunks:  # closed: generation stops
+                        for chunk in chunks:
+                            self._line({"model": body["model"], "created_at": _now(), "done": False,
+                                        "message": {"role": "assistant", "content": str(chunk.content)}})
+                    self._line(self._final(body, ""))
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client hung up: like Ollama, stop generating
 
         return Handler
 

@@ -6,6 +6,7 @@ import json
 import socket
 import subprocess
 import sys
+import threading
 
 import pytest
 from langchain_core.messages import HumanMessage, SystemMessage
@@ -14,6 +15,7 @@ from backends.errors import BackendError, BackendUnavailable
 from backends.factory import chat_model, embeddings_model
 from backends.ollama_backend import OllamaChatModel
 from backends.sources import embedded_chat_source, resolve_chat_source
+from tests.model_support import counting_forwards
 from tests.ollama_server import FakeOllama, wait_for
 from twin.config import Config, ModelConfig
 
@@ -61,6 +63,38 @@ def test_local_streams_tokens_and_loads_once(local) -> None:
     assert str(local.invoke(QUESTION).content).strip() == text.strip()  # greedy: same answer
 
 
+LONG = [HumanMessage("Write a long poem about the sea, please.")]  # runs on to any token limit
+LONG_TOKENS = 64
+UNCAPPED = {"max_new_tokens": LONG_TOKENS, "max_sentences": 0}
+
+
+def test_cancel_ends_generate_within_a_token(local) -> None:
+    with counting_forwards(local) as passes:
+        full = "".join(str(c.content) for c in local.stream(LONG, **UNCAPPED))
+    assert len(passes) == LONG_TOKENS and full.strip(), "uncancelled, this prompt runs to the token limit"
+    cancel = threading.Event()
+    with counting_forwards(local, after=cancel.is_set) as passes:
+        for count, _ in enumerate(local.stream(LONG, **UNCAPPED, cancel=cancel), start=1):
+            if count == 2:
+                cancel.set()
+    # only the pass already under way when the switch was set may finish; then generate stops
+    assert sum(passes) <= 1 and len(passes) < LONG_TOKENS // 4, f"{sum(passes)} passes after the switch"
+    with counting_forwards(local) as passes:
+        text = "".join(str(c.content) for c in local.stream(LONG, cancel=cancel))
+    assert (text, len(passes)) == ("", 0), "a switch set before the call generates nothing"
+
+
+def test_closing_the_stream_ends_generate(local) -> None:
+    with counting_forwards(local) as passes:
+        stream = local.stream(LONG, **UNCAPPED)
+        next(stream), next(stream)
+        stream.close()  # the consumer stops reading: generate ends before close() returns
+        assert not [t for t in threading.enumerate() if t.name == "twin-generate"], "no generation left running"
+        assert len(passes) < LONG_TOKENS // 4
+    with local.weights().lock:  # free: the closed reply no longer holds the weights
+        pass
+
+
 def test_label_logprobs_prefer_the_right_label(local) -> None:
     msgs = [HumanMessage("Is Paris the capital of France? Answer yes or no.")]
     scores = local.label_logprobs(msgs, ["yes", "no"])
@@ -76,6 +110,28 @@ def test_ollama_chat_streaming_and_not(fake_ollama) -> None:
     sent = fake_ollama.requests[-1]
     assert sent["options"]["num_predict"] == 16 and sent["options"]["temperature"] == 0.0
     assert sent["messages"][0] == {"role": "system", "content": "Answer in one short sentence."}
+
+
+def test_ollama_cancel_closes_the_response(local) -> None:
+    """Once the switch is set the client reads no more and closes the response; the server (here the
+    local model, uncapped, behind the in-suite Ollama) then stops generating too."""
+    with FakeOllama(local.model_copy(update={"max_sentences": 0})) as server:
+        wait_for(server.url)
+        model = OllamaChatModel(host=server.url, model="twin-test", max_new_tokens=LONG_TOKENS)
+        with counting_forwards(local) as passes:
+            full = "".join(str(c.content) for c in model.stream(LONG))
+            with local.weights().lock:  # the server's generation is over once it lets go of the weights
+                assert len(passes) == LONG_TOKENS and full.strip(), "uncancelled, the server runs to the limit"
+        cancel = threading.Event()
+        with counting_forwards(local) as passes:
+            pieces = []
+            for chunk in model.stream(LONG, cancel=cancel):
+                pieces.append(str(chunk.content))
+                cancel.set()
+            with local.weights().lock:
+                served = len(passes)
+    assert [p for p in pieces if p] == pieces[:1] and pieces[0], "no piece is read after the switch"
+    assert served < LONG_TOKENS // 4, f"the server generated {served} of {LONG_TOKENS} tokens"
 
 
 def test_ollama_structured_choice(fake_ollama) -> None:

@@ -9,6 +9,7 @@ versions of these paths are in tests/test_graph.py and tests/test_judge_graph.py
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 
 import pytest
@@ -94,6 +95,27 @@ def test_two_unsupported_answers_end_in_a_quote_of_the_note(tmp_path: Path) -> N
     assert len(model.calls) == 2
     assert result["answered_by"] == "extractive"
     assert "Rotterdam" in result["answer"] and "Zanzibar" not in result["answer"]
+
+
+def test_the_stop_switch_reaches_the_model_and_ends_the_turn(tmp_path: Path) -> None:
+    runner, model = scripted_runner(tmp_path, "I live in Rotterdam now.")
+    stop = threading.Event()
+    answered = list(runner.stream("Where do you live these days?", thread_id="t", cancel=stop))
+    assert answered[-1].kind == "result" and model.calls[0]["cancel"] is stop, "the switch rides to the model call"
+    assert list(model.stream("Where do you live?", cancel=stop)) != [] and len(model.calls) == 2
+    stop.set()
+    assert "".join(str(c.content) for c in model.stream("Where do you live?", cancel=stop)) == "", "set: no words"
+
+    stop = threading.Event()
+    seen = []
+    for event in runner.stream("Where do you live these days?", thread_id="t", cancel=stop):
+        seen.append(event)
+        stop.set()  # esc as soon as the first event (analyze's) is out
+    assert [(e.kind, e.node) for e in seen] == [("node", "analyze")], "no later node's event, no result"
+    assert len(model.calls) == 3, "the generator never ran"
+    assert [m["role"] for m in runner.history("t")] == ["human", "ai", "human"], "no answer was saved"
+    again = runner.ask("Where do you live these days?", thread_id="t")
+    assert again["answer"] == "I live in Rotterdam now."
 
 
 def test_cli_ask_json_shape(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:

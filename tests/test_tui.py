@@ -22,6 +22,7 @@ import pytest
 
 from graph.runner import TwinRunner
 from tests.kb_support import PRIVATE_STRINGS
+from tests.model_support import counting_forwards
 from twin_tui.app import TwinApp
 from twin_tui.feedback import read_feedback
 from twin_tui.screens import FeedbackScreen, NoteScreen
@@ -257,7 +258,7 @@ async def test_compare_mode_shows_two_answers_and_traces(tui_config, tui_runner,
 def long_runner(tui_config, ingested):
     """A runner whose answers run long (no sentence cap, 48 tokens: seconds of generating on any CPU,
     against the tens of milliseconds between its first token on screen and the test's esc), so there
-    is a turn to stop. The stopped answer winds down to its end before the next question runs."""
+    is a turn to stop."""
     config = copy.deepcopy(tui_config)
     config.persona.max_new_tokens = 48
     config.persona.max_sentences = 0
@@ -276,9 +277,15 @@ async def test_stop_then_next_question_answers(tui_config, long_runner) -> None:
         await pilot.press("enter")
         await settle(pilot, lambda: len(app.query(AnswerCard)) == 1)
         [stopped] = list(app.query(AnswerCard))
-        await settle(pilot, lambda: "thinking" not in stopped.body.source)  # the graph is under way
-        await pilot.press("escape")
-        assert not app.busy and stopped.has_class("-stopped"), f"esc stops at once: {stopped.body.source!r}"
+        await settle(pilot, lambda: "writing" in stopped.body.source)  # analyze is done: only generate is left
+        with counting_forwards(long_runner.ctx.persona_model, after=app.turn.stop.is_set) as passes:
+            await settle(pilot, lambda: len(passes) >= 3)  # the answer is being generated
+            await pilot.press("escape")
+            assert not app.busy and stopped.has_class("-stopped"), f"esc stops at once: {stopped.body.source!r}"
+            await settle(pilot, lambda: not app.ask_lock.locked())  # the stopped run let go of the model
+        # only the token under way at esc may finish; then generate stops (it used to run on to its limit)
+        assert sum(passes) <= 1, f"{sum(passes)} tokens generated after esc"
+        assert len(passes) < long_runner.config.persona.max_new_tokens
         [card] = await ask(pilot, app, "Thanks, bye!")
         assert card.result is not None and card.result["answer"].strip()
         assert stopped.result is None and "stopped" in stopped.body.source, "nothing reached the stopped card"

@@ -137,7 +137,8 @@ class Asking(TwinBase):
             self.busy = False
 
     def action_stop(self) -> None:
-        """Stop now: the cards say so at once; the model winds down in the background."""
+        """Stop now: the cards say so at once; ``turn.stop`` is the run's cancel switch, so the model
+        stops generating within a token instead of running on to its token limit."""
         turn = self.turn
         if turn is not None and not turn.stop.is_set():
             turn.stop.set()

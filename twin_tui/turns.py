@@ -57,12 +57,13 @@ def pump(runner: Any, turn: Turn, job: Job, toggles: dict[str, bool], events: qu
     """Daemon thread: run the graph, queue its events, then ``None`` (an exception on failure).
 
     Holding ``lock`` keeps runs one at a time, so a new question waits for a stopped one to
-    wind down rather than writing into the same thread concurrently.
+    wind down rather than writing into the same thread concurrently. ``turn.stop`` is the run's
+    cancel switch: the model stops generating within a token of it, so that wait is short.
     """
     with lock:
         stream = None
         try:
-            stream = runner.stream(turn.question, thread_id=job.thread_id, toggles=toggles)
+            stream = runner.stream(turn.question, thread_id=job.thread_id, toggles=toggles, cancel=turn.stop)
             for event in stream:
                 if turn.stop.is_set() or closing():
                     break

@@ -1,0 +1,21 @@
+"""Counting what the local model really computes (not what reached the caller)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+
+@contextmanager
+def counting_forwards(chat_model: Any, after: Callable[[], bool] = lambda: False) -> Iterator[list[bool]]:
+    """The forward passes of a local chat model's weights while the block runs, one entry per pass:
+    ``generate`` makes one per new token (the first one reads the prompt and picks the first token).
+    Each entry says whether ``after()`` (e.g. a stop switch's ``is_set``) was true when the pass ended,
+    so ``sum(passes)`` counts the passes that ended after that moment."""
+    passes: list[bool] = []
+    handle = chat_model.weights().model.register_forward_hook(lambda *_: passes.append(after()))
+    try:
+        yield passes
+    finally:
+        handle.remove()
