@@ -24,9 +24,8 @@ Chroma is asked only for the nearest ids and their distances: every candidate's 
 metadata and vector come from the lexical index's rows (one indexed SQLite lookup, the
 lexical hits carry theirs already), which is most of a query's cost saved
 (bench/bench_kb_query.py). A chunk whose row is missing or from before vectors were kept
-there is read from Chroma, as before. The BM25 search runs on a worker thread while Chroma
-looks up the vectors (both release the GIL, so on two free cores the two lookups cost about
-one). The rerank's "does a newer note say it updates this one?" first asks the index's cue
+there is read from Chroma, as before. (Running the BM25 search on a thread beside the Chroma
+lookup measured no faster on two cores: both slow each other down.) The rerank's "does a newer note say it updates this one?" first asks the index's cue
 words (kb/cues.py, one indexed lookup); only a subject that some newer sentence names next to
 an update cue costs a BM25 search.
 """
@@ -34,7 +33,6 @@ an update cue costs a BM25 search.
 from __future__ import annotations
 
 import re
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
@@ -76,7 +74,6 @@ class Retriever:
         self._store: NoteStore | None = None
         self._lexical: LexicalIndex | None = None
         self._titles: tuple[int, list[str]] = (-1, [])
-        self._lookups: ThreadPoolExecutor | None = None
 
     @property
     def store(self) -> NoteStore:
@@ -142,12 +139,8 @@ class Retriever:
         r = self.config.retrieval
         k = k or r.k
         fetch = max(k, r.fetch_k)
-        # the BM25 search runs while Chroma looks up the vectors (both release the GIL:
-        # bench/bench_kb_query.py); the rows are read after, on the one SQLite connection
-        lexical = self._pool().submit(self.lexical.search, query, fetch)
-        nearest = self._nearest(vector, fetch)
-        hits = lexical.result()
-        dense = self._dense_from(nearest, vector, {h.row.id: h.row for h in hits})
+        hits = self.lexical.search(query, fetch)  # rows with their text and vector
+        dense = self._dense(vector, fetch, {h.row.id: h.row for h in hits})
         if dense is None and not hits:
             return []
         found = self._complete(dense, [h.row for h in hits], vector)
@@ -167,29 +160,12 @@ class Retriever:
         found.base = np.asarray([fused[cid] for cid in found.ids]) / rrf_max(weights, r.rrf_k)
         return self._rank(found, k, rerank, query)
 
-    def _pool(self) -> ThreadPoolExecutor:
-        """One worker thread that runs the BM25 search while Chroma looks up the vectors."""
-        if self._lookups is None:
-            self._lookups = ThreadPoolExecutor(max_workers=1, thread_name_prefix="twin-bm25")
-        return self._lookups
-
     # -- candidates -----------------------------------------------------------------
     def _dense(self, vector: list[float], n: int, known: dict[str, LexRow] | None = None) -> Candidates | None:
-        """The ``n`` nearest chunks: ids and distances from Chroma, the rest from the rows."""
-        return self._dense_from(self._nearest(vector, n), vector, known or {})
-
-    def _nearest(self, vector: list[float], n: int) -> tuple[list[str], list[float]]:
-        """Ids and cosine distances of the ``n`` nearest chunks (Chroma)."""
-        found = self.store.collection.query(query_embeddings=[vector], n_results=n, include=["distances"])
-        if not found["ids"] or not found["ids"][0]:
-            return [], []
-        return list(found["ids"][0]), list(found["distances"][0])
-
-    def _dense_from(self, nearest: tuple[list[str], list[float]], vector: list[float],
-                    known: dict[str, LexRow]) -> Candidates | None:
-        """Candidates for Chroma's nearest ids; rows already read (``known``) are not read again."""
-        ids, distances = nearest
-        chunks = self._chunks(ids, known)
+        """The ``n`` nearest chunks: ids and distances from Chroma, the rest from the rows
+        (those already read, ``known``, are not read again)."""
+        ids, distances = self._nearest(vector, n)
+        chunks = self._chunks(ids, known or {})
         keep = [i for i, cid in enumerate(ids) if cid in chunks]
         if not keep:
             return None
@@ -198,6 +174,13 @@ class Retriever:
         docs, metas, vectors = zip(*(chunks[cid] for cid in ids))
         return Candidates(ids, list(docs), list(metas), np.vstack(vectors), sims, sims.copy(),
                           np.asarray(vector, dtype=float))
+
+    def _nearest(self, vector: list[float], n: int) -> tuple[list[str], list[float]]:
+        """Ids and cosine distances of the ``n`` nearest chunks (Chroma)."""
+        found = self.store.collection.query(query_embeddings=[vector], n_results=n, include=["distances"])
+        if not found["ids"] or not found["ids"][0]:
+            return [], []
+        return list(found["ids"][0]), list(found["distances"][0])
 
     def _chunks(self, ids: list[str], known: dict[str, LexRow]) -> dict[str, tuple[str, dict[str, Any], np.ndarray]]:
         """``{id: (text, metadata, vector)}`` from the lexical rows (``known`` ones, the others
