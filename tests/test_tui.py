@@ -13,6 +13,7 @@ import html
 import json
 import re
 import shutil
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -256,11 +257,11 @@ async def test_compare_mode_shows_two_answers_and_traces(tui_config, tui_runner,
 
 @pytest.fixture()
 def long_runner(tui_config, ingested):
-    """A runner whose answers run long (no sentence cap, 48 tokens: seconds of generating on any CPU,
-    against the tens of milliseconds between its first token on screen and the test's esc), so there
-    is a turn to stop."""
+    """A runner whose answers run long (no sentence cap, 160 tokens: many seconds of generating on
+    any CPU, against the tens of milliseconds between the third token and the test's esc), so there
+    is a turn to stop; a stop that works ends it within a token, so the length costs nothing."""
     config = copy.deepcopy(tui_config)
-    config.persona.max_new_tokens = 48
+    config.persona.max_new_tokens = 160
     config.persona.max_sentences = 0
     runner = TwinRunner(config)
     yield runner
@@ -274,11 +275,14 @@ async def test_stop_then_next_question_answers(tui_config, long_runner) -> None:
         await ready(pilot, app)
         composer = app.query_one(Composer)
         composer.load_text("Write a long poem about the sea, please.")
-        await pilot.press("enter")
-        await settle(pilot, lambda: len(app.query(AnswerCard)) == 1)
-        [stopped] = list(app.query(AnswerCard))
-        await settle(pilot, lambda: "writing" in stopped.body.source)  # analyze is done: only generate is left
-        with counting_forwards(long_runner.ctx.persona_model, after=app.turn.stop.is_set) as passes:
+        stop: list[threading.Event] = []  # the turn's stop switch, once the turn exists
+        # counting from before the question: a busy machine may show "writing" late, after the
+        # answer's first tokens (the persona's weights make no pass before generate)
+        with counting_forwards(long_runner.ctx.persona_model, after=lambda: bool(stop) and stop[0].is_set()) as passes:
+            await pilot.press("enter")
+            await settle(pilot, lambda: len(app.query(AnswerCard)) == 1 and app.turn is not None)
+            [stopped] = list(app.query(AnswerCard))
+            stop.append(app.turn.stop)
             await settle(pilot, lambda: len(passes) >= 3)  # the answer is being generated
             await pilot.press("escape")
             assert not app.busy and stopped.has_class("-stopped"), f"esc stops at once: {stopped.body.source!r}"
