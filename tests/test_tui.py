@@ -257,11 +257,11 @@ async def test_compare_mode_shows_two_answers_and_traces(tui_config, tui_runner,
 
 @pytest.fixture()
 def long_runner(tui_config, ingested):
-    """A runner whose answers run long (no sentence cap, 160 tokens: many seconds of generating on
-    any CPU, against the tens of milliseconds between the third token and the test's esc), so there
-    is a turn to stop; a stop that works ends it within a token, so the length costs nothing."""
+    """A runner whose answers run long (no sentence cap, 48 tokens: seconds of generating on any CPU,
+    against the tens of milliseconds between the third token and the test's esc), so there is a turn
+    to stop."""
     config = copy.deepcopy(tui_config)
-    config.persona.max_new_tokens = 160
+    config.persona.max_new_tokens = 48
     config.persona.max_sentences = 0
     runner = TwinRunner(config)
     yield runner
