@@ -3,7 +3,8 @@
 A GGUF file is de-quantized by transformers on first load (slow: ~20 s for 135M) and
 the result is saved as a normal HF folder under ``<home>/cache/models`` (or
 ``$TWIN_MODEL_CACHE``, which the test suite shares between homes) so every later
-process loads it in well under a second. Adapters are loaded into the same weights as
+process loads it in well under a second. Processes that start together convert it once (a
+file lock beside the cache folder; the others wait and load the result). Adapters are loaded into the same weights as
 named peft adapters, so the base model (no adapter) and the persona (adapters active)
 share memory.
 """
@@ -117,6 +118,22 @@ def _convert_gguf(source: WeightsSource, target: Path, dtype: str) -> None:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def _converted_once(source: WeightsSource, home: Path, dtype: str) -> Path:
+    """The de-quantized copy of a GGUF, converted by one process at a time: another process
+    starting meanwhile (a second `twin serve` replica, a test worker) waits for it and loads
+    the result instead of converting too (~20 s of CPU each)."""
+    from filelock import FileLock
+
+    converted = _gguf_cache_dir(source, home, dtype)
+    if (converted / "config.json").is_file():
+        return converted
+    converted.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(converted.with_name(converted.name + ".lock"))):
+        if not (converted / "config.json").is_file():
+            _convert_gguf(source, converted, dtype)
+    return converted
+
+
 def load_weights(source: WeightsSource, home: Path, dtype: str = "float32", threads: int = 0) -> LoadedWeights:
     """Return the process-wide loaded weights for ``source`` (loading on first use)."""
     key = _cache_key(source, dtype)
@@ -133,9 +150,7 @@ def load_weights(source: WeightsSource, home: Path, dtype: str = "float32", thre
 
             torch.set_num_threads(threads)
         if source.gguf_file:
-            converted = _gguf_cache_dir(source, home, dtype)
-            if not (converted / "config.json").is_file():
-                _convert_gguf(source, converted, dtype)
+            converted = _converted_once(source, home, dtype)
             model, tokenizer = _load_hf(str(converted), dtype)
         else:
             model, tokenizer = _load_hf(source.location, dtype)
