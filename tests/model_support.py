@@ -14,7 +14,11 @@ def counting_forwards(chat_model: Any, after: Callable[[], bool] = lambda: False
     Each entry says whether ``after()`` (e.g. a stop switch's ``is_set``) was true when the pass ended,
     so ``sum(passes)`` counts the passes that ended after that moment."""
     passes: list[bool] = []
-    handle = chat_model.weights().model.register_forward_hook(lambda *_: passes.append(after()))
+    model = chat_model.weights().model
+    # once adapters are loaded the shared weights are a peft wrapper whose generate() runs the
+    # wrapped model's forward, not its own: hook the model that really runs
+    core = model.get_base_model() if hasattr(model, "get_base_model") else model
+    handle = core.register_forward_hook(lambda *_: passes.append(after()))
     try:
         yield passes
     finally:

@@ -13,7 +13,6 @@ import html
 import json
 import re
 import shutil
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -27,7 +26,7 @@ from tests.model_support import counting_forwards
 from twin_tui.app import TwinApp
 from twin_tui.feedback import read_feedback
 from twin_tui.screens import FeedbackScreen, NoteScreen
-from twin_tui.turns import COMPARE_SUFFIX
+from twin_tui.turns import COMPARE_SUFFIX, Turn
 from twin_tui.widgets import AnswerCard, Composer, NodeChip
 
 pytestmark = pytest.mark.slow  # real chat model, servers or training
@@ -275,15 +274,21 @@ async def test_stop_then_next_question_answers(tui_config, long_runner) -> None:
         await ready(pilot, app)
         composer = app.query_one(Composer)
         composer.load_text("Write a long poem about the sea, please.")
-        stop: list[threading.Event] = []  # the turn's stop switch, once the turn exists
+        turns: list[Turn] = []  # the turn being generated, seen from its first forward pass
+
+        def stop_was_set() -> bool:  # read in the generating thread, once per pass
+            if not turns and app.turn is not None:
+                turns.append(app.turn)  # kept: the app forgets its turn once the card says "stopped"
+            return bool(turns) and turns[0].stop.is_set()
+
         # counting from before the question: a busy machine may show "writing" late, after the
         # answer's first tokens (the persona's weights make no pass before generate)
-        with counting_forwards(long_runner.ctx.persona_model, after=lambda: bool(stop) and stop[0].is_set()) as passes:
+        with counting_forwards(long_runner.ctx.persona_model, after=stop_was_set) as passes:
             await pilot.press("enter")
-            await settle(pilot, lambda: len(app.query(AnswerCard)) == 1 and app.turn is not None)
+            await settle(pilot, lambda: len(app.query(AnswerCard)) == 1)
             [stopped] = list(app.query(AnswerCard))
-            stop.append(app.turn.stop)
-            await settle(pilot, lambda: len(passes) >= 3)  # the answer is being generated
+            await settle(pilot, lambda: len(passes) >= 3 or not app.busy)
+            assert len(passes) >= 3, f"the answer was not generated: {stopped.body.source!r}"
             await pilot.press("escape")
             assert not app.busy and stopped.has_class("-stopped"), f"esc stops at once: {stopped.body.source!r}"
             await settle(pilot, lambda: not app.ask_lock.locked())  # the stopped run let go of the model
