@@ -24,10 +24,10 @@ Chroma is asked only for the nearest ids and their distances: every candidate's 
 metadata and vector come from the lexical index's rows (one indexed SQLite lookup, the
 lexical hits carry theirs already), which is most of a query's cost saved
 (bench/bench_kb_query.py). A chunk whose row is missing or from before vectors were kept
-there is read from Chroma, as before. (Running the BM25 search on a thread beside the Chroma
-lookup measured no faster on two cores: both slow each other down.) The rerank's "does a newer note say it updates this one?" first asks the index's cue
-words (kb/cues.py, one indexed lookup); only a subject that some newer sentence names next to
-an update cue costs a BM25 search.
+there is read from Chroma, as before. The rerank's "does a newer note say it updates this
+one?" first asks the index's cue words (kb/cues.py, one indexed lookup); only a subject that
+some newer sentence names next to an update cue costs a BM25 search. (Running the BM25 search
+on a thread beside the Chroma lookup measured no faster on two cores: they slow each other.)
 """
 
 from __future__ import annotations
