@@ -83,3 +83,39 @@ def test_train_lora_bad_options_are_clear(tmp_path, capsys, monkeypatch) -> None
     err = capsys.readouterr().err
     assert code != 0 and "layer-share must be in (0, 1]" in err and "Traceback" not in err
     assert not (tmp_path / "run").exists()  # refused before anything was written
+
+
+def test_ctrl_c_stops_the_model_within_a_token(base_config, ingested) -> None:
+    """A real SIGINT mid-answer (raised from the generating thread at its third token, as Ctrl-C
+    would arrive) unwinds `twin ask`'s stream and the model stops: it no longer runs to its limit."""
+    import copy
+    import os
+    import signal
+
+    from graph.runner import TwinRunner
+    from tests.model_support import counting_forwards
+    from twin_cli.main import _print_stream
+
+    config = copy.deepcopy(base_config)
+    config.persona.max_new_tokens, config.persona.max_sentences = 48, 0
+    runner = TwinRunner(config)
+    interrupted: list[bool] = []
+
+    def on_pass() -> bool:  # in the generating thread, once per token
+        if len(passes) == 3 and not interrupted:
+            interrupted.append(True)
+            os.kill(os.getpid(), signal.SIGINT)
+            return False
+        return bool(interrupted)
+
+    try:
+        with counting_forwards(runner.ctx.persona_model, after=on_pass) as passes:
+            with pytest.raises(KeyboardInterrupt):
+                _print_stream(runner, "Write a long poem about the sea, please.", None, as_json=True)
+            assert runner.ctx.persona_model.weights().lock.acquire(timeout=60), "the stopped answer let go of the model"
+            runner.ctx.persona_model.weights().lock.release()
+    finally:
+        runner.close()
+    assert interrupted, "the answer was generated"
+    assert len(passes) < config.persona.max_new_tokens, f"{len(passes)} tokens: Ctrl-C did not stop the model"
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler, "the handler is put back"

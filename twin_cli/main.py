@@ -11,8 +11,12 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Optional
 
@@ -169,13 +173,41 @@ def _print_stream(runner: Any, question: str, thread: Optional[str], as_json: bo
     from graph.release import REPLACE
 
     result: Any = {}
-    for event in runner.stream(question, thread_id=thread):
-        if event.kind == "token" and not as_json:
-            sys.stdout.write("\n[judged answer]\n" if event.text == REPLACE else event.text)
-            sys.stdout.flush()
-        elif event.kind == "result":
-            result = event.data
+    cancel = threading.Event()
+    with _cancel_on_interrupt(cancel):
+        for event in runner.stream(question, thread_id=thread, cancel=cancel):
+            if event.kind == "token" and not as_json:
+                sys.stdout.write("\n[judged answer]\n" if event.text == REPLACE else event.text)
+                sys.stdout.flush()
+            elif event.kind == "result":
+                result = event.data
     return result
+
+
+@contextmanager
+def _cancel_on_interrupt(cancel: threading.Event) -> Iterator[None]:
+    """Ctrl-C sets ``cancel`` before the KeyboardInterrupt unwinds the turn, so the model stops
+    within a token instead of finishing the answer nobody will read (main thread only: signal
+    handlers can be set nowhere else)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.getsignal(signal.SIGINT)
+
+    def interrupted(signum: int, frame: Any) -> None:
+        if previous == signal.SIG_IGN:
+            return
+        cancel.set()
+        if callable(previous):
+            previous(signum, frame)  # Python's own handler raises KeyboardInterrupt
+        else:
+            raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, interrupted)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _trailer(result: TurnResult) -> str:
