@@ -4,9 +4,9 @@ A GGUF file is de-quantized by transformers on first load (slow: ~20 s for 135M)
 the result is saved as a normal HF folder under ``<home>/cache/models`` (or
 ``$TWIN_MODEL_CACHE``, which the test suite shares between homes) so every later
 process loads it in well under a second. Processes that start together convert it once (a
-file lock beside the cache folder; the others wait and load the result). Adapters are loaded into the same weights as
-named peft adapters, so the base model (no adapter) and the persona (adapters active)
-share memory.
+file lock beside the cache folder; the others wait and load the result). Adapters are loaded
+into the same weights as named peft adapters, so the base model (no adapter) and the persona
+(adapters active) share memory.
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from filelock import FileLock
 
 from backends.errors import BackendError
 from backends.sources import WeightsSource, check_adapter_dir
@@ -122,8 +124,6 @@ def _converted_once(source: WeightsSource, home: Path, dtype: str) -> Path:
     """The de-quantized copy of a GGUF, converted by one process at a time: another process
     starting meanwhile (a second `twin serve` replica, a test worker) waits for it and loads
     the result instead of converting too (~20 s of CPU each)."""
-    from filelock import FileLock
-
     converted = _gguf_cache_dir(source, home, dtype)
     if (converted / "config.json").is_file():
         return converted

@@ -376,7 +376,9 @@ _GENERIC = frozenset(
 
 def subject_terms(meta: dict[str, Any]) -> frozenset[str]:
     """Distinctive words of a note's title and file name ("Working at Fernwood Analytics" →
-    fernwood, analytics), the words a later note uses when it updates this one."""
+    fernwood, analytics), the words a later note uses when it updates this one: what the note
+    is about. Its tags are not counted: a shared tag ("home", "job") promoted unrelated newer
+    notes (dev person: newer note first 15/20 -> 14/20)."""
     return _subject_terms(str(meta.get("title", "")), str(meta.get("path", "")))
 
 
@@ -400,13 +402,6 @@ def asks_about_own_state(question: str) -> bool:
     return bool(_OWN.search(question)) and not _PROCEDURAL.search(question)
 
 
-def subject_words(meta: dict[str, Any]) -> frozenset[str]:
-    """What a note is about: the distinctive words of its title and file name (see
-    :func:`subject_terms`). Its tags are not counted: a shared tag ("home", "job") promoted
-    unrelated newer notes (dev person: newer note first 15/20 -> 14/20)."""
-    return subject_terms(meta)
-
-
 def same_subject_newer(order: list[int], metas: list[dict[str, Any]], days: np.ndarray, sims: np.ndarray,
                        margin: float) -> list[int]:
     """Put the newest note about the same subject as a ranked older one (a shared distinctive
@@ -414,13 +409,13 @@ def same_subject_newer(order: list[int], metas: list[dict[str, Any]], days: np.n
     above it, when about as relevant (similarity at most ``margin`` lower); keeps ``len(order)``."""
     result = list(order)
     for old in list(order):
-        subject = subject_words(metas[old])
+        subject = subject_terms(metas[old])
         if old not in result or not subject:
             continue
         candidates = [
             j for j in range(len(metas))
             if days[j] > days[old] and not _same_note(metas[j], metas[old])
-            and sims[j] >= sims[old] - margin and subject & subject_words(metas[j])
+            and sims[j] >= sims[old] - margin and subject & subject_terms(metas[j])
         ]
         if candidates:
             _place_above(result, max(candidates, key=lambda j: (days[j], sims[j])), old)
