@@ -134,5 +134,6 @@ class PersonSuite:
         }
         extras = {"outcomes": {k: counts(v, "outcome") for k, v in by_kind.items() if v},
                   "answered_by": counts(records, "answered_by"), "routes": counts(records, "route"),
+                  "rerouted": sum(bool(r.get("rerouted")) for r in records),
                   "judge": counts(records, "judge"), "person": self.person}
         return Scored(found, extras)

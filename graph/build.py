@@ -1,5 +1,6 @@
 """Assemble the Twin StateGraph: analyze → (retrieve) → generate → judge (→ generate once more
-when the judge finds the answer unsupported by the notes)."""
+when the judge finds the answer unsupported by the notes; → retrieve when an answer to a
+question the analyzer sent past the notes speaks of the person: the notes after all)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from langgraph.graph import END, START, StateGraph
 from nodes.analyze import make_analyze, should_retrieve
 from nodes.context import TwinContext
 from nodes.generate import make_generate
-from nodes.judge import make_judge, refuses_early, wants_regeneration
+from nodes.judge import after_judge, make_judge, refuses_early, wants_notes, wants_regeneration
 from nodes.retrieve import make_retrieve
 from nodes.toggles import is_on
 from twin.state import TwinState
@@ -23,7 +24,7 @@ def _recording_judge(judge: Callable[[TwinState], dict]) -> Callable[[TwinState]
 
     def node(state: TwinState) -> dict:
         update = judge(state)
-        if wants_regeneration(update):
+        if wants_regeneration(update) or wants_notes(update):
             return update
         return {**update, "messages": [AIMessage(update.get("answer", ""))]}
 
@@ -51,6 +52,5 @@ def build_graph(ctx: TwinContext, checkpointer: Any = None) -> Any:
     graph.add_conditional_edges("analyze", after_analyze(ctx), ["retrieve", "generate", "judge"])
     graph.add_edge("retrieve", "generate")
     graph.add_edge("generate", "judge")
-    graph.add_conditional_edges("judge", lambda state: "generate" if wants_regeneration(state) else END,
-                                ["generate", END])
+    graph.add_conditional_edges("judge", after_judge, {"generate": "generate", "retrieve": "retrieve", "end": END})
     return graph.compile(checkpointer=checkpointer)

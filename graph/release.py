@@ -25,6 +25,7 @@ class JudgedRelease:
         self.judged = judged
         self.sources: list[dict[str, Any]] = []
         self.grounded = False  # the question went to the notes: partial text is held to them too
+        self.skipped_notes = False  # the analyzer sent it past the notes: no fact about the person
         self.buffer = ""  # all generated text so far
         self.released = ""  # what the caller has been given
         self.held = False  # the judge objected to the text so far: release nothing more
@@ -32,7 +33,8 @@ class JudgedRelease:
     def _passes(self, text: str) -> bool:
         from nodes.judge import judge_text
 
-        return judge_text(self.ctx, self.question, text, self.sources, grounded=self.grounded)["verdict"] == "pass"
+        return judge_text(self.ctx, self.question, text, self.sources, grounded=self.grounded,
+                          skipped_notes=self.skipped_notes)["verdict"] == "pass"
 
     def restart(self) -> None:
         """A second generation attempt starts: its text replaces the first one's. Whatever was

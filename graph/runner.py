@@ -25,6 +25,7 @@ from graph.result import TurnResult, turn_result
 from nodes.cancel import CANCEL_KEY
 from nodes.context import TwinContext
 from nodes.generate import goes_to_notes
+from nodes.judge import skipped_notes
 from twin.config import NODE_NAMES, Config, NodeToggles
 from twin.state import TURN_RESET
 
@@ -96,8 +97,9 @@ class TwinRunner:
             release.restart()
         elif mode == "updates":
             for node, update in chunk.items():
-                if node == "analyze":
-                    release.grounded = goes_to_notes(update or {})
+                if node in ("analyze", "judge") and "route" in (update or {}):
+                    release.grounded = goes_to_notes(update)
+                    release.skipped_notes = skipped_notes(update)
                 if node == "retrieve":
                     release.sources = (update or {}).get("sources", [])
                 yield Event("node", node=node, data=update or {})

@@ -120,7 +120,7 @@ class Generator:
 
     def __call__(self, state: TwinState) -> dict:
         attempt = state.get("attempt", 0)
-        if attempt:
+        if attempt or state.get("rerouted"):
             get_stream_writer()({"restart": True})
         notes = self.evidence_for(state) if goes_to_notes(state) else []
         if goes_to_notes(state) and not notes:

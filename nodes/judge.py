@@ -12,7 +12,8 @@ sentence closest to the question (name one of its names or numbers). An answer t
 is sent back to the generator once (verdict ``regenerate``); a second failure is replaced by
 a cited quote of the best note (:mod:`nodes.extractive`), or "I have no note about that". The
 trace's ``answered_by`` says which path answered: model, model-retry, extractive, no-note,
-refusal.
+refusal. An answer to a question the analyzer sent past the notes that states a fact about the
+person (verdict ``reroute``) is withheld and the question goes to the notes after all, once.
 The checks are guardrails-ai validators composed in one Guard (see
 :mod:`nodes.guards.runtime`); each is switched by ``config.judge``.
 
@@ -32,21 +33,31 @@ from nodes.guards.grounding import agrees_with, says_nothing_from
 from nodes.guards.refusals import refusal
 from nodes.guards.runtime import Judge, Verdict, judge_for
 from nodes.records import recorded
+from nodes.routing import NO_RETRIEVE, RETRIEVE
 from nodes.toggles import is_on
 from twin.state import TwinState
 
-__all__ = ["Judge", "Verdict", "judge_text", "make_judge", "refuses_early", "wants_regeneration"]
+__all__ = ["Judge", "Verdict", "after_judge", "judge_text", "make_judge", "refuses_early", "skipped_notes",
+           "wants_notes", "wants_regeneration"]
 
 REGENERATE = "regenerate"  # the judge's verdict that sends an unsupported answer back once
+REROUTE = "reroute"  # ...that sends a question the analyzer sent past the notes to them after all
 REQUOTE = ("ungrounded", "dump")  # verdicts answered again, then by a quote
 
 
 def judge_text(ctx: TwinContext, question: str, text: str, sources: Sequence[dict[str, Any]] | None = None,
-               input_flags: list[str] | None = None, grounded: bool = False) -> Verdict:
+               input_flags: list[str] | None = None, grounded: bool = False, skipped_notes: bool = False) -> Verdict:
     """Judge ``text`` (a whole or partial answer). ``result["verdict"]`` is pass|redacted|blocked|
     ungrounded; ``.answer`` is what may be shown. Input flags are computed (and cached) when not
-    given. ``grounded``: the question went to the notes, so the answer is held to ``sources``."""
-    return judge_for(ctx).check(question, text, sources, input_flags, grounded)
+    given. ``grounded``: the question went to the notes, so the answer is held to ``sources``;
+    ``skipped_notes``: the analyzer sent it past the notes, so it may state no fact about the person."""
+    return judge_for(ctx).check(question, text, sources, input_flags, grounded, skipped_notes)
+
+
+def skipped_notes(state: TwinState) -> bool:
+    """The analyzer sent the question past the notes (it judged it general): its answer is not
+    held to notes, but may not state facts about the person either."""
+    return state.get("route") == NO_RETRIEVE
 
 
 def refuses_early(ctx: TwinContext, input_flags: list[str]) -> bool:
@@ -94,13 +105,16 @@ class JudgeNode:
     def check(self, state: TwinState, text: str) -> Verdict:
         flags = state.get("input_flags")
         return judge_text(self.ctx, state.get("question", ""), text, state.get("sources", []),
-                          flags if flags is not None else None, grounded=goes_to_notes(state))
+                          flags if flags is not None else None, grounded=goes_to_notes(state),
+                          skipped_notes=skipped_notes(state))
 
     def __call__(self, state: TwinState) -> dict:
         if not is_on(state, "judge"):
             return _skipped(state)
         draft = state.get("draft", "")
         verdict = self.check(state, draft)
+        if verdict.verdict == "ungrounded" and skipped_notes(state):
+            return self._reroute(verdict)
         answered_by = state.get("answered_by", "")
         why = ""
         off = off_the_notes(state, draft) if verdict.verdict == "pass" and answered_by.startswith("model") else ""
@@ -113,7 +127,8 @@ class JudgeNode:
         if verdict.verdict == "blocked":
             answered_by = "refusal"
         decision = {"verdict": verdict.verdict, "reasons": verdict.reasons, "input_flags": verdict.flags,
-                    "checks": verdict.checks, "answered_by": answered_by, **({"why": why} if why else {})}
+                    "checks": verdict.checks, "answered_by": answered_by, **({"why": why} if why else {}),
+                    **({"rerouted": state["rerouted"]} if state.get("rerouted") else {})}
         return {"answer": verdict.answer, "answered_by": answered_by,
                 "judge": {"verdict": verdict.verdict, "reasons": verdict.reasons},
                 "decisions": {"judge": decision}}
@@ -121,6 +136,14 @@ class JudgeNode:
     def _again(self, verdict: Verdict, why: str) -> dict:
         decision = {"verdict": REGENERATE, "reasons": verdict.reasons, "why": why}
         return {"attempt": 1, "judge": {"verdict": REGENERATE, "reasons": verdict.reasons},
+                "decisions": {"judge": decision}}
+
+    def _reroute(self, verdict: Verdict) -> dict:
+        """The answer to a question the analyzer judged general speaks of the person ("I'm
+        5'10\"", "my dog Luna"): withhold it and send the question to the notes after all."""
+        why = f"the answer said of me what no note was read for: {', '.join(verdict.unsupported)}"
+        decision = {"verdict": REROUTE, "reasons": verdict.reasons, "why": why}
+        return {"route": RETRIEVE, "rerouted": why, "judge": {"verdict": REROUTE, "reasons": verdict.reasons},
                 "decisions": {"judge": decision}}
 
     def _extractive(self, state: TwinState) -> tuple[Verdict, str]:
@@ -140,3 +163,15 @@ def make_judge(ctx: TwinContext) -> Callable[[TwinState], dict]:
 def wants_regeneration(state: TwinState) -> bool:
     """The judge sent the turn back to the generator."""
     return state.get("judge", {}).get("verdict") == REGENERATE
+
+
+def wants_notes(state: TwinState) -> bool:
+    """The judge sent the turn to the notes (an answer spoke of the person without them)."""
+    return state.get("judge", {}).get("verdict") == REROUTE
+
+
+def after_judge(state: TwinState) -> str:
+    """Where a judged turn goes: back to the generator, to the notes, or to the end."""
+    if wants_regeneration(state):
+        return "generate"
+    return "retrieve" if wants_notes(state) else "end"

@@ -8,7 +8,7 @@ import dataclasses
 import pytest
 
 from graph.runner import TwinRunner
-from kb.evidence import capitalised_names, common_nouns, is_rare, note_evidence, title_named
+from kb.evidence import capitalised_names, common_nouns, is_rare, note_evidence, searches_agree, title_named
 from kb.ingest import ingest
 from nodes.context import TwinContext
 from nodes.routing import NO_RETRIEVE, RETRIEVE, NoteAwareRouter, build_router
@@ -22,6 +22,8 @@ NOTES = {
                                  "My second sauce, darker: chipotle, black garlic and coffee.\n",
     "til/git-squash.md": "# Squash commits with an interactive rebase\n\nRun `git rebase -i HEAD~3` and mark the "
                          "commits to fold as `squash`; git opens the editor for the combined message.\n",
+    "work/murmur.md": "---\ntitle: Hydrophone firmware\ndate: 2022-01-10\n---\n# Hydrophone firmware\n\n"
+                      "I wrote the low-power firmware of the Murmur-3, a hydrophone buoy that records whale song.\n",
     "life/rowing.md": "---\ntitle: Rowing\ndate: 2023-05-05\n---\n# Rowing\n\nI row on the river on Saturday mornings.\n",
 }
 
@@ -52,6 +54,28 @@ def test_a_question_naming_a_note_only_term_is_retrieved(ctx: TwinContext) -> No
         assert decision.route == RETRIEVE and "zephyrine" in decision.strategy.lower()
 
 
+def test_a_hyphenated_name_is_found_by_its_parts(ctx: TwinContext) -> None:
+    evidence = note_evidence(ctx.retriever, "What's the Murmur-3?")
+    assert evidence.note_terms == ["murmur"]
+    assert build_router("embedding", ctx).route("What's the Murmur-3?").route == RETRIEVE
+
+
+def test_two_searches_agree_when_one_finds_the_others_best_note_near_its_top() -> None:
+    def dense(*paths):
+        return [{"path": p, "source": "s"} for p in paths]
+
+    def lexical(*paths):
+        return [dataclasses.make_dataclass("Hit", ["row"])(dataclasses.make_dataclass("Row", ["source", "path"])("s", p))
+                for p in paths]
+
+    assert searches_agree(dense("a", "b"), lexical("a", "c"))
+    assert searches_agree(dense("a", "b"), lexical("b", "a")), "each search's best is the other's second"
+    assert searches_agree(dense("a", "c"), lexical("d", "a"))
+    assert not searches_agree(dense("a", "b"), lexical("c", "d"))
+    assert not searches_agree(dense("a", "b"), lexical("c", "b")), "agreeing only on second places is not enough"
+    assert not searches_agree([{"path": "a", "source": "other"}], lexical("a"))
+
+
 def test_a_notes_title_or_a_close_match_is_evidence(ctx: TwinContext) -> None:
     assert title_named("What is in your Midnight Ember sauce?", ctx.retriever.note_titles()) == "Midnight Ember"
     squash = note_evidence(ctx.retriever, "How do I squash git commits?")
@@ -70,6 +94,7 @@ def test_word_signals() -> None:
     assert is_rare("zephyrine") and is_rare("tmux") and not is_rare("sauce") and not is_rare("oops")
     assert capitalised_names("What goes into Bubbles today?") == {"bubbles"}
     assert capitalised_names("Bubbles is fine.") == set(), "a sentence's first word is no name"
+    assert capitalised_names("What's the Murmur-3?") == {"murmur-3", "murmur", "3"}, "the index splits it so"
     assert common_nouns("What is a CRDT?") == {"crdt"}
 
 

@@ -97,6 +97,29 @@ def test_two_unsupported_answers_end_in_a_quote_of_the_note(tmp_path: Path) -> N
     assert "Rotterdam" in result["answer"] and "Zanzibar" not in result["answer"]
 
 
+def test_an_answer_about_me_to_a_question_sent_past_the_notes_goes_to_the_notes(tmp_path: Path) -> None:
+    runner, model = scripted_runner(tmp_path, "Hi! I just got back from a week in Zanzibar with my dog Luna.",
+                                    "Hi! I live in Rotterdam now.", strategy="embedding")
+    events = list(runner.stream("Hi there!"))
+    shown = "".join(e.text for e in events if e.kind == "token")
+    result = next(e.data for e in events if e.kind == "result")
+    assert result["decisions"]["analyze"]["route"] == "no_retrieve", "the analyzer calls a greeting general"
+    assert result["route"] == "retrieve" and result["answer"] == "Hi! I live in Rotterdam now."
+    assert "Zanzibar" in result["decisions"]["judge"]["rerouted"] and "Luna" in result["decisions"]["judge"]["rerouted"]
+    assert "Zanzibar" not in shown, "the withheld answer never reached the screen"
+    assert len(model.calls) == 2
+    assert "We moved there in March 2024." in "\n".join(str(m.content) for m in model.calls[1]["messages"])
+    assert "We moved there" not in "\n".join(str(m.content) for m in model.calls[0]["messages"])
+
+
+def test_a_general_answer_with_no_claim_about_me_stays_past_the_notes(tmp_path: Path) -> None:
+    runner, model = scripted_runner(tmp_path, "Hello! I'm glad you're here. I think Canberra is lovely in spring.",
+                                    strategy="embedding")
+    result = runner.ask("Hi there!")
+    assert (result["route"], result["answered_by"], result["judge"]["verdict"]) == ("no_retrieve", "model", "pass")
+    assert "rerouted" not in result["decisions"]["judge"] and len(model.calls) == 1
+
+
 def test_the_stop_switch_reaches_the_model_and_ends_the_turn(tmp_path: Path) -> None:
     runner, model = scripted_runner(tmp_path, "I live in Rotterdam now.")
     stop = threading.Event()

@@ -14,7 +14,14 @@ from nodes.context import TwinContext
 from nodes.evidence import _candidates, gather, group_by_note, sentences_of
 from nodes.extractive import extractive_answer, readable_date
 from nodes.guards.frame import FrameFilter, strip_frame, wrap_evidence
-from nodes.guards.grounding import agrees_with, content_words, says_nothing_from, support, unsupported_words
+from nodes.guards.grounding import (
+    agrees_with,
+    claims_about_me,
+    content_words,
+    says_nothing_from,
+    support,
+    unsupported_words,
+)
 from nodes.judge import make_judge
 from twin.config import Config
 
@@ -142,6 +149,30 @@ def test_judge_passes_grounded_answers_and_does_not_hold_general_ones(judge_ctx)
     no_retry.judge.regenerate = False
     quoted = make_judge(TwinContext(no_retry))(_state("I live in Newhaven."))
     assert quoted["answered_by"] == "extractive"
+
+
+@pytest.mark.parametrize(("answer", "claims"), [
+    ("I'm 5'10\" tall.", ["5'10"]),
+    ("My dog is a golden retriever named Luna. She loves the beach.", ["Luna"]),
+    ("Hello! I'm Noa Bakker, and I live in Galway now.", ["Galway"]),
+    ("I think the capital of Australia is Canberra.", []),  # an opinion, not a fact about me
+    ("I'm glad I could help. The Mona Lisa is by Leonardo da Vinci.", []),  # a courtesy; the fact is not mine
+    ("Hello! I'm Noa Bakker. How can I help?", []),  # my name is no invention
+    ("How tall am I? I'm tall enough.", []),  # no number, name or rare word
+])
+def test_claims_about_me_are_the_facts_of_sentences_about_the_speaker(answer, claims) -> None:
+    assert claims_about_me(answer, support(["How tall are you?", "Noa Bakker"])) == claims
+
+
+def test_judge_sends_a_general_question_whose_answer_speaks_of_me_to_the_notes(judge_ctx) -> None:
+    judge = make_judge(judge_ctx)
+    update = judge(_state("I'm 5'10\" and I live in Newhaven.", route="no_retrieve", sources=[], evidence=[]))
+    assert (update["judge"]["verdict"], update["route"]) == ("reroute", "retrieve")
+    assert "5'10" in update["rerouted"] and "Newhaven" in update["rerouted"]
+    same_on_notes = judge(_state("I'm 5'10\" and I live in Newhaven."))
+    assert same_on_notes["judge"]["verdict"] == "regenerate", "on a notes question the usual grounding applies"
+    off = judge(_state("I'm 5'10\".", route="off", sources=[], evidence=[]))
+    assert off["judge"]["verdict"] == "pass", "with retrieval switched off nothing is held to the notes"
 
 
 @pytest.fixture()

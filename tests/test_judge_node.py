@@ -51,6 +51,17 @@ def test_redacted_and_blocked_verdicts(ctx):
     assert refused["decisions"]["judge"]["input_flags"] == ["off_limits:family"]
 
 
+def test_an_answer_that_tells_more_than_asked_loses_only_the_disclosing_sentences(ctx):
+    judge = make_judge(ctx)
+    kept = judge(_state("I live in Rotterdam now, near the lake. My partner works at the port."))
+    assert kept["judge"]["verdict"] == "redacted" and kept["answer"] == "I live in Rotterdam now, near the lake."
+    assert "off_limits: answer discloses family" in kept["judge"]["reasons"]
+    whole = judge(_state("My partner and I live in Rotterdam."))
+    assert whole["judge"]["verdict"] == "blocked" and "my family" in whole["answer"], "nothing left: refused"
+    asked = judge(_state("I live in Rotterdam. My sister visits.", ["off_limits:family"]))
+    assert asked["judge"]["verdict"] == "blocked", "a question about the topic is refused whatever the answer"
+
+
 def test_judge_off_is_skipped(ctx):
     update = make_judge(ctx)(_state("Freja says hi.", toggles={"judge": False}))
     assert update["answer"] == "Freja says hi."

@@ -143,6 +143,25 @@ def test_topic_patterns_without_embeddings(topics):
     assert topics.classify("What's the cheapest therapy-shaped thing you know?") == []
 
 
+@pytest.mark.parametrize("question", [
+    "How do I find the parent process of a zombie so I can kill it?",
+    "How do I check out the parent commit?",
+    "How do you select a sibling element in CSS?",
+    "How do I kill all the children processes?",
+    "Is the parent directory writable?",
+])
+def test_family_words_used_for_technical_things_are_not_family(topics, question):
+    assert topics.classify(question) == []
+
+
+@pytest.mark.parametrize("question", [
+    "Where do your parents live?", "Do you have a partner or kids?", "Who is your partner?",
+    "What does your father do?", "Do you have any brothers or sisters?",
+])
+def test_family_questions_are_still_family(topics, question):
+    assert topics.classify(question) == ["family"]
+
+
 def test_unknown_topic_matches_its_own_word():
     classifier = TopicClassifier(*load_topics(["religion"]))
     assert classifier.classify("What is your religion?") == ["religion"]

@@ -94,6 +94,14 @@ def test_trace_shows_route_query_timings_judge_and_model() -> None:
     assert card_summary(RESULT) == "route retrieve · 1 source · judge redacted · 1.6 s"
 
 
+def test_trace_says_when_the_judge_sent_a_general_question_to_the_notes() -> None:
+    decisions = {"analyze": {"route": "no_retrieve", "score": 0.2, "by": "embedding"},
+                 "judge": {"rerouted": "the answer said of me what no note was read for: Luna"}}
+    text = render(trace_renderable({**RESULT, "decisions": decisions}))
+    assert "analyzer: no_retrieve; judge: the answer said of me what no note was read for: Luna" in " ".join(text.split())
+    assert "analyzer:" not in render(trace_renderable(RESULT))
+
+
 def test_answers_without_the_adapter_are_marked() -> None:
     bare = {**RESULT, "toggles": {**RESULT["toggles"], "adapter": False}}
     assert "base model" in card_summary(bare) and "adapter switched off" in model_line(bare)

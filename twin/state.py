@@ -63,6 +63,7 @@ class TwinState(TypedDict, total=False):
     sources: list[Source]
     evidence: list[EvidenceNote]  # the best sentences of the top notes, newest first
     attempt: int  # 0 = first answer; 1 = regenerated after the judge found it unsupported
+    rerouted: str  # why the judge sent a question the analyzer sent past the notes to them ("" = not)
     answered_by: str  # model | model-retry | extractive | no-note | refusal | model-ungated
     draft: str  # the generator's raw answer (never shown before the judge)
     answer: str  # what the user sees
@@ -80,6 +81,7 @@ TURN_RESET: dict[str, Any] = {
     "sources": [],
     "evidence": [],
     "attempt": 0,
+    "rerouted": "",
     "answered_by": "",
     "draft": "",
     "answer": "",

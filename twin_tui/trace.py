@@ -109,6 +109,9 @@ def trace_renderable(result: TurnResult) -> Any:
     route = Text(result.get("route") or "?", style="bold")
     if analyze:
         route.append(f"  p={analyze.get('score', 0):.2f} by {analyze.get('by', '?')}", style="dim")
+    rerouted = decisions.get("judge", {}).get("rerouted")
+    if rerouted:
+        route.append(f"  (analyzer: {analyze.get('route', '?')}; judge: {rerouted})", style="yellow")
     _kv(table, "route", route)
     _kv(table, "query", result.get("query") or "")
     _kv(table, "model", model_line(result))

@@ -131,17 +131,47 @@ def agrees_with(answer: str, passage: str) -> bool:
     return any(_supported(word, vocab) for word in names)
 
 
+_SENTENCES = re.compile(r"(?<=[.!?…])[\"')\]]*\s+|\n+")
+_FIRST_PERSON = re.compile(r"(?<![\w'’])(?:I|I'm|I’m|I've|I’ve|I'd|I’d|I'll|I’ll)(?![\w'’])|\b(?:my|mine|myself)\b", re.I)
+# "I" in a way that states no fact about me: opinions, politeness, offers, what I can or cannot say
+_NO_FACT = re.compile(
+    r"(?<![\w'’])I(?:'m|’m| am)? ?(?:think|believe|guess|suppose|reckon|know|mean|hope|wonder|see|would|could|can|"
+    r"can't|cannot|will|won't|'d|’d|'ll|’ll|do not|don't|don’t|have no|'ve no|’ve no|not sure|sorry|afraid|glad|"
+    r"happy|here|ready|always|just|not)\b", re.I)
+
+
+def _about_me(sentence: str) -> bool:
+    """The sentence states something about the speaker ("I'm 1.80 m tall", "My dog is Luna"),
+    not just an opinion or a courtesy ("I think it is Canberra", "I'm glad I could help")."""
+    return bool(_FIRST_PERSON.search(_NO_FACT.sub(" ", sentence)))
+
+
+def claims_about_me(answer: str, vocab: frozenset[str]) -> list[str]:
+    """Content words (numbers, names, rare words) of the answer's sentences about the speaker
+    that nothing in ``vocab`` supports: facts about the person that did not come from the notes."""
+    found: dict[str, None] = {}
+    for sentence in _SENTENCES.split(answer):
+        if _about_me(sentence):
+            found.update(dict.fromkeys(unsupported_words(sentence, vocab)))
+    return list(found)
+
+
 @register_validator(name="twin/grounding", data_type="string")
 class Grounding(Validator):
     """Fails when an answer to a notes question names what no retrieved note names.
 
-    metadata: ``grounded`` (bool: the question went to the notes), ``source_texts``,
-    ``source_titles``, ``source_dates``, ``question``, ``person``.
+    An answer to a question the analyzer sent past the notes (``skipped_notes``) is not held
+    to notes, except where it speaks about the person: a fact about them ("I'm 5'10\"", "my
+    dog Luna") must come from the notes, so it fails with ``about_me`` and the judge sends the
+    question to the notes after all.
+
+    metadata: ``grounded`` (bool: the question went to the notes), ``skipped_notes`` (bool),
+    ``source_texts``, ``source_titles``, ``source_dates``, ``question``, ``person``.
     """
 
     def _validate(self, value: Any, metadata: dict[str, Any]) -> ValidationResult:
         if not metadata.get("grounded"):
-            return PassResult()
+            return self._about_me(str(value), metadata)
         texts = [*metadata.get("source_texts", []), *metadata.get("source_titles", []),
                  str(metadata.get("question", "")), str(metadata.get("person", ""))]
         missing = unsupported_words(str(value), support(texts, metadata.get("source_dates", [])))
@@ -150,3 +180,15 @@ class Grounding(Validator):
         shown = ", ".join(missing[:SHOWN_MAX]) + (" …" if len(missing) > SHOWN_MAX else "")
         return FailResult(error_message=f"grounding: not in the notes: {shown}",
                           metadata={"kind": "grounding", "unsupported": missing})
+
+    @staticmethod
+    def _about_me(value: str, metadata: dict[str, Any]) -> ValidationResult:
+        if not metadata.get("skipped_notes"):
+            return PassResult()
+        vocab = support([str(metadata.get("question", "")), str(metadata.get("person", ""))])
+        missing = claims_about_me(value, vocab)
+        if not missing:
+            return PassResult()
+        shown = ", ".join(missing[:SHOWN_MAX]) + (" …" if len(missing) > SHOWN_MAX else "")
+        return FailResult(error_message=f"grounding: says of me what no note was read for: {shown}",
+                          metadata={"kind": "grounding", "unsupported": missing, "about_me": True})

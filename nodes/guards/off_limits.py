@@ -4,7 +4,9 @@ Questions are classified by regex (``nodes/guards/data/topics.toml``) and, when 
 embeddings model is at hand, by meaning: nearest neighbour among labelled example
 questions, where the ``benign`` examples (sensitive-sounding questions about public
 notes) compete with the topics. The validator blocks when the question was flagged
-``off_limits:<topic>`` or the answer discloses an off-limits topic on its own.
+``off_limits:<topic>`` or the answer discloses an off-limits topic on its own; in the second
+case the judge keeps the rest of the answer when there is one ("I live in Hobart now. My
+partner …" to "Where do you live?" loses its second sentence, not the whole answer).
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ from privacy.views import fold
 TOPICS_FILE = Path(__file__).with_name("data") / "topics.toml"
 BENIGN = "benign"
 FLAG_PREFIX = "off_limits:"
+_SENTENCE_BREAK = re.compile(r"(?<=[.!?…])\s+|(?<=[.!?…][\"')\]])\s+|\n+")
+MIN_KEPT_WORDS = 3  # less than this left after dropping the disclosing sentences: no answer
 
 Embed = Callable[[list[str]], Any]  # texts -> (n, d) array of normalised vectors
 
@@ -114,6 +118,12 @@ class TopicClassifier:
         text = fold(answer)
         return [t.name for t in self.topics if any(p.search(text) for p in t.answer)]
 
+    def without_disclosures(self, answer: str) -> str:
+        """The answer without its sentences that disclose an off-limits topic ("" when too
+        little is left to be an answer)."""
+        kept = " ".join(s.strip() for s in _SENTENCE_BREAK.split(answer) if s.strip() and not self.disclosed(s))
+        return kept if len(kept.split()) >= MIN_KEPT_WORDS else ""
+
     def phrase(self, name: str) -> str:
         return next((t.phrase for t in self.topics if t.name == name), f"my {name}")
 
@@ -138,5 +148,5 @@ class OffLimits(Validator):
         told = self.classifier.disclosed(str(value))
         if told:
             return FailResult(error_message=f"off_limits: answer discloses {', '.join(told)}",
-                              metadata={"kind": "off_limits", "topic": told[0]})
+                              metadata={"kind": "off_limits", "topic": told[0], "disclosed": True})
         return PassResult()

@@ -156,8 +156,10 @@ class Judge:
 
     # -- output side --------------------------------------------------------------
     def check(self, question: str, text: str, sources: Sequence[dict[str, Any]] | None = None,
-              flags: list[str] | None = None, grounded: bool = False) -> Verdict:
-        """``grounded``: the question went to the notes, so the answer is held to ``sources``."""
+              flags: list[str] | None = None, grounded: bool = False, skipped_notes: bool = False) -> Verdict:
+        """``grounded``: the question went to the notes, so the answer is held to ``sources``;
+        ``skipped_notes``: the analyzer sent it past them, so the answer may say nothing of the
+        person that the question does not (:class:`nodes.guards.grounding.Grounding`)."""
         flags = self.screen(question) if flags is None else list(flags)
         sources = sources or []
         metadata = {
@@ -168,6 +170,7 @@ class Judge:
             "source_dates": [str(s.get("date", "")) for s in sources],
             "person": self.person,
             "grounded": grounded,
+            "skipped_notes": skipped_notes,
             "suspicious": any(f in SOFT_FLAGS for f in flags),
         }
         try:
@@ -179,18 +182,23 @@ class Judge:
 
     def _verdict(self, question: str, text: str, outcome: GuardOutcome, flags: list[str]) -> Verdict:
         reasons = [f.reason for f in outcome.findings]
-        blocking = outcome.blocking
+        blocking, text = outcome.blocking, outcome.text
+        if blocking and all(f.meta.get("disclosed") for f in blocking):
+            kept = self.topics.without_disclosures(text)  # the answer told more than asked: keep the rest
+            if kept:
+                blocking, text = [], kept
+                reasons.append("off_limits: left out the sentences that disclosed it")
         if blocking:
             first = min(blocking, key=lambda f: REFUSAL_ORDER.index(f.check) if f.check in REFUSAL_ORDER else 99)
             kind = first.meta.get("kind") or REFUSAL_KIND.get(first.check, "error")
             topic = self.topics.phrase(first.meta["topic"]) if first.meta.get("topic") else "that"
             return Verdict("blocked", refusal(kind, question, self.person, topic), reasons, flags, self.checks)
         if outcome.unsupported:
-            return Verdict("ungrounded", outcome.text, reasons, flags, self.checks, outcome.unsupported)
+            return Verdict("ungrounded", text, reasons, flags, self.checks, outcome.unsupported)
         if outcome.requote:
-            return Verdict("dump", outcome.text, reasons, flags, self.checks)
+            return Verdict("dump", text, reasons, flags, self.checks)
         if outcome.findings:
-            return Verdict("redacted", outcome.text, reasons, flags, self.checks)
+            return Verdict("redacted", text, reasons, flags, self.checks)
         return Verdict("pass", text, [], flags, self.checks)
 
 
