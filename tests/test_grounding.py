@@ -164,6 +164,15 @@ def test_claims_about_me_are_the_facts_of_sentences_about_the_speaker(answer, cl
     assert claims_about_me(answer, support(["How tall are you?", "Noa Bakker"])) == claims
 
 
+def test_an_answer_to_a_question_about_something_of_mine_is_about_me_throughout() -> None:
+    answer = "My cat is a lovely creature. She's a grey tabby called Mochi, and she sleeps all day."
+    question = "What is your cat like?"
+    assert claims_about_me(answer, support([question]), question) == ["Mochi"]
+    assert claims_about_me(answer, support([question])) == [], "without the question: no sentence says I/my + a fact"
+    general = "How do you say thank you in Spanish?"
+    assert claims_about_me("In Spanish it is gracias.", support([general]), general) == []
+
+
 def test_judge_sends_a_general_question_whose_answer_speaks_of_me_to_the_notes(judge_ctx) -> None:
     judge = make_judge(judge_ctx)
     update = judge(_state("I'm 5'10\" and I live in Newhaven.", route="no_retrieve", sources=[], evidence=[]))

@@ -146,12 +146,18 @@ def _about_me(sentence: str) -> bool:
     return bool(_FIRST_PERSON.search(_NO_FACT.sub(" ", sentence)))
 
 
-def claims_about_me(answer: str, vocab: frozenset[str]) -> list[str]:
+_ASKS_ABOUT_ME = re.compile(r"\byours?\b", re.I)
+
+
+def claims_about_me(answer: str, vocab: frozenset[str], question: str = "") -> list[str]:
     """Content words (numbers, names, rare words) of the answer's sentences about the speaker
-    that nothing in ``vocab`` supports: facts about the person that did not come from the notes."""
+    that nothing in ``vocab`` supports: facts about the person that did not come from the notes.
+    When the question asks about something of theirs ("What does your dog look like?"), every
+    sentence of the answer is about them ("She's a golden retriever named Luna")."""
+    whole = bool(_ASKS_ABOUT_ME.search(question))
     found: dict[str, None] = {}
     for sentence in _SENTENCES.split(answer):
-        if _about_me(sentence):
+        if whole or _about_me(sentence):
             found.update(dict.fromkeys(unsupported_words(sentence, vocab)))
     return list(found)
 
@@ -185,8 +191,8 @@ class Grounding(Validator):
     def _about_me(value: str, metadata: dict[str, Any]) -> ValidationResult:
         if not metadata.get("skipped_notes"):
             return PassResult()
-        vocab = support([str(metadata.get("question", "")), str(metadata.get("person", ""))])
-        missing = claims_about_me(value, vocab)
+        question = str(metadata.get("question", ""))
+        missing = claims_about_me(value, support([question, str(metadata.get("person", ""))]), question)
         if not missing:
             return PassResult()
         shown = ", ".join(missing[:SHOWN_MAX]) + (" …" if len(missing) > SHOWN_MAX else "")
