@@ -106,11 +106,13 @@ def as_evidence(sources: Sequence[dict[str, Any]]) -> list[EvidenceNote]:
 
 def _select(candidate: _Candidate, scores: np.ndarray, per_note: int) -> EvidenceNote:
     """The note with its ``per_note`` sentences closest to the question (``scores``, one per
-    sentence; kept in note order; 0 = all), and ``best`` pointing at the closest one."""
+    sentence; kept in note order; 0 = all), ``best`` pointing at the closest one and ``order``
+    ranking the kept ones, closest first."""
     sentences = candidate.note["sentences"]
     ranked = [int(i) for i in np.argsort(-scores, kind="stable")]
     keep = sorted(ranked[:per_note]) if per_note > 0 else list(range(len(sentences)))
-    return {**candidate.note, "sentences": [sentences[i] for i in keep], "best": keep.index(ranked[0])}
+    order = [keep.index(i) for i in ranked if i in keep]
+    return {**candidate.note, "sentences": [sentences[i] for i in keep], "best": order[0], "order": order}
 
 
 def newest_first(notes: list[EvidenceNote]) -> list[EvidenceNote]:

@@ -9,6 +9,7 @@ when the first is short.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date
 
 import prompts
@@ -28,9 +29,18 @@ def readable_date(value: str) -> str:
     return f"{when.day} {when.strftime('%b')} {when.year}"
 
 
-def quoted_sentences(note: EvidenceNote) -> list[str]:
+def quote_order(note: EvidenceNote) -> list[int]:
+    """The note's sentences a quote may start from, closest to the question first."""
+    best = min(note.get("best", 0), len(note["sentences"]) - 1)
+    order = [i for i in note.get("order", []) if 0 <= i < len(note["sentences"])]
+    return order or [best, *(i for i in range(len(note["sentences"])) if i != best)]
+
+
+def quoted_sentences(note: EvidenceNote, first: int | None = None) -> list[str]:
+    """The sentence a quote starts from (the closest to the question unless ``first`` is
+    given), with the next one when it is short."""
     sentences = note["sentences"]
-    best = min(note.get("best", 0), len(sentences) - 1)
+    best = quote_order(note)[0] if first is None else first
     chosen = [sentences[best]]
     following = sentences[best + 1] if best + 1 < len(sentences) else ""
     if following and len(chosen[0].split()) < SHORT_WORDS and len(f"{chosen[0]} {following}".split()) <= MAX_WORDS:
@@ -43,11 +53,19 @@ def quoted_note(notes: list[EvidenceNote]) -> EvidenceNote | None:
     return best_note([n for n in notes if n["sentences"]])
 
 
-def extractive_answer(notes: list[EvidenceNote]) -> str:
-    """A cited quote from the best note ("" when there is no evidence)."""
+def extractive_answers(notes: list[EvidenceNote]) -> Iterator[str]:
+    """Cited quotes from the best note, the one from its sentence closest to the question
+    first, then from its other sentences in order of closeness (the judge takes the first
+    it can show: a closest sentence that speaks of an off-limits topic need not end the turn)."""
     note = quoted_note(notes)
     if note is None:
-        return ""
-    quote = " ".join(s if s[-1] in ".!?…\"')" else s + "." for s in quoted_sentences(note))
+        return
     title = f' "{note["title"].strip()}"' if note["title"].strip() else ""
-    return prompts.render("extractive", title=title, date=readable_date(note["date"]), quote=quote)
+    for first in quote_order(note):
+        quote = " ".join(s if s[-1] in ".!?…\"')" else s + "." for s in quoted_sentences(note, first))
+        yield prompts.render("extractive", title=title, date=readable_date(note["date"]), quote=quote)
+
+
+def extractive_answer(notes: list[EvidenceNote]) -> str:
+    """A cited quote from the best note's sentence closest to the question ("" when there is no evidence)."""
+    return next(extractive_answers(notes), "")

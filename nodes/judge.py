@@ -27,7 +27,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from nodes.context import TwinContext
-from nodes.extractive import extractive_answer, quoted_note, quoted_sentences
+from nodes.extractive import extractive_answers, quoted_note, quoted_sentences
 from nodes.generate import goes_to_notes
 from nodes.guards.grounding import agrees_with, says_nothing_from
 from nodes.guards.refusals import refusal
@@ -147,12 +147,18 @@ class JudgeNode:
                 "decisions": {"judge": decision}}
 
     def _extractive(self, state: TwinState) -> tuple[Verdict, str]:
-        """The cited quote from the best note, judged like any answer (PII, leaks)."""
-        quote = extractive_answer(state.get("evidence", []))
-        if quote:
+        """The cited quote from the best note, judged like any answer (PII, leaks, off-limits):
+        the first quote that can be shown, from the sentence closest to the question down;
+        when every one is refused, the first refusal."""
+        refused: Verdict | None = None
+        for quote in extractive_answers(state.get("evidence", [])):
             verdict = self.check(state, quote)
-            if verdict.verdict not in REQUOTE:
+            if verdict.verdict == "blocked":
+                refused = refused or verdict
+            elif verdict.verdict not in REQUOTE:
                 return verdict, "extractive"
+        if refused is not None:
+            return refused, "extractive"
         return self.check(state, refusal("no_note", state.get("question", ""), self.ctx.config.person)), "no-note"
 
 

@@ -12,7 +12,7 @@ from graph.release import REPLACE
 from graph.runner import TwinRunner
 from nodes.context import TwinContext
 from nodes.evidence import _candidates, gather, group_by_note, sentences_of
-from nodes.extractive import extractive_answer, readable_date
+from nodes.extractive import extractive_answer, extractive_answers, readable_date
 from nodes.guards.frame import FrameFilter, strip_frame, wrap_evidence
 from nodes.guards.grounding import (
     agrees_with,
@@ -137,6 +137,30 @@ def test_judge_regenerates_once_then_quotes_the_note(judge_ctx) -> None:
     long_note = {**ROTTERDAM, "text": chunk}
     whole = judge(_state(chunk, sources=[long_note]))  # a chunk copied whole: answered again, then quoted
     assert whole["judge"]["verdict"] == "regenerate" and whole["decisions"]["judge"]["why"] == "copied a retrieved note whole"
+
+
+def test_a_quote_that_would_be_refused_gives_way_to_the_notes_next_closest_sentence(judge_ctx) -> None:
+    family = "I grew up in Gore, in a house that smelt of my dad's coffee and my mum's rye bread."
+    note = {"path": "about-me.md", "title": "About me", "date": "2026-05-10", "score": 0.9, "best": 1,
+            "order": [1, 2, 0], "sentences": ["I make maps.", family,
+                                              "These days I live in Rotterdam and make maps at Tidewater Labs."]}
+    source = {**ROTTERDAM, "path": "about-me.md", "date": "2026-05-10", "text": " ".join(note["sentences"])}
+    state = _state("I live in Zorbaville.", attempt=1, answered_by="model-retry", evidence=[note], sources=[source])
+    quoted = make_judge(judge_ctx)(state)
+    assert quoted["answered_by"] == "extractive" and quoted["judge"]["verdict"] == "pass"
+    assert quoted["answer"] == 'From my note "About me" of 10 May 2026: These days I live in Rotterdam and make maps at Tidewater Labs.'
+    only_family = {**note, "sentences": [family], "best": 0, "order": [0]}
+    refused = make_judge(judge_ctx)({**state, "evidence": [only_family]})
+    assert refused["answered_by"] == "refusal" and "my family" in refused["answer"]
+
+
+def test_evidence_ranks_the_kept_sentences_for_the_quote() -> None:
+    notes = [{"path": "b.md", "title": "B", "date": "2021-01-05", "score": 0.9, "best": 2, "order": [2, 0, 1],
+              "sentences": ["Lots happened.", "Bod came along.", "He is a lurcher with three legs."]}]
+    assert list(extractive_answers(notes)) == [
+        'From my note "B" of 5 Jan 2021: He is a lurcher with three legs.',
+        'From my note "B" of 5 Jan 2021: Lots happened. Bod came along.',
+        'From my note "B" of 5 Jan 2021: Bod came along. He is a lurcher with three legs.']
 
 
 def test_judge_passes_grounded_answers_and_does_not_hold_general_ones(judge_ctx) -> None:

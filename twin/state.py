@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, TypedDict
+from typing import Annotated, Any, NotRequired, TypedDict
 
 from langchain_core.messages import AnyMessage
 from langgraph.graph.message import add_messages
@@ -36,6 +36,7 @@ class EvidenceNote(TypedDict):
     sentences: list[str]  # the note's sentences that best answer the question, in note order
     best: int  # index in ``sentences`` of the one closest to the question
     score: float  # the note's best retrieval score
+    order: NotRequired[list[int]]  # indices in ``sentences``, closest to the question first
 
 
 def merge_records(left: dict[str, Any] | None, right: dict[str, Any] | None) -> dict[str, Any]:
