@@ -132,15 +132,15 @@ def agrees_with(answer: str, passage: str) -> bool:
 
 
 _SENTENCES = re.compile(r"(?<=[.!?…])[\"')\]]*\s+|\n+")
-_FIRST_PERSON = re.compile(r"(?<![\w'’])(?:I|I'm|I’m|I've|I’ve|I'd|I’d|I'll|I’ll)(?![\w'’])|\b(?:my|mine|myself)\b", re.I)
+_FIRST_PERSON = re.compile(r"(?<![\w'’])I(?:['’](?:m|ve|d|ll))?(?![\w'’])|\b[Mm](?:y|ine|yself)\b")  # not "i.e."
 # "I" in a way that states no fact about me: opinions, politeness, offers, what I can or cannot say
 _NO_FACT = re.compile(
     r"(?<![\w'’])I(?:'m|’m| am)? ?(?:think|believe|guess|suppose|reckon|know|mean|hope|wonder|see|would|could|can|"
     r"can't|cannot|will|won't|'d|’d|'ll|’ll|do not|don't|don’t|have no|'ve no|’ve no|not sure|sorry|afraid|glad|"
-    r"happy|here|ready|always|just|not)\b", re.I)
+    r"happy|here|ready)\b", re.I)
 
 
-def _about_me(sentence: str) -> bool:
+def speaks_of_me(sentence: str) -> bool:
     """The sentence states something about the speaker ("I'm 1.80 m tall", "My dog is Luna"),
     not just an opinion or a courtesy ("I think it is Canberra", "I'm glad I could help")."""
     return bool(_FIRST_PERSON.search(_NO_FACT.sub(" ", sentence)))
@@ -157,7 +157,7 @@ def claims_about_me(answer: str, vocab: frozenset[str], question: str = "") -> l
     whole = bool(_ASKS_ABOUT_ME.search(question))
     found: dict[str, None] = {}
     for sentence in _SENTENCES.split(answer):
-        if whole or _about_me(sentence):
+        if whole or speaks_of_me(sentence):
             found.update(dict.fromkeys(unsupported_words(sentence, vocab)))
     return list(found)
 
@@ -177,7 +177,7 @@ class Grounding(Validator):
 
     def _validate(self, value: Any, metadata: dict[str, Any]) -> ValidationResult:
         if not metadata.get("grounded"):
-            return self._about_me(str(value), metadata)
+            return self._claims_check(str(value), metadata)
         texts = [*metadata.get("source_texts", []), *metadata.get("source_titles", []),
                  str(metadata.get("question", "")), str(metadata.get("person", ""))]
         missing = unsupported_words(str(value), support(texts, metadata.get("source_dates", [])))
@@ -188,7 +188,7 @@ class Grounding(Validator):
                           metadata={"kind": "grounding", "unsupported": missing})
 
     @staticmethod
-    def _about_me(value: str, metadata: dict[str, Any]) -> ValidationResult:
+    def _claims_check(value: str, metadata: dict[str, Any]) -> ValidationResult:
         if not metadata.get("skipped_notes"):
             return PassResult()
         question = str(metadata.get("question", ""))
