@@ -50,6 +50,15 @@ def sentence_ends(text: str) -> list[int]:
     return ends
 
 
+def sentences(text: str) -> list[str]:
+    """``text`` cut into its sentences (each with its punctuation and trailing space; the last
+    may be unfinished), as :func:`sentence_ends` sees them."""
+    ends = sentence_ends(text + " ")
+    starts = [0, *ends[:-1]]
+    pieces = [text[a:b] for a, b in zip(starts, ends)] + ([text[ends[-1]:]] if ends and ends[-1] < len(text) else [])
+    return pieces or ([text] if text else [])
+
+
 def trim_to_sentences(text: str, max_sentences: int) -> str:
     """``text`` cut after its ``max_sentences``-th sentence, or after its last complete one when
     it stopped mid-sentence (at the token limit); unchanged when it has no complete sentence."""
@@ -74,11 +83,9 @@ def without_repeats(text: str) -> str:
     """``text`` without sentences that repeat an earlier one ("I play in The Mollymawks. I play
     in The Mollymawks now."): a sentence whose words are mostly (``REPEAT_OVERLAP``) those of
     an earlier sentence is dropped. A small model loops; the reader should not see it."""
-    ends = sentence_ends(text + " ")
-    if len(ends) < 2:
+    pieces = sentences(text)
+    if len(pieces) < 2:
         return text
-    starts = [0, *ends[:-1]]
-    pieces = [text[a:b] for a, b in zip(starts, ends)] + ([text[ends[-1]:]] if ends[-1] < len(text) else [])
     kept: list[str] = []
     seen: list[set[str]] = []
     for piece in pieces:

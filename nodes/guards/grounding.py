@@ -21,6 +21,7 @@ from typing import Any
 from guardrails import Validator, register_validator
 from guardrails.classes.validation.validation_result import FailResult, PassResult, ValidationResult
 
+from backends.decoding import sentences
 from privacy.lexicon import STOPWORDS, _stems, is_common_word
 
 _WORD = re.compile(r"\d+(?:[.,'’\u00a0\u202f]\d+)*(?:[^\W\d_]+)?|[^\W_]+(?:[-'’.][^\W_]+)*", re.UNICODE)
@@ -131,7 +132,6 @@ def agrees_with(answer: str, passage: str) -> bool:
     return any(_supported(word, vocab) for word in names)
 
 
-_SENTENCES = re.compile(r"(?<=[.!?…])[\"')\]]*\s+|\n+")
 _FIRST_PERSON = re.compile(r"(?<![\w'’])I(?:['’](?:m|ve|d|ll))?(?![\w'’])|\b[Mm](?:y|ine|yself)\b")  # not "i.e."
 # "I" in a way that states no fact about me: opinions, politeness, offers, what I can or cannot say
 _NO_FACT = re.compile(
@@ -156,7 +156,7 @@ def claims_about_me(answer: str, vocab: frozenset[str], question: str = "") -> l
     sentence of the answer is about them ("She's a golden retriever named Luna")."""
     whole = bool(_ASKS_ABOUT_ME.search(question))
     found: dict[str, None] = {}
-    for sentence in _SENTENCES.split(answer):
+    for sentence in (s.strip() for s in sentences(answer)):
         if whole or speaks_of_me(sentence):
             found.update(dict.fromkeys(unsupported_words(sentence, vocab)))
     return list(found)

@@ -22,12 +22,12 @@ from typing import Any
 from guardrails import Validator, register_validator
 from guardrails.classes.validation.validation_result import FailResult, PassResult, ValidationResult
 
+from backends.decoding import sentences
 from privacy.views import fold
 
 TOPICS_FILE = Path(__file__).with_name("data") / "topics.toml"
 BENIGN = "benign"
 FLAG_PREFIX = "off_limits:"
-_SENTENCE_BREAK = re.compile(r"(?<=[.!?…])\s+|(?<=[.!?…][\"')\]])\s+|\n+")
 MIN_KEPT_WORDS = 3  # less than this left after dropping the disclosing sentences: no answer
 
 Embed = Callable[[list[str]], Any]  # texts -> (n, d) array of normalised vectors
@@ -121,7 +121,7 @@ class TopicClassifier:
     def without_disclosures(self, answer: str) -> str:
         """The answer without its sentences that disclose an off-limits topic ("" when too
         little is left to be an answer)."""
-        kept = " ".join(s.strip() for s in _SENTENCE_BREAK.split(answer) if s.strip() and not self.disclosed(s))
+        kept = " ".join(s.strip() for s in sentences(answer) if s.strip() and not self.disclosed(s))
         return kept if len(kept.split()) >= MIN_KEPT_WORDS else ""
 
     def phrase(self, name: str) -> str:

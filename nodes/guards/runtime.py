@@ -182,11 +182,11 @@ class Judge:
 
     def _verdict(self, question: str, text: str, outcome: GuardOutcome, flags: list[str]) -> Verdict:
         reasons = [f.reason for f in outcome.findings]
-        blocking, text = outcome.blocking, outcome.text
+        blocking, shown = outcome.blocking, outcome.text
         if blocking and all(f.meta.get("disclosed") for f in blocking):
-            kept = self.topics.without_disclosures(text)  # the answer told more than asked: keep the rest
+            kept = self.topics.without_disclosures(shown)  # the answer told more than asked: keep the rest
             if kept:
-                blocking, text = [], kept
+                blocking, shown = [], kept
                 reasons.append("off_limits: left out the sentences that disclosed it")
         if blocking:
             first = min(blocking, key=lambda f: REFUSAL_ORDER.index(f.check) if f.check in REFUSAL_ORDER else 99)
@@ -194,11 +194,11 @@ class Judge:
             topic = self.topics.phrase(first.meta["topic"]) if first.meta.get("topic") else "that"
             return Verdict("blocked", refusal(kind, question, self.person, topic), reasons, flags, self.checks)
         if outcome.unsupported:
-            return Verdict("ungrounded", text, reasons, flags, self.checks, outcome.unsupported)
+            return Verdict("ungrounded", shown, reasons, flags, self.checks, outcome.unsupported)
         if outcome.requote:
-            return Verdict("dump", text, reasons, flags, self.checks)
+            return Verdict("dump", shown, reasons, flags, self.checks)
         if outcome.findings:
-            return Verdict("redacted", text, reasons, flags, self.checks)
+            return Verdict("redacted", shown, reasons, flags, self.checks)
         return Verdict("pass", text, [], flags, self.checks)
 
 
