@@ -40,6 +40,12 @@ class Topic:
     question: tuple[re.Pattern[str], ...] = ()
     answer: tuple[re.Pattern[str], ...] = ()
     examples: tuple[str, ...] = ()
+    not_before: re.Pattern[str] | None = None  # a question match followed by this is not the topic
+
+    def asked_in(self, text: str) -> bool:
+        """A question pattern matches ``text``, and not where ``not_before`` follows the match."""
+        return any(not (self.not_before and self.not_before.match(text, m.end()))
+                   for p in self.question for m in p.finditer(text))
 
 
 @lru_cache(maxsize=4)
@@ -65,6 +71,7 @@ def load_topics(names: Sequence[str], path: Path | str = TOPICS_FILE) -> tuple[l
             question=tuple(re.compile(p, re.I) for p in spec.get("question", [])),
             answer=tuple(re.compile(p, re.I) for p in spec.get("answer", [])),
             examples=tuple(spec.get("examples", [])),
+            not_before=re.compile(spec["not_before"], re.I) if spec.get("not_before") else None,
         ))
     return topics, tuple(data.get(BENIGN, {}).get("examples", []))
 
@@ -79,7 +86,7 @@ class TopicClassifier:
     _bank: tuple[Any, list[str]] | None = field(default=None, repr=False)
 
     def by_pattern(self, text: str) -> list[str]:
-        return [t.name for t in self.topics if any(p.search(text) for p in t.question)]
+        return [t.name for t in self.topics if t.asked_in(text)]
 
     def _examples(self) -> tuple[Any, list[str]]:
         if self._bank is None:
