@@ -99,9 +99,16 @@ def terms(text: str) -> list[str]:
     return list(dict.fromkeys(w for w in words if w not in STOPWORDS and (len(w) > 1 or w.isdigit())))
 
 
+# when a question is asked, not what it is about: "Where do you live these days?" matched
+# "Five days on the coast" and "The Biscuit lives (for now)" before the note on moving
+_WHEN_ASKED = re.compile(r"\b(?:these days|nowadays|right now|at the moment|at present|currently|lately|any ?more)\b",
+                         re.I)
+
+
 def match_expression(query: str) -> str:
-    """An FTS5 query matching any of the query's terms (each quoted: no operator injection)."""
-    return " OR ".join(f'"{t}"' for t in terms(query))
+    """An FTS5 query matching any of the query's terms (each quoted: no operator injection),
+    without the words that only say the question is about the present ("these days")."""
+    return " OR ".join(f'"{t}"' for t in terms(_WHEN_ASKED.sub(" ", query)))
 
 
 def index_path(home: Path, collection: str) -> Path:

@@ -39,6 +39,15 @@ def test_content_words_are_names_numbers_and_rare_words() -> None:
     assert content_words("Yes, I moved there and I love cycling to work every morning.") == []
 
 
+def test_a_name_that_opens_a_sentence_is_a_content_word() -> None:
+    """A misspelt name at the start of a sentence ("Skerly Wren", the note says "Skerry Wren")
+    looks like an English word; running into a second capitalised word shows it is a name."""
+    assert content_words("Skerly Wren is a Rockpool Taran 16.") == ["Skerly", "Wren", "Rockpool", "Taran", "16"]
+    assert unsupported_words("Skerly Wren is my kayak.", support(["My kayak is the Skerry Wren."])) == ["Skerly"]
+    assert content_words("My Rockpool is yellow. The Kettle is slow.") == ["Rockpool", "Kettle"]
+    assert content_words("Skerly is a word. Thanks I guess.") == []
+
+
 def test_unsupported_words_allow_the_notes_their_dates_and_inflections() -> None:
     vocab = support([ROTTERDAM["text"], "Where do you live?"], [ROTTERDAM["date"]])
     assert unsupported_words("I moved to Rotterdam's Kralingen in June 2025.", vocab) == []

@@ -75,6 +75,13 @@ def test_query_text_cannot_break_the_match_syntax(home) -> None:
     assert terms("How do you paddle your kayak?") == ["paddle", "kayak"]
 
 
+def test_words_that_only_date_the_question_are_not_searched() -> None:
+    """"these days" would match "Five days on the coast"; the subject is what is searched."""
+    assert match_expression("Where do you live these days?") == '"live"'
+    assert match_expression("Which kayak are you paddling at the moment, currently?") == '"kayak" OR "paddling"'
+    assert match_expression("How many days did the trip take?") == '"many" OR "days" OR "trip" OR "take"'
+
+
 def test_hybrid_finds_a_code_that_vectors_rank_low(home, kb_embeddings) -> None:
     config, _ = home
     hybrid = Retriever(config, kb_embeddings).search("ZX-4471", k=2)

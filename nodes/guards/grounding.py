@@ -22,7 +22,7 @@ from guardrails import Validator, register_validator
 from guardrails.classes.validation.validation_result import FailResult, PassResult, ValidationResult
 
 from backends.decoding import sentences
-from privacy.lexicon import STOPWORDS, _stems, is_common_word
+from privacy.lexicon import STOPWORDS, _stems, is_common_word, is_very_common
 
 _WORD = re.compile(r"\d+(?:[.,'’\u00a0\u202f]\d+)*(?:[^\W\d_]+)?|[^\W_]+(?:[-'’.][^\W_]+)*", re.UNICODE)
 _NUMBER_SEPARATORS = re.compile(r"(?<=\d)[,.\u00a0\u202f'’](?=\d{3}\b)")
@@ -53,14 +53,25 @@ def _is_content(token: str, starts_sentence: bool) -> bool:
     return not all(is_common_word(p) for p in parts if p.isalpha())
 
 
+def _opens_name(token: str, following: str) -> bool:
+    """A capitalised word that starts a sentence and runs into another capitalised word is the
+    first word of a name ("Skerly Wren is a kayak"), unless it is an ordinary word ("My Rockpool")."""
+    return (token[:1].isupper() and following[:1].isupper() and following not in ("I", "I'm")
+            and not is_very_common(token))
+
+
 def content_words(text: str) -> list[str]:
     """The answer's content words, in order, without repeats."""
     found: dict[str, None] = {}
-    for match in _WORD.finditer(text):
+    matches = list(_WORD.finditer(text))
+    for i, match in enumerate(matches):
         token = match.group(0).strip("'’.-")
         if not token:
             continue
         starts = bool(_SENTENCE_START.search(text[: match.start()]))
+        following = matches[i + 1] if i + 1 < len(matches) else None
+        if starts and following is not None and text[match.end():following.start()] == " ":
+            starts = not _opens_name(token, following.group(0))
         if _is_content(token, starts):
             found[token] = None
     return list(found)
