@@ -27,7 +27,7 @@ SeedOpt = Annotated[int, typer.Option("--seed", help="Seed for the models (decod
 KbOpt = Annotated[Optional[Path], typer.Option("--kb", help="Notes folder to ingest into a temporary home (default: the sample notes).")]
 SplitOpt = Annotated[Optional[str], typer.Option("--split", help="dev | test: one fixed half of the cases (by a hash of the id); tune on dev, report on test.")]
 SetOpt = Annotated[Optional[list[str]], typer.Option("--set", help="Config override KEY=VALUE (TOML value), e.g. persona.context_weight=0.5; repeatable.")]
-PersonOpt = Annotated[Path, typer.Option("--person", help="A person folder: notes/, questions.jsonl, person.toml (e.g. evals/data/people/heldout).")]
+PersonOpt = Annotated[Path, typer.Option("--person", help="A person folder: notes/, questions.jsonl, person.toml (e.g. evals/data/people/heldout2).")]
 KindsOpt = Annotated[Optional[str], typer.Option("--kinds", help="Only these kinds, e.g. update,everyday (default: all).")]
 
 DEFAULT_TOKENS = 64
