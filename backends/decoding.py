@@ -79,13 +79,32 @@ def _words(sentence: str) -> set[str]:
     return set(re.findall(r"[^\W_]+", sentence.lower()))
 
 
+LOOP_WORDS = 4  # a run of this many words said again inside one sentence is a loop
+
+
+def without_loop(sentence: str) -> str:
+    """``sentence`` cut where it starts saying a run of ``LOOP_WORDS`` words again ("…owned by
+    the pub owner, the owner of the pub, the owner of the pub, the owner" → "…owned by the pub
+    owner, the owner of the pub."); unchanged when nothing repeats."""
+    spans = [(m.group(0).lower(), m.start()) for m in re.finditer(r"[^\W_]+", sentence)]
+    seen: set[tuple[str, ...]] = set()
+    for i in range(len(spans) - LOOP_WORDS + 1):
+        run = tuple(word for word, _ in spans[i : i + LOOP_WORDS])
+        if run in seen:
+            head = sentence[: spans[i][1]].rstrip(" ,;:-–—")
+            return head + ("" if head.endswith((".", "!", "?")) else ".") + (" " if sentence.endswith(" ") else "")
+        seen.add(run)
+    return sentence
+
+
 def without_repeats(text: str) -> str:
     """``text`` without sentences that repeat an earlier one ("I play in The Mollymawks. I play
     in The Mollymawks now."): a sentence whose words are mostly (``REPEAT_OVERLAP``) those of
-    an earlier sentence is dropped. A small model loops; the reader should not see it."""
-    pieces = sentences(text)
+    an earlier sentence is dropped, and a sentence that loops is cut where the loop starts
+    (:func:`without_loop`). A small model loops; the reader should not see it."""
+    pieces = [without_loop(piece) for piece in sentences(text)]
     if len(pieces) < 2:
-        return text
+        return "".join(pieces)
     kept: list[str] = []
     seen: list[set[str]] = []
     for piece in pieces:

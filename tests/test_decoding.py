@@ -37,6 +37,16 @@ def test_a_sentence_that_repeats_an_earlier_one_is_dropped() -> None:
     assert without_repeats("Just one sentence") == "Just one sentence"
 
 
+def test_a_sentence_that_loops_is_cut_where_the_loop_starts() -> None:
+    looped = ("Mossie is a pub owner, which is owned by the pub owner, the owner of the pub, the owner of the pub, "
+              "the owner of the pub, the owner")
+    assert without_repeats(looped) == "Mossie is a pub owner, which is owned by the pub owner, the owner of the pub."
+    two = "He runs the pub, the pub on the quay, the pub on the quay. I go on Fridays."
+    assert without_repeats(two) == "He runs the pub, the pub on the quay. I go on Fridays."
+    plain = "I walked from the top of the hill down to the harbour and back up to the top."
+    assert without_repeats(plain) == plain
+
+
 def test_penalty_spares_the_prompt_and_contrast_is_the_cad_formula() -> None:
     prompt_len = 3
     ids = torch.tensor([[5, 6, 7, 8]])  # 5, 6, 7: the prompt; 8: the reply so far
