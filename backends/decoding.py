@@ -75,8 +75,11 @@ def trim_to_sentences(text: str, max_sentences: int) -> str:
 REPEAT_OVERLAP = 0.8  # a sentence sharing this share of its words with an earlier one is a repeat
 
 
+_WORD = re.compile(r"[^\W_]+")
+
+
 def _words(sentence: str) -> set[str]:
-    return set(re.findall(r"[^\W_]+", sentence.lower()))
+    return set(_WORD.findall(sentence.lower()))
 
 
 LOOP_WORDS = 4  # a run of this many words said again inside one sentence is a loop
@@ -86,7 +89,7 @@ def without_loop(sentence: str) -> str:
     """``sentence`` cut where it starts saying a run of ``LOOP_WORDS`` words again ("…owned by
     the pub owner, the owner of the pub, the owner of the pub, the owner" → "…owned by the pub
     owner, the owner of the pub."); unchanged when nothing repeats."""
-    spans = [(m.group(0).lower(), m.start()) for m in re.finditer(r"[^\W_]+", sentence)]
+    spans = [(m.group(0).lower(), m.start()) for m in _WORD.finditer(sentence)]
     seen: set[tuple[str, ...]] = set()
     for i in range(len(spans) - LOOP_WORDS + 1):
         run = tuple(word for word, _ in spans[i : i + LOOP_WORDS])
