@@ -87,7 +87,7 @@ def _candidates(sources: Sequence[dict[str, Any]], k: int) -> list[_Candidate]:
                 continue
             found[key] = _Candidate(EvidenceNote(path=path, title=str(source.get("title", "")),
                                                   date=str(source.get("date", "")), sentences=[],
-                                                  score=float(source.get("score", 0.0)), best=0))
+                                                  score=float(source.get("score", 0.0))))
         chunk_heading = str(source.get("heading", "")).split(" > ")[-1]
         for heading, sentence in sentences_of(str(source.get("text", "")), chunk_heading):
             found[key].add(heading, sentence)
@@ -106,13 +106,12 @@ def as_evidence(sources: Sequence[dict[str, Any]]) -> list[EvidenceNote]:
 
 def _select(candidate: _Candidate, scores: np.ndarray, per_note: int) -> EvidenceNote:
     """The note with its ``per_note`` sentences closest to the question (``scores``, one per
-    sentence; kept in note order; 0 = all), ``best`` pointing at the closest one and ``order``
-    ranking the kept ones, closest first."""
+    sentence; kept in note order; 0 = all), ``order`` ranking the kept ones, closest first."""
     sentences = candidate.note["sentences"]
     ranked = [int(i) for i in np.argsort(-scores, kind="stable")]
     keep = sorted(ranked[:per_note]) if per_note > 0 else list(range(len(sentences)))
     order = [keep.index(i) for i in ranked if i in keep]
-    return {**candidate.note, "sentences": [sentences[i] for i in keep], "best": order[0], "order": order}
+    return {**candidate.note, "sentences": [sentences[i] for i in keep], "order": order}
 
 
 def newest_first(notes: list[EvidenceNote]) -> list[EvidenceNote]:

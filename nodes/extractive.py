@@ -30,10 +30,10 @@ def readable_date(value: str) -> str:
 
 
 def quote_order(note: EvidenceNote) -> list[int]:
-    """The note's sentences a quote may start from, closest to the question first."""
-    best = min(note.get("best", 0), len(note["sentences"]) - 1)
+    """The note's sentences a quote may start from, closest to the question first (in note
+    order when the note has no ranking)."""
     order = [i for i in note.get("order", []) if 0 <= i < len(note["sentences"])]
-    return order or [best, *(i for i in range(len(note["sentences"])) if i != best)]
+    return order or list(range(len(note["sentences"])))
 
 
 def quoted_sentences(note: EvidenceNote, first: int | None = None) -> list[str]:

@@ -46,6 +46,7 @@ def test_a_name_that_opens_a_sentence_is_a_content_word() -> None:
     assert unsupported_words("Skerly Wren is my kayak.", support(["My kayak is the Skerry Wren."])) == ["Skerly"]
     assert content_words("My Rockpool is yellow. The Kettle is slow.") == ["Rockpool", "Kettle"]
     assert content_words("Skerly is a word. Thanks I guess.") == []
+    assert content_words("Yesterday I’m sure. Then I’ve seen Luna.") == ["Luna"], "a curly I’m is no name"
 
 
 def test_unsupported_words_allow_the_notes_their_dates_and_inflections() -> None:
@@ -97,9 +98,9 @@ def test_evidence_is_framed_as_quoted_data_and_copied_frame_bits_are_filtered() 
 
 
 def test_extractive_answer_quotes_the_best_note_with_its_date() -> None:
-    notes = [{"path": "a.md", "title": "A", "date": "2022-08-30", "score": 0.4, "best": 0,
+    notes = [{"path": "a.md", "title": "A", "date": "2022-08-30", "score": 0.4, "order": [0],
               "sentences": ["I had a dog once."]},
-             {"path": "b.md", "title": "B", "date": "2021-01-05", "score": 0.9, "best": 1,
+             {"path": "b.md", "title": "B", "date": "2021-01-05", "score": 0.9, "order": [1, 2, 0],
               "sentences": ["Lots happened.", "I adopted Bod.", "He is a lurcher with three legs."]}]
     assert extractive_answer(notes) == 'From my note "B" of 5 Jan 2021: I adopted Bod. He is a lurcher with three legs.'
     untitled = [{**notes[1], "title": " "}]
@@ -114,7 +115,7 @@ def judge_ctx(tmp_path) -> TwinContext:
 
 def _state(draft: str, **extra):
     notes = [{"path": "life/rotterdam.md", "title": "Moving to Rotterdam", "date": "2025-06-02", "score": 0.7,
-              "best": 1, "sentences": ["In June 2025 I moved from Lisbon to Rotterdam.", "My flat is in Kralingen."]}]
+              "order": [1, 0], "sentences": ["In June 2025 I moved from Lisbon to Rotterdam.", "My flat is in Kralingen."]}]
     return {"question": "Where do you live?", "draft": draft, "sources": [ROTTERDAM], "evidence": notes,
             "route": "retrieve", "input_flags": [], "toggles": {"judge": True}, "answered_by": "model",
             "attempt": 0, "decisions": {}, "timings_ms": {}, **extra}
@@ -150,7 +151,7 @@ def test_judge_regenerates_once_then_quotes_the_note(judge_ctx) -> None:
 
 def test_a_quote_that_would_be_refused_gives_way_to_the_notes_next_closest_sentence(judge_ctx) -> None:
     family = "I grew up in Gore, in a house that smelt of my dad's coffee and my mum's rye bread."
-    note = {"path": "about-me.md", "title": "About me", "date": "2026-05-10", "score": 0.9, "best": 1,
+    note = {"path": "about-me.md", "title": "About me", "date": "2026-05-10", "score": 0.9,
             "order": [1, 2, 0], "sentences": ["I make maps.", family,
                                               "These days I live in Rotterdam and make maps at Tidewater Labs."]}
     source = {**ROTTERDAM, "path": "about-me.md", "date": "2026-05-10", "text": " ".join(note["sentences"])}
@@ -158,13 +159,13 @@ def test_a_quote_that_would_be_refused_gives_way_to_the_notes_next_closest_sente
     quoted = make_judge(judge_ctx)(state)
     assert quoted["answered_by"] == "extractive" and quoted["judge"]["verdict"] == "pass"
     assert quoted["answer"] == 'From my note "About me" of 10 May 2026: These days I live in Rotterdam and make maps at Tidewater Labs.'
-    only_family = {**note, "sentences": [family], "best": 0, "order": [0]}
+    only_family = {**note, "sentences": [family], "order": [0]}
     refused = make_judge(judge_ctx)({**state, "evidence": [only_family]})
     assert refused["answered_by"] == "refusal" and "my family" in refused["answer"]
 
 
 def test_evidence_ranks_the_kept_sentences_for_the_quote() -> None:
-    notes = [{"path": "b.md", "title": "B", "date": "2021-01-05", "score": 0.9, "best": 2, "order": [2, 0, 1],
+    notes = [{"path": "b.md", "title": "B", "date": "2021-01-05", "score": 0.9, "order": [2, 0, 1],
               "sentences": ["Lots happened.", "Bod came along.", "He is a lurcher with three legs."]}]
     assert list(extractive_answers(notes)) == [
         'From my note "B" of 5 Jan 2021: He is a lurcher with three legs.',

@@ -34,9 +34,8 @@ class EvidenceNote(TypedDict):
     title: str
     date: str
     sentences: list[str]  # the note's sentences that best answer the question, in note order
-    best: int  # index in ``sentences`` of the one closest to the question
     score: float  # the note's best retrieval score
-    order: NotRequired[list[int]]  # indices in ``sentences``, closest to the question first
+    order: NotRequired[list[int]]  # indices in ``sentences``, closest to the question first (absent: note order)
 
 
 def merge_records(left: dict[str, Any] | None, right: dict[str, Any] | None) -> dict[str, Any]:

@@ -45,7 +45,7 @@ def _is_content(token: str, starts_sentence: bool) -> bool:
     if _has_digit(token):
         return True
     parts = [p for p in re.split(r"[-'’.]", token) if p]
-    if not parts or token.lower() in ("i", "i'm", "i've", "i'd", "i'll"):
+    if not parts or token.lower().replace("’", "'") in ("i", "i'm", "i've", "i'd", "i'll"):
         return False
     capitalised = token[0].isupper()
     if capitalised and not starts_sentence:
@@ -56,7 +56,7 @@ def _is_content(token: str, starts_sentence: bool) -> bool:
 def _opens_name(token: str, following: str) -> bool:
     """A capitalised word that starts a sentence and runs into another capitalised word is the
     first word of a name ("Skerly Wren is a kayak"), unless it is an ordinary word ("My Rockpool")."""
-    return (token[:1].isupper() and following[:1].isupper() and following not in ("I", "I'm")
+    return (token[:1].isupper() and following[:1].isupper() and not _FIRST_PERSON.fullmatch(following)
             and not is_very_common(token))
 
 
