@@ -62,6 +62,19 @@ def test_an_answer_that_tells_more_than_asked_loses_only_the_disclosing_sentence
     assert asked["judge"]["verdict"] == "blocked", "a question about the topic is refused whatever the answer"
 
 
+def test_an_echoed_prompt_line_is_left_out_under_a_plain_question(ctx):
+    judge = make_judge(ctx)
+    echo = "I've been looking at my notes, newest first, each with its date."
+    kept = judge(_state(f"I live in Rotterdam these days. {echo} It's a good city."))
+    assert kept["judge"]["verdict"] == "redacted", kept
+    assert kept["answer"] == "I live in Rotterdam these days. It's a good city."
+    assert any("system prompt echoed" in r for r in kept["judge"]["reasons"])
+    alone = judge(_state(echo))
+    assert alone["judge"]["verdict"] == "blocked", "nothing else said: refused"
+    asked = judge(_state(f"I live in Rotterdam. {echo}", ["sysprompt_extraction"]))
+    assert asked["judge"]["verdict"] == "blocked", "a question after the prompt is refused whatever the answer"
+
+
 def test_judge_off_is_skipped(ctx):
     update = make_judge(ctx)(_state("Freja says hi.", toggles={"judge": False}))
     assert update["answer"] == "Freja says hi."

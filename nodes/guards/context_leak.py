@@ -3,7 +3,8 @@
 Blocks an answer that
 
 - contains the note frame of the prompt (``[Note 1 | ...]``, quoted ``| `` lines),
-- echoes a sentence of the system prompt or prompt template (fuzzy, rapidfuzz), or
+- echoes a sentence of the system prompt or prompt template (fuzzy, rapidfuzz; under a plain
+  question the finding is ``droppable``: the judge leaves the echoing sentences out), or
 - copies a long stretch of the retrieved notes verbatim (a dump, not a quote). Under a plain
   question the dump is not refused: the finding says ``requote`` and the judge answers with
   a short cited quote of the best note instead (the notes are public; the length is the issue).
@@ -79,6 +80,9 @@ def _dump_size(source: str, answer: str, suspicious: bool) -> int:
     return copied if copied >= DUMP_WORDS_LONG or (copied >= DUMP_WORDS and most) else 0
 
 
+ECHO_REASON = "sentence(s) of the system prompt echoed"
+
+
 def context_leak_reasons(answer: str, prompt_lines: list[str], sources: list[str], suspicious: bool) -> list[str]:
     reasons = []
     quoted_lines = sum(line.startswith(QUOTE.strip()) for line in answer.splitlines())
@@ -86,7 +90,7 @@ def context_leak_reasons(answer: str, prompt_lines: list[str], sources: list[str
         reasons.append("context_leak: the notes' prompt framing is in the answer")
     echoed = echoed_sentences(answer, prompt_lines)
     if echoed:
-        reasons.append(f"context_leak: {echoed} sentence(s) of the system prompt echoed")
+        reasons.append(f"context_leak: {echoed} {ECHO_REASON}")
     dumped = max((_dump_size(s, answer, suspicious) for s in sources), default=0)
     if dumped:
         reasons.append(f"context_leak: {dumped} {DUMP_REASON}")
@@ -108,6 +112,10 @@ class ContextLeak(Validator):
         if reasons:
             # A plain question answered by copying one short public chunk whole is a dump, not a
             # leak: the judge answers with a short quote instead of refusing.
+            # A line of the prompt echoed under a plain question ("My notes, newest first, ...")
+            # is left out of the answer, not refused (the judge drops the sentences that echo it).
             requote = not suspicious and all(r.endswith(DUMP_REASON) for r in reasons)
-            return FailResult(error_message="; ".join(reasons), metadata={"kind": "sysprompt", "requote": requote})
+            droppable = not suspicious and all(r.endswith(ECHO_REASON) for r in reasons)
+            return FailResult(error_message="; ".join(reasons),
+                              metadata={"kind": "sysprompt", "requote": requote, "droppable": droppable})
         return PassResult()

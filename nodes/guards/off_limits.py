@@ -22,13 +22,11 @@ from typing import Any
 from guardrails import Validator, register_validator
 from guardrails.classes.validation.validation_result import FailResult, PassResult, ValidationResult
 
-from backends.decoding import sentences
 from privacy.views import fold
 
 TOPICS_FILE = Path(__file__).with_name("data") / "topics.toml"
 BENIGN = "benign"
 FLAG_PREFIX = "off_limits:"
-MIN_KEPT_WORDS = 3  # less than this left after dropping the disclosing sentences: no answer
 
 Embed = Callable[[list[str]], Any]  # texts -> (n, d) array of normalised vectors
 
@@ -125,12 +123,6 @@ class TopicClassifier:
         text = fold(answer)
         return [t.name for t in self.topics if any(p.search(text) for p in t.answer)]
 
-    def without_disclosures(self, answer: str) -> str:
-        """The answer without its sentences that disclose an off-limits topic ("" when too
-        little is left to be an answer)."""
-        kept = " ".join(s.strip() for s in sentences(answer) if s.strip() and not self.disclosed(s))
-        return kept if len(kept.split()) >= MIN_KEPT_WORDS else ""
-
     def phrase(self, name: str) -> str:
         return next((t.phrase for t in self.topics if t.name == name), f"my {name}")
 
@@ -155,5 +147,5 @@ class OffLimits(Validator):
         told = self.classifier.disclosed(str(value))
         if told:
             return FailResult(error_message=f"off_limits: answer discloses {', '.join(told)}",
-                              metadata={"kind": "off_limits", "topic": told[0], "disclosed": True})
+                              metadata={"kind": "off_limits", "topic": told[0], "droppable": True})
         return PassResult()

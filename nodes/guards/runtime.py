@@ -16,10 +16,11 @@ from pathlib import Path
 from typing import Any
 
 import prompts
+from backends.decoding import sentences
 from kb.fingerprints import Fingerprints, fingerprints_path
 from nodes.context import TwinContext
 from nodes.guards.compose import REFUSAL_KIND, ComposedGuard, GuardOutcome
-from nodes.guards.context_leak import ContextLeak
+from nodes.guards.context_leak import ContextLeak, echoed_sentences, prompt_sentences
 from nodes.guards.grounding import Grounding
 from nodes.guards.injection import SOFT_FLAGS, InjectionGuard, injection_flags
 from nodes.guards.off_limits import FLAG_PREFIX, TOPICS_FILE, OffLimits, TopicClassifier, load_topics
@@ -29,6 +30,7 @@ from nodes.guards.refusals import refusal
 
 REFUSAL_ORDER = ("injection", "off_limits", "context_leak", "private_leak")
 EMBED_CACHE = 4096
+MIN_KEPT_WORDS = 3  # less than this left after leaving out what said too much: refused
 SYSTEM_PROMPTS = ("persona_system", "generate_with_notes")
 
 
@@ -109,6 +111,7 @@ class Judge:
         topics, benign = load_topics(cfg.off_limits_topics, cfg.topics_file or TOPICS_FILE)
         self.topics = TopicClassifier(topics, benign, embed=self.embed, threshold=cfg.topic_similarity,
                                       embed_bank=lambda texts: _embed_bank(ctx, texts))
+        self.prompt_lines = prompt_sentences(system_prompt_text(self.person))
         self.guard = ComposedGuard(self._validators())
         self._screened: OrderedDict[str, list[str]] = OrderedDict()
 
@@ -175,19 +178,34 @@ class Judge:
         }
         try:
             outcome = self.guard.run(text, metadata)
+            outcome, reasons = self._trimmed(outcome, metadata)
         except Exception as exc:  # noqa: BLE001 - fail closed: never release an unjudged answer
             return Verdict("blocked", refusal("error", question, self.person),
                            [f"judge error: {type(exc).__name__}: {exc}"], flags, self.checks)
-        return self._verdict(question, text, outcome, flags)
+        return self._verdict(question, text, outcome, flags, reasons)
 
-    def _verdict(self, question: str, text: str, outcome: GuardOutcome, flags: list[str]) -> Verdict:
+    def _trimmed(self, outcome: GuardOutcome, metadata: dict[str, Any]) -> tuple[GuardOutcome, list[str]]:
+        """An answer that only said too much (a sentence disclosing an off-limits topic nobody
+        asked about, a line of the prompt echoed under a plain question) loses those sentences
+        and is judged again; it stays refused when too little is left or the rest fails too.
+        Returns the outcome to go by and the reasons to report."""
         reasons = [f.reason for f in outcome.findings]
+        if not outcome.blocking or not all(f.meta.get("droppable") for f in outcome.blocking):
+            return outcome, reasons
+        kept = " ".join(s.strip() for s in sentences(outcome.text) if s.strip() and not self._says_too_much(s))
+        if len(kept.split()) < MIN_KEPT_WORDS:
+            return outcome, reasons
+        again = self.guard.run(kept, metadata)
+        if again.blocking:
+            return outcome, reasons
+        return again, [*reasons, "left out the sentences that said too much", *(f.reason for f in again.findings)]
+
+    def _says_too_much(self, sentence: str) -> bool:
+        return bool(self.topics.disclosed(sentence) or echoed_sentences(sentence, self.prompt_lines))
+
+    def _verdict(self, question: str, text: str, outcome: GuardOutcome, flags: list[str],
+                 reasons: list[str]) -> Verdict:
         blocking, shown = outcome.blocking, outcome.text
-        if blocking and all(f.meta.get("disclosed") for f in blocking):
-            kept = self.topics.without_disclosures(shown)  # the answer told more than asked: keep the rest
-            if kept:
-                blocking, shown = [], kept
-                reasons.append("off_limits: left out the sentences that disclosed it")
         if blocking:
             first = min(blocking, key=lambda f: REFUSAL_ORDER.index(f.check) if f.check in REFUSAL_ORDER else 99)
             kind = first.meta.get("kind") or REFUSAL_KIND.get(first.check, "error")
@@ -197,7 +215,7 @@ class Judge:
             return Verdict("ungrounded", shown, reasons, flags, self.checks, outcome.unsupported)
         if outcome.requote:
             return Verdict("dump", shown, reasons, flags, self.checks)
-        if outcome.findings:
+        if reasons:  # PII masked, or sentences left out
             return Verdict("redacted", shown, reasons, flags, self.checks)
         return Verdict("pass", text, [], flags, self.checks)
 
