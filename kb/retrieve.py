@@ -229,8 +229,11 @@ class Retriever:
     def _rank(self, found: Candidates, k: int, rerank: bool, query: str = "") -> list[Source]:
         r = self.config.retrieval
         scores = found.base
-        if rerank and r.recency_weight > 0:
-            scores = self.recency_scores(scores, found.days)
+        weight = r.recency_weight
+        if asks_about_present_state(query):
+            weight = max(weight, r.state_recency_weight)
+        if rerank and weight > 0:
+            scores = self.recency_scores(scores, found.days, weight)
         order = _top(scores, k)
         if rerank and not asks_about_past(query):
             days = found.days
@@ -281,11 +284,10 @@ class Retriever:
             return []
         return self.lexical.mentions(terms, newer_than, limit=10)
 
-    def recency_scores(self, sims: np.ndarray, days: np.ndarray) -> np.ndarray:
-        """The optional global decay: ``(1 - w) * score + w * 0.5 ** (age / half_life)``."""
-        r = self.config.retrieval
+    def recency_scores(self, sims: np.ndarray, days: np.ndarray, weight: float) -> np.ndarray:
+        """The age decay: ``(1 - w) * score + w * 0.5 ** (age / half_life)``."""
         age = np.clip(self._today_days() - days, 0.0, None)
-        return (1.0 - r.recency_weight) * sims + r.recency_weight * np.power(0.5, age / r.half_life_days)
+        return (1.0 - weight) * sims + weight * np.power(0.5, age / self.config.retrieval.half_life_days)
 
     def _today_days(self) -> float:
         return float(((self.today or date.today()) - EPOCH).days)
@@ -422,8 +424,19 @@ def same_subject_newer(order: list[int], metas: list[dict[str, Any]], days: np.n
     return result
 
 
+_TO_YOU = re.compile(r"\b(do|are|have) you\b|\byour\b|\byou're\b", re.I)
+
+
+def asks_about_present_state(question: str) -> bool:
+    """A question about how the person's things stand now ("What camera do you shoot on?",
+    "How much rent are you paying now?"), not a how-to and not the past."""
+    asked = _TO_YOU.search(question) or _PRESENT.search(question)
+    return bool(asked) and not _PROCEDURAL.search(question) and not asks_about_past(question)
+
+
 _PAST = re.compile(r"\b(was|were|did|didn't|had|used to|back then|before|previously|formerly|originally|ago)\b", re.I)
-_PRESENT = re.compile(r"\b(now|currently|current|these days|nowadays|today|at the moment|still|anymore|latest)\b", re.I)
+_PRESENT = re.compile(r"\b(now|currently|current|these days|nowadays|today|at the moment|still|anymore|latest"
+                      r"|so far|most recently)\b(?!\.\w)", re.I)  # "now", not "now.json"
 
 
 def asks_about_past(question: str) -> bool:

@@ -14,6 +14,7 @@ from kb.ingest import ingest
 from kb.retrieve import (
     Retriever,
     asks_about_past,
+    asks_about_present_state,
     newer_first,
     rrf,
     rrf_max,
@@ -137,7 +138,7 @@ def test_recency_decay_halves_per_half_life(index, kb_embeddings) -> None:
     config = make_config(Path(index.home), recency_weight=1.0, half_life_days=100.0)
     retriever = Retriever(config, kb_embeddings, today=date(2025, 1, 1))
     days = (date(2025, 1, 1) - date(1970, 1, 1)).days
-    scores = retriever.recency_scores(np.zeros(3), np.array([days, days - 100, days - 200], dtype=float))
+    scores = retriever.recency_scores(np.zeros(3), np.array([days, days - 100, days - 200], dtype=float), 1.0)
     assert scores == pytest.approx([1.0, 0.5, 0.25])
 
 
@@ -150,3 +151,44 @@ def test_newer_conflicting_note_ranks_first() -> None:
     sims = np.array([0.60, 0.58, 0.50])
     assert newer_first([0, 1, 2], same_topic, days, 0.7, sims, margin=0.03) == [1, 0, 2]
     assert newer_first([0, 1, 2], same_topic, days, 0.7, sims, margin=0.01) == [0, 1, 2], "much less relevant"
+
+
+SILENT = {  # the newer home note never says it replaces the older one
+    "home/harbour-street-flat.md": ("2019-03-02", "Harbour Street flat",
+                                    "I rent a one-bedroom flat on Harbour Street in Leith. The rent is £700 a month, "
+                                    "and I pay it to a letting agent who never answers the phone."),
+    "home/orchard-cottage.md": ("2024-05-20", "Orchard Cottage",
+                                "We have been at Orchard Cottage in Kinross for a month. Two bedrooms, a garden, "
+                                "a wood burner, and £900 a month to the farmer."),
+}
+
+
+@pytest.fixture(scope="module")
+def silent_home(tmp_path_factory: pytest.TempPathFactory, kb_embeddings) -> Path:
+    root = tmp_path_factory.mktemp("kb-silent")
+    for rel, (day, title, body) in SILENT.items():
+        path = root / "notes" / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(f"---\ntitle: {title}\ndate: {day}\ntags: [home]\n---\n# {title}\n\n{body}\n")
+    ingest(make_config(root / "home"), root / "notes", kb_embeddings, progress=False)
+    return root / "home"
+
+
+def test_a_question_about_the_present_state_prefers_the_newer_note(silent_home, kb_embeddings) -> None:
+    def first(question: str, weight: float) -> str:
+        config = make_config(silent_home, state_recency_weight=weight)
+        return Retriever(config, kb_embeddings, today=TODAY).search(question, k=2)[0]["path"]
+
+    question = "How much rent do you pay a month?"
+    assert first(question, 0.0) == "home/harbour-street-flat.md", "by relevance alone the older note wins"
+    assert first(question, 0.2) == "home/orchard-cottage.md"
+    assert first("How much rent did you pay in Leith?", 0.2) == "home/harbour-street-flat.md", "the past"
+
+
+def test_which_questions_ask_about_the_present_state() -> None:
+    assert asks_about_present_state("What camera do you shoot film on?")
+    assert asks_about_present_state("How much rent are you paying now?")
+    assert asks_about_present_state("Which resignalling job did you work on most recently?")
+    assert not asks_about_present_state("How do you squash commits in git?"), "a how-to"
+    assert not asks_about_present_state("What did you do at Fernwood?"), "the past"
+    assert not asks_about_present_state("Should my Vercel config be called now.json?"), "a file name, not 'now'"

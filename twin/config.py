@@ -70,6 +70,7 @@ class RetrievalConfig:
     fuse: str = "chunks"  # what reciprocal rank fusion ranks: "chunks" or "notes" (a note's chunks count once)
     half_life_days: float = 730.0  # half-life of the optional global recency decay
     recency_weight: float = 0.0  # share of the score from note age (0: only same-topic conflicts use dates)
+    state_recency_weight: float = 0.2  # the same decay, only for questions about the person's present state
     min_score: float = 0.15  # sources scoring below are dropped
     chroma_url: str = ""  # http://HOST:PORT for a Chroma server; "" = embedded store
     collection: str = "notes"

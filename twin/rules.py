@@ -178,6 +178,7 @@ RULES: dict[str, Check] = {
     "retrieval.fetch_k": Range(1, 100_000),
     "retrieval.half_life_days": Range(0.0, 1e6, low_open=True, unit="days"),
     "retrieval.recency_weight": UNIT,
+    "retrieval.state_recency_weight": UNIT,
     "retrieval.min_score": COSINE,
     "retrieval.mode": choice(*RETRIEVAL_MODES),
     "retrieval.rrf_k": Range(0.0, 1e6),
