@@ -44,7 +44,7 @@ def main() -> None:
     variants = {
         "hybrid + rerank (default)": ({}, True),
         "hybrid, no rerank": ({}, False),
-        "hybrid + rerank + global decay": ({"recency_weight": 0.1, "half_life_days": 730.0}, True),
+        "hybrid + rerank + global decay": ({"recency_weight": 0.1, "half_life_days": 730.0, "state_recency_weight": 0.0}, True),
         "hybrid + rerank, no state decay": ({"state_recency_weight": 0.0}, True),
         "vector + rerank": ({"mode": "vector"}, True),
         "vector, no rerank": ({"mode": "vector"}, False),

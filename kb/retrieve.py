@@ -14,7 +14,8 @@ that lets a newer note outrank an older one only where they speak of the same th
    ranks first; a newer note that says it updates an older top note ("Pebble is now
    called Cairn", "I left Fernwood") is put right above it. Nothing else moves:
    ``retrieval.recency_weight`` (a global age decay) is 0 by default;
-4. sources whose cosine similarity is below ``retrieval.min_score`` are dropped.
+4. sources whose cosine similarity is below ``retrieval.min_score`` are dropped (before the
+   top ``k`` are taken: a dropped chunk takes no place).
 
 ``mode = "vector"`` skips the lexical list (step 2 is plain similarity). ``rerank=False``
 (the ``rerank`` node off) skips step 3. Everything after the two lookups runs on the ~40
@@ -234,7 +235,7 @@ class Retriever:
             weight = max(weight, r.state_recency_weight)
         if rerank and weight > 0:
             scores = self.recency_scores(scores, found.days, weight)
-        order = _top(scores, k)
+        order = _top(np.where(found.sims >= r.min_score, scores, -np.inf), k)  # dropped ones take no place
         if rerank and not asks_about_past(query):
             days = found.days
             order = newer_first(order, found.vectors, days, r.conflict_similarity, found.sims, r.conflict_margin)

@@ -158,8 +158,10 @@ SILENT = {  # the newer home note never says it replaces the older one
                                     "I rent a one-bedroom flat on Harbour Street in Leith. The rent is £700 a month, "
                                     "and I pay it to a letting agent who never answers the phone."),
     "home/orchard-cottage.md": ("2024-05-20", "Orchard Cottage",
-                                "We have been at Orchard Cottage in Kinross for a month. Two bedrooms, a garden, "
-                                "a wood burner, and £900 a month to the farmer."),
+                                "We have been at Orchard Cottage in Kinross for a month. Two bedrooms, a garden and "
+                                "a wood burner. The rent is £900 a month, paid to the farmer."),
+    "bees/swarm.md": ("2025-06-01", "A swarm in June", "I caught a swarm from the lamp post outside the bakery "
+                      "and put it in the empty hive at the allotment."),
 }
 
 
@@ -183,6 +185,14 @@ def test_a_question_about_the_present_state_prefers_the_newer_note(silent_home, 
     assert first(question, 0.0) == "home/harbour-street-flat.md", "by relevance alone the older note wins"
     assert first(question, 0.2) == "home/orchard-cottage.md"
     assert first("How much rent did you pay in Leith?", 0.2) == "home/harbour-street-flat.md", "the past"
+
+
+def test_a_chunk_under_the_similarity_floor_takes_no_place(silent_home, kb_embeddings) -> None:
+    """The decay lifts the newer rent note (cosine ~0.33) above the older one (~0.49); under a
+    floor of 0.4 it is dropped, and the older note fills the one place instead of nothing."""
+    config = make_config(silent_home, min_score=0.4)
+    found = Retriever(config, kb_embeddings, today=TODAY).search("How much rent do you pay a month?", k=1)
+    assert [s["path"] for s in found] == ["home/harbour-street-flat.md"]
 
 
 def test_which_questions_ask_about_the_present_state() -> None:
