@@ -8,12 +8,14 @@ that lets a newer note outrank an older one only where they speak of the same th
 2. fused by weighted reciprocal rank: ``sum(w / (rrf_k + rank))`` over the two lists
    (``retrieval.rrf_k``, ``retrieval.lexical_weight``; the vector list has weight 1),
    reported as a score in 0..1 (1 = first in both lists);
-3. with ``rerank`` on: when two of the top ``k`` come from different notes that are about
-   the same thing (their chunks' cosine >= ``retrieval.conflict_similarity``) and about
-   as relevant (query similarity within ``retrieval.conflict_margin``), the newer note
-   ranks first; a newer note that says it updates an older top note ("Pebble is now
-   called Cairn", "I left Fernwood") is put right above it. Nothing else moves:
-   ``retrieval.recency_weight`` (a global age decay) is 0 by default;
+3. with ``rerank`` on, a newer note outranks an older one only where they speak of the same
+   thing: two of the top ``k`` from different notes whose chunks are one text edited (cosine
+   >= ``retrieval.conflict_similarity``, query similarity within ``retrieval.conflict_margin``);
+   a newer note that says it updates an older top note ("Pebble is now called Cairn", "I left
+   Fernwood"), put right above it; and, for a question about the person's present state
+   (:func:`asks_about_present_state`), an age decay (``retrieval.state_recency_weight``) and
+   the newest note sharing a ranked note's subject word. Nothing else moves: the global age
+   decay ``retrieval.recency_weight`` is 0 by default; questions about the past get none of it;
 4. sources whose cosine similarity is below ``retrieval.min_score`` are dropped (before the
    top ``k`` are taken: a dropped chunk takes no place).
 
@@ -241,7 +243,7 @@ class Retriever:
             order = newer_first(order, found.vectors, days, r.conflict_similarity, found.sims, r.conflict_margin)
             found, scores = self._with_updates(found, order, scores)
             order = superseded_by_newer(order, found.docs, found.metas, found.days, found.sims, r.min_score)
-            if asks_about_own_state(query) and r.subject_margin >= 0:
+            if asks_about_present_state(query) and r.subject_margin >= 0:
                 order = same_subject_newer(order, found.metas, found.days, found.sims, r.subject_margin)
             scores = _lift(scores, order)
         out = [_source(found.docs[i], found.metas[i], scores[i], found.sims[i]) for i in order]
@@ -394,15 +396,16 @@ def _subject_terms(title: str, path: str) -> frozenset[str]:
 _PROCEDURAL = re.compile(r"\bhow (do|does|can|could|would|should|to)\b", re.I)
 
 
-_OWN = re.compile(r"\byour\b|\b(do|are) you (use|have|own|drive|live|work|play|go|run|pay|ride|keep|based|living)\b",
-                  re.I)
+_TO_YOU = re.compile(r"\b(do|are|have) you\b|\byour\b|\byou're\b", re.I)
 
 
-def asks_about_own_state(question: str) -> bool:
-    """A question about the person's own things as they stand ("Which editor do you use?",
-    "How many stars does your logger have?"), not a how-to ("How do you squash commits?"):
-    for these, a newer note on the same subject describes the current state."""
-    return bool(_OWN.search(question)) and not _PROCEDURAL.search(question)
+def asks_about_present_state(question: str) -> bool:
+    """A question about how the person's things stand now ("What camera do you shoot on?",
+    "How many stars does your logger have?", "How much rent are you paying now?"), not a how-to
+    ("How do you squash commits?") and not the past: for these, a newer note on the same
+    subject describes the current state, and note age counts (``state_recency_weight``)."""
+    asked = _TO_YOU.search(question) or _PRESENT.search(question)
+    return bool(asked) and not _PROCEDURAL.search(question) and not asks_about_past(question)
 
 
 def same_subject_newer(order: list[int], metas: list[dict[str, Any]], days: np.ndarray, sims: np.ndarray,
@@ -423,16 +426,6 @@ def same_subject_newer(order: list[int], metas: list[dict[str, Any]], days: np.n
         if candidates:
             _place_above(result, max(candidates, key=lambda j: (days[j], sims[j])), old)
     return result
-
-
-_TO_YOU = re.compile(r"\b(do|are|have) you\b|\byour\b|\byou're\b", re.I)
-
-
-def asks_about_present_state(question: str) -> bool:
-    """A question about how the person's things stand now ("What camera do you shoot on?",
-    "How much rent are you paying now?"), not a how-to and not the past."""
-    asked = _TO_YOU.search(question) or _PRESENT.search(question)
-    return bool(asked) and not _PROCEDURAL.search(question) and not asks_about_past(question)
 
 
 _PAST = re.compile(r"\b(was|were|did|didn't|had|used to|back then|before|previously|formerly|originally|ago)\b", re.I)
