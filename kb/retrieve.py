@@ -13,7 +13,8 @@ that lets a newer note outrank an older one only where they speak of the same th
    >= ``retrieval.conflict_similarity``, query similarity within ``retrieval.conflict_margin``);
    a newer note that says it updates an older top note ("Pebble is now called Cairn", "I left
    Fernwood"), put right above it; and, for a question about the person's present state
-   (:func:`asks_about_present_state`), an age decay (``retrieval.state_recency_weight``) and
+   (:func:`asks_about_present_state`), an age decay (``retrieval.state_recency_weight``, for
+   chunks within ``retrieval.state_recency_margin`` of the best similarity) and
    the newest note sharing a ranked note's subject word. Nothing else moves: the global age
    decay ``retrieval.recency_weight`` is 0 by default; questions about the past get none of it;
 4. sources whose cosine similarity is below ``retrieval.min_score`` are dropped (before the
@@ -236,7 +237,7 @@ class Retriever:
         if asks_about_present_state(query):
             weight = max(weight, r.state_recency_weight)
         if rerank and weight > 0:
-            scores = self.recency_scores(scores, found.days, weight)
+            scores = self.recency_scores(scores, found.days, weight, self._lifted(found, weight))
         order = _top(np.where(found.sims >= r.min_score, scores, -np.inf), k)  # dropped ones take no place
         if rerank and not asks_about_past(query):
             days = found.days
@@ -287,10 +288,23 @@ class Retriever:
             return []
         return self.lexical.mentions(terms, newer_than, limit=10)
 
-    def recency_scores(self, sims: np.ndarray, days: np.ndarray, weight: float) -> np.ndarray:
-        """The age decay: ``(1 - w) * score + w * 0.5 ** (age / half_life)``."""
+    def _lifted(self, found: Candidates, weight: float) -> np.ndarray | None:
+        """The candidates the present-state decay may lift: those about as similar to the
+        question as the best (``state_recency_margin``), so a newer note that is only loosely
+        about it ("About me" for "What is your habit tracker called?") stays below. None (all)
+        for the global decay."""
+        r = self.config.retrieval
+        if weight <= r.recency_weight or not len(found.sims):
+            return None
+        return found.sims >= found.sims.max() - r.state_recency_margin
+
+    def recency_scores(self, sims: np.ndarray, days: np.ndarray, weight: float,
+                       lifted: np.ndarray | None = None) -> np.ndarray:
+        """The age decay: ``(1 - w) * score + w * 0.5 ** (age / half_life)``; a candidate outside
+        ``lifted`` (a mask; None = every one) gets no age term."""
         age = np.clip(self._today_days() - days, 0.0, None)
-        return (1.0 - weight) * sims + weight * np.power(0.5, age / self.config.retrieval.half_life_days)
+        fresh = np.power(0.5, age / self.config.retrieval.half_life_days)
+        return (1.0 - weight) * sims + weight * (fresh if lifted is None else np.where(lifted, fresh, 0.0))
 
     def _today_days(self) -> float:
         return float(((self.today or date.today()) - EPOCH).days)

@@ -158,8 +158,8 @@ SILENT = {  # the newer home note never says it replaces the older one
                                     "I rent a one-bedroom flat on Harbour Street in Leith. The rent is £700 a month, "
                                     "and I pay it to a letting agent who never answers the phone."),
     "home/orchard-cottage.md": ("2024-05-20", "Orchard Cottage",
-                                "We have been at Orchard Cottage in Kinross for a month. Two bedrooms, a garden and "
-                                "a wood burner. The rent is £900 a month, paid to the farmer."),
+                                "We have been at Orchard Cottage in Kinross for a month. The rent is £900 a month, "
+                                "and I pay it to the farmer. Two bedrooms, a garden and a wood burner."),
     "bees/swarm.md": ("2025-06-01", "A swarm in June", "I caught a swarm from the lamp post outside the bakery "
                       "and put it in the empty hive at the allotment."),
 }
@@ -202,3 +202,15 @@ def test_which_questions_ask_about_the_present_state() -> None:
     assert not asks_about_present_state("How do you squash commits in git?"), "a how-to"
     assert not asks_about_present_state("What did you do at Fernwood?"), "the past"
     assert not asks_about_present_state("Should my Vercel config be called now.json?"), "a file name, not 'now'"
+
+
+def test_the_present_state_decay_lifts_only_notes_about_as_relevant(index, kb_embeddings) -> None:
+    """"About me" is the newest note and loosely about everything; it must not jump above the
+    note on the side project asked about (cosine 0.45 against the best chunk's 0.65)."""
+    def first(margin: float) -> str:
+        config = make_config(Path(index.home), state_recency_margin=margin)
+        found = Retriever(config, kb_embeddings, today=TODAY).search("What is your habit tracker side project called?")
+        return found[0]["path"]
+
+    assert first(1.0) == "about-me.md", "every candidate lifted: the newest broad note wins"
+    assert first(0.15) == "projects/cairn.md"

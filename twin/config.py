@@ -70,7 +70,8 @@ class RetrievalConfig:
     fuse: str = "chunks"  # what reciprocal rank fusion ranks: "chunks" or "notes" (a note's chunks count once)
     half_life_days: float = 730.0  # half-life of the optional global recency decay
     recency_weight: float = 0.0  # share of the score from note age (0: only same-topic conflicts use dates)
-    state_recency_weight: float = 0.2  # the same decay, only for questions about the person's present state
+    state_recency_weight: float = 0.2  # the same decay, only for questions about the person's present state ...
+    state_recency_margin: float = 0.15  # ... and only for chunks this close to the best similarity
     min_score: float = 0.15  # sources scoring below are dropped
     chroma_url: str = ""  # http://HOST:PORT for a Chroma server; "" = embedded store
     collection: str = "notes"

@@ -179,6 +179,7 @@ RULES: dict[str, Check] = {
     "retrieval.half_life_days": Range(0.0, 1e6, low_open=True, unit="days"),
     "retrieval.recency_weight": UNIT,
     "retrieval.state_recency_weight": UNIT,
+    "retrieval.state_recency_margin": UNIT,
     "retrieval.min_score": COSINE,
     "retrieval.mode": choice(*RETRIEVAL_MODES),
     "retrieval.rrf_k": Range(0.0, 1e6),
