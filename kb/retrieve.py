@@ -232,19 +232,15 @@ class Retriever:
     # -- ranking --------------------------------------------------------------------
     def _rank(self, found: Candidates, k: int, rerank: bool, query: str = "") -> list[Source]:
         r = self.config.retrieval
-        scores = found.base
-        weight = r.recency_weight
-        if asks_about_present_state(query):
-            weight = max(weight, r.state_recency_weight)
-        if rerank and weight > 0:
-            scores = self.recency_scores(scores, found.days, weight, self._lifted(found, weight))
+        present = asks_about_present_state(query)
+        scores = self._aged(found, present) if rerank else found.base
         order = _top(np.where(found.sims >= r.min_score, scores, -np.inf), k)  # dropped ones take no place
         if rerank and not asks_about_past(query):
             days = found.days
             order = newer_first(order, found.vectors, days, r.conflict_similarity, found.sims, r.conflict_margin)
             found, scores = self._with_updates(found, order, scores)
             order = superseded_by_newer(order, found.docs, found.metas, found.days, found.sims, r.min_score)
-            if asks_about_present_state(query) and r.subject_margin >= 0:
+            if present and r.subject_margin >= 0:
                 order = same_subject_newer(order, found.metas, found.days, found.sims, r.subject_margin)
             scores = _lift(scores, order)
         out = [_source(found.docs[i], found.metas[i], scores[i], found.sims[i]) for i in order]
@@ -288,15 +284,18 @@ class Retriever:
             return []
         return self.lexical.mentions(terms, newer_than, limit=10)
 
-    def _lifted(self, found: Candidates, weight: float) -> np.ndarray | None:
-        """The candidates the present-state decay may lift: those about as similar to the
-        question as the best (``state_recency_margin``), so a newer note that is only loosely
-        about it ("About me" for "What is your habit tracker called?") stays below. None (all)
-        for the global decay."""
+    def _aged(self, found: Candidates, present: bool) -> np.ndarray:
+        """The fused scores with note age counted: for a question about the present state, the
+        ``state_recency_weight`` decay on the chunks about as similar to the question as the
+        best (``state_recency_margin``: "About me", newest and loosely about everything, stays
+        below the note asked about); otherwise the global ``recency_weight`` decay (0: none)."""
         r = self.config.retrieval
-        if weight <= r.recency_weight or not len(found.sims):
-            return None
-        return found.sims >= found.sims.max() - r.state_recency_margin
+        if present and r.state_recency_weight > r.recency_weight and len(found.sims):
+            lifted = found.sims >= found.sims.max() - r.state_recency_margin
+            return self.recency_scores(found.base, found.days, r.state_recency_weight, lifted)
+        if r.recency_weight > 0:
+            return self.recency_scores(found.base, found.days, r.recency_weight)
+        return found.base
 
     def recency_scores(self, sims: np.ndarray, days: np.ndarray, weight: float,
                        lifted: np.ndarray | None = None) -> np.ndarray:
