@@ -37,6 +37,8 @@ on a thread beside the Chroma lookup measured no faster on two cores: they slow 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
@@ -78,6 +80,7 @@ class Retriever:
         self._store: NoteStore | None = None
         self._lexical: LexicalIndex | None = None
         self._titles: tuple[int, list[str]] = (-1, [])
+        self._pool: ThreadPoolExecutor | None = None  # the BM25 search, beside the vector query
 
     @property
     def store(self) -> NoteStore:
@@ -143,8 +146,10 @@ class Retriever:
         r = self.config.retrieval
         k = k or r.k
         fetch = max(k, r.fetch_k)
-        hits = self.lexical.search(query, fetch)  # rows with their text and vector
-        dense = self._dense(vector, fetch, {h.row.id: h.row for h in hits})
+        lexical = self._beside(self.lexical.search, query, fetch)  # rows with their text and vector
+        nearest = self._nearest(vector, fetch)
+        hits = lexical.result()
+        dense = self._dense(vector, fetch, {h.row.id: h.row for h in hits}, nearest)
         if dense is None and not hits:
             return []
         found = self._complete(dense, [h.row for h in hits], vector)
@@ -164,11 +169,19 @@ class Retriever:
         found.base = np.asarray([fused[cid] for cid in found.ids]) / rrf_max(weights, r.rrf_k)
         return self._rank(found, k, rerank, query)
 
+    def _beside(self, fn: Callable[..., Any], *args: Any) -> Future[Any]:
+        """Run ``fn`` on the retriever's worker thread while this one queries Chroma (SQLite
+        and Chroma both release the GIL: the BM25 search costs no wall time at til size)."""
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="twin-lexical")
+        return self._pool.submit(fn, *args)
+
     # -- candidates -----------------------------------------------------------------
-    def _dense(self, vector: list[float], n: int, known: dict[str, LexRow] | None = None) -> Candidates | None:
-        """The ``n`` nearest chunks: ids and distances from Chroma, the rest from the rows
-        (those already read, ``known``, are not read again)."""
-        ids, distances = self._nearest(vector, n)
+    def _dense(self, vector: list[float], n: int, known: dict[str, LexRow] | None = None,
+               nearest: tuple[list[str], list[float]] | None = None) -> Candidates | None:
+        """The ``n`` nearest chunks: ids and distances from Chroma (``nearest`` when already
+        queried), the rest from the rows (those already read, ``known``, are not read again)."""
+        ids, distances = nearest if nearest is not None else self._nearest(vector, n)
         chunks = self._chunks(ids, known or {})
         keep = [i for i, cid in enumerate(ids) if cid in chunks]
         if not keep:

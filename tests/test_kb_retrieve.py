@@ -91,6 +91,20 @@ def test_an_update_found_outside_the_candidates_is_brought_in(retriever: Retriev
     assert rank(sources, "work/tidewater-labs.md") < rank(sources, "work/fernwood-analytics.md")
 
 
+def test_searches_from_many_threads_get_what_one_thread_gets(index, kb_embeddings) -> None:
+    """The BM25 search runs on the retriever's worker thread beside the vector query; the
+    server asks from many threads at once, and each must get its own question's sources."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    questions = ["What keyboard do you use?", "Where do you live?", "What did you do at Fernwood?",
+                 "What is your habit tracker side project called?"] * 3
+    expected = {q: [s["path"] for s in Retriever(index, kb_embeddings, today=TODAY).search(q)] for q in questions}
+    shared = Retriever(index, kb_embeddings, today=TODAY)
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        got = list(pool.map(lambda q: (q, [s["path"] for s in shared.search(q)]), questions))
+    assert all(paths == expected[q] and paths for q, paths in got)
+
+
 def test_update_cues_must_name_the_subject() -> None:
     assert mentions_update("I left Fernwood Analytics in December 2024.", {"fernwood"})
     assert mentions_update("As of 24 May 2025, I no longer live in Lisbon.", {"lisbon"})
