@@ -34,6 +34,7 @@ class Case:
     candidates: list[Any]
     with_heading: np.ndarray | None
     alone: np.ndarray | None
+    vectors: np.ndarray | None  # every sentence's vector (the same-subject test)
 
 
 def prepare(folder: Path) -> tuple[list[Case], Any]:
@@ -54,26 +55,47 @@ def prepare(folder: Path) -> tuple[list[Case], Any]:
             continue
         sources = env.ctx.retriever.search(question["text"], rerank=True)
         found = [c for c in ev._candidates(sources, config.retrieval.k) if c.note["sentences"]]
-        vectors = (None, None)
+        scores, vectors = (None, None), None
         if found:
-            vectors = ev.similarities(found, env.ctx.retriever.embed(question["text"]),
-                                      env.ctx.embeddings.embed_documents, both)
-        cases.append(Case(question, found, *vectors))
+            vectors, headed = ev.sentence_vectors(found, env.ctx.embeddings.embed_documents, both)
+            query = np.asarray(env.ctx.retriever.embed(question["text"]), dtype=np.float32)
+            scores = (headed @ query, vectors @ query)
+        cases.append(Case(question, found, *scores, vectors))
     return cases, env
 
 
-def score(cases: list[Case], weights: Any, per_note: int, titled: bool = True) -> dict[str, int]:
+def shown_candidates(case: Case, same_subject: float | None) -> tuple[list[Any], np.ndarray | None, np.ndarray]:
+    """The case's candidates and sentence scores, less the notes the same-subject test drops
+    (questions about the present state only, as in the generate node)."""
+    from kb.retrieve import asks_about_present_state
+    from nodes import evidence as ev
+
+    if same_subject is None or not asks_about_present_state(case.question["text"]):
+        return case.candidates, case.with_heading, case.alone
+    dropped = ev.superseded(case.candidates, case.vectors, same_subject)
+    keep = [i for i in range(len(case.candidates)) if i not in dropped]
+    parts = ev._parts(case.alone, case.candidates)
+    headed = ev._parts(case.with_heading, case.candidates) if case.with_heading is not None else None
+    return ([case.candidates[i] for i in keep],
+            None if headed is None else np.concatenate([headed[i] for i in keep]),
+            np.concatenate([parts[i] for i in keep]))
+
+
+def score(cases: list[Case], weights: Any, per_note: int, titled: bool = True,
+          same_subject: float | None = None) -> dict[str, int]:
     from evals.matching import match_any
     from nodes import evidence as ev
     from nodes.extractive import extractive_answer
 
-    total = {"questions": len(cases), "in_evidence": 0, "in_quote": 0, "quote_stale": 0}
+    total = {"questions": len(cases), "in_evidence": 0, "in_quote": 0, "quote_stale": 0,
+             "update_stale_shown": 0}
     for case in cases:
         if not case.candidates:
             continue
         q = case.question
-        heading = case.with_heading if weights.heading > 0 else None
-        notes = ev.pick(case.candidates, heading, case.alone, per_note, weights)
+        candidates, headed, alone = shown_candidates(case, same_subject)
+        heading = headed if weights.heading > 0 else None
+        notes = ev.pick(candidates, heading, alone, per_note, weights)
         shown = " ".join(s for n in notes for s in n["sentences"])
         quote = extractive_answer(notes if titled else [{**n, "title": ""} for n in notes])
 
@@ -83,11 +105,13 @@ def score(cases: list[Case], weights: Any, per_note: int, titled: bool = True) -
         total["in_evidence"] += has(shown, q["expect_any"])
         total["in_quote"] += has(quote, q["expect_any"])
         total["quote_stale"] += has(quote, q.get("stale", [])) and not has(quote, q["expect_any"])
+        total["update_stale_shown"] += q["kind"] == "update" and has(shown, q.get("stale", []))
     return total
 
 
 def main() -> None:
     from nodes.evidence import SentenceWeights
+    from twin.config import Config
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--person", type=Path, default=REPO / "evals" / "data" / "people" / "dev")
@@ -96,16 +120,19 @@ def main() -> None:
     cases, env = prepare(args.person)
     try:
         shipped = SentenceWeights()
-        rows = [("heading: sentence (before)", SentenceWeights(heading=1.0, empty=0.0), 3, False),
-                ("shipped, untitled quote", shipped, 3, False),
-                ("shipped", shipped, 3, True)]
+        same = Config().retrieval.same_subject_similarity
+        rows = [("heading: sentence (before)", SentenceWeights(heading=1.0, empty=0.0), 3, False, None),
+                ("shipped, untitled quote", shipped, 3, False, same),
+                ("no same-subject drop", shipped, 3, True, None),
+                ("shipped", shipped, 3, True, same)]
         if args.grid:
-            rows += [(f"heading={h} empty={e}", SentenceWeights(h, e), 3, True)
+            rows += [(f"heading={h} empty={e}", SentenceWeights(h, e), 3, True, same)
                      for h, e in itertools.product((1.0, 0.5, 0.25, 0.0), (0.0, 0.03, 0.05, 0.1))]
-            rows += [(f"shipped, {n or 'all'} per note", shipped, n, True) for n in (1, 2, 4, 5, 0)]
+            rows += [(f"shipped, {n or 'all'} per note", shipped, n, True, same) for n in (1, 2, 4, 5, 0)]
+            rows += [(f"same subject >= {x}", shipped, 3, True, x) for x in (0.3, 0.4, 0.5, 0.6)]
         print(f"person: {args.person} ({len(cases)} answerable questions)")
-        for label, weights, per_note, titled in rows:
-            print(f"{label:34s} {score(cases, weights, per_note, titled)}")
+        for label, weights, per_note, titled, same_subject in rows:
+            print(f"{label:34s} {score(cases, weights, per_note, titled, same_subject)}")
     finally:
         env.close()
 

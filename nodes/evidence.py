@@ -119,25 +119,62 @@ def newest_first(notes: list[EvidenceNote]) -> list[EvidenceNote]:
     return sorted(notes, key=lambda n: n["date"], reverse=True)
 
 
+def sentence_vectors(candidates: Sequence[_Candidate], embed: Callable[[list[str]], Any],
+                     weights: SentenceWeights) -> tuple[np.ndarray, np.ndarray | None]:
+    """Every sentence's vector alone and, when weighed, with its heading (one embedding call)."""
+    alone = [s for c in candidates for s in c.note["sentences"]]
+    with_heading = [t for c in candidates for t in c.scored] if weights.heading > 0 else []
+    vectors = np.asarray(embed(alone + with_heading), dtype=np.float32)
+    n = len(alone)
+    return vectors[:n], (vectors[n:] if with_heading else None)
+
+
 def similarities(candidates: Sequence[_Candidate], query_vector: Sequence[float],
                  embed: Callable[[list[str]], Any], weights: SentenceWeights) -> tuple[np.ndarray | None, np.ndarray]:
     """Every sentence's cosine to the question alone and, when weighed, with its heading (one embedding call)."""
-    alone = [s for c in candidates for s in c.note["sentences"]]
-    with_heading = [t for c in candidates for t in c.scored] if weights.heading > 0 else []
-    cosines = np.asarray(embed(alone + with_heading), dtype=np.float32) @ np.asarray(query_vector, dtype=np.float32)
-    n = len(alone)
-    return (cosines[n:] if with_heading else None), cosines[:n]
+    alone, with_heading = sentence_vectors(candidates, embed, weights)
+    query = np.asarray(query_vector, dtype=np.float32)
+    return (None if with_heading is None else with_heading @ query), alone @ query
+
+
+def _parts(values: np.ndarray, candidates: Sequence[_Candidate]) -> list[np.ndarray]:
+    """``values`` (one row per sentence, all candidates in order) split per candidate."""
+    return np.split(values, np.cumsum([len(c.note["sentences"]) for c in candidates])[:-1])
+
+
+def superseded(candidates: Sequence[_Candidate], vectors: np.ndarray, same_subject: float) -> set[int]:
+    """The candidates (indexes, best first) that a better-ranked, newer candidate on the same
+    subject replaces: their sentences' mean vectors at least ``same_subject`` alike (cosine).
+    Asked about now ("How much rent are you paying?"), the older rent note is the stale answer;
+    the retriever already put the newer one first."""
+    means = [part.mean(axis=0) for part in _parts(vectors, candidates)]
+    means = [m / (np.linalg.norm(m) or 1.0) for m in means]
+    dropped: set[int] = set()
+    for i, older in enumerate(candidates):
+        if any(j not in dropped and candidates[j].note["date"] > older.note["date"]
+               and float(means[i] @ means[j]) >= same_subject for j in range(i)):
+            dropped.add(i)
+    return dropped
 
 
 def gather(sources: Sequence[dict[str, Any]], query_vector: Sequence[float],
            embed: Callable[[list[str]], Any], k: int, per_note: int,
-           weights: SentenceWeights = SentenceWeights()) -> list[EvidenceNote]:
-    """The evidence handed to the generator: top ``k`` notes, best sentences, newest first."""
+           weights: SentenceWeights = SentenceWeights(), same_subject: float | None = None) -> list[EvidenceNote]:
+    """The evidence handed to the generator: top ``k`` notes, best sentences, newest first.
+    With ``same_subject`` (a question about the present state), a note that a better-ranked,
+    newer note on the same subject replaces is left out (:func:`superseded`)."""
     candidates = [c for c in _candidates(sources, k) if c.note["sentences"]]
     if not candidates:
         return []
-    with_heading, alone = similarities(candidates, query_vector, embed, weights)
-    return pick(candidates, with_heading, alone, per_note, weights)
+    alone, with_heading = sentence_vectors(candidates, embed, weights)
+    query = np.asarray(query_vector, dtype=np.float32)
+    alone_scores = _parts(alone @ query, candidates)
+    heading_scores = None if with_heading is None else _parts(with_heading @ query, candidates)
+    dropped = superseded(candidates, alone, same_subject) if same_subject is not None else set()
+    kept = [i for i in range(len(candidates)) if i not in dropped]
+    return pick([candidates[i] for i in kept],
+                None if heading_scores is None else np.concatenate([heading_scores[i] for i in kept]),
+                np.concatenate([alone_scores[i] for i in kept]), per_note, weights)
 
 
 def pick(candidates: Sequence[_Candidate], with_heading: np.ndarray | None, alone: np.ndarray, per_note: int,
@@ -145,8 +182,7 @@ def pick(candidates: Sequence[_Candidate], with_heading: np.ndarray | None, alon
     """Score every candidate's sentences, keep each note's best ``per_note``, newest note first."""
     sentences = [s for c in candidates for s in c.note["sentences"]]
     scores = sentence_scores(sentences, with_heading, alone, weights)
-    ends = np.cumsum([len(c.note["sentences"]) for c in candidates])[:-1]
-    return newest_first([_select(c, part, per_note) for c, part in zip(candidates, np.split(scores, ends))])
+    return newest_first([_select(c, part, per_note) for c, part in zip(candidates, _parts(scores, candidates))])
 
 
 def best_note(notes: Sequence[EvidenceNote]) -> EvidenceNote | None:

@@ -26,6 +26,7 @@ from langgraph.config import get_stream_writer
 
 import prompts
 from backends.decoding import trim_to_sentences, without_repeats
+from kb.retrieve import asks_about_present_state
 from nodes import evidence as evidence_mod
 from nodes.cancel import cancel_option
 from nodes.context import TwinContext
@@ -86,8 +87,9 @@ class Generator:
         if not sources or max(s.get("similarity", 0.0) for s in sources) < r.answer_min_similarity:
             return []
         query = state.get("query") or state["question"]
+        now = asks_about_present_state(query) and r.same_subject_similarity < 1.0
         return evidence_mod.gather(sources, self.ctx.retriever.embed(query), self.ctx.embeddings.embed_documents,
-                                   r.k, r.evidence_sentences)
+                                   r.k, r.evidence_sentences, same_subject=r.same_subject_similarity if now else None)
 
     def plan(self, state: TwinState, notes: list[EvidenceNote], model: Any) -> Reply:
         person, question = self.ctx.config.person, state["question"]

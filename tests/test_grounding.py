@@ -33,6 +33,25 @@ LISBON = {"path": "life/lisbon.md", "title": "Moving to Lisbon", "date": "2022-0
           "score": 0.6, "similarity": 0.55, "text": "I moved to Lisbon in March 2022. I live in Arroios."}
 
 
+def test_asked_about_now_an_older_note_on_the_same_subject_is_left_out(tmp_path) -> None:
+    """"Where do you live now?": the newer move note ranks first; the older one on the same
+    subject names the stale home, so it is not shown. An older note on something else is."""
+    ctx = TwinContext(Config(home=str(tmp_path)))
+    embed = ctx.embeddings
+    question = "Where do you live now?"
+    vector = embed.embed_query(question)
+    shown = gather([ROTTERDAM, LISBON], vector, embed.embed_documents, k=2, per_note=2, same_subject=0.4)
+    assert [n["path"] for n in shown] == ["life/rotterdam.md"]
+    both = gather([ROTTERDAM, LISBON], vector, embed.embed_documents, k=2, per_note=2)
+    assert [n["path"] for n in both] == ["life/rotterdam.md", "life/lisbon.md"]
+    older_best = gather([LISBON, ROTTERDAM], vector, embed.embed_documents, k=2, per_note=2, same_subject=0.4)
+    assert len(older_best) == 2, "only a better-ranked note replaces an older one"
+    starter = {"path": "food/bubbles.md", "title": "Bubbles", "date": "2021-05-01", "score": 0.5, "similarity": 0.4,
+               "heading": "", "text": "My sourdough starter is called Bubbles. I feed it rye flour twice a day."}
+    other = gather([ROTTERDAM, starter], vector, embed.embed_documents, k=2, per_note=2, same_subject=0.4)
+    assert [n["path"] for n in other] == ["life/rotterdam.md", "food/bubbles.md"]
+
+
 def test_content_words_are_names_numbers_and_rare_words() -> None:
     answer = "Sure! I live in the city of Newhaven and work at a startup called NovaTech since 2021. I use Emacie."
     assert content_words(answer) == ["Newhaven", "NovaTech", "2021", "Emacie"]

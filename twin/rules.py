@@ -186,6 +186,7 @@ RULES: dict[str, Check] = {
     "retrieval.lexical_weight": Range(0.0, 1e6),
     "retrieval.fuse": choice("chunks", "notes"),
     "retrieval.evidence_sentences": Range(0, 1000, unit="0 = whole chunks"),
+    "retrieval.same_subject_similarity": Range(-1.0, 1.0, unit="a cosine similarity; 1 = off"),
     "retrieval.answer_min_similarity": Range(0.0, 1.0, high_open=True, unit="a cosine similarity"),
     "retrieval.subject_margin": Range(0.0, 2.0),
     "retrieval.chroma_url": url(required=False),
