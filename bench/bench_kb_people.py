@@ -44,8 +44,10 @@ def main() -> None:
     variants = {
         "hybrid + rerank (default)": ({}, True),
         "hybrid, no rerank": ({}, False),
-        "hybrid + rerank + global decay": ({"recency_weight": 0.1, "half_life_days": 730.0, "state_recency_weight": 0.0}, True),
+        "hybrid + rerank + global decay": ({"recency_weight": 0.1, "half_life_days": 730.0, "state_recency_weight": 0.0,
+                                            "state_conflict_similarity": 1.0}, True),
         "hybrid + rerank, no state decay": ({"state_recency_weight": 0.0}, True),
+        "hybrid + rerank, no state conflict": ({"state_conflict_similarity": 1.0}, True),
         "vector + rerank": ({"mode": "vector"}, True),
         "vector, no rerank": ({"mode": "vector"}, False),
     }
@@ -53,7 +55,7 @@ def main() -> None:
     named = [q for q in questions if q.get("note")]
     print(f"\n== person {args.person!r}: {report.chunks_total} chunks, {len(updates)} update questions, "
           f"{len(named)} questions with a note ==")
-    print(f"{'method':32} {'newer note first':28} {'hit@1 (all with a note)':28} hit@3")
+    print(f"{'method':36} {'newer note first':28} {'hit@1 (all with a note)':28} hit@3")
     for name, (overrides, rerank) in variants.items():
         cfg = dataclasses.replace(config, retrieval=dataclasses.replace(config.retrieval, **overrides))
         retriever = Retriever(cfg, emb)
@@ -65,7 +67,7 @@ def main() -> None:
         ranked = [paths(q) for q in named]
         h1 = sum(1 for q, p in zip(named, ranked) if p and p[0] == q["note"])
         h3 = sum(1 for q, p in zip(named, ranked) if q["note"] in p[:3])
-        print(f"{name:32} {metrics.fmt(metrics.rate(len(firsts), len(updates))):28} "
+        print(f"{name:36} {metrics.fmt(metrics.rate(len(firsts), len(updates))):28} "
               f"{metrics.fmt(metrics.rate(h1, len(named))):28} {metrics.fmt(metrics.rate(h3, len(named)))}")
         if args.misses and rerank and not overrides:
             for q in updates:

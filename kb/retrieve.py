@@ -251,6 +251,9 @@ class Retriever:
         if rerank and not asks_about_past(query):
             days = found.days
             order = newer_first(order, found.vectors, days, r.conflict_similarity, found.sims, r.conflict_margin)
+            if present and r.state_conflict_similarity < 1.0:
+                order = newer_first(order, found.vectors, days, r.state_conflict_similarity, found.sims,
+                                    r.state_recency_margin)
             found, scores = self._with_updates(found, order, scores)
             order = superseded_by_newer(order, found.docs, found.metas, found.days, found.sims, r.min_score)
             if present and r.subject_margin >= 0:

@@ -201,6 +201,20 @@ def test_a_question_about_the_present_state_prefers_the_newer_note(silent_home, 
     assert first("How much rent did you pay in Leith?", 0.2) == "home/harbour-street-flat.md", "the past"
 
 
+def test_asked_about_now_a_newer_chunk_on_the_same_subject_ranks_above(silent_home, kb_embeddings) -> None:
+    """Without any age decay: the two home notes' chunks are alike (cosine 0.41) and about as
+    relevant to "Where do you live?" (0.24 and 0.23), so at a threshold under 0.41 the newer
+    home comes first; the past and a threshold above leave relevance alone."""
+    def first(question: str, threshold: float) -> str:
+        config = make_config(silent_home, state_recency_weight=0.0, state_conflict_similarity=threshold)
+        return Retriever(config, kb_embeddings, today=TODAY).search(question, k=2)[0]["path"]
+
+    assert first("Where do you live?", 1.0) == "home/harbour-street-flat.md"
+    assert first("Where do you live?", 0.4) == "home/orchard-cottage.md"
+    assert first("Where did you live in Leith?", 0.4) == "home/harbour-street-flat.md", "the past"
+    assert first("Where do you live?", 0.5) == "home/harbour-street-flat.md", "not alike enough"
+
+
 def test_a_chunk_under_the_similarity_floor_takes_no_place(silent_home, kb_embeddings) -> None:
     """The decay lifts the newer rent note (cosine ~0.33) above the older one (~0.49); under a
     floor of 0.4 it is dropped, and the older note fills the one place instead of nothing."""

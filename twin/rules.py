@@ -192,6 +192,7 @@ RULES: dict[str, Check] = {
     "retrieval.chroma_url": url(required=False),
     "retrieval.collection": collection_name,
     "retrieval.conflict_similarity": COSINE,
+    "retrieval.state_conflict_similarity": COSINE,
     "retrieval.conflict_margin": Range(0.0, 2.0),
     "kb.notes_dir": text(),
     "kb.sources": lambda key, value: value == [] or string_list(key, value),
