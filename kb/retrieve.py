@@ -14,8 +14,9 @@ that lets a newer note outrank an older one only where they speak of the same th
    a newer note that says it updates an older top note ("Pebble is now called Cairn", "I left
    Fernwood"), put right above it; and, for a question about the person's present state
    (:func:`asks_about_present_state`), an age decay (``retrieval.state_recency_weight``, for
-   chunks within ``retrieval.state_recency_margin`` of the best similarity) and
-   the newest note sharing a ranked note's subject word. Nothing else moves: the global age
+   chunks within ``retrieval.state_recency_margin`` of the best similarity), the edited-text
+   rule with a looser likeness (``retrieval.state_conflict_similarity``, within the same
+   margin) and the newest note sharing a ranked note's subject word. Nothing else moves: the global age
    decay ``retrieval.recency_weight`` is 0 by default; questions about the past get none of it;
 4. sources whose cosine similarity is below ``retrieval.min_score`` are dropped (before the
    top ``k`` are taken: a dropped chunk takes no place).
@@ -31,14 +32,12 @@ lexical hits carry theirs already), which is most of a query's cost saved
 there is read from Chroma, as before. The rerank's "does a newer note say it updates this
 one?" first asks the index's cue words (kb/cues.py, one indexed lookup); only a subject that
 some newer sentence names next to an update cue costs a BM25 search. (Running the BM25 search
-on a thread beside the Chroma lookup measured no faster on two cores: they slow each other.)
+on a thread beside the Chroma lookup measured no faster on two cores, twice: they slow each other.)
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
@@ -80,7 +79,6 @@ class Retriever:
         self._store: NoteStore | None = None
         self._lexical: LexicalIndex | None = None
         self._titles: tuple[int, list[str]] = (-1, [])
-        self._pool: ThreadPoolExecutor | None = None  # the BM25 search, beside the vector query
 
     @property
     def store(self) -> NoteStore:
@@ -146,10 +144,8 @@ class Retriever:
         r = self.config.retrieval
         k = k or r.k
         fetch = max(k, r.fetch_k)
-        lexical = self._beside(self.lexical.search, query, fetch)  # rows with their text and vector
-        nearest = self._nearest(vector, fetch)
-        hits = lexical.result()
-        dense = self._dense(vector, fetch, {h.row.id: h.row for h in hits}, nearest)
+        hits = self.lexical.search(query, fetch)  # rows with their text and vector
+        dense = self._dense(vector, fetch, {h.row.id: h.row for h in hits})
         if dense is None and not hits:
             return []
         found = self._complete(dense, [h.row for h in hits], vector)
@@ -169,19 +165,11 @@ class Retriever:
         found.base = np.asarray([fused[cid] for cid in found.ids]) / rrf_max(weights, r.rrf_k)
         return self._rank(found, k, rerank, query)
 
-    def _beside(self, fn: Callable[..., Any], *args: Any) -> Future[Any]:
-        """Run ``fn`` on the retriever's worker thread while this one queries Chroma (SQLite
-        and Chroma both release the GIL: the BM25 search costs no wall time at til size)."""
-        if self._pool is None:
-            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="twin-lexical")
-        return self._pool.submit(fn, *args)
-
     # -- candidates -----------------------------------------------------------------
-    def _dense(self, vector: list[float], n: int, known: dict[str, LexRow] | None = None,
-               nearest: tuple[list[str], list[float]] | None = None) -> Candidates | None:
-        """The ``n`` nearest chunks: ids and distances from Chroma (``nearest`` when already
-        queried), the rest from the rows (those already read, ``known``, are not read again)."""
-        ids, distances = nearest if nearest is not None else self._nearest(vector, n)
+    def _dense(self, vector: list[float], n: int, known: dict[str, LexRow] | None = None) -> Candidates | None:
+        """The ``n`` nearest chunks: ids and distances from Chroma, the rest from the rows
+        (those already read, ``known``, are not read again)."""
+        ids, distances = self._nearest(vector, n)
         chunks = self._chunks(ids, known or {})
         keep = [i for i, cid in enumerate(ids) if cid in chunks]
         if not keep:

@@ -92,8 +92,8 @@ def test_an_update_found_outside_the_candidates_is_brought_in(retriever: Retriev
 
 
 def test_searches_from_many_threads_get_what_one_thread_gets(index, kb_embeddings) -> None:
-    """The BM25 search runs on the retriever's worker thread beside the vector query; the
-    server asks from many threads at once, and each must get its own question's sources."""
+    """`twin serve` asks one retriever from many threads at once (Chroma and the lexical index's
+    one connection behind a lock): each must get its own question's sources."""
     from concurrent.futures import ThreadPoolExecutor
 
     questions = ["What keyboard do you use?", "Where do you live?", "What did you do at Fernwood?",
