@@ -70,15 +70,8 @@ def shown_candidates(case: Case, same_subject: float | None) -> tuple[list[Any],
     from kb.retrieve import asks_about_present_state
     from nodes import evidence as ev
 
-    if same_subject is None or not asks_about_present_state(case.question["text"]):
-        return case.candidates, case.with_heading, case.alone
-    dropped = ev.superseded(case.candidates, case.vectors, same_subject)
-    keep = [i for i in range(len(case.candidates)) if i not in dropped]
-    parts = ev._parts(case.alone, case.candidates)
-    headed = ev._parts(case.with_heading, case.candidates) if case.with_heading is not None else None
-    return ([case.candidates[i] for i in keep],
-            None if headed is None else np.concatenate([headed[i] for i in keep]),
-            np.concatenate([parts[i] for i in keep]))
+    now = same_subject if asks_about_present_state(case.question["text"]) else None
+    return ev.without_superseded(case.candidates, case.vectors, case.with_heading, case.alone, now)
 
 
 def score(cases: list[Case], weights: Any, per_note: int, titled: bool = True,

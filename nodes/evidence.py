@@ -157,6 +157,23 @@ def superseded(candidates: Sequence[_Candidate], vectors: np.ndarray, same_subje
     return dropped
 
 
+def without_superseded(candidates: Sequence[_Candidate], vectors: np.ndarray, with_heading: np.ndarray | None,
+                       alone: np.ndarray, same_subject: float | None,
+                       ) -> tuple[list[_Candidate], np.ndarray | None, np.ndarray]:
+    """The candidates and their sentence scores (``with_heading``, ``alone``: one per sentence)
+    less the notes :func:`superseded` drops; ``same_subject`` None drops none."""
+    dropped = superseded(candidates, vectors, same_subject) if same_subject is not None else set()
+    if not dropped:
+        return list(candidates), with_heading, alone
+    kept = [i for i in range(len(candidates)) if i not in dropped]
+
+    def keep(values: np.ndarray) -> np.ndarray:
+        parts = _parts(values, candidates)
+        return np.concatenate([parts[i] for i in kept])
+
+    return [candidates[i] for i in kept], None if with_heading is None else keep(with_heading), keep(alone)
+
+
 def gather(sources: Sequence[dict[str, Any]], query_vector: Sequence[float],
            embed: Callable[[list[str]], Any], k: int, per_note: int,
            weights: SentenceWeights = SentenceWeights(), same_subject: float | None = None) -> list[EvidenceNote]:
@@ -168,13 +185,9 @@ def gather(sources: Sequence[dict[str, Any]], query_vector: Sequence[float],
         return []
     alone, with_heading = sentence_vectors(candidates, embed, weights)
     query = np.asarray(query_vector, dtype=np.float32)
-    alone_scores = _parts(alone @ query, candidates)
-    heading_scores = None if with_heading is None else _parts(with_heading @ query, candidates)
-    dropped = superseded(candidates, alone, same_subject) if same_subject is not None else set()
-    kept = [i for i in range(len(candidates)) if i not in dropped]
-    return pick([candidates[i] for i in kept],
-                None if heading_scores is None else np.concatenate([heading_scores[i] for i in kept]),
-                np.concatenate([alone_scores[i] for i in kept]), per_note, weights)
+    shown, headed, scores = without_superseded(candidates, alone, None if with_heading is None else with_heading @ query,
+                                               alone @ query, same_subject)
+    return pick(shown, headed, scores, per_note, weights)
 
 
 def pick(candidates: Sequence[_Candidate], with_heading: np.ndarray | None, alone: np.ndarray, per_note: int,
