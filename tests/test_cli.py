@@ -96,10 +96,10 @@ def test_ctrl_c_stops_the_model_within_a_token(base_config, ingested) -> None:
     from tests.model_support import counting_forwards
     from twin_cli.main import _print_stream
 
-    # a terminal's Python starts with the default handler; an earlier test in this worker process
-    # may have left another one (seen twice in fresh-clone runs of the whole suite): start from it
+    # a terminal's Python starts with the default handler, but a suite started as a background job
+    # of a non-interactive shell (`make test &`) inherits SIGINT ignored, which `twin ask` rightly
+    # respects: start from the terminal's handler and put back what was found
     found = signal.signal(signal.SIGINT, signal.default_int_handler)
-    print(f"SIGINT handler at the start: {found!r}")  # shown if this test fails
     config = copy.deepcopy(base_config)
     config.persona.max_new_tokens, config.persona.max_sentences = 48, 0
     runner = TwinRunner(config)
@@ -121,6 +121,6 @@ def test_ctrl_c_stops_the_model_within_a_token(base_config, ingested) -> None:
     finally:
         runner.close()
         restored = signal.signal(signal.SIGINT, found)
-    assert interrupted, f"the answer was generated (SIGINT handler found at the start: {found!r})"
+    assert interrupted, "the answer was generated"
     assert len(passes) < config.persona.max_new_tokens, f"{len(passes)} tokens: Ctrl-C did not stop the model"
     assert restored is signal.default_int_handler, "the handler is put back"
