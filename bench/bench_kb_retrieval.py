@@ -178,7 +178,7 @@ def main() -> None:
     today = newest_date(args.data)
     items = load_questions(args.split)
     store = plain_store(args, emb)
-    decay = {"recency_weight": 0.1, "half_life_days": 730.0, "state_recency_weight": 0.0}
+    decay = {"recency_weight": 0.1, "half_life_days": 730.0, "state_recency_weight": 0.0, "state_conflict_similarity": 1.0}
     methods = {
         "plain (1000-char chunks)": plain_ranker(store, emb),
         "heading-aware (vector)": twin_ranker(config, emb, today, False, mode="vector"),

@@ -237,11 +237,11 @@ class Retriever:
         scores = self._aged(found, present) if rerank else found.base
         order = _top(np.where(found.sims >= r.min_score, scores, -np.inf), k)  # dropped ones take no place
         if rerank and not asks_about_past(query):
-            days = found.days
-            order = newer_first(order, found.vectors, days, r.conflict_similarity, found.sims, r.conflict_margin)
-            if present and r.state_conflict_similarity < 1.0:
-                order = newer_first(order, found.vectors, days, r.state_conflict_similarity, found.sims,
-                                    r.state_recency_margin)
+            # asked about now, "the same text, edited" is read loosely: alike, and as relevant within the state margin
+            loose = present and r.state_conflict_similarity < r.conflict_similarity
+            alike, margin = ((r.state_conflict_similarity, r.state_recency_margin) if loose
+                             else (r.conflict_similarity, r.conflict_margin))
+            order = newer_first(order, found.vectors, found.days, alike, found.sims, margin)
             found, scores = self._with_updates(found, order, scores)
             order = superseded_by_newer(order, found.docs, found.metas, found.days, found.sims, r.min_score)
             if present and r.subject_margin >= 0:

@@ -129,14 +129,6 @@ def sentence_vectors(candidates: Sequence[_Candidate], embed: Callable[[list[str
     return vectors[:n], (vectors[n:] if with_heading else None)
 
 
-def similarities(candidates: Sequence[_Candidate], query_vector: Sequence[float],
-                 embed: Callable[[list[str]], Any], weights: SentenceWeights) -> tuple[np.ndarray | None, np.ndarray]:
-    """Every sentence's cosine to the question alone and, when weighed, with its heading (one embedding call)."""
-    alone, with_heading = sentence_vectors(candidates, embed, weights)
-    query = np.asarray(query_vector, dtype=np.float32)
-    return (None if with_heading is None else with_heading @ query), alone @ query
-
-
 def _parts(values: np.ndarray, candidates: Sequence[_Candidate]) -> list[np.ndarray]:
     """``values`` (one row per sentence, all candidates in order) split per candidate."""
     return np.split(values, np.cumsum([len(c.note["sentences"]) for c in candidates])[:-1])
