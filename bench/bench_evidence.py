@@ -54,7 +54,7 @@ def prepare(folder: Path) -> tuple[list[Case], Any]:
         if question["kind"] not in ("update", "everyday", "named"):
             continue
         sources = env.ctx.retriever.search(question["text"], rerank=True)
-        found = [c for c in ev._candidates(sources, config.retrieval.k) if c.note["sentences"]]
+        found = ev.shown_notes(sources, config.retrieval.k)
         scores, vectors = (None, None), None
         if found:
             vectors, headed = ev.sentence_vectors(found, env.ctx.embeddings.embed_documents, both)

@@ -97,7 +97,7 @@ class Retriever:
 
     # -- public API -----------------------------------------------------------------
     def search(self, query: str, k: int | None = None, rerank: bool = True) -> list[Source]:
-        """The best chunks for ``query``, best first, as citable sources."""
+        """The chunks of the ``k`` best notes for ``query``, best first, as citable sources."""
         if self.config.retrieval.mode == "vector":
             return self.search_vector(self.embed(query), k, rerank, query)
         return self.search_hybrid(query, self.embed(query), k, rerank)
@@ -134,7 +134,7 @@ class Retriever:
         read the question's tense."""
         r = self.config.retrieval
         k = k or r.k
-        found = self._dense(vector, max(k, r.fetch_k) if rerank else k)
+        found = self._dense(vector, max(k, r.fetch_k))  # k counts notes: a note may fill several places
         if found is None:
             return []
         return self._rank(found, k, rerank, query)
@@ -235,7 +235,7 @@ class Retriever:
         r = self.config.retrieval
         present = asks_about_present_state(query)
         scores = self._aged(found, present) if rerank else found.base
-        order = _top(np.where(found.sims >= r.min_score, scores, -np.inf), k)  # dropped ones take no place
+        order = _top_notes(np.where(found.sims >= r.min_score, scores, -np.inf), found.metas, k)  # dropped ones take no place
         if rerank and not asks_about_past(query):
             # asked about now, "the same text, edited" is read loosely: alike, and as relevant within the state margin
             loose = present and r.state_conflict_similarity < r.conflict_similarity
@@ -367,8 +367,18 @@ def _concat(a: Candidates, b: Candidates) -> Candidates:
                       np.concatenate([a.sims, b.sims]), np.concatenate([a.base, b.base]), a.query)
 
 
-def _top(scores: np.ndarray, k: int) -> list[int]:
-    return [int(i) for i in np.argsort(-scores, kind="stable")[:k]]
+def _top_notes(scores: np.ndarray, metas: list[dict[str, Any]], k: int) -> list[int]:
+    """The best chunks, best first, down to the first chunk of a ``k+1``-th note: ``k`` counts
+    notes, not chunks (two chunks of one note must not push the second note out)."""
+    seen: set[tuple[str, str]] = set()
+    out: list[int] = []
+    for i in np.argsort(-scores, kind="stable"):
+        key = _note_key(metas[i])
+        if key not in seen and len(seen) >= k:
+            break
+        seen.add(key)
+        out.append(int(i))
+    return out
 
 
 def newer_first(

@@ -99,6 +99,14 @@ def group_by_note(sources: Sequence[dict[str, Any]], k: int) -> list[EvidenceNot
     return [c.note for c in _candidates(sources, k)]
 
 
+def shown_notes(sources: Sequence[dict[str, Any]], k: int) -> list[_Candidate]:
+    """The notes the generator reads: those of the first ``k`` *chunks* (the retriever returns
+    every chunk of its first ``k`` notes). A note that also holds the second-best chunk is
+    shown alone: a second note and more of the first one's sentences are only distractors
+    to a small model (measured on the dev people, docs/grounding.md)."""
+    return [c for c in _candidates(sources[:k], k) if c.note["sentences"]]
+
+
 def as_evidence(sources: Sequence[dict[str, Any]]) -> list[EvidenceNote]:
     """Every source as evidence, whole and in the given order (training prompts, fixed evals)."""
     return [n for n in group_by_note(sources, len(sources)) if n["sentences"]]
@@ -169,10 +177,10 @@ def without_superseded(candidates: Sequence[_Candidate], vectors: np.ndarray, wi
 def gather(sources: Sequence[dict[str, Any]], query_vector: Sequence[float],
            embed: Callable[[list[str]], Any], k: int, per_note: int,
            weights: SentenceWeights = SentenceWeights(), same_subject: float | None = None) -> list[EvidenceNote]:
-    """The evidence handed to the generator: top ``k`` notes, best sentences, newest first.
+    """The evidence handed to the generator: the notes of the top ``k`` chunks, best sentences, newest first.
     With ``same_subject`` (a question about the present state), a note that a better-ranked,
     newer note on the same subject replaces is left out (:func:`superseded`)."""
-    candidates = [c for c in _candidates(sources, k) if c.note["sentences"]]
+    candidates = shown_notes(sources, k)
     if not candidates:
         return []
     alone, with_heading = sentence_vectors(candidates, embed, weights)

@@ -196,7 +196,7 @@ def test_streamed_answer_trailer_says_where_the_time_went() -> None:
     from twin_cli.main import _trailer
 
     result = {"route": "retrieve", "judge": {"verdict": "pass"},
-              "sources": [{"path": "projects/keyboard.md", "date": "2023-11-26"}],
+              "sources": [{"path": "projects/keyboard.md", "date": "2023-11-26"}] * 2,  # two chunks, one note
               "timings_ms": {"analyze": 50.0, "generate": 4000.0, "load_model": 900.0, "load_embeddings": 2050.0}}
     assert _trailer(result).strip() == ("— route: retrieve · judge: pass · sources: projects/keyboard.md (2023-11-26) · "
                                         "7.0 s, 3.0 s of it loading")

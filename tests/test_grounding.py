@@ -11,7 +11,7 @@ from evals.matching import is_abstention
 from graph.release import REPLACE
 from graph.runner import TwinRunner
 from nodes.context import TwinContext
-from nodes.evidence import _candidates, gather, group_by_note, sentences_of
+from nodes.evidence import _candidates, gather, group_by_note, sentences_of, shown_notes
 from nodes.extractive import extractive_answer, extractive_answers, readable_date
 from nodes.guards.frame import FrameFilter, strip_frame, wrap_evidence
 from nodes.guards.grounding import (
@@ -95,6 +95,15 @@ def test_evidence_keeps_the_best_sentences_newest_first(tmp_path) -> None:
     assert "Frika, twice." not in best[0]["sentences"]
     assert _candidates(stayed, 1)[0].scored[1] == "Where we stayed: Four nights at Gostisce Pod Jelko, in Trenta."
     assert group_by_note([ROTTERDAM, ROTTERDAM, LISBON], k=1)[0]["path"] == "life/rotterdam.md"
+
+
+def test_the_generator_reads_the_notes_of_the_first_k_chunks() -> None:
+    second_chunk = {**ROTTERDAM, "heading": "Moving to Rotterdam > The flat", "text": "The flat has a balcony."}
+    shown = shown_notes([ROTTERDAM, second_chunk, LISBON], 2)  # one note holds the two best chunks: shown alone
+    assert [c.note["path"] for c in shown] == ["life/rotterdam.md"]
+    assert shown[0].note["sentences"][-1] == "The flat has a balcony."
+    assert [c.note["path"] for c in shown_notes([ROTTERDAM, LISBON, second_chunk], 2)] == ["life/rotterdam.md",
+                                                                                           "life/lisbon.md"]
 
 
 def test_evidence_is_framed_as_quoted_data_and_copied_frame_bits_are_filtered() -> None:

@@ -212,7 +212,8 @@ def _cancel_on_interrupt(cancel: threading.Event) -> Iterator[None]:
 
 def _trailer(result: TurnResult) -> str:
     """The line after a streamed answer: route, verdict, sources, and where the time went."""
-    sources = ", ".join(f"{_cite(s)} ({s['date']})" for s in result.get("sources", []))
+    cited = dict.fromkeys(f"{_cite(s)} ({s['date']})" for s in result.get("sources", []))  # a note once
+    sources = ", ".join(cited)
     verdict = result.get("judge", {}).get("verdict")
     timings = result.get("timings_ms", {})
     total = sum(timings.values()) / 1000
