@@ -35,7 +35,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from kb.lexical import terms
+from kb.lexical import STOPWORDS, terms
 from privacy.lexicon import frequency_rank
 
 NAME_RANK = 10000  # a capitalised word rarer than this, found in the notes, names something in them
@@ -45,7 +45,7 @@ AGREE_SIMILARITY = 0.45  # both searches' best note, at least this close to the 
 AGREE_TOP = 2  # "the same note": first in one search and among this many of the other
 MIN_TITLE_TERMS = 2  # title matches need this many content words (or one rare word)
 _CAPITAL = re.compile(r"(?<=[a-z0-9,;:()\"'] )([A-Z][\w'-]+)")
-_ARTICLE = re.compile(r"\b(?:a|an)\s+([^\W_]+)", re.IGNORECASE)
+_ARTICLE = re.compile(r"\b(?:a|an)\s+([^\W_]+)(?:\s+([^\W_]+))?", re.IGNORECASE)
 INTERJECTIONS = frozenset("oops haha hah hmm hmmm wow lol ok okay yeah yep nope ugh meh huh aha ahh".split())
 
 
@@ -94,8 +94,11 @@ def is_uncommon_name(word: str) -> bool:
 
 
 def common_nouns(question: str) -> set[str]:
-    """Words the question puts after "a"/"an": a kind of thing, not a name ("what is a CRDT")."""
-    return {m.group(1).lower() for m in _ARTICLE.finditer(question)}
+    """Words the question puts after "a"/"an": a kind of thing, not a name ("what is a CRDT"),
+    unless another content word follows, which the first then names ("a vim substitution":
+    vim is the thing the notes are about, substitution the kind)."""
+    return {m.group(1).lower() for m in _ARTICLE.finditer(question)
+            if not m.group(2) or m.group(2).lower() in STOPWORDS}
 
 
 def capitalised_names(question: str) -> set[str]:

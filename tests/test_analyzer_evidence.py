@@ -96,6 +96,8 @@ def test_word_signals() -> None:
     assert capitalised_names("Bubbles is fine.") == set(), "a sentence's first word is no name"
     assert capitalised_names("What's the Murmur-3?") == {"murmur-3", "murmur", "3"}, "the index splits it so"
     assert common_nouns("What is a CRDT?") == {"crdt"}
+    assert common_nouns("What is a CRDT and why use one?") == {"crdt"}
+    assert common_nouns("How can a vim substitution add one to every number?") == set(), "vim names the kind"
 
 
 def test_the_analyze_node_in_the_graph_uses_the_notes(ctx: TwinContext) -> None:
