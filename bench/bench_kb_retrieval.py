@@ -47,7 +47,7 @@ from bench_kb_common import (
 )
 
 QUESTIONS = Path(__file__).resolve().parent / "data" / "til_questions.jsonl"
-RANK_K = 10  # chunks per query (as `twin eval retrieval`)
+RANK_K = 10  # notes per query (as `twin eval retrieval`)
 BOOT = 5000
 
 
@@ -193,7 +193,7 @@ def main() -> None:
             method(item["question"])
 
     print(f"\n== til retrieval: {len(items)} {args.split} questions, {store.count()} plain chunks, "
-          f"Twin index {config.retrieval.collection!r}; ranks over {RANK_K} chunks ==")
+          f"Twin index {config.retrieval.collection!r}; ranks over {RANK_K} notes (plain, BM25 alone: chunks) ==")
     print(f"{'method':32} {'hit@1':28} {'hit@3':28} {'MRR@10':24} p50 ms")
     ranks: dict[str, list[int | None]] = {}
     for name, method in methods.items():

@@ -17,7 +17,7 @@ from evals.graph_cases import ask
 from evals.matching import is_abstention, match
 from evals.suite import Scored, counts, latency_of
 
-RANK_K = 10  # chunks fetched for the ranking metrics
+RANK_K = 10  # notes fetched for the ranking metrics
 
 
 def distinct_paths(sources: list[dict[str, Any]]) -> list[str]:

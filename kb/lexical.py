@@ -206,6 +206,12 @@ class LexicalIndex:
             self.db.close()
 
     # -- reading ------------------------------------------------------------------
+    def version(self) -> tuple[int, int]:
+        """Changes whenever the index does: a commit by another connection or process
+        (SQLite's ``data_version``) or a write through this one (``total_changes``)."""
+        with self._lock:
+            return int(self.db.execute("pragma data_version").fetchone()[0]), self.db.total_changes
+
     def count(self, source: str | None = None) -> int:
         sql, args = ("select count(*) from chunks", ()) if source is None else (
             "select count(*) from chunks where source = ?", (source,))

@@ -53,6 +53,8 @@ from kb.store import EPOCH, NoteStore
 from twin.config import Config
 from twin.state import Source
 
+UPDATES_CACHE = 4096  # subjects whose update lookups a retriever remembers (until the index changes)
+
 
 @dataclass
 class Candidates:
@@ -79,6 +81,7 @@ class Retriever:
         self._store: NoteStore | None = None
         self._lexical: LexicalIndex | None = None
         self._titles: tuple[int, list[str]] = (-1, [])
+        self._updates: dict[tuple[tuple[str, ...], int], tuple[tuple[int, int], list[LexRow]]] = {}
 
     @property
     def store(self) -> NoteStore:
@@ -235,18 +238,20 @@ class Retriever:
         r = self.config.retrieval
         present = asks_about_present_state(query)
         scores = self._aged(found, present) if rerank else found.base
-        order = _top_notes(np.where(found.sims >= r.min_score, scores, -np.inf), found.metas, k)  # dropped ones take no place
+        window = max(k, r.rerank_window) if rerank else k  # the rerank orders the same notes whatever k is
+        order = _top_notes(np.where(found.sims >= r.min_score, scores, -np.inf), found.metas, window)  # dropped ones take no place
         if rerank and not asks_about_past(query):
             # asked about now, "the same text, edited" is read loosely: alike, and as relevant within the state margin
             loose = present and r.state_conflict_similarity < r.conflict_similarity
             alike, margin = ((r.state_conflict_similarity, r.state_recency_margin) if loose
                              else (r.conflict_similarity, r.conflict_margin))
-            order = newer_first(order, found.vectors, found.days, alike, found.sims, margin)
+            order = newer_first(order, found.vectors, found.days, alike, found.sims, margin, r.answer_min_similarity)
             found, scores = self._with_updates(found, order, scores)
             order = superseded_by_newer(order, found.docs, found.metas, found.days, found.sims, r.min_score)
             if present and r.subject_margin >= 0:
                 order = same_subject_newer(order, found.metas, found.days, found.sims, r.subject_margin)
             scores = _lift(scores, order)
+        order = _first_notes(order, found.metas, k)
         out = [_source(found.docs[i], found.metas[i], scores[i], found.sims[i]) for i in order]
         return [s for s in out if s["similarity"] >= r.min_score]
 
@@ -257,15 +262,12 @@ class Retriever:
         days = found.days
         have = set(found.ids)
         extra: list[LexRow] = []
-        asked: dict[tuple[tuple[str, ...], int], list[LexRow]] = {}  # a note's chunks ask the same
+        version = self.lexical.version()
         for old in order:
             terms = subject_terms(found.metas[old])
             if not terms:
                 continue
-            key = (tuple(sorted(terms)), int(days[old]))
-            if key not in asked:
-                asked[key] = self._updating_rows(list(key[0]), key[1])
-            for row in asked[key]:
+            for row in self._updates_of(tuple(sorted(terms)), int(days[old]), version):
                 if (row.id not in have and row.path != found.metas[old].get("path")
                         and mentions_update(f"{row.heading}\n{row.text}", terms)):
                     have.add(row.id)
@@ -275,6 +277,19 @@ class Retriever:
         complete = self.lexical.rows([row.id for row in extra])  # with their vectors
         more = self._from_rows([complete.get(row.id, row) for row in extra], found.query)
         return _concat(found, more), np.concatenate([scores, more.base])
+
+    def _updates_of(self, terms: tuple[str, ...], newer_than: int, version: tuple[int, int]) -> list[LexRow]:
+        """:meth:`_updating_rows`, remembered until the index changes (a note's chunks, and the
+        next questions about the same notes, ask the same)."""
+        key = (terms, newer_than)
+        cached = self._updates.get(key)
+        if cached is not None and cached[0] == version:
+            return cached[1]
+        if len(self._updates) >= UPDATES_CACHE:
+            self._updates.clear()
+        rows = self._updating_rows(list(terms), newer_than)
+        self._updates[key] = (version, rows)
+        return rows
 
     def _updating_rows(self, terms: list[str], newer_than: int) -> list[LexRow]:
         """The best 10 chunks by BM25, dated after ``newer_than``, that name one of ``terms``
@@ -370,29 +385,35 @@ def _concat(a: Candidates, b: Candidates) -> Candidates:
 def _top_notes(scores: np.ndarray, metas: list[dict[str, Any]], k: int) -> list[int]:
     """The best chunks, best first, down to the first chunk of a ``k+1``-th note: ``k`` counts
     notes, not chunks (two chunks of one note must not push the second note out)."""
+    return _first_notes([int(i) for i in np.argsort(-scores, kind="stable")], metas, k)
+
+
+def _first_notes(order: list[int], metas: list[dict[str, Any]], k: int) -> list[int]:
+    """``order`` down to the first chunk of its ``k+1``-th note."""
     seen: set[tuple[str, str]] = set()
     out: list[int] = []
-    for i in np.argsort(-scores, kind="stable"):
+    for i in order:
         key = _note_key(metas[i])
         if key not in seen and len(seen) >= k:
             break
         seen.add(key)
-        out.append(int(i))
+        out.append(i)
     return out
 
 
 def newer_first(
     order: list[int], vectors: np.ndarray, days: np.ndarray, threshold: float,
-    sims: np.ndarray | None = None, margin: float = 1.0,
+    sims: np.ndarray | None = None, margin: float = 1.0, floor: float = -1.0,
 ) -> list[int]:
     """Move each chunk above the highest-ranked older chunk it conflicts with: same topic
     (vectors' cosine >= ``threshold``) and about as relevant (query similarity at most
-    ``margin`` lower)."""
+    ``margin`` lower, and at least ``floor``: a chunk too far from the question to answer it
+    is not lifted above one that can)."""
     result: list[int] = []
     for idx in order:
         place = len(result)
         for pos, other in enumerate(result):
-            close = sims is None or sims[idx] >= sims[other] - margin
+            close = sims is None or (sims[idx] >= sims[other] - margin and sims[idx] >= floor)
             if days[idx] > days[other] and close and float(vectors[idx] @ vectors[other]) >= threshold:
                 place = pos
                 break

@@ -212,15 +212,52 @@ def test_a_question_about_the_present_state_prefers_the_newer_note(silent_home, 
 def test_asked_about_now_a_newer_chunk_on_the_same_subject_ranks_above(silent_home, kb_embeddings) -> None:
     """Without any age decay: the two home notes' chunks are alike (cosine 0.41) and about as
     relevant to "Where do you live?" (0.24 and 0.23), so at a threshold under 0.41 the newer
-    home comes first; the past and a threshold above leave relevance alone."""
-    def first(question: str, threshold: float) -> str:
-        config = make_config(silent_home, state_recency_weight=0.0, state_conflict_similarity=threshold)
+    home comes first; the past and a threshold above leave relevance alone. Both are under the
+    default "no note" floor (0.3), which no chunk is lifted from; the test lowers it to 0.2."""
+    def first(question: str, threshold: float, floor: float = 0.2) -> str:
+        config = make_config(silent_home, state_recency_weight=0.0, state_conflict_similarity=threshold,
+                             answer_min_similarity=floor)
         return Retriever(config, kb_embeddings, today=TODAY).search(question, k=2)[0]["path"]
 
     assert first("Where do you live?", 1.0) == "home/harbour-street-flat.md"
     assert first("Where do you live?", 0.4) == "home/orchard-cottage.md"
     assert first("Where did you live in Leith?", 0.4) == "home/harbour-street-flat.md", "the past"
     assert first("Where do you live?", 0.5) == "home/harbour-street-flat.md", "not alike enough"
+    assert first("Where do you live?", 0.4, floor=0.3) == "home/harbour-street-flat.md", "too far from the question"
+
+
+def test_the_best_k_notes_do_not_depend_on_k(retriever: Retriever) -> None:
+    """The rerank orders the same window of notes (retrieval.rerank_window) whatever k is, so
+    the graph's two sources are the first two of a ten-note search."""
+    for question in ("Where do you work?", "What is your job title?", "Can your habit tracker sync between devices?",
+                     "Where do you live?", "What keyboard do you use?"):
+        two = list(dict.fromkeys(s["path"] for s in retriever.search(question, k=2)))
+        ten = list(dict.fromkeys(s["path"] for s in retriever.search(question, k=10)))
+        assert len(two) == 2 and two == ten[:2], question
+
+
+def test_an_update_indexed_after_a_search_is_found_by_the_same_retriever(tmp_path, kb_embeddings,
+                                                                        monkeypatch) -> None:
+    """The rerank remembers each subject's update lookups, until the index changes."""
+    config = make_config(tmp_path / "home")
+    notes = copy_notes(tmp_path / "notes")
+    ingest(config, notes, kb_embeddings, progress=False)
+    retriever = Retriever(config, kb_embeddings, today=TODAY)
+    lookups: list[list[str]] = []
+    looked_up = retriever._updating_rows
+    monkeypatch.setattr(retriever, "_updating_rows", lambda terms, newer: lookups.append(terms) or looked_up(terms, newer))
+    question = "Which company do you work for?"
+    first = retriever.search(question, k=3)
+    assert lookups and "work/kelp-works.md" not in [s["path"] for s in first]
+    asked = len(lookups)
+    assert retriever.search(question, k=3) == first and len(lookups) == asked, "remembered: no lookup again"
+    (notes / "work" / "kelp-works.md").write_text(
+        "---\ntitle: Kelp Works\ndate: 2025-10-01\n---\n# Kelp Works\n\n"
+        "I left Tidewater Labs in September. I now build buoy firmware at Kelp Works in Scheveningen.\n")
+    ingest(config, notes, kb_embeddings, progress=False)
+    assert retriever.search(question, k=3)[0]["path"] == "work/kelp-works.md"
+    again = {tuple(t) for t in lookups[:asked]} & {tuple(t) for t in lookups[asked:]}
+    assert again, "the index changed: the same subjects looked up again"
 
 
 def test_a_chunk_under_the_similarity_floor_takes_no_place(silent_home, kb_embeddings) -> None:

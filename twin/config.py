@@ -62,8 +62,9 @@ class AnalyzerConfig:
 
 @dataclass
 class RetrievalConfig:
-    k: int = 2  # notes handed to the generator (135M does best with 2; raise for bigger models)
+    k: int = 2  # notes retrieved and cited; the generator reads the notes of the first k chunks (135M: 2)
     fetch_k: int = 20  # candidates fetched from each index before fusing and reranking
+    rerank_window: int = 10  # notes the rerank orders before the best k are kept (the top k do not depend on k)
     mode: str = "hybrid"  # hybrid (vectors + BM25, reciprocal rank fusion) | vector
     rrf_k: float = 60.0  # reciprocal rank fusion constant: score = sum(w / (rrf_k + rank))
     lexical_weight: float = 1.0  # weight of the BM25 list in the fusion (the vector list has 1)

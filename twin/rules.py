@@ -176,6 +176,7 @@ RULES: dict[str, Check] = {
     "analyzer.history_turns": Range(0, 100),
     "retrieval.k": Range(1, 1000),
     "retrieval.fetch_k": Range(1, 100_000),
+    "retrieval.rerank_window": Range(1, 100_000),
     "retrieval.half_life_days": Range(0.0, 1e6, low_open=True, unit="days"),
     "retrieval.recency_weight": UNIT,
     "retrieval.state_recency_weight": UNIT,
