@@ -251,9 +251,8 @@ class Retriever:
             if present and r.subject_margin >= 0:
                 order = same_subject_newer(order, found.metas, found.days, found.sims, r.subject_margin)
             scores = _lift(scores, order)
-        order = _first_notes(order, found.metas, k)
-        out = [_source(found.docs[i], found.metas[i], scores[i], found.sims[i]) for i in order]
-        return [s for s in out if s["similarity"] >= r.min_score]
+        order = _first_notes([i for i in order if found.sims[i] >= r.min_score], found.metas, k)
+        return [_source(found.docs[i], found.metas[i], scores[i], found.sims[i]) for i in order]
 
     def _with_updates(self, found: Candidates, order: list[int], scores: np.ndarray) -> tuple[Candidates, np.ndarray]:
         """Add the chunks of newer notes that say they update one of the ranked notes, found
