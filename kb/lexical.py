@@ -101,8 +101,8 @@ def terms(text: str) -> list[str]:
 
 # when a question is asked, not what it is about: "Where do you live these days?" matched
 # "Five days on the coast" and "The Biscuit lives (for now)" before the note on moving
-_WHEN_ASKED = re.compile(r"\b(?:these days|nowadays|right now|at the moment|at present|currently|lately|any ?more)\b",
-                         re.I)
+_WHEN_ASKED = re.compile(r"\b(?:these days|nowadays|right now|now|at the moment|at present|currently|lately|any ?more)\b"
+                         r"(?!\.\w)", re.I)  # "now", not "now.json"
 
 
 def match_expression(query: str) -> str:

@@ -80,6 +80,8 @@ def test_words_that_only_date_the_question_are_not_searched() -> None:
     assert match_expression("Where do you live these days?") == '"live"'
     assert match_expression("Which kayak are you paddling at the moment, currently?") == '"kayak" OR "paddling"'
     assert match_expression("How many days did the trip take?") == '"many" OR "days" OR "trip" OR "take"'
+    assert match_expression("Where do you live now?") == '"live"', "'now' matched 'I'm now second engineer'"
+    assert '"now"' in match_expression("Should my Vercel config be called now.json?"), "a file name stays"
 
 
 def test_hybrid_finds_a_code_that_vectors_rank_low(home, kb_embeddings) -> None:
