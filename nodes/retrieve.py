@@ -15,7 +15,8 @@ def make_retrieve(ctx: TwinContext) -> Callable[[TwinState], dict]:
     def retrieve(state: TwinState) -> dict:
         rerank = is_on(state, "rerank")
         sources = ctx.retriever.search(state.get("query") or state["question"], rerank=rerank)
-        decision = {"k": len(sources), "rerank": rerank, "top": [s["path"] for s in sources[:3]]}
+        notes = list(dict.fromkeys(s["path"] for s in sources))
+        decision = {"notes": len(notes), "chunks": len(sources), "rerank": rerank, "top": notes[:3]}
         return {"sources": sources, "decisions": {"retrieve": decision}}
 
     return retrieve

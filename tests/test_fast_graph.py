@@ -56,6 +56,7 @@ def test_a_question_goes_to_the_notes_and_a_supported_answer_passes(tmp_path: Pa
     assert (result["route"], result["answered_by"], result["judge"]["verdict"]) == ("retrieve", "model", "pass")
     assert result["answer"] == "I live in Rotterdam now."
     assert [s["path"] for s in result["sources"]] == [NOTE["path"]]
+    assert result["decisions"]["retrieve"] == {"notes": 1, "chunks": 1, "rerank": True, "top": [NOTE["path"]]}
     assert len(model.calls) == 1
     prompt = "\n".join(str(m.content) for m in model.calls[0]["messages"])
     assert "We moved there in March 2024." in prompt  # the note reached the generator
