@@ -9,8 +9,10 @@ that lets a newer note outrank an older one only where they speak of the same th
    (``retrieval.rrf_k``, ``retrieval.lexical_weight``; the vector list has weight 1),
    reported as a score in 0..1 (1 = first in both lists);
 3. with ``rerank`` on, a newer note outranks an older one only where they speak of the same
-   thing: two of the top ``k`` from different notes whose chunks are one text edited (cosine
-   >= ``retrieval.conflict_similarity``, query similarity within ``retrieval.conflict_margin``);
+   thing, among the best ``retrieval.rerank_window`` notes (10, whatever ``k`` is): two chunks
+   of different notes that are one text edited (cosine >= ``retrieval.conflict_similarity``,
+   query similarity within ``retrieval.conflict_margin``, and at least
+   ``retrieval.answer_min_similarity`` for the one lifted);
    a newer note that says it updates an older top note ("Pebble is now called Cairn", "I left
    Fernwood"), put right above it; and, for a question about the person's present state
    (:func:`asks_about_present_state`), an age decay (``retrieval.state_recency_weight``, for
@@ -18,8 +20,9 @@ that lets a newer note outrank an older one only where they speak of the same th
    rule with a looser likeness (``retrieval.state_conflict_similarity``, within the same
    margin) and the newest note sharing a ranked note's subject word. Nothing else moves: the global age
    decay ``retrieval.recency_weight`` is 0 by default; questions about the past get none of it;
-4. sources whose cosine similarity is below ``retrieval.min_score`` are dropped (before the
-   top ``k`` are taken: a dropped chunk takes no place).
+4. sources whose cosine similarity is below ``retrieval.min_score`` are dropped (a dropped
+   chunk takes no place), and the chunks of the best ``k`` *notes* are returned (down to the
+   first chunk of a ``k+1``-th): a note with several good chunks does not crowd out the next.
 
 ``mode = "vector"`` skips the lexical list (step 2 is plain similarity). ``rerank=False``
 (the ``rerank`` node off) skips step 3. Everything after the two lookups runs on the ~40
