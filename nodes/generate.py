@@ -63,6 +63,31 @@ def goes_to_notes(state: TwinState) -> bool:
     return state.get("route") in ("retrieve", "forced")
 
 
+def notes_hold(sources: Sequence[dict[str, Any]], query: str, retriever: Any, threshold: float) -> str:
+    """Why the retrieved notes may answer ``query``; "" when nothing in them is close enough
+    (the answer is then "I have no note about that").
+
+    A shown note at cosine >= ``threshold``; else any note of the index that close (the
+    fusion can put first the notes that share a word with the question, under a closer one:
+    "Where do you work?" on short notes, where "I take the ferry to work" outranks the job
+    note); else a rare word of the question that the notes contain ("Who is Dr Haldane?":
+    a name is barely like the note that names it). The last two read the index's evidence
+    (kb/evidence.py), only when the first fails.
+    """
+    if not sources:
+        return ""
+    best = max(s.get("similarity", 0.0) for s in sources)
+    if best >= threshold:
+        return f"a note shown at {best:.2f}"
+    evidence_of = getattr(retriever, "evidence", None)  # a stand-in retriever may have none
+    found = evidence_of(query) if evidence_of is not None else None
+    if found is not None and found.best_similarity >= threshold:
+        return f"a note at {found.best_similarity:.2f}"
+    if found is not None and found.note_terms:
+        return "notes mention " + ", ".join(found.note_terms)
+    return ""
+
+
 @dataclass
 class Reply:
     """What one generation attempt needs: prompts, decoding overrides, and the trace."""
@@ -77,19 +102,24 @@ class Generator:
     def __init__(self, ctx: TwinContext) -> None:
         self.ctx = ctx
 
-    def evidence_for(self, state: TwinState) -> list[EvidenceNote]:
-        """The evidence for this attempt: gathered fresh on the first, the best note on a retry."""
+    def evidence_for(self, state: TwinState) -> tuple[list[EvidenceNote], str]:
+        """The evidence for this attempt (gathered fresh on the first, the best note on a
+        retry) and why the notes may answer ("" when none is close enough)."""
         if state.get("attempt", 0) > 0:
             best = evidence_mod.best_note(state.get("evidence", []))
-            return [best] if best else []
+            return ([best], "retry: the best note") if best else ([], "")
         sources = state.get("sources", [])
         r = self.ctx.config.retrieval
-        if not sources or max(s.get("similarity", 0.0) for s in sources) < r.answer_min_similarity:
-            return []
         query = state.get("query") or state["question"]
+        why = notes_hold(sources, query, self.ctx.retriever, r.answer_min_similarity)
+        return (self.gather(sources, query), why) if why else ([], "")
+
+    def gather(self, sources: list[Any], query: str) -> list[EvidenceNote]:
+        r = self.ctx.config.retrieval
         now = asks_about_present_state(query) and r.same_subject_similarity < 1.0
         return evidence_mod.gather(sources, self.ctx.retriever.embed(query), self.ctx.embeddings.embed_documents,
-                                   r.k, r.evidence_sentences, same_subject=r.same_subject_similarity if now else None)
+                                   r.k, r.evidence_sentences, same_subject=r.same_subject_similarity if now else None,
+                                   min_similarity=r.evidence_min_similarity)
 
     def plan(self, state: TwinState, notes: list[EvidenceNote], model: Any) -> Reply:
         person, question = self.ctx.config.person, state["question"]
@@ -124,9 +154,11 @@ class Generator:
         attempt = state.get("attempt", 0)
         if attempt or state.get("rerouted"):
             get_stream_writer()({"restart": True})
-        notes = self.evidence_for(state) if goes_to_notes(state) else []
+        notes, why = self.evidence_for(state) if goes_to_notes(state) else ([], "")
         if goes_to_notes(state) and not notes:
-            return self._fixed(refusal("no_note", state["question"], self.ctx.config.person), "no-note")
+            gate = self.ctx.config.retrieval.answer_min_similarity
+            why = why or f"no note at cosine >= {gate:g}, no rare word of the question in the notes"
+            return self._fixed(refusal("no_note", state["question"], self.ctx.config.person), "no-note", why)
         use_adapter = is_on(state, "adapter")
         model = self.ctx.persona_model if use_adapter else self.ctx.persona_bare
         reply = self.plan(state, notes, model)
@@ -134,15 +166,17 @@ class Generator:
         decision = {"model": getattr(model, "name_for_trace", type(model).__name__),
                     "adapter": use_adapter and bool(self.ctx.config.persona.adapters),
                     "notes": [n["path"] for n in notes], "attempt": attempt, **reply.decision}
+        if why:
+            decision["why_notes"] = why
         update: dict[str, Any] = {"draft": draft, "answered_by": "model-retry" if attempt else "model",
                                   "decisions": {"generate": decision}}
         if not attempt:
             update["evidence"] = notes
         return update
 
-    def _fixed(self, text: str, how: str) -> dict:
+    def _fixed(self, text: str, how: str, why: str) -> dict:
         get_stream_writer()({"token": text})
-        decision = {"answered_by": how, "notes": []}
+        decision = {"answered_by": how, "notes": [], "why": why}
         return {"draft": text, "answered_by": how, "evidence": [],
                 "decisions": {"generate": decision}}
 
