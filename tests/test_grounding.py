@@ -123,6 +123,9 @@ def test_evidence_is_framed_as_quoted_data_and_copied_frame_bits_are_filtered() 
     assert strip_frame("The Iranian crisis, 2025-01-01:\nThe government responded.") == "The government responded."
     assert strip_frame('They split after the Wilson case in 2018.", 2025-01-01:') == "They split after the Wilson case in 2018."
     assert strip_frame("I moved on 2024-05-01.") == "I moved on 2024-05-01."
+    # the header's date copied into a first line of the model's own ("My note "The bees", 2022-05-14:")
+    assert strip_frame("I harvested 2022-05-14:\nThis year's harvest was 38 kilos.") == "This year's harvest was 38 kilos."
+    assert strip_frame("I moved on 2024-05-01: a Tuesday.") == "I moved on 2024-05-01: a Tuesday."
 
 
 def test_extractive_answer_quotes_the_best_note_with_its_date() -> None:

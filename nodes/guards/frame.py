@@ -57,7 +57,8 @@ def wrap_evidence(notes: Sequence[Mapping[str, Any]]) -> str:
     return "\n\n".join(blocks)
 
 
-_DATE_TAIL = re.compile(r'["”]?,\s*\d{4}-\d{2}-\d{2}:?\s*$')  # '..., 2025-01-01:' (a header's end)
+# a header's end: '..., 2025-01-01:', or the date and colon alone ("I harvested 2022-05-14:")
+_DATE_TAIL = re.compile(r'(?:["”]?,\s*\d{4}-\d{2}-\d{2}:?|\s\d{4}-\d{2}-\d{2}:)\s*$')
 TITLE_WORDS = 12  # a line this short, left without an end mark once its date tail goes, was a title
 
 
