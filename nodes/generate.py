@@ -25,7 +25,7 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 from langgraph.config import get_stream_writer
 
 import prompts
-from backends.decoding import trim_to_sentences, without_repeats
+from backends.decoding import trim_to_sentences, without_pleasantries, without_repeats
 from kb.retrieve import asks_about_present_state
 from nodes import evidence as evidence_mod
 from nodes.cancel import cancel_option
@@ -118,8 +118,7 @@ class Generator:
         r = self.ctx.config.retrieval
         now = asks_about_present_state(query) and r.same_subject_similarity < 1.0
         return evidence_mod.gather(sources, self.ctx.retriever.embed(query), self.ctx.embeddings.embed_documents,
-                                   r.k, r.evidence_sentences, same_subject=r.same_subject_similarity if now else None,
-                                   min_similarity=r.evidence_min_similarity)
+                                   r.k, r.evidence_sentences, same_subject=r.same_subject_similarity if now else None)
 
     def plan(self, state: TwinState, notes: list[EvidenceNote], model: Any) -> Reply:
         person, question = self.ctx.config.person, state["question"]
@@ -162,7 +161,8 @@ class Generator:
         use_adapter = is_on(state, "adapter")
         model = self.ctx.persona_model if use_adapter else self.ctx.persona_bare
         reply = self.plan(state, notes, model)
-        draft = without_repeats(trim_to_sentences(self.stream(model, reply), self.ctx.config.persona.max_sentences))
+        said = trim_to_sentences(self.stream(model, reply), self.ctx.config.persona.max_sentences)
+        draft = without_pleasantries(without_repeats(said))
         decision = {"model": getattr(model, "name_for_trace", type(model).__name__),
                     "adapter": use_adapter and bool(self.ctx.config.persona.adapters),
                     "notes": [n["path"] for n in notes], "attempt": attempt, **reply.decision}

@@ -13,6 +13,7 @@ from backends.decoding import (
     processors,
     sentence_ends,
     trim_to_sentences,
+    without_pleasantries,
     without_repeats,
 )
 from backends.factory import chat_model
@@ -35,6 +36,19 @@ def test_a_sentence_that_repeats_an_earlier_one_is_dropped() -> None:
     varied = "I moved to Rotterdam in June. My flat in Rotterdam is in Kralingen."
     assert without_repeats(varied) == varied
     assert without_repeats("Just one sentence") == "Just one sentence"
+
+
+def test_assistant_speak_after_the_first_sentence_is_dropped() -> None:
+    # what the embedded model appended on the dev3 person's answers (ninth session)
+    assert without_pleasantries("The Urban Arrow cargo bike. I'm glad you're happy with your bike.") == \
+        "The Urban Arrow cargo bike."
+    assert without_pleasantries("My mountain was Bla Bheinn. I'm sorry for any confusion. It rained.") == \
+        "My mountain was Bla Bheinn. It rained."
+    assert without_pleasantries("I run it at the Grangetown Repair Café now. I'm not sure.") == \
+        "I run it at the Grangetown Repair Café now."
+    assert without_pleasantries("I'm glad you liked it!") == "I'm glad you liked it!"  # the first stays
+    kept = "I moved to Cardiff. I'm happy in Grangetown. I hope to stay."  # facts, not assistant-speak
+    assert without_pleasantries(kept) == kept
 
 
 def test_a_sentence_that_loops_is_cut_where_the_loop_starts() -> None:
