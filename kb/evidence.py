@@ -145,15 +145,15 @@ def note_evidence(retriever: Any, question: str) -> Evidence:
     """The evidence above for ``question`` against ``retriever``'s indexes."""
     lexical = retriever.lexical
     ev = Evidence()
-    dense = retriever.search_vector(retriever.embed(question), k=AGREE_TOP, rerank=False)
-    ev.best_similarity = float(dense[0]["similarity"]) if dense else 0.0
     hits = lexical.search(question, AGREE_TOP)
     if not hits:  # no word of the question is in the notes
         return ev
     ev.lexical_top = hits[0].row.path
-    if dense and (ev.best_similarity >= CLOSE_SIMILARITY
-                  or (ev.best_similarity >= AGREE_SIMILARITY and searches_agree(dense, hits))):
-        ev.agree_path = dense[0]["path"]
+    dense = retriever.search_vector(retriever.embed(question), k=AGREE_TOP, rerank=False)
+    if dense:
+        ev.best_similarity = float(dense[0]["similarity"])
+        if ev.best_similarity >= CLOSE_SIMILARITY or (ev.best_similarity >= AGREE_SIMILARITY and searches_agree(dense, hits)):
+            ev.agree_path = dense[0]["path"]
     generic = common_nouns(question)
     names = capitalised_names(question) if ev.best_similarity >= NAME_SIMILARITY else set()
     candidates = [w for w in terms(question)

@@ -67,12 +67,11 @@ def notes_hold(sources: Sequence[dict[str, Any]], query: str, retriever: Any, th
     """Why the retrieved notes may answer ``query``; "" when nothing in them is close enough
     (the answer is then "I have no note about that").
 
-    A shown note at cosine >= ``threshold``; else any note of the index that close (the
-    fusion can put first the notes that share a word with the question, under a closer one:
-    "Where do you work?" on short notes, where "I take the ferry to work" outranks the job
-    note); else a rare word of the question that the notes contain ("Who is Dr Haldane?":
-    a name is barely like the note that names it). The last two read the index's evidence
-    (kb/evidence.py), only when the first fails.
+    A shown note at cosine >= ``threshold``, or a rare word of the question that the notes
+    contain (the analyzer's note terms, kb/evidence.py, read only when the first fails): a
+    name is barely like the note that names it ("Who is Dr Haldane?" at 0.21). Not counted:
+    a closer note elsewhere in the index. On short notes that turned a "no note" for "Where
+    do you work?" into an answer from the wrong note (docs/grounding.md).
     """
     if not sources:
         return ""
@@ -81,8 +80,6 @@ def notes_hold(sources: Sequence[dict[str, Any]], query: str, retriever: Any, th
         return f"a note shown at {best:.2f}"
     evidence_of = getattr(retriever, "evidence", None)  # a stand-in retriever may have none
     found = evidence_of(query) if evidence_of is not None else None
-    if found is not None and found.best_similarity >= threshold:
-        return f"a note at {found.best_similarity:.2f}"
     if found is not None and found.note_terms:
         return "notes mention " + ", ".join(found.note_terms)
     return ""
@@ -156,7 +153,7 @@ class Generator:
         notes, why = self.evidence_for(state) if goes_to_notes(state) else ([], "")
         if goes_to_notes(state) and not notes:
             gate = self.ctx.config.retrieval.answer_min_similarity
-            why = why or f"no note at cosine >= {gate:g}, no rare word of the question in the notes"
+            why = why or f"no shown note at cosine >= {gate:g}, no rare word of the question in the notes"
             return self._fixed(refusal("no_note", state["question"], self.ctx.config.person), "no-note", why)
         use_adapter = is_on(state, "adapter")
         model = self.ctx.persona_model if use_adapter else self.ctx.persona_bare

@@ -1,7 +1,7 @@
 """The no-note gate on short notes (real model, real Chroma; the tuning person dev3's notes,
-one to three sentences each): a question the notes answer is not turned away because the
-fusion showed notes that share a word with it under a closer one, or because a name is
-barely like the note that names it; a question no note answers still is."""
+one to three sentences each): a question that names something only the notes hold is not
+turned away because a name is barely like the note that names it; a question no note answers
+still is."""
 
 from __future__ import annotations
 
@@ -33,12 +33,6 @@ def _gate(retriever: Retriever, question: str) -> tuple[float, str]:
     return shown, notes_hold(sources, question, retriever, retriever.config.retrieval.answer_min_similarity)
 
 
-def test_a_closer_note_outside_the_shown_ones_lets_the_notes_answer(retriever: Retriever) -> None:
-    shown, why = _gate(retriever, "Where do you work?")
-    assert shown < retriever.config.retrieval.answer_min_similarity  # the old gate said "no note"
-    assert why.startswith("a note at "), why
-
-
 def test_a_name_the_notes_hold_lets_the_notes_answer(retriever: Retriever) -> None:
     shown, why = _gate(retriever, "Who is Marguerite Oyelaran?")
     assert shown < retriever.config.retrieval.answer_min_similarity
@@ -49,4 +43,4 @@ def test_a_close_shown_note_answers_and_a_question_no_note_answers_gets_no_note(
     assert _gate(retriever, "Where did you stay on Skye?")[1].startswith("a note shown at ")
     for question in ("What's your blood type?", "Do you have any tattoos?", "Do you speak any other languages?"):
         assert _gate(retriever, question)[1] == "", question
-    assert notes_hold([], "Where do you work?", retriever, 0.3) == ""
+    assert notes_hold([], "Who is Marguerite Oyelaran?", retriever, 0.3) == ""  # nothing retrieved
