@@ -51,6 +51,7 @@ import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from kb.cues import MIN_SUBJECT_LENGTH, mentions_update
+from kb.evidence import is_rare
 from kb.lexical import STOPWORDS, LexicalIndex, LexRow, vectors_of
 from kb.store import EPOCH, NoteStore
 from twin.config import Config
@@ -266,7 +267,7 @@ class Retriever:
         extra: list[LexRow] = []
         version = self.lexical.version()
         for old in order:
-            terms = subject_terms(found.metas[old])
+            terms = subject_terms(found.metas[old], found.docs[old])
             if not terms:
                 continue
             for row in self._updates_of(tuple(sorted(terms)), int(days[old]), version):
@@ -429,12 +430,23 @@ _GENERIC = frozenset(
 )
 
 
-def subject_terms(meta: dict[str, Any]) -> frozenset[str]:
+def subject_terms(meta: dict[str, Any], text: str = "") -> frozenset[str]:
     """Distinctive words of a note's title and file name ("Working at Fernwood Analytics" →
     fernwood, analytics), the words a later note uses when it updates this one: what the note
-    is about. Its tags are not counted: a shared tag ("home", "job") promoted unrelated newer
-    notes (dev person: newer note first 15/20 -> 14/20)."""
-    return _subject_terms(str(meta.get("title", "")), str(meta.get("path", "")))
+    is about; with ``text`` (one of its chunks) also the chunk's rare words, the names of the
+    things it is about ("I use a Fairphone 3": a later "I switched from the Fairphone 3" names
+    the phone, not the title "My phone"). Its tags are not counted: a shared tag ("home",
+    "job") promoted unrelated newer notes (dev person: newer note first 15/20 -> 14/20)."""
+    words = _subject_terms(str(meta.get("title", "")), str(meta.get("path", "")))
+    return words | _rare_words(text) if text else words
+
+
+@lru_cache(maxsize=8192)
+def _rare_words(text: str) -> frozenset[str]:
+    """The rare words ``text`` capitalises: names of products, places, firms ("Fairphone",
+    "Dawes"); a how-to's lower-case jargon ("tmux", "psql") is not what an update names."""
+    words = (w.lower() for w in re.findall(r"\b[A-Z][A-Za-z0-9]+", text))
+    return frozenset(w for w in words if len(w) >= MIN_SUBJECT_LENGTH and w not in STOPWORDS and is_rare(w))
 
 
 @lru_cache(maxsize=8192)
@@ -510,7 +522,7 @@ def superseded_by_newer(order: list[int], docs: list[str], metas: list[dict[str,
     result = list(order)
     keys = [_note_key(m) for m in metas]
     for old in list(order):
-        terms = subject_terms(metas[old])
+        terms = subject_terms(metas[old], docs[old])
         if old not in result or not terms:
             continue
         updating = {

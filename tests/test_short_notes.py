@@ -1,7 +1,8 @@
-"""The no-note gate on short notes (real model, real Chroma; the tuning person dev3's notes,
-one to three sentences each): a question that names something only the notes hold is not
-turned away because a name is barely like the note that names it; a question no note answers
-still is."""
+"""Short notes (real model, real Chroma; the tuning person dev3's notes, one to three sentences
+each). The no-note gate: a question that names something only the notes hold is not turned away
+because a name is barely like the note that names it; a question no note answers still is.
+Updates: a newer note that names the old thing, not the old note's title ("I switched from the
+Fairphone 3" updates "My phone"), ranks first."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import shutil
 import pytest
 
 from kb.ingest import ingest
-from kb.retrieve import Retriever
+from kb.retrieve import Retriever, subject_terms
 from nodes.generate import notes_hold
 from tests.kb_support import REPO, kb_embeddings, make_config  # noqa: F401
 
@@ -44,3 +45,12 @@ def test_a_close_shown_note_answers_and_a_question_no_note_answers_gets_no_note(
     for question in ("What's your blood type?", "Do you have any tattoos?", "Do you speak any other languages?"):
         assert _gate(retriever, question)[1] == "", question
     assert notes_hold([], "Who is Marguerite Oyelaran?", retriever, 0.3) == ""  # nothing retrieved
+
+
+def test_an_update_that_names_the_old_thing_ranks_first(retriever: Retriever) -> None:
+    old = {"title": "My phone", "path": "tools/phone.md"}
+    assert subject_terms(old) == {"phone"}
+    assert "fairphone" in subject_terms(old, "I use a Fairphone 3 because I can replace the battery myself.")
+    assert "battery" not in subject_terms(old, "Battery life: two days.")  # common words are no subject
+    paths = [s["path"] for s in retriever.search("What phone do you use?")]
+    assert paths[0] == "tools/new-phone.md", paths
