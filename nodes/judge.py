@@ -117,7 +117,8 @@ class JudgeNode:
             return self._reroute(verdict)
         answered_by = state.get("answered_by", "")
         why = ""
-        off = off_the_notes(state, draft) if verdict.verdict == "pass" and answered_by.startswith("model") else ""
+        shown = verdict.verdict in ("pass", "redacted") and answered_by.startswith("model")
+        off = off_the_notes(state, verdict.answer) if shown else ""  # what is left after a redaction counts
         if verdict.verdict in REQUOTE or off:
             why = off or (f"unsupported by the notes: {', '.join(verdict.unsupported)}" if verdict.unsupported
                           else "copied a retrieved note whole")

@@ -25,7 +25,7 @@ def ctx(tmp_path) -> TwinContext:
 
 
 def _state(draft: str, flags: list[str] | None = None, **extra):
-    return {"question": "Tell me about you", "draft": draft, "sources": [], "input_flags": flags or [],
+    return {"question": extra.pop("question", "Tell me about you"), "draft": draft, "sources": [], "input_flags": flags or [],
             "toggles": {"judge": True}, "decisions": {"generate": {"model": "m"}},
             "timings_ms": {"generate": 12.0}, **extra}
 
@@ -60,6 +60,27 @@ def test_an_answer_that_tells_more_than_asked_loses_only_the_disclosing_sentence
     assert whole["judge"]["verdict"] == "blocked" and "my family" in whole["answer"], "nothing left: refused"
     asked = judge(_state("I live in Rotterdam. My sister visits.", ["off_limits:family"]))
     assert asked["judge"]["verdict"] == "blocked", "a question about the topic is refused whatever the answer"
+
+
+def test_what_a_redaction_leaves_must_still_agree_with_the_best_note(ctx):
+    """Found as a new user (ninth session): the sentence from the right note was redacted (it named a
+    sister), the one left came from the second note, and it was shown as the answer."""
+    jollof = "My jollof rice: long-grain rice, tomatoes, scotch bonnet and smoked paprika."
+    faroes = "We stayed at a guesthouse in Gjógv, next to the gorge."
+    sources = [{"path": "food/jollof.md", "title": "My jollof", "date": "2021-11-20", "score": 0.8,
+                "similarity": 0.6, "text": jollof + " My sister Ama says it's too Danish."},
+               {"path": "travel/faroes.md", "title": "The Faroes", "date": "2024-06-18", "score": 0.4,
+                "similarity": 0.3, "text": faroes}]
+    evidence = [{"path": s["path"], "title": s["title"], "date": s["date"], "score": s["score"],
+                 "sentences": [s["text"].split(". ")[0] + "."]} for s in sources]
+    state = _state("My sister Ama says my jollof is too Danish. We stayed at a guesthouse in Gjógv.",
+                   question="What goes into your jollof?", route="retrieve", sources=sources,
+                   evidence=evidence, answered_by="model", attempt=0)
+    update = make_judge(ctx)(state)
+    assert update["judge"]["verdict"] == "regenerate", update["judge"]
+    assert update["decisions"]["judge"]["why"] == "names nothing of the best note (food/jollof.md, 2021-11-20)"
+    again = make_judge(ctx)({**state, "answered_by": "model-retry", "attempt": 1})
+    assert again["answered_by"] == "extractive" and "smoked paprika" in again["answer"], again
 
 
 def test_an_echoed_prompt_line_is_left_out_under_a_plain_question(ctx):
