@@ -8,15 +8,16 @@ above the note it updates; the lexical index (kb/lexical.py) keeps each chunk's
 
 from __future__ import annotations
 
+import hashlib
 import re
 from functools import lru_cache
 
-# An update cue right before the subject ("I left Fernwood", "no longer live in Lisbon",
+# An update cue right before the subject ("I left Fernwood", "no longer live in Lisbon", "I handed in my notice at Tryk",
 # "formerly Pebble") or right after it ("Pebble is now called Cairn"): up to 4 words apart.
 _CUE_WORDS = (r"(?:\bno longer|\b(?:i|we|he|she|they|have|had|just) left|^\W*leaving|\bmoved (?:away )?from|"
                r"\bmoving (?:away )?from|\bformerly|\bpreviously (?:called|named|known as)|\bused to (?:be|live|work)|"
                r"\bswitched (?:away )?from|\b(?:i|we) quit|\bstopped (?:using|working)|\bwhat happened to|"
-               r"\bgoodbye|\bsold)")
+               r"\bgoodbye|\bsold|\b(?:handed|gave) in (?:my|our|her|his) notice|\bresigned)")
 _CUE_BEFORE = _CUE_WORDS + r"\W+(?:\w+\W+){0,4}?"
 _RENAMED = r"\W+(?:is|was|has been|got) (?:now called|now named|renamed|replaced)\b"
 _CUE_AFTER = r"(?:\W+\w+){0,4}?" + _RENAMED
@@ -25,8 +26,12 @@ _ANY_CUE_BEFORE, _ANY_RENAMED, _IS_NOW = re.compile(_CUE_WORDS), re.compile(_REN
 # A word every cue above holds: a text or sentence with none of them has no update cue.
 _CUE_LITERALS = ("no longer", "left", "leaving", "moved", "moving", "formerly", "previously", "used to", "switched",
                  "quit", "stopped", "what happened to", "goodbye", "sold", "now called", "now named", "renamed",
-                 "replaced", "is now")
+                 "replaced", "is now", "notice", "resigned")
 
+
+# Which cues an index's stored cue words were computed with: a file from other patterns gets
+# them recomputed on open (kb/lexical.py), so a new cue finds the updates already indexed.
+CUES_VERSION = hashlib.sha1(f"{_CUE_WORDS}|{_RENAMED}|{_IS_NOW.pattern}".encode()).hexdigest()[:12]
 
 _SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
 _TOKEN = re.compile(r"[^\W_]+")

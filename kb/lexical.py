@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from kb.cues import cue_words
+from kb.cues import CUES_VERSION, cue_words
 
 SCHEMA_VERSION = "3"
 PAGE = 500  # ids per IN (...) statement
@@ -187,9 +187,12 @@ class LexicalIndex:
             if name not in have:
                 self.db.execute(f"alter table chunks add column {name} {kind}")
         found = self.db.execute("select value from info where key = 'schema'").fetchone()
-        if found is not None and int(found[0]) < 3:  # schema 3 keeps each chunk's cue words
+        cues = self.db.execute("select value from info where key = 'cues'").fetchone()
+        # schema 3 keeps each chunk's cue words, as of the cue patterns they were computed with
+        if found is not None and (int(found[0]) < 3 or cues is None or cues[0] != CUES_VERSION):
             self.db.execute("delete from cues")
             self._add_cues(self.db.execute("select rowid, heading, body from chunks").fetchall())
+        self.db.execute("insert or replace into info values ('cues', ?)", (CUES_VERSION,))
 
     def _add_cues(self, chunks: list[tuple[int, str, str]]) -> None:
         """Record the cue words (kb/cues.py) of ``(rowid, heading, body)`` chunks."""

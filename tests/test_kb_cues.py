@@ -25,6 +25,7 @@ def test_cue_words_are_the_words_of_cue_sentences_only() -> None:
 
 def test_every_subject_an_update_names_is_among_its_cue_words() -> None:
     texts = [UPDATE, "As of 24 May 2025, I no longer live in Lisbon.", "Pebble is now called Cairn.",
+             "I handed in my notice at Lisbon Labs and opened my own bindery.",
              "## What happened to Curlew\nShe stayed in Ireland.", "Farewell. Skua (formerly Loggerhead) ships."]
     for text in texts:
         words = cue_words(text)
@@ -59,6 +60,16 @@ def test_an_index_from_before_cue_words_gains_them_on_open(tmp_path: Path) -> No
     assert [r.id for r in reopened.cue_rows(["fernwood"], 100)] == ["new"]
     reopened.close()
     again = LexicalIndex(path)  # a schema 3 file is not recomputed (no duplicate words)
+    with sqlite3.connect(path) as db:
+        assert db.execute("select count(*) from cues").fetchone()[0] == len(cue_words(f"Work\n{UPDATE}"))
+    again.close()
+    with sqlite3.connect(path) as db:  # as older cue patterns left it: the words of other cues
+        db.execute("delete from cues")
+        db.execute("update info set value = 'older' where key = 'cues'")
+    patterns = LexicalIndex(path)
+    assert [r.id for r in patterns.cue_rows(["fernwood"], 100)] == ["new"], "recomputed for today's cues"
+    patterns.close()
+    again = LexicalIndex(path)
     with sqlite3.connect(path) as db:
         assert db.execute("select count(*) from cues").fetchone()[0] == len(cue_words(f"Work\n{UPDATE}"))
     again.close()
