@@ -125,12 +125,16 @@ _PLEASANTRY = re.compile(
     r"(?:please )?(?:let me know|feel free)|if you have any|thank you for|thanks for (?:asking|your))", re.I)
 
 
+_NAMED = re.compile(r"\d|(?<=\w )(?!I\b|I['’])[A-Z]")  # a number, or a capital after the first word (not "I")
+
+
 def without_pleasantries(text: str) -> str:
     """``text`` without the sentences after its first that are only assistant-speak ("I'm glad
     you're happy with your bike.", "I'm sorry for any confusion.", "I'm not sure."). The first
-    sentence stays, whatever it is: a greeting's answer may be nothing else."""
+    sentence stays, whatever it is (a greeting's answer may be nothing else), and so does one
+    that names something ("I'm glad I moved to Cardiff in 2023.")."""
     pieces = sentences(text)
-    return "".join(pieces[:1] + [p for p in pieces[1:] if not _PLEASANTRY.match(p)]).strip()
+    return "".join(pieces[:1] + [p for p in pieces[1:] if not _PLEASANTRY.match(p) or _NAMED.search(p)]).strip()
 
 
 def processors(opts: DecodingOptions, prompt_len: int, paired: bool) -> list[Any]:

@@ -49,6 +49,8 @@ def test_assistant_speak_after_the_first_sentence_is_dropped() -> None:
     assert without_pleasantries("I'm glad you liked it!") == "I'm glad you liked it!"  # the first stays
     kept = "I moved to Cardiff. I'm happy in Grangetown. I hope to stay."  # facts, not assistant-speak
     assert without_pleasantries(kept) == kept
+    named = "I run a bindery. I'm glad I moved to Aarhus in 2023."  # a pleasantry that names something stays
+    assert without_pleasantries(named) == named
 
 
 def test_a_sentence_that_loops_is_cut_where_the_loop_starts() -> None:
