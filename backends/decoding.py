@@ -119,24 +119,6 @@ def without_repeats(text: str) -> str:
     return "".join(kept).strip()
 
 
-# Assistant-speak a small chat model appends to an answer: never a fact, never the person's voice
-_PLEASANTRY = re.compile(
-    r"\s*(?:I(?:'m|’m| am) (?:so |really |always )?(?:glad|sorry|happy to|here to|not sure)|I hope (?:this|that|you)|"
-    r"(?:please )?(?:let me know|feel free)|if you have any|thank you for|thanks for (?:asking|your))", re.I)
-
-
-_NAMED = re.compile(r"\d|(?<=\w )(?!I\b|I['’])[A-Z]")  # a number, or a capital after the first word (not "I")
-
-
-def without_pleasantries(text: str) -> str:
-    """``text`` without the sentences after its first that are only assistant-speak ("I'm glad
-    you're happy with your bike.", "I'm sorry for any confusion.", "I'm not sure."). The first
-    sentence stays, whatever it is (a greeting's answer may be nothing else), and so does one
-    that names something ("I'm glad I moved to Cardiff in 2023.")."""
-    pieces = sentences(text)
-    return "".join(pieces[:1] + [p for p in pieces[1:] if not _PLEASANTRY.match(p) or _NAMED.search(p)]).strip()
-
-
 def processors(opts: DecodingOptions, prompt_len: int, paired: bool) -> list[Any]:
     """The logits processors for one ``generate`` call (penalty first, then the contrast)."""
     from transformers import RepetitionPenaltyLogitsProcessor

@@ -25,12 +25,13 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 from langgraph.config import get_stream_writer
 
 import prompts
-from backends.decoding import trim_to_sentences, without_pleasantries, without_repeats
+from backends.decoding import trim_to_sentences, without_repeats
 from kb.retrieve import asks_about_present_state
 from nodes import evidence as evidence_mod
 from nodes.cancel import cancel_option
 from nodes.context import TwinContext
 from nodes.guards.frame import FrameFilter, wrap_evidence
+from nodes.guards.grounding import without_pleasantries
 from nodes.guards.refusals import refusal
 from nodes.records import recorded
 from nodes.toggles import is_on

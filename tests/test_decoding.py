@@ -13,10 +13,10 @@ from backends.decoding import (
     processors,
     sentence_ends,
     trim_to_sentences,
-    without_pleasantries,
     without_repeats,
 )
 from backends.factory import chat_model
+from nodes.guards.grounding import without_pleasantries
 from twin.config import ModelConfig
 
 

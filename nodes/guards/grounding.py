@@ -77,6 +77,22 @@ def content_words(text: str) -> list[str]:
     return list(found)
 
 
+# Assistant-speak a small chat model appends to an answer: never a fact, never the person's voice
+_PLEASANTRY = re.compile(
+    r"\s*(?:I(?:'m|’m| am) (?:so |really |always )?(?:glad|sorry|happy to|here to|not sure)|I hope (?:this|that|you)|"
+    r"(?:please )?(?:let me know|feel free)|if you have any|thank you for|thanks for (?:asking|your))", re.I)
+
+
+def without_pleasantries(text: str) -> str:
+    """``text`` without the sentences after its first that are only assistant-speak ("I'm glad
+    you're happy with your bike.", "I'm sorry for any confusion.", "I'm not sure."). The first
+    sentence stays, whatever it is (a greeting's answer may be nothing else), and so does one
+    that names something (:func:`content_words`: "I'm glad I moved to Aarhus in 2023.")."""
+    pieces = sentences(text)
+    kept = [p for p in pieces[1:] if not _PLEASANTRY.match(p) or content_words(p)]
+    return "".join(pieces[:1] + kept).strip()
+
+
 def _date_words(value: str) -> set[str]:
     """A note date's words: "2025-06-02" → 2025, 06, 2, june, jun."""
     try:
