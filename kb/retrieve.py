@@ -51,7 +51,7 @@ import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from kb.cues import MIN_SUBJECT_LENGTH, mentions_update
-from kb.evidence import is_rare
+from kb.evidence import is_rare, note_evidence
 from kb.lexical import STOPWORDS, LexicalIndex, LexRow, vectors_of
 from kb.store import EPOCH, NoteStore
 from twin.config import Config
@@ -118,9 +118,7 @@ class Retriever:
         return float(1.0 - distances[0]) if distances else 0.0
 
     def evidence(self, query: str) -> Any:
-        """What the indexes say about ``query`` (kb/evidence.py): for the analyzer."""
-        from kb.evidence import note_evidence
-
+        """What the indexes say about ``query`` (kb/evidence.py): for the analyzer and the no-note gate."""
         return note_evidence(self, query)
 
     def note_titles(self) -> list[str]:
