@@ -25,7 +25,7 @@ from __future__ import annotations
 import re
 import sqlite3
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -297,6 +297,26 @@ class LexicalIndex:
         )
         with self._lock:
             return [LexRow(*rec) for rec in self.db.execute(sql, (expression, newer_than, limit))]
+
+    def newest_where(self, words: Iterable[str], test: Callable[[LexRow], bool], batch: int = 64) -> LexRow | None:
+        """The newest chunk that contains one of ``words`` and passes ``test`` (read newest
+        first, ``batch`` rows at a time, until one passes); None when none does. Rows come
+        without their vectors."""
+        expression = " OR ".join(f'"{w}"' for w in words)
+        if not expression:
+            return None
+        columns = _C_COLUMNS.replace(", c.vector", ", null")
+        sql = (f"select {columns} from chunks c where c.rowid in (select rowid from fts where fts match ?) "
+               "order by c.date_days desc, c.rowid")
+        with self._lock:
+            cursor = self.db.execute(sql, (expression,))
+            while records := cursor.fetchmany(batch):
+                for rec in records:
+                    row = LexRow(*rec)
+                    if test(row):
+                        cursor.close()
+                        return row
+        return None
 
     def document_frequency(self, words: list[str]) -> dict[str, int]:
         """How many chunks contain each word (after the index's stemming); 0 when none."""

@@ -53,6 +53,7 @@ from langchain_core.embeddings import Embeddings
 from kb.cues import MIN_SUBJECT_LENGTH, mentions_update
 from kb.evidence import is_rare, note_evidence
 from kb.lexical import STOPWORDS, LexicalIndex, LexRow, vectors_of
+from kb.life_state import LifeTopic, topic_of
 from kb.store import EPOCH, NoteStore
 from twin.config import Config
 from twin.state import Source
@@ -238,6 +239,8 @@ class Retriever:
     # -- ranking --------------------------------------------------------------------
     def _rank(self, found: Candidates, k: int, rerank: bool, query: str = "") -> list[Source]:
         r = self.config.retrieval
+        stated: int | None = None
+        topic: LifeTopic | None = None
         present = asks_about_present_state(query)
         scores = self._aged(found, present) if rerank else found.base
         window = max(k, r.rerank_window) if rerank else k  # the rerank orders the same notes whatever k is
@@ -248,13 +251,34 @@ class Retriever:
             alike, margin = ((r.state_conflict_similarity, r.state_recency_margin) if loose
                              else (r.conflict_similarity, r.conflict_margin))
             order = newer_first(order, found.vectors, found.days, alike, found.sims, margin, r.answer_min_similarity)
+            topic = topic_of(query) if present and r.life_state else None
+            if topic is not None:  # a note that says it updates this one still goes above it (next)
+                found, scores, order, stated = self._stated_first(found, scores, order, topic)
             found, scores = self._with_updates(found, order, scores)
             order = superseded_by_newer(order, found.docs, found.metas, found.days, found.sims, r.min_score)
-            if present and r.subject_margin >= 0:
+            if present and r.subject_margin >= 0 and stated is None:
                 order = same_subject_newer(order, found.metas, found.days, found.sims, r.subject_margin)
             scores = _lift(scores, order)
         order = _first_notes([i for i in order if found.sims[i] >= r.min_score], found.metas, k)
-        return [_source(found.docs[i], found.metas[i], scores[i], found.sims[i]) for i in order]
+        why = {stated: f"the newest note on {topic.what}"} if topic is not None and stated is not None else {}
+        return [_source(found.docs[i], found.metas[i], scores[i], found.sims[i], why.get(i, "")) for i in order]
+
+    def _stated_first(self, found: Candidates, scores: np.ndarray, order: list[int],
+                      topic: LifeTopic) -> tuple[Candidates, np.ndarray, list[int], int | None]:
+        """Asked where the person lives or works now, the newest chunk that says so
+        (kb/life_state.py; found in the lexical index, wherever it ranked) goes first."""
+        row = self.lexical.newest_where(topic.words, lambda row: topic.stated_in(row.text))
+        if row is None:
+            return found, scores, order, None
+        if row.id not in found.ids:
+            if found.query is None:
+                return found, scores, order, None
+            more = self._from_rows(list(self.lexical.rows([row.id]).values()), found.query)
+            if not more.ids:
+                return found, scores, order, None
+            found, scores = _concat(found, more), np.concatenate([scores, more.base])
+        stated = found.ids.index(row.id)
+        return found, scores, [stated] + [i for i in order if i != stated], stated
 
     def _with_updates(self, found: Candidates, order: list[int], scores: np.ndarray) -> tuple[Candidates, np.ndarray]:
         """Add the chunks of newer notes that say they update one of the ranked notes, found
@@ -560,9 +584,12 @@ def _lift(scores: np.ndarray, order: list[int]) -> np.ndarray:
     return lifted
 
 
-def _source(text: str, meta: dict[str, Any], score: float, sim: float) -> Source:
-    return Source(
+def _source(text: str, meta: dict[str, Any], score: float, sim: float, why: str = "") -> Source:
+    source = Source(
         path=str(meta.get("path", "")), title=str(meta.get("title", "")), date=str(meta.get("date", "")),
         heading=str(meta.get("heading", "")), score=round(float(score), 4),
         similarity=round(float(sim), 4), text=text or "", source=str(meta.get("source", "")),
     )
+    if why:
+        source["why"] = why
+    return source

@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from kb.life_state import LifeTopic
 from nodes.guards.grounding import content_words
 from twin.state import EvidenceNote
 
@@ -172,6 +173,18 @@ def without_superseded(candidates: Sequence[_Candidate], vectors: np.ndarray, wi
         return np.concatenate([parts[i] for i in kept])
 
     return [candidates[i] for i in kept], None if with_heading is None else keep(with_heading), keep(alone)
+
+
+def without_older_statements(sources: Sequence[dict[str, Any]], topic: LifeTopic | None) -> list[dict[str, Any]]:
+    """Asked where the person lives or works now, with the newest note that says so among the
+    sources (the retriever marks it, kb/life_state.py): the older notes that say it too ("I live
+    in Bristol", 2018) are stale, so they are not shown."""
+    newest = next((s for s in sources if s.get("why")), None)
+    if topic is None or newest is None:
+        return list(sources)
+    stale = {(s.get("source", ""), s["path"]) for s in sources
+             if s.get("date", "") < newest.get("date", "") and topic.stated_in(s.get("text", ""))}
+    return [s for s in sources if (s.get("source", ""), s["path"]) not in stale]
 
 
 def gather(sources: Sequence[dict[str, Any]], query_vector: Sequence[float],

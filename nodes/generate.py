@@ -26,6 +26,7 @@ from langgraph.config import get_stream_writer
 
 import prompts
 from backends.decoding import trim_to_sentences, without_repeats
+from kb.life_state import topic_of
 from kb.retrieve import asks_about_present_state
 from nodes import evidence as evidence_mod
 from nodes.cancel import cancel_option
@@ -76,6 +77,9 @@ def notes_hold(sources: Sequence[dict[str, Any]], query: str, retriever: Any, th
     """
     if not sources:
         return ""
+    ruled = next((s["why"] for s in sources if s.get("why")), "")
+    if ruled:  # the retriever put it there by what it says, not by likeness (kb/life_state.py)
+        return ruled
     best = max(s.get("similarity", 0.0) for s in sources)
     if best >= threshold:
         return f"a note shown at {best:.2f}"
@@ -115,6 +119,7 @@ class Generator:
     def gather(self, sources: list[Any], query: str) -> list[EvidenceNote]:
         r = self.ctx.config.retrieval
         now = asks_about_present_state(query) and r.same_subject_similarity < 1.0
+        sources = evidence_mod.without_older_statements(sources, topic_of(query))
         return evidence_mod.gather(sources, self.ctx.retriever.embed(query), self.ctx.embeddings.embed_documents,
                                    r.k, r.evidence_sentences, same_subject=r.same_subject_similarity if now else None)
 

@@ -17,6 +17,9 @@ def make_retrieve(ctx: TwinContext) -> Callable[[TwinState], dict]:
         sources = ctx.retriever.search(state.get("query") or state["question"], rerank=rerank)
         notes = list(dict.fromkeys(s["path"] for s in sources))
         decision = {"notes": len(notes), "chunks": len(sources), "rerank": rerank, "top": notes[:3]}
+        ruled = [f"{s['path']}: {s['why']}" for s in sources if s.get("why")]
+        if ruled:
+            decision["why"] = ruled[0]
         return {"sources": sources, "decisions": {"retrieve": decision}}
 
     return retrieve

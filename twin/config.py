@@ -83,6 +83,7 @@ class RetrievalConfig:
     same_subject_similarity: float = 0.4  # asked about now, an older top note this alike to a newer, better one is not shown; 1 = always shown
     answer_min_similarity: float = 0.3  # best note less similar than this: "I have no note about that"
     subject_margin: float = 0.1  # a newer note on the same subject (title word, tag) ranks first within this
+    life_state: bool = True  # asked where the person lives or works now: the newest note saying so first (kb/life_state.py)
 
 
 @dataclass

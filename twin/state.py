@@ -20,6 +20,7 @@ class Source(TypedDict):
     similarity: float  # raw cosine similarity
     text: str  # the chunk text handed to the generator
     source: str  # label of the notes folder it came from (`twin kb list`); "" in old indexes
+    why: NotRequired[str]  # set when a rule, not likeness, put it here ("the newest note on where you live")
 
 
 class JudgeResult(TypedDict):

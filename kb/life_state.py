@@ -1,0 +1,107 @@
+"""Where the person lives and works now: the newest note that says so.
+
+"Where do you live these days?" is answered by the newest note in which the person says where
+they live or that they moved ("We moved into a terraced house in Grangetown"), whatever else
+the notes say about homes. Such a note is rarely *like* the question (cosine 0.17 for "We moved
+to Aarhus this month") and rarely names the old place, so neither the vectors nor the update
+cues (kb/cues.py) find it; an "About me" from years ago ("I live in Bristol") matches the
+question's words best and was the stale answer.
+
+A :class:`LifeTopic` pairs the questions that ask about one part of the person's present
+(``asks``) with the sentences in which a note states or changes it (``says``, first person,
+present tense or a move: "I live in", "we moved to", "I rent a flat", "I started at", "I opened
+my own workshop"; not "we lived in", "she works at"). The retriever (kb/retrieve.py) finds the
+newest note with such a sentence through the lexical index (``words``: one FTS5 lookup, only for
+these questions) and puts it first; the generator leaves out the older notes that state the same
+topic (they are stale by definition).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+_SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
+
+
+@dataclass(frozen=True)
+class LifeTopic:
+    name: str  # "home", "work"
+    what: str  # for the trace: "where you live"
+    asks: re.Pattern[str]  # a question about it
+    says: re.Pattern[str]  # a note's sentence that states or changes it
+    words: tuple[str, ...]  # index words (stemmed by FTS5) that every ``says`` sentence holds one of
+
+    def stated_in(self, text: str) -> bool:
+        return _states(self.name, text)
+
+
+# "I"/"we" as the subject of a main clause ("since I joined Fjellvind" only refers back to it)
+_I = r"(?<!since )(?<!when )(?<!after )(?<!before )\b(?:i|we)(?:'ve| have)?(?: (?:just|finally|now|recently))?"
+_DWELLING = r"(?:flat|house|cottage|apartment|room|place|studio|home|bungalow|terrace|villa|farmhouse|houseboat)"
+
+HOME = LifeTopic(
+    name="home",
+    what="where you live",
+    asks=re.compile(
+        r"\bwhere (?:do|are) you (?:live|living|based|staying)\b"
+        r"|\bwhere(?:'s| is) (?:your )?home\b"
+        r"|\bdo you (?:still )?live\b"
+        r"|\b(?:which|what) (?:part of (?:town|the city)|neighbou?rhood|district|area|city|town|country|village)\b"
+        r".*\b(?:live|living|flat|house|home)\b",
+        re.I,
+    ),
+    says=re.compile(
+        _I + r" moved (?:(?:away )?from [\w' -]{1,40}? )?(?:in ?to|to|house|in)\b"
+        r"|\b(?:i|we) (?:now |still )?live (?:in|at|near)\b"  # not "I live on my own"
+        r"|\bi(?:'m| am) (?:now )?living (?:in|on|at)\b"
+        r"|\b(?:i|we) (?:now )?(?:rent|own) (?:it\b|(?:a|an|the|our) (?:[\w-]+ ){0,3}?" + _DWELLING + r"\b)"
+        r"|\b(?:our|my) new " + _DWELLING + r"\b",
+        re.I,
+    ),
+    words=("moved", "live", "living", "rent", "own") + tuple(_DWELLING.strip("(?:)").split("|")),
+)
+
+WORK = LifeTopic(
+    name="work",
+    what="where you work",
+    asks=re.compile(
+        r"\bwhere (?:do|are) you (?:work|working|employed)\b"
+        r"|\b(?:who|which (?:company|firm|employer|organi[sz]ation|shop)|what company) (?:do|are) you (?:work|working)\b"
+        r"|\byour (?:employer|workplace|day job)\b"
+        r"|\bwhat do you do for (?:a living|work)\b"
+        r"|\bwhat(?:'s| is) your job\b(?! title)"
+        r"|\bwhat (?:job|work) do you do\b",
+        re.I,
+    ),
+    says=re.compile(
+        _I + r" (?:started|start) (?:a new job |work(?:ing)? )?(?:at|with|as)\b(?! ?\d)"  # not "I started at 14"
+        r"|\bfirst (?:day|week|month) (?:at|as)\b"
+        r"|" + _I + r" joined (?:the )?(?-i:[A-Z])[^.,;]{0,60}? as (?:a|an|the|our|their)\b"  # not a club: "joined the Kinnaird Railway"
+        r"|\bopened (?:my|our) own\b"
+        r"|\b(?:i|we) (?:now |still )?work (?:at|for|as)\b"
+        r"|\bmy (?:new )?(?:job|role|title|position) (?:at|is|as)\b"
+        r"|\b(?:went|gone|going) freelance\b|\bself-employed\b"
+        r"|\bpromoted to\b",
+        re.I,
+    ),
+    words=("started", "start", "first", "joined", "job", "opened", "work", "title", "role", "position",
+           "freelance", "self", "promoted"),
+)
+
+TOPICS = (HOME, WORK)
+
+
+def topic_of(question: str) -> LifeTopic | None:
+    """The life topic ``question`` asks about (None for most questions)."""
+    for topic in TOPICS:
+        if topic.asks.search(question):
+            return topic
+    return None
+
+
+@lru_cache(maxsize=4096)
+def _states(name: str, text: str) -> bool:
+    says = next(t.says for t in TOPICS if t.name == name)
+    return any(says.search(s) for s in _SENTENCE.split(text))
