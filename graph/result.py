@@ -11,7 +11,7 @@ from typing import Any, TypedDict
 
 from twin.state import JudgeResult
 
-SOURCE_KEYS = ("path", "title", "date", "heading", "score", "source")
+SOURCE_KEYS = ("path", "title", "date", "heading", "score", "source", "why")
 # What `twin ask --json` prints (a documented interface: keep these keys).
 PUBLIC_KEYS = ("answer", "answered_by", "route", "query", "sources", "judge", "timings_ms", "input_flags",
                "thread_id", "toggles")
@@ -26,6 +26,7 @@ class CitedSource(TypedDict):
     heading: str
     score: float
     source: str  # label of the notes folder ("" in old indexes)
+    why: str  # "" unless a rule, not likeness, put it here ("the newest note on where you live")
 
 
 class TurnResult(TypedDict):

@@ -12,8 +12,9 @@ A :class:`LifeTopic` pairs the questions that ask about one part of the person's
 present tense or a move: "I live in", "we moved to", "I rent a flat", "I started at", "I opened
 my own workshop"; not "we lived in", "she works at"). The retriever (kb/retrieve.py) finds the
 newest note with such a sentence through the lexical index (``words``: one FTS5 lookup, only for
-these questions) and puts it first; the generator leaves out the older notes that state the same
-topic (they are stale by definition).
+these questions) and puts it first; the generator is shown that note and any ranked above it (a
+note saying it renames the place), not the newer notes on other things nor the older ones saying
+it too (nodes/evidence.py ``stated_evidence``).
 """
 
 from __future__ import annotations

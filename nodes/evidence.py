@@ -175,16 +175,21 @@ def without_superseded(candidates: Sequence[_Candidate], vectors: np.ndarray, wi
     return [candidates[i] for i in kept], None if with_heading is None else keep(with_heading), keep(alone)
 
 
-def without_older_statements(sources: Sequence[dict[str, Any]], topic: LifeTopic | None) -> list[dict[str, Any]]:
+def stated_evidence(sources: Sequence[dict[str, Any]], topic: LifeTopic | None) -> list[dict[str, Any]]:
     """Asked where the person lives or works now, with the newest note that says so among the
-    sources (the retriever marks it, kb/life_state.py): the older notes that say it too ("I live
-    in Bristol", 2018) are stale, so they are not shown."""
-    newest = next((s for s in sources if s.get("why")), None)
-    if topic is None or newest is None:
+    sources (the retriever marks it, kb/life_state.py), the notes shown are that note and any
+    ranked above it (a note saying it renames the place); the others, newer notes on other things
+    ("I run the repair café in Grangetown now") and older ones saying it too ("I live in Bristol",
+    2018), are what the model copied instead (tuning person dev3)."""
+    ruled = next((i for i, s in enumerate(sources) if s.get("why")), None)
+    if topic is None or ruled is None:
         return list(sources)
-    stale = {(s.get("source", ""), s["path"]) for s in sources
-             if s.get("date", "") < newest.get("date", "") and topic.stated_in(s.get("text", ""))}
-    return [s for s in sources if (s.get("source", ""), s["path"]) not in stale]
+    keep = {_key(s) for s in sources[:ruled + 1]}
+    return [s for s in sources if _key(s) in keep]
+
+
+def _key(source: dict[str, Any]) -> tuple[str, str]:
+    return str(source.get("source", "")), str(source.get("path", ""))
 
 
 def gather(sources: Sequence[dict[str, Any]], query_vector: Sequence[float],

@@ -119,7 +119,7 @@ class Generator:
     def gather(self, sources: list[Any], query: str) -> list[EvidenceNote]:
         r = self.ctx.config.retrieval
         now = asks_about_present_state(query) and r.same_subject_similarity < 1.0
-        sources = evidence_mod.without_older_statements(sources, topic_of(query))
+        sources = evidence_mod.stated_evidence(sources, topic_of(query))
         return evidence_mod.gather(sources, self.ctx.retriever.embed(query), self.ctx.embeddings.embed_documents,
                                    r.k, r.evidence_sentences, same_subject=r.same_subject_similarity if now else None)
 

@@ -1,0 +1,137 @@
+"""Where the person lives and works now (kb/life_state.py): the newest note that says so comes
+first, even when it is barely like the question ("We moved to Aarhus this month." is at cosine
+~0.2 to "Where do you live these days?") and an old "About me" matches the question's words
+best; the generator is shown that note (and any ranked above it) alone; a question about the
+past and the switch turned off leave the ranking alone. Real Chroma, real embeddings, notes written here."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+from kb.ingest import ingest
+from kb.life_state import HOME, WORK, topic_of
+from kb.retrieve import Retriever
+from nodes.evidence import stated_evidence
+from nodes.generate import notes_hold
+from tests.kb_support import kb_embeddings, make_config  # noqa: F401
+
+NOTES = {
+    "about-me.md": ("About me", "2019-04-02",
+                    "I'm Kofi. I live in Copenhagen, in a flat in Nørrebro, with Pepper, our border terrier. "
+                    "I work at Tryk & Co as a bookbinder, mostly wedding albums."),
+    "home/aarhus.md": ("New city", "2024-09-08",
+                       "We moved to Aarhus this month. The boxes are still in the hall and Pepper hates the stairs."),
+    "work/bindery.md": ("Kvist Bindery", "2025-01-20",
+                        "I handed in my notice at Tryk & Co and opened my own bindery, Kvist, in a courtyard in Trøjborg."),
+    "food/jollof.md": ("My jollof", "2025-03-01",
+                       "Long-grain rice, tomatoes, scotch bonnet, smoked paprika. I live for the crust at the bottom."),
+    "travel/faroe.md": ("Faroe Islands", "2023-06-12",
+                        "We stayed in Gjógv, next to the gorge, and climbed Slættaratindur in fog."),
+    "sport/club.md": ("Rowing", "2025-05-04", "I've joined the Aarhus Roklub for Sunday mornings on the lake."),
+}
+
+
+@pytest.fixture(scope="module")
+def retriever(tmp_path_factory: pytest.TempPathFactory, kb_embeddings) -> Retriever:
+    root = tmp_path_factory.mktemp("life")
+    notes = root / "notes"
+    for rel, (title, day, body) in NOTES.items():
+        path = notes / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(f"---\ntitle: {title}\ndate: {day}\n---\n# {title}\n\n{body}\n", encoding="utf-8")
+    config = make_config(root / "home")
+    ingest(config, notes, kb_embeddings, progress=False)
+    return Retriever(config, kb_embeddings)
+
+
+def _without_rule(retriever: Retriever) -> Retriever:
+    config = dataclasses.replace(retriever.config,
+                                 retrieval=dataclasses.replace(retriever.config.retrieval, life_state=False))
+    return Retriever(config, retriever.embeddings)
+
+
+@pytest.mark.parametrize("question, topic", [
+    ("Where do you live these days?", HOME), ("Which part of town do you live in?", HOME),
+    ("Do you still live in Copenhagen?", HOME), ("Where do you work?", WORK),
+    ("Which company do you work for?", WORK), ("What do you do for a living?", WORK),
+    ("What's your job title?", None), ("Where did you stay in the Faroes?", None), ("How do I squash commits?", None),
+])
+def test_which_questions_ask_where_the_person_lives_or_works(question: str, topic) -> None:
+    assert topic_of(question) is topic
+
+
+@pytest.mark.parametrize("sentence, topic", [
+    ("We moved to Aarhus this month.", HOME), ("We moved into a terraced house in Grangetown.", HOME),
+    ("Tattie and I moved from Glasgow to Perth last weekend.", HOME), ("I now live in Trondheim, Norway.", HOME),
+    ("I rent a one-bed flat in Easton.", HOME), ("We rent it from the farmer.", HOME),
+    ("I opened my own bindery, Kvist.", WORK), ("Today was my first day at Tayrail Systems.", WORK),
+    ("On 29 August I started at Fjellvind Instruments.", WORK), ("I work at Tryk & Co as a bookbinder.", WORK),
+    ("I joined Clydeline Signalling in June 2016 as an assistant design engineer.", WORK),
+])
+def test_sentences_that_say_where_the_person_lives_or_works(sentence: str, topic) -> None:
+    assert topic.stated_in(sentence)
+
+
+@pytest.mark.parametrize("sentence, topic", [
+    ("For the first time in my life I live on my own.", HOME), ("We lived in Lisbon for a year.", HOME),
+    ("My sister moved to Leeds.", HOME), ("I live for the crust at the bottom.", HOME),
+    ("I started at 14 and stopped at 19.", WORK), ("He has been my lead since I joined Fjellvind.", WORK),
+    ("I've joined the Aarhus Roklub for Sunday mornings.", WORK), ("She works at the library.", WORK),
+])
+def test_sentences_that_do_not(sentence: str, topic) -> None:
+    assert not topic.stated_in(sentence)
+
+
+def test_the_newest_note_saying_where_the_person_lives_comes_first(retriever: Retriever) -> None:
+    question = "Where do you live these days?"
+    before = [s["path"] for s in _without_rule(retriever).search(question)]
+    assert before[0] != "home/aarhus.md", before  # the move is too unlike the question to rank first by itself
+    sources = retriever.search(question)
+    assert sources[0]["path"] == "home/aarhus.md"
+    assert sources[0]["why"] == "the newest note on where you live"
+    assert sources[0]["similarity"] < retriever.config.retrieval.answer_min_similarity  # not by likeness
+    # the no-note gate takes the rule's word; the generator is shown the move alone
+    assert notes_hold(sources, question, retriever, 0.3) == "the newest note on where you live"
+    assert [s["path"] for s in stated_evidence(sources, topic_of(question))] == ["home/aarhus.md"]
+
+
+def test_the_newest_note_saying_where_the_person_works_comes_first(retriever: Retriever) -> None:
+    sources = retriever.search("Where do you work?")
+    assert sources[0]["path"] == "work/bindery.md", [s["path"] for s in sources]
+    assert sources[0]["why"] == "the newest note on where you work"
+
+
+def test_the_past_and_other_questions_are_left_alone(retriever: Retriever) -> None:
+    for question in ("Where did you live in 2019?", "What goes into your jollof?", "Where did you stay in the Faroes?"):
+        sources = retriever.search(question)
+        assert not any(s.get("why") for s in sources), question
+        assert [s["path"] for s in sources] == [s["path"] for s in _without_rule(retriever).search(question)]
+    past = retriever.search("Where did you live in 2019?")
+    assert stated_evidence(past, HOME) == past
+
+
+def test_no_note_saying_it_changes_nothing(tmp_path: Path, kb_embeddings) -> None:
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "faroe.md").write_text("---\ntitle: Faroe\ndate: 2023-06-12\n---\nWe stayed in Gjógv.\n", encoding="utf-8")
+    config = make_config(tmp_path / "home")
+    ingest(config, notes, kb_embeddings, progress=False)
+    assert not any(s.get("why") for s in Retriever(config, kb_embeddings).search("Where do you live these days?"))
+
+
+@pytest.mark.slow
+def test_the_twin_says_where_it_lives_now(retriever: Retriever) -> None:
+    """Through the real graph and the embedded model: the answer names the new city, not the old."""
+    from graph.runner import TwinRunner
+
+    runner = TwinRunner(retriever.config, persist=False)
+    try:
+        result = runner.ask("Where do you live these days?")
+    finally:
+        runner.close()
+    assert result["decisions"]["retrieve"]["why"] == "home/aarhus.md: the newest note on where you live"
+    assert result["sources"][0]["why"] == "the newest note on where you live"
+    assert "Aarhus" in result["answer"] and "Copenhagen" not in result["answer"], result["answer"]
