@@ -64,6 +64,9 @@ def sentence_scores(sentences: Sequence[str], with_heading: np.ndarray | None, a
     return scores
 
 
+STATED_BONUS = 1.0  # above any similarity: a sentence that says what was asked ranks first
+
+
 @dataclass
 class _Candidate:
     """A note's sentences, and the text each is scored with (its heading + itself)."""
@@ -194,10 +197,13 @@ def _key(source: dict[str, Any]) -> tuple[str, str]:
 
 def gather(sources: Sequence[dict[str, Any]], query_vector: Sequence[float],
            embed: Callable[[list[str]], Any], k: int, per_note: int,
-           weights: SentenceWeights = SentenceWeights(), same_subject: float | None = None) -> list[EvidenceNote]:
+           weights: SentenceWeights = SentenceWeights(), same_subject: float | None = None,
+           stating: Callable[[str], bool] | None = None) -> list[EvidenceNote]:
     """The evidence handed to the generator: the notes of the top ``k`` chunks, best sentences, newest first.
     With ``same_subject`` (a question about the present state), a note that a better-ranked,
-    newer note on the same subject replaces is left out (:func:`superseded`)."""
+    newer note on the same subject replaces is left out (:func:`superseded`). ``stating``: the
+    sentences it holds true say what was asked ("We moved to Utrecht in March", for where the
+    person lives; kb/life_state.py) and come before every other, however unlike the question."""
     candidates = shown_notes(sources, k)
     if not candidates:
         return []
@@ -205,14 +211,16 @@ def gather(sources: Sequence[dict[str, Any]], query_vector: Sequence[float],
     query = np.asarray(query_vector, dtype=np.float32)
     shown, headed, scores = without_superseded(candidates, alone, None if with_heading is None else with_heading @ query,
                                                alone @ query, same_subject)
-    return pick(shown, headed, scores, per_note, weights)
+    return pick(shown, headed, scores, per_note, weights, stating)
 
 
 def pick(candidates: Sequence[_Candidate], with_heading: np.ndarray | None, alone: np.ndarray, per_note: int,
-         weights: SentenceWeights) -> list[EvidenceNote]:
+         weights: SentenceWeights, stating: Callable[[str], bool] | None = None) -> list[EvidenceNote]:
     """Score every candidate's sentences, keep each note's best ``per_note``, newest note first."""
     sentences = [s for c in candidates for s in c.note["sentences"]]
     scores = sentence_scores(sentences, with_heading, alone, weights)
+    if stating is not None:
+        scores = scores + np.asarray([STATED_BONUS if stating(s) else 0.0 for s in sentences])
     return newest_first([_select(c, part, per_note) for c, part in zip(candidates, _parts(scores, candidates))])
 
 

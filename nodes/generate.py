@@ -31,6 +31,7 @@ from kb.retrieve import asks_about_present_state
 from nodes import evidence as evidence_mod
 from nodes.cancel import cancel_option
 from nodes.context import TwinContext
+from nodes.extractive import extractive_answer
 from nodes.guards.frame import FrameFilter, wrap_evidence
 from nodes.guards.grounding import without_pleasantries
 from nodes.guards.refusals import refusal
@@ -119,9 +120,12 @@ class Generator:
     def gather(self, sources: list[Any], query: str) -> list[EvidenceNote]:
         r = self.ctx.config.retrieval
         now = asks_about_present_state(query) and r.same_subject_similarity < 1.0
-        sources = evidence_mod.stated_evidence(sources, topic_of(query))
-        return evidence_mod.gather(sources, self.ctx.retriever.embed(query), self.ctx.embeddings.embed_documents,
-                                   r.k, r.evidence_sentences, same_subject=r.same_subject_similarity if now else None)
+        topic = topic_of(query)
+        ruled = topic is not None and any(s.get("why") for s in sources)
+        return evidence_mod.gather(evidence_mod.stated_evidence(sources, topic), self.ctx.retriever.embed(query),
+                                   self.ctx.embeddings.embed_documents, r.k, r.evidence_sentences,
+                                   same_subject=r.same_subject_similarity if now else None,
+                                   stating=topic.stated_in if ruled else None)
 
     def plan(self, state: TwinState, notes: list[EvidenceNote], model: Any) -> Reply:
         person, question = self.ctx.config.person, state["question"]
@@ -161,6 +165,8 @@ class Generator:
             gate = self.ctx.config.retrieval.answer_min_similarity
             why = why or f"no shown note at cosine >= {gate:g}, no rare word of the question in the notes"
             return self._fixed(refusal("no_note", state["question"], self.ctx.config.person), "no-note", why)
+        if notes and self.quotes(state):
+            return self._quoted(notes, why)
         use_adapter = is_on(state, "adapter")
         model = self.ctx.persona_model if use_adapter else self.ctx.persona_bare
         reply = self.plan(state, notes, model)
@@ -175,6 +181,21 @@ class Generator:
                                   "decisions": {"generate": decision}}
         if not attempt:
             update["evidence"] = notes
+        return update
+
+    def quotes(self, state: TwinState) -> bool:
+        """Asked where the person lives or works now, with the newest note that says so found
+        (kb/life_state.py), the answer quotes its sentence: the embedded model, shown the note
+        "I left Spoke & Chain and opened my own workshop, Cog Cottage", answered that Spoke &
+        Chain is a construction company (tuning person dev3). ``persona.quote_stated = false``
+        lets the model answer (a capable model through Ollama)."""
+        return (self.ctx.config.persona.quote_stated and not state.get("attempt", 0)
+                and any(s.get("why") for s in state.get("sources", [])))
+
+    def _quoted(self, notes: list[EvidenceNote], why: str) -> dict:
+        update = self._fixed(extractive_answer(notes), "extractive", f"{why}: its sentence, quoted")
+        update["evidence"] = notes
+        update["decisions"]["generate"]["notes"] = [n["path"] for n in notes]
         return update
 
     def _fixed(self, text: str, how: str, why: str) -> dict:
