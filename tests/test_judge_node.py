@@ -131,3 +131,24 @@ def test_refuses_early_tells_the_graph_when_generation_is_pointless(ctx):
     assert not refuses_early(ctx, ["obfuscation", "roleplay"]) and not refuses_early(ctx, [])
     ctx.config.judge.on_injection = "answer"
     assert not refuses_early(ctx, ["prompt_injection"])
+
+
+def test_a_copy_that_drops_the_notes_not_is_not_shown(ctx):
+    """Found as a new user (tenth session): the model copied the note's sentence without its
+    "not", saying the reverse; no name or number was wrong, so the grounding check passed it."""
+    note = ("The Saturday market on the Vredenburg has a stall that makes stroopwafels fresh. Eat one warm, "
+            "standing in the cold, then buy a bag for later that will not survive the ride home.")
+    sources = [{"path": "food/stroopwafel.md", "title": "Stroopwafels", "date": "2025-01-05", "score": 0.8,
+                "similarity": 0.6, "text": note}]
+    evidence = [{"path": "food/stroopwafel.md", "title": "Stroopwafels", "date": "2025-01-05", "score": 0.8,
+                 "sentences": note.split(". ", 1)[1:]}]
+    flipped = "Eat one warm standing in cold, then buy a bag for later that will survive ride home."
+    state = _state(flipped, question="What do you eat at the Saturday market?", route="retrieve", sources=sources,
+                   evidence=evidence, answered_by="model", attempt=0)
+    update = make_judge(ctx)(state)
+    assert update["judge"]["verdict"] == "regenerate", update["judge"]
+    assert update["decisions"]["judge"]["why"] == "unsupported by the notes: not survive"
+    kept = make_judge(ctx)({**state, "draft": "Eat one warm, then buy a bag that won't survive the ride home."})
+    assert kept["judge"]["verdict"] == "pass", kept["judge"]
+    again = make_judge(ctx)({**state, "answered_by": "model-retry", "attempt": 1})
+    assert again["answered_by"] == "extractive" and "will not survive" in again["answer"], again

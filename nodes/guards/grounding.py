@@ -7,6 +7,9 @@ occur in the retrieved notes, their titles and dates, the question, or the perso
 case-insensitively, allowing inflections ("Rotterdam's", "kayaks"). Ordinary words are never
 held to the notes: the twin may phrase things in its own words.
 
+A sentence that copies a note's sentence but drops its "not" ("…that will survive the ride home"
+from "…will not survive…") fails too (nodes/guards/negation.py).
+
 Only answers to questions that went to the notes are checked (``metadata["grounded"]``):
 greetings and general questions the analyzer sends past retrieval are not held to the notes.
 """
@@ -22,6 +25,7 @@ from guardrails import Validator, register_validator
 from guardrails.classes.validation.validation_result import FailResult, PassResult, ValidationResult
 
 from backends.decoding import sentences
+from nodes.guards.negation import dropped_negations
 from privacy.lexicon import STOPWORDS, _stems, is_common_word, is_very_common
 
 _WORD = re.compile(r"\d+(?:[.,'’\u00a0\u202f]\d+)*(?:[^\W\d_]+)?|[^\W_]+(?:[-'’.][^\W_]+)*", re.UNICODE)
@@ -208,6 +212,7 @@ class Grounding(Validator):
         texts = [*metadata.get("source_texts", []), *metadata.get("source_titles", []),
                  str(metadata.get("question", "")), str(metadata.get("person", ""))]
         missing = unsupported_words(str(value), support(texts, metadata.get("source_dates", [])))
+        missing += dropped_negations(str(value), list(metadata.get("source_texts", [])))
         if not missing:
             return PassResult()
         shown = ", ".join(missing[:SHOWN_MAX]) + (" …" if len(missing) > SHOWN_MAX else "")

@@ -1,0 +1,68 @@
+"""A copied sentence that lost its "not": the one change that turns a note into its opposite.
+
+The embedded model copies its notes telegraphically, dropping small words ("Eat one warm,
+standing in cold"); when the word it drops is the negation, the copy says the reverse of the
+note ("…buy a bag for later that will survive ride home" from "…that will not survive the ride
+home"; a new user's first question, tenth session). The grounding check looks at names, numbers
+and rare words, so it passed. :func:`dropped_negations` finds the answer sentences that copy a
+note sentence (most of their words are that sentence's) and keep the word a negation in it
+governed ("survive") with no negation of their own before it.
+"""
+
+from __future__ import annotations
+
+import re
+
+from backends.decoding import sentences
+from privacy.lexicon import STOPWORDS
+
+_TOKEN = re.compile(r"[^\W_]+(?:['’][^\W_]+)?")
+_NEGATION = re.compile(r"^(?:not|never|no|nor|cannot|nothing|nobody|none|neither|\w+n['’]t)$", re.I)
+GOVERNED = 3  # the negated word: the first content word this many tokens after the negation
+BEFORE = 4  # the copy's own negation may stand this many tokens before that word
+MIN_SHARED = 0.6  # share of an answer sentence's content words found in the note sentence: a copy
+MIN_WORDS = 3  # a copy is at least this many content words long
+
+
+def _tokens(text: str) -> list[str]:
+    return [t.lower().replace("’", "'") for t in _TOKEN.findall(text)]
+
+
+def _content(tokens: list[str]) -> set[str]:
+    return {t for t in tokens if len(t) >= 3 and t not in STOPWORDS and not _NEGATION.match(t)}
+
+
+def _negated_words(tokens: list[str]) -> list[str]:
+    """The words a negation governs in a sentence ("will not survive the ride" -> survive)."""
+    out = []
+    for i, token in enumerate(tokens):
+        if _NEGATION.match(token):
+            after = [t for t in tokens[i + 1:i + 1 + GOVERNED] if t in _content([t])]
+            if after:
+                out.append(after[0])
+    return out
+
+
+def _negated_in(tokens: list[str], word: str) -> bool:
+    """``word`` occurs in ``tokens`` with a negation shortly before it (or not at all)."""
+    places = [i for i, t in enumerate(tokens) if t == word]
+    return not places or any(_NEGATION.match(t) for i in places for t in tokens[max(0, i - BEFORE):i])
+
+
+def dropped_negations(answer: str, texts: list[str]) -> list[str]:
+    """``"not <word>"`` for each negated word of a note sentence that an answer sentence copies
+    without its negation; [] when the answer keeps every negation it copies."""
+    notes = [_tokens(s) for text in texts for s in sentences(text)]
+    negated = [(tokens, _content(tokens), _negated_words(tokens)) for tokens in notes]
+    negated = [n for n in negated if n[2]]
+    found: dict[str, None] = {}
+    for sentence in sentences(answer):
+        tokens = _tokens(sentence)
+        own = _content(tokens)
+        if len(own) < MIN_WORDS:
+            continue
+        for _, words, governed in negated:
+            if len(own & words) / len(own) < MIN_SHARED:
+                continue
+            found.update({f"not {w}": None for w in governed if w in own and not _negated_in(tokens, w)})
+    return list(found)
