@@ -29,7 +29,8 @@ from typing import Any
 from nodes.context import TwinContext
 from nodes.extractive import extractive_answers, quoted_note, quoted_sentences
 from nodes.generate import goes_to_notes
-from nodes.guards.grounding import agrees_with, says_nothing_from
+from nodes.guards.copies import copied_from_elsewhere
+from nodes.guards.grounding import agrees_with, content_words, says_nothing_from
 from nodes.guards.refusals import refusal
 from nodes.guards.runtime import Judge, Verdict, judge_for
 from nodes.records import recorded
@@ -88,7 +89,21 @@ def off_the_notes(state: TwinState, draft: str) -> str:
     best = quoted_note(state.get("evidence", []))
     if best is not None and not agrees_with(draft, " ".join(quoted_sentences(best))):
         return f"names nothing of the best note ({best['path']}, {best['date']})"
+    names = [w.lower() for w in content_words(question)]
+    elsewhere = copied_from_elsewhere(draft, shown_texts(state), names)
+    if elsewhere:
+        return f"copies {elsewhere}, which names none of: {', '.join(names)}"
     return ""
+
+
+def shown_texts(state: TwinState) -> dict[str, str]:
+    """``{path: title and text}`` of the notes the generator was shown (their retrieved chunks)."""
+    shown = {n["path"] for n in state.get("evidence", [])}
+    texts: dict[str, str] = {}
+    for s in state.get("sources", []):
+        if s.get("path") in shown:
+            texts[s["path"]] = texts.get(s["path"], str(s.get("title", ""))) + "\n" + str(s.get("text", ""))
+    return texts
 
 
 def may_regenerate(ctx: TwinContext, state: TwinState) -> bool:

@@ -152,3 +152,26 @@ def test_a_copy_that_drops_the_notes_not_is_not_shown(ctx):
     assert kept["judge"]["verdict"] == "pass", kept["judge"]
     again = make_judge(ctx)({**state, "answered_by": "model-retry", "attempt": 1})
     assert again["answered_by"] == "extractive" and "will not survive" in again["answer"], again
+
+
+def test_a_sentence_copied_from_the_other_note_is_not_the_answer(ctx):
+    """Tuning person dev3: asked about Skye, the model copied the Lisbon note's "We stayed at a
+    guesthouse in Alfama"; every word of it is in the notes, so the grounding check passed it."""
+    skye = "A week on Skye with Jonah. We stayed in a little cabin at Elgol and climbed Bla Bheinn."
+    lisbon = "Four days in Lisbon for my thirtieth. We stayed at a guesthouse in Alfama and ate pastéis de nata."
+    sources = [{"path": "travel/skye.md", "title": "Skye in the rain", "date": "2024-09-15", "score": 0.8,
+                "similarity": 0.5, "text": skye},
+               {"path": "travel/lisbon.md", "title": "Lisbon for my birthday", "date": "2021-04-10", "score": 0.6,
+                "similarity": 0.4, "text": lisbon}]
+    evidence = [{"path": s["path"], "title": s["title"], "date": s["date"], "score": s["score"],
+                 "sentences": s["text"].split(". ")} for s in sources]
+    state = _state("My stay on Skye with Jonah. We stayed at a guesthouse in Alfama and ate pastéis de nata.",
+                   question="Where did you stay on Skye?", route="retrieve", sources=sources, evidence=evidence,
+                   answered_by="model", attempt=0)
+    update = make_judge(ctx)(state)
+    assert update["judge"]["verdict"] == "regenerate", update["judge"]
+    assert update["decisions"]["judge"]["why"] == "copies travel/lisbon.md, which names none of: skye"
+    right = make_judge(ctx)({**state, "draft": "We stayed in a little cabin at Elgol, on Skye."})
+    assert right["judge"]["verdict"] == "pass", right["decisions"]["judge"]
+    both = make_judge(ctx)({**state, "question": "Did you like Skye or Lisbon more?"})
+    assert both["judge"]["verdict"] == "pass", "a question naming both notes may be answered from either"

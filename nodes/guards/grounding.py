@@ -8,7 +8,7 @@ case-insensitively, allowing inflections ("Rotterdam's", "kayaks"). Ordinary wor
 held to the notes: the twin may phrase things in its own words.
 
 A sentence that copies a note's sentence but drops its "not" ("…that will survive the ride home"
-from "…will not survive…") fails too (nodes/guards/negation.py).
+from "…will not survive…") fails too (nodes/guards/copies.py).
 
 Only answers to questions that went to the notes are checked (``metadata["grounded"]``):
 greetings and general questions the analyzer sends past retrieval are not held to the notes.
@@ -25,7 +25,7 @@ from guardrails import Validator, register_validator
 from guardrails.classes.validation.validation_result import FailResult, PassResult, ValidationResult
 
 from backends.decoding import sentences
-from nodes.guards.negation import dropped_negations
+from nodes.guards.copies import dropped_negations
 from privacy.lexicon import STOPWORDS, _stems, is_common_word, is_very_common
 
 _WORD = re.compile(r"\d+(?:[.,'’\u00a0\u202f]\d+)*(?:[^\W\d_]+)?|[^\W_]+(?:[-'’.][^\W_]+)*", re.UNICODE)

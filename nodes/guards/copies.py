@@ -1,12 +1,17 @@
-"""A copied sentence that lost its "not": the one change that turns a note into its opposite.
+"""Answers that copy a note's sentence wrongly: without its "not", or from the wrong note.
 
 The embedded model copies its notes telegraphically, dropping small words ("Eat one warm,
 standing in cold"); when the word it drops is the negation, the copy says the reverse of the
 note ("…buy a bag for later that will survive ride home" from "…that will not survive the ride
-home"; a new user's first question, tenth session). The grounding check looks at names, numbers
-and rare words, so it passed. :func:`dropped_negations` finds the answer sentences that copy a
-note sentence (most of their words are that sentence's) and keep the word a negation in it
-governed ("survive") with no negation of their own before it.
+home"; a new user's first question, tenth session). :func:`dropped_negations` finds the answer
+sentences that copy a note sentence (most of their words are that sentence's) and keep the word
+a negation in it governed ("survive") with no negation of their own before it.
+
+Shown two notes, it also copies the sentence of the other one: "Where did you stay on Skye?" →
+"We stayed at a guesthouse in Alfama" (the Lisbon note). :func:`copied_from_elsewhere` finds an
+answer sentence copied from a shown note that names none of the question's names while another
+shown note does. The grounding check looks at names, numbers and rare words, and all of these are
+in the notes, so it passed both.
 """
 
 from __future__ import annotations
@@ -49,6 +54,11 @@ def _negated_in(tokens: list[str], word: str) -> bool:
     return not places or any(_NEGATION.match(t) for i in places for t in tokens[max(0, i - BEFORE):i])
 
 
+def _copies(own: set[str], words: set[str]) -> bool:
+    """An answer sentence with content words ``own`` copies a note sentence with ``words``."""
+    return len(own) >= MIN_WORDS and len(own & words) / len(own) >= MIN_SHARED
+
+
 def dropped_negations(answer: str, texts: list[str]) -> list[str]:
     """``"not <word>"`` for each negated word of a note sentence that an answer sentence copies
     without its negation; [] when the answer keeps every negation it copies."""
@@ -59,10 +69,25 @@ def dropped_negations(answer: str, texts: list[str]) -> list[str]:
     for sentence in sentences(answer):
         tokens = _tokens(sentence)
         own = _content(tokens)
-        if len(own) < MIN_WORDS:
-            continue
         for _, words, governed in negated:
-            if len(own & words) / len(own) < MIN_SHARED:
+            if not _copies(own, words):
                 continue
             found.update({f"not {w}": None for w in governed if w in own and not _negated_in(tokens, w)})
     return list(found)
+
+
+def copied_from_elsewhere(answer: str, notes: dict[str, str], names: list[str]) -> str:
+    """The note (a key of ``notes``: its text, title included) an answer sentence was copied
+    from when that note names none of ``names`` (the question's names, lower-case) and another
+    shown note does; "" otherwise. Each answer sentence is matched to the note sentence it
+    shares most words with."""
+    naming = {key for key, text in notes.items() if set(names) & set(_tokens(text))}
+    if not names or not naming or len(naming) == len(notes):
+        return ""
+    lines = [(key, _content(_tokens(s))) for key, text in notes.items() for s in sentences(text)]
+    for sentence in sentences(answer):
+        own = _content(_tokens(sentence))
+        key, words = max(lines, key=lambda line: len(own & line[1]), default=("", set()))
+        if key and key not in naming and _copies(own, words):
+            return key
+    return ""
