@@ -163,3 +163,11 @@ def test_the_twin_says_where_it_lives_now(retriever: Retriever) -> None:
     by_model = ask(config)
     assert "model" in by_model["decisions"]["generate"], by_model["decisions"]["generate"]
     assert by_model["decisions"]["generate"]["notes"] == ["home/aarhus.md"]
+
+
+def test_the_sources_panel_says_why_a_note_is_first() -> None:
+    from twin_tui.trace import source_prompt
+
+    row = {"title": "New city", "date": "2024-09-08", "score": 0.9, "path": "home/aarhus.md", "heading": "New city"}
+    assert "↑" not in source_prompt(1, row).plain
+    assert "↑ the newest note on where you live" in source_prompt(1, {**row, "why": "the newest note on where you live"}).plain

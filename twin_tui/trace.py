@@ -150,7 +150,8 @@ def traces_renderable(results: list[tuple[str, dict[str, Any]]]) -> Any:
 
 
 def source_prompt(index: int, source: dict[str, Any]) -> Text:
-    """A source row: title; date, score and file; the heading path inside the note."""
+    """A source row: title; date, score and file; the heading path inside the note; why a rule
+    put it first, when one did ("the newest note on where you live")."""
     title = source.get("title") or source.get("path", "?")
     text = Text()
     text.append(f"{index}. ", style="dim")
@@ -160,4 +161,6 @@ def source_prompt(index: int, source: dict[str, Any]) -> Text:
     heading = (source.get("heading") or "").removeprefix(title).removeprefix(" > ").strip()
     if heading:
         text.append(f"\n   § {heading}", style="italic")
+    if source.get("why"):
+        text.append(f"\n   ↑ {source['why']}", style="green")
     return text
