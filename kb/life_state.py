@@ -83,12 +83,11 @@ WORK = LifeTopic(
         r"|\bopened (?:my|our) own\b"
         r"|\b(?:i|we) (?:now |still )?work (?:at|for|as)\b"
         r"|\bmy (?:new )?(?:job|role|title|position) (?:at|is|as)\b"
-        r"|\b(?:went|gone|going) freelance\b|\bself-employed\b"
-        r"|\bpromoted to\b",
+        r"|\b(?:went|gone|going) freelance\b|\bself-employed\b",  # not "promoted to": a CV's "Promoted to senior in 2022"
         re.I,
     ),
     words=("started", "start", "first", "joined", "job", "opened", "work", "title", "role", "position",
-           "freelance", "self", "promoted"),
+           "freelance", "self"),
 )
 
 TOPICS = (HOME, WORK)

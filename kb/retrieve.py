@@ -250,10 +250,10 @@ class Retriever:
             loose = present and r.state_conflict_similarity < r.conflict_similarity
             alike, margin = ((r.state_conflict_similarity, r.state_recency_margin) if loose
                              else (r.conflict_similarity, r.conflict_margin))
-            order = newer_first(order, found.vectors, found.days, alike, found.sims, margin, r.answer_min_similarity)
             topic = topic_of(query) if present and r.life_state else None
-            if topic is not None:  # a note that says it updates this one still goes above it (next)
+            if topic is not None:  # a newer edit of it, or a note that says it updates it, still goes above it (next)
                 found, scores, order, stated = self._stated_first(found, scores, order, topic)
+            order = newer_first(order, found.vectors, found.days, alike, found.sims, margin, r.answer_min_similarity)
             found, scores = self._with_updates(found, order, scores)
             order = superseded_by_newer(order, found.docs, found.metas, found.days, found.sims, r.min_score)
             if present and r.subject_margin >= 0 and stated is None:
