@@ -101,8 +101,10 @@ def _stems(word: str) -> list[str]:
     return out
 
 
-def is_common_word(word: str) -> bool:
-    """An ordinary English word (or an inflection, spelling variant or compound of one)."""
+def is_common_word(word: str, compounds: bool = True) -> bool:
+    """An ordinary English word (or an inflection, spelling variant or, with ``compounds``, a
+    compound of one: "bookshelves"; without, a word known only as two words joined is not:
+    the grounding check reads "galatteries", "simmerated", "sungone" as the garbled copies they are)."""
     word = word.lower().strip("'")
     if not word.isalpha():
         return False
@@ -113,7 +115,7 @@ def is_common_word(word: str) -> bool:
             _known(s) for s in _stems(word[len(prefix):])
         ):
             return True
-    return any(
+    return compounds and any(
         _known(word[:i]) and any(_known(s) for s in _stems(word[i:]))
         for i in range(3, len(word) - 2)
     )

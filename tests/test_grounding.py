@@ -346,3 +346,17 @@ def test_a_sentence_that_names_nothing_ranks_below_one_that_names_something() ->
     assert scores[0] == pytest.approx(0.45) and scores[1] == pytest.approx(0.47)
     mixed = sentence_scores(sentences, np.array([0.9, 0.1]), cosines, SentenceWeights(heading=0.5, empty=0.0))
     assert mixed == pytest.approx([0.70, 0.285])
+
+
+def test_a_garbled_copy_is_not_an_ordinary_word():
+    """The contrast of context-aware decoding garbles a copied word now and then ("buckwheat
+    galettes" -> "galatteries", "midnight sun" -> "sungone"); the lexicon took them for compounds
+    of ordinary words ("gal" + "latteries"), so the check let them through (tuning person dev3)."""
+    from privacy.lexicon import is_common_word
+
+    note = "We slept at a campsite in Camaret-sur-Mer and ate buckwheat galettes every single night."
+    vocab = support([note])
+    assert unsupported_words("We ate buckwheat galatteries every night.", vocab) == ["galatteries"]
+    assert unsupported_words("We ate buckwheat galettes every night.", vocab) == []
+    assert is_common_word("galatteries") and not is_common_word("galatteries", compounds=False)
+    assert is_common_word("nights", compounds=False)  # an inflection is still ordinary

@@ -54,7 +54,7 @@ def _is_content(token: str, starts_sentence: bool) -> bool:
     capitalised = token[0].isupper()
     if capitalised and not starts_sentence:
         return True
-    return not all(is_common_word(p) for p in parts if p.isalpha())
+    return not all(is_common_word(p, compounds=False) for p in parts if p.isalpha())
 
 
 def _opens_name(token: str, following: str) -> bool:
