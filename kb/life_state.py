@@ -82,12 +82,14 @@ WORK = LifeTopic(
         r"|" + _I + r" joined (?:the )?(?-i:[A-Z])[^.,;]{0,60}? as (?:a|an|the|our|their)\b"  # not a club: "joined the Kinnaird Railway"
         r"|\bopened (?:my|our) own\b"
         r"|\b(?:i|we) (?:now |still )?work (?:at|for|as)\b"
+        r"|\bi(?:'m| am) (?:now |currently )?(?:a|an|the) (?!(?:regular|member|fan|customer|guest|patient|visitor)\b)"
+        r"(?:[\w-]+ ){0,3}?(?:at|for|with|in) (?-i:[A-Z])"  # "I'm a paramedic with Yorkshire…", not "a regular at"
         r"|\bmy (?:new )?(?:job|role|title|position) (?:at|is|as)\b"
         r"|\b(?:went|gone|going) freelance\b|\bself-employed\b",  # not "promoted to": a CV's "Promoted to senior in 2022"
         re.I,
     ),
     words=("started", "start", "first", "joined", "job", "opened", "work", "title", "role", "position",
-           "freelance", "self"),
+           "freelance", "self", "i'm", "am"),
 )
 
 TOPICS = (HOME, WORK)

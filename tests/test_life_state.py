@@ -72,6 +72,7 @@ def test_which_questions_ask_where_the_person_lives_or_works(question: str, topi
     ("I opened my own bindery, Kvist.", WORK), ("Today was my first day at Tayrail Systems.", WORK),
     ("On 29 August I started at Fjellvind Instruments.", WORK), ("I work at Tryk & Co as a bookbinder.", WORK),
     ("I joined Clydeline Signalling in June 2016 as an assistant design engineer.", WORK),
+    ("From Monday I'm a paramedic with Yorkshire Ambulance Service.", WORK),
 ])
 def test_sentences_that_say_where_the_person_lives_or_works(sentence: str, topic) -> None:
     assert topic.stated_in(sentence)
@@ -82,6 +83,7 @@ def test_sentences_that_say_where_the_person_lives_or_works(sentence: str, topic
     ("My sister moved to Leeds.", HOME), ("I live for the crust at the bottom.", HOME),
     ("I started at 14 and stopped at 19.", WORK), ("He has been my lead since I joined Fjellvind.", WORK),
     ("I've joined the Aarhus Roklub for Sunday mornings.", WORK), ("She works at the library.", WORK),
+    ("I'm a regular at Café Santiago.", WORK),
 ])
 def test_sentences_that_do_not(sentence: str, topic) -> None:
     assert not topic.stated_in(sentence)
