@@ -83,7 +83,7 @@ WORK = LifeTopic(
         r"|\bopened (?:my|our) own\b"
         r"|\b(?:i|we) (?:now |still )?work (?:at|for|as)\b"
         r"|\bi(?:'m| am) (?:now |currently )?(?:a|an|the) (?!(?:regular|member|fan|customer|guest|patient|visitor)\b)"
-        r"(?:[\w-]+ ){0,3}?(?:at|for|with|in) (?-i:[A-Z])"  # "I'm a paramedic with Yorkshire…", not "a regular at"
+        r"(?:[\w-]+ ){0,3}?(?:at|for|with|in) (?:the )?(?-i:[A-Z])"  # "I'm a paramedic with Yorkshire…", not "a regular at"
         r"|\bmy (?:new )?(?:job|role|title|position) (?:at|is|as)\b"
         r"|\b(?:went|gone|going) freelance\b|\bself-employed\b",  # not "promoted to": a CV's "Promoted to senior in 2022"
         re.I,

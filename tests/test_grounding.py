@@ -360,3 +360,14 @@ def test_a_garbled_copy_is_not_an_ordinary_word():
     assert unsupported_words("We ate buckwheat galettes every night.", vocab) == []
     assert is_common_word("galatteries") and not is_common_word("galatteries", compounds=False)
     assert is_common_word("nights", compounds=False)  # an inflection is still ordinary
+
+
+def test_a_count_in_words_is_held_to_the_notes():
+    """A new user's blind question (tenth session): "Where did you stay in Kyoto?" → "Ten days in
+    Kyoto…" where the note says nine; a count in words was ordinary English to the check."""
+    vocab = support(["Nine days in Kyoto for the cherry blossom. The greenhouse held 24 plants."])
+    assert unsupported_words("Ten days in Kyoto for the cherry blossom.", vocab) == ["Ten"]
+    assert unsupported_words("Nine days in Kyoto.", vocab) == []
+    assert unsupported_words("The greenhouse held twenty-four plants, nine days in Kyoto.", vocab) == []
+    assert unsupported_words("Twenty-four plants in 9 days.", vocab) == []
+    assert unsupported_words("One of my favourite trips.", vocab) == []  # "one" is no count to check

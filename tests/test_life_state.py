@@ -73,6 +73,7 @@ def test_which_questions_ask_where_the_person_lives_or_works(question: str, topi
     ("On 29 August I started at Fjellvind Instruments.", WORK), ("I work at Tryk & Co as a bookbinder.", WORK),
     ("I joined Clydeline Signalling in June 2016 as an assistant design engineer.", WORK),
     ("From Monday I'm a paramedic with Yorkshire Ambulance Service.", WORK),
+    ("From August I'm a part-time guide at the VilVite science centre.", WORK),
 ])
 def test_sentences_that_say_where_the_person_lives_or_works(sentence: str, topic) -> None:
     assert topic.stated_in(sentence)

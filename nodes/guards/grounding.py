@@ -44,9 +44,18 @@ def _has_digit(token: str) -> bool:
     return any(c.isdigit() for c in token)
 
 
+# Counts written as words are facts too ("Ten days in Kyoto" where the note says nine); "one" is
+# left out (a pronoun as often as a count). Digits and words support each other ("9" <-> "nine").
+_NUMBER_WORDS = {w: n for n, w in enumerate(
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+    "seventeen eighteen nineteen twenty".split())} | {w: 10 * n for n, w in enumerate(
+        "thirty forty fifty sixty seventy eighty ninety".split(), 3)}
+_NUMBER_NAMES = {n: w for w, n in _NUMBER_WORDS.items()}
+
+
 def _is_content(token: str, starts_sentence: bool) -> bool:
-    """Numbers, names and rare words; ordinary English (in any case) is not content."""
-    if _has_digit(token):
+    """Numbers (in digits or words), names and rare words; ordinary English (in any case) is not content."""
+    if _has_digit(token) or (token.lower() in _NUMBER_WORDS and token.lower() not in ("one", "zero")):
         return True
     parts = [p for p in re.split(r"[-'’.]", token) if p]
     if not parts or token.lower().replace("’", "'") in ("i", "i'm", "i've", "i'd", "i'll"):
@@ -111,6 +120,8 @@ def _date_words(value: str) -> set[str]:
 def _vocabulary(text: str) -> frozenset[str]:
     words = {_norm(w) for w in _WORD.findall(text)}
     words |= {part for w in list(words) for part in re.split(r"[-'.]", w) if part}
+    words |= {str(_NUMBER_WORDS[w]) for w in words if w in _NUMBER_WORDS}
+    words |= {_NUMBER_NAMES[int(w)] for w in words if w.isdigit() and int(w) in _NUMBER_NAMES}
     return frozenset(words)
 
 
