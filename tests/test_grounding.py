@@ -4,6 +4,8 @@ tests/test_decoding.py runs the real model)."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from backends.fake import ScriptedChatModel
@@ -251,11 +253,14 @@ def test_judge_sends_a_general_question_whose_answer_speaks_of_me_to_the_notes(j
 
 @pytest.fixture()
 def scripted_runner(base_config, ingested):
-    """The real graph over the ingested sample notes, with a scripted generator."""
-    ctx = TwinContext(base_config)
+    """The real graph over the ingested sample notes, with a scripted generator; the model
+    answers "Where do you live?" too (``quote_stated`` off: by default the newest note saying so
+    is quoted without the model, tests/test_life_state.py)."""
+    config = dataclasses.replace(base_config, persona=dataclasses.replace(base_config.persona, quote_stated=False))
+    ctx = TwinContext(config)
     model = ScriptedChatModel(replies=[])
     ctx.persona_model = ctx.persona_bare = model
-    runner = TwinRunner(base_config, ctx=ctx, persist=False)
+    runner = TwinRunner(config, ctx=ctx, persist=False)
     yield runner, model
     runner.close()
 

@@ -146,10 +146,11 @@ async def test_answer_sources_trace_note_and_feedback(tui_config, tui_runner, sc
         assert result is not None and result["route"] == "retrieve"
         assert result["answer"].strip() and card.text == result["answer"]
         assert card.body.source == result["answer"], "the card shows exactly the judged answer"
-        assert result["sources"][0]["path"] == "life/moving-to-rotterdam.md"
+        assert result["sources"][0]["path"] == "about-me.md"  # her newest note saying where she lives
         listed = source_paths(app)
-        assert len(listed) == len(result["sources"]) and listed[0] == "life/moving-to-rotterdam.md"
+        assert len(listed) == len(result["sources"]) and listed[0] == "about-me.md"
         assert "Rotterdam" in screen_text(app) and "judge" in screen_text(app)
+        assert "the newest note on where you live" in screen_text(app), "the sources panel says why it is first"
         app.save_screenshot("chat-sources.svg", str(screens))
 
         await pilot.press("f3")
