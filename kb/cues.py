@@ -33,7 +33,8 @@ _CUE_LITERALS = ("no longer", "left", "leaving", "moved", "moving", "formerly", 
 # them recomputed on open (kb/lexical.py), so a new cue finds the updates already indexed.
 CUES_VERSION = hashlib.sha1(f"{_CUE_WORDS}|{_RENAMED}|{_IS_NOW.pattern}".encode()).hexdigest()[:12]
 
-_SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
+# Where one sentence of a note ends (also kb/life_state.py, kb/fingerprints.py)
+SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s+|\n+")
 _TOKEN = re.compile(r"[^\W_]+")
 MIN_SUBJECT_LENGTH = 4  # a subject word (kb/retrieve.py ``subject_terms``) has at least this many letters
 
@@ -72,7 +73,7 @@ def _cue_sentences(text: str) -> tuple[tuple[str, str, bool, bool, bool], ...]:
     if not _may_hold_a_cue(text.lower()):
         return ()
     out = []
-    for sentence in _SENTENCE.split(text):
+    for sentence in SENTENCE_BREAK.split(text):
         lower = sentence.lower()
         if not _may_hold_a_cue(lower):
             continue

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from kb.cues import SENTENCE_BREAK
 from privacy import lexicon
 from privacy.pii_patterns import find_pii
 from privacy.views import fold
@@ -45,7 +46,6 @@ PUBLIC_SIMILAR = 0.72  # private sentences this close to a public paragraph are 
 _TOKEN = re.compile(r"[a-z0-9]+")
 _DIGIT_RUN = re.compile(r"\d+(?:[ .,/-]\d+)*")
 _COMPOUND = re.compile(r"[a-z0-9]+(?:[-_./'][a-z0-9]+)+")
-_SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
 _ORDINAL_OR_UNIT = re.compile(r"\d+(?:st|nd|rd|th|s|mg|g|kg|km|m|cm|mm|h|min|k|x|am|pm|c|f|gb|mb|kb|ms)")
 
 
@@ -92,7 +92,7 @@ def compacts(tokens: list[str], max_window: int = MAX_WINDOW) -> set[str]:
 
 
 def sentences(text: str) -> list[str]:
-    return [s.strip(" -*#>") for s in _SENTENCE.split(text) if len(s.split()) >= 4]
+    return [s.strip(" -*#>") for s in SENTENCE_BREAK.split(text) if len(s.split()) >= 4]
 
 
 def _hash(salt: str, text: str) -> str:

@@ -108,7 +108,12 @@ _WHEN_ASKED = re.compile(r"\b(?:these days|nowadays|right now|now|at the moment|
 def match_expression(query: str) -> str:
     """An FTS5 query matching any of the query's terms (each quoted: no operator injection),
     without the words that only say the question is about the present ("these days")."""
-    return " OR ".join(f'"{t}"' for t in terms(_WHEN_ASKED.sub(" ", query)))
+    return any_of(terms(_WHEN_ASKED.sub(" ", query)))
+
+
+def any_of(words: Iterable[str]) -> str:
+    """An FTS5 query matching any of ``words`` (each quoted: no operator injection)."""
+    return " OR ".join(f'"{w}"' for w in words)
 
 
 def index_path(home: Path, collection: str) -> Path:
@@ -286,7 +291,7 @@ class LexicalIndex:
         """Chunks dated after ``newer_than`` (days since 1970) that contain any of ``words``,
         best BM25 first. The rows come without their vectors (``vector`` None; few are kept:
         read those with :meth:`rows`)."""
-        expression = " OR ".join(f'"{w}"' for w in words)
+        expression = any_of(words)
         if not expression:
             return []
         columns = _C_COLUMNS.replace(", c.vector", ", null")
@@ -302,7 +307,7 @@ class LexicalIndex:
         """The newest chunk that contains one of ``words`` and passes ``test`` (read newest
         first, ``batch`` rows at a time, until one passes); None when none does. Rows come
         without their vectors."""
-        expression = " OR ".join(f'"{w}"' for w in words)
+        expression = any_of(words)
         if not expression:
             return None
         columns = _C_COLUMNS.replace(", c.vector", ", null")

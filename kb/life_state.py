@@ -23,7 +23,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-_SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
+from kb.cues import SENTENCE_BREAK
 
 
 @dataclass(frozen=True)
@@ -35,7 +35,7 @@ class LifeTopic:
     words: tuple[str, ...]  # index words (stemmed by FTS5) that every ``says`` sentence holds one of
 
     def stated_in(self, text: str) -> bool:
-        return _states(self.name, text)
+        return _states(self.says, text)
 
 
 # "I"/"we" as the subject of a main clause ("since I joined Fjellvind" only refers back to it)
@@ -104,6 +104,5 @@ def topic_of(question: str) -> LifeTopic | None:
 
 
 @lru_cache(maxsize=4096)
-def _states(name: str, text: str) -> bool:
-    says = next(t.says for t in TOPICS if t.name == name)
-    return any(says.search(s) for s in _SENTENCE.split(text))
+def _states(says: re.Pattern[str], text: str) -> bool:
+    return any(says.search(s) for s in SENTENCE_BREAK.split(text))

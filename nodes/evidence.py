@@ -178,13 +178,18 @@ def without_superseded(candidates: Sequence[_Candidate], vectors: np.ndarray, wi
     return [candidates[i] for i in kept], None if with_heading is None else keep(with_heading), keep(alone)
 
 
+def ruled_source(sources: Sequence[dict[str, Any]]) -> int | None:
+    """Where in ``sources`` the one a rule put there is (its ``why``, kb/life_state.py); None: none."""
+    return next((i for i, s in enumerate(sources) if s.get("why")), None)
+
+
 def stated_evidence(sources: Sequence[dict[str, Any]], topic: LifeTopic | None) -> list[dict[str, Any]]:
     """Asked where the person lives or works now, with the newest note that says so among the
     sources (the retriever marks it, kb/life_state.py), the notes shown are that note and any
     ranked above it (a note saying it renames the place); the others, newer notes on other things
     ("I run the repair café in Grangetown now") and older ones saying it too ("I live in Bristol",
     2018), are what the model copied instead (tuning person dev3)."""
-    ruled = next((i for i, s in enumerate(sources) if s.get("why")), None)
+    ruled = ruled_source(sources)
     if topic is None or ruled is None:
         return list(sources)
     keep = {_key(s) for s in sources[:ruled + 1]}

@@ -78,9 +78,9 @@ def notes_hold(sources: Sequence[dict[str, Any]], query: str, retriever: Any, th
     """
     if not sources:
         return ""
-    ruled = next((s["why"] for s in sources if s.get("why")), "")
-    if ruled:  # the retriever put it there by what it says, not by likeness (kb/life_state.py)
-        return ruled
+    ruled = evidence_mod.ruled_source(sources)
+    if ruled is not None:  # the retriever put it there by what it says, not by likeness (kb/life_state.py)
+        return str(sources[ruled]["why"])
     best = max(s.get("similarity", 0.0) for s in sources)
     if best >= threshold:
         return f"a note shown at {best:.2f}"
@@ -121,11 +121,11 @@ class Generator:
         r = self.ctx.config.retrieval
         now = asks_about_present_state(query) and r.same_subject_similarity < 1.0
         topic = topic_of(query)
-        ruled = topic is not None and any(s.get("why") for s in sources)
+        ruled = topic is not None and evidence_mod.ruled_source(sources) is not None
         return evidence_mod.gather(evidence_mod.stated_evidence(sources, topic), self.ctx.retriever.embed(query),
                                    self.ctx.embeddings.embed_documents, r.k, r.evidence_sentences,
                                    same_subject=r.same_subject_similarity if now else None,
-                                   stating=topic.stated_in if ruled else None)
+                                   stating=topic.stated_in if ruled and topic is not None else None)
 
     def plan(self, state: TwinState, notes: list[EvidenceNote], model: Any) -> Reply:
         person, question = self.ctx.config.person, state["question"]
@@ -190,18 +190,15 @@ class Generator:
         Chain is a construction company (tuning person dev3). ``persona.quote_stated = false``
         lets the model answer (a capable model through Ollama)."""
         return (self.ctx.config.persona.quote_stated and not state.get("attempt", 0)
-                and any(s.get("why") for s in state.get("sources", [])))
+                and evidence_mod.ruled_source(state.get("sources", [])) is not None)
 
     def _quoted(self, notes: list[EvidenceNote], why: str) -> dict:
-        update = self._fixed(extractive_answer(notes), "extractive", f"{why}: its sentence, quoted")
-        update["evidence"] = notes
-        update["decisions"]["generate"]["notes"] = [n["path"] for n in notes]
-        return update
+        return self._fixed(extractive_answer(notes), "extractive", f"{why}: its sentence, quoted", notes)
 
-    def _fixed(self, text: str, how: str, why: str) -> dict:
+    def _fixed(self, text: str, how: str, why: str, notes: list[EvidenceNote] | None = None) -> dict:
         get_stream_writer()({"token": text})
-        decision = {"answered_by": how, "notes": [], "why": why}
-        return {"draft": text, "answered_by": how, "evidence": [],
+        decision = {"answered_by": how, "notes": [n["path"] for n in notes or []], "why": why}
+        return {"draft": text, "answered_by": how, "evidence": notes or [],
                 "decisions": {"generate": decision}}
 
 

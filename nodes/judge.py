@@ -27,6 +27,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from nodes.context import TwinContext
+from nodes.evidence import group_by_note
 from nodes.extractive import extractive_answers, quoted_note, quoted_sentences
 from nodes.generate import goes_to_notes
 from nodes.guards.copies import copied_from_elsewhere
@@ -97,13 +98,11 @@ def off_the_notes(state: TwinState, draft: str) -> str:
 
 
 def shown_texts(state: TwinState) -> dict[str, str]:
-    """``{path: title and text}`` of the notes the generator was shown (their retrieved chunks)."""
+    """``{path: title and text}`` of the notes the generator was shown (all their retrieved chunks)."""
+    sources = state.get("sources", [])
     shown = {n["path"] for n in state.get("evidence", [])}
-    texts: dict[str, str] = {}
-    for s in state.get("sources", []):
-        if s.get("path") in shown:
-            texts[s["path"]] = texts.get(s["path"], str(s.get("title", ""))) + "\n" + str(s.get("text", ""))
-    return texts
+    return {n["path"]: "\n".join([n["title"], *n["sentences"]]) for n in group_by_note(sources, len(sources))
+            if n["path"] in shown}
 
 
 def may_regenerate(ctx: TwinContext, state: TwinState) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from nodes.context import TwinContext
+from nodes.evidence import ruled_source
 from nodes.records import recorded
 from nodes.toggles import is_on
 from twin.state import TwinState
@@ -17,9 +18,9 @@ def make_retrieve(ctx: TwinContext) -> Callable[[TwinState], dict]:
         sources = ctx.retriever.search(state.get("query") or state["question"], rerank=rerank)
         notes = list(dict.fromkeys(s["path"] for s in sources))
         decision = {"notes": len(notes), "chunks": len(sources), "rerank": rerank, "top": notes[:3]}
-        ruled = [f"{s['path']}: {s['why']}" for s in sources if s.get("why")]
-        if ruled:
-            decision["why"] = ruled[0]
+        ruled = ruled_source(sources)
+        if ruled is not None:
+            decision["why"] = f"{sources[ruled]['path']}: {sources[ruled]['why']}"
         return {"sources": sources, "decisions": {"retrieve": decision}}
 
     return retrieve

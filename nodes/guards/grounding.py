@@ -27,6 +27,7 @@ from guardrails.classes.validation.validation_result import FailResult, PassResu
 from backends.decoding import sentences
 from nodes.guards.copies import dropped_negations
 from privacy.lexicon import STOPWORDS, _stems, is_common_word, is_very_common
+from privacy.views import COUNT_WORDS
 
 _WORD = re.compile(r"\d+(?:[.,'’\u00a0\u202f]\d+)*(?:[^\W\d_]+)?|[^\W_]+(?:[-'’.][^\W_]+)*", re.UNICODE)
 _NUMBER_SEPARATORS = re.compile(r"(?<=\d)[,.\u00a0\u202f'’](?=\d{3}\b)")
@@ -46,16 +47,12 @@ def _has_digit(token: str) -> bool:
 
 # Counts written as words are facts too ("Ten days in Kyoto" where the note says nine); "one" is
 # left out (a pronoun as often as a count). Digits and words support each other ("9" <-> "nine").
-_NUMBER_WORDS = {w: n for n, w in enumerate(
-    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
-    "seventeen eighteen nineteen twenty".split())} | {w: 10 * n for n, w in enumerate(
-        "thirty forty fifty sixty seventy eighty ninety".split(), 3)}
-_NUMBER_NAMES = {n: w for w, n in _NUMBER_WORDS.items()}
+_NUMBER_NAMES = {n: w for w, n in COUNT_WORDS.items()}
 
 
 def _is_content(token: str, starts_sentence: bool) -> bool:
     """Numbers (in digits or words), names and rare words; ordinary English (in any case) is not content."""
-    if _has_digit(token) or (token.lower() in _NUMBER_WORDS and token.lower() not in ("one", "zero")):
+    if _has_digit(token) or (token.lower() in COUNT_WORDS and token.lower() not in ("one", "zero")):
         return True
     parts = [p for p in re.split(r"[-'’.]", token) if p]
     if not parts or token.lower().replace("’", "'") in ("i", "i'm", "i've", "i'd", "i'll"):
@@ -120,7 +117,7 @@ def _date_words(value: str) -> set[str]:
 def _vocabulary(text: str) -> frozenset[str]:
     words = {_norm(w) for w in _WORD.findall(text)}
     words |= {part for w in list(words) for part in re.split(r"[-'.]", w) if part}
-    words |= {str(_NUMBER_WORDS[w]) for w in words if w in _NUMBER_WORDS}
+    words |= {str(COUNT_WORDS[w]) for w in words if w in COUNT_WORDS}
     words |= {_NUMBER_NAMES[int(w)] for w in words if w.isdigit() and int(w) in _NUMBER_NAMES}
     return frozenset(words)
 
