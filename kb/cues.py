@@ -51,6 +51,12 @@ def cue_words(text: str) -> set[str]:
     return {w for _, lower, *_ in _cue_sentences(text) for w in _TOKEN.findall(lower) if len(w) >= MIN_SUBJECT_LENGTH}
 
 
+def holds_update_cue(text: str) -> bool:
+    """Whether any sentence of ``text`` holds an update cue: a text without one can never
+    :func:`mentions_update` anything (most chunks hold none)."""
+    return bool(_cue_sentences(text))
+
+
 def mentions_update(text: str, terms: set[str]) -> bool:
     """A sentence that names one of ``terms`` right next to an update cue ("I left Fernwood",
     "I no longer live in Lisbon", "Pebble is now called Cairn", "## Leaving Fernwood")."""

@@ -50,7 +50,7 @@ from typing import Any
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
-from kb.cues import MIN_SUBJECT_LENGTH, mentions_update
+from kb.cues import MIN_SUBJECT_LENGTH, holds_update_cue, mentions_update
 from kb.evidence import is_rare, note_evidence
 from kb.lexical import STOPWORDS, LexicalIndex, LexRow, vectors_of
 from kb.life_state import LifeTopic, topic_of
@@ -543,14 +543,15 @@ def superseded_by_newer(order: list[int], docs: list[str], metas: list[dict[str,
     """
     result = list(order)
     keys = [_note_key(m) for m in metas]
+    texts = {j: text for j in range(len(docs))  # the chunks that can say they update anything
+             if holds_update_cue(text := f"{metas[j].get('heading', '')}\n{docs[j] or ''}")}
     for old in list(order):
         terms = subject_terms(metas[old], docs[old])
         if old not in result or not terms:
             continue
         updating = {
-            keys[j] for j in range(len(docs))
-            if keys[j] != keys[old] and days[j] > days[old]
-            and mentions_update(f"{metas[j].get('heading', '')}\n{docs[j] or ''}", terms)
+            keys[j] for j, text in texts.items()
+            if keys[j] != keys[old] and days[j] > days[old] and mentions_update(text, terms)
         }
         # the updating note's chunk most relevant to the question stands in for it
         candidates = [j for j in range(len(docs)) if keys[j] in updating and sims[j] >= min_sim]
