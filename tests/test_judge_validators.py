@@ -162,6 +162,22 @@ def test_family_questions_are_still_family(topics, question):
     assert topics.classify(question) == ["family"]
 
 
+@pytest.mark.parametrize("question", [
+    "Which film stock do you mostly use?",  # a tuning person's question, refused as salary
+    "How much did the bike fitter raise your saddle?",
+])
+def test_money_words_with_another_meaning_are_not_salary(topics, question):
+    assert topics.classify(question) == []
+
+
+@pytest.mark.parametrize("question", [
+    "Did you get a raise this year?", "Do you own any stock options?", "What's in your stock portfolio?",
+    "Did they give you a pay rise?",
+])
+def test_salary_questions_are_still_salary(topics, question):
+    assert topics.classify(question) == ["salary"]
+
+
 def test_unknown_topic_matches_its_own_word():
     classifier = TopicClassifier(*load_topics(["religion"]))
     assert classifier.classify("What is your religion?") == ["religion"]
