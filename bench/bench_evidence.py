@@ -88,7 +88,7 @@ def score(cases: list[Case], weights: Any, per_note: int, titled: bool = True,
         q = case.question
         candidates, headed, alone = shown_candidates(case, same_subject)
         heading = headed if weights.heading > 0 else None
-        notes = ev.pick(candidates, heading, alone, per_note, weights)
+        notes = ev.pick(candidates, heading, alone, per_note, weights, question=q["text"])
         shown = " ".join(s for n in notes for s in n["sentences"])
         quote = extractive_answer(notes if titled else [{**n, "title": ""} for n in notes])
 
@@ -114,11 +114,13 @@ def main() -> None:
     try:
         shipped = SentenceWeights()
         same = Config().retrieval.same_subject_similarity
-        rows = [("heading: sentence (before)", SentenceWeights(heading=1.0, empty=0.0), 3, False, None),
+        rows = [("heading: sentence (before)", SentenceWeights(heading=1.0, empty=0.0, kind=0.0), 3, False, None),
+                ("no answer-kind penalty", SentenceWeights(kind=0.0), 3, True, same),
                 ("shipped, untitled quote", shipped, 3, False, same),
                 ("no same-subject drop", shipped, 3, True, None),
                 ("shipped", shipped, 3, True, same)]
         if args.grid:
+            rows += [(f"answer-kind penalty {x}", SentenceWeights(kind=x), 3, True, same) for x in (0.05, 0.1, 0.3)]
             rows += [(f"heading={h} empty={e}", SentenceWeights(h, e), 3, True, same)
                      for h, e in itertools.product((1.0, 0.5, 0.25, 0.0), (0.0, 0.03, 0.05, 0.1))]
             rows += [(f"shipped, {n or 'all'} per note", shipped, n, True, same) for n in (1, 2, 4, 5, 0)]

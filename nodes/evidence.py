@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from kb.life_state import LifeTopic
+from nodes import answer_kind
 from nodes.guards.grounding import content_words
 from twin.state import EvidenceNote
 
@@ -53,14 +54,18 @@ class SentenceWeights:
 
     heading: float = 0.0  # share of the similarity measured with the heading (the rest: the sentence alone)
     empty: float = 0.05  # penalty for a sentence that names nothing (no number, name or rare word)
+    kind: float = 0.1  # penalty for one that holds no answer of the kind asked (nodes/answer_kind.py)
 
 
 def sentence_scores(sentences: Sequence[str], with_heading: np.ndarray | None, alone: np.ndarray,
-                    weights: SentenceWeights = SentenceWeights()) -> np.ndarray:
-    """One score per sentence: the two similarities mixed, minus the penalty for naming nothing."""
+                    weights: SentenceWeights = SentenceWeights(), question: str = "") -> np.ndarray:
+    """One score per sentence: the two similarities mixed, minus the penalties for naming
+    nothing and for holding no answer of the kind ``question`` asks for."""
     scores = alone.copy() if with_heading is None else weights.heading * with_heading + (1 - weights.heading) * alone
     empty = np.array([not content_words(s) for s in sentences], dtype=bool)
     scores[empty] -= weights.empty
+    if kind := answer_kind.wanted(question):
+        scores[[not answer_kind.holds(kind, s, question) for s in sentences]] -= weights.kind
     return scores
 
 
@@ -203,7 +208,7 @@ def _key(source: dict[str, Any]) -> tuple[str, str]:
 def gather(sources: Sequence[dict[str, Any]], query_vector: Sequence[float],
            embed: Callable[[list[str]], Any], k: int, per_note: int,
            weights: SentenceWeights = SentenceWeights(), same_subject: float | None = None,
-           stating: Callable[[str], bool] | None = None) -> list[EvidenceNote]:
+           stating: Callable[[str], bool] | None = None, question: str = "") -> list[EvidenceNote]:
     """The evidence handed to the generator: the notes of the top ``k`` chunks, best sentences, newest first.
     With ``same_subject`` (a question about the present state), a note that a better-ranked,
     newer note on the same subject replaces is left out (:func:`superseded`). ``stating``: the
@@ -216,14 +221,15 @@ def gather(sources: Sequence[dict[str, Any]], query_vector: Sequence[float],
     query = np.asarray(query_vector, dtype=np.float32)
     shown, headed, scores = without_superseded(candidates, alone, None if with_heading is None else with_heading @ query,
                                                alone @ query, same_subject)
-    return pick(shown, headed, scores, per_note, weights, stating)
+    return pick(shown, headed, scores, per_note, weights, stating, question)
 
 
 def pick(candidates: Sequence[_Candidate], with_heading: np.ndarray | None, alone: np.ndarray, per_note: int,
-         weights: SentenceWeights, stating: Callable[[str], bool] | None = None) -> list[EvidenceNote]:
+         weights: SentenceWeights, stating: Callable[[str], bool] | None = None,
+         question: str = "") -> list[EvidenceNote]:
     """Score every candidate's sentences, keep each note's best ``per_note``, newest note first."""
     sentences = [s for c in candidates for s in c.note["sentences"]]
-    scores = sentence_scores(sentences, with_heading, alone, weights)
+    scores = sentence_scores(sentences, with_heading, alone, weights, question)
     if stating is not None:
         scores = scores + np.asarray([STATED_BONUS if stating(s) else 0.0 for s in sentences])
     return newest_first([_select(c, part, per_note) for c, part in zip(candidates, _parts(scores, candidates))])

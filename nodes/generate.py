@@ -125,7 +125,7 @@ class Generator:
         return evidence_mod.gather(evidence_mod.stated_evidence(sources, topic), self.ctx.retriever.embed(query),
                                    self.ctx.embeddings.embed_documents, r.k, r.evidence_sentences,
                                    same_subject=r.same_subject_similarity if now else None,
-                                   stating=topic.stated_in if ruled and topic is not None else None)
+                                   stating=topic.stated_in if ruled and topic is not None else None, question=query)
 
     def plan(self, state: TwinState, notes: list[EvidenceNote], model: Any) -> Reply:
         person, question = self.ctx.config.person, state["question"]

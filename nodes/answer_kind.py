@@ -1,0 +1,57 @@
+"""What kind of answer a question wants, and whether a note's sentence holds one.
+
+"How much did you pay for your old touring bike?" wants an amount: of the note's sentences,
+"A 1998 Dawes Galaxy, a steel touring bike in a deep green…" is closest to the question by
+meaning, "I bought her on Gumtree … for £240" holds the answer. The evidence (nodes/evidence.py)
+lowers the sentences that cannot answer: no number for "how much / how many / how long", no
+date for "when", no name the question does not already hold for "which / who / where".
+Questions of other shapes ("What does Tattie look like?") want nothing in particular.
+"""
+
+from __future__ import annotations
+
+import re
+
+from nodes.guards.grounding import content_words
+from privacy.views import COUNT_WORDS
+
+MONEY, NUMBER, WHEN, NAME = "money", "number", "when", "name"
+
+_COUNT = "|".join(sorted(COUNT_WORDS, key=len, reverse=True))
+_NUMBER = re.compile(rf"\d|\b(?:{_COUNT}|hundred|thousand|half|dozen|couple|once|twice)\b", re.I)
+_MONEY = re.compile(r"[£$€¥]\s?\d|\d\s?(?:k\b|kr\b|kroner|krone|euros?|pounds?|dollars?|quid|pence|p\b)|\bfor free\b|"
+                    r"\b(?:nothing|free)\b", re.I)
+_DATE = re.compile(
+    r"\d|\b(?:january|february|march|april|may|june|july|august|september|october|november|december|spring|summer|"
+    r"autumn|winter|monday|tuesday|wednesday|thursday|friday|saturday|sunday|weekend|yesterday|today|tonight|"
+    r"morning|evening|night|christmas|easter|ago|since|last|next)\b", re.I)
+
+# the first that matches decides (an amount of money is a number too)
+_WANTS = (
+    (MONEY, re.compile(r"\b(?:cost|costs|pay|paid|price|charge|charged|rent)\b", re.I)),
+    (NUMBER, re.compile(r"\bhow (?:many|much|long|often|old|far|big|tall|heavy|fast|high|deep)\b|\bweigh\b|"
+                        r"\bwhat (?:year|age|time|size|number)\b", re.I)),
+    (WHEN, re.compile(r"^\W*when\b", re.I)),
+    (NAME, re.compile(r"^\W*(?:who|which|where)\b|\bwhat(?:'s| is| was) (?:the |your |their |his |her )?name\b|"
+                      r"\bcalled\b", re.I)),
+)
+
+
+def wanted(question: str) -> str | None:
+    """The kind of answer ``question`` wants (``MONEY``, ``NUMBER``, ``WHEN``, ``NAME``), or None."""
+    return next((kind for kind, pattern in _WANTS if pattern.search(question)), None)
+
+
+def holds(kind: str | None, sentence: str, question: str = "") -> bool:
+    """Whether ``sentence`` can be an answer of ``kind``: an amount of money, a number, a date
+    or time word, or a capitalised name that ``question`` does not already hold."""
+    if kind == MONEY:
+        return bool(_MONEY.search(sentence))
+    if kind == NUMBER:
+        return bool(_NUMBER.search(sentence))
+    if kind == WHEN:
+        return bool(_DATE.search(sentence))
+    if kind == NAME:
+        asked = question.lower()
+        return any(w[:1].isupper() and w.lower() not in asked for w in content_words(sentence))
+    return True
