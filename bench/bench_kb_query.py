@@ -58,6 +58,7 @@ def build_x10(source, config) -> None:
         for copy, vectors in enumerate(copies):
             lexical.upsert([dc.replace(rows[cid], id=f"{cid}-{copy}", path=f"copy{copy}/{rows[cid].path}",
                                        vector=vector_bytes(v)) for cid, v in zip(got["ids"], vectors)])
+        lexical.optimize()  # as an ingest leaves it
     if target.count() == COPIES * len(got["ids"]):
         return
     for copy, vectors in enumerate(copies):

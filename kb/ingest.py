@@ -293,6 +293,8 @@ class Ingestor:
         self._write_lexical([p for p in lex.write if p.chunk.id not in fresh_ids])  # their vectors are stored
         pending = {p.chunk.id for p in lex.write} & fresh_ids
         self._embed_all(fresh, pending)
+        if lex.delete or lex.write:
+            self.lexical.optimize()
         self.indexed = plan.new_paths if scope is None else (self.indexed - scope) | plan.new_paths
         both = plan.old_paths & plan.new_paths
         return IngestReport(

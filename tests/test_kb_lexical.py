@@ -148,3 +148,30 @@ def test_sigkill_mid_ingest_leaves_no_duplicate_or_orphan_lexical_rows(tmp_path:
         assert db.execute("pragma integrity_check").fetchone()[0] == "ok"
     assert index.search("rewritten", 1)[0].row.path == "n/29.md"
     assert not any(r.path == "n/00.md" for r in index.rows(lexical_ids(config)).values())
+
+
+def _segments_rows(config) -> int:
+    index = LexicalIndex.from_config(config)
+    return int(index.db.execute("select count(*) from fts_data").fetchone()[0])
+
+
+def test_ingest_merges_the_full_text_segments_and_search_is_unchanged(home, kb_embeddings, monkeypatch) -> None:
+    config, notes = home
+    merged: list[int] = []
+    with monkeypatch.context() as patch:
+        patch.setattr(LexicalIndex, "optimize", lambda self: merged.append(1))
+        ingest(config, notes, kb_embeddings, progress=False)
+        assert not merged, "nothing changed: nothing to merge"
+        (notes / "kit/kayak.md").write_text(NOTES["kit/kayak.md"].replace("Sunday", "Friday"))
+        ingest(config, notes, kb_embeddings, progress=False)
+        assert merged == [1]
+
+    index = LexicalIndex.from_config(config)
+    rows = list(index.rows(lexical_ids(config)).values())
+    for n, row in enumerate(rows * 4):  # one write batch per row: one segment each
+        index.upsert([LexRow(**{**row.__dict__, "id": f"{row.id}-{n}"})])
+    before = [(h.row.id, round(h.score, 6)) for h in index.search("modem watchdog kayak bread", 10)]
+    grown = _segments_rows(config)
+    index.optimize()
+    assert _segments_rows(config) < grown
+    assert [(h.row.id, round(h.score, 6)) for h in index.search("modem watchdog kayak bread", 10)] == before
