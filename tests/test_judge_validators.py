@@ -16,6 +16,8 @@ from nodes.guards.injection import InjectionGuard
 from nodes.guards.off_limits import OffLimits, TopicClassifier, load_topics
 from nodes.guards.pii import MASK, PiiRedactor
 from nodes.guards.private_leak import PrivateLeak
+from tests.kb_support import kb_embeddings  # noqa: F401
+from twin.config import Config
 
 PRIVATE = {
     "private/health.md": "I see Dr. Ilse Brandt every second Wednesday at 17:30. I take sertraline 50 mg every "
@@ -168,6 +170,16 @@ def test_family_questions_are_still_family(topics, question):
 ])
 def test_money_words_with_another_meaning_are_not_salary(topics, question):
     assert topics.classify(question) == []
+
+
+def test_the_price_of_what_you_sell_is_not_salary(kb_embeddings):
+    """A new user's "How much do you sell your honey for?" was refused as salary by meaning."""
+    classifier = TopicClassifier(*load_topics(["health", "salary", "family"]), embed=kb_embeddings.embed_documents,
+                                 threshold=Config().judge.topic_similarity)
+    assert classifier.classify("How much do you sell your honey for?") == []
+    assert classifier.classify("How much did the ferry cost?") == []
+    assert classifier.classify("How much money do you make?") == ["salary"]
+    assert classifier.classify("How much do they pay you?") == ["salary"]
 
 
 @pytest.mark.parametrize("question", [
