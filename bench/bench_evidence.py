@@ -120,7 +120,7 @@ def main() -> None:
                 ("no same-subject drop", shipped, 3, True, None),
                 ("shipped", shipped, 3, True, same)]
         if args.grid:
-            rows += [(f"answer-kind penalty {x}", SentenceWeights(kind=x), 3, True, same) for x in (0.05, 0.1, 0.3)]
+            rows += [(f"answer-kind penalty {x}", SentenceWeights(kind=x), 3, True, same) for x in (0.05, 0.2, 0.3)]
             rows += [(f"heading={h} empty={e}", SentenceWeights(h, e), 3, True, same)
                      for h, e in itertools.product((1.0, 0.5, 0.25, 0.0), (0.0, 0.03, 0.05, 0.1))]
             rows += [(f"shipped, {n or 'all'} per note", shipped, n, True, same) for n in (1, 2, 4, 5, 0)]

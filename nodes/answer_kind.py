@@ -19,8 +19,11 @@ MONEY, NUMBER, WHEN, NAME = "money", "number", "when", "name"
 
 _COUNT = "|".join(sorted(COUNT_WORDS, key=len, reverse=True))
 _NUMBER = re.compile(rf"\d|\b(?:{_COUNT}|hundred|thousand|half|dozen|couple|once|twice)\b", re.I)
-_MONEY = re.compile(r"[£$€¥]\s?\d|\d\s?(?:k\b|kr\b|kroner|krone|euros?|pounds?|dollars?|quid|pence|p\b)|\bfor free\b|"
-                    r"\b(?:nothing|free)\b", re.I)
+# an amount: a currency sign before the number, or a currency word or ISO code after it
+_MONEY = re.compile(
+    r"[£$€¥₹₺₩₽¢]\s?\d|\d\s?(?:k|p|kr|zł|zl|kč|ft|lei|lv|pence|quid|euros?|pounds?|dollars?|kron[aeo]r?|krone|"
+    r"z[łl]oty|forint|francs?|rupees?|yen|yuan|rand|pesos?|reais|real)\b|\d\s?(?-i:[A-Z]{3})\b|\b(?:nothing|free)\b",
+    re.I)
 _DATE = re.compile(
     r"\d|\b(?:january|february|march|april|may|june|july|august|september|october|november|december|spring|summer|"
     r"autumn|winter|monday|tuesday|wednesday|thursday|friday|saturday|sunday|weekend|yesterday|today|tonight|"

@@ -25,6 +25,8 @@ def test_what_a_question_wants(question, kind):
 
 def test_which_sentences_can_answer():
     assert holds(MONEY, "I bought her on Gumtree from a retired postman for £240.")
+    assert holds(MONEY, "The rent is 3,900 zł a month.") and holds(MONEY, "It came to 450 NOK.")
+    assert not holds(MONEY, "A 1998 Dawes Galaxy in deep green.")  # a year is not a price
     assert holds(NUMBER, "Simmer it for three and a half hours.")
     assert not holds(NUMBER, "A clootie dumpling is a boiled fruit pudding, wrapped in a cloth.")
     assert holds(WHEN, "We moved in March.") and not holds(WHEN, "We love the house.")
