@@ -31,7 +31,8 @@ _DATE = re.compile(
 
 # the first that matches decides (an amount of money is a number too)
 _WANTS = (
-    (MONEY, re.compile(r"\b(?:cost|costs|pay|paid|price|charge|charged|rent)\b", re.I)),
+    (MONEY, re.compile(r"\b(?:cost|costs|pay|paid|price|charge|charged|rent)\b"
+                       r"|\bhow much\b.*\b(?:sell|sells|sold|spend|spent|buy|bought|worth)\b", re.I)),
     (NUMBER, re.compile(r"\bhow (?:many|much|long|often|old|far|big|tall|heavy|fast|high|deep)\b|\bweigh\b|"
                         r"\bwhat (?:year|age|time|size|number)\b", re.I)),
     (WHEN, re.compile(r"^\W*when\b", re.I)),

@@ -10,6 +10,8 @@ from nodes.evidence import SentenceWeights, sentence_scores
 @pytest.mark.parametrize("question, kind", [
     ("How much did you pay for your old touring bike?", MONEY),
     ("What's the rent on the cottage?", MONEY),
+    ("How much do you sell your honey for?", MONEY),  # a new user's question: "38 kilos" was quoted
+    ("What did you buy in Vilnius?", None),
     ("How long does your gran boil the clootie dumpling?", NUMBER),
     ("How much does Tattie weigh?", NUMBER),
     ("When did you move to Perth?", WHEN),
