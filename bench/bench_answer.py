@@ -71,7 +71,8 @@ def prompts_for(ctx, question: str, sources: list[dict]) -> tuple[list, list, li
     person = ctx.config.person
     legacy = [SystemMessage(LEGACY_SYSTEM.format(person=person, notes=wrap_notes_as_data(sources[: r.k]))),
               HumanMessage(question)]
-    notes = gather(sources, ctx.retriever.embed(question), ctx.embeddings.embed_documents, r.k, r.evidence_sentences)
+    notes = gather(sources, ctx.retriever.embed(question), ctx.embeddings.embed_documents, r.k, r.evidence_sentences,
+                   question=question)
     return legacy, build_messages(person, question, notes, []), build_messages(person, question, [], [])
 
 
