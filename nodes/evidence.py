@@ -87,10 +87,10 @@ class _Candidate:
 
 def _candidates(sources: Sequence[dict[str, Any]], k: int) -> list[_Candidate]:
     """The first ``k`` distinct notes of ``sources`` (best first), all their chunks' sentences."""
-    found: dict[str, _Candidate] = {}
+    found: dict[tuple[str, str], _Candidate] = {}
     for source in sources:
         path = str(source.get("path", ""))
-        key = f"{source.get('source', '')}:{path}"  # a path is unique per notes folder
+        key = _key(source)  # a path is unique per notes folder
         if key not in found:
             if len(found) >= k:
                 continue

@@ -121,11 +121,11 @@ class Generator:
         r = self.ctx.config.retrieval
         now = asks_about_present_state(query) and r.same_subject_similarity < 1.0
         topic = topic_of(query)
-        ruled = topic is not None and evidence_mod.ruled_source(sources) is not None
+        ruled = topic if topic is not None and evidence_mod.ruled_source(sources) is not None else None
         return evidence_mod.gather(evidence_mod.stated_evidence(sources, topic), self.ctx.retriever.embed(query),
                                    self.ctx.embeddings.embed_documents, r.k, r.evidence_sentences,
                                    same_subject=r.same_subject_similarity if now else None,
-                                   stating=topic.stated_in if ruled and topic is not None else None, question=query)
+                                   stating=ruled.stated_in if ruled is not None else None, question=query)
 
     def plan(self, state: TwinState, notes: list[EvidenceNote], model: Any) -> Reply:
         person, question = self.ctx.config.person, state["question"]
