@@ -4,7 +4,9 @@ Personal notes are written in the first person, so quoting them stays in voice:
 'From my note "Moving to Rotterdam" of 30 Aug 2022: I moved to Rotterdam in June.' The title
 often names the thing asked about ("Skerry Wren", the kayak). The best note is the one the
 retriever scored highest; its sentence closest to the question is quoted, with the next one
-when the first is short.
+when the first is short, and with its second-closest sentence when both fit in a short answer
+(the sentence closest by meaning is often the one *about* the thing asked, the answer the one
+beside it: docs/grounding.md §4).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from twin.state import EvidenceNote
 
 SHORT_WORDS = 12  # a best sentence this short is quoted with the sentence after it
 MAX_WORDS = 45
+QUOTE_WORDS = 60  # the closest sentences quoted together fit in this many words
 
 
 def readable_date(value: str) -> str:
@@ -36,16 +39,32 @@ def quote_order(note: EvidenceNote) -> list[int]:
     return order or list(range(len(note["sentences"])))
 
 
-def quoted_sentences(note: EvidenceNote, first: int | None = None) -> list[str]:
-    """The sentence a quote starts from (the closest to the question unless ``first`` is
-    given), with the next one when it is short."""
+def quoted_indexes(note: EvidenceNote, first: int | None = None) -> list[int]:
+    """Where in the note the sentences of a quote are: the one it starts from (the closest to
+    the question unless ``first`` is given), with the next one when it is short."""
     sentences = note["sentences"]
     best = quote_order(note)[0] if first is None else first
-    chosen = [sentences[best]]
+    chosen = [best]
     following = sentences[best + 1] if best + 1 < len(sentences) else ""
-    if following and len(chosen[0].split()) < SHORT_WORDS and len(f"{chosen[0]} {following}".split()) <= MAX_WORDS:
-        chosen.append(following)
+    if following and len(sentences[best].split()) < SHORT_WORDS and len(f"{sentences[best]} {following}".split()) <= MAX_WORDS:
+        chosen.append(best + 1)
     return chosen
+
+
+def quoted_sentences(note: EvidenceNote, first: int | None = None) -> list[str]:
+    """The sentences of :func:`quoted_indexes`, in note order."""
+    return [note["sentences"][i] for i in quoted_indexes(note, first)]
+
+
+def with_runner_up(note: EvidenceNote, chosen: list[int]) -> list[int]:
+    """``chosen`` and the note's second-closest sentence, in note order, when it is not among
+    them and all fit in ``QUOTE_WORDS``."""
+    order = quote_order(note)
+    if len(order) < 2 or order[1] in chosen:
+        return chosen
+    both = sorted([*chosen, order[1]])
+    fits = len(" ".join(note["sentences"][i] for i in both).split()) <= QUOTE_WORDS
+    return both if fits else chosen
 
 
 def quoted_note(notes: list[EvidenceNote]) -> EvidenceNote | None:
@@ -54,15 +73,16 @@ def quoted_note(notes: list[EvidenceNote]) -> EvidenceNote | None:
 
 
 def extractive_answers(notes: list[EvidenceNote]) -> Iterator[str]:
-    """Cited quotes from the best note, the one from its sentence closest to the question
-    first, then from its other sentences in order of closeness (the judge takes the first
-    it can show: a closest sentence that speaks of an off-limits topic need not end the turn)."""
+    """Cited quotes from the best note: its two sentences closest to the question first, then
+    one from each sentence in order of closeness (the judge takes the first it can show: a
+    sentence that speaks of an off-limits topic need not end the turn)."""
     note = quoted_note(notes)
     if note is None:
         return
     title = f' "{note["title"].strip()}"' if note["title"].strip() else ""
-    for first in quote_order(note):
-        quote = " ".join(s if s[-1] in ".!?…\"')" else s + "." for s in quoted_sentences(note, first))
+    quotes = [with_runner_up(note, quoted_indexes(note)), *(quoted_indexes(note, i) for i in quote_order(note))]
+    for indexes in dict.fromkeys(tuple(q) for q in quotes):
+        quote = " ".join(s if s[-1] in ".!?…\"')" else s + "." for s in (note["sentences"][i] for i in indexes))
         yield prompts.render("extractive", title=title, date=readable_date(note["date"]), quote=quote)
 
 
