@@ -163,17 +163,20 @@ class JudgeNode:
 
     def _extractive(self, state: TwinState) -> tuple[Verdict, str]:
         """The cited quote from the best note, judged like any answer (PII, leaks, off-limits):
-        the first quote that can be shown, from the sentence closest to the question down;
-        when every one is refused, the first refusal."""
+        the first quote that passes as it is, from the note's closest sentences down; failing
+        that, the first that can be shown redacted; when every one is refused, the first refusal."""
+        redacted: Verdict | None = None
         refused: Verdict | None = None
         for quote in extractive_answers(state.get("evidence", [])):
             verdict = self.check(state, quote)
+            if verdict.verdict == "pass":
+                return verdict, "extractive"
             if verdict.verdict == "blocked":
                 refused = refused or verdict
             elif verdict.verdict not in REQUOTE:
-                return verdict, "extractive"
-        if refused is not None:
-            return refused, "extractive"
+                redacted = redacted or verdict
+        if redacted is not None or refused is not None:
+            return redacted or refused, "extractive"
         return self.check(state, refusal("no_note", state.get("question", ""), self.ctx.config.person)), "no-note"
 
 

@@ -161,7 +161,8 @@ def test_judge_regenerates_once_then_quotes_the_note(judge_ctx) -> None:
     assert "Newhaven" in first["decisions"]["judge"]["why"] and "answer" not in first
     second = judge(_state("I live in Zorbaville.", attempt=1, answered_by="model-retry"))
     assert second["answered_by"] == "extractive" and second["judge"]["verdict"] == "pass"
-    assert second["answer"] == 'From my note "Moving to Rotterdam" of 2 Jun 2025: My flat is in Kralingen.'
+    assert second["answer"] == ('From my note "Moving to Rotterdam" of 2 Jun 2025: In June 2025 I moved from Lisbon '
+                                'to Rotterdam. My flat is in Kralingen.')  # its two closest sentences, in note order
     assert "Zorbaville" in second["decisions"]["judge"]["why"]
     empty = judge(_state(""))  # everything the model wrote was copied frame: nothing left to show
     assert empty["judge"]["verdict"] == "regenerate" and empty["decisions"]["judge"]["why"] == "says nothing the notes say"
@@ -201,9 +202,21 @@ def test_evidence_ranks_the_kept_sentences_for_the_quote() -> None:
     notes = [{"path": "b.md", "title": "B", "date": "2021-01-05", "score": 0.9, "order": [2, 0, 1],
               "sentences": ["Lots happened.", "Bod came along.", "He is a lurcher with three legs."]}]
     assert list(extractive_answers(notes)) == [
+        'From my note "B" of 5 Jan 2021: Lots happened. He is a lurcher with three legs.',  # the two closest
         'From my note "B" of 5 Jan 2021: He is a lurcher with three legs.',
         'From my note "B" of 5 Jan 2021: Lots happened. Bod came along.',
         'From my note "B" of 5 Jan 2021: Bod came along. He is a lurcher with three legs.']
+
+
+def test_the_quote_takes_the_second_closest_sentence_only_when_both_fit_in_a_short_answer() -> None:
+    about = "Ola and I cycled the whole Hel peninsula in May, from Władysławowo to the tip."
+    answer = "We stayed at a guesthouse called Pod Latarnią."
+    note = {"path": "hel.md", "title": "Hel", "date": "2024-06-01", "score": 0.9, "order": [0, 2, 1],
+            "sentences": [about, "It rained twice.", answer]}
+    assert extractive_answer([note]) == f'From my note "Hel" of 1 Jun 2024: {about} {answer}'
+    long_answer = answer[:-1] + ", " + "which sits a few steps from the lighthouse and serves smoked fish " * 5 + "."
+    longer = {**note, "sentences": [about, "It rained twice.", long_answer]}
+    assert extractive_answer([longer]) == f'From my note "Hel" of 1 Jun 2024: {about}'  # over QUOTE_WORDS
 
 
 def test_judge_passes_grounded_answers_and_does_not_hold_general_ones(judge_ctx) -> None:
