@@ -40,9 +40,11 @@ class OneNoteRetriever:
         return [NOTE]
 
 
-def scripted_runner(home: Path, *replies: str, strategy: str = "always") -> tuple[TwinRunner, ScriptedChatModel]:
+def scripted_runner(home: Path, *replies: str, strategy: str = "always",
+                    regenerate: bool = False) -> tuple[TwinRunner, ScriptedChatModel]:
     config = load_config(None, str(home))
     config.analyzer.strategy = strategy
+    config.judge.regenerate = regenerate
     ctx = TwinContext(config)
     model = ScriptedChatModel(replies=list(replies))
     ctx.persona_model = ctx.persona_bare = ctx.base_model = model
@@ -79,8 +81,18 @@ def test_judge_off_shows_the_draft_as_is(tmp_path: Path) -> None:
     assert result["judge"]["verdict"] == "skipped"
 
 
-def test_an_unsupported_answer_is_regenerated_once(tmp_path: Path) -> None:
+def test_an_unsupported_answer_is_quoted_from_the_note_by_default(tmp_path: Path) -> None:
     runner, model = scripted_runner(tmp_path, "I moved to Zanzibar in 2019.", "I live in Rotterdam now.")
+    events = list(runner.stream("Where do you live these days?"))
+    result = events[-1].data
+    assert len(model.calls) == 1  # no second try: the quote comes at once
+    assert result["answered_by"] == "extractive" and "Rotterdam" in result["answer"]
+    assert "Zanzibar" not in "".join(e.text for e in events if e.kind == "token")
+    assert "Zanzibar" in result["decisions"]["judge"]["why"]
+
+
+def test_an_unsupported_answer_is_regenerated_once(tmp_path: Path) -> None:
+    runner, model = scripted_runner(tmp_path, "I moved to Zanzibar in 2019.", "I live in Rotterdam now.", regenerate=True)
     events = list(runner.stream("Where do you live these days?"))
     result = events[-1].data
     assert len(model.calls) == 2
@@ -91,7 +103,7 @@ def test_an_unsupported_answer_is_regenerated_once(tmp_path: Path) -> None:
 
 
 def test_two_unsupported_answers_end_in_a_quote_of_the_note(tmp_path: Path) -> None:
-    runner, model = scripted_runner(tmp_path, "I moved to Zanzibar in 2019.", "I live in Zanzibar.")
+    runner, model = scripted_runner(tmp_path, "I moved to Zanzibar in 2019.", "I live in Zanzibar.", regenerate=True)
     result = runner.ask("Where do you live these days?")
     assert len(model.calls) == 2
     assert result["answered_by"] == "extractive"

@@ -143,7 +143,10 @@ def test_extractive_answer_quotes_the_best_note_with_its_date() -> None:
 
 @pytest.fixture()
 def judge_ctx(tmp_path) -> TwinContext:
-    return TwinContext(Config(home=str(tmp_path / "home")))
+    """A judge that gives an unsupported answer its second try (``[judge] regenerate``, off by default)."""
+    config = Config(home=str(tmp_path / "home"))
+    config.judge.regenerate = True
+    return TwinContext(config)
 
 
 def _state(draft: str, **extra):
@@ -269,7 +272,8 @@ def scripted_runner(base_config, ingested):
     """The real graph over the ingested sample notes, with a scripted generator; the model
     answers "Where do you live?" too (``quote_stated`` off: by default the newest note saying so
     is quoted without the model, tests/test_life_state.py)."""
-    config = dataclasses.replace(base_config, persona=dataclasses.replace(base_config.persona, quote_stated=False))
+    config = dataclasses.replace(base_config, persona=dataclasses.replace(base_config.persona, quote_stated=False),
+                                 judge=dataclasses.replace(base_config.judge, regenerate=True))
     ctx = TwinContext(config)
     model = ScriptedChatModel(replies=[])
     ctx.persona_model = ctx.persona_bare = model

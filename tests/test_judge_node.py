@@ -19,6 +19,7 @@ PUBLIC = {"contact.md": "Email me at noa@lindqvist.dev. I live in Rotterdam."}
 @pytest.fixture()
 def ctx(tmp_path) -> TwinContext:
     config = Config(home=str(tmp_path / "home"))
+    config.judge.regenerate = True  # the verdict names why an answer is not shown (off by default: straight to the quote)
     context = TwinContext(config)
     Fingerprints.build(PRIVATE, PUBLIC, salt="node").save(fingerprints_path(context.home))
     return context

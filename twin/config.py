@@ -111,7 +111,7 @@ class JudgeConfig:
     semantic_leak: bool = False  # also catch paraphrases by embedding similarity (needs vectors at ingest)
     leak_similarity: float = 0.82  # cosine to a private sentence that counts as a paraphrase
     grounding: bool = True  # answers to notes questions may only name what the retrieved notes name
-    regenerate: bool = True  # an unsupported answer is generated once more before the extractive answer
+    regenerate: bool = False  # an unsupported answer is generated once more before the extractive answer (docs/grounding.md §3)
 
 
 @dataclass
