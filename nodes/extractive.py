@@ -6,7 +6,7 @@ often names the thing asked about ("Skerry Wren", the kayak). The best note is t
 retriever scored highest; its sentence closest to the question is quoted, with the next one
 when the first is short, and with its second-closest sentence when both fit in a short answer
 (the sentence closest by meaning is often the one *about* the thing asked, the answer the one
-beside it: docs/grounding.md §4).
+beside it: docs/grounding.md §3).
 """
 
 from __future__ import annotations

@@ -182,6 +182,17 @@ def test_the_price_of_what_you_sell_is_not_salary(kb_embeddings):
     assert classifier.classify("How much do they pay you?") == ["salary"]
 
 
+def test_your_own_living_is_not_your_familys(kb_embeddings):
+    """A new user's "What do you do for a living?" was refused as family by meaning (nearest
+    example "What does your mother do for a living?")."""
+    classifier = TopicClassifier(*load_topics(["health", "salary", "family"]), embed=kb_embeddings.embed_documents,
+                                 threshold=Config().judge.topic_similarity)
+    assert classifier.classify("What do you do for a living?") == []
+    assert classifier.classify("What do you do for work these days?") == []
+    assert classifier.classify("What does your mother do for a living?") == ["family"]
+    assert classifier.classify("What do your parents do?") == ["family"]
+
+
 @pytest.mark.parametrize("question", [
     "Did you get a raise this year?", "Do you own any stock options?", "What's in your stock portfolio?",
     "Did they give you a pay rise?",
