@@ -85,11 +85,12 @@ WORK = LifeTopic(
         r"|\bi(?:'m| am) (?:now |currently )?(?:a|an|the) (?!(?:regular|member|fan|customer|guest|patient|visitor)\b)"
         r"(?:[\w-]+ ){0,3}?(?:at|for|with|in) (?:the )?(?-i:[A-Z])"  # "I'm a paramedic with Yorkshire…", not "a regular at"
         r"|\bmy (?:new )?(?:job|role|title|position) (?:at|is|as)\b"
+        r"|\bi(?:'m| am) (?:now )?(?:a |an )?(?:full|part)[- ]time\b"  # "From September I'm a full-time potter"
         r"|\b(?:went|gone|going) freelance\b|\bself-employed\b",  # not "promoted to": a CV's "Promoted to senior in 2022"
         re.I,
     ),
     words=("started", "start", "first", "joined", "job", "opened", "work", "title", "role", "position",
-           "freelance", "self", "i'm", "am"),
+           "freelance", "self", "i'm", "am", "full", "part"),
 )
 
 TOPICS = (HOME, WORK)

@@ -74,6 +74,7 @@ def test_which_questions_ask_where_the_person_lives_or_works(question: str, topi
     ("I joined Clydeline Signalling in June 2016 as an assistant design engineer.", WORK),
     ("From Monday I'm a paramedic with Yorkshire Ambulance Service.", WORK),
     ("From August I'm a part-time guide at the VilVite science centre.", WORK),
+    ("From September I'm a full-time potter.", WORK),  # a new user's: no place named in the sentence
 ])
 def test_sentences_that_say_where_the_person_lives_or_works(sentence: str, topic) -> None:
     assert topic.stated_in(sentence)
@@ -85,6 +86,7 @@ def test_sentences_that_say_where_the_person_lives_or_works(sentence: str, topic
     ("I started at 14 and stopped at 19.", WORK), ("He has been my lead since I joined Fjellvind.", WORK),
     ("I've joined the Aarhus Roklub for Sunday mornings.", WORK), ("She works at the library.", WORK),
     ("I'm a regular at Café Santiago.", WORK),
+    ("She's a full-time nurse.", WORK),
 ])
 def test_sentences_that_do_not(sentence: str, topic) -> None:
     assert not topic.stated_in(sentence)
