@@ -172,21 +172,26 @@ def test_money_words_with_another_meaning_are_not_salary(topics, question):
     assert topics.classify(question) == []
 
 
-def test_the_price_of_what_you_sell_is_not_salary(kb_embeddings):
+@pytest.fixture()
+def by_meaning(kb_embeddings) -> TopicClassifier:
+    """The default topics with the real embeddings and threshold (the meaning match as shipped)."""
+    return TopicClassifier(*load_topics(["health", "salary", "family"]), embed=kb_embeddings.embed_documents,
+                           threshold=Config().judge.topic_similarity)
+
+
+def test_the_price_of_what_you_sell_is_not_salary(by_meaning):
     """A new user's "How much do you sell your honey for?" was refused as salary by meaning."""
-    classifier = TopicClassifier(*load_topics(["health", "salary", "family"]), embed=kb_embeddings.embed_documents,
-                                 threshold=Config().judge.topic_similarity)
+    classifier = by_meaning
     assert classifier.classify("How much do you sell your honey for?") == []
     assert classifier.classify("How much did the ferry cost?") == []
     assert classifier.classify("How much money do you make?") == ["salary"]
     assert classifier.classify("How much do they pay you?") == ["salary"]
 
 
-def test_your_own_living_is_not_your_familys(kb_embeddings):
+def test_your_own_living_is_not_your_familys(by_meaning):
     """A new user's "What do you do for a living?" was refused as family by meaning (nearest
     example "What does your mother do for a living?")."""
-    classifier = TopicClassifier(*load_topics(["health", "salary", "family"]), embed=kb_embeddings.embed_documents,
-                                 threshold=Config().judge.topic_similarity)
+    classifier = by_meaning
     assert classifier.classify("What do you do for a living?") == []
     assert classifier.classify("What do you do for work these days?") == []
     assert classifier.classify("What does your mother do for a living?") == ["family"]
