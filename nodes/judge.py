@@ -175,8 +175,8 @@ class JudgeNode:
                 refused = refused or verdict
             elif verdict.verdict not in REQUOTE:
                 redacted = redacted or verdict
-        if redacted is not None or refused is not None:
-            return redacted or refused, "extractive"
+        if (shown := redacted or refused) is not None:
+            return shown, "extractive"
         return self.check(state, refusal("no_note", state.get("question", ""), self.ctx.config.person)), "no-note"
 
 
