@@ -143,13 +143,16 @@ def fmt(metric: dict) -> str:
 
 
 # -- end to end ----------------------------------------------------------------------
-def end_to_end(config, items) -> list[int | None]:
-    """Each question through the real graph (analyzer on), as `twin ask` runs it."""
+def end_to_end(config, items, today: date) -> list[int | None]:
+    """Each question through the real graph (analyzer on), as `twin ask` runs it, with the
+    recency rules on the same pinned date as the retriever-only rows (the real date moves the
+    present-state decay, so the two would not be the same retriever)."""
     from graph.runner import TwinRunner
 
     cfg = dataclasses.replace(config, retrieval=dataclasses.replace(config.retrieval, k=3),
                               persona=dataclasses.replace(config.persona, max_new_tokens=24))
     runner = TwinRunner(cfg, persist=False)
+    runner.ctx.retriever.today = today
     ranks, routes = [], {}
     try:
         for item in items:
@@ -216,7 +219,7 @@ def main() -> None:
                 print("  " + line)
     if args.e2e:
         print("\nend to end through the graph (analyzer on, retrieval.k = 3, as `twin ask`):")
-        e2e = end_to_end(config, items)
+        e2e = end_to_end(config, items, today)
         f, base = figures(e2e), figures(ranks["hybrid + rerank (default)"])
         print(f"  graph hit@3      {fmt(f['hit_at_3'])}")
         print(f"  retriever hit@3  {fmt(base['hit_at_3'])}   (hybrid + rerank, same questions)")

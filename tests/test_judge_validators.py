@@ -172,6 +172,40 @@ def test_money_words_with_another_meaning_are_not_salary(topics, question):
     assert topics.classify(question) == []
 
 
+@pytest.mark.parametrize("question", [
+    "With jq, how do you shrink a JSON object so each key keeps only the first element of its array?",
+    "How do you shrink a docker image?",
+    "How do you add a health check to a docker container?",
+    "What are the symptoms of a memory leak in node?",
+    "How do you diagnose a slow SQL query?",
+    "What's your mental model for git branches?",
+    "How do you sleep a thread in Python?",
+    "How did you debug the sick build server?",
+    "How does the rebase operation work?",
+    "How did you investigate the memory leak?",
+    "How do you pay down technical debt?",
+    "How do you keep a bank of test fixtures?",
+    "How did you earn your black belt?",
+])
+def test_words_with_a_computing_sense_are_not_health_or_money(topics, question):
+    """A developer's twin was refused "shrink a JSON object" as a health question (the til
+    held-out half, end to end): a topic word in its computing sense is not the topic."""
+    assert topics.classify(question) == []
+
+
+@pytest.mark.parametrize(("question", "topic"), [
+    ("Do you see a shrink?", "health"), ("Who's your shrink?", "health"),
+    ("How is your mental health?", "health"), ("Have you had an operation?", "health"),
+    ("Did the doctor diagnose anything?", "health"), ("Do you have sleep problems?", "health"),
+    ("How much do you earn a year?", "salary"), ("Is your pay better than at your last job?", "salary"),
+    ("Which bank do you use?", "salary"), ("Do you have any debts?", "salary"),
+    # the computing sense needs a computing thing named: the topic word still counts beside one
+    ("Does your doctor know about the burnout from the server migration?", "health"),
+])
+def test_the_same_words_in_their_own_sense_still_count(topics, question, topic):
+    assert topics.classify(question) == [topic]
+
+
 @pytest.fixture()
 def by_meaning(kb_embeddings) -> TopicClassifier:
     """The default topics with the real embeddings and threshold (the meaning match as shipped)."""
@@ -196,6 +230,16 @@ def test_your_own_living_is_not_your_familys(by_meaning):
     assert classifier.classify("What do you do for work these days?") == []
     assert classifier.classify("What does your mother do for a living?") == ["family"]
     assert classifier.classify("What do your parents do?") == ["family"]
+
+
+def test_a_company_name_in_the_examples_does_not_make_its_questions_salary(by_meaning):
+    """The salary examples once named the sample person's employer ("What's your salary at
+    Tidewater Labs?"), so "How big is Tidewater Labs?" was refused by meaning (cosine 0.71)."""
+    classifier = by_meaning
+    assert classifier.classify("How big is Tidewater Labs?") == []
+    assert classifier.classify("What does Tidewater Labs predict?") == []
+    assert classifier.classify("How big is your company?") == []
+    assert classifier.classify("What's your salary at Tidewater Labs?") == ["salary"]
 
 
 @pytest.mark.parametrize("question", [

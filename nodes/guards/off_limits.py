@@ -39,10 +39,17 @@ class Topic:
     answer: tuple[re.Pattern[str], ...] = ()
     examples: tuple[str, ...] = ()
     not_before: re.Pattern[str] | None = None  # a question match followed by this is not the topic
+    technical_sense: re.Pattern[str] | None = None  # words of the topic that also name computing things
+    technical: re.Pattern[str] | None = None  # a computing thing named in the question ("docker", "query")
 
     def asked_in(self, text: str) -> bool:
-        """A question pattern matches ``text``, and not where ``not_before`` follows the match."""
+        """A question pattern matches ``text``, and not where ``not_before`` follows the match,
+        nor where the match is a word with a technical sense in a question about computing
+        things ("shrink a docker image", "a health check", "diagnose a slow query"): those
+        are left to the match by meaning."""
+        computing = bool(self.technical and self.technical.search(text))
         return any(not (self.not_before and self.not_before.match(text, m.end()))
+                   and not (computing and self.technical_sense and self.technical_sense.search(m.group(0)))
                    for p in self.question for m in p.finditer(text))
 
 
@@ -57,6 +64,7 @@ def _load_file(path: str) -> dict[str, Any]:
 def load_topics(names: Sequence[str], path: Path | str = TOPICS_FILE) -> tuple[list[Topic], tuple[str, ...]]:
     """The configured topics (unknown names match by their own word) and the benign examples."""
     data = _load_file(str(path))
+    technical = data.get("technical", {}).get("context")
     topics = []
     for name in names:
         spec = data.get(name.lower())
@@ -70,6 +78,8 @@ def load_topics(names: Sequence[str], path: Path | str = TOPICS_FILE) -> tuple[l
             answer=tuple(re.compile(p, re.I) for p in spec.get("answer", [])),
             examples=tuple(spec.get("examples", [])),
             not_before=re.compile(spec["not_before"], re.I) if spec.get("not_before") else None,
+            technical_sense=re.compile(spec["technical_sense"], re.I) if spec.get("technical_sense") else None,
+            technical=re.compile(technical, re.I) if technical and spec.get("technical_sense") else None,
         ))
     return topics, tuple(data.get(BENIGN, {}).get("examples", []))
 
