@@ -481,6 +481,8 @@ _PROCEDURAL = re.compile(r"\bhow (do|does|can|could|would|should|to)\b", re.I)
 
 
 _TO_YOU = re.compile(r"\b(do|are|have) you\b|\byour\b|\byou're\b", re.I)
+# the present tense about one of the person's named things: "How much does Tattie weigh?"
+_NAMED_NOW = re.compile(r"\b(?i:does|has)\s+(?-i:[A-Z][a-z][\w'’-]*)\b")
 
 
 def asks_about_present_state(question: str) -> bool:
@@ -488,7 +490,7 @@ def asks_about_present_state(question: str) -> bool:
     "How many stars does your logger have?", "How much rent are you paying now?"), not a how-to
     ("How do you squash commits?") and not the past: for these, a newer note on the same
     subject describes the current state, and note age counts (``state_recency_weight``)."""
-    asked = _TO_YOU.search(question) or _PRESENT.search(question)
+    asked = _TO_YOU.search(question) or _PRESENT.search(question) or _NAMED_NOW.search(question)
     return bool(asked) and not _PROCEDURAL.search(question) and not asks_about_past(question)
 
 

@@ -289,6 +289,11 @@ def test_which_questions_ask_about_the_present_state() -> None:
     assert not asks_about_present_state("How do you squash commits in git?"), "a how-to"
     assert not asks_about_present_state("What did you do at Fernwood?"), "the past"
     assert not asks_about_present_state("Should my Vercel config be called now.json?"), "a file name, not 'now'"
+    # the present tense about a named thing of the person's (a tuning person's cat)
+    assert asks_about_present_state("How much does Tattie weigh?")
+    assert not asks_about_present_state("How much did Tattie weigh as a kitten?"), "the past"
+    assert not asks_about_present_state("Who is Eirik Bratsberg?"), "who someone is"
+    assert not asks_about_present_state("What does HTTP stand for?"), "an acronym"
 
 
 def test_the_present_state_decay_lifts_only_notes_about_as_relevant(index, kb_embeddings) -> None:
