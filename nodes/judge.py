@@ -88,10 +88,12 @@ def off_the_notes(state: TwinState, draft: str) -> str:
                                               question):
         return "says nothing the notes say"
     best = quoted_note(state.get("evidence", []))
-    if best is not None and not agrees_with(draft, " ".join(quoted_sentences(best))):
+    shown = shown_texts(state)
+    others = [text for path, text in shown.items() if best is None or path != best["path"]]
+    if best is not None and not agrees_with(draft, " ".join(quoted_sentences(best)), others):
         return f"names nothing of the best note ({best['path']}, {best['date']})"
     names = [w.lower() for w in content_words(question)]
-    elsewhere = copied_from_elsewhere(draft, shown_texts(state), names)
+    elsewhere = copied_from_elsewhere(draft, shown, names)
     if elsewhere:
         return f"copies {elsewhere}, which names none of: {', '.join(names)}"
     return ""

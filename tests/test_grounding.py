@@ -356,6 +356,23 @@ def test_an_answer_agrees_with_a_passage_when_it_names_what_the_passage_names() 
     assert agrees_with("Anything at all.", "It was a good day.")  # the passage names nothing
 
 
+def test_a_name_the_other_notes_share_is_no_agreement() -> None:
+    """A new user's "Which gym do you boulder at?" was answered from the note on the new job
+    ("…I work at Skovdata in Aarhus…"): "Aarhus" is also in the bouldering note's sentence, so
+    the answer passed as agreeing with it. Only the passage's own names count while it has some."""
+    passage = "I climb twice a week at Blocs & Walls in Aarhus, on Tuesday and Friday evenings."
+    job = "Leaving Havnelys\nFrom Monday I work at Skovdata in Aarhus, on the platform team."
+    answer = "From Monday I work at Skovdata in Aarhus. This week I finally sent my first 6C."
+    assert agrees_with(answer, passage)  # without the other notes: "Aarhus"
+    assert not agrees_with(answer, passage, [job])
+    assert agrees_with("I climb at Blocs & Walls.", passage, [job])
+    # a number written out agrees with its digits, so "two seconds" matched "2 million rows"
+    assert not agrees_with("A healthcheck on pg_isready every two seconds.",
+                           "EXPLAIN ANALYZE showed a scan over 2 million rows.", ["It runs every two seconds."])
+    # when the other notes name everything the passage names, those names count again
+    assert agrees_with("I live in Aarhus.", "We moved to Aarhus.", ["Aarhus is windy."])
+
+
 def test_a_sentence_that_names_nothing_ranks_below_one_that_names_something() -> None:
     import numpy as np
 

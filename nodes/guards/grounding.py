@@ -17,6 +17,7 @@ greetings and general questions the analyzer sends past retrieval are not held t
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import date
 from functools import lru_cache
 from typing import Any
@@ -159,14 +160,20 @@ def says_nothing_from(answer: str, texts: list[str], question: str) -> bool:
     return not any(_supported(w, vocab) for w in own)
 
 
-def agrees_with(answer: str, passage: str) -> bool:
+def agrees_with(answer: str, passage: str, others: Sequence[str] = ()) -> bool:
     """True when ``answer`` names something ``passage`` names (one of its content words), or when
     the passage names nothing. The judge holds a model answer to the sentence of the best note
     that is closest to the question: an answer built from another line of the notes (an older
-    note, the wrong paragraph) names none of it."""
+    note, the wrong paragraph) names none of it. Names the ``others`` (the other notes shown)
+    also name do not count while the passage has names of its own: "Aarhus" in an answer
+    copied from the note on the new job does not make it agree with "I climb twice a week at
+    Blocs & Walls in Aarhus", nor "two seconds" with "2 million rows"."""
     names = content_words(passage)
     if not names:
         return True
+    if others:
+        elsewhere = support(list(others))
+        names = [w for w in names if not _supported(w, elsewhere)] or names
     vocab = support([answer])
     return any(_supported(word, vocab) for word in names)
 
