@@ -289,8 +289,10 @@ def test_which_questions_ask_about_the_present_state() -> None:
     assert not asks_about_present_state("How do you squash commits in git?"), "a how-to"
     assert not asks_about_present_state("What did you do at Fernwood?"), "the past"
     assert not asks_about_present_state("Should my Vercel config be called now.json?"), "a file name, not 'now'"
-    # the present tense about a named thing of the person's (a tuning person's cat)
+    # a measure of a named thing of the person's, in the present (a tuning person's cat)
     assert asks_about_present_state("How much does Tattie weigh?")
+    assert asks_about_present_state("How old is Bod?")
+    assert not asks_about_present_state("What does Tattie look like?"), "the note that introduces her answers"
     assert not asks_about_present_state("How much did Tattie weigh as a kitten?"), "the past"
     assert not asks_about_present_state("Who is Eirik Bratsberg?"), "who someone is"
     assert not asks_about_present_state("What does HTTP stand for?"), "an acronym"
