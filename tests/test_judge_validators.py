@@ -327,3 +327,19 @@ def test_composed_guard_reports_each_check_and_keeps_telemetry_off(fp, topics):
     from guardrails.utils.hub_telemetry_utils import HubTelemetry
 
     assert settings.rc.enable_metrics is False and HubTelemetry()._enabled is False
+
+
+def test_a_bad_regex_in_a_topics_file_names_the_file_and_key(tmp_path):
+    """A user's own topics file (`judge.topics_file`) with a broken pattern is a config error
+    (one line, exit 2 at the CLI) naming where it is, not "an unexpected re.error"."""
+    from twin.config import ConfigError
+
+    bad = tmp_path / "topics.toml"
+    bad.write_text('[health]\nquestion = ["(unclosed"]\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"topics\.toml: \[health\] question is not a valid regex .*'\(unclosed'"):
+        load_topics(["health"], bad)
+    other = tmp_path / "other.toml"  # a new file: files are read once per process
+    other.write_text('[technical]\ncontext = "[oops"\n[health]\nquestion = ["ok"]\ntechnical_sense = "ok"\n',
+                     encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"\[technical\] context is not a valid regex"):
+        load_topics(["health"], other)

@@ -23,6 +23,7 @@ from guardrails import Validator, register_validator
 from guardrails.classes.validation.validation_result import FailResult, PassResult, ValidationResult
 
 from privacy.views import fold
+from twin.config import ConfigError
 
 TOPICS_FILE = Path(__file__).with_name("data") / "topics.toml"
 BENIGN = "benign"
@@ -58,7 +59,34 @@ def _load_file(path: str) -> dict[str, Any]:
     try:
         return tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise ValueError(f"topics file {path}: {exc}") from exc
+        raise ConfigError(f"topics file {path}: {exc}") from exc
+
+
+def _pattern(path: Path | str, where: str, pattern: str) -> re.Pattern[str]:
+    """``pattern`` compiled case-insensitively; a bad one is an error naming the file and key."""
+    try:
+        return re.compile(pattern, re.I)
+    except re.error as exc:
+        raise ConfigError(f"topics file {path}: {where} is not a valid regex ({exc}): {pattern!r}") from exc
+
+
+def _topic(name: str, spec: dict[str, Any], path: Path | str, technical: str | None) -> Topic:
+    """One topic of the file, its patterns compiled (a bad one names the file and key)."""
+    key = name.lower()
+
+    def optional(field: str) -> re.Pattern[str] | None:
+        return _pattern(path, f"[{key}] {field}", spec[field]) if spec.get(field) else None
+
+    computing = technical and spec.get("technical_sense")
+    return Topic(
+        name=name, phrase=spec.get("phrase", f"my {name}"),
+        question=tuple(_pattern(path, f"[{key}] question", p) for p in spec.get("question", [])),
+        answer=tuple(_pattern(path, f"[{key}] answer", p) for p in spec.get("answer", [])),
+        examples=tuple(spec.get("examples", [])),
+        not_before=optional("not_before"),
+        technical_sense=optional("technical_sense"),
+        technical=_pattern(path, "[technical] context", technical) if computing else None,
+    )
 
 
 def load_topics(names: Sequence[str], path: Path | str = TOPICS_FILE) -> tuple[list[Topic], tuple[str, ...]]:
@@ -71,16 +99,8 @@ def load_topics(names: Sequence[str], path: Path | str = TOPICS_FILE) -> tuple[l
         if spec is None:
             word = re.escape(name.lower())
             topics.append(Topic(name, f"my {name}", (re.compile(rf"\b{word}\w*", re.I),), ()))
-            continue
-        topics.append(Topic(
-            name=name, phrase=spec.get("phrase", f"my {name}"),
-            question=tuple(re.compile(p, re.I) for p in spec.get("question", [])),
-            answer=tuple(re.compile(p, re.I) for p in spec.get("answer", [])),
-            examples=tuple(spec.get("examples", [])),
-            not_before=re.compile(spec["not_before"], re.I) if spec.get("not_before") else None,
-            technical_sense=re.compile(spec["technical_sense"], re.I) if spec.get("technical_sense") else None,
-            technical=re.compile(technical, re.I) if technical and spec.get("technical_sense") else None,
-        ))
+        else:
+            topics.append(_topic(name, spec, path, technical))
     return topics, tuple(data.get(BENIGN, {}).get("examples", []))
 
 
