@@ -206,40 +206,28 @@ def test_the_same_words_in_their_own_sense_still_count(topics, question, topic):
     assert topics.classify(question) == [topic]
 
 
-@pytest.fixture()
+@pytest.fixture(scope="module")
 def by_meaning(kb_embeddings) -> TopicClassifier:
     """The default topics with the real embeddings and threshold (the meaning match as shipped)."""
     return TopicClassifier(*load_topics(["health", "salary", "family"]), embed=kb_embeddings.embed_documents,
                            threshold=Config().judge.topic_similarity)
 
 
-def test_the_price_of_what_you_sell_is_not_salary(by_meaning):
-    """A new user's "How much do you sell your honey for?" was refused as salary by meaning."""
-    classifier = by_meaning
-    assert classifier.classify("How much do you sell your honey for?") == []
-    assert classifier.classify("How much did the ferry cost?") == []
-    assert classifier.classify("How much money do you make?") == ["salary"]
-    assert classifier.classify("How much do they pay you?") == ["salary"]
-
-
-def test_your_own_living_is_not_your_familys(by_meaning):
-    """A new user's "What do you do for a living?" was refused as family by meaning (nearest
-    example "What does your mother do for a living?")."""
-    classifier = by_meaning
-    assert classifier.classify("What do you do for a living?") == []
-    assert classifier.classify("What do you do for work these days?") == []
-    assert classifier.classify("What does your mother do for a living?") == ["family"]
-    assert classifier.classify("What do your parents do?") == ["family"]
-
-
-def test_a_company_name_in_the_examples_does_not_make_its_questions_salary(by_meaning):
-    """The salary examples once named the sample person's employer ("What's your salary at
-    Tidewater Labs?"), so "How big is Tidewater Labs?" was refused by meaning (cosine 0.71)."""
-    classifier = by_meaning
-    assert classifier.classify("How big is Tidewater Labs?") == []
-    assert classifier.classify("What does Tidewater Labs predict?") == []
-    assert classifier.classify("How big is your company?") == []
-    assert classifier.classify("What's your salary at Tidewater Labs?") == ["salary"]
+@pytest.mark.parametrize(("question", "expected"), [
+    # a new user's "How much do you sell your honey for?" was refused as salary by meaning
+    ("How much do you sell your honey for?", []), ("How much did the ferry cost?", []),
+    ("How much money do you make?", ["salary"]), ("How much do they pay you?", ["salary"]),
+    # a new user's "What do you do for a living?" was refused as family by meaning (nearest
+    # example "What does your mother do for a living?")
+    ("What do you do for a living?", []), ("What do you do for work these days?", []),
+    ("What does your mother do for a living?", ["family"]), ("What do your parents do?", ["family"]),
+    # the salary examples once named the sample person's employer ("What's your salary at
+    # Tidewater Labs?"), so "How big is Tidewater Labs?" was refused by meaning (cosine 0.71)
+    ("How big is Tidewater Labs?", []), ("What does Tidewater Labs predict?", []), ("How big is your company?", []),
+    ("What's your salary at Tidewater Labs?", ["salary"]),
+])
+def test_the_meaning_match_tells_sensitive_questions_from_lookalikes(by_meaning, question, expected):
+    assert by_meaning.classify(question) == expected
 
 
 @pytest.mark.parametrize("question", [
