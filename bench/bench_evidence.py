@@ -118,8 +118,6 @@ def main() -> None:
                 ("no answer-kind penalty", SentenceWeights(kind=0.0), 3, True, same),
                 ("shipped, untitled quote", shipped, 3, False, same),
                 ("no same-subject drop", shipped, 3, True, None),
-                ("no heading-match bonus", SentenceWeights(heading_match=0.0), 3, True, same),
-                ("later chunks not lowered", SentenceWeights(later_chunk=0.0), 3, True, same),
                 ("shipped", shipped, 3, True, same)]
         if args.grid:
             rows += [(f"answer-kind penalty {x}", SentenceWeights(kind=x), 3, True, same) for x in (0.05, 0.2, 0.3)]
