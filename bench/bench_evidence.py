@@ -54,7 +54,7 @@ def prepare(folder: Path) -> tuple[list[Case], Any]:
         if question["kind"] not in ("update", "everyday", "named"):
             continue
         sources = env.ctx.retriever.search(question["text"], rerank=True)
-        found = ev.shown_notes(sources, config.retrieval.k)
+        found = ev.shown_notes(sources, config.retrieval.k, question["text"])
         scores, vectors = (None, None), None
         if found:
             vectors, headed = ev.sentence_vectors(found, env.ctx.embeddings.embed_documents, both)
@@ -118,6 +118,8 @@ def main() -> None:
                 ("no answer-kind penalty", SentenceWeights(kind=0.0), 3, True, same),
                 ("shipped, untitled quote", shipped, 3, False, same),
                 ("no same-subject drop", shipped, 3, True, None),
+                ("no heading-match bonus", SentenceWeights(heading_match=0.0), 3, True, same),
+                ("later chunks not lowered", SentenceWeights(later_chunk=0.0), 3, True, same),
                 ("shipped", shipped, 3, True, same)]
         if args.grid:
             rows += [(f"answer-kind penalty {x}", SentenceWeights(kind=x), 3, True, same) for x in (0.05, 0.2, 0.3)]

@@ -9,7 +9,10 @@ Sentences are scored by cosine similarity to the question (the embedding model t
 retriever uses), minus a small penalty for a sentence that names nothing (no number, name
 or rare word: "Exactly.", "Both came up."). Scoring each sentence with its heading was
 tried and measured worse on the dev person: a matching heading lifted every short line
-under it. Kept sentences stay in their original order.
+under it. What is kept instead is a bonus for the sentences under a heading that shares a
+word with the question ("## The camera" for "What camera do you shoot film on?"); such a
+chunk of a shown note competes even when it is not among the first ``k`` chunks (a little
+lower than those). Kept sentences stay in their original order.
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ from typing import Any
 
 import numpy as np
 
+from kb.fingerprints import stem
+from kb.lexical import terms
 from kb.life_state import LifeTopic
 from nodes import answer_kind
 from nodes.guards.grounding import content_words
@@ -55,6 +60,8 @@ class SentenceWeights:
     heading: float = 0.0  # share of the similarity measured with the heading (the rest: the sentence alone)
     empty: float = 0.05  # penalty for a sentence that names nothing (no number, name or rare word)
     kind: float = 0.1  # penalty for one that holds no answer of the kind asked (nodes/answer_kind.py)
+    heading_match: float = 0.1  # bonus for one under a heading that shares a word with the question
+    later_chunk: float = 0.05  # penalty for one from a chunk ranked below the first k
 
 
 def sentence_scores(sentences: Sequence[str], with_heading: np.ndarray | None, alone: np.ndarray,
@@ -78,17 +85,22 @@ class _Candidate:
 
     note: EvidenceNote
     scored: list[str] = field(default_factory=list)
+    headings: list[str] = field(default_factory=list)  # each sentence's heading
+    later: list[bool] = field(default_factory=list)  # each sentence: from a chunk past the first k
 
-    def add(self, heading: str, sentence: str) -> None:
+    def add(self, heading: str, sentence: str, later: bool = False) -> None:
         if sentence not in self.note["sentences"]:
             self.note["sentences"].append(sentence)
             self.scored.append(f"{heading}: {sentence}" if heading else sentence)
+            self.headings.append(heading)
+            self.later.append(later)
 
 
-def _candidates(sources: Sequence[dict[str, Any]], k: int) -> list[_Candidate]:
-    """The first ``k`` distinct notes of ``sources`` (best first), all their chunks' sentences."""
+def _candidates(sources: Sequence[dict[str, Any]], k: int, first: int | None = None) -> list[_Candidate]:
+    """The first ``k`` distinct notes of ``sources`` (best first), all their chunks' sentences;
+    those of chunks at or past position ``first`` (None: none) marked ``later``."""
     found: dict[tuple[str, str], _Candidate] = {}
-    for source in sources:
+    for position, source in enumerate(sources):
         path = str(source.get("path", ""))
         key = _key(source)  # a path is unique per notes folder
         if key not in found:
@@ -99,7 +111,7 @@ def _candidates(sources: Sequence[dict[str, Any]], k: int) -> list[_Candidate]:
                                                   score=float(source.get("score", 0.0))))
         chunk_heading = str(source.get("heading", "")).split(" > ")[-1]
         for heading, sentence in sentences_of(str(source.get("text", "")), chunk_heading):
-            found[key].add(heading, sentence)
+            found[key].add(heading, sentence, first is not None and position >= first)
     return list(found.values())
 
 
@@ -108,12 +120,24 @@ def group_by_note(sources: Sequence[dict[str, Any]], k: int) -> list[EvidenceNot
     return [c.note for c in _candidates(sources, k)]
 
 
-def shown_notes(sources: Sequence[dict[str, Any]], k: int) -> list[_Candidate]:
+def shown_notes(sources: Sequence[dict[str, Any]], k: int, question: str = "") -> list[_Candidate]:
     """The notes the generator reads: those of the first ``k`` *chunks* (the retriever returns
     every chunk of its first ``k`` notes). A note that also holds the second-best chunk is
-    shown alone: a second note and more of the first one's sentences are only distractors
-    to a small model (measured on the dev people, docs/grounding.md)."""
-    return [c for c in _candidates(sources[:k], k) if c.note["sentences"]]
+    shown alone: a second note and the rest of the first one's chunks are only distractors to
+    a small model (measured on the dev people, docs/grounding.md). One kind of later chunk of a
+    shown note joins them, marked ``later``: one under a heading that shares a word with
+    ``question`` ("## The bike" is the fourth chunk of the bike-fit note for "What bike do you
+    ride now?")."""
+    shown = {_key(s) for s in sources[:k]}
+    asked = _stems(question)
+    chosen = [s for i, s in enumerate(sources) if _key(s) in shown and (i < k or _heading_matches(s, asked))]
+    return [c for c in _candidates(chosen, k, first=k) if c.note["sentences"]]
+
+
+def _heading_matches(source: dict[str, Any], asked: set[str]) -> bool:
+    """Whether the chunk's own heading (the last of its heading path) shares a word stem with ``asked``."""
+    heading = str(source.get("heading", "")).split(" > ")[-1]
+    return bool(asked and heading and asked & _stems(heading))
 
 
 def as_evidence(sources: Sequence[dict[str, Any]]) -> list[EvidenceNote]:
@@ -214,7 +238,7 @@ def gather(sources: Sequence[dict[str, Any]], query_vector: Sequence[float],
     newer note on the same subject replaces is left out (:func:`superseded`). ``stating``: the
     sentences it holds true say what was asked ("We moved to Utrecht in March", for where the
     person lives; kb/life_state.py) and come before every other, however unlike the question."""
-    candidates = shown_notes(sources, k)
+    candidates = shown_notes(sources, k, question)
     if not candidates:
         return []
     alone, with_heading = sentence_vectors(candidates, embed, weights)
@@ -229,10 +253,29 @@ def pick(candidates: Sequence[_Candidate], with_heading: np.ndarray | None, alon
          question: str = "") -> list[EvidenceNote]:
     """Score every candidate's sentences, keep each note's best ``per_note``, newest note first."""
     sentences = [s for c in candidates for s in c.note["sentences"]]
-    scores = sentence_scores(sentences, with_heading, alone, weights, question)
+    scores = sentence_scores(sentences, with_heading, alone, weights, question) + placement(candidates, weights, question)
     if stating is not None:
         scores = scores + np.asarray([STATED_BONUS if stating(s) else 0.0 for s in sentences])
     return newest_first([_select(c, part, per_note) for c, part in zip(candidates, _parts(scores, candidates))])
+
+
+def _stems(text: str) -> set[str]:
+    return {stem(w) for w in terms(text) if len(w) > 2}
+
+
+def placement(candidates: Sequence[_Candidate], weights: SentenceWeights, question: str) -> np.ndarray:
+    """Per sentence (all candidates in order): ``weights.heading_match`` when its heading shares
+    a word with ``question``, less ``weights.later_chunk`` when its chunk was ranked past the
+    first k."""
+    asked = _stems(question)
+    out = []
+    for c in candidates:
+        headings = c.headings or [""] * len(c.note["sentences"])
+        later = c.later or [False] * len(c.note["sentences"])
+        for heading, past in zip(headings, later):
+            match = bool(asked and heading and asked & _stems(heading))
+            out.append(weights.heading_match * match - weights.later_chunk * past)
+    return np.asarray(out, dtype=np.float32)
 
 
 def best_note(notes: Sequence[EvidenceNote]) -> EvidenceNote | None:
