@@ -130,14 +130,9 @@ def shown_notes(sources: Sequence[dict[str, Any]], k: int, question: str = "") -
     ride now?")."""
     shown = {_key(s) for s in sources[:k]}
     asked = _stems(question)
-    chosen = [s for i, s in enumerate(sources) if _key(s) in shown and (i < k or _heading_matches(s, asked))]
+    chosen = [s for i, s in enumerate(sources)
+              if _key(s) in shown and (i < k or _names(str(s.get("heading", "")).split(" > ")[-1], asked))]
     return [c for c in _candidates(chosen, k, first=k) if c.note["sentences"]]
-
-
-def _heading_matches(source: dict[str, Any], asked: set[str]) -> bool:
-    """Whether the chunk's own heading (the last of its heading path) shares a word stem with ``asked``."""
-    heading = str(source.get("heading", "")).split(" > ")[-1]
-    return bool(asked and heading and asked & _stems(heading))
 
 
 def as_evidence(sources: Sequence[dict[str, Any]]) -> list[EvidenceNote]:
@@ -263,18 +258,18 @@ def _stems(text: str) -> set[str]:
     return {stem(w) for w in terms(text) if len(w) > 2}
 
 
+def _names(heading: str, asked: set[str]) -> bool:
+    """Whether ``heading`` shares a word stem with the question's (``asked``)."""
+    return bool(asked and heading and asked & _stems(heading))
+
+
 def placement(candidates: Sequence[_Candidate], weights: SentenceWeights, question: str) -> np.ndarray:
     """Per sentence (all candidates in order): ``weights.heading_match`` when its heading shares
     a word with ``question``, less ``weights.later_chunk`` when its chunk was ranked past the
     first k."""
     asked = _stems(question)
-    out = []
-    for c in candidates:
-        headings = c.headings or [""] * len(c.note["sentences"])
-        later = c.later or [False] * len(c.note["sentences"])
-        for heading, past in zip(headings, later):
-            match = bool(asked and heading and asked & _stems(heading))
-            out.append(weights.heading_match * match - weights.later_chunk * past)
+    out = [weights.heading_match * _names(heading, asked) - weights.later_chunk * past
+           for c in candidates for heading, past in zip(c.headings, c.later)]
     return np.asarray(out, dtype=np.float32)
 
 
