@@ -109,8 +109,7 @@ def _candidates(sources: Sequence[dict[str, Any]], k: int, first: int | None = N
             found[key] = _Candidate(EvidenceNote(path=path, title=str(source.get("title", "")),
                                                   date=str(source.get("date", "")), sentences=[],
                                                   score=float(source.get("score", 0.0))))
-        chunk_heading = str(source.get("heading", "")).split(" > ")[-1]
-        for heading, sentence in sentences_of(str(source.get("text", "")), chunk_heading):
+        for heading, sentence in sentences_of(str(source.get("text", "")), _own_heading(source)):
             found[key].add(heading, sentence, first is not None and position >= first)
     return list(found.values())
 
@@ -130,8 +129,7 @@ def shown_notes(sources: Sequence[dict[str, Any]], k: int, question: str = "") -
     ride now?")."""
     shown = {_key(s) for s in sources[:k]}
     asked = _stems(question)
-    chosen = [s for i, s in enumerate(sources)
-              if _key(s) in shown and (i < k or _names(str(s.get("heading", "")).split(" > ")[-1], asked))]
+    chosen = [s for i, s in enumerate(sources) if _key(s) in shown and (i < k or _names(_own_heading(s), asked))]
     return [c for c in _candidates(chosen, k, first=k) if c.note["sentences"]]
 
 
@@ -218,6 +216,11 @@ def stated_evidence(sources: Sequence[dict[str, Any]], topic: LifeTopic | None) 
         return list(sources)
     keep = {_key(s) for s in sources[:ruled + 1]}
     return [s for s in sources if _key(s) in keep]
+
+
+def _own_heading(source: dict[str, Any]) -> str:
+    """The chunk's own heading: the last of its heading path ("Trip > Where we stayed")."""
+    return str(source.get("heading", "")).split(" > ")[-1]
 
 
 def _key(source: dict[str, Any]) -> tuple[str, str]:

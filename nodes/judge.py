@@ -89,9 +89,10 @@ def off_the_notes(state: TwinState, draft: str) -> str:
         return "says nothing the notes say"
     best = quoted_note(state.get("evidence", []))
     shown = shown_texts(state)
-    others = [text for path, text in shown.items() if best is None or path != best["path"]]
-    if best is not None and not agrees_with(draft, " ".join(quoted_sentences(best)), others):
-        return f"names nothing of the best note ({best['path']}, {best['date']})"
+    if best is not None:
+        others = [text for path, text in shown.items() if path != best["path"]]
+        if not agrees_with(draft, " ".join(quoted_sentences(best)), others):
+            return f"names nothing of the best note ({best['path']}, {best['date']})"
     names = [w.lower() for w in content_words(question)]
     elsewhere = copied_from_elsewhere(draft, shown, names)
     if elsewhere:
