@@ -110,7 +110,7 @@ class Judge:
         self.embed = CachedEmbed(lambda: ctx.embeddings)
         topics, benign = load_topics(cfg.off_limits_topics, cfg.topics_file or TOPICS_FILE)
         self.topics = TopicClassifier(topics, benign, embed=self.embed, threshold=cfg.topic_similarity,
-                                      embed_bank=lambda texts: _embed_bank(ctx, texts))
+                                      embed_bank=lambda texts: _embed_bank(ctx, texts), person=self.person)
         self.prompt_lines = prompt_sentences(system_prompt_text(self.person))
         self.guard = ComposedGuard(self._validators())
         self._screened: OrderedDict[str, list[str]] = OrderedDict()
