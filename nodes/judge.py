@@ -37,7 +37,7 @@ from nodes.guards.runtime import Judge, Verdict, judge_for
 from nodes.records import recorded
 from nodes.routing import NO_RETRIEVE, RETRIEVE
 from nodes.toggles import is_on
-from twin.state import TwinState
+from twin.state import EvidenceNote, TwinState
 
 __all__ = ["Judge", "Verdict", "after_judge", "judge_text", "make_judge", "refuses_early", "skipped_notes",
            "wants_notes", "wants_regeneration"]
@@ -87,17 +87,33 @@ def off_the_notes(state: TwinState, draft: str) -> str:
     if not draft.strip() or says_nothing_from(draft, [str(s.get("text", "")) for s in state.get("sources", [])],
                                               question):
         return "says nothing the notes say"
-    best = quoted_note(state.get("evidence", []))
+    evidence = state.get("evidence", [])
+    best = quoted_note(evidence)
     shown = shown_texts(state)
     if best is not None:
-        others = [text for path, text in shown.items() if path != best["path"]]
-        if not agrees_with(draft, " ".join(quoted_sentences(best)), others):
+        peers = [best, *equal_peers(evidence, best)]
+        if not any(agrees_with(draft, " ".join(quoted_sentences(note)),
+                               [text for path, text in shown.items() if path != note["path"]]) for note in peers):
             return f"names nothing of the best note ({best['path']}, {best['date']})"
     names = [w.lower() for w in content_words(question)]
     elsewhere = copied_from_elsewhere(draft, shown, names)
     if elsewhere:
         return f"copies {elsewhere}, which names none of: {', '.join(names)}"
     return ""
+
+
+PEER_SCORE_MARGIN = 0.05  # a shown note this close to the best one's retrieval score, and as new, is its equal
+
+
+def equal_peers(notes: Sequence[EvidenceNote], best: EvidenceNote) -> list[EvidenceNote]:
+    """The shown notes as good as ``best``: dated the same day and scored within
+    ``PEER_SCORE_MARGIN``. An answer that agrees with one of them is as grounded as one that
+    agrees with the best (ConflictNQ: several passages of one date support the same answer, and
+    the model's answer from the second was replaced by a quote of the first that names no
+    answer). An older note, or one ranked clearly lower, is not: copying it is what the check
+    is for."""
+    return [n for n in notes if n is not best and n["sentences"] and n["date"] == best["date"]
+            and n["score"] >= best["score"] - PEER_SCORE_MARGIN]
 
 
 def shown_texts(state: TwinState) -> dict[str, str]:

@@ -224,6 +224,26 @@ def test_judge_regenerates_once_then_quotes_the_note(judge_ctx) -> None:
     assert whole["judge"]["verdict"] == "regenerate" and whole["decisions"]["judge"]["why"] == "copied a retrieved note whole"
 
 
+def test_an_answer_agreeing_with_an_equal_note_is_not_sent_back(judge_ctx) -> None:
+    """Two notes of the same day, scored alike, that both answer (ConflictNQ's passages): an
+    answer built from the second is grounded. From an older or a clearly lower note it is not."""
+    first = {"path": "a.md", "title": "Theme tune", "date": "2025-01-01", "score": 1.0, "order": [0, 1],
+             "sentences": ["The BBC commissioned a session singer in the early 1980s.", "Sessions ran at Maida Vale."]}
+    second = {"path": "b.md", "title": "Recording", "date": "2025-01-01", "score": 0.99, "order": [0],
+              "sentences": ["Heather Ball sang the theme tune at the Maida Vale sessions in 1981."]}
+    sources = [{**ROTTERDAM, "path": n["path"], "date": n["date"], "text": " ".join(n["sentences"])}
+               for n in (first, second)]
+    judge = make_judge(judge_ctx)
+
+    def verdict(notes):
+        return judge(_state("Heather Ball sang it.", evidence=notes, sources=sources))
+
+    assert verdict([first, second])["judge"]["verdict"] == "pass"
+    older = verdict([first, {**second, "date": "2019-05-01"}])
+    assert older["judge"]["verdict"] == "regenerate" and "names nothing of the best note (a.md" in older["decisions"]["judge"]["why"]
+    assert verdict([first, {**second, "score": 0.8}])["judge"]["verdict"] == "regenerate"
+
+
 def test_a_quote_that_would_be_refused_gives_way_to_the_notes_next_closest_sentence(judge_ctx) -> None:
     family = "I grew up in Gore, in a house that smelt of my dad's coffee and my mum's rye bread."
     note = {"path": "about-me.md", "title": "About me", "date": "2026-05-10", "score": 0.9,
@@ -355,6 +375,16 @@ def test_graph_grounded_answer_streams_and_passes(scripted_runner) -> None:
     assert result["answered_by"] == "model" and result["judge"]["verdict"] == "pass", result["decisions"]["judge"]
     assert result["answer"] == "I moved to Rotterdam in 2025. I no longer live in Lisbon. I cycle a lot."
     assert _shown(events).strip() == result["answer"]
+
+
+def test_graph_a_name_garbled_in_copying_is_spelt_as_the_note_spells_it(scripted_runner) -> None:
+    """The model copies "Rotterdam" as "Roterdam": respelt before the judge, so the answer
+    passes instead of going to the quote; the trace says what was changed."""
+    runner, model = scripted_runner
+    model.replies = ["I moved to Roterdam in 2025."]
+    result = runner.ask("Where do you live these days?")
+    assert result["answered_by"] == "model" and result["answer"] == "I moved to Rotterdam in 2025."
+    assert result["decisions"]["generate"]["respelled"] == ["Roterdam → Rotterdam"]
 
 
 def test_graph_personal_question_without_a_note_gets_no_note(scripted_runner) -> None:
