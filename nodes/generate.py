@@ -35,6 +35,7 @@ from nodes.extractive import extractive_answer
 from nodes.guards.frame import FrameFilter, wrap_evidence
 from nodes.guards.grounding import without_pleasantries
 from nodes.guards.refusals import refusal
+from nodes.guards.respell import respelled
 from nodes.records import recorded
 from nodes.toggles import is_on
 from twin.state import EvidenceNote, TwinState
@@ -59,6 +60,11 @@ def build_messages(person: str, question: str, notes: Sequence[EvidenceNote], hi
     if notes:
         system += "\n\n" + prompts.render("generate_with_notes", notes=wrap_evidence(notes))
     return [SystemMessage(system), *history, HumanMessage(question)]
+
+
+def evidence_texts(notes: Sequence[EvidenceNote], question: str) -> list[str]:
+    """What the model read: each shown note's title and sentences, and the question."""
+    return [*(f"{n['title']}\n" + " ".join(n["sentences"]) for n in notes), question]
 
 
 def goes_to_notes(state: TwinState) -> bool:
@@ -171,10 +177,14 @@ class Generator:
         model = self.ctx.persona_model if use_adapter else self.ctx.persona_bare
         reply = self.plan(state, notes, model)
         said = trim_to_sentences(self.stream(model, reply), self.ctx.config.persona.max_sentences)
-        draft = without_pleasantries(without_repeats(said))
+        draft, respelt = without_pleasantries(without_repeats(said)), []
+        if notes:  # a name garbled in copying it from the notes, spelt as they spell it
+            draft, respelt = respelled(draft, evidence_texts(notes, state["question"]))
         decision = {"model": getattr(model, "name_for_trace", type(model).__name__),
                     "adapter": use_adapter and bool(self.ctx.config.persona.adapters),
                     "notes": [n["path"] for n in notes], "attempt": attempt, **reply.decision}
+        if respelt:
+            decision["respelled"] = respelt
         if why:
             decision["why_notes"] = why
         update: dict[str, Any] = {"draft": draft, "answered_by": "model-retry" if attempt else "model",
