@@ -28,11 +28,10 @@ from twin.config import ConfigError
 TOPICS_FILE = Path(__file__).with_name("data") / "topics.toml"
 BENIGN = "benign"
 FLAG_PREFIX = "off_limits:"
-SHORT_QUESTION_WORDS = 6  # a question this short is taken to be about the person ("Any kids?", "And her husband?")
+SHORT_QUESTION_WORDS = 7  # a question this short is taken to be about the person ("And her husband?")
 
 _TO_THE_PERSON = re.compile(r"\b(?:you|your|yours|yourself|you're|you've|you'd|ya|u|ur)\b", re.I)
 _WORD = re.compile(r"[\w'’-]+")
-_INNER_NAME = re.compile(r"(?<=[a-z0-9,] )(?!I\b)[A-Z][\w'’-]*")  # a capitalised word inside a sentence
 _POSSESSIVE = re.compile(r"\b(\w+)['’]s\b")  # "colin firth's wife"; after these it is "is" or "has":
 _NOT_POSSESSORS = frozenset("what who where when how why which that this it there here let he she one everyone "
                             "someone anyone nobody".split())
@@ -115,19 +114,19 @@ def load_topics(names: Sequence[str], path: Path | str = TOPICS_FILE) -> tuple[l
 
 def about_the_person(question: str, person: str = "") -> bool:
     """Whether ``question`` may ask about the person's own life. It does unless it is longer than
-    a few words, speaks to no one ("you", "your"), does not name the person, and speaks of a
-    third party: "he", "his", "their"…, someone's possessive ("colin firth's wife") or a
-    capitalised name inside the question ("Did Doug Ross have a son on ER?"). Off-limits topics
+    seven words, speaks to no one ("you", "your"), does not name the person, and speaks of a third
+    party: "he", "his", "their"… or someone's possessive ("colin firth's wife"). Off-limits topics
     are the person's health, money and family: "What Saturday Night Live actor was killed by his
-    wife?" is not about theirs (ConflictNQ: refused as a family question). What an answer
-    discloses is checked either way."""
+    wife?" is not about theirs (ConflictNQ: refused as a family question). Names are not read as
+    a third party (a place or a product is capitalised too), so "Did Doug Ross have a son on ER?"
+    is still refused. What an answer discloses is checked either way."""
     words = _WORD.findall(question)
     if len(words) <= SHORT_QUESTION_WORDS or _TO_THE_PERSON.search(question):
         return True
     names = {n for n in _WORD.findall(person.lower()) if len(n) >= 3}
     if any(_bare(w) in names for w in words):
         return True
-    return not (_THIRD_PARTY.search(question) or _INNER_NAME.search(question)
+    return not (_THIRD_PARTY.search(question)
                 or any(_bare(w) not in _NOT_POSSESSORS for w in _POSSESSIVE.findall(question)))
 
 
