@@ -62,9 +62,9 @@ def build_messages(person: str, question: str, notes: Sequence[EvidenceNote], hi
     return [SystemMessage(system), *history, HumanMessage(question)]
 
 
-def evidence_texts(notes: Sequence[EvidenceNote], question: str) -> list[str]:
-    """What the model read: each shown note's title and sentences, and the question."""
-    return [*(f"{n['title']}\n" + " ".join(n["sentences"]) for n in notes), question]
+def evidence_texts(notes: Sequence[EvidenceNote], question: str, person: str = "") -> list[str]:
+    """What the model read: each shown note's title and sentences, the question and the person's name."""
+    return [*(f"{n['title']}\n" + " ".join(n["sentences"]) for n in notes), question, person]
 
 
 def goes_to_notes(state: TwinState) -> bool:
@@ -179,7 +179,7 @@ class Generator:
         said = trim_to_sentences(self.stream(model, reply), self.ctx.config.persona.max_sentences)
         draft, respelt = without_pleasantries(without_repeats(said)), []
         if notes:  # a name garbled in copying it from the notes, spelt as they spell it
-            draft, respelt = respelled(draft, evidence_texts(notes, state["question"]))
+            draft, respelt = respelled(draft, evidence_texts(notes, state["question"], self.ctx.config.person))
         decision = {"model": getattr(model, "name_for_trace", type(model).__name__),
                     "adapter": use_adapter and bool(self.ctx.config.persona.adapters),
                     "notes": [n["path"] for n in notes], "attempt": attempt, **reply.decision}
