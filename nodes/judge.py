@@ -90,16 +90,18 @@ def off_the_notes(state: TwinState, draft: str) -> str:
     evidence = state.get("evidence", [])
     best = quoted_note(evidence)
     shown = shown_texts(state)
-    if best is not None:
-        peers = [best, *equal_peers(evidence, best)]
-        if not any(agrees_with(draft, " ".join(quoted_sentences(note)),
-                               [text for path, text in shown.items() if path != note["path"]]) for note in peers):
-            return f"names nothing of the best note ({best['path']}, {best['date']})"
+    if best is not None and not any(agrees_with_note(draft, note, shown) for note in [best, *equal_peers(evidence, best)]):
+        return f"names nothing of the best note ({best['path']}, {best['date']})"
     names = [w.lower() for w in content_words(question)]
     elsewhere = copied_from_elsewhere(draft, shown, names)
     if elsewhere:
         return f"copies {elsewhere}, which names none of: {', '.join(names)}"
     return ""
+
+
+def agrees_with_note(draft: str, note: EvidenceNote, shown: dict[str, str]) -> bool:
+    """The draft names something of ``note``'s quoted sentences that the other ``shown`` notes do not."""
+    return agrees_with(draft, " ".join(quoted_sentences(note)), [text for path, text in shown.items() if path != note["path"]])
 
 
 PEER_SCORE_MARGIN = 0.05  # a shown note this close to the best one's retrieval score, and as new, is its equal

@@ -10,14 +10,15 @@ are words close to two different note words.
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Sequence
+
+from rapidfuzz import fuzz, process
 
 from nodes.guards.grounding import content_words, support, unsupported_words
 
 MIN_LETTERS = 4  # shorter words are too easily one letter from another word
-SIMILARITY = 0.8  # difflib ratio between the garbled word and the note's
+SIMILARITY = 80.0  # rapidfuzz ratio (0-100) between the garbled word and the note's
 _LETTERS = re.compile(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*")
 
 
@@ -35,10 +36,8 @@ def _closest(word: str, known: dict[str, str]) -> str | None:
     """The one note word ``word`` is a garbled copy of, or None."""
     low = word.lower()
     near = [k for k in known if k[0] == low[0] and abs(len(k) - len(low)) <= 2]
-    found = difflib.get_close_matches(low, near, n=2, cutoff=SIMILARITY)
-    if len(found) != 1:
-        return None
-    return known[found[0]]
+    found = process.extract(low, near, scorer=fuzz.ratio, limit=2, score_cutoff=SIMILARITY)
+    return known[found[0][0]] if len(found) == 1 else None
 
 
 def respelled(answer: str, texts: Sequence[str]) -> tuple[str, list[str]]:
