@@ -12,7 +12,9 @@ tried and measured worse on the dev person: a matching heading lifted every shor
 under it. What is kept instead is a bonus for the sentences under a heading that shares a
 word with the question ("## The camera" for "What camera do you shoot film on?"); such a
 chunk of a shown note competes even when it is not among the first ``k`` chunks (a little
-lower than those). Kept sentences stay in their original order.
+lower than those). Kept sentences stay in their original order; the first kept sentence
+of a section is shown after its heading when the heading names something it does not (a
+café's name heading the lines about it: "Kaffe Fyrlykta: A coffee bar in an old boathouse").
 """
 
 from __future__ import annotations
@@ -145,7 +147,30 @@ def _select(candidate: _Candidate, scores: np.ndarray, per_note: int) -> Evidenc
     ranked = [int(i) for i in np.argsort(-scores, kind="stable")]
     keep = sorted(ranked[:per_note]) if per_note > 0 else list(range(len(sentences)))
     order = [keep.index(i) for i in ranked if i in keep]
-    return {**candidate.note, "sentences": [sentences[i] for i in keep], "order": order}
+    return {**candidate.note, "sentences": headed(candidate, keep), "order": order}
+
+
+def headed(candidate: _Candidate, keep: list[int]) -> list[str]:
+    """The kept sentences as shown: the first of each run under one heading after that heading,
+    when it names something the sentence does not (:func:`with_heading`)."""
+    sentences, headings, title = candidate.note["sentences"], candidate.headings, candidate.note["title"]
+    return [sentences[i] if n and headings[keep[n - 1]] == headings[i] else with_heading(sentences[i], headings[i], title)
+            for n, i in enumerate(keep)]
+
+
+def with_heading(sentence: str, heading: str, title: str = "") -> str:
+    """``sentence`` as shown, after its section heading when the heading names something the
+    sentence does not ("Kaffe Fyrlykta: A coffee bar in an old boathouse on Bakklandet." for
+    "Where do you go for coffee on Friday afternoons?"; "Why Kongowea: It's the biggest market
+    on the coast…"): the sentence is about that name, and without it neither the model nor a
+    quote can say it. A heading that is the note's title, or names nothing new ("The house",
+    "Rules I've learned"), is left out."""
+    if not heading or heading.strip().lower() == title.strip().lower():
+        return sentence
+    said = sentence.lower()
+    if not any(word.lower() not in said for word in content_words(heading)):
+        return sentence
+    return f"{heading.rstrip(' :.')}: {sentence}"
 
 
 def newest_first(notes: list[EvidenceNote]) -> list[EvidenceNote]:

@@ -99,6 +99,31 @@ def test_evidence_keeps_the_best_sentences_newest_first(tmp_path) -> None:
     assert group_by_note([ROTTERDAM, ROTTERDAM, LISBON], k=1)[0]["path"] == "life/rotterdam.md"
 
 
+def test_a_heading_that_names_what_its_sentence_does_not_is_shown_with_it(tmp_path) -> None:
+    """"Where do you go for coffee on Friday afternoons?": the café's name is the section's
+    heading, not in any sentence under it. The first kept sentence of a section is shown after
+    a heading that names something it does not (the model and the quote can then say it); a
+    heading that names nothing ("The house") or is the note's title is not, nor is it repeated
+    on the next kept sentence of the same section."""
+    from nodes.evidence import with_heading
+
+    embed = TwinContext(Config(home=str(tmp_path))).embeddings
+    cafes = {"path": "food/cafes.md", "title": "Coffee in Trondheim", "date": "2023-03-05", "score": 0.8,
+             "similarity": 0.6, "heading": "Coffee in Trondheim",
+             "text": "# Coffee in Trondheim\n\nMy list of places.\n\n## Kaffe Fyrlykta\n\nA coffee bar in an old "
+                     "boathouse on Bakklandet. This is where I go on Friday afternoons to write.\n\n## The house\n\n"
+                     "Pastries come from the bakery next door."}
+    question = "Where do you go for coffee on Friday afternoons?"
+    shown = gather([cafes], embed.embed_query(question), embed.embed_documents, 1, 3, question=question)[0]["sentences"]
+    assert shown == ["My list of places.", "Kaffe Fyrlykta: A coffee bar in an old boathouse on Bakklandet.",
+                     "This is where I go on Friday afternoons to write."]
+    assert "Fyrlykta" in extractive_answer([{**cafes, "sentences": shown, "order": [2, 1, 0]}])
+    assert with_heading("Pastries come from the bakery next door.", "The house") == "Pastries come from the bakery next door."
+    assert with_heading("Mum's recipe.", "Coffee in Trondheim", "Coffee in Trondheim") == "Mum's recipe."
+    assert with_heading("Kaffe Fyrlykta is a coffee bar.", "Kaffe Fyrlykta") == "Kaffe Fyrlykta is a coffee bar."
+    assert with_heading("Results came today.", "From A2 to B2") == "From A2 to B2: Results came today."
+
+
 def test_the_generator_reads_the_notes_of_the_first_k_chunks() -> None:
     second_chunk = {**ROTTERDAM, "heading": "Moving to Rotterdam > The flat", "text": "The flat has a balcony."}
     shown = shown_notes([ROTTERDAM, second_chunk, LISBON], 2)  # one note holds the two best chunks: shown alone

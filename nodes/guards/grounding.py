@@ -218,13 +218,15 @@ class Grounding(Validator):
     question to the notes after all.
 
     metadata: ``grounded`` (bool: the question went to the notes), ``skipped_notes`` (bool),
-    ``source_texts``, ``source_titles``, ``source_dates``, ``question``, ``person``.
+    ``source_texts``, ``source_titles``, ``source_headings`` (heading paths: the evidence shows a
+    sentence after its heading), ``source_dates``, ``question``, ``person``.
     """
 
     def _validate(self, value: Any, metadata: dict[str, Any]) -> ValidationResult:
         if not metadata.get("grounded"):
             return self._claims_check(str(value), metadata)
         texts = [*metadata.get("source_texts", []), *metadata.get("source_titles", []),
+                 *metadata.get("source_headings", []),
                  str(metadata.get("question", "")), str(metadata.get("person", ""))]
         missing = unsupported_words(str(value), support(texts, metadata.get("source_dates", [])))
         missing += dropped_negations(str(value), list(metadata.get("source_texts", [])))

@@ -170,6 +170,7 @@ class Judge:
             "input_flags": flags,
             "source_texts": [str(s.get("text", "")) for s in sources],
             "source_titles": [str(s.get("title", "")) for s in sources],
+            "source_headings": [str(s.get("heading", "")) for s in sources],  # shown with their sentences
             "source_dates": [str(s.get("date", "")) for s in sources],
             "person": self.person,
             "grounded": grounded,
