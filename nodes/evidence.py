@@ -154,8 +154,11 @@ def headed(candidate: _Candidate, keep: list[int]) -> list[str]:
     """The kept sentences as shown: the first of each run under one heading after that heading,
     when it names something the sentence does not (:func:`with_heading`)."""
     sentences, headings, title = candidate.note["sentences"], candidate.headings, candidate.note["title"]
-    return [sentences[i] if n and headings[keep[n - 1]] == headings[i] else with_heading(sentences[i], headings[i], title)
-            for n, i in enumerate(keep)]
+    shown = []
+    for n, i in enumerate(keep):
+        same_section = n > 0 and headings[keep[n - 1]] == headings[i]
+        shown.append(sentences[i] if same_section else with_heading(sentences[i], headings[i], title))
+    return shown
 
 
 def with_heading(sentence: str, heading: str, title: str = "") -> str:

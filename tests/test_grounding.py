@@ -24,7 +24,7 @@ from nodes.guards.grounding import (
     support,
     unsupported_words,
 )
-from nodes.judge import make_judge
+from nodes.judge import judge_text, make_judge
 from twin.config import Config
 
 ROTTERDAM = {"path": "life/rotterdam.md", "title": "Moving to Rotterdam", "date": "2025-06-02", "heading": "",
@@ -122,6 +122,13 @@ def test_a_heading_that_names_what_its_sentence_does_not_is_shown_with_it(tmp_pa
     assert with_heading("Mum's recipe.", "Coffee in Trondheim", "Coffee in Trondheim") == "Mum's recipe."
     assert with_heading("Kaffe Fyrlykta is a coffee bar.", "Kaffe Fyrlykta") == "Kaffe Fyrlykta is a coffee bar."
     assert with_heading("Results came today.", "From A2 to B2") == "From A2 to B2: Results came today."
+    chunk = {**cafes, "heading": "Coffee in Trondheim > Kaffe Fyrlykta",
+             "text": "A coffee bar in an old boathouse on Bakklandet. This is where I go on Friday afternoons."}
+    answer = "Kaffe Fyrlykta, a coffee bar on Bakklandet."
+    ctx = TwinContext(Config(home=str(tmp_path / "judge")))
+    assert judge_text(ctx, question, answer, [chunk], grounded=True).verdict == "pass", "the heading grounds the name"
+    unheaded = judge_text(ctx, question, answer, [{**chunk, "heading": ""}], grounded=True)
+    assert unheaded.verdict != "pass" and "Fyrlykta" in unheaded.unsupported
 
 
 def test_the_generator_reads_the_notes_of_the_first_k_chunks() -> None:
