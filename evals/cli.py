@@ -316,6 +316,21 @@ def rescore(
 
 
 @app.command()
+def publish(
+    run_dir: Annotated[Path, typer.Argument(help="A finished run folder.")],
+    out: Annotated[Path, typer.Argument(help="A new folder for the copy (e.g. under docs/eval-reports/).")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Copy a run folder to commit it: a third-party data set's text (ConflictNQ's questions,
+    answers and passages) left out of its cases and report."""
+    with user_errors(as_json):
+        from evals.publish import publish_run
+
+        target = publish_run(run_dir, out)
+    typer.echo(json.dumps({"published": str(target)}) if as_json else f"published {run_dir} -> {target}")
+
+
+@app.command()
 def compare(
     run_a: Annotated[Path, typer.Argument(help="Run folder A (the reference).")],
     run_b: Annotated[Path, typer.Argument(help="Run folder B.")],

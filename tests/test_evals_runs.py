@@ -108,6 +108,25 @@ def test_conflict_context_mode(home: Path, tmp_path: Path, conflict_file: Path) 
     context = sum(r["outcome"] == "context" for r in records)
     memory = sum(r["outcome"] == "memory" for r in records)
     assert m["context_rate"]["k"] == context and m["memorization_ratio"]["n"] == context + memory
+    check_published(Path(summary["run_dir"]), tmp_path / "published", records)
+
+
+def check_published(run_dir: Path, out: Path, records: list[dict]) -> None:
+    """``twin eval publish``: the copy keeps ids, answers and scoring, not ConflictNQ's text."""
+    runner = CliRunner()
+    result = runner.invoke(app, ["publish", str(run_dir), str(out)])
+    assert result.exit_code == 0, result.output
+    summary, kept = load_run(out)
+    assert [r["id"] for r in kept] == [r["id"] for r in records]
+    assert [r["answer"] for r in kept] == [r["answer"] for r in records]
+    assert not any({"question", "real", "fake", "real_long", "fake_long", "sources"} & r.keys() for r in kept)
+    text = (out / "cases.jsonl").read_text(encoding="utf-8") + (out / "report.md").read_text(encoding="utf-8")
+    for row in CONFLICT_ROWS:  # (the answers may copy a passage: they are Twin's own output)
+        assert row["question"] not in text
+    compared = json.loads(runner.invoke(app, ["compare", str(run_dir), str(out), "--json"]).stdout)
+    assert compared["flipped"] == [] and summary["metrics"] == json.loads((run_dir / "summary.json").read_text())["metrics"]
+    again = runner.invoke(app, ["publish", str(run_dir), str(out)])
+    assert again.exit_code == 2 and "already exists" in again.output
 
 
 def test_conflict_kb_mode_and_closed_book(home: Path, tmp_path: Path, conflict_file: Path) -> None:
