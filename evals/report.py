@@ -110,13 +110,16 @@ def failures_md(records: list[dict[str, Any]]) -> str:
     failed = [r for r in records if not r.get("correct")]
     if not failed:
         return "No failed cases."
-    lines = [f"{len(failed)} of {len(records)} cases not counted correct; the first {min(MAX_FAILURES, len(failed))}:",
-             "", "| id | question | answer | expected |", "| --- | --- | --- | --- |"]
-    for r in failed[:MAX_FAILURES]:
-        question = r.get("question") or r.get("text", "")
-        answer = r.get("answer", r.get("pred", ""))
+    shown = failed[:MAX_FAILURES]
+    asked = any(r.get("question") or r.get("text") for r in shown)  # a published run keeps no questions
+    lines = [f"{len(failed)} of {len(records)} cases not counted correct; the first {len(shown)}:", "",
+             "| id | question | answer | expected |" if asked else "| id | answer | expected |",
+             "| --- | --- | --- | --- |" if asked else "| --- | --- | --- |"]
+    for r in shown:
+        question = f" {_clip(r.get('question') or r.get('text', ''), 90)} |" if asked else ""
         config = f" [{r['config']}]" if r.get("config") else ""
-        lines.append(f"| {_clip(r.get('id'), 40)}{config} | {_clip(question, 90)} | {_clip(answer)} | {_clip(expected_of(r), 120)} |")
+        lines.append(f"| {_clip(r.get('id'), 40)}{config} |{question} {_clip(r.get('answer', r.get('pred', '')))} "
+                     f"| {_clip(expected_of(r), 120)} |")
     return "\n".join(lines)
 
 
