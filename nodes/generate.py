@@ -36,6 +36,7 @@ from nodes.guards.frame import FrameFilter, wrap_evidence
 from nodes.guards.grounding import without_pleasantries
 from nodes.guards.refusals import refusal
 from nodes.guards.respell import respelled
+from nodes.guards.restore import restored_copies
 from nodes.records import recorded
 from nodes.toggles import is_on
 from twin.state import EvidenceNote, TwinState
@@ -65,6 +66,19 @@ def build_messages(person: str, question: str, notes: Sequence[EvidenceNote], hi
 def evidence_texts(notes: Sequence[EvidenceNote], question: str, person: str = "") -> list[str]:
     """What the model read: each shown note's title and sentences, the question and the person's name."""
     return [*(f"{n['title']}\n" + " ".join(n["sentences"]) for n in notes), question, person]
+
+
+def tidied(said: str, notes: Sequence[EvidenceNote], question: str, person: str = "") -> tuple[str, dict[str, list[str]]]:
+    """The model's reply as the judge reads it: no repeated sentence or pleasantry; a name it
+    garbled in copying the notes spelt as they spell it (``respelled``); a note sentence it
+    copied but dropped a name of, put back whole (``restored``). The second value says what was
+    changed, for the trace."""
+    draft = without_pleasantries(without_repeats(said))
+    if not notes:
+        return draft, {}
+    draft, respelt = respelled(draft, evidence_texts(notes, question, person))
+    draft, put_back = restored_copies(draft, [s for n in notes for s in n["sentences"]])
+    return draft, {k: v for k, v in (("respelled", respelt), ("restored", put_back)) if v}
 
 
 def goes_to_notes(state: TwinState) -> bool:
@@ -177,14 +191,10 @@ class Generator:
         model = self.ctx.persona_model if use_adapter else self.ctx.persona_bare
         reply = self.plan(state, notes, model)
         said = trim_to_sentences(self.stream(model, reply), self.ctx.config.persona.max_sentences)
-        draft, respelt = without_pleasantries(without_repeats(said)), []
-        if notes:  # a name garbled in copying it from the notes, spelt as they spell it
-            draft, respelt = respelled(draft, evidence_texts(notes, state["question"], self.ctx.config.person))
+        draft, mended = tidied(said, notes, state["question"], self.ctx.config.person)
         decision = {"model": getattr(model, "name_for_trace", type(model).__name__),
                     "adapter": use_adapter and bool(self.ctx.config.persona.adapters),
-                    "notes": [n["path"] for n in notes], "attempt": attempt, **reply.decision}
-        if respelt:
-            decision["respelled"] = respelt
+                    "notes": [n["path"] for n in notes], "attempt": attempt, **reply.decision, **mended}
         if why:
             decision["why_notes"] = why
         update: dict[str, Any] = {"draft": draft, "answered_by": "model-retry" if attempt else "model",

@@ -419,6 +419,17 @@ def test_graph_a_name_garbled_in_copying_is_spelt_as_the_note_spells_it(scripted
     assert result["decisions"]["generate"]["respelled"] == ["Roterdam → Rotterdam"]
 
 
+def test_graph_a_copied_note_sentence_that_lost_its_name_is_put_back_whole(scripted_runner) -> None:
+    """The model copies the note's sentence but swaps its neighbourhood for one of its own: the
+    note's sentence goes to the judge instead (no retry), and the trace says what was put back."""
+    runner, model = scripted_runner
+    model.replies = ["These days I live in Rotterdam, in the Delfshaven neighbourhood, after three years in Lisbon."]
+    result = runner.ask("Where do you live these days?")
+    assert result["answered_by"] == "model" and result["judge"]["verdict"] == "pass", result["decisions"]["judge"]
+    assert result["answer"] == "These days I live in Rotterdam, in the Kralingen neighbourhood, after three years in Lisbon."
+    assert result["decisions"]["generate"]["restored"] == ["Kralingen"]
+
+
 def test_graph_personal_question_without_a_note_gets_no_note(scripted_runner) -> None:
     runner, model = scripted_runner
     model.replies = ["My favourite opera is Tosca."]

@@ -54,9 +54,14 @@ def _negated_in(tokens: list[str], word: str) -> bool:
     return not places or any(_NEGATION.match(t) for i in places for t in tokens[max(0, i - BEFORE):i])
 
 
-def _copies(own: set[str], words: set[str]) -> bool:
+def copies(own: set[str], words: set[str], min_shared: float = MIN_SHARED) -> bool:
     """An answer sentence with content words ``own`` copies a note sentence with ``words``."""
-    return len(own) >= MIN_WORDS and len(own & words) / len(own) >= MIN_SHARED
+    return len(own) >= MIN_WORDS and len(own & words) / len(own) >= min_shared
+
+
+def content_tokens(text: str) -> set[str]:
+    """The lower-cased content words of ``text`` that :func:`copies` compares."""
+    return _content(_tokens(text))
 
 
 def dropped_negations(answer: str, texts: list[str]) -> list[str]:
@@ -70,7 +75,7 @@ def dropped_negations(answer: str, texts: list[str]) -> list[str]:
         tokens = _tokens(sentence)
         own = _content(tokens)
         for _, words, governed in negated:
-            if not _copies(own, words):
+            if not copies(own, words):
                 continue
             found.update({f"not {w}": None for w in governed if w in own and not _negated_in(tokens, w)})
     return list(found)
@@ -88,6 +93,6 @@ def copied_from_elsewhere(answer: str, notes: dict[str, str], names: list[str]) 
     for sentence in sentences(answer):
         own = _content(_tokens(sentence))
         key, words = max(lines, key=lambda line: len(own & line[1]), default=("", set()))
-        if key and key not in naming and _copies(own, words):
+        if key and key not in naming and copies(own, words):
             return key
     return ""

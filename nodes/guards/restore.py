@@ -1,0 +1,49 @@
+"""A copy of a note's sentence that lost a name, put back as the note says it.
+
+The embedded model copies its notes but now and then drops or swaps the one name that answers:
+"New binoculars: the BD II, 10x42" from "The new binoculars are a Kowa BD II, 10x42";
+"Bakklandet: A coffee bar in an old boathouse" from "Kaffe Fyrlykta: A coffee bar in an old
+boathouse on Bakklandet" (a new user's question, sixteenth session). Every word it kept is in the
+notes, so the grounding check passes it, but it is not the answer. An answer sentence that copies
+a shown sentence (most of its content words are that sentence's, :func:`nodes.guards.copies.copies`)
+and leaves out one of its names, numbers or rare words is replaced by the shown sentence. Notes
+are written in the first person, so the note's own sentence is in voice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from backends.decoding import sentences
+from nodes.guards.context_leak import DUMP_WORDS
+from nodes.guards.copies import MIN_SHARED, MIN_WORDS, content_tokens, copies
+from nodes.guards.grounding import content_words
+
+MAX_WORDS = DUMP_WORDS * 3 // 4  # a longer note sentence is not put back: the judge reads a long verbatim copy as a dump
+
+
+def lost_words(copy: str, note_sentence: str) -> list[str]:
+    """The names, numbers and rare words of ``note_sentence`` that ``copy`` does not say."""
+    said = copy.lower()
+    return [w for w in content_words(note_sentence) if w.lower() not in said]
+
+
+def restored_copies(answer: str, shown: Sequence[str], min_shared: float = MIN_SHARED) -> tuple[str, list[str]]:
+    """``answer`` with each sentence that copies one of the ``shown`` sentences (as the model
+    read them: ``min_shared`` of its content words, and at least ``MIN_WORDS``, are that
+    sentence's) but lost a name, number or rare word of it replaced by that sentence (one of
+    ``MAX_WORDS`` words at most); and the words put back. A sentence that copies nothing, or loses nothing, stays as the model said it."""
+    notes = [(s.strip(), content_tokens(s)) for s in shown if s.strip() and len(s.split()) <= MAX_WORDS]
+    out: list[str] = []
+    put_back: list[str] = []
+    for sentence in sentences(answer):
+        own = content_tokens(sentence)
+        source, words = max(notes, key=lambda n: len(own & n[1]), default=("", set()))
+        copied = source and copies(own, words, min_shared) and len(own & words) >= MIN_WORDS
+        lost = lost_words(sentence, source) if copied else []
+        if lost:
+            put_back.extend(lost)
+            out.append(source + (" " if sentence[-1:].isspace() else ""))
+        else:
+            out.append(sentence)
+    return "".join(out).strip(), list(dict.fromkeys(put_back))

@@ -1,0 +1,39 @@
+"""A copy of a note's sentence that lost a name, put back as the note says it (nodes/guards/restore.py)."""
+
+from __future__ import annotations
+
+from nodes.guards.restore import lost_words, restored_copies
+
+BINOCULARS = [
+    "Last trip with the old pair: the hinge finally gave up in April.",
+    "The new binoculars are a Kowa BD II, 10x42, bought from a camera shop on Moi Avenue.",
+]
+COFFEE = [
+    "Kaffe Fyrlykta: A coffee bar in an old boathouse on Bakklandet.",
+    "This is where I go on Friday afternoons to write blog posts.",
+]
+
+
+def test_a_copy_that_dropped_the_answering_name_is_the_note_sentence_again() -> None:
+    """Both from the tuning people's runs: the brand dropped, the cafe's name swapped for its district's."""
+    answer, put_back = restored_copies("New binoculars: the BD II, 10x42, bought from a camera shop on Moi Avenue",
+                                       BINOCULARS)
+    assert answer == BINOCULARS[1] and put_back == ["Kowa"]
+    said = "Bakklandet: A coffee bar in an old boathouse on Bakklandet.\nThis is where I go on Friday afternoons."
+    answer, put_back = restored_copies(said, COFFEE)
+    assert answer == f"{COFFEE[0]}\nThis is where I go on Friday afternoons." and put_back == ["Kaffe", "Fyrlykta"]
+
+
+def test_what_the_model_said_in_its_own_words_or_whole_stays() -> None:
+    whole = "The new binoculars are a Kowa BD II, 10x42, bought from a camera shop on Moi Avenue."
+    assert restored_copies(whole, BINOCULARS) == (whole, []), "a whole copy loses nothing"
+    own = "I love these binoculars, bought for the crab plovers."
+    assert restored_copies(own, BINOCULARS) == (own, []), "not a copy: too few of its words are one note sentence's"
+    assert restored_copies("Kowa, in April.", BINOCULARS) == ("Kowa, in April.", []), "too short to call a copy"
+    assert restored_copies("Nice.", []) == ("Nice.", [])
+
+
+def test_lost_words_are_names_numbers_and_rare_words_only() -> None:
+    assert "Kowa" in lost_words("The binoculars are a BD II.", BINOCULARS[1])
+    assert "42" in lost_words("The binoculars are a Kowa BD II.", BINOCULARS[1])
+    assert lost_words("The new binoculars are a Kowa BD II, 10x42.", BINOCULARS[1]) == ["Moi", "Avenue"]
