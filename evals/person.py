@@ -20,6 +20,7 @@ share of answerable questions (update, everyday, named) met with an abstention o
 from __future__ import annotations
 
 import tomllib
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -72,6 +73,15 @@ def outcome(case: PersonCase, answer: str) -> str:
 
 
 CORRECT = {"fresh", "answered", "declined", "ok"}
+
+
+def refusal_reason(record: dict[str, Any]) -> str:
+    """Why an answer was refused: ``off-limits topic`` (a topic of ``judge.off_limits_topics``,
+    the user's setting: refusing is by design), ``no note`` (nothing in the notes was close
+    enough) or ``other`` (the model declined, or another check blocked it)."""
+    if any(str(reason).startswith("off_limits") for reason in record.get("judge_reasons") or []):
+        return "off-limits topic"
+    return "no note" if record.get("answered_by") == "no-note" else "other"
 
 
 def refused(record: dict[str, Any]) -> bool:
@@ -135,5 +145,6 @@ class PersonSuite:
         extras = {"outcomes": {k: counts(v, "outcome") for k, v in by_kind.items() if v},
                   "answered_by": counts(records, "answered_by"), "routes": counts(records, "route"),
                   "rerouted": sum(bool(r.get("rerouted")) for r in records),
+                  "over_refusal_by": dict(Counter(refusal_reason(r) for r in answerable if refused(r))),
                   "judge": counts(records, "judge"), "person": self.person}
         return Scored(found, extras)

@@ -149,6 +149,27 @@ def test_update_outcomes() -> None:
     assert scored.metrics["stale_rate"]["k"] == 1 and scored.metrics["abstain_rate"]["k"] == 1
 
 
+def test_person_scores_say_why_answerable_questions_were_refused(tmp_path: Path) -> None:
+    """Over-refusal counts every refused answerable question; the split says which were the
+    user's off-limits topics (by design), which found no note, which the model declined."""
+    from evals.person import PersonSuite
+
+    def record(kind: str, answer: str, by: str, reasons: list[str] = ()) -> dict:
+        return {"id": answer, "kind": kind, "question": "q?", "expect_any": ["Kowa"], "stale": [], "note": "",
+                "answer": answer, "answered_by": by, "judge_reasons": list(reasons), "sources": [],
+                "outcome": "answered" if "Kowa" in answer else "abstain", "unsupported": [], "note_first": False,
+                "judge": "blocked" if reasons else "pass", "route": "retrieve", "latency_ms": 5.0}
+
+    records = [record("everyday", "A Kowa BD II.", "model"),
+               record("everyday", "That is something I keep to myself.", "refusal", ["off_limits: question about family"]),
+               record("named", "I have no note about that, so I'd rather not guess.", "no-note"),
+               record("update", "I don't remember.", "model"),
+               record("unanswerable", "I have no note about that.", "no-note")]
+    scored = PersonSuite(notes_dir=tmp_path, person="Lilian").score(records)
+    assert scored.metrics["over_refusal"]["k"] == 3 and scored.metrics["over_refusal"]["n"] == 4
+    assert scored.extras["over_refusal_by"] == {"off-limits topic": 1, "no note": 1, "other": 1}
+
+
 def test_retrieval_helpers_and_scores() -> None:
     sources = [{"path": "a.md"}, {"path": "a.md"}, {"path": "b.md"}, {"path": "c.md"}]
     assert distinct_paths(sources) == ["a.md", "b.md", "c.md"]
