@@ -37,3 +37,14 @@ def test_lost_words_are_names_numbers_and_rare_words_only() -> None:
     assert "Kowa" in lost_words("The binoculars are a BD II.", BINOCULARS[1])
     assert "42" in lost_words("The binoculars are a Kowa BD II.", BINOCULARS[1])
     assert lost_words("The new binoculars are a Kowa BD II, 10x42.", BINOCULARS[1]) == ["Moi", "Avenue"]
+
+
+def test_a_copy_that_joined_two_sentences_is_not_cut_back_to_one() -> None:
+    """The model put the name from the next sentence into its copy: putting the first sentence back
+    would lose the answer."""
+    shown = ["We stayed three nights at a B&B in St Davids, run by two old lighthouse keepers.",
+             "It's called Ty Gwennol."]
+    joined = "We stayed three nights at Ty Gwennol in St Davids, run by lighthouse keepers."
+    assert restored_copies(joined, shown) == (joined, [])
+    dropped = "We stayed three nights at a B&B, run by two old lighthouse keepers."
+    assert restored_copies(dropped, shown) == (shown[0], ["Davids"])

@@ -28,11 +28,20 @@ def lost_words(copy: str, note_sentence: str) -> list[str]:
     return [w for w in content_words(note_sentence) if w.lower() not in said]
 
 
+def joined(copy: str, note_sentence: str, shown: Sequence[str]) -> bool:
+    """``copy`` also names what another shown sentence names and ``note_sentence`` does not: the
+    model joined two sentences, and putting one back would lose the other's part."""
+    said = note_sentence.lower()
+    elsewhere = " ".join(s for s in shown if s.strip() != note_sentence).lower()
+    return any(w.lower() not in said and w.lower() in elsewhere for w in content_words(copy))
+
+
 def restored_copies(answer: str, shown: Sequence[str], min_shared: float = MIN_SHARED) -> tuple[str, list[str]]:
     """``answer`` with each sentence that copies one of the ``shown`` sentences (as the model
     read them: ``min_shared`` of its content words, and at least ``MIN_WORDS``, are that
     sentence's) but lost a name, number or rare word of it replaced by that sentence (one of
-    ``MAX_WORDS`` words at most); and the words put back. A sentence that copies nothing, or loses nothing, stays as the model said it."""
+    ``MAX_WORDS`` words at most, and not when the copy also holds a name of another shown
+    sentence: :func:`joined`); and the words put back. A sentence that copies nothing, or loses nothing, stays as the model said it."""
     notes = [(s.strip(), content_tokens(s)) for s in shown if s.strip() and len(s.split()) <= MAX_WORDS]
     out: list[str] = []
     put_back: list[str] = []
@@ -40,7 +49,7 @@ def restored_copies(answer: str, shown: Sequence[str], min_shared: float = MIN_S
         own = content_tokens(sentence)
         source, words = max(notes, key=lambda n: len(own & n[1]), default=("", set()))
         copied = source and copies(own, words, min_shared) and len(own & words) >= MIN_WORDS
-        lost = lost_words(sentence, source) if copied else []
+        lost = lost_words(sentence, source) if copied and not joined(sentence, source, shown) else []
         if lost:
             put_back.extend(lost)
             out.append(source + (" " if sentence[-1:].isspace() else ""))
