@@ -154,14 +154,14 @@ def test_person_scores_say_why_answerable_questions_were_refused(tmp_path: Path)
     user's off-limits topics (by design), which found no note, which the model declined."""
     from evals.person import PersonSuite
 
-    def record(kind: str, answer: str, by: str, reasons: list[str] = ()) -> dict:
+    def record(kind: str, answer: str, by: str, reasons: tuple[str, ...] = ()) -> dict:
         return {"id": answer, "kind": kind, "question": "q?", "expect_any": ["Kowa"], "stale": [], "note": "",
                 "answer": answer, "answered_by": by, "judge_reasons": list(reasons), "sources": [],
                 "outcome": "answered" if "Kowa" in answer else "abstain", "unsupported": [], "note_first": False,
                 "judge": "blocked" if reasons else "pass", "route": "retrieve", "latency_ms": 5.0}
 
     records = [record("everyday", "A Kowa BD II.", "model"),
-               record("everyday", "That is something I keep to myself.", "refusal", ["off_limits: question about family"]),
+               record("everyday", "That is something I keep to myself.", "refusal", ("off_limits: question about family",)),
                record("named", "I have no note about that, so I'd rather not guess.", "no-note"),
                record("update", "I don't remember.", "model"),
                record("unanswerable", "I have no note about that.", "no-note")]

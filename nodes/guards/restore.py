@@ -41,14 +41,15 @@ def restored_copies(answer: str, shown: Sequence[str], min_shared: float = MIN_S
     read them: ``min_shared`` of its content words, and at least ``MIN_WORDS``, are that
     sentence's) but lost a name, number or rare word of it replaced by that sentence (one of
     ``MAX_WORDS`` words at most, and not when the copy also holds a name of another shown
-    sentence: :func:`joined`); and the words put back. A sentence that copies nothing, or loses nothing, stays as the model said it."""
+    sentence: :func:`joined`); and the words put back. A sentence that copies nothing, or
+    loses nothing, stays as the model said it."""
     notes = [(s.strip(), content_tokens(s)) for s in shown if s.strip() and len(s.split()) <= MAX_WORDS]
     out: list[str] = []
     put_back: list[str] = []
     for sentence in sentences(answer):
         own = content_tokens(sentence)
         source, words = max(notes, key=lambda n: len(own & n[1]), default=("", set()))
-        copied = source and copies(own, words, min_shared) and len(own & words) >= MIN_WORDS
+        copied = bool(source) and copies(own, words, min_shared) and len(own & words) >= MIN_WORDS
         lost = lost_words(sentence, source) if copied and not joined(sentence, source, shown) else []
         if lost:
             put_back.extend(lost)
