@@ -30,7 +30,7 @@ from kb.fingerprints import stem
 from kb.lexical import terms
 from kb.life_state import LifeTopic
 from nodes import answer_kind
-from nodes.guards.grounding import content_words
+from nodes.guards.grounding import content_words, unsaid
 from twin.state import EvidenceNote
 
 _SPLIT = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9])")
@@ -170,10 +170,7 @@ def with_heading(sentence: str, heading: str, title: str = "") -> str:
     "Rules I've learned"), is left out."""
     if not heading or heading.strip().lower() == title.strip().lower():
         return sentence
-    said = sentence.lower()
-    if not any(word.lower() not in said for word in content_words(heading)):
-        return sentence
-    return f"{heading.rstrip(' :.')}: {sentence}"
+    return f"{heading.rstrip(' :.')}: {sentence}" if unsaid(heading, sentence) else sentence
 
 
 def newest_first(notes: list[EvidenceNote]) -> list[EvidenceNote]:

@@ -54,9 +54,9 @@ def _negated_in(tokens: list[str], word: str) -> bool:
     return not places or any(_NEGATION.match(t) for i in places for t in tokens[max(0, i - BEFORE):i])
 
 
-def copies(own: set[str], words: set[str], min_shared: float = MIN_SHARED) -> bool:
+def copies(own: set[str], words: set[str]) -> bool:
     """An answer sentence with content words ``own`` copies a note sentence with ``words``."""
-    return len(own) >= MIN_WORDS and len(own & words) / len(own) >= min_shared
+    return len(own) >= MIN_WORDS and len(own & words) / len(own) >= MIN_SHARED
 
 
 def content_tokens(text: str) -> set[str]:

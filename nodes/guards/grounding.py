@@ -94,6 +94,12 @@ _PLEASANTRY = re.compile(
     r"(?:please )?(?:let me know|feel free)|if you have any|thank you for|thanks for (?:asking|your))", re.I)
 
 
+def unsaid(source: str, text: str) -> list[str]:
+    """The content words of ``source`` (names, numbers, rare words) that ``text`` does not say."""
+    said = text.lower()
+    return [word for word in content_words(source) if word.lower() not in said]
+
+
 def without_pleasantries(text: str) -> str:
     """``text`` without the sentences after its first that are only assistant-speak ("I'm glad
     you're happy with your bike.", "I'm sorry for any confusion.", "I'm not sure."). The first

@@ -16,29 +16,27 @@ from collections.abc import Sequence
 
 from backends.decoding import sentences
 from nodes.guards.context_leak import DUMP_WORDS
-from nodes.guards.copies import MIN_SHARED, MIN_WORDS, content_tokens, copies
-from nodes.guards.grounding import content_words
+from nodes.guards.copies import MIN_WORDS, content_tokens, copies
+from nodes.guards.grounding import unsaid
 
 MAX_WORDS = DUMP_WORDS * 3 // 4  # a longer note sentence is not put back: the judge reads a long verbatim copy as a dump
 
 
 def lost_words(copy: str, note_sentence: str) -> list[str]:
     """The names, numbers and rare words of ``note_sentence`` that ``copy`` does not say."""
-    said = copy.lower()
-    return [w for w in content_words(note_sentence) if w.lower() not in said]
+    return unsaid(note_sentence, copy)
 
 
 def joined(copy: str, note_sentence: str, shown: Sequence[str]) -> bool:
     """``copy`` also names what another shown sentence names and ``note_sentence`` does not: the
     model joined two sentences, and putting one back would lose the other's part."""
-    said = note_sentence.lower()
     elsewhere = " ".join(s for s in shown if s.strip() != note_sentence).lower()
-    return any(w.lower() not in said and w.lower() in elsewhere for w in content_words(copy))
+    return any(word.lower() in elsewhere for word in unsaid(copy, note_sentence))
 
 
-def restored_copies(answer: str, shown: Sequence[str], min_shared: float = MIN_SHARED) -> tuple[str, list[str]]:
+def restored_copies(answer: str, shown: Sequence[str]) -> tuple[str, list[str]]:
     """``answer`` with each sentence that copies one of the ``shown`` sentences (as the model
-    read them: ``min_shared`` of its content words, and at least ``MIN_WORDS``, are that
+    read them: ``MIN_SHARED`` of its content words, and at least ``MIN_WORDS``, are that
     sentence's) but lost a name, number or rare word of it replaced by that sentence (one of
     ``MAX_WORDS`` words at most, and not when the copy also holds a name of another shown
     sentence: :func:`joined`); and the words put back. A sentence that copies nothing, or
@@ -49,7 +47,7 @@ def restored_copies(answer: str, shown: Sequence[str], min_shared: float = MIN_S
     for sentence in sentences(answer):
         own = content_tokens(sentence)
         source, words = max(notes, key=lambda n: len(own & n[1]), default=("", set()))
-        copied = bool(source) and copies(own, words, min_shared) and len(own & words) >= MIN_WORDS
+        copied = bool(source) and copies(own, words) and len(own & words) >= MIN_WORDS
         lost = lost_words(sentence, source) if copied and not joined(sentence, source, shown) else []
         if lost:
             put_back.extend(lost)
