@@ -145,6 +145,15 @@ def test_topic_patterns_without_embeddings(topics):
     assert topics.classify("What's the cheapest therapy-shaped thing you know?") == []
 
 
+def test_someone_asked_about_by_name_is_left_to_the_notes(topics):
+    # the judge flags these unless the notes name them (tests/test_named_off_limits.py); alone, they count
+    assert topics.by_name("Who is Dr Haldane?") == ([], {"health": ["Haldane"]})
+    assert topics.by_name("What did dr. O'Neill say?") == ([], {"health": ["O'Neill"]})
+    assert topics.classify("Who is Dr Haldane?") == ["health"]
+    assert topics.by_name("Is Dr Haldane your doctor?") == (["health"], {})  # its own words are the topic
+    assert topics.by_name("Where do you work?") == ([], {})
+
+
 @pytest.mark.parametrize("question", [
     "How do I find the parent process of a zombie so I can kill it?",
     "How do I check out the parent commit?",

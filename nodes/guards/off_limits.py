@@ -50,6 +50,7 @@ class Topic:
     not_before: re.Pattern[str] | None = None  # a question match followed by this is not the topic
     technical_sense: re.Pattern[str] | None = None  # words of the topic that also name computing things
     technical: re.Pattern[str] | None = None  # a computing thing named in the question ("docker", "query")
+    named: re.Pattern[str] | None = None  # someone of the topic asked about by name ("Dr Haldane")
 
     def asked_in(self, text: str) -> bool:
         """A question pattern matches ``text``, and not where ``not_before`` follows the match,
@@ -60,6 +61,12 @@ class Topic:
         return any(not (self.not_before and self.not_before.match(text, m.end()))
                    and not (computing and self.technical_sense and self.technical_sense.search(m.group(0)))
                    for p in self.question for m in p.finditer(text))
+
+    def names_asked(self, text: str) -> list[str]:
+        """The names ``named`` captures in ``text`` ("Who is Dr Haldane?" → ["Haldane"])."""
+        if self.named is None:
+            return []
+        return [name for m in self.named.finditer(text) for name in m.groups() if name]
 
 
 @lru_cache(maxsize=4)
@@ -94,6 +101,7 @@ def _topic(name: str, spec: dict[str, Any], path: Path | str, technical: str | N
         not_before=optional("not_before"),
         technical_sense=optional("technical_sense"),
         technical=_pattern(path, "[technical] context", technical) if computing else None,
+        named=optional("named"),
     )
 
 
@@ -174,15 +182,25 @@ class TopicClassifier:
         return labels[best], float(sims[best])
 
     def classify(self, question: str) -> list[str]:
-        """The off-limits topics ``question`` asks about (none when it asks about someone else)."""
+        """The off-limits topics ``question`` asks about (none when it asks about someone else),
+        counting those asked about by someone's name (:meth:`by_name`) whoever they are."""
+        found, named = self.by_name(question)
+        return found + list(named)
+
+    def by_name(self, question: str) -> tuple[list[str], dict[str, list[str]]]:
+        """The topics ``question`` asks about, and apart ``{topic: names}`` for those it asks about
+        only by naming someone ("Who is Dr Haldane?": the name is what makes it look like the
+        health topic, to the patterns and by meaning): the caller flags those unless the notes
+        name them."""
         text = fold(question)
         if not about_the_person(text, self.person):
-            return []
+            return [], {}
         found = self.by_pattern(text)
+        named = {t.name: names for t in self.topics if t.name not in found and (names := t.names_asked(text))}
         label, sim = self.by_meaning(text)
-        if label != BENIGN and sim >= self.threshold and label not in found:
+        if label != BENIGN and sim >= self.threshold and label not in found and label not in named:
             found.append(label)
-        return found
+        return found, named
 
     def disclosed(self, answer: str) -> list[str]:
         text = fold(answer)

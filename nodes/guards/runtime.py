@@ -7,6 +7,7 @@ one embedding per new sentence. Fingerprints are re-read when ingest rewrites th
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 import time
 from collections import OrderedDict
@@ -113,7 +114,7 @@ class Judge:
                                       embed_bank=lambda texts: _embed_bank(ctx, texts), person=self.person)
         self.prompt_lines = prompt_sentences(system_prompt_text(self.person))
         self.guard = ComposedGuard(self._validators())
-        self._screened: OrderedDict[str, list[str]] = OrderedDict()
+        self._screened: OrderedDict[str, tuple[list[str], dict[str, list[str]]]] = OrderedDict()
 
     def _validators(self) -> list[Any]:
         cfg = self.ctx.config.judge
@@ -147,15 +148,32 @@ class Judge:
     def screen(self, question: str) -> list[str]:
         """Input flags for a question (cached: the streamer asks again per sentence)."""
         if question in self._screened:
-            return list(self._screened[question])
+            flags, named = self._screened[question]
+            return flags + self._unnamed(named)
         cfg = self.ctx.config.judge
         flags = injection_flags(question) if cfg.injection else []
+        named: dict[str, list[str]] = {}
         if cfg.off_limits:
-            flags += [FLAG_PREFIX + t for t in self.topics.classify(question)]
-        self._screened[question] = flags
+            topics, named = self.topics.by_name(question)
+            flags += [FLAG_PREFIX + t for t in topics]
+        self._screened[question] = (flags, named)
         while len(self._screened) > 256:
             self._screened.popitem(last=False)
-        return list(flags)
+        return flags + self._unnamed(named)
+
+    def _unnamed(self, named: dict[str, list[str]]) -> list[str]:
+        """Flags for the topics asked about by someone's name that the notes do not name (looked
+        up on every call: a note saved since may name them)."""
+        return [FLAG_PREFIX + t for t, names in named.items() if not self._in_notes(names)]
+
+    def _in_notes(self, names: list[str]) -> bool:
+        """Whether the indexed notes (public ones only: private notes are never indexed) name
+        every one of ``names``; False without an index."""
+        try:
+            found = self.ctx.retriever.lexical.document_frequency([n.lower() for n in names])
+        except (OSError, sqlite3.Error):  # the index cannot be read: keep the refusal
+            return False
+        return bool(found) and all(count > 0 for count in found.values())
 
     # -- output side --------------------------------------------------------------
     def check(self, question: str, text: str, sources: Sequence[dict[str, Any]] | None = None,
