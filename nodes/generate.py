@@ -34,6 +34,7 @@ from nodes.context import TwinContext
 from nodes.extractive import extractive_answer
 from nodes.guards.frame import FrameFilter, wrap_evidence
 from nodes.guards.grounding import without_pleasantries
+from nodes.guards.invented import without_invented
 from nodes.guards.refusals import refusal
 from nodes.guards.respell import respelled
 from nodes.guards.restore import restored_copies
@@ -71,14 +72,17 @@ def evidence_texts(notes: Sequence[EvidenceNote], question: str, person: str = "
 def tidied(said: str, notes: Sequence[EvidenceNote], question: str, person: str = "") -> tuple[str, dict[str, list[str]]]:
     """The model's reply as the judge reads it: no repeated sentence or pleasantry; a name it
     garbled in copying the notes spelt as they spell it (``respelled``); a note sentence it
-    copied but dropped a name of, put back whole (``restored``). The second value says what was
-    changed, for the trace."""
+    copied but dropped a name of, put back whole (``restored``); a sentence it made up, left out
+    (``invented``). The second value says what was changed, for the trace."""
     draft = without_pleasantries(without_repeats(said))
     if not notes:
         return draft, {}
-    draft, respelt = respelled(draft, evidence_texts(notes, question, person))
+    shown = evidence_texts(notes, question, person)
+    draft, respelt = respelled(draft, shown)
     draft, put_back = restored_copies(draft, [s for n in notes for s in n["sentences"]])
-    return draft, {k: v for k, v in (("respelled", respelt), ("restored", put_back)) if v}
+    draft, made_up = without_invented(draft, shown, [n["date"] for n in notes], question)
+    changes = (("respelled", respelt), ("restored", put_back), ("invented", made_up))
+    return draft, {k: v for k, v in changes if v}
 
 
 def goes_to_notes(state: TwinState) -> bool:

@@ -405,8 +405,9 @@ def test_graph_grounded_answer_streams_and_passes(scripted_runner) -> None:
     events = list(runner.stream("Where do you live these days?"))
     result = events[-1].data
     assert result["answered_by"] == "model" and result["judge"]["verdict"] == "pass", result["decisions"]["judge"]
-    assert result["answer"] == "I moved to Rotterdam in 2025. I no longer live in Lisbon. I cycle a lot."
-    assert _shown(events).strip() == result["answer"]
+    assert result["answer"] == "I moved to Rotterdam in 2025. I no longer live in Lisbon."
+    assert result["decisions"]["generate"]["invented"] == ["I cycle a lot."]  # no note shown says so
+    assert _shown(events).strip() == result["answer"]  # what was left out was never shown
 
 
 def test_graph_a_name_garbled_in_copying_is_spelt_as_the_note_spells_it(scripted_runner) -> None:
@@ -428,6 +429,18 @@ def test_graph_a_copied_note_sentence_that_lost_its_name_is_put_back_whole(scrip
     assert result["answered_by"] == "model" and result["judge"]["verdict"] == "pass", result["decisions"]["judge"]
     assert result["answer"] == "These days I live in Rotterdam, in the Kralingen neighbourhood, after three years in Lisbon."
     assert result["decisions"]["generate"]["restored"] == ["Kralingen"]
+
+
+def test_graph_a_sentence_the_model_made_up_is_left_out(scripted_runner) -> None:
+    """Ordinary words pass the grounding check whatever they claim: a later sentence whose own words
+    are mostly not in the notes shown is left out before the judge reads the answer."""
+    runner, model = scripted_runner
+    model.replies = ["These days I live in Rotterdam, in the Kralingen neighbourhood, after three years in Lisbon. "
+                     "I'm also a keen vegetarian who paints watercolours."]
+    result = runner.ask("Where do you live these days?")
+    assert result["answered_by"] == "model" and result["judge"]["verdict"] == "pass", result["decisions"]["judge"]
+    assert result["answer"] == "These days I live in Rotterdam, in the Kralingen neighbourhood, after three years in Lisbon."
+    assert result["decisions"]["generate"]["invented"] == ["I'm also a keen vegetarian who paints watercolours."]
 
 
 def test_graph_personal_question_without_a_note_gets_no_note(scripted_runner) -> None:

@@ -139,7 +139,8 @@ def support(texts: list[str], dates: list[str] = ()) -> frozenset[str]:
     return frozenset(vocab)
 
 
-def _supported(token: str, vocab: frozenset[str]) -> bool:
+def supported(token: str, vocab: frozenset[str]) -> bool:
+    """Whether ``vocab`` (:func:`support`) holds ``token``: itself, a stem of it, or every part of a compound."""
     norm = _norm(token)
     if norm in vocab:
         return True
@@ -151,7 +152,7 @@ def _supported(token: str, vocab: frozenset[str]) -> bool:
 
 def unsupported_words(answer: str, vocab: frozenset[str]) -> list[str]:
     """Content words of ``answer`` that nothing in ``vocab`` supports."""
-    return [w for w in content_words(answer) if not _supported(w, vocab)]
+    return [w for w in content_words(answer) if not supported(w, vocab)]
 
 
 def says_nothing_from(answer: str, texts: list[str], question: str) -> bool:
@@ -160,10 +161,14 @@ def says_nothing_from(answer: str, texts: list[str], question: str) -> bool:
     "Here's how we found out why" to a question the notes answer is no answer at all."""
     if not any(t.strip() for t in texts):
         return False
-    asked = _vocabulary(question)
-    own = [w for w in _WORD.findall(answer) if len(n := _norm(w)) >= 3 and n not in STOPWORDS and n not in asked]
     vocab = support(texts)
-    return not any(_supported(w, vocab) for w in own)
+    return not any(supported(w, vocab) for w in own_words(answer, question))
+
+
+def own_words(text: str, question: str) -> list[str]:
+    """The words ``text`` says of its own: three letters or more, not stopwords, not the question's."""
+    asked = _vocabulary(question)
+    return [w for w in _WORD.findall(text) if len(n := _norm(w)) >= 3 and n not in STOPWORDS and n not in asked]
 
 
 def agrees_with(answer: str, passage: str, others: Sequence[str] = ()) -> bool:
@@ -179,9 +184,9 @@ def agrees_with(answer: str, passage: str, others: Sequence[str] = ()) -> bool:
         return True
     if others:
         elsewhere = support(list(others))
-        names = [w for w in names if not _supported(w, elsewhere)] or names
+        names = [w for w in names if not supported(w, elsewhere)] or names
     vocab = support([answer])
-    return any(_supported(word, vocab) for word in names)
+    return any(supported(word, vocab) for word in names)
 
 
 _FIRST_PERSON = re.compile(r"(?<![\w'’])I(?:['’](?:m|ve|d|ll))?(?![\w'’])|\b[Mm](?:y|ine|yself)\b")  # not "i.e."
