@@ -340,6 +340,10 @@ def test_a_bad_regex_in_a_topics_file_names_the_file_and_key(tmp_path):
                      encoding="utf-8")
     with pytest.raises(ConfigError, match=r"\[technical\] context is not a valid regex"):
         load_topics(["health"], other)
+    ungrouped = tmp_path / "ungrouped.toml"
+    ungrouped.write_text("[health]\nnamed = 'dr \\\\w+'\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"\[health\] named needs a group that captures the name"):
+        load_topics(["health"], ungrouped)
 
 
 @pytest.fixture(scope="module")

@@ -93,6 +93,9 @@ def _topic(name: str, spec: dict[str, Any], path: Path | str, technical: str | N
         return _pattern(path, f"[{key}] {field}", spec[field]) if spec.get(field) else None
 
     computing = technical and spec.get("technical_sense")
+    named = optional("named")
+    if named is not None and not named.groups:
+        raise ConfigError(f"topics file {path}: [{key}] named needs a group that captures the name: {named.pattern!r}")
     return Topic(
         name=name, phrase=spec.get("phrase", f"my {name}"),
         question=tuple(_pattern(path, f"[{key}] question", p) for p in spec.get("question", [])),
@@ -101,7 +104,7 @@ def _topic(name: str, spec: dict[str, Any], path: Path | str, technical: str | N
         not_before=optional("not_before"),
         technical_sense=optional("technical_sense"),
         technical=_pattern(path, "[technical] context", technical) if computing else None,
-        named=optional("named"),
+        named=named,
     )
 
 
