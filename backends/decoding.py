@@ -22,7 +22,9 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-SENTENCE_END = re.compile(r"(?<!\b[A-Z])[.!?…]+[\"')\]]*(?=\s)|\n")
+# not after an initial ("J. Smith") or a title ("Dr. Haldane", "Mrs. Gilhooly", "St. Davids")
+_TITLES = "".join(rf"(?<!\b{t})" for t in ("Dr", "Mr", "Mrs", "Ms", "Mx", "St", "Mt", "Prof", "Rev", "Capt"))
+SENTENCE_END = re.compile(rf"(?<!\b[A-Z]){_TITLES}[.!?…]+[\"')\]]*(?=\s)|\n")
 
 
 @dataclass(frozen=True)

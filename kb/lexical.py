@@ -324,11 +324,12 @@ class LexicalIndex:
         return None
 
     def document_frequency(self, words: list[str]) -> dict[str, int]:
-        """How many chunks contain each word (after the index's stemming); 0 when none."""
+        """How many chunks contain each word, or each phrase of words ("dr haldane"), after the
+        index's stemming; 0 when none."""
         out: dict[str, int] = {}
         with self._lock:
             for word in words:
-                expression = f'"{word}"'
+                expression = '"' + word.replace('"', '""') + '"'  # one string to FTS5, whatever it holds
                 out[word] = int(self.db.execute(
                     "select count(*) from fts where fts match ?", (expression,)).fetchone()[0])
         return out

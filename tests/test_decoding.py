@@ -27,6 +27,9 @@ def test_sentence_ends_and_trimming() -> None:
     assert trim_to_sentences(text, 0) == "I moved to Rotterdam. My flat is in Kralingen, 2.5 km out! J. Smith helped."
     assert trim_to_sentences("No end in sight", 3) == "No end in sight"
     assert trim_to_sentences("One.\nTwo.\nThree.\nFour.", 3) == "One.\nTwo.\nThree."
+    # a title does not end a sentence: "Dr. Haldane" is one answer, not "Dr." and the rest
+    assert trim_to_sentences("Dr. Haldane is the vet. Mrs. Gilhooly lives in St. Davids. More.", 2) == (
+        "Dr. Haldane is the vet. Mrs. Gilhooly lives in St. Davids.")
 
 
 def test_a_sentence_that_repeats_an_earlier_one_is_dropped() -> None:

@@ -32,3 +32,9 @@ def test_sentences_that_say_what_the_notes_say_stay() -> None:
 def test_the_lead_sentence_stays_even_when_made_up() -> None:
     answer = "She collects vintage motorbikes. Dr Haldane weighed Tattie."
     assert without_invented(answer, [NOTE], [], QUESTION) == (answer, [])
+
+
+def test_a_lead_that_opens_with_a_title_stays_whole() -> None:
+    answer = "Dr. Haldane is a veterinarian who treats cats. He also loves jazz and sailing."
+    assert without_invented(answer, [NOTE], [], "Who is Dr. Haldane?") == (
+        "Dr. Haldane is a veterinarian who treats cats.", ["He also loves jazz and sailing."])

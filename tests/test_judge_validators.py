@@ -147,8 +147,9 @@ def test_topic_patterns_without_embeddings(topics):
 
 def test_someone_asked_about_by_name_is_left_to_the_notes(topics):
     # the judge flags these unless the notes name them (tests/test_named_off_limits.py); alone, they count
-    assert topics.by_name("Who is Dr Haldane?") == ([], {"health": ["Haldane"]})
-    assert topics.by_name("What did dr. O'Neill say?") == ([], {"health": ["O'Neill"]})
+    assert topics.by_name("Who is Dr Haldane?") == ([], {"health": ["Dr Haldane"]})
+    assert topics.by_name("What did dr. O'Neill say?") == ([], {"health": ["dr O'Neill"]})
+    assert topics.by_name("What did Dr. Haldane's nurse say?") == ([], {"health": ["Dr Haldane"]})
     assert topics.classify("Who is Dr Haldane?") == ["health"]
     assert topics.by_name("Is Dr Haldane your doctor?") == (["health"], {})  # its own words are the topic
     assert topics.by_name("Where do you work?") == ([], {})
@@ -340,10 +341,6 @@ def test_a_bad_regex_in_a_topics_file_names_the_file_and_key(tmp_path):
                      encoding="utf-8")
     with pytest.raises(ConfigError, match=r"\[technical\] context is not a valid regex"):
         load_topics(["health"], other)
-    ungrouped = tmp_path / "ungrouped.toml"
-    ungrouped.write_text("[health]\nnamed = 'dr \\\\w+'\n", encoding="utf-8")
-    with pytest.raises(ConfigError, match=r"\[health\] named needs a group that captures the name"):
-        load_topics(["health"], ungrouped)
 
 
 @pytest.fixture(scope="module")

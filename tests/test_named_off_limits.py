@@ -45,6 +45,25 @@ def test_a_doctor_the_notes_name_is_asked_about_and_one_only_a_private_note_name
     # a question that is about health by its own words stays refused, whoever it names
     assert judge.screen("Is Dr Haldane your doctor?") == ["off_limits:health"]
     assert judge.screen("What medication did Dr Haldane prescribe you?") == ["off_limits:health"]
+    # the rest of the question is about the person's health: by pattern, and by meaning with the name said as "someone"
+    assert judge.screen("What did Dr Haldane say about your blood pressure?") == ["off_limits:health"]
+    assert judge.screen("Has Dr Haldane seen your x-rays?") == ["off_limits:health"]
+    assert judge.screen("Which pills did Dr Haldane give you?") == ["off_limits:health"]
+    # the notes must name her as the question does: a word of the name elsewhere is not enough
+    assert judge.screen("Who is Dr Tattie?") == ["off_limits:health"]
+    assert judge.screen("What did Dr. Haldane's nurse say?") == []
+
+
+def test_the_name_lookup_takes_any_string_and_an_unreadable_index_keeps_the_refusal(home) -> None:
+    ctx, _ = home
+    lexical = ctx.retriever.lexical
+    # a quote is text to FTS5, not syntax; "dr haldane" is a phrase: both words, in that order
+    assert lexical.document_frequency(['dr "haldane', "dr haldane", "haldane dr"]) == {
+        'dr "haldane': 1, "dr haldane": 1, "haldane dr": 0}
+    judge = judge_for(ctx)
+    assert judge.screen("Who is Dr Haldane?") == []
+    lexical.db.close()  # the index can no longer be read (sqlite3.ProgrammingError)
+    assert judge.screen("Who is Dr Haldane?") == ["off_limits:health"]
 
 
 def test_a_note_saved_after_a_refusal_lets_the_same_question_through(home, kb_embeddings) -> None:  # noqa: F811

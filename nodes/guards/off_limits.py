@@ -35,6 +35,7 @@ _WORD = re.compile(r"[\w'’-]+")
 _POSSESSIVE = re.compile(r"\b(\w+)['’]s\b")  # "colin firth's wife"; after these it is "is" or "has":
 _NOT_POSSESSORS = frozenset("what who where when how why which that this it there here let he she one everyone "
                             "someone anyone nobody".split())
+_POSSESSIVE_END = re.compile(r"['’]s?$")
 _THIRD_PARTY = re.compile(r"\b(?:he|she|his|her|hers|him|they|their|theirs|them|he's|she's|they're)\b", re.I)
 
 Embed = Callable[[list[str]], Any]  # texts -> (n, d) array of normalised vectors
@@ -63,10 +64,12 @@ class Topic:
                    for p in self.question for m in p.finditer(text))
 
     def names_asked(self, text: str) -> list[str]:
-        """The names ``named`` captures in ``text`` ("Who is Dr Haldane?" → ["Haldane"])."""
+        """Whom ``named`` finds in ``text``, as the words to look for in the notes ("What did Dr.
+        Haldane's nurse say?" → ["Dr Haldane"]: no punctuation, no possessive)."""
         if self.named is None:
             return []
-        return [name for m in self.named.finditer(text) for name in m.groups() if name]
+        found = (_POSSESSIVE_END.sub("", m.group(0)) for m in self.named.finditer(text))
+        return [" ".join(words) for name in found if (words := _WORD.findall(name))]
 
 
 @lru_cache(maxsize=4)
@@ -93,9 +96,6 @@ def _topic(name: str, spec: dict[str, Any], path: Path | str, technical: str | N
         return _pattern(path, f"[{key}] {field}", spec[field]) if spec.get(field) else None
 
     computing = technical and spec.get("technical_sense")
-    named = optional("named")
-    if named is not None and not named.groups:
-        raise ConfigError(f"topics file {path}: [{key}] named needs a group that captures the name: {named.pattern!r}")
     return Topic(
         name=name, phrase=spec.get("phrase", f"my {name}"),
         question=tuple(_pattern(path, f"[{key}] question", p) for p in spec.get("question", [])),
@@ -104,7 +104,7 @@ def _topic(name: str, spec: dict[str, Any], path: Path | str, technical: str | N
         not_before=optional("not_before"),
         technical_sense=optional("technical_sense"),
         technical=_pattern(path, "[technical] context", technical) if computing else None,
-        named=named,
+        named=optional("named"),
     )
 
 
@@ -199,11 +199,19 @@ class TopicClassifier:
         if not about_the_person(text, self.person):
             return [], {}
         found = self.by_pattern(text)
-        named = {t.name: names for t in self.topics if t.name not in found and (names := t.names_asked(text))}
-        label, sim = self.by_meaning(text)
-        if label != BENIGN and sim >= self.threshold and label not in found and label not in named:
+        label, sim = self.by_meaning(self.unnamed(text))
+        if label != BENIGN and sim >= self.threshold and label not in found:
             found.append(label)
-        return found, named
+        return found, {t.name: names for t in self.topics if t.name not in found and (names := t.names_asked(text))}
+
+    def unnamed(self, text: str) -> str:
+        """``text`` with the people the topics' ``named`` patterns find said as "someone": the match
+        by meaning reads the rest ("What did someone say about your blood pressure?" is health,
+        "Who is someone?" is not)."""
+        for topic in self.topics:
+            if topic.named is not None:
+                text = topic.named.sub("someone", text)
+        return text
 
     def disclosed(self, answer: str) -> list[str]:
         text = fold(answer)

@@ -19,6 +19,7 @@ from typing import Any
 import prompts
 from backends.decoding import sentences
 from kb.fingerprints import Fingerprints, fingerprints_path
+from kb.lexical import LexicalError
 from nodes.context import TwinContext
 from nodes.guards.compose import REFUSAL_KIND, ComposedGuard, GuardOutcome
 from nodes.guards.context_leak import ContextLeak, echoed_sentences, prompt_sentences
@@ -147,8 +148,8 @@ class Judge:
     # -- input side ---------------------------------------------------------------
     def screen(self, question: str) -> list[str]:
         """Input flags for a question (cached: the streamer asks again per sentence)."""
-        if question in self._screened:
-            flags, named = self._screened[question]
+        if (screened := self._screened.get(question)) is not None:
+            flags, named = screened
             return flags + self._unnamed(named)
         cfg = self.ctx.config.judge
         flags = injection_flags(question) if cfg.injection else []
@@ -168,10 +169,10 @@ class Judge:
 
     def _in_notes(self, names: list[str]) -> bool:
         """Whether the indexed notes (public ones only: private notes are never indexed) name
-        every one of ``names``; False without an index."""
+        every one of ``names`` as the question does ("Dr Haldane", a phrase); False without an index."""
         try:
             found = self.ctx.retriever.lexical.document_frequency([n.lower() for n in names])
-        except (OSError, sqlite3.Error):  # the index cannot be read: keep the refusal
+        except (OSError, sqlite3.Error, LexicalError):  # the index cannot be read: keep the refusal
             return False
         return bool(found) and all(count > 0 for count in found.values())
 
