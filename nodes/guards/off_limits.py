@@ -206,7 +206,7 @@ class TopicClassifier:
 
     def unnamed(self, text: str) -> str:
         """``text`` with the people the topics' ``named`` patterns find said as "someone": the match
-        by meaning reads the rest ("What did someone say about your blood pressure?" is health,
+        by meaning reads the rest ("Which pills did someone give you?" is health, 0.62;
         "Who is someone?" is not)."""
         for topic in self.topics:
             if topic.named is not None:
