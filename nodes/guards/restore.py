@@ -22,11 +22,6 @@ from nodes.guards.grounding import unsaid
 MAX_WORDS = DUMP_WORDS * 3 // 4  # a longer note sentence is not put back: the judge reads a long verbatim copy as a dump
 
 
-def lost_words(copy: str, note_sentence: str) -> list[str]:
-    """The names, numbers and rare words of ``note_sentence`` that ``copy`` does not say."""
-    return unsaid(note_sentence, copy)
-
-
 def joined(copy: str, note_sentence: str, shown: Sequence[str]) -> bool:
     """``copy`` also names what another shown sentence names and ``note_sentence`` does not: the
     model joined two sentences, and putting one back would lose the other's part."""
@@ -48,7 +43,7 @@ def restored_copies(answer: str, shown: Sequence[str]) -> tuple[str, list[str]]:
         own = content_tokens(sentence)
         source, words = max(notes, key=lambda n: len(own & n[1]), default=("", set()))
         copied = bool(source) and copies(own, words) and len(own & words) >= MIN_WORDS
-        lost = lost_words(sentence, source) if copied and not joined(sentence, source, shown) else []
+        lost = unsaid(source, sentence) if copied and not joined(sentence, source, shown) else []
         if lost:
             put_back.extend(lost)
             out.append(source + (" " if sentence[-1:].isspace() else ""))
