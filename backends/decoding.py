@@ -22,9 +22,17 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-# not after an initial ("J. Smith") or a title ("Dr. Haldane", "Mrs. Gilhooly", "St. Davids")
-_TITLES = "".join(rf"(?<!\b{t})" for t in ("Dr", "Mr", "Mrs", "Ms", "Mx", "St", "Mt", "Prof", "Rev", "Capt"))
-SENTENCE_END = re.compile(rf"(?<!\b[A-Z]){_TITLES}[.!?…]+[\"')\]]*(?=\s)|\n")
+# a sentence does not end after an initial ("J. Smith") or a title ("Dr. Haldane", "St. Davids"):
+# the answers' splitter here and the notes' (nodes/evidence.py) both use not_after_title
+TITLES = ("Dr", "Mr", "Mrs", "Ms", "Mx", "St", "Mt", "Prof", "Rev", "Capt")
+
+
+def not_after_title(then: str = "") -> str:
+    """Regex lookbehinds: the position is not right after a title (followed by ``then``, e.g. ``\\.``)."""
+    return "".join(rf"(?<!\b{title}{then})" for title in TITLES)
+
+
+SENTENCE_END = re.compile(r"(?<!\b[A-Z])" + not_after_title() + r"[.!?…]+[\"')\]]*(?=\s)|\n")
 
 
 @dataclass(frozen=True)

@@ -116,3 +116,13 @@ def test_sentence_stop_ends_the_reply(local) -> None:
     short = str(local.invoke(chat, max_new_tokens=96, max_sentences=1).content)
     assert len(sentence_ends(long)) >= 2
     assert len(sentence_ends(trim_to_sentences(short, 1) + " ")) == 1 and len(short) < len(long)
+
+
+def test_a_title_does_not_end_a_note_sentence_either() -> None:
+    """The notes' splitter (the evidence and quotes) reads the same titles as the answers': a new user's
+    note "…had his check-up with Dr. Okafor at the Harbour Vets" was shown as "…with Dr." and "Okafor at…"."""
+    from nodes.evidence import sentences_of
+
+    text = "Pip had his check-up with Dr. Okafor at the Harbour Vets. He weighs 7.4 kg. We live near St. Hilda's."
+    assert [s for _, s in sentences_of(text)] == [
+        "Pip had his check-up with Dr. Okafor at the Harbour Vets.", "He weighs 7.4 kg.", "We live near St. Hilda's."]
