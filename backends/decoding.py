@@ -22,17 +22,19 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-# a sentence does not end after an initial ("J. Smith") or a title ("Dr. Haldane", "St. Davids"):
-# the answers' splitter here and the notes' (nodes/evidence.py) both use not_after_title
+# a sentence does not end after an initial ("J. R. R. Tolkien"; not "I": "So did I. Then…") or a title
+# ("Dr. Haldane", "St. Davids"): the answers' splitter here and the notes' (nodes/evidence.py) both use
+# not_after_abbreviation
 TITLES = ("Dr", "Mr", "Mrs", "Ms", "Mx", "St", "Mt", "Prof", "Rev", "Capt")
 
 
-def not_after_title(then: str = "") -> str:
-    """Regex lookbehinds: the position is not right after a title (followed by ``then``, e.g. ``\\.``)."""
-    return "".join(rf"(?<!\b{title}{then})" for title in TITLES)
+def not_after_abbreviation(then: str = "") -> str:
+    """Regex lookbehinds: the position is not right after an initial or a title (followed by ``then``,
+    e.g. ``\\.``)."""
+    return rf"(?<!\b[A-HJ-Z]{then})" + "".join(rf"(?<!\b{title}{then})" for title in TITLES)
 
 
-SENTENCE_END = re.compile(r"(?<!\b[A-Z])" + not_after_title() + r"[.!?…]+[\"')\]]*(?=\s)|\n")
+SENTENCE_END = re.compile(not_after_abbreviation() + r"[.!?…]+[\"')\]]*(?=\s)|\n")
 
 
 @dataclass(frozen=True)

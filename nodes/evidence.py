@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from backends.decoding import not_after_title
+from backends.decoding import not_after_abbreviation
 from kb.fingerprints import stem
 from kb.lexical import terms
 from kb.life_state import LifeTopic
@@ -34,7 +34,7 @@ from nodes import answer_kind
 from nodes.guards.grounding import content_words, unsaid
 from twin.state import EvidenceNote
 
-_SPLIT = re.compile(r"(?<=[.!?])" + not_after_title(r"\.") + r"[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9])")
+_SPLIT = re.compile(r"(?<=[.!?])" + not_after_abbreviation(r"\.") + r"[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9])")
 _MARKUP = re.compile(r"^\s*(?:[-*+]\s+(?:\[[ xX]\]\s+)?|>\s*|\d+[.)]\s+)")
 _HEADING = re.compile(r"^\s*#{1,6}\s+(.+?)\s*#*\s*$")
 MIN_CHARS = 4

@@ -126,3 +126,14 @@ def test_a_title_does_not_end_a_note_sentence_either() -> None:
     text = "Pip had his check-up with Dr. Okafor at the Harbour Vets. He weighs 7.4 kg. We live near St. Hilda's."
     assert [s for _, s in sentences_of(text)] == [
         "Pip had his check-up with Dr. Okafor at the Harbour Vets.", "He weighs 7.4 kg.", "We live near St. Hilda's."]
+
+
+def test_an_initial_ends_no_sentence_but_i_does() -> None:
+    """Both splitters keep initials with the name ("J. R. R. Tolkien" was cut into "J.", "R.", "R." and a
+    sentence that lost them in the notes), and both end a sentence after "I"."""
+    from nodes.evidence import sentences_of
+
+    note = "Mum gave me a J. R. R. Tolkien box set. Nobody read it but me. So did I. Then we left."
+    assert [s for _, s in sentences_of(note)] == [
+        "Mum gave me a J. R. R. Tolkien box set.", "Nobody read it but me.", "So did I.", "Then we left."]
+    assert [note[:e].strip()[-6:] for e in sentence_ends(note + " ")] == ["x set.", "ut me.", "did I.", " left."]
