@@ -21,6 +21,7 @@ from nodes.guards.grounding import (
     claims_about_me,
     content_words,
     says_nothing_from,
+    speaks_as_an_ai,
     support,
     unsupported_words,
 )
@@ -355,6 +356,35 @@ def test_judge_sends_a_general_question_whose_answer_speaks_of_me_to_the_notes(j
     assert same_on_notes["judge"]["verdict"] == "regenerate", "on a notes question the usual grounding applies"
     off = judge(_state("I'm 5'10\".", route="off", sources=[], evidence=[]))
     assert off["judge"]["verdict"] == "pass", "with retrieval switched off nothing is held to the notes"
+
+
+@pytest.mark.parametrize(("answer", "said"), [
+    ("I'm sorry for any misunderstanding, but as a text-based AI, I don't have the ability to access personal data.",
+     "as a text-based AI"),
+    ("As an AI language model, I cannot share that.", "As an AI language model"),
+    ("I am just a language model.", "I am just a language model"),
+    ("As an AI I can't say.", "As an AI"),
+    ("As an AI researcher, I worked on speech.", ""),
+    ("I work as an AI engineer at Tidewater.", ""),
+    ("As a beekeeper, I charge 9 euros a jar.", ""),
+])
+def test_the_model_speaking_as_an_ai_is_found(answer, said) -> None:
+    assert speaks_as_an_ai(answer) == said
+
+
+def test_judge_sends_an_answer_that_speaks_as_an_ai_to_the_notes(judge_ctx) -> None:
+    """A new user's question, "How much do you charge for a jar of honey now?", was sent past the notes
+    and answered "…as a text-based AI, I don't have the ability to access personal data…": nothing in it
+    states a fact of the person, and it passed."""
+    judge = make_judge(judge_ctx)
+    ai = "I'm sorry, but as a text-based AI, I don't have the ability to access personal data."
+    update = judge(_state(ai, route="no_retrieve", sources=[], evidence=[]))
+    assert (update["judge"]["verdict"], update["route"]) == ("reroute", "retrieve")
+    assert "as a text-based AI" in update["rerouted"]
+    on_notes = judge(_state(ai))
+    assert on_notes["judge"]["verdict"] == "regenerate", "on a notes question it is no answer either"
+    person = judge(_state("As a beekeeper I'm sorry, I don't know.", route="no_retrieve", sources=[], evidence=[]))
+    assert person["judge"]["verdict"] == "pass"
 
 
 @pytest.fixture()

@@ -205,6 +205,20 @@ def speaks_of_me(sentence: str) -> bool:
 
 _ASKS_ABOUT_ME = re.compile(r"\byours?\b", re.I)
 
+# the model speaking as what it is, not as the person: "as a text-based AI, I don't have the ability
+# to access personal data", "I'm an AI language model" ("as an AI researcher" is a person's job)
+_AS_AN_AI = re.compile(
+    r"\b(?:as an?|I(?:'m|’m| am)(?: (?:just|only|merely))? an?) (?:[\w-]+ ){0,2}?"
+    r"(?:AI|artificial intelligence|(?:large )?language model|chatbot|virtual assistant|AI assistant)"
+    r"(?: (?:language )?model| assistant| chatbot)?(?![\w-]| (?!model|assistant|language|I\b|my\b|we\b)[a-z])", re.I)
+
+
+def speaks_as_an_ai(answer: str) -> str:
+    """The words in which ``answer`` says it is an AI or a language model ("as a text-based AI"),
+    or ""; a twin speaks as the person, and such an answer says nothing of them."""
+    found = _AS_AN_AI.search(answer)
+    return found.group(0) if found else ""
+
 
 def claims_about_me(answer: str, vocab: frozenset[str], question: str = "") -> list[str]:
     """Content words (numbers, names, rare words) of the answer's sentences about the speaker
@@ -226,7 +240,8 @@ class Grounding(Validator):
     An answer to a question the analyzer sent past the notes (``skipped_notes``) is not held
     to notes, except where it speaks about the person: a fact about them ("I'm 5'10\"", "my
     dog Luna") must come from the notes, so it fails with ``about_me`` and the judge sends the
-    question to the notes after all.
+    question to the notes after all. An answer in which the model speaks as an AI ("as a
+    text-based AI, I don't have the ability to access personal data") fails on either path.
 
     metadata: ``grounded`` (bool: the question went to the notes), ``skipped_notes`` (bool),
     ``source_texts``, ``source_titles``, ``source_headings`` (heading paths: the evidence shows a
@@ -241,6 +256,7 @@ class Grounding(Validator):
                  str(metadata.get("question", "")), str(metadata.get("person", ""))]
         missing = unsupported_words(str(value), support(texts, metadata.get("source_dates", [])))
         missing += dropped_negations(str(value), list(metadata.get("source_texts", [])))
+        missing += [as_ai] if (as_ai := speaks_as_an_ai(str(value))) else []
         if not missing:
             return PassResult()
         shown = ", ".join(missing[:SHOWN_MAX]) + (" …" if len(missing) > SHOWN_MAX else "")
@@ -252,6 +268,9 @@ class Grounding(Validator):
         if not metadata.get("skipped_notes"):
             return PassResult()
         question = str(metadata.get("question", ""))
+        if as_ai := speaks_as_an_ai(value):
+            return FailResult(error_message=f"grounding: spoke as a machine, not as me: {as_ai!r}",
+                              metadata={"kind": "grounding", "unsupported": [as_ai], "about_me": True})
         missing = claims_about_me(value, support([question, str(metadata.get("person", ""))]), question)
         if not missing:
             return PassResult()
