@@ -37,7 +37,7 @@ from privacy import lexicon
 from privacy.pii_patterns import find_pii
 from privacy.views import fold
 
-VERSION = 3  # 3: public front matter counts as public; bare years are never secret
+VERSION = 4  # 3: public front matter counts as public; bare years are never secret; 4: nor round numbers
 NGRAM = 4
 MIN_DIGITS = 3  # private-only numbers with at least this many digits are secrets
 MAX_WINDOW = 5  # tokens joined when looking for compact secrets ("otter lantern 42")
@@ -100,6 +100,7 @@ def _hash(salt: str, text: str) -> str:
 
 
 _YEAR = re.compile(r"(?:19|20)\d\d")
+_ROUND = re.compile(r"[1-9]?0+")  # 100, 3000, the "000" of "3,000": any text has them
 
 
 def _strip_front_matter(text: str) -> str:
@@ -142,7 +143,8 @@ def analyse_terms(private: dict[str, str], public: dict[str, str]) -> TermAnalys
                     and not lexicon.is_very_common(token):
                 out.private_words.add(stem(token))
         for digits in digit_strings(folded) - public_digits:
-            if not _YEAR.fullmatch(digits):  # "in August 2024" gives nothing away
+            # "in August 2024" gives nothing away, nor "100 a month" ("100 degrees Celsius" was refused)
+            if not _YEAR.fullmatch(digits) and not _ROUND.fullmatch(digits):
                 out.digits.setdefault(digits, path)
         for compound in _COMPOUND.findall(folded.lower()):
             glued = re.sub(r"[^a-z0-9]", "", compound)

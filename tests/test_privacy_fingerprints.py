@@ -133,3 +133,15 @@ def test_public_titles_dates_and_bare_years_are_not_secrets() -> None:
     fp = Fingerprints.build(private, public, salt="x")
     assert fp.secret_hits('My note "Workbench 2024", 2024-10-12: A Siglent scope on the bench.') == []
     assert fp.secret_hits("In August 2023 I paid 4812 kroner.")  # a private amount still is one
+
+
+def test_a_round_number_is_no_secret() -> None:
+    """A private "he pays back 100 a month" made every answer with 100 in it a leak: a new user's
+    "What's the boiling point of water at sea level?" got "approximately 100 degrees Celsius", refused.
+    A round number gives nothing away; an amount like 4,250 or 1,450 still does."""
+    public = {"bees/honey.md": "---\ntitle: Honey\ndate: 2024-10-12\n---\nSix hives, 9 euros a jar."}
+    private = {"private/money.md": "---\nprivate: true\n---\nLent 3,000 euros; he pays back 100 a month. Savings 4,250."}
+    fp = Fingerprints.build(private, public, salt="x")
+    assert fp.secret_hits("Water boils at approximately 100 degrees Celsius.") == []
+    assert fp.secret_hits("About 3000 people came, or 3,000.") == []
+    assert fp.secret_hits("I have 4,250 saved.")
