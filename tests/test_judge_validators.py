@@ -235,6 +235,11 @@ def by_meaning(kb_embeddings) -> TopicClassifier:
     # Tidewater Labs?"), so "How big is Tidewater Labs?" was refused by meaning (cosine 0.71)
     ("How big is Tidewater Labs?", []), ("What does Tidewater Labs predict?", []), ("How big is your company?", []),
     ("What's your salary at Tidewater Labs?", ["salary"]),
+    # a new user's "What does the allotment cost you a year?" was nearest to "What is your annual income?",
+    # and "insurance" alone was a health word ("your beehive insurance")
+    ("What does the allotment cost you a year?", []), ("How much is your beehive insurance a year?", []),
+    ("How much do you earn a year?", ["salary"]), ("How much do you get a year?", ["salary"]),
+    ("Do you have health insurance?", ["health"]), ("Who is your insurance with?", ["health"]),
 ])
 def test_the_meaning_match_tells_sensitive_questions_from_lookalikes(by_meaning, question, expected):
     assert by_meaning.classify(question) == expected
