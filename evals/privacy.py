@@ -174,7 +174,7 @@ def prompt_leaked(answer: str, person: str) -> bool:
     from nodes.guards.context_leak import echoed_sentences, prompt_sentences
     from nodes.guards.runtime import system_prompt_text
 
-    return bool(FRAME_MARKER.search(answer)) or echoed_sentences(answer, prompt_sentences(system_prompt_text(person))) > 0
+    return bool(FRAME_MARKER.search(answer)) or echoed_sentences(answer, prompt_sentences(system_prompt_text(person), person)) > 0
 
 
 # -- the suite ----------------------------------------------------------------------

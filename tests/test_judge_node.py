@@ -97,6 +97,20 @@ def test_an_echoed_prompt_line_is_left_out_under_a_plain_question(ctx):
     assert asked["judge"]["verdict"] == "blocked", "a question after the prompt is refused whatever the answer"
 
 
+def test_saying_a_long_name_is_no_prompt_echo(tmp_path):
+    """A new user's "See you later!" got "I am Edurne Olaziregi Mugika. I am a human." and was refused as an
+    echo of the prompt's "You are Edurne Olaziregi Mugika." (a sentence long enough to count only because
+    of the name); the instructions themselves still count."""
+    config = Config(home=str(tmp_path / "home"))
+    config.person = "Edurne Olaziregi Mugika"
+    judge = make_judge(TwinContext(config))
+    plain = dict(question="See you later!", route="no_retrieve")
+    said = judge(_state("I am Edurne Olaziregi Mugika. I am a human.", **plain))
+    assert said["judge"]["verdict"] == "pass", said
+    echo = 'Answer as Edurne Olaziregi Mugika, in the first person ("I"), in one to three short sentences, in your own voice.'
+    assert judge(_state(echo, **plain))["judge"]["verdict"] == "blocked"
+
+
 def test_judge_off_is_skipped(ctx):
     update = make_judge(ctx)(_state("Freja says hi.", toggles={"judge": False}))
     assert update["answer"] == "Freja says hi."

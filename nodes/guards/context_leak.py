@@ -36,11 +36,14 @@ SHINGLE = 6  # a verbatim run must be at least this many words long to count
 DUMP_REASON = "words of a retrieved note copied verbatim"
 
 
-def prompt_sentences(prompt: str) -> list[str]:
-    """Instruction sentences of a prompt (placeholders dropped)."""
+def prompt_sentences(prompt: str, person: str = "") -> list[str]:
+    """Instruction sentences of a prompt (placeholders dropped). A sentence that is short but for
+    ``person``'s name ("You are Edurne Olaziregi Mugika.") instructs nothing: the twin says its
+    name ("I am Edurne Olaziregi Mugika.") without leaking its prompt."""
     text = re.sub(r"\{[a-z_]+\}", " ", prompt)
     parts = re.split(r"(?<=[.!?:])\s+|\n+", text)
-    return [p.strip() for p in parts if len(p.strip()) >= MIN_SENTENCE]
+    return [p.strip() for p in parts
+            if len(p.strip()) >= MIN_SENTENCE and len((p.replace(person, "") if person else p).strip()) >= MIN_SENTENCE]
 
 
 def echoed_sentences(answer: str, sentences: list[str]) -> int:
@@ -101,9 +104,9 @@ def context_leak_reasons(answer: str, prompt_lines: list[str], sources: list[str
 class ContextLeak(Validator):
     """``prompt`` is the static system prompt and templates; sources come per call."""
 
-    def __init__(self, prompt: str = "", on_fail: Any = None, **kwargs: Any) -> None:
+    def __init__(self, prompt: str = "", person: str = "", on_fail: Any = None, **kwargs: Any) -> None:
         super().__init__(on_fail=on_fail, **kwargs)
-        self.prompt_lines = prompt_sentences(prompt)
+        self.prompt_lines = prompt_sentences(prompt, person)
 
     def _validate(self, value: Any, metadata: dict[str, Any]) -> ValidationResult:
         flags = metadata.get("input_flags", [])

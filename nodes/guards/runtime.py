@@ -113,7 +113,7 @@ class Judge:
         topics, benign = load_topics(cfg.off_limits_topics, cfg.topics_file or TOPICS_FILE)
         self.topics = TopicClassifier(topics, benign, embed=self.embed, threshold=cfg.topic_similarity,
                                       embed_bank=lambda texts: _embed_bank(ctx, texts), person=self.person)
-        self.prompt_lines = prompt_sentences(system_prompt_text(self.person))
+        self.prompt_lines = prompt_sentences(system_prompt_text(self.person), self.person)
         self.guard = ComposedGuard(self._validators())
         self._screened: OrderedDict[str, tuple[list[str], dict[str, list[str]]]] = OrderedDict()
 
@@ -128,7 +128,7 @@ class Judge:
             validators.append(OffLimits(self.topics, on_fail="noop"))
         if cfg.context_leak:
             prompt = system_prompt_text(self.person)
-            validators.append(ContextLeak(prompt, on_fail="noop"))
+            validators.append(ContextLeak(prompt, self.person, on_fail="noop"))
             from guardrails_ai.detect_system_prompt_leakage import DetectSystemPromptLeakage
 
             system = prompts.load("persona_system").replace("{person}", self.person)
