@@ -17,21 +17,31 @@ import prompts
 from nodes.cancel import cancel_option
 
 _FOLLOW_UP = re.compile(
-    r"^(and|but|so|then|also|what about|how about|why|when|where|which|after|before)\b"
-    r"|\b(it|that|this|those|these|there|then|them|they|he|she|one|else|more|again)\b",
+    r"^(and|but|so|then|also|what about|how about|why|after|before)\b"
+    r"|\b(it|its|that|this|those|these|there|then|them|they|their|he|she|him|his|her|one|else|more|again)\b",
     re.IGNORECASE,
 )
+# "these days", "this year", "right now" say when, not what came before
+_WHEN = re.compile(r"\b(?:these days|this (?:year|month|week|morning|evening|summer|winter|spring|autumn)|"
+                   r"at the moment|right now|(?:for|by|until) then)\b", re.IGNORECASE)
 _STOP = set("the a an is are was were do does did you your i me my of to in on for and or what how why when "
             "where which who that this it there then so about with at be been".split())
+# words that ask how, not about what: "How long?", "How many so far?", "Really?" name no subject
+_ASKING = set("long many much often far old big come really exactly now ever still already yet well ok okay "
+              "sure again more else".split())
 
 
 def content_words(text: str) -> list[str]:
-    return [w for w in re.findall(r"[a-z0-9']+", text.lower()) if w not in _STOP]
+    words = re.findall(r"[a-z0-9']+", text.lower())
+    return [w for w in (re.sub(r"'(?:s|re|ve|d|ll|m)$", "", w) for w in words) if w not in _STOP]
 
 
 def needs_context(question: str) -> bool:
-    """True for messages that only make sense with the conversation before them."""
-    return len(content_words(question)) <= 2 or bool(_FOLLOW_UP.search(question)) and len(question.split()) <= 7
+    """True for messages that only make sense with the conversation before them: they name no
+    subject of their own ("How long?", "Why the change?" does: "change") or lean on it ("And
+    before that?", "How heavy is he now?"). "Do you have a dog?" stands alone."""
+    own = [w for w in content_words(question) if w not in _ASKING]
+    return not own or bool(_FOLLOW_UP.search(_WHEN.sub(" ", question))) and len(question.split()) <= 7
 
 
 def previous_questions(messages: list[BaseMessage], turns: int) -> list[str]:
@@ -41,9 +51,11 @@ def previous_questions(messages: list[BaseMessage], turns: int) -> list[str]:
 
 
 def heuristic_rewrite(question: str, history: list[str]) -> str:
+    """``question`` after the previous turn as *it* was searched: "Do you have a dog?", "How heavy
+    is he now?", "What's his name again?" searches all three, not the last two."""
     if not history or not needs_context(question):
         return question
-    return f"{history[-1]} {question}".strip()
+    return f"{heuristic_rewrite(history[-1], history[:-1])} {question}".strip()
 
 
 def llm_rewrite(model: Any, person: str, question: str, history: list[str]) -> str:
