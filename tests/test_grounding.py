@@ -372,6 +372,13 @@ def test_the_model_speaking_as_an_ai_is_found(answer, said) -> None:
     assert speaks_as_an_ai(answer) == said
 
 
+@pytest.mark.parametrize("question", ["Are you a real person?", "Which model powers you?", "Are you a bot?",
+                                      "What are you?", "Am I talking to a human?"])
+def test_asked_what_it_is_the_twin_may_say_it_is_an_ai(question) -> None:
+    assert speaks_as_an_ai("As an AI, I answer from my notes.", question) == ""
+    assert speaks_as_an_ai("As an AI, I answer from my notes.", "How much is your honey?") == "As an AI"
+
+
 def test_judge_sends_an_answer_that_speaks_as_an_ai_to_the_notes(judge_ctx) -> None:
     """A new user's question, "How much do you charge for a jar of honey now?", was sent past the notes
     and answered "…as a text-based AI, I don't have the ability to access personal data…": nothing in it

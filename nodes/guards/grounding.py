@@ -213,11 +213,19 @@ _AS_AN_AI = re.compile(
     r"(?: (?:language )?model| assistant| chatbot)?(?![\w-]| (?!model|assistant|language|I\b|my\b|we\b)[a-z])", re.I)
 
 
-def speaks_as_an_ai(answer: str) -> str:
+# a question about what the twin is: saying it is an AI is then the honest answer, not a slip
+_ASKS_WHAT_I_AM = re.compile(
+    r"\bare you (?:(?:a|an|really|actually|just) )*(?:real|human|person|bot|robot|ai|machine|chatbot|computer|program)\b"
+    r"|\b(?:what|which) (?:ai |language )?(?:model|llm)\b|\bwhat are you\b|\bwho (?:made|built|trained) you\b"
+    r"|\b(?:am i|are we) (?:talking|speaking|chatting) (?:to|with)\b", re.I)
+
+
+def speaks_as_an_ai(answer: str, question: str = "") -> str:
     """The words in which ``answer`` says it is an AI or a language model ("as a text-based AI"),
-    or ""; a twin speaks as the person, and such an answer says nothing of them."""
+    or ""; a twin speaks as the person, and such an answer says nothing of them. Asked what it is
+    ("Are you a real person?", "Which model powers you?"), saying so is no slip: ""."""
     found = _AS_AN_AI.search(answer)
-    return found.group(0) if found else ""
+    return found.group(0) if found and not _ASKS_WHAT_I_AM.search(question) else ""
 
 
 def claims_about_me(answer: str, vocab: frozenset[str], question: str = "") -> list[str]:
@@ -256,7 +264,7 @@ class Grounding(Validator):
                  str(metadata.get("question", "")), str(metadata.get("person", ""))]
         missing = unsupported_words(str(value), support(texts, metadata.get("source_dates", [])))
         missing += dropped_negations(str(value), list(metadata.get("source_texts", [])))
-        missing += [as_ai] if (as_ai := speaks_as_an_ai(str(value))) else []
+        missing += [as_ai] if (as_ai := speaks_as_an_ai(str(value), str(metadata.get("question", "")))) else []
         if not missing:
             return PassResult()
         shown = ", ".join(missing[:SHOWN_MAX]) + (" …" if len(missing) > SHOWN_MAX else "")
@@ -268,7 +276,7 @@ class Grounding(Validator):
         if not metadata.get("skipped_notes"):
             return PassResult()
         question = str(metadata.get("question", ""))
-        if as_ai := speaks_as_an_ai(value):
+        if as_ai := speaks_as_an_ai(value, question):
             return FailResult(error_message=f"grounding: spoke as a machine, not as me: {as_ai!r}",
                               metadata={"kind": "grounding", "unsupported": [as_ai], "about_me": True})
         missing = claims_about_me(value, support([question, str(metadata.get("person", ""))]), question)
