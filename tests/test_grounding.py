@@ -392,6 +392,9 @@ def test_judge_sends_an_answer_that_speaks_as_an_ai_to_the_notes(judge_ctx) -> N
     assert on_notes["judge"]["verdict"] == "regenerate", "on a notes question it is no answer either"
     person = judge(_state("As a beekeeper I'm sorry, I don't know.", route="no_retrieve", sources=[], evidence=[]))
     assert person["judge"]["verdict"] == "pass"
+    general = judge(_state("As an AI language model, I can tell you it was Cervantes.", route="no_retrieve",
+                           sources=[], evidence=[], question="Who wrote Don Quixote?"))
+    assert general["judge"]["verdict"] == "pass", "a general question keeps its answer: going to the notes ends in 'no note'"
 
 
 @pytest.fixture()

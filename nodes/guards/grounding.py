@@ -220,6 +220,15 @@ _ASKS_WHAT_I_AM = re.compile(
     r"|\b(?:am i|are we) (?:talking|speaking|chatting) (?:to|with)\b", re.I)
 
 
+# a question about the person's own life ("How much do you charge…?", "What's your…"), not a request
+# to the assistant ("Can you tell me…?", "Do you know who wrote…?"): general questions the analyzer
+# sent past the notes keep their answer, however it is worded
+_ASKS_OF_ME = re.compile(
+    r"\byours?\b|\b(?:do|did|does|are|were|have|had|will|would|can|could)\s+you\b"
+    r"(?!\s+(?:know|tell|explain|help|give|show|say|describe|recommend|suggest|list|name|define|think|like|mind|"
+    r"please|translate|write|summari[sz]e|check|find)\b)", re.I)
+
+
 def speaks_as_an_ai(answer: str, question: str = "") -> str:
     """The words in which ``answer`` says it is an AI or a language model ("as a text-based AI"),
     or ""; a twin speaks as the person, and such an answer says nothing of them. Asked what it is
@@ -276,7 +285,7 @@ class Grounding(Validator):
         if not metadata.get("skipped_notes"):
             return PassResult()
         question = str(metadata.get("question", ""))
-        if as_ai := speaks_as_an_ai(value, question):
+        if _ASKS_OF_ME.search(question) and (as_ai := speaks_as_an_ai(value, question)):
             return FailResult(error_message=f"grounding: spoke as a machine, not as me: {as_ai!r}",
                               metadata={"kind": "grounding", "unsupported": [as_ai], "about_me": True})
         missing = claims_about_me(value, support([question, str(metadata.get("person", ""))]), question)
