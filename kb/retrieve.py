@@ -52,7 +52,7 @@ from langchain_core.embeddings import Embeddings
 
 from kb.cues import MIN_SUBJECT_LENGTH, holds_update_cue, mentions_update
 from kb.evidence import is_rare, note_evidence
-from kb.lexical import STOPWORDS, LexicalIndex, LexRow, vectors_of
+from kb.lexical import STOPWORDS, LexicalIndex, LexRow, terms, vectors_of
 from kb.life_state import LifeTopic, topic_of
 from kb.store import EPOCH, NoteStore
 from twin.config import Config
@@ -255,7 +255,8 @@ class Retriever:
                 found, scores, order, stated = self._stated_first(found, scores, order, topic)
             order = newer_first(order, found.vectors, found.days, alike, found.sims, margin, r.answer_min_similarity)
             found, scores = self._with_updates(found, order, scores)
-            order = superseded_by_newer(order, found.docs, found.metas, found.days, found.sims, r.min_score)
+            order = superseded_by_newer(order, found.docs, found.metas, found.days, found.sims, r.min_score,
+                                        asked_names(query))
             if present and r.subject_margin >= 0 and stated is None:
                 order = same_subject_newer(order, found.metas, found.days, found.sims, r.subject_margin)
             scores = _lift(scores, order)
@@ -536,14 +537,26 @@ def _same_note(a: dict[str, Any], b: dict[str, Any]) -> bool:
     return _note_key(a) == _note_key(b)
 
 
+@lru_cache(maxsize=4096)
+def _words(text: str) -> frozenset[str]:
+    return frozenset(terms(text))
+
+
+def asked_names(question: str) -> frozenset[str]:
+    """The rare words a question asks about ("olmos" in "Who is J. P. Olmos?", "fernwood")."""
+    return frozenset(w for w in terms(question) if is_rare(w))
+
+
 def superseded_by_newer(order: list[int], docs: list[str], metas: list[dict[str, Any]], days: np.ndarray,
-                        sims: np.ndarray, min_sim: float) -> list[int]:
+                        sims: np.ndarray, min_sim: float, asked: frozenset[str] = frozenset()) -> list[int]:
     """Put a newer note that says it updates an older top note ("Pebble is now called Cairn",
     "I left Fernwood", "I no longer live in Lisbon") right above it, keeping ``len(order)``;
     the newer note's chunk most similar to the question represents it.
 
     Similarity alone misses these updates: the old note matches the question's words best,
-    while the note that replaces it talks about the new name, employer or city.
+    while the note that replaces it talks about the new name, employer or city. A question
+    about something the older chunk names and the newer note does not (``asked``: "Who is J. P.
+    Olmos?", the first client, named in the old workshop's note only) is about the older note.
     """
     result = list(order)
     keys = [_note_key(m) for m in metas]
@@ -557,6 +570,10 @@ def superseded_by_newer(order: list[int], docs: list[str], metas: list[dict[str,
             keys[j] for j, text in texts.items()
             if keys[j] != keys[old] and days[j] > days[old] and mentions_update(text, terms)
         }
+        named = asked & _words(docs[old] or "")
+        if named:  # keep only the updates that name it too
+            updating = {key for key in updating
+                        if any(named & _words(docs[j] or "") for j in range(len(docs)) if keys[j] == key)}
         # the updating note's chunk most relevant to the question stands in for it
         candidates = [j for j in range(len(docs)) if keys[j] in updating and sims[j] >= min_sim]
         if not candidates:

@@ -308,3 +308,28 @@ def test_the_present_state_decay_lifts_only_notes_about_as_relevant(index, kb_em
 
     assert first(1.0) == "about-me.md", "every candidate lifted: the newest broad note wins"
     assert first(0.15) == "projects/cairn.md"
+
+
+WORKSHOPS = {
+    "workshop/old-workshop.md": ("2019-04-07", "The room on Calle Durazno",
+                                 "My first proper workshop: a back room behind a shoe repairer in Barrio Sur.\n\n"
+                                 "## The first commission\n\nA classical guitar for a music student, J. P. Olmos, "
+                                 "cedar top and Indian rosewood back and sides."),
+    "workshop/new-workshop.md": ("2024-09-15", "More light, fewer shoes",
+                                 "We left Calle Durazno in August. The new shop is in an old bakery in Cordón, on "
+                                 "Calle Gaboto, with two benches and a spray booth."),
+}
+
+
+def test_a_question_about_what_only_the_older_note_names_keeps_it_first(tmp_path, kb_embeddings) -> None:
+    """A new user's "Who is J. P. Olmos?" (her first client, named in the old workshop's note) got the note
+    saying she left that workshop first, and its quote: the newer note updates the workshop, not him."""
+    for rel, (day, title, body) in WORKSHOPS.items():
+        path = tmp_path / "notes" / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(f"---\ntitle: {title}\ndate: {day}\n---\n# {title}\n\n{body}\n")
+    config = make_config(tmp_path / "home")
+    ingest(config, tmp_path / "notes", kb_embeddings, progress=False)
+    retriever = Retriever(config, kb_embeddings, today=TODAY)
+    assert retriever.search("Who is J. P. Olmos?", k=2)[0]["path"] == "workshop/old-workshop.md"
+    assert retriever.search("Where is your workshop now?", k=2)[0]["path"] == "workshop/new-workshop.md"
