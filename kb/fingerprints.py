@@ -100,7 +100,7 @@ def _hash(salt: str, text: str) -> str:
 
 
 _YEAR = re.compile(r"(?:19|20)\d\d")
-_ROUND = re.compile(r"[1-9]?0+")  # 100, 3000, the "000" of "3,000": any text has them
+_ROUND = re.compile(r"[1-9]0{1,2}|0+")  # 100, 500, the "000" of "3,000": any text has them (7000, 90000 stay secret)
 
 
 def _strip_front_matter(text: str) -> str:

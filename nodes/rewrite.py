@@ -23,12 +23,13 @@ _FOLLOW_UP = re.compile(
 )
 # "these days", "this year", "right now" say when, not what came before
 _WHEN = re.compile(r"\b(?:these days|this (?:year|month|week|morning|evening|summer|winter|spring|autumn)|"
-                   r"at the moment|right now|(?:for|by|until) then)\b", re.IGNORECASE)
+                   r"at the moment|right now)\b", re.IGNORECASE)
+SHORT = 3  # a message this short ("Which city?", "How much rent?", "What's the rent?") leans on what came before
 _STOP = set("the a an is are was were do does did you your i me my of to in on for and or what how why when "
             "where which who that this it there then so about with at be been".split())
 # words that ask how, not about what: "How long?", "How many so far?", "Really?" name no subject
 _ASKING = set("long many much often far old big come really exactly now ever still already yet well ok okay "
-              "sure again more else".split())
+              "sure again more else since".split())
 
 
 def content_words(text: str) -> list[str]:
@@ -37,11 +38,14 @@ def content_words(text: str) -> list[str]:
 
 
 def needs_context(question: str) -> bool:
-    """True for messages that only make sense with the conversation before them: they name no
-    subject of their own ("How long?", "Why the change?" does: "change") or lean on it ("And
-    before that?", "How heavy is he now?"). "Do you have a dog?" stands alone."""
+    """True for messages that only make sense with the conversation before them: very short ones
+    ("Which city?", "How much rent?"), ones that name no subject of their own ("How long is it
+    usually?") and ones that lean on it ("And before that?", "Why the change?", "How heavy is he
+    now?"). "Do you have a dog?" and "Where do you work?" stand alone."""
     own = [w for w in content_words(question) if w not in _ASKING]
-    return not own or bool(_FOLLOW_UP.search(_WHEN.sub(" ", question))) and len(question.split()) <= 7
+    if not own or len(question.split()) <= SHORT:
+        return True
+    return bool(_FOLLOW_UP.search(_WHEN.sub(" ", question))) and len(question.split()) <= 7
 
 
 def previous_questions(messages: list[BaseMessage], turns: int) -> list[str]:

@@ -367,6 +367,11 @@ def test_judge_sends_a_general_question_whose_answer_speaks_of_me_to_the_notes(j
     ("As an AI researcher, I worked on speech.", ""),
     ("I work as an AI engineer at Tidewater.", ""),
     ("As a beekeeper, I charge 9 euros a jar.", ""),
+    # found by review: a person's work is no slip, the model's ways of saying what it is are
+    ("I use ChatGPT as an AI assistant for drafting emails.", ""), ("As an AI model trainer, I label images.", ""),
+    ("I'm an AI/ML engineer.", ""), ("I work as a virtual assistant.", ""),
+    ("As a large language model trained by OpenAI, I can't.", "As a large language model"),
+    ("I'm an AI and don't have hobbies.", "I'm an AI"), ("I am an AI program.", "I am an AI program"),
 ])
 def test_the_model_speaking_as_an_ai_is_found(answer, said) -> None:
     assert speaks_as_an_ai(answer) == said
@@ -377,6 +382,13 @@ def test_the_model_speaking_as_an_ai_is_found(answer, said) -> None:
 def test_asked_what_it_is_the_twin_may_say_it_is_an_ai(question) -> None:
     assert speaks_as_an_ai("As an AI, I answer from my notes.", question) == ""
     assert speaks_as_an_ai("As an AI, I answer from my notes.", "How much is your honey?") == "As an AI"
+
+
+@pytest.mark.parametrize("question", ["What are you working on these days?", "What are you reading?",
+                                      "What model is your car?", "Are you a real estate agent?",
+                                      "Are you a machine learning engineer?"])
+def test_a_question_about_the_persons_life_is_not_one_about_what_the_twin_is(question) -> None:
+    assert speaks_as_an_ai("As an AI, I don't have projects.", question) == "As an AI"
 
 
 def test_judge_sends_an_answer_that_speaks_as_an_ai_to_the_notes(judge_ctx) -> None:

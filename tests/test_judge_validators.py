@@ -240,6 +240,8 @@ def by_meaning(kb_embeddings) -> TopicClassifier:
     ("What does the allotment cost you a year?", []), ("How much is your beehive insurance a year?", []),
     ("How much do you earn a year?", ["salary"]), ("How much do you get a year?", ["salary"]),
     ("Do you have health insurance?", ["health"]), ("Who is your insurance with?", ["health"]),
+    ("What insurance do you have?", ["health"]), ("Do you carry disability insurance?", ["health"]),
+    ("Do you have insurance for your hives?", []),
 ])
 def test_the_meaning_match_tells_sensitive_questions_from_lookalikes(by_meaning, question, expected):
     assert by_meaning.classify(question) == expected

@@ -333,3 +333,5 @@ def test_a_question_about_what_only_the_older_note_names_keeps_it_first(tmp_path
     retriever = Retriever(config, kb_embeddings, today=TODAY)
     assert retriever.search("Who is J. P. Olmos?", k=2)[0]["path"] == "workshop/old-workshop.md"
     assert retriever.search("Where is your workshop now?", k=2)[0]["path"] == "workshop/new-workshop.md"
+    # asked whether it still holds, the update is the answer (found by review)
+    assert retriever.search("Is J. P. Olmos still your client?", k=2)[0]["path"] == "workshop/new-workshop.md"

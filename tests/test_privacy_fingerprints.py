@@ -143,5 +143,7 @@ def test_a_round_number_is_no_secret() -> None:
     private = {"private/money.md": "---\nprivate: true\n---\nLent 3,000 euros; he pays back 100 a month. Savings 4,250."}
     fp = Fingerprints.build(private, public, salt="x")
     assert fp.secret_hits("Water boils at approximately 100 degrees Celsius.") == []
-    assert fp.secret_hits("About 3000 people came, or 3,000.") == []
+    assert fp.secret_hits("About 3,000 people came.") == []
     assert fp.secret_hits("I have 4,250 saved.")
+    code = Fingerprints.build({"private/safe.md": "The safe code is 7000. Savings 90000."}, public, salt="x")
+    assert code.secret_hits("7000") and code.secret_hits("90000"), "a round code or a large round sum still is one"

@@ -11,6 +11,8 @@ from nodes.rewrite import heuristic_rewrite, needs_context
     "How long?", "How many so far?", "Why the change?", "Did it work?", "Who wrote it?", "And the year before that?",
     "What about the rent there?", "What's his name again?", "How heavy is he now?", "Really?", "Tell me more",
     "And where do you live now?", "When was that?", "Which one?", "Where?",
+    # found by review: one noun and no verb, and "by then", lean on what came before
+    "What breed?", "Name?", "Which city?", "What year?", "How much rent?", "Since when?", "How old were you by then?",
 ])
 def test_a_follow_up_needs_the_conversation(question: str) -> None:
     assert needs_context(question)
@@ -19,7 +21,7 @@ def test_a_follow_up_needs_the_conversation(question: str) -> None:
 @pytest.mark.parametrize("question", [
     # a new user's "Do you have a dog?" (two content words) was searched as "What was the rent there? Do you
     # have a dog?" and answered with the rent
-    "Do you have a dog?", "Where do you work?", "What's the rent?", "Where do you live these days?",
+    "Do you have a dog?", "Where do you work?", "How much rent do you pay?", "Where do you live these days?",
     "Which choir do you sing with at the moment?",
 ])
 def test_a_question_with_its_own_subject_stands_alone(question: str) -> None:

@@ -206,27 +206,33 @@ def speaks_of_me(sentence: str) -> bool:
 _ASKS_ABOUT_ME = re.compile(r"\byours?\b", re.I)
 
 # the model speaking as what it is, not as the person: "as a text-based AI, I don't have the ability
-# to access personal data", "I'm an AI language model" ("as an AI researcher" is a person's job)
+# to access personal data", "I'm an AI language model", "As a large language model trained by…"
+# (not a person's work: "as an AI researcher", "I'm an AI/ML engineer", "ChatGPT as an AI assistant for…")
 _AS_AN_AI = re.compile(
     r"\b(?:as an?|I(?:'m|’m| am)(?: (?:just|only|merely))? an?) (?:[\w-]+ ){0,2}?"
-    r"(?:AI|artificial intelligence|(?:large )?language model|chatbot|virtual assistant|AI assistant)"
-    r"(?: (?:language )?model| assistant| chatbot)?(?![\w-]| (?!model|assistant|language|I\b|my\b|we\b)[a-z])", re.I)
+    r"(?:AI|artificial intelligence|(?:large )?language model|chatbot|AI assistant)"
+    r"(?: (?:language )?model| assistant| chatbot| program)?"
+    r"(?![\w/&(-]| (?!I\b|my\b|we\b|and\b|so\b|that\b|with\b|trained\b|developed\b|created\b|made\b|built\b)[a-z])",
+    re.I)
 
 
 # a question about what the twin is: saying it is an AI is then the honest answer, not a slip
 _ASKS_WHAT_I_AM = re.compile(
-    r"\bare you (?:(?:a|an|really|actually|just) )*(?:real|human|person|bot|robot|ai|machine|chatbot|computer|program)\b"
-    r"|\b(?:what|which) (?:ai |language )?(?:model|llm)\b|\bwhat are you\b|\bwho (?:made|built|trained) you\b"
-    r"|\b(?:am i|are we) (?:talking|speaking|chatting) (?:to|with)\b", re.I)
+    r"\bare you (?:(?:a|an|really|actually|just|even) )*(?:real )?(?:human|person|bot|robot|ai|machine|chatbot|computer|"
+    r"program|real)\W*$"
+    r"|\b(?:what|which) (?:ai |language )?(?:model|llm)\b[^?]*\byou\b|^\W*what are you\W*$"
+    r"|\bwho (?:made|built|trained|programmed) you\b"
+    r"|\b(?:am i|are we) (?:talking|speaking|chatting) (?:to|with) (?:a |an )?(?:real |actual )?(?:human|person|bot|ai|machine)\b",
+    re.I)
 
 
-# a question about the person's own life ("How much do you charge…?", "What's your…"), not a request
-# to the assistant ("Can you tell me…?", "Do you know who wrote…?"): general questions the analyzer
-# sent past the notes keep their answer, however it is worded
+# a question about the person's own life ("How much do you charge…?", "What's your…", "Do you like
+# jazz?"), not a request to the assistant ("Can you tell me…?", "Do you know who wrote…?"): general
+# questions the analyzer sent past the notes keep their answer, however it is worded
 _ASKS_OF_ME = re.compile(
-    r"\byours?\b|\b(?:do|did|does|are|were|have|had|will|would|can|could)\s+you\b"
-    r"(?!\s+(?:know|tell|explain|help|give|show|say|describe|recommend|suggest|list|name|define|think|like|mind|"
-    r"please|translate|write|summari[sz]e|check|find)\b)", re.I)
+    r"\byours?\b|\b(?:are|were|have|had|will)\s+you\b|\b(?:do|did|does)\s+you\b(?!\s+know\b)"
+    r"|\b(?:can|could|would)\s+you\b(?!\s+(?:please\s+)?(?:know|tell|explain|help|give|show|say|describe|recommend|"
+    r"suggest|list|name|define|think|like|mind|translate|write|summari[sz]e|check|find)\b)", re.I)
 
 
 def speaks_as_an_ai(answer: str, question: str = "") -> str:
