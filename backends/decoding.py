@@ -63,7 +63,7 @@ def sentence_ends(text: str) -> list[int]:
 
 
 def sentences(text: str) -> list[str]:
-    """``text`` cut into its sentences (each with its punctuation and trailing space; the last
+    """``text`` cut into its sentences (each with its punctuation and the space before it; the last
     may be unfinished), as :func:`sentence_ends` sees them."""
     ends = sentence_ends(text + " ")
     starts = [0, *ends[:-1]]

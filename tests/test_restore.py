@@ -25,6 +25,14 @@ def test_a_copy_that_dropped_the_answering_name_is_the_note_sentence_again() -> 
     assert answer == f"{COFFEE[0]}\nThis is where I go on Friday afternoons." and put_back == ["Kaffe", "Fyrlykta"]
 
 
+def test_a_sentence_put_back_after_another_keeps_the_space_before_it() -> None:
+    """A never-seen user's "Who is J. P. Olmos?" came back as "…the music student.A classical guitar…":
+    the sentence put back lost the space that opened the model's copy of it."""
+    answer, put_back = restored_copies(
+        "I went birding. The new binoculars are a BD II, 10x42, bought from a camera shop on Moi Avenue.", BINOCULARS)
+    assert answer == f"I went birding. {BINOCULARS[1]}" and put_back == ["Kowa"]
+
+
 def test_what_the_model_said_in_its_own_words_or_whole_stays() -> None:
     whole = "The new binoculars are a Kowa BD II, 10x42, bought from a camera shop on Moi Avenue."
     assert restored_copies(whole, BINOCULARS) == (whole, []), "a whole copy loses nothing"

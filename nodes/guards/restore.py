@@ -46,7 +46,8 @@ def restored_copies(answer: str, shown: Sequence[str]) -> tuple[str, list[str]]:
         lost = unsaid(source, sentence) if copied and not joined(sentence, source, shown) else []
         if lost:
             put_back.extend(lost)
-            out.append(source + (" " if sentence[-1:].isspace() else ""))
+            lead = sentence[:len(sentence) - len(sentence.lstrip())]  # the space before it: "student. A…"
+            out.append(lead + source + (" " if sentence[-1:].isspace() else ""))
         else:
             out.append(sentence)
     return "".join(out).strip(), list(dict.fromkeys(put_back))
