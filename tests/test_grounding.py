@@ -378,7 +378,8 @@ def test_the_model_speaking_as_an_ai_is_found(answer, said) -> None:
 
 
 @pytest.mark.parametrize("question", ["Are you a real person?", "Which model powers you?", "Are you a bot?",
-                                      "What are you?", "Am I talking to a human?"])
+                                      "What are you?", "Am I talking to a human?", "Are you a real person or a bot?",
+                                      "Are you human or not?"])
 def test_asked_what_it_is_the_twin_may_say_it_is_an_ai(question) -> None:
     assert speaks_as_an_ai("As an AI, I answer from my notes.", question) == ""
     assert speaks_as_an_ai("As an AI, I answer from my notes.", "How much is your honey?") == "As an AI"

@@ -219,7 +219,7 @@ _AS_AN_AI = re.compile(
 # a question about what the twin is: saying it is an AI is then the honest answer, not a slip
 _ASKS_WHAT_I_AM = re.compile(
     r"\bare you (?:(?:a|an|really|actually|just|even) )*(?:real )?(?:human|person|bot|robot|ai|machine|chatbot|computer|"
-    r"program|real)\W*$"
+    r"program|real)(?:,? or (?:a |an )?(?:real )?(?:human|person|bot|robot|ai|machine|chatbot|computer|program|not))?\W*$"
     r"|\b(?:what|which) (?:ai |language )?(?:model|llm)\b[^?]*\byou\b|^\W*what are you\W*$"
     r"|\bwho (?:made|built|trained|programmed) you\b"
     r"|\b(?:am i|are we) (?:talking|speaking|chatting) (?:to|with) (?:a |an )?(?:real |actual )?(?:human|person|bot|ai|machine)\b",
