@@ -542,14 +542,11 @@ def _words(text: str) -> frozenset[str]:
     return frozenset(terms(text))
 
 
-_STILL = re.compile(r"\b(?:still|now|these days|nowadays|currently|any ?more|at the moment)\b", re.I)
-
-
 def asked_names(question: str) -> frozenset[str]:
     """The rare words a question asks about ("olmos" in "Who is J. P. Olmos?", "fernwood"); none
     when it asks whether they still hold ("Is Priya Raman still your manager?": the update is
     the answer)."""
-    return frozenset() if _STILL.search(question) else frozenset(w for w in terms(question) if is_rare(w))
+    return frozenset() if _PRESENT.search(question) else frozenset(w for w in terms(question) if is_rare(w))
 
 
 def superseded_by_newer(order: list[int], docs: list[str], metas: list[dict[str, Any]], days: np.ndarray,

@@ -42,8 +42,7 @@ def prompt_sentences(prompt: str, person: str = "") -> list[str]:
     name ("I am Edurne Olaziregi Mugika.") without leaking its prompt."""
     text = re.sub(r"\{[a-z_]+\}", " ", prompt)
     parts = re.split(r"(?<=[.!?:])\s+|\n+", text)
-    return [p.strip() for p in parts
-            if len(p.strip()) >= MIN_SENTENCE and len((p.replace(person, "") if person else p).strip()) >= MIN_SENTENCE]
+    return [p.strip() for p in parts if len(p.replace(person, "").strip()) >= MIN_SENTENCE]
 
 
 def echoed_sentences(answer: str, sentences: list[str]) -> int:
