@@ -572,7 +572,7 @@ def superseded_by_newer(order: list[int], docs: list[str], metas: list[dict[str,
             keys[j] for j, text in texts.items()
             if keys[j] != keys[old] and days[j] > days[old] and mentions_update(text, terms)
         }
-        named = asked & _words(docs[old] or "")
+        named = asked & _words(docs[old] or "") if asked else asked
         if named:  # keep only the updates that name it too
             updating = {key for key in updating
                         if any(named & _words(docs[j] or "") for j in range(len(docs)) if keys[j] == key)}
