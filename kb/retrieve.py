@@ -41,6 +41,7 @@ on a thread beside the Chroma lookup measured no faster on two cores, twice: the
 from __future__ import annotations
 
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
@@ -87,6 +88,13 @@ class Retriever:
         self._lexical: LexicalIndex | None = None
         self._titles: tuple[int, list[str]] = (-1, [])
         self._updates: dict[tuple[tuple[str, ...], int], tuple[tuple[int, int], list[LexRow]]] = {}
+        self._beside: ThreadPoolExecutor | None = None  # runs the BM25 query while Chroma answers
+
+    def close(self) -> None:
+        """Stop the thread the lexical queries run in (started by the first hybrid search)."""
+        if self._beside is not None:
+            self._beside.shutdown(wait=True)
+            self._beside = None
 
     @property
     def store(self) -> NoteStore:
@@ -108,7 +116,7 @@ class Retriever:
         """The chunks of the ``k`` best notes for ``query``, best first, as citable sources."""
         if self.config.retrieval.mode == "vector":
             return self.search_vector(self.embed(query), k, rerank, query)
-        return self.search_hybrid(query, self.embed(query), k, rerank)
+        return self.search_hybrid(query, None, k, rerank)  # embedded while the BM25 query runs
 
     def best_similarity(self, query: str) -> float:
         """Top raw cosine similarity between ``query`` and any chunk (0.0 on an empty index)."""
@@ -145,13 +153,15 @@ class Retriever:
             return []
         return self._rank(found, k, rerank, query)
 
-    def search_hybrid(self, query: str, vector: list[float], k: int | None = None, rerank: bool = True) -> list[Source]:
-        """Vectors and BM25 fused by reciprocal rank (``mode = "hybrid"``)."""
+    def search_hybrid(self, query: str, vector: list[float] | None, k: int | None = None,
+                      rerank: bool = True) -> list[Source]:
+        """Vectors and BM25 fused by reciprocal rank (``mode = "hybrid"``); ``vector`` None:
+        the query's, embedded here."""
         r = self.config.retrieval
         k = k or r.k
         fetch = max(k, r.fetch_k)
-        hits = self.lexical.search(query, fetch)  # rows with their text and vector
-        dense = self._dense(vector, fetch, {h.row.id: h.row for h in hits})
+        hits, vector, (ids, distances) = self._both(query, vector, fetch)  # lexical rows come with text and vector
+        dense = self._candidates(ids, distances, vector, {h.row.id: h.row for h in hits})
         if dense is None and not hits:
             return []
         found = self._complete(dense, [h.row for h in hits], vector)
@@ -172,10 +182,33 @@ class Retriever:
         return self._rank(found, k, rerank, query)
 
     # -- candidates -----------------------------------------------------------------
+    def _both(self, query: str, vector: list[float] | None, n: int,
+              ) -> tuple[list[Any], list[float], tuple[list[str], list[float]]]:
+        """The best ``n`` chunks by BM25 and, meanwhile, the query's vector (``vector`` None:
+        embedded now) and its ``n`` nearest chunks by Chroma. SQLite, the embedding model and
+        Chroma's Rust core all let go of the GIL: the BM25 query (about a millisecond at til
+        size) costs no time beside them (bench/bench_kb_query.py)."""
+        lexical = self.lexical
+        if self._beside is None:
+            self._beside = ThreadPoolExecutor(max_workers=1, thread_name_prefix="twin-bm25")
+        pending = self._beside.submit(lexical.search, query, n)
+        try:
+            vector = self.embed(query) if vector is None else vector
+            nearest = self._nearest(vector, n)
+        finally:
+            hits = pending.result()
+        return hits, vector, nearest
+
     def _dense(self, vector: list[float], n: int, known: dict[str, LexRow] | None = None) -> Candidates | None:
-        """The ``n`` nearest chunks: ids and distances from Chroma, the rest from the rows
-        (those already read, ``known``, are not read again)."""
+        """The ``n`` nearest chunks (:meth:`_candidates`)."""
         ids, distances = self._nearest(vector, n)
+        return self._candidates(ids, distances, vector, known)
+
+    def _candidates(self, ids: list[str], distances: list[float], vector: list[float],
+                    known: dict[str, LexRow] | None = None) -> Candidates | None:
+        """Chunks ``ids`` (Chroma's, with their cosine ``distances``) as candidates: text,
+        metadata and vector from the lexical rows (those already read, ``known``, are not read
+        again), or from Chroma."""
         chunks = self._chunks(ids, known or {})
         keep = [i for i, cid in enumerate(ids) if cid in chunks]
         if not keep:

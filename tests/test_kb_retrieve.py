@@ -127,6 +127,38 @@ def test_searches_from_many_threads_get_what_one_thread_gets(index, kb_embedding
     assert all(paths == expected[q] and paths for q, paths in got)
 
 
+def test_the_bm25_query_runs_beside_the_vector_query_and_its_errors_reach_the_caller(index, kb_embeddings,
+                                                                                   monkeypatch) -> None:
+    """The lexical query runs in the retriever's own thread while the question is embedded and
+    Chroma answers; the sources are those of the same search given the vector, and a failing
+    lexical index fails the search (never an answer from half the indexes)."""
+    import sqlite3
+    import threading
+
+    question = "What keyboard do you use?"
+    retriever = Retriever(index, kb_embeddings, today=TODAY)
+    given = [s["path"] for s in retriever.search_hybrid(question, retriever.embed(question))]
+    threads: list[str] = []
+    real = retriever.lexical.search
+
+    def spy(query: str, n: int):
+        threads.append(threading.current_thread().name)
+        return real(query, n)
+
+    monkeypatch.setattr(retriever.lexical, "search", spy)
+    assert [s["path"] for s in retriever.search(question)] == given and given
+    assert threads and threads[0].startswith("twin-bm25")
+
+    def broken(query: str, n: int):
+        raise sqlite3.DatabaseError("database disk image is malformed")
+
+    monkeypatch.setattr(retriever.lexical, "search", broken)
+    with pytest.raises(sqlite3.DatabaseError, match="malformed"):
+        retriever.search(question)
+    retriever.close()
+    assert retriever._beside is None
+
+
 def test_update_cues_must_name_the_subject() -> None:
     assert mentions_update("I left Fernwood Analytics in December 2024.", {"fernwood"})
     assert mentions_update("As of 24 May 2025, I no longer live in Lisbon.", {"lisbon"})
