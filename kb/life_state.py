@@ -33,6 +33,8 @@ class LifeTopic:
     asks: re.Pattern[str]  # a question about it
     says: re.Pattern[str]  # a note's sentence that states or changes it
     words: tuple[str, ...]  # index words (stemmed by FTS5) that every ``says`` sentence holds one of
+    near: float | None = None  # None: the newest such note anywhere; a margin: among the chunks at most
+    #                            this far below the best match (a record is a record *of* something)
 
     def stated_in(self, text: str) -> bool:
         return _states(self.says, text)
@@ -93,7 +95,33 @@ WORK = LifeTopic(
            "freelance", "self", "i'm", "am", "full", "part"),
 )
 
-TOPICS = (HOME, WORK)
+# The person's best so far ("What's your best time up the ridge?", "the highest rating you've got
+# to?", "the most honey you've ever taken in a year?"): the newest note saying it beat the old
+# best ("the fastest I've ever done it", "My best ever", "a new PB") holds the answer, and it is
+# rarely the note most like the question: the table of earlier times is (tuning people dev4, dev5).
+_SUPERLATIVE = (r"(?:best(?! (?:friends?|mates?|part|bits?|things?|ways?|advice)\b)|fastest|quickest|highest|biggest|"
+                r"longest|furthest|farthest|heaviest|(?<!like )(?<!love )(?<!enjoy )(?<!miss )"
+                r"most(?! (?:recent|recently|of|often|common|commonly|likely|people|days|about)\b))")
+_YOU = r"\b(?:your|you(?:'ve| have| ever))\b"
+RECORD = LifeTopic(
+    name="record",
+    what="your best so far",
+    asks=re.compile(
+        rf"^(?!.*\b(?:how (?:do|can|should|to)|ways?)\b).*(?:\b{_SUPERLATIVE}\b.*{_YOU}|{_YOU}.*\b{_SUPERLATIVE}\b"
+        r"|\bpersonal (?:best|record)\b|\bpb\b)",
+        re.I,
+    ),
+    says=re.compile(
+        rf"\b{_SUPERLATIVE}\b[^.!?]{{0,40}}?\b(?:ever|yet|so far|i(?:'ve| have) (?:had|done|managed)|of my life)\b"
+        r"|\bpersonal (?:best|record)\b|\bnew (?:record|pb)\b|\b(?:a|my|new) pb\b",
+        re.I,
+    ),
+    words=("best", "fastest", "quickest", "highest", "biggest", "longest", "furthest", "farthest", "heaviest",
+           "most", "record", "pb"),
+    near=0.2,
+)
+
+TOPICS = (HOME, WORK, RECORD)
 
 
 def topic_of(question: str) -> LifeTopic | None:

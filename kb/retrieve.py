@@ -283,7 +283,9 @@ class Retriever:
             loose = present and r.state_conflict_similarity < r.conflict_similarity
             alike, margin = ((r.state_conflict_similarity, r.state_recency_margin) if loose
                              else (r.conflict_similarity, r.conflict_margin))
-            topic = topic_of(query) if present and r.life_state else None
+            topic = topic_of(query) if r.life_state else None
+            if topic is not None and topic.near is None and not present:
+                topic = None  # where you live or work *now*; a best so far is asked in any tense but the past
             if topic is not None:  # a newer edit of it, or a note that says it updates it, still goes above it (next)
                 found, scores, order, stated = self._stated_first(found, scores, order, topic)
             order = newer_first(order, found.vectors, found.days, alike, found.sims, margin, r.answer_min_similarity)
@@ -300,7 +302,12 @@ class Retriever:
     def _stated_first(self, found: Candidates, scores: np.ndarray, order: list[int],
                       topic: LifeTopic) -> tuple[Candidates, np.ndarray, list[int], int | None]:
         """Asked where the person lives or works now, the newest chunk that says so
-        (kb/life_state.py; found in the lexical index, wherever it ranked) goes first."""
+        (kb/life_state.py; found in the lexical index, wherever it ranked) goes first; asked
+        for their best so far, the newest candidate that says it beat the old best, among those
+        at most ``topic.near`` below the best match."""
+        if topic.near is not None:
+            stated = newest_stating(found, topic, self.config.retrieval.min_score)
+            return found, scores, order if stated is None else [stated] + [i for i in order if i != stated], stated
         row = self.lexical.newest_where(topic.words, lambda row: topic.stated_in(row.text))
         if row is None:
             return found, scores, order, None
@@ -560,6 +567,17 @@ def asks_about_past(question: str) -> bool:
     the older note is the answer, so the newer-note rerank stays out of it. A present
     marker wins ("Did you live in Lisbon? And where do you live now?")."""
     return bool(_PAST.search(question)) and not _PRESENT.search(question)
+
+
+def newest_stating(found: Candidates, topic: LifeTopic, min_sim: float) -> int | None:
+    """The newest candidate whose text ``topic`` holds stated ("the fastest I've ever done it"),
+    of those at most ``topic.near`` below the best similarity (and not under ``min_sim``)."""
+    if not len(found.sims) or topic.near is None:
+        return None
+    floor = max(float(found.sims.max()) - topic.near, min_sim)
+    days = found.days
+    near = [i for i in range(len(found.ids)) if found.sims[i] >= floor and topic.stated_in(found.docs[i] or "")]
+    return max(near, key=lambda i: (days[i], found.sims[i])) if near else None
 
 
 def _note_key(meta: dict[str, Any]) -> tuple[str, str]:

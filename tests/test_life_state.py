@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from kb.ingest import ingest
-from kb.life_state import HOME, WORK, topic_of
+from kb.life_state import HOME, RECORD, WORK, topic_of
 from kb.retrieve import Retriever
 from nodes.evidence import gather, stated_evidence
 from nodes.generate import notes_hold
@@ -142,6 +142,64 @@ def test_no_note_saying_it_changes_nothing(tmp_path: Path, kb_embeddings) -> Non
     config = make_config(tmp_path / "home")
     ingest(config, notes, kb_embeddings, progress=False)
     assert not any(s.get("why") for s in Retriever(config, kb_embeddings).search("Where do you live these days?"))
+
+
+RECORDS = {
+    "running/parkrun-times.md": ("Parkrun times", "2021-05-02",
+                                 "My Saturday parkrun times at Hove Park: 27:40 in March, 26:55 in April, 26:10 in "
+                                 "May. The Hove Park parkrun is flat and fast, two laps of the park."),
+    "running/before-the-rain.md": ("Before the rain", "2024-04-13",
+                                   "Out early with the club. 24:52 at the finish funnel, the fastest I've ever run "
+                                   "it, and I couldn't feel my legs on the way home."),
+    "food/bread.md": ("Bread", "2025-02-01", "The best sourdough I've ever made came out of the oven today."),
+}
+
+
+@pytest.fixture(scope="module")
+def records(tmp_path_factory: pytest.TempPathFactory, kb_embeddings) -> Retriever:
+    root = tmp_path_factory.mktemp("records")
+    for rel, (title, day, body) in RECORDS.items():
+        path = root / "notes" / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(f"---\ntitle: {title}\ndate: {day}\n---\n# {title}\n\n{body}\n", encoding="utf-8")
+    config = make_config(root / "home")
+    ingest(config, root / "notes", kb_embeddings, progress=False)
+    return Retriever(config, kb_embeddings)
+
+
+@pytest.mark.parametrize("question, asks", [
+    ("What's your best parkrun time?", True), ("What's the highest chess rating you've got to?", True),
+    ("What's the most honey you've ever taken in one year?", True), ("What's your PB for the 10k?", True),
+    ("Who is your best friend?", False), ("What do you like most about your job?", False),
+    ("Which job did you work on most recently?", False), ("What's the fastest way to find large files?", False),
+    ("How do you get the best out of tmux?", False), ("What's the best thing about your new flat?", False),
+])
+def test_which_questions_ask_for_the_persons_best_so_far(question: str, asks: bool) -> None:
+    assert (topic_of(question) is RECORD) is asks
+
+
+@pytest.mark.parametrize("sentence, says", [
+    ("24:52 at the finish funnel, the fastest I've ever run it.", True), ("My best ever, above 1800.", True),
+    ("The best year I've had, and it took three weekends to extract.", True), ("A new PB at parkrun: 24:10.", True),
+    ("Six points out of nine, my best event.", False), ("Most of the time I walk.", False),
+    ("The best way up is the ridge.", False),
+])
+def test_sentences_that_say_a_best_so_far(sentence: str, says: bool) -> None:
+    assert RECORD.stated_in(sentence) is says
+
+
+def test_the_newest_note_saying_it_beat_the_best_comes_first(records: Retriever) -> None:
+    """The table of older times is most like the question; the newer note saying it beat them
+    is first, and a newer best of something else (far less like the question) is not."""
+    question = "What's your best parkrun time?"
+    before = [s["path"] for s in _without_rule(records).search(question)]
+    assert before[0] == "running/parkrun-times.md", before
+    sources = records.search(question)
+    assert sources[0]["path"] == "running/before-the-rain.md", [s["path"] for s in sources]
+    assert sources[0]["why"] == "the newest note on your best so far"
+    assert not any(s["path"] == "food/bread.md" and s.get("why") for s in sources)
+    for other in ("What was your best parkrun time in 2021?", "What's your favourite bread?"):
+        assert not any(s.get("why") for s in records.search(other)), other
 
 
 @pytest.mark.slow
