@@ -1,4 +1,4 @@
-"""Where the person lives and works now: the newest note that says so.
+"""Where the person lives and works now, and their best so far: the newest note that says so.
 
 "Where do you live these days?" is answered by the newest note in which the person says where
 they live or that they moved ("We moved into a terraced house in Grangetown"), whatever else
@@ -15,6 +15,10 @@ newest note with such a sentence through the lexical index (``words``: one FTS5 
 these questions) and puts it first; the generator is shown that note and any ranked above it (a
 note saying it renames the place), not the newer notes on other things nor the older ones saying
 it too (nodes/evidence.py ``stated_evidence``).
+
+A record (:data:`RECORD`: "What's your best time up the ridge?") is looked for only among the
+retriever's candidates close to the best match (``near``): "the best sourdough I've ever made"
+is a record too, of something else.
 """
 
 from __future__ import annotations

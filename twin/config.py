@@ -39,7 +39,7 @@ class ModelConfig:
     context_weight: float = 1.0  # α of context-aware decoding (local backend, `cad` switch); 0 = off
     plausibility: float = 0.0  # with context_weight: keep tokens with p(token | notes) >= this * the best
     max_sentences: int = 3  # stop the answer after this many sentences; 0 = no limit
-    quote_stated: bool = True  # asked where the person lives/works now: quote the newest note saying so (kb/life_state.py)
+    quote_stated: bool = True  # asked where the person lives/works now or their best so far: quote the newest note saying so (kb/life_state.py)
     seed: int = 0
     dtype: str = "float32"
     threads: int = 0  # torch CPU threads; 0 = library default
@@ -84,7 +84,7 @@ class RetrievalConfig:
     same_subject_similarity: float = 0.4  # asked about now, an older top note this alike to a newer, better one is not shown; 1 = always shown
     answer_min_similarity: float = 0.3  # best note less similar than this: "I have no note about that"
     subject_margin: float = 0.1  # a newer note on the same subject (title word, tag) ranks first within this
-    life_state: bool = True  # asked where the person lives or works now: the newest note saying so first (kb/life_state.py)
+    life_state: bool = True  # asked where the person lives or works now, or for their best so far: the newest note saying so first (kb/life_state.py)
 
 
 @dataclass
