@@ -34,8 +34,10 @@ lexical hits carry theirs already), which is most of a query's cost saved
 (bench/bench_kb_query.py). A chunk whose row is missing or from before vectors were kept
 there is read from Chroma, as before. The rerank's "does a newer note say it updates this
 one?" first asks the index's cue words (kb/cues.py, one indexed lookup); only a subject that
-some newer sentence names next to an update cue costs a BM25 search. (Running the BM25 search
-on a thread beside the Chroma lookup measured no faster on two cores, twice: they slow each other.)
+some newer sentence names next to an update cue costs a BM25 search. The BM25 search runs in
+the retriever's own thread while the question is embedded and Chroma answers (``_both``): beside
+the Chroma lookup alone it measured no faster on two cores in the eleventh session; beside the
+embedding too, and at 10x the notes, it does (docs/kb.md, "Query latency").
 """
 
 from __future__ import annotations
