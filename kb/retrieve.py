@@ -560,6 +560,9 @@ def same_subject_newer(order: list[int], metas: list[dict[str, Any]], days: np.n
 
 
 _PAST = re.compile(r"\b(was|were|did|didn't|had|used to|back then|before|previously|formerly|originally|ago)\b", re.I)
+# "Who helped you with the move?", "What happened to the van?": the question's subject is its
+# wh-word and its verb is in the past ("-ed", not "need", "seed", "red")
+_PAST_VERB = re.compile(r"^\W*(?:who|what)\s+\w{2,}[^e\W]ed\b", re.I)
 _PRESENT = re.compile(r"\b(now|currently|current|these days|nowadays|today|at the moment|still|anymore|latest"
                       r"|so far|most recently)\b(?!\.\w)", re.I)  # "now", not "now.json"
 
@@ -568,7 +571,7 @@ def asks_about_past(question: str) -> bool:
     """A question about how things were ("What was Pebble?", "Why did you move to Lisbon?"):
     the older note is the answer, so the newer-note rerank stays out of it. A present
     marker wins ("Did you live in Lisbon? And where do you live now?")."""
-    return bool(_PAST.search(question)) and not _PRESENT.search(question)
+    return bool(_PAST.search(question) or _PAST_VERB.search(question)) and not _PRESENT.search(question)
 
 
 def newest_stating(found: Candidates, topic: LifeTopic, min_sim: float) -> int | None:

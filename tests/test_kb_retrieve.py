@@ -103,6 +103,11 @@ def test_questions_about_the_past_keep_the_older_note(retriever: Retriever) -> N
     assert retriever.search("Where do you work?", k=3)[0]["path"] == "work/tidewater-labs.md"
     assert asks_about_past("What did you do at Fernwood?") and not asks_about_past("Where do you work?")
     assert not asks_about_past("Did you live in Lisbon? And where do you live now?"), "a present marker wins"
+    for past in ("Who helped you with the move out of Lisbon?", "What happened to your old van?"):
+        assert asks_about_past(past), past  # the wh-word is the subject, the verb is past
+    for now in ("What seed do you sow first?", "What speed do you ride at?", "Who shed the most weight?",
+                "Who helped? And who helps you now?"):
+        assert not asks_about_past(now), now
 
 
 def test_an_update_found_outside_the_candidates_is_brought_in(retriever: Retriever) -> None:
