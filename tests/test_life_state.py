@@ -36,17 +36,20 @@ NOTES = {
 }
 
 
-@pytest.fixture(scope="module")
-def retriever(tmp_path_factory: pytest.TempPathFactory, kb_embeddings) -> Retriever:
-    root = tmp_path_factory.mktemp("life")
-    notes = root / "notes"
-    for rel, (title, day, body) in NOTES.items():
-        path = notes / rel
+def indexed(root: Path, notes: dict[str, tuple[str, str, str]], embeddings) -> Retriever:
+    """A retriever over ``notes`` (``{path: (title, date, body)}``), ingested into ``root``."""
+    for rel, (title, day, body) in notes.items():
+        path = root / "notes" / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(f"---\ntitle: {title}\ndate: {day}\n---\n# {title}\n\n{body}\n", encoding="utf-8")
     config = make_config(root / "home")
-    ingest(config, notes, kb_embeddings, progress=False)
-    return Retriever(config, kb_embeddings)
+    ingest(config, root / "notes", embeddings, progress=False)
+    return Retriever(config, embeddings)
+
+
+@pytest.fixture(scope="module")
+def retriever(tmp_path_factory: pytest.TempPathFactory, kb_embeddings) -> Retriever:
+    return indexed(tmp_path_factory.mktemp("life"), NOTES, kb_embeddings)
 
 
 def _without_rule(retriever: Retriever) -> Retriever:
@@ -157,14 +160,7 @@ RECORDS = {
 
 @pytest.fixture(scope="module")
 def records(tmp_path_factory: pytest.TempPathFactory, kb_embeddings) -> Retriever:
-    root = tmp_path_factory.mktemp("records")
-    for rel, (title, day, body) in RECORDS.items():
-        path = root / "notes" / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(f"---\ntitle: {title}\ndate: {day}\n---\n# {title}\n\n{body}\n", encoding="utf-8")
-    config = make_config(root / "home")
-    ingest(config, root / "notes", kb_embeddings, progress=False)
-    return Retriever(config, kb_embeddings)
+    return indexed(tmp_path_factory.mktemp("records"), RECORDS, kb_embeddings)
 
 
 @pytest.mark.parametrize("question, asks", [
