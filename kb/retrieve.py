@@ -43,7 +43,7 @@ embedding too, and at 10x the notes, it does (docs/kb.md, "Query latency").
 from __future__ import annotations
 
 import re
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
@@ -190,16 +190,17 @@ class Retriever:
         embedded now) and its ``n`` nearest chunks by Chroma. SQLite, the embedding model and
         Chroma's Rust core all let go of the GIL: the BM25 query (about a millisecond at til
         size) costs no time beside them (bench/bench_kb_query.py)."""
-        lexical = self.lexical
-        if self._beside is None:
-            self._beside = ThreadPoolExecutor(max_workers=1, thread_name_prefix="twin-bm25")
-        pending = self._beside.submit(lexical.search, query, n)
+        lexical, beside = self.lexical, self._beside
+        if beside is None:
+            beside = self._beside = ThreadPoolExecutor(max_workers=1, thread_name_prefix="twin-bm25")
+        pending = beside.submit(lexical.search, query, n)
         try:
             vector = self.embed(query) if vector is None else vector
             nearest = self._nearest(vector, n)
-        finally:
-            hits = pending.result()
-        return hits, vector, nearest
+        except BaseException:
+            wait([pending])  # the embedding's or Chroma's error is the one raised, not the lexical one
+            raise
+        return pending.result(), vector, nearest
 
     def _dense(self, vector: list[float], n: int, known: dict[str, LexRow] | None = None) -> Candidates | None:
         """The ``n`` nearest chunks (:meth:`_candidates`)."""
@@ -296,6 +297,8 @@ class Retriever:
                                         asked_names(query))
             if present and r.subject_margin >= 0 and stated is None:
                 order = same_subject_newer(order, found.metas, found.days, found.sims, r.subject_margin)
+            if stated is not None and topic is not None and topic.near is not None:
+                order = [stated] + [i for i in order if i != stated]  # a newer run that beat it would say so too
             scores = _lift(scores, order)
         order = _first_notes([i for i in order if found.sims[i] >= r.min_score], found.metas, k)
         why = {stated: f"the newest note on {topic.what}"} if topic is not None and stated is not None else {}
@@ -562,7 +565,9 @@ def same_subject_newer(order: list[int], metas: list[dict[str, Any]], days: np.n
 _PAST = re.compile(r"\b(was|were|did|didn't|had|used to|back then|before|previously|formerly|originally|ago)\b", re.I)
 # "Who helped you with the move?", "What happened to the van?": the question's subject is its
 # wh-word and its verb is in the past ("-ed", not "need", "seed", "red")
-_PAST_VERB = re.compile(r"^\W*(?:who|what)\s+\w{2,}[^e\W]ed\b", re.I)
+_PAST_VERB = re.compile(r"^\W*(?:who|what)\s+\w{2,}[^e\W]ed\b"
+                        r"(?!.*\b(?:do|does|are|is|am|can|will|would|should)\s+(?:you|your|i|we|they|he|she|it)\b)",
+                        re.I)  # "What hosted email service do you use?": an adjective, the wh-word its object
 _PRESENT = re.compile(r"\b(now|currently|current|these days|nowadays|today|at the moment|still|anymore|latest"
                       r"|so far|most recently)\b(?!\.\w)", re.I)  # "now", not "now.json"
 
@@ -576,12 +581,16 @@ def asks_about_past(question: str) -> bool:
 
 def newest_stating(found: Candidates, topic: LifeTopic, min_sim: float) -> int | None:
     """The newest candidate whose text ``topic`` holds stated ("the fastest I've ever done it"),
-    of those at most ``topic.near`` below the best similarity (and not under ``min_sim``)."""
+    of those at most ``topic.near`` below the best similarity (and not under ``min_sim``) and at
+    least ``topic.alike`` alike to the best match's chunk."""
     if not len(found.sims) or topic.near is None:
         return None
-    floor = max(float(found.sims.max()) - topic.near, min_sim)
+    best = int(np.argmax(found.sims))
+    floor = max(float(found.sims[best]) - topic.near, min_sim)
+    alike = found.vectors @ found.vectors[best]  # on the best match's subject, not only near the question
     days = found.days
-    near = [i for i in range(len(found.ids)) if found.sims[i] >= floor and topic.stated_in(found.docs[i] or "")]
+    near = [i for i in range(len(found.ids))
+            if found.sims[i] >= floor and alike[i] >= topic.alike and topic.stated_in(found.docs[i] or "")]
     return max(near, key=lambda i: (days[i], found.sims[i])) if near else None
 
 

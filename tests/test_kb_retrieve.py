@@ -106,7 +106,8 @@ def test_questions_about_the_past_keep_the_older_note(retriever: Retriever) -> N
     for past in ("Who helped you with the move out of Lisbon?", "What happened to your old van?"):
         assert asks_about_past(past), past  # the wh-word is the subject, the verb is past
     for now in ("What seed do you sow first?", "What speed do you ride at?", "Who shed the most weight?",
-                "Who helped? And who helps you now?"):
+                "Who helped? And who helps you now?", "What hosted email service do you use?",
+                "What distributed database does your team use?", "What related projects are you working on?"):
         assert not asks_about_past(now), now
 
 
@@ -160,6 +161,13 @@ def test_the_bm25_query_runs_beside_the_vector_query_and_its_errors_reach_the_ca
     monkeypatch.setattr(retriever.lexical, "search", broken)
     with pytest.raises(sqlite3.DatabaseError, match="malformed"):
         retriever.search(question)
+
+    def down(text: str):
+        raise RuntimeError("embedding backend down")
+
+    monkeypatch.setattr(retriever, "embed", down)  # both fail: the first cause is the one raised
+    with pytest.raises(RuntimeError, match="embedding backend down"):
+        retriever.search("Which keyboard again?")
     retriever.close()
     assert retriever._beside is None
 

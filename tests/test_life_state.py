@@ -169,6 +169,9 @@ def records(tmp_path_factory: pytest.TempPathFactory, kb_embeddings) -> Retrieve
     ("Who is your best friend?", False), ("What do you like most about your job?", False),
     ("Which job did you work on most recently?", False), ("What's the fastest way to find large files?", False),
     ("How do you get the best out of tmux?", False), ("What's the best thing about your new flat?", False),
+    ("What's your biggest regret?", False), ("What's your biggest challenge at work right now?", False),
+    ("What's your best guess for when the sale completes?", False), ("What's your highest priority?", False),
+    ("What's the furthest you've ever cycled in a day?", True),
 ])
 def test_which_questions_ask_for_the_persons_best_so_far(question: str, asks: bool) -> None:
     assert (topic_of(question) is RECORD) is asks
@@ -178,7 +181,9 @@ def test_which_questions_ask_for_the_persons_best_so_far(question: str, asks: bo
     ("24:52 at the finish funnel, the fastest I've ever run it.", True), ("My best ever, above 1800.", True),
     ("The best year I've had, and it took three weekends to extract.", True), ("A new PB at parkrun: 24:10.", True),
     ("Six points out of nine, my best event.", False), ("Most of the time I walk.", False),
-    ("The best way up is the ridge.", False),
+    ("The best way up is the ridge.", False), ("Not my best ever, but close: 25:03.", False),
+    ("26:30, nowhere near the fastest I've ever run it.", False), ("Still no new PB.", False),
+    ("I'm still chasing a PB.", False), ("Not bad: the fastest I've ever done it.", True),
 ])
 def test_sentences_that_say_a_best_so_far(sentence: str, says: bool) -> None:
     assert RECORD.stated_in(sentence) is says
@@ -196,6 +201,22 @@ def test_the_newest_note_saying_it_beat_the_best_comes_first(records: Retriever)
     assert not any(s["path"] == "food/bread.md" and s.get("why") for s in sources)
     for other in ("What was your best parkrun time in 2021?", "What's your favourite bread?"):
         assert not any(s.get("why") for s in records.search(other)), other
+
+
+def test_a_note_that_did_not_beat_it_or_is_on_another_subject_is_not_the_best(tmp_path: Path, kb_embeddings) -> None:
+    """A newer run "nowhere near the fastest" is no record; nor is a new flat's "biggest problem so
+    far" an answer to a work question (a review's cases)."""
+    wet = {"running/wet-one.md": ("Wet one", "2024-10-05",
+                                  "Rain all the way round Hove Park. 26:30, nowhere near the fastest I've ever run it.")}
+    retriever = indexed(tmp_path / "wet", {**RECORDS, **wet}, kb_embeddings)
+    sources = retriever.search("What's your best parkrun time?")
+    assert sources[0]["path"] == "running/before-the-rain.md", [s["path"] for s in sources]
+    work = {"work/hiring.md": ("Hiring", "2023-03-01", "The hardest thing at work is hiring: two good testers left "
+                                                        "this year and nobody applies."),
+            "home/new-flat.md": ("New flat", "2025-02-10", "Moved into the flat on Leith Walk. The biggest problem so "
+                                                            "far is the commute: forty minutes each way.")}
+    retriever = indexed(tmp_path / "work", work, kb_embeddings)
+    assert not any(s.get("why") for s in retriever.search("What's your biggest score at work so far?"))
 
 
 @pytest.mark.slow
