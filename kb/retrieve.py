@@ -298,7 +298,7 @@ class Retriever:
             if present and r.subject_margin >= 0 and stated is None:
                 order = same_subject_newer(order, found.metas, found.days, found.sims, r.subject_margin)
             if stated is not None and topic is not None and topic.near is not None:
-                order = [stated] + [i for i in order if i != stated]  # a newer run that beat it would say so too
+                order = _put_first(order, stated)  # a newer run that beat it would say so too
             scores = _lift(scores, order)
         order = _first_notes([i for i in order if found.sims[i] >= r.min_score], found.metas, k)
         why = {stated: f"the newest note on {topic.what}"} if topic is not None and stated is not None else {}
@@ -312,7 +312,7 @@ class Retriever:
         at most ``topic.near`` below the best match."""
         if topic.near is not None:
             stated = newest_stating(found, topic, self.config.retrieval.min_score)
-            return found, scores, order if stated is None else [stated] + [i for i in order if i != stated], stated
+            return found, scores, order if stated is None else _put_first(order, stated), stated
         row = self.lexical.newest_where(topic.words, lambda row: topic.stated_in(row.text))
         if row is None:
             return found, scores, order, None
@@ -324,7 +324,7 @@ class Retriever:
                 return found, scores, order, None
             found, scores = _concat(found, more), np.concatenate([scores, more.base])
         stated = found.ids.index(row.id)
-        return found, scores, [stated] + [i for i in order if i != stated], stated
+        return found, scores, _put_first(order, stated), stated
 
     def _with_updates(self, found: Candidates, order: list[int], scores: np.ndarray) -> tuple[Candidates, np.ndarray]:
         """Add the chunks of newer notes that say they update one of the ranked notes, found
@@ -592,6 +592,11 @@ def newest_stating(found: Candidates, topic: LifeTopic, min_sim: float) -> int |
     near = [i for i in range(len(found.ids))
             if found.sims[i] >= floor and alike[i] >= topic.alike and topic.stated_in(found.docs[i] or "")]
     return max(near, key=lambda i: (days[i], found.sims[i])) if near else None
+
+
+def _put_first(order: list[int], first: int) -> list[int]:
+    """``order`` with ``first`` moved (or brought) to the front."""
+    return [first] + [i for i in order if i != first]
 
 
 def _note_key(meta: dict[str, Any]) -> tuple[str, str]:
