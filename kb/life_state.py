@@ -114,23 +114,26 @@ _MEASURED = (rf"\b{_SUPERLATIVE}\s+(?:[\w-]+\s+){{0,2}}?(?:times?|scores?|rating
              r"results?|finish(?:es)?|harvests?|years?|runs?|races?|lifts?|totals?|hauls?|catch(?:es)?|streaks?|"
              r"grades?|speeds?|heights?|climbs?|rides?|swims?|splits?)\b")
 # "not my best ever", "nowhere near the fastest I've run it", "still no new PB", "chasing a PB"
-_NOT_A_BEST = (rf"^(?!.*\b(?:not|no|nowhere near|never|wasn't|isn't|far from|short of|chasing)\s+(?:[\w']+\s+){{0,3}}?"
-               rf"(?:{_SUPERLATIVE}|pb|personal)\b)")
+_NOT_A_BEST = (rf"^(?!.*\b(?:not|no|nowhere near|never|wasn't|isn't|far from|short of|chasing|didn't|did not|"
+               rf"couldn't|could not|failed to|missed)\s+(?:[\w']+\s+){{0,3}}?(?:{_SUPERLATIVE}|pb|personal|record)\b)")
+# beating the old best, said in so many words: "broke my record", "beat my old best", "a new best", "smashed the PB"
+_BEAT = r"\b(?:broke|beat|beaten|smashed|bettered|took \w+ off)\s+(?:my|the|our)\s+(?:old\s+|own\s+|previous\s+)?(?:best|record|pb)\b"
 RECORD = LifeTopic(
     name="record",
     what="your best so far",
     asks=re.compile(
         rf"^(?!.*\b(?:how (?:do|can|should|to)|ways?)\b).*(?:{_MEASURED}.*{_YOU}|{_YOU}.*{_MEASURED}"
-        rf"|\b{_SUPERLATIVE}\b.*\byou(?:'ve| have)? ever\b|\bpersonal (?:best|record)\b|\bpb\b)",
+        rf"|\b{_SUPERLATIVE}\b.*\byou(?:'ve| have)? ever\b|\bpersonal (?:best|record)\b|\bpb\b"
+        r"|\byour (?:[\w-]+ )?record (?:for|on|at|up|over|in)\b)",  # "your record for the 10k", not "your record player"
         re.I,
     ),
     says=re.compile(
         _NOT_A_BEST + rf".*?(?:\b{_SUPERLATIVE}\b[^.!?]{{0,40}}?\b(?:ever|yet|so far|i(?:'ve| have) (?:had|done|managed)|"
-        r"of my life)\b|\bpersonal (?:best|record)\b|\bnew (?:record|pb)\b|\b(?:a|my|new) pb\b)",
+        r"of my life)\b|\bpersonal (?:best|record)\b|\bnew (?:record|pb|best(?! (?:friends?|mates?|part|bits?|things?))\b)|\b(?:a|my|new) pb\b|" + _BEAT + ")",
         re.I,
     ),
     words=("best", "fastest", "quickest", "highest", "biggest", "longest", "furthest", "farthest", "heaviest",
-           "most", "record", "pb"),
+           "most", "record", "pb", "broke", "beat", "beaten", "smashed", "bettered"),
     near=0.3,
     alike=0.3,  # the note about the day and the table of times: 0.36; a new flat's "biggest problem so far"
     #             and the hiring note, 0.26 (a review's case)

@@ -171,7 +171,8 @@ def records(tmp_path_factory: pytest.TempPathFactory, kb_embeddings) -> Retrieve
     ("How do you get the best out of tmux?", False), ("What's the best thing about your new flat?", False),
     ("What's your biggest regret?", False), ("What's your biggest challenge at work right now?", False),
     ("What's your best guess for when the sale completes?", False), ("What's your highest priority?", False),
-    ("What's the furthest you've ever cycled in a day?", True),
+    ("What's the furthest you've ever cycled in a day?", True), ("What's your record for the half marathon?", True),
+    ("Where do you keep your record player?", False), ("Do you keep a record of your hive inspections?", False),
 ])
 def test_which_questions_ask_for_the_persons_best_so_far(question: str, asks: bool) -> None:
     assert (topic_of(question) is RECORD) is asks
@@ -184,6 +185,10 @@ def test_which_questions_ask_for_the_persons_best_so_far(question: str, asks: bo
     ("The best way up is the ridge.", False), ("Not my best ever, but close: 25:03.", False),
     ("26:30, nowhere near the fastest I've ever run it.", False), ("Still no new PB.", False),
     ("I'm still chasing a PB.", False), ("Not bad: the fastest I've ever done it.", True),
+    ("Broke my record on the ridge: 41:20.", True), ("Beat my old best by a minute.", True),
+    ("A new best at the club 10k: 47:02.", True), ("Didn't beat my best today.", False),
+    ("No new record this year.", False), ("My new best friend is the dehumidifier.", False),
+    ("Missed my PB by four seconds.", False),
 ])
 def test_sentences_that_say_a_best_so_far(sentence: str, says: bool) -> None:
     assert RECORD.stated_in(sentence) is says
