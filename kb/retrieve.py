@@ -504,9 +504,18 @@ def subject_terms(meta: dict[str, Any], text: str = "") -> frozenset[str]:
     is about; with ``text`` (one of its chunks) also the chunk's rare words, the names of the
     things it is about ("I use a Fairphone 3": a later "I switched from the Fairphone 3" names
     the phone, not the title "My phone"). Its tags are not counted: a shared tag ("home",
-    "job") promoted unrelated newer notes (dev person: newer note first 15/20 -> 14/20)."""
-    words = _subject_terms(str(meta.get("title", "")), str(meta.get("path", "")))
-    return words | _rare_words(text) if text else words
+    "job") promoted unrelated newer notes (dev person: newer note first 15/20 -> 14/20).
+    A word the note itself says is behind it ("We moved from Rathmines to Phibsborough") is not
+    what it holds now: a later "I no longer sing with the Rathmines choir" does not update it."""
+    title = str(meta.get("title", ""))
+    return _current_terms(title, str(meta.get("path", "")), text)
+
+
+@lru_cache(maxsize=8192)
+def _current_terms(title: str, path: str, text: str) -> frozenset[str]:
+    words = _subject_terms(title, path) | _rare_words(text) if text else _subject_terms(title, path)
+    own = f"{title}\n{text}"
+    return frozenset(w for w in words if not mentions_update(own, {w}))
 
 
 @lru_cache(maxsize=8192)

@@ -256,3 +256,29 @@ def test_the_sources_panel_says_why_a_note_is_first() -> None:
     row = {"title": "New city", "date": "2024-09-08", "score": 0.9, "path": "home/aarhus.md", "heading": "New city"}
     assert "↑" not in source_prompt(1, row).plain
     assert "↑ the newest note on where you live" in source_prompt(1, {**row, "why": "the newest note on where you live"}).plain
+
+
+def test_a_later_note_leaving_what_the_move_left_behind_does_not_update_it(tmp_path: Path, kb_embeddings) -> None:
+    """A never-seen user's case: the moving note says it left Rathmines; a later note that no longer
+    sings with "the Rathmines choir" names Rathmines next to an update cue, and was put above the
+    moving note as its update. A word a note itself says is behind it is not what it holds now."""
+    notes = {
+        "home/moving.md": ("Boxes", "2024-02-10",
+                           "We moved from Rathmines to Phibsborough in February. The flat is above a bakery on "
+                           "Phibsborough Road, and the smell of bread comes up through the floor at five."),
+        "music/thursday.md": ("Thursday nights", "2024-03-05",
+                              "I no longer sing with the Rathmines choir: it's too far now. The Phibsborough "
+                              "Community Singers meet in the library and need tenors."),
+        "food/soda-bread.md": ("Soda bread", "2023-11-02", "Buttermilk, wholemeal, a handful of oats."),
+    }
+    retriever = indexed(tmp_path, notes, kb_embeddings)
+    sources = retriever.search("Where do you live these days?")
+    assert sources[0]["path"] == "home/moving.md", [s["path"] for s in sources]
+    assert sources[0].get("why") == "the newest note on where you live"
+    # a note that holds Rathmines as current is still updated by it
+    older = {**notes, "music/rathmines.md": ("Choir", "2021-06-01",
+                                             "I sing tenor with the Rathmines choir on Thursday nights, in the "
+                                             "church hall on Rathmines Road.")}
+    retriever = indexed(tmp_path / "older", older, kb_embeddings)
+    firsts = [s["path"] for s in retriever.search("Which choir do you sing with?")]
+    assert firsts.index("music/thursday.md") < firsts.index("music/rathmines.md"), firsts
