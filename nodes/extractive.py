@@ -6,7 +6,8 @@ often names the thing asked about ("Skerry Wren", the kayak). The best note is t
 retriever scored highest; its sentence closest to the question is quoted, with the next one
 when the first is short, and with its second-closest sentence when both fit in a short answer
 (the sentence closest by meaning is often the one *about* the thing asked, the answer the one
-beside it: docs/grounding.md §3).
+beside it: docs/grounding.md §3). Asked who or what a name is, the note is the best one whose
+shown sentences introduce it ("Kiprono Langat, the tower supervisor."; nodes/introductions.py).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from datetime import date
 
 import prompts
 from nodes.evidence import best_note
+from nodes.introductions import introducing
 from twin.state import EvidenceNote
 
 SHORT_WORDS = 12  # a best sentence this short is quoted with the sentence after it
@@ -67,16 +69,26 @@ def with_runner_up(note: EvidenceNote, chosen: list[int]) -> list[int]:
     return both if fits else chosen
 
 
-def quoted_note(notes: list[EvidenceNote]) -> EvidenceNote | None:
-    """The note a quote comes from: the best-scored one that has sentences."""
-    return best_note([n for n in notes if n["sentences"]])
+def quoted_note(notes: list[EvidenceNote], question: str = "") -> EvidenceNote | None:
+    """The note a quote comes from: asked who or what a name is, the best-scored one whose
+    sentences introduce it; otherwise (or when none does) the best-scored one that has sentences."""
+    held = [n for n in notes if n["sentences"]]
+    if (test := introducing(question)) is not None:
+        held = [n for n in held if any(test(s) for s in n["sentences"])] or held
+    return best_note(held)
 
 
-def extractive_answers(notes: list[EvidenceNote]) -> Iterator[str]:
-    """Cited quotes from the best note: its two sentences closest to the question first, then
-    one from each sentence in order of closeness (the judge takes the first it can show: a
-    sentence that speaks of an off-limits topic need not end the turn)."""
-    note = quoted_note(notes)
+def introduction_note(notes: list[EvidenceNote], question: str) -> EvidenceNote | None:
+    """The best-scored note whose sentences introduce the name ``question`` asks about (None: none does)."""
+    test = introducing(question)
+    return None if test is None else best_note([n for n in notes if any(test(s) for s in n["sentences"])])
+
+
+def extractive_answers(notes: list[EvidenceNote], question: str = "") -> Iterator[str]:
+    """Cited quotes from the best note (:func:`quoted_note`): its two sentences closest to the
+    question first, then one from each sentence in order of closeness (the judge takes the first
+    it can show: a sentence that speaks of an off-limits topic need not end the turn)."""
+    note = quoted_note(notes, question)
     if note is None:
         return
     title = f' "{note["title"].strip()}"' if note["title"].strip() else ""
@@ -86,6 +98,6 @@ def extractive_answers(notes: list[EvidenceNote]) -> Iterator[str]:
         yield prompts.render("extractive", title=title, date=readable_date(note["date"]), quote=quote)
 
 
-def extractive_answer(notes: list[EvidenceNote]) -> str:
+def extractive_answer(notes: list[EvidenceNote], question: str = "") -> str:
     """A cited quote from the best note's sentence closest to the question ("" when there is no evidence)."""
-    return next(extractive_answers(notes), "")
+    return next(extractive_answers(notes, question), "")

@@ -31,13 +31,14 @@ from kb.retrieve import asks_about_present_state
 from nodes import evidence as evidence_mod
 from nodes.cancel import cancel_option
 from nodes.context import TwinContext
-from nodes.extractive import extractive_answer
+from nodes.extractive import extractive_answer, introduction_note
 from nodes.guards.frame import FrameFilter, wrap_evidence
 from nodes.guards.grounding import without_pleasantries
 from nodes.guards.invented import without_invented
 from nodes.guards.refusals import refusal
 from nodes.guards.respell import respelled
 from nodes.guards.restore import restored_copies
+from nodes.introductions import asked_name, introducing
 from nodes.records import recorded
 from nodes.toggles import is_on
 from twin.state import EvidenceNote, TwinState
@@ -146,10 +147,11 @@ class Generator:
         now = asks_about_present_state(query) and r.same_subject_similarity < 1.0
         topic = topic_of(query)
         ruled = topic if topic is not None and evidence_mod.ruled_source(sources) is not None else None
+        stating = ruled.stated_in if ruled is not None else introducing(query)
         return evidence_mod.gather(evidence_mod.stated_evidence(sources, topic), self.ctx.retriever.embed(query),
                                    self.ctx.embeddings.embed_documents, r.k, r.evidence_sentences,
                                    same_subject=r.same_subject_similarity if now else None,
-                                   stating=ruled.stated_in if ruled is not None else None, question=query)
+                                   stating=stating, question=query)
 
     def plan(self, state: TwinState, notes: list[EvidenceNote], model: Any) -> Reply:
         person, question = self.ctx.config.person, state["question"]
@@ -191,6 +193,9 @@ class Generator:
             return self._fixed(refusal("no_note", state["question"], self.ctx.config.person), "no-note", why)
         if notes and self.quotes(state):
             return self._quoted(notes, why)
+        if notes and self.introduces(state, notes):
+            return self._fixed(extractive_answer(notes, self.query(state)), "extractive",
+                               f"{why}: the sentence introducing {asked_name(self.query(state))}, quoted", notes)
         use_adapter = is_on(state, "adapter")
         model = self.ctx.persona_model if use_adapter else self.ctx.persona_bare
         reply = self.plan(state, notes, model)
@@ -215,6 +220,18 @@ class Generator:
         lets the model answer (a capable model through Ollama)."""
         return (self.ctx.config.persona.quote_stated and not state.get("attempt", 0)
                 and evidence_mod.ruled_source(state.get("sources", [])) is not None)
+
+    def introduces(self, state: TwinState, notes: list[EvidenceNote]) -> bool:
+        """Asked who or what a name is ("Who is Kiprono Langat?"), whether a shown note's sentences
+        introduce it ("Kiprono Langat, the tower supervisor."; nodes/introductions.py), to be
+        quoted: the model, shown it among others, copied "Goiburu honey, it says, which makes it
+        sound like a brand" (tuning person dev5). ``persona.quote_stated = false``: the model answers."""
+        return (self.ctx.config.persona.quote_stated and not state.get("attempt", 0)
+                and introduction_note(notes, self.query(state)) is not None)
+
+    @staticmethod
+    def query(state: TwinState) -> str:
+        return state.get("query") or state["question"]
 
     def _quoted(self, notes: list[EvidenceNote], why: str) -> dict:
         return self._fixed(extractive_answer(notes), "extractive", f"{why}: its sentence, quoted", notes)
