@@ -39,7 +39,9 @@ class ModelConfig:
     context_weight: float = 1.0  # α of context-aware decoding (local backend, `cad` switch); 0 = off
     plausibility: float = 0.0  # with context_weight: keep tokens with p(token | notes) >= this * the best
     max_sentences: int = 3  # stop the answer after this many sentences; 0 = no limit
-    quote_stated: bool = True  # asked where the person lives/works now or their best so far: quote the newest note saying so (kb/life_state.py)
+    # quote the sentence saying where the person lives/works now or their best so far (kb/life_state.py),
+    # or who a name is (nodes/introductions.py)
+    quote_stated: bool = True
     seed: int = 0
     dtype: str = "float32"
     threads: int = 0  # torch CPU threads; 0 = library default
