@@ -105,3 +105,33 @@ def _then_renamed(term: str) -> re.Pattern[str]:
 @lru_cache(maxsize=4096)
 def _is_now_after(term: str) -> re.Pattern[str]:
     return re.compile(rf"\b{re.escape(term)}\b(?:\W+\w+){{0,3}}?\W+is now\s+[A-Z]", re.I)
+
+
+# After a cue, the words up to the first of these are what was left; what follows is what holds now
+# ("We moved from Rathmines to Phibsborough", "I left Fernwood and joined Tryk", "Sold the Brompton, bought a Dawes").
+_TURN = re.compile(r"\b(?:to|into|and|then|for|joined|bought|got|now|but)\b|[,;:()—–]")
+
+
+@lru_cache(maxsize=4096)
+def behind_words(text: str) -> frozenset[str]:
+    """The words (lower-case) that ``text`` only ever names as left behind: each of their
+    mentions sits right after an update cue, before the turn to what holds now ("Rathmines" in
+    "We moved from Rathmines to Phibsborough"; not "Phibsborough", nor a word the text also names
+    elsewhere). A later "no longer … Rathmines" does not update such a text."""
+    behind: dict[str, int] = {}
+    for _, lower, before, _, _ in _cue_sentences(text):
+        if not before:
+            continue
+        for cue in _ANY_CUE_BEFORE.finditer(lower):
+            rest = lower[cue.end():]
+            turn = _TURN.search(rest)
+            for word in _TOKEN.findall(rest[: turn.start() if turn else len(rest)]):
+                behind[word] = behind.get(word, 0) + 1
+    if not behind:
+        return frozenset()
+    counts: dict[str, int] = {}
+    for word in _TOKEN.findall(text.lower()):
+        if word in behind:
+            counts[word] = counts.get(word, 0) + 1
+    return frozenset(w for w, n in behind.items() if counts.get(w, 0) <= n)
+

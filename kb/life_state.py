@@ -117,19 +117,24 @@ _MEASURED = (rf"\b{_SUPERLATIVE}\s+(?:[\w-]+\s+){{0,2}}?(?:times?|scores?|rating
 _NOT_A_BEST = (rf"^(?!.*\b(?:not|no|nowhere near|never|wasn't|isn't|far from|short of|chasing|didn't|did not|"
                rf"couldn't|could not|failed to|missed)\s+(?:[\w']+\s+){{0,3}}?(?:{_SUPERLATIVE}|pb|personal|record)\b)")
 # beating the old best, said in so many words: "broke my record", "beat my old best", "a new best", "smashed the PB"
-_BEAT = r"\b(?:broke|beat|beaten|smashed|bettered|took \w+ off)\s+(?:my|the|our)\s+(?:old\s+|own\s+|previous\s+)?(?:best|record|pb)\b"
+# ("I broke my record", "Broke my record on the ridge"; not "Tom broke my record", "I broke the record player")
+_BEAT = (r"(?:^\W*|\b(?:i|we)(?:'ve| have)?\s+(?:just\s+|finally\s+)?)(?:broke|beat|beaten|smashed|bettered|took \w+ off)"
+         r"\s+(?:my|our)\s+(?:old\s+|own\s+|previous\s+)?(?:best|record|pb)\b(?!\s+(?:player|collection|shop|label))")
+# "a new best" of a measure, not "a new best friend / recipe / practice", "best-seller"
+_NOT_A_THING = r"(?! (?:friends?|mates?|part|bits?|things?|ways?|advice|practices?|recipes?|sellers?|places?)\b)(?!-)\b"
 RECORD = LifeTopic(
     name="record",
     what="your best so far",
     asks=re.compile(
         rf"^(?!.*\b(?:how (?:do|can|should|to)|ways?)\b).*(?:{_MEASURED}.*{_YOU}|{_YOU}.*{_MEASURED}"
         rf"|\b{_SUPERLATIVE}\b.*\byou(?:'ve| have)? ever\b|\bpersonal (?:best|record)\b|\bpb\b"
-        r"|\byour (?:[\w-]+ )?record (?:for|on|at|up|over|in)\b)",  # "your record for the 10k", not "your record player"
+        r"|\byour (?:(?!(?:track|criminal|medical|school|voting|vinyl|police|dental|health|service|credit|"
+        r"employment|academic|driving)\b)[\w-]+ )?record (?:for|at|over)\b)",  # "your record for the 10k"
         re.I,
     ),
     says=re.compile(
         _NOT_A_BEST + rf".*?(?:\b{_SUPERLATIVE}\b[^.!?]{{0,40}}?\b(?:ever|yet|so far|i(?:'ve| have) (?:had|done|managed)|"
-        r"of my life)\b|\bpersonal (?:best|record)\b|\bnew (?:record|pb|best(?! (?:friends?|mates?|part|bits?|things?))\b)|\b(?:a|my|new) pb\b|" + _BEAT + ")",
+        r"of my life)\b|\bpersonal (?:best|record)\b|\bnew (?:record|pb|best" + _NOT_A_THING + r")|\b(?:a|my|new) pb\b|" + _BEAT + ")",
         re.I,
     ),
     words=("best", "fastest", "quickest", "highest", "biggest", "longest", "furthest", "farthest", "heaviest",

@@ -20,8 +20,8 @@ that lets a newer note outrank an older one only where they speak of the same th
    rule with a looser likeness (``retrieval.state_conflict_similarity``, within the same
    margin) and the newest note sharing a ranked note's subject word. Nothing else moves: the global age
    decay ``retrieval.recency_weight`` is 0 by default; questions about the past get none of it;
-4. sources whose cosine similarity is below ``retrieval.min_score`` are dropped (a dropped
-   chunk takes no place), and the chunks of the best ``k`` *notes* are returned (down to the
+4. sources whose cosine similarity is below ``retrieval.min_score`` are dropped unless they
+   name a rare word of the question (a dropped chunk takes no place), and the chunks of the best ``k`` *notes* are returned (down to the
    first chunk of a ``k+1``-th): a note with several good chunks does not crowd out the next.
 
 ``mode = "vector"`` skips the lexical list (step 2 is plain similarity). ``rerank=False``
@@ -53,7 +53,7 @@ from typing import Any
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
-from kb.cues import MIN_SUBJECT_LENGTH, holds_update_cue, mentions_update
+from kb.cues import MIN_SUBJECT_LENGTH, behind_words, holds_update_cue, mentions_update
 from kb.evidence import is_rare, note_evidence
 from kb.lexical import STOPWORDS, LexicalIndex, LexRow, terms, vectors_of
 from kb.life_state import LifeTopic, topic_of
@@ -280,7 +280,8 @@ class Retriever:
         present = asks_about_present_state(query)
         scores = self._aged(found, present) if rerank else found.base
         window = max(k, r.rerank_window) if rerank else k  # the rerank orders the same notes whatever k is
-        order = _top_notes(np.where(found.sims >= r.min_score, scores, -np.inf), found.metas, window)  # dropped ones take no place
+        kept = (found.sims >= r.min_score) | naming(found, query)
+        order = _top_notes(np.where(kept, scores, -np.inf), found.metas, window)  # dropped ones take no place
         if rerank and not asks_about_past(query):
             # asked about now, "the same text, edited" is read loosely: alike, and as relevant within the state margin
             loose = present and r.state_conflict_similarity < r.conflict_similarity
@@ -300,7 +301,8 @@ class Retriever:
             if stated is not None and topic is not None and topic.near is not None:
                 order = _put_first(order, stated)  # a newer run that beat it would say so too
             scores = _lift(scores, order)
-        order = _first_notes([i for i in order if found.sims[i] >= r.min_score], found.metas, k)
+        kept = (found.sims >= r.min_score) | naming(found, query)  # the rules may have added candidates
+        order = _first_notes([i for i in order if kept[i]], found.metas, k)
         why = {stated: f"the newest note on {topic.what}"} if topic is not None and stated is not None else {}
         return [_source(found.docs[i], found.metas[i], scores[i], found.sims[i], why.get(i, "")) for i in order]
 
@@ -514,8 +516,7 @@ def subject_terms(meta: dict[str, Any], text: str = "") -> frozenset[str]:
 @lru_cache(maxsize=8192)
 def _current_terms(title: str, path: str, text: str) -> frozenset[str]:
     words = _subject_terms(title, path) | _rare_words(text) if text else _subject_terms(title, path)
-    own = f"{title}\n{text}"
-    return frozenset(w for w in words if not mentions_update(own, {w}))
+    return words - behind_words(f"{title}\n{text}")
 
 
 @lru_cache(maxsize=8192)
@@ -619,6 +620,19 @@ def _same_note(a: dict[str, Any], b: dict[str, Any]) -> bool:
 @lru_cache(maxsize=4096)
 def _words(text: str) -> frozenset[str]:
     return frozenset(terms(text))
+
+
+def naming(found: Candidates, question: str) -> np.ndarray:
+    """Per candidate: it names a rare word of ``question`` (a name, a product, jargon) in its
+    title, heading or text. Such a chunk is about what was asked even when its cosine is under
+    ``min_score``: a never-seen user's "Who is Priya Raman?" was at 0.10 to the only note naming
+    her ("My manager, Priya Raman, lets me swap shifts"), and the note was dropped."""
+    rare = [w for w in terms(question) if is_rare(w)]
+    if not rare:
+        return np.zeros(len(found.ids), dtype=bool)
+    pattern = re.compile(r"\b(?:" + "|".join(re.escape(w) for w in rare) + r")\b", re.I)
+    return np.fromiter((bool(pattern.search(f"{m.get('title', '')}\n{m.get('heading', '')}\n{d or ''}"))
+                        for d, m in zip(found.docs, found.metas)), dtype=bool, count=len(found.ids))
 
 
 def asked_names(question: str) -> frozenset[str]:

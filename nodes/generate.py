@@ -31,7 +31,7 @@ from kb.retrieve import asks_about_present_state
 from nodes import evidence as evidence_mod
 from nodes.cancel import cancel_option
 from nodes.context import TwinContext
-from nodes.extractive import extractive_answer, introduction_note
+from nodes.extractive import extractive_answer, introduction_note, quoted_note
 from nodes.guards.frame import FrameFilter, wrap_evidence
 from nodes.guards.grounding import without_pleasantries
 from nodes.guards.invented import without_invented
@@ -133,8 +133,8 @@ class Generator:
     def evidence_for(self, state: TwinState) -> tuple[list[EvidenceNote], str]:
         """The evidence for this attempt (gathered fresh on the first, the best note on a
         retry) and why the notes may answer ("" when none is close enough)."""
-        if state.get("attempt", 0) > 0:
-            best = evidence_mod.best_note(state.get("evidence", []))
+        if state.get("attempt", 0) > 0:  # the note the judge holds the answer to (the introducing one, asked who a name is)
+            best = quoted_note(state.get("evidence", []), self.query(state))
             return ([best], "retry: the best note") if best else ([], "")
         sources = state.get("sources", [])
         r = self.ctx.config.retrieval

@@ -19,38 +19,50 @@ import re
 from collections.abc import Callable
 from functools import lru_cache
 
+from kb.evidence import is_uncommon_name
+
 _TITLE = r"(?:(?:dr|mr|mrs|ms|mx|prof|sir)\.?\s+)"
-# "Who is X?", "Who's X?", "What was X?", "What's the X?": X capitalised (a name), the whole rest of the question
+# "Who is X?", "Who's X?", "What was X?", "What's the X?": X capitalised (a name), the whole rest of the
+# question; its connectors lower-case only (a capitalised "Of" is a word of the name: no two ways to read it)
 _ASKS = re.compile(r"^\W*(?:who|what)(?:'s|’s|\s+is|\s+was|\s+are|\s+were)\s+(?:the\s+)?"
-                   r"(?P<name>(?-i:[A-Z0-9])[\w.'’&-]*(?:\s+(?:(?-i:[A-Z0-9])[\w.'’&-]*|of|de|la|le|van|von|da|del|"
-                   r"and|&))*?)\s*\?*\s*$", re.I)
+                   r"(?P<name>(?-i:[A-Z0-9])[\w.'’&-]*(?:\s+(?:(?-i:[A-Z0-9])[\w.'’&-]*|(?-i:of|de|la|le|van|von|da|del|"
+                   r"and)|&))*+)\s*\?*\s*$", re.I)
 _DETERMINER = r"(?:a|an|the|my|our|his|her|their|one|one of|some)"
+_WORDS = r"(?:[\w'’-]+\s+){0,3}?[\w'’-]+"  # a short noun phrase: "tower supervisor", "landlord"
 
 
 def asked_name(question: str) -> str | None:
     """The name ``question`` asks about ("Kiprono Langat" in "Who is Kiprono Langat?", "Fishbowl" in
-    "What's the Fishbowl?"), without a title ("Njoroge" in "Who is Dr Njoroge?"); None for any other question."""
-    found = _ASKS.match(question.strip())
+    "What's the Fishbowl?"), without a title ("Njoroge" in "Who is Dr Njoroge?"); None for any other
+    question, one in capitals ("WHO IS THAT?") and a single common word ("What is Love?", "Who is He?")."""
+    stripped = question.strip()
+    if stripped.upper() == stripped:
+        return None
+    found = _ASKS.match(stripped)
     if found is None:
         return None
     name = re.sub(rf"^{_TITLE}", "", found.group("name").strip(), flags=re.I).rstrip(".")
-    return name if len(name) >= 2 else None
+    if len(name) < 2 or (" " not in name and name.isalpha() and not is_uncommon_name(name.lower())):
+        return None
+    return name
 
 
 @lru_cache(maxsize=1024)
 def _patterns(name: str) -> tuple[re.Pattern[str], ...]:
-    n = rf"(?:{_TITLE})?{re.escape(name)}\b"
+    n = rf"(?:{_TITLE})?(?-i:{re.escape(name)})\b"  # the name as the question spells it
     return (
-        re.compile(rf"\b{n}(?:['’]s)?,\s+(?:{_DETERMINER}\b|who\b|(?:[^,]{{1,40}},\s+)?who\b)", re.I),  # "Kiprono Langat, the tower supervisor"
-        re.compile(rf"\b{n}\s+(?:is|was|are|were|['’]s)\s+(?:now\s+|still\s+)?{_DETERMINER}\b", re.I),  # "Goiburu is a baserri"
-        re.compile(rf"\b(?:my|our|his|her|their|the|a|an)\s+(?:[\w'’-]+\s+){{0,3}}?[\w'’-]+,\s+{n}", re.I),  # "My landlord, Eirik"
-        re.compile(rf"\b(?:my|our)\s+(?:[\w'’-]+\s+){{0,3}}?(?:is|was)\s+{n}", re.I),  # "My team lead is Aoife Brennock"
-        re.compile(rf"^\W*{n}\s*(?::|\(|—|–|\s-\s)", re.I),  # "Txilar: a Basque shepherd dog"
+        # "Kiprono Langat, the tower supervisor.", "J. M. Arregi, Jose Mari to everyone, who…"; not a list: "Bahati, the kids and I…"
+        re.compile(rf"\b{n}(?:['’]s)?,\s+(?:(?:{_DETERMINER}\b(?![^.;!?]*\band (?:i|we|me|us)\b))|(?:[^,]{{1,40}},\s+)?who\b)", re.I),
+        re.compile(rf"\b{n}(?:\s+(?:is|was|are|were)|['’]s)\s+(?:now\s+)?{_DETERMINER}\b", re.I),  # "Goiburu is a baserri"
+        re.compile(rf"\b(?:my|our|his|her|their)\s+{_WORDS},\s+{n}", re.I),  # "My landlord, Eirik Bratsberg"
+        re.compile(rf"^\W*(?:the|a|an)\s+{_WORDS},\s+{n}", re.I),  # "The vet, Dr Njoroge…" (not "In the end, Tom…")
+        re.compile(rf"\b(?:my|our)\s+{_WORDS}\s+(?:is|was)\s+{n}\s*(?:[.,;!?]|$)", re.I),  # "My team lead is Aoife Brennock."
+        re.compile(rf"^\W*{n}\s*(?::\s*{_DETERMINER}\b|\()", re.I),  # "Txilar: a Basque shepherd dog"
     )
 
 
 def introduces(name: str, sentence: str) -> bool:
-    """Whether ``sentence`` says who or what ``name`` is (an apposition, "X is a …", "my …, X", "X: …")."""
+    """Whether ``sentence`` says who or what ``name`` is (an apposition, "X is a …", "my …, X", "X: a …")."""
     return any(p.search(sentence) for p in _patterns(name))
 
 

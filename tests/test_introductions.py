@@ -12,6 +12,7 @@ import pytest
 from backends.fake import ScriptedChatModel
 from graph.runner import TwinRunner
 from kb.ingest import ingest
+from kb.retrieve import Retriever
 from nodes.context import TwinContext
 from nodes.introductions import asked_name, introduces
 from tests.kb_support import kb_embeddings, make_config  # noqa: F401
@@ -23,10 +24,17 @@ from tests.kb_support import kb_embeddings, make_config  # noqa: F401
     ("Who was Princess Sparkle?", "Princess Sparkle"), ("What is the Vindstille WS-40?", "Vindstille WS-40"),
     ("Who's Bahati?", "Bahati"), ("What is Relay Rooms?", "Relay Rooms"),
     ("Who is your landlord?", None), ("What do you do?", None), ("What's worth getting at Bakeriet Kornmo?", None),
-    ("Who is she?", None), ("What is the capital of France?", None),
+    ("Who is she?", None), ("What is the capital of France?", None), ("WHO IS THAT?", None),
+    ("What is Love?", None), ("Who is He?", None), ("What is the Time?", None),
 ])
 def test_which_questions_ask_who_or_what_a_name_is(question: str, name: str | None) -> None:
     assert asked_name(question) == name
+
+
+def test_a_long_run_of_capitalised_connectors_is_read_at_once() -> None:
+    """"Of" is a word of the name or a connector, never both: no exponential backtracking (a review's case)."""
+    assert asked_name("Who is " + "Of " * 60 + "x?") is None
+    assert asked_name("Who is " + "Of " * 60 + "Nobody?") is not None
 
 
 @pytest.mark.parametrize("name, sentence, says", [
@@ -41,6 +49,10 @@ def test_which_questions_ask_who_or_what_a_name_is(question: str, name: str | No
     ("Eirik Bratsberg", "Eirik Bratsberg brought waffles.", False),
     ("Bahati", "Mama Rehana keeps the soft tomatoes aside for Bahati.", False),
     ("Goiburu", "Goiburu honey, it says on the label.", False),
+    ("Kiprono Langat", "On a Friday, Kiprono Langat retired.", False), ("Tom", "After the party, Tom went home.", False),
+    ("Bahati", "Bahati, the kids and I went to the market.", False), ("Tom", "Tom was still a wreck.", False),
+    ("Tom", "Tom: can you call me back?", False), ("Tom", "My guess is Tom will be late.", False),
+    ("Tom", "Tom's a star.", True), ("Okafor", "Plot 13 is Mr Okafor, who grows callaloo.", True),
 ])
 def test_sentences_that_introduce_a_name(name: str, sentence: str, says: bool) -> None:
     assert introduces(name, sentence) is says
@@ -116,3 +128,37 @@ def test_no_introduction_among_the_shown_notes_leaves_the_answer_to_the_model(tm
     ingest(config, notes, kb_embeddings, progress=False)
     result, model = _ask(config, "Who is Kiprono Langat?", ["Kiprono Langat retired on Friday."])
     assert result["answered_by"] == "model" and len(model.calls) == 1
+
+
+def test_a_retry_reads_the_introducing_note(notes_home) -> None:
+    """With quotes off and the judge's second try on, the retry is shown the note the judge holds
+    the answer to: the introducing one, not the best-scored one (a review's case)."""
+    config = dataclasses.replace(notes_home, persona=dataclasses.replace(notes_home.persona, quote_stated=False),
+                                 judge=dataclasses.replace(notes_home.judge, regenerate=True))
+    result, model = _ask(config, "Who is Kiprono Langat?",
+                         ["Kiprono Langat is a footballer from Zorbaville.", "He was the tower supervisor."])
+    assert len(model.calls) == 2, result["decisions"]
+    retry = model.calls[1]["messages"][0].content
+    assert 'My note "Rated"' in retry and "Kiprono's last shift" not in retry, retry
+
+
+def test_a_name_the_notes_hold_is_found_however_unlike_the_question(tmp_path: Path, kb_embeddings) -> None:
+    """A never-seen user's "Who is Priya Raman?" was at cosine 0.10 to the only note naming her,
+    under the retriever's 0.15 floor: the note was dropped and the twin said it had no note. A chunk
+    naming a rare word of the question passes the floor."""
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "work.md").write_text(
+        "---\ntitle: Night shifts\ndate: 2022-11-02\n---\n# Night shifts\n\nI work nights as a radiographer at "
+        "St James's in Leeds. My manager, Priya Raman, lets me swap shifts around the allotment in summer.\n",
+        encoding="utf-8")
+    (notes / "chillies.md").write_text("# Chillies\n\nPicked 212 chillies off the Hungarian Hot Wax plants.\n",
+                                       encoding="utf-8")
+    config = make_config(tmp_path / "home")
+    ingest(config, notes, kb_embeddings, progress=False)
+    result, model = _ask(config, "Who is Priya Raman?", ["Priya Raman is a famous singer."])
+    assert [s["path"] for s in result["sources"]] == ["work.md"], result["sources"]
+    found = Retriever(config, kb_embeddings).search("Who is Priya Raman?")
+    assert [s["path"] for s in found] == ["work.md"] and found[0]["similarity"] < config.retrieval.min_score
+    assert result["answered_by"] == "extractive" and not model.calls, result["decisions"]
+    assert "My manager, Priya Raman, lets me swap shifts" in result["answer"]

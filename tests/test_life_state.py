@@ -173,6 +173,8 @@ def records(tmp_path_factory: pytest.TempPathFactory, kb_embeddings) -> Retrieve
     ("What's your best guess for when the sale completes?", False), ("What's your highest priority?", False),
     ("What's the furthest you've ever cycled in a day?", True), ("What's your record for the half marathon?", True),
     ("Where do you keep your record player?", False), ("Do you keep a record of your hive inspections?", False),
+    ("What's your record at parkrun?", True), ("What's your track record on deadlines?", False),
+    ("Is your medical record in the system?", False), ("Is your record on vinyl?", False),
 ])
 def test_which_questions_ask_for_the_persons_best_so_far(question: str, asks: bool) -> None:
     assert (topic_of(question) is RECORD) is asks
@@ -188,7 +190,10 @@ def test_which_questions_ask_for_the_persons_best_so_far(question: str, asks: bo
     ("Broke my record on the ridge: 41:20.", True), ("Beat my old best by a minute.", True),
     ("A new best at the club 10k: 47:02.", True), ("Didn't beat my best today.", False),
     ("No new record this year.", False), ("My new best friend is the dehumidifier.", False),
-    ("Missed my PB by four seconds.", False),
+    ("Missed my PB by four seconds.", False), ("I broke my record by a minute.", True),
+    ("He broke the record in 1998.", False), ("I broke the record player.", False),
+    ("Tom broke my record on the ridge.", False), ("I have a new best recipe for bread.", False),
+    ("The new best practice is to rebase.", False), ("Brand new best-seller.", False),
 ])
 def test_sentences_that_say_a_best_so_far(sentence: str, says: bool) -> None:
     assert RECORD.stated_in(sentence) is says
@@ -282,3 +287,18 @@ def test_a_later_note_leaving_what_the_move_left_behind_does_not_update_it(tmp_p
     retriever = indexed(tmp_path / "older", older, kb_embeddings)
     firsts = [s["path"] for s in retriever.search("Which choir do you sing with?")]
     assert firsts.index("music/thursday.md") < firsts.index("music/rathmines.md"), firsts
+
+
+@pytest.mark.parametrize("title, text, subject", [
+    ("Boxes", "We moved from Rathmines to Phibsborough in February.", {"boxes", "phibsborough"}),
+    ("New job", "I left Fernwood and joined Tryk in March. Tryk makes hearing aids.", {"tryk"}),
+    ("Bikes", "Sold the Brompton, bought a Dawes Galaxy.", {"bikes", "dawes"}),
+    ("Choir", "I sing with the Rathmines choir. I no longer sing with the Rathmines Singers on Tuesdays.",
+     {"choir", "rathmines"}),  # named as current elsewhere in the note
+])
+def test_a_note_is_about_what_it_holds_now_not_what_it_left(title: str, text: str, subject: set[str]) -> None:
+    """What a later "no longer X" can update: the place moved *to*, the firm joined, the bike bought,
+    not the one the note itself says it left (a review's cases)."""
+    from kb.retrieve import subject_terms
+
+    assert subject_terms({"title": title, "path": "n.md"}, text) == subject
