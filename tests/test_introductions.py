@@ -15,7 +15,7 @@ from kb.ingest import ingest
 from kb.retrieve import Retriever
 from nodes.context import TwinContext
 from nodes.introductions import asked_name, introduces
-from tests.kb_support import kb_embeddings, make_config  # noqa: F401
+from tests.kb_support import ingested_notes, kb_embeddings, make_config  # noqa: F401
 
 
 @pytest.mark.parametrize("question, name", [
@@ -71,14 +71,7 @@ NOTES = {
 
 @pytest.fixture(scope="module")
 def notes_home(tmp_path_factory: pytest.TempPathFactory, kb_embeddings):
-    root = tmp_path_factory.mktemp("intro")
-    for rel, (title, day, body) in NOTES.items():
-        path = root / "notes" / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(f"---\ntitle: {title}\ndate: {day}\n---\n# {title}\n\n{body}\n", encoding="utf-8")
-    config = make_config(root / "home")
-    ingest(config, root / "notes", kb_embeddings, progress=False)
-    return config
+    return ingested_notes(tmp_path_factory.mktemp("intro"), NOTES, kb_embeddings)
 
 
 def _ask(config, question: str, replies: list[str]) -> tuple[dict, ScriptedChatModel]:

@@ -16,7 +16,7 @@ from kb.life_state import HOME, RECORD, WORK, topic_of
 from kb.retrieve import Retriever
 from nodes.evidence import gather, stated_evidence
 from nodes.generate import notes_hold
-from tests.kb_support import kb_embeddings, make_config  # noqa: F401
+from tests.kb_support import ingested_notes, kb_embeddings, make_config  # noqa: F401
 
 NOTES = {
     "about-me.md": ("About me", "2019-04-02",
@@ -38,13 +38,7 @@ NOTES = {
 
 def indexed(root: Path, notes: dict[str, tuple[str, str, str]], embeddings) -> Retriever:
     """A retriever over ``notes`` (``{path: (title, date, body)}``), ingested into ``root``."""
-    for rel, (title, day, body) in notes.items():
-        path = root / "notes" / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(f"---\ntitle: {title}\ndate: {day}\n---\n# {title}\n\n{body}\n", encoding="utf-8")
-    config = make_config(root / "home")
-    ingest(config, root / "notes", embeddings, progress=False)
-    return Retriever(config, embeddings)
+    return Retriever(ingested_notes(root, notes, embeddings), embeddings)
 
 
 @pytest.fixture(scope="module")
