@@ -280,7 +280,7 @@ class Retriever:
         present = asks_about_present_state(query)
         scores = self._aged(found, present) if rerank else found.base
         window = max(k, r.rerank_window) if rerank else k  # the rerank orders the same notes whatever k is
-        kept = (found.sims >= r.min_score) | naming(found, query)
+        kept = kept_by_floor(found, query, r.min_score)
         order = _top_notes(np.where(kept, scores, -np.inf), found.metas, window)  # dropped ones take no place
         if rerank and not asks_about_past(query):
             # asked about now, "the same text, edited" is read loosely: alike, and as relevant within the state margin
@@ -301,7 +301,9 @@ class Retriever:
             if stated is not None and topic is not None and topic.near is not None:
                 order = _put_first(order, stated)  # a newer run that beat it would say so too
             scores = _lift(scores, order)
-        kept = (found.sims >= r.min_score) | naming(found, query)  # the rules may have added candidates
+        if len(found.ids) > len(kept):  # the rules added candidates: read only those
+            kept = np.concatenate([kept, kept_by_floor(_subset(found, list(range(len(kept), len(found.ids)))),
+                                                       query, r.min_score)])
         order = _first_notes([i for i in order if kept[i]], found.metas, k)
         why = {stated: f"the newest note on {topic.what}"} if topic is not None and stated is not None else {}
         return [_source(found.docs[i], found.metas[i], scores[i], found.sims[i], why.get(i, "")) for i in order]
@@ -622,17 +624,26 @@ def _words(text: str) -> frozenset[str]:
     return frozenset(terms(text))
 
 
-def naming(found: Candidates, question: str) -> np.ndarray:
-    """Per candidate: it names a rare word of ``question`` (a name, a product, jargon) in its
-    title, heading or text. Such a chunk is about what was asked even when its cosine is under
-    ``min_score``: a never-seen user's "Who is Priya Raman?" was at 0.10 to the only note naming
-    her ("My manager, Priya Raman, lets me swap shifts"), and the note was dropped."""
-    rare = [w for w in terms(question) if is_rare(w)]
-    if not rare:
-        return np.zeros(len(found.ids), dtype=bool)
-    pattern = re.compile(r"\b(?:" + "|".join(re.escape(w) for w in rare) + r")\b", re.I)
-    return np.fromiter((bool(pattern.search(f"{m.get('title', '')}\n{m.get('heading', '')}\n{d or ''}"))
-                        for d, m in zip(found.docs, found.metas)), dtype=bool, count=len(found.ids))
+def kept_by_floor(found: Candidates, question: str, floor: float) -> np.ndarray:
+    """Per candidate: at or above ``floor`` in cosine, or naming a rare word of ``question`` (a
+    name, a product, jargon) in its title, heading or text. Such a chunk is about what was asked
+    even under the floor: a never-seen user's "Who is Priya Raman?" was at 0.10 to the only note
+    naming her ("My manager, Priya Raman, lets me swap shifts"), and the note was dropped. Only the
+    chunks under the floor are read (most questions have none)."""
+    kept = found.sims >= floor
+    low = np.flatnonzero(~kept)
+    rare = [w for w in terms(question) if is_rare(w)] if low.size else []
+    if rare:
+        pattern = _naming_pattern(tuple(rare))
+        for i in low:
+            meta = found.metas[i]
+            kept[i] = bool(pattern.search(f"{meta.get('title', '')}\n{meta.get('heading', '')}\n{found.docs[i] or ''}"))
+    return kept
+
+
+@lru_cache(maxsize=1024)
+def _naming_pattern(words: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile(r"\b(?:" + "|".join(re.escape(w) for w in words) + r")\b", re.I)
 
 
 def asked_names(question: str) -> frozenset[str]:
