@@ -72,10 +72,7 @@ def with_runner_up(note: EvidenceNote, chosen: list[int]) -> list[int]:
 def quoted_note(notes: list[EvidenceNote], question: str = "") -> EvidenceNote | None:
     """The note a quote comes from: asked who or what a name is, the best-scored one whose
     sentences introduce it; otherwise (or when none does) the best-scored one that has sentences."""
-    held = [n for n in notes if n["sentences"]]
-    if (test := introducing(question)) is not None:
-        held = [n for n in held if any(test(s) for s in n["sentences"])] or held
-    return best_note(held)
+    return introduction_note(notes, question) or best_note([n for n in notes if n["sentences"]])
 
 
 def introduction_note(notes: list[EvidenceNote], question: str) -> EvidenceNote | None:

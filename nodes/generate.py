@@ -41,7 +41,7 @@ from nodes.guards.restore import restored_copies
 from nodes.introductions import asked_name, introducing
 from nodes.records import recorded
 from nodes.toggles import is_on
-from twin.state import EvidenceNote, TwinState
+from twin.state import EvidenceNote, TwinState, searched
 
 HISTORY_TURNS = 3  # earlier exchanges shown to the generator
 RETRY_EXTRA_WEIGHT = 1.0  # the second try leans this much harder on its notes (α + 1)
@@ -134,11 +134,11 @@ class Generator:
         """The evidence for this attempt (gathered fresh on the first, the best note on a
         retry) and why the notes may answer ("" when none is close enough)."""
         if state.get("attempt", 0) > 0:  # the note the judge holds the answer to (the introducing one, asked who a name is)
-            best = quoted_note(state.get("evidence", []), self.query(state))
+            best = quoted_note(state.get("evidence", []), searched(state))
             return ([best], "retry: the best note") if best else ([], "")
         sources = state.get("sources", [])
         r = self.ctx.config.retrieval
-        query = state.get("query") or state["question"]
+        query = searched(state)
         why = notes_hold(sources, query, self.ctx.retriever, r.answer_min_similarity)
         return (self.gather(sources, query), why) if why else ([], "")
 
@@ -191,11 +191,8 @@ class Generator:
             gate = self.ctx.config.retrieval.answer_min_similarity
             why = why or f"no shown note at cosine >= {gate:g}, no rare word of the question in the notes"
             return self._fixed(refusal("no_note", state["question"], self.ctx.config.person), "no-note", why)
-        if notes and self.quotes(state):
-            return self._quoted(notes, why)
-        if notes and self.introduces(state, notes):
-            return self._fixed(extractive_answer(notes, self.query(state)), "extractive",
-                               f"{why}: the sentence introducing {asked_name(self.query(state))}, quoted", notes)
+        if notes and (quoted := self.quoted_sentence(state, notes)):
+            return self._fixed(extractive_answer(notes, searched(state)), "extractive", f"{why}: {quoted}, quoted", notes)
         use_adapter = is_on(state, "adapter")
         model = self.ctx.persona_model if use_adapter else self.ctx.persona_bare
         reply = self.plan(state, notes, model)
@@ -212,29 +209,21 @@ class Generator:
             update["evidence"] = notes
         return update
 
-    def quotes(self, state: TwinState) -> bool:
-        """Asked where the person lives or works now, with the newest note that says so found
-        (kb/life_state.py), the answer quotes its sentence: the embedded model, shown the note
-        "I left Spoke & Chain and opened my own workshop, Cog Cottage", answered that Spoke &
-        Chain is a construction company (tuning person dev3). ``persona.quote_stated = false``
-        lets the model answer (a capable model through Ollama)."""
-        return (self.ctx.config.persona.quote_stated and not state.get("attempt", 0)
-                and evidence_mod.ruled_source(state.get("sources", [])) is not None)
-
-    def introduces(self, state: TwinState, notes: list[EvidenceNote]) -> bool:
-        """Asked who or what a name is ("Who is Kiprono Langat?"), whether a shown note's sentences
-        introduce it ("Kiprono Langat, the tower supervisor."; nodes/introductions.py), to be
-        quoted: the model, shown it among others, copied "Goiburu honey, it says, which makes it
-        sound like a brand" (tuning person dev5). ``persona.quote_stated = false``: the model answers."""
-        return (self.ctx.config.persona.quote_stated and not state.get("attempt", 0)
-                and introduction_note(notes, self.query(state)) is not None)
-
-    @staticmethod
-    def query(state: TwinState) -> str:
-        return state.get("query") or state["question"]
-
-    def _quoted(self, notes: list[EvidenceNote], why: str) -> dict:
-        return self._fixed(extractive_answer(notes), "extractive", f"{why}: its sentence, quoted", notes)
+    def quoted_sentence(self, state: TwinState, notes: list[EvidenceNote]) -> str:
+        """What the answer quotes instead of asking the model ("" = nothing): asked where the
+        person lives or works now, or their best so far, with the newest note that says so found
+        (kb/life_state.py), "its sentence" (the embedded model, shown "I left Spoke & Chain and
+        opened my own workshop, Cog Cottage", answered that Spoke & Chain is a construction
+        company: tuning person dev3); asked who or what a name is, with a shown note introducing
+        it (nodes/introductions.py), that sentence (shown it among others, the model copied
+        "Goiburu honey, it says, which makes it sound like a brand": dev5). ``persona.quote_stated
+        = false`` lets the model answer (a capable model through Ollama)."""
+        if not self.ctx.config.persona.quote_stated or state.get("attempt", 0):
+            return ""
+        if evidence_mod.ruled_source(state.get("sources", [])) is not None:
+            return "its sentence"
+        query = searched(state)
+        return f"the sentence introducing {asked_name(query)}" if introduction_note(notes, query) is not None else ""
 
     def _fixed(self, text: str, how: str, why: str, notes: list[EvidenceNote] | None = None) -> dict:
         get_stream_writer()({"token": text})

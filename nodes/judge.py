@@ -37,7 +37,7 @@ from nodes.guards.runtime import Judge, Verdict, judge_for
 from nodes.records import recorded
 from nodes.routing import NO_RETRIEVE, RETRIEVE
 from nodes.toggles import is_on
-from twin.state import EvidenceNote, TwinState
+from twin.state import EvidenceNote, TwinState, searched
 
 __all__ = ["Judge", "Verdict", "after_judge", "judge_text", "make_judge", "refuses_early", "skipped_notes",
            "wants_notes", "wants_regeneration"]
@@ -88,7 +88,7 @@ def off_the_notes(state: TwinState, draft: str) -> str:
                                               question):
         return "says nothing the notes say"
     evidence = state.get("evidence", [])
-    best = quoted_note(evidence, asked(state))
+    best = quoted_note(evidence, searched(state))
     shown = shown_texts(state)
     if best is not None and not any(agrees_with_note(draft, note, shown) for note in [best, *equal_peers(evidence, best)]):
         return f"names nothing of the best note ({best['path']}, {best['date']})"
@@ -97,11 +97,6 @@ def off_the_notes(state: TwinState, draft: str) -> str:
     if elsewhere:
         return f"copies {elsewhere}, which names none of: {', '.join(names)}"
     return ""
-
-
-def asked(state: TwinState) -> str:
-    """The question as searched (a follow-up rewritten to stand alone), else as asked."""
-    return state.get("query") or state.get("question", "")
 
 
 def agrees_with_note(draft: str, note: EvidenceNote, shown: dict[str, str]) -> bool:
@@ -193,7 +188,7 @@ class JudgeNode:
         that, the first that can be shown redacted; when every one is refused, the first refusal."""
         redacted: Verdict | None = None
         refused: Verdict | None = None
-        for quote in extractive_answers(state.get("evidence", []), asked(state)):
+        for quote in extractive_answers(state.get("evidence", []), searched(state)):
             verdict = self.check(state, quote)
             if verdict.verdict == "pass":
                 return verdict, "extractive"

@@ -91,3 +91,9 @@ TURN_RESET: dict[str, Any] = {
     "decisions": Overwrite({}),
     "timings_ms": Overwrite({}),
 }
+
+
+def searched(state: TwinState) -> str:
+    """The question as searched (a follow-up rewritten by the analyzer to stand alone), else as asked."""
+    return state.get("query") or state.get("question", "")
+
