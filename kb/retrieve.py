@@ -46,7 +46,7 @@ import re
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import date
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -76,8 +76,9 @@ class Candidates:
     base: np.ndarray  # score before the rerank (fused rank score, or the similarity)
     query: np.ndarray | None = None  # the query vector (to score chunks added by the rerank)
 
-    @property
+    @cached_property
     def days(self) -> np.ndarray:
+        """Each chunk's date in days (read once: the rules ask several times a query)."""
         return np.asarray([float(m.get("date_days", 0) or 0) for m in self.metas])
 
 
@@ -219,7 +220,7 @@ class Retriever:
         ids = [ids[i] for i in keep]
         sims = 1.0 - np.asarray(distances, dtype=float)[keep]
         docs, metas, vectors = zip(*(chunks[cid] for cid in ids))
-        return Candidates(ids, list(docs), list(metas), np.vstack(vectors), sims, sims.copy(),
+        return Candidates(ids, list(docs), list(metas), _stacked(vectors), sims, sims.copy(),
                           np.asarray(vector, dtype=float))
 
     def _nearest(self, vector: list[float], n: int) -> tuple[list[str], list[float]]:
@@ -235,7 +236,8 @@ class Retriever:
         before rows held vectors) from Chroma."""
         rows = {cid: known[cid] for cid in ids if cid in known}
         rows.update(self.lexical.rows([cid for cid in ids if cid not in known]))
-        out = {cid: (r.text, _row_meta(r), _row_vector(r)) for cid, r in rows.items() if _complete_row(r)}
+        out: dict[str, tuple[str, dict[str, Any], Any]] = {
+            cid: (r.text, _row_meta(r), r.vector) for cid, r in rows.items() if _complete_row(r)}  # float32 bytes
         missing = [cid for cid in ids if cid not in out]
         if missing:
             got = self.store.collection.get(ids=missing, include=["documents", "metadatas", "embeddings"])
@@ -422,8 +424,13 @@ def _complete_row(row: LexRow | None) -> bool:
     return row is not None and row.vector is not None and row.heading_path is not None
 
 
-def _row_vector(row: LexRow) -> np.ndarray:
-    return np.frombuffer(row.vector or b"", dtype=np.float32).astype(float)
+def _stacked(vectors: tuple[Any, ...]) -> np.ndarray:
+    """Vectors as one ``(n, dim)`` float64 array: float32 bytes (the lexical rows') joined and
+    read at once, or arrays (Chroma's) stacked."""
+    if all(isinstance(v, bytes) for v in vectors):
+        return np.frombuffer(b"".join(vectors), dtype=np.float32).reshape(len(vectors), -1).astype(float)
+    return np.vstack([np.frombuffer(v, dtype=np.float32).astype(float) if isinstance(v, bytes) else v
+                      for v in vectors])
 
 
 def _row_meta(row: LexRow) -> dict[str, Any]:
@@ -632,9 +639,9 @@ def kept_by_floor(found: Candidates, question: str, floor: float) -> np.ndarray:
     chunks under the floor are read (most questions have none)."""
     kept = found.sims >= floor
     low = np.flatnonzero(~kept)
-    rare = [w for w in terms(question) if is_rare(w)] if low.size else []
+    rare = rare_terms(question) if low.size else ()
     if rare:
-        pattern = _naming_pattern(tuple(rare))
+        pattern = _naming_pattern(rare)
         for i in low:
             meta = found.metas[i]
             kept[i] = bool(pattern.search(f"{meta.get('title', '')}\n{meta.get('heading', '')}\n{found.docs[i] or ''}"))
@@ -650,7 +657,13 @@ def asked_names(question: str) -> frozenset[str]:
     """The rare words a question asks about ("olmos" in "Who is J. P. Olmos?", "fernwood"); none
     when it asks whether they still hold ("Is Priya Raman still your manager?": the update is
     the answer)."""
-    return frozenset() if _PRESENT.search(question) else frozenset(w for w in terms(question) if is_rare(w))
+    return frozenset() if _PRESENT.search(question) else frozenset(rare_terms(question))
+
+
+@lru_cache(maxsize=1024)
+def rare_terms(question: str) -> tuple[str, ...]:
+    """The question's words that are rare in general English (names, products, jargon), in order."""
+    return tuple(w for w in terms(question) if is_rare(w))
 
 
 def superseded_by_newer(order: list[int], docs: list[str], metas: list[dict[str, Any]], days: np.ndarray,
@@ -668,6 +681,8 @@ def superseded_by_newer(order: list[int], docs: list[str], metas: list[dict[str,
     keys = [_note_key(m) for m in metas]
     texts = {j: text for j in range(len(docs))  # the chunks that can say they update anything
              if holds_update_cue(text := f"{metas[j].get('heading', '')}\n{docs[j] or ''}")}
+    if not texts:
+        return result
     for old in list(order):
         terms = subject_terms(metas[old], docs[old])
         if old not in result or not terms:
@@ -676,6 +691,8 @@ def superseded_by_newer(order: list[int], docs: list[str], metas: list[dict[str,
             keys[j] for j, text in texts.items()
             if keys[j] != keys[old] and days[j] > days[old] and mentions_update(text, terms)
         }
+        if not updating:
+            continue
         named = asked & _words(docs[old] or "") if asked else asked
         if named:  # keep only the updates that name it too
             updating = {key for key in updating
