@@ -38,6 +38,7 @@ _SPLIT = re.compile(r"(?<=[.!?])" + not_after_abbreviation(r"\.") + r"[\"')\]]*\
 _MARKUP = re.compile(r"^\s*(?:[-*+]\s+(?:\[[ xX]\]\s+)?|>\s*|\d+[.)]\s+)")
 _HEADING = re.compile(r"^\s*#{1,6}\s+(.+?)\s*#*\s*$")
 MIN_CHARS = 4
+SHORT_WORDS = 12  # a closest sentence this short is shown (and quoted) with the sentence after it
 
 
 def sentences_of(text: str, heading: str = "") -> list[tuple[str, str]]:
@@ -143,12 +144,27 @@ def as_evidence(sources: Sequence[dict[str, Any]]) -> list[EvidenceNote]:
 
 def _select(candidate: _Candidate, scores: np.ndarray, per_note: int) -> EvidenceNote:
     """The note with its ``per_note`` sentences closest to the question (``scores``, one per
-    sentence; kept in note order; 0 = all), ``order`` ranking the kept ones, closest first."""
+    sentence; kept in note order; 0 = all), ``order`` ranking the kept ones, closest first;
+    and the sentence after the closest one when that one is short (:func:`_told_after`)."""
     sentences = candidate.note["sentences"]
     ranked = [int(i) for i in np.argsort(-scores, kind="stable")]
     keep = sorted(ranked[:per_note]) if per_note > 0 else list(range(len(sentences)))
+    if (after := _told_after(candidate, ranked[0])) is not None and after not in keep:
+        keep = sorted([*keep, after])
     order = [keep.index(i) for i in ranked if i in keep]
     return {**candidate.note, "sentences": headed(candidate, keep), "order": order}
+
+
+def _told_after(candidate: _Candidate, best: int) -> int | None:
+    """The sentence right after ``best`` in the same section, when ``best`` is short: a short
+    closest sentence often sets the scene and the next one tells what happened ("Radio died in
+    a storm for about four minutes." / "Used the light gun for the first time…"); the quote
+    takes the sentence after a short one (nodes/extractive.py), so it must be the note's next,
+    not the next one kept."""
+    sentences, headings = candidate.note["sentences"], candidate.headings
+    if best + 1 >= len(sentences) or len(sentences[best].split()) >= SHORT_WORDS:
+        return None
+    return best + 1 if headings[best + 1] == headings[best] else None
 
 
 def headed(candidate: _Candidate, keep: list[int]) -> list[str]:

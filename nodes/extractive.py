@@ -16,11 +16,10 @@ from collections.abc import Iterator
 from datetime import date
 
 import prompts
-from nodes.evidence import best_note
+from nodes.evidence import SHORT_WORDS, best_note
 from nodes.introductions import introducing
 from twin.state import EvidenceNote
 
-SHORT_WORDS = 12  # a best sentence this short is quoted with the sentence after it
 MAX_WORDS = 45
 QUOTE_WORDS = 60  # the closest sentences quoted together fit in this many words
 

@@ -88,7 +88,8 @@ def test_evidence_keeps_the_best_sentences_newest_first(tmp_path) -> None:
     flat = "Which neighbourhood is your flat in?"
     notes = gather([LISBON, ROTTERDAM], embed.embed_query(flat), embed.embed_documents, k=2, per_note=1)
     assert [n["path"] for n in notes] == ["life/rotterdam.md", "life/lisbon.md"]  # newest first
-    assert notes[0]["sentences"] == ["My flat is in Kralingen, near the lake."]
+    assert notes[0]["sentences"] == ["My flat is in Kralingen, near the lake.",  # the closest, short: with the next
+                                     "I cycle to Tidewater Labs every day."]
     assert sentences_of(ROTTERDAM["text"])[0] == ("Moving to Rotterdam", "In June 2025 I moved from Lisbon to Rotterdam.")
     stayed = [{**ROTTERDAM, "text": "Five days in Slovenia with Colm.\n\n## Where we stayed\n\nFour nights at "
                "Gostisce Pod Jelko, in Trenta. Our room had pine walls.\n\n## What we ate\n\nFrika, twice."}]
@@ -130,6 +131,30 @@ def test_a_heading_that_names_what_its_sentence_does_not_is_shown_with_it(tmp_pa
     assert judge_text(ctx, question, answer, [chunk], grounded=True).verdict == "pass", "the heading grounds the name"
     unheaded = judge_text(ctx, question, answer, [{**chunk, "heading": ""}], grounded=True)
     assert unheaded.verdict != "pass" and "Fyrlykta" in unheaded.unsupported
+
+
+def test_a_short_closest_sentence_is_shown_and_quoted_with_the_one_after_it(tmp_path) -> None:
+    """"What did you do that time the radio died at Wilson?": the closest sentence sets the scene,
+    the next one says what was done, and it is less like the question than others. Kept with it
+    (the note's next sentence, in the same section), the quote's "and the sentence after a short
+    one" is that sentence, not the next one kept. Not across a heading, nor after a long sentence."""
+    embed = TwinContext(Config(home=str(tmp_path))).embeddings
+    log = {"path": "work/log.md", "title": "Notes from the cab", "date": "2017-08-27", "score": 0.8,
+           "similarity": 0.6, "heading": "Notes from the cab",
+           "text": "# Notes from the cab\n\n## June\n\nRadio died in a storm for about four minutes at Wilson. "
+                   "Used the light gun for the first time outside training: steady green for a Cessna. He landed. "
+                   "My hands shook for an hour after.\n\n## July\n\nThe nights are quiet at Wilson. I read, and "
+                   "listen to the frequency like it's a radio station with no music."}
+    question = "What did you do that time the radio died at Wilson?"
+    notes = gather([log], embed.embed_query(question), embed.embed_documents, 1, 3, question=question)
+    shown = notes[0]["sentences"]
+    assert any("light gun" in s for s in shown) and len(shown) == 4, shown
+    assert "light gun" in extractive_answer(notes, question)
+    without = gather([log], embed.embed_query(question), embed.embed_documents, 1, 1, question=question)
+    assert [s.split()[0] for s in without[0]["sentences"]] == ["Radio", "Used"]  # per note 1: the closest and the next
+    across = {**log, "text": "## June\n\nRadio died at Wilson.\n\n## July\n\nThe nights are quiet."}
+    alone = gather([across], embed.embed_query(question), embed.embed_documents, 1, 1, question=question)
+    assert len(alone[0]["sentences"]) == 1  # the next sentence is under another heading
 
 
 def test_the_generator_reads_the_notes_of_the_first_k_chunks() -> None:
