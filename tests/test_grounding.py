@@ -477,6 +477,20 @@ def test_graph_unsupported_answer_is_regenerated_then_quoted(scripted_runner) ->
     assert [m["role"] for m in runner.history(result["thread_id"])] == ["human", "ai"]
 
 
+def test_graph_a_copied_table_or_note_frame_is_quoted_not_refused(scripted_runner) -> None:
+    """The model answered "How many bird species…?" with a note's markdown table, whose lines open
+    like the quoted lines the notes are shown in: the judge read it as the prompt's frame and
+    refused ("I'm not going to recite my setup…"). Under a plain question it is a dump of public
+    notes: answered again, then quoted, never shown."""
+    runner, model = scripted_runner
+    table = "| | place | years |\n| |---|---|\n| | Rotterdam | 2025 |"  # as the evidence shows it, each line quoted
+    model.replies = [table, table]
+    events = list(runner.stream("Where do you live these days?"))
+    result = events[-1].data
+    assert result["answered_by"] == "extractive" and "Rotterdam" in result["answer"], result
+    assert "|" not in _shown(events)
+
+
 def test_graph_grounded_answer_streams_and_passes(scripted_runner) -> None:
     runner, model = scripted_runner
     model.replies = ["| I moved to Rotterdam in 2025. I no longer live in Lisbon. I cycle a lot. More text here."]

@@ -2,7 +2,10 @@
 
 Blocks an answer that
 
-- contains the note frame of the prompt (``[Note 1 | ...]``, quoted ``| `` lines),
+- contains the note frame of the prompt (``[Note 1 | ...]``, quoted ``| `` lines). Under a plain
+  question the finding says ``requote``, like a dump (below): the model copied its notes' frame
+  (or a markdown table of a note, whose lines open like quoted ones), which holds nothing the
+  notes do not; the judge answers with a short cited quote instead of refusing,
 - echoes a sentence of the system prompt or prompt template (fuzzy, rapidfuzz; under a plain
   question the finding is ``droppable``: the judge leaves the echoing sentences out), or
 - copies a long stretch of the retrieved notes verbatim (a dump, not a quote). Under a plain
@@ -34,6 +37,7 @@ DUMP_WORDS_LONG = 90  # ... or this many words whatever the note's length
 DUMP_WORDS_SUSPICIOUS = 20  # ... when the question asked for the prompt or the notes
 SHINGLE = 6  # a verbatim run must be at least this many words long to count
 DUMP_REASON = "words of a retrieved note copied verbatim"
+FRAME_REASON = "the notes' prompt framing is in the answer"
 
 
 def prompt_sentences(prompt: str, person: str = "") -> list[str]:
@@ -89,7 +93,7 @@ def context_leak_reasons(answer: str, prompt_lines: list[str], sources: list[str
     reasons = []
     quoted_lines = sum(line.startswith(QUOTE.strip()) for line in answer.splitlines())
     if FRAME_MARKER.search(answer) or quoted_lines >= 2:
-        reasons.append("context_leak: the notes' prompt framing is in the answer")
+        reasons.append(f"context_leak: {FRAME_REASON}")
     echoed = echoed_sentences(answer, prompt_lines)
     if echoed:
         reasons.append(f"context_leak: {echoed} {ECHO_REASON}")
@@ -112,11 +116,12 @@ class ContextLeak(Validator):
         suspicious = "sysprompt_extraction" in flags or bool(metadata.get("suspicious"))
         reasons = context_leak_reasons(str(value), self.prompt_lines, metadata.get("source_texts", []), suspicious)
         if reasons:
-            # A plain question answered by copying one short public chunk whole is a dump, not a
-            # leak: the judge answers with a short quote instead of refusing.
+            # A plain question answered by copying one short public chunk whole, or the frame the
+            # notes were shown in, is a dump, not a leak: the judge answers with a short quote
+            # instead of refusing ("How many bird species have you seen?" got a note's table).
             # A line of the prompt echoed under a plain question ("My notes, newest first, ...")
             # is left out of the answer, not refused (the judge drops the sentences that echo it).
-            requote = not suspicious and all(r.endswith(DUMP_REASON) for r in reasons)
+            requote = not suspicious and all(r.endswith((DUMP_REASON, FRAME_REASON)) for r in reasons)
             droppable = not suspicious and all(r.endswith(ECHO_REASON) for r in reasons)
             return FailResult(error_message="; ".join(reasons),
                               metadata={"kind": "sysprompt", "requote": requote, "droppable": droppable})
