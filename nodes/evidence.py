@@ -91,13 +91,18 @@ class _Candidate:
     scored: list[str] = field(default_factory=list)
     headings: list[str] = field(default_factory=list)  # each sentence's heading
     later: list[bool] = field(default_factory=list)  # each sentence: from a chunk past the first k
+    follows: list[bool] = field(default_factory=list)  # each sentence: the one before it in its chunk is the previous
+    _last: tuple[int, bool] = (-1, False)  # (chunk of the last sentence read, whether it was added)
 
-    def add(self, heading: str, sentence: str, later: bool = False) -> None:
-        if sentence not in self.note["sentences"]:
+    def add(self, heading: str, sentence: str, later: bool = False, chunk: int = 0) -> None:
+        added = sentence not in self.note["sentences"]
+        if added:
+            self.follows.append(self._last == (chunk, True))
             self.note["sentences"].append(sentence)
             self.scored.append(f"{heading}: {sentence}" if heading else sentence)
             self.headings.append(heading)
             self.later.append(later)
+        self._last = (chunk, added)
 
 
 def _candidates(sources: Sequence[dict[str, Any]], k: int, first: int | None = None) -> list[_Candidate]:
@@ -114,7 +119,7 @@ def _candidates(sources: Sequence[dict[str, Any]], k: int, first: int | None = N
                                                   date=str(source.get("date", "")), sentences=[],
                                                   score=float(source.get("score", 0.0))))
         for heading, sentence in sentences_of(str(source.get("text", "")), _own_heading(source)):
-            found[key].add(heading, sentence, first is not None and position >= first)
+            found[key].add(heading, sentence, first is not None and position >= first, position)
     return list(found.values())
 
 
@@ -156,15 +161,18 @@ def _select(candidate: _Candidate, scores: np.ndarray, per_note: int) -> Evidenc
 
 
 def _told_after(candidate: _Candidate, best: int) -> int | None:
-    """The sentence right after ``best`` in the same section, when ``best`` is short: a short
-    closest sentence often sets the scene and the next one tells what happened ("Radio died in
-    a storm for about four minutes." / "Used the light gun for the first time…"); the quote
-    takes the sentence after a short one (nodes/extractive.py), so it must be the note's next,
-    not the next one kept."""
+    """The sentence right after ``best`` in its chunk and section, when ``best`` is short as
+    shown: a short closest sentence often sets the scene and the next one tells what happened
+    ("Radio died in a storm for about four minutes." / "Used the light gun for the first
+    time…"); the quote takes the sentence after a short one (nodes/extractive.py), so it must be
+    the note's next, not the next one kept. Not from another chunk (chunks come best first, not
+    in note order), nor past a repeated sentence left out."""
     sentences, headings = candidate.note["sentences"], candidate.headings
-    if best + 1 >= len(sentences) or len(sentences[best].split()) >= SHORT_WORDS:
+    after = best + 1
+    if after >= len(sentences) or not candidate.follows[after] or headings[after] != headings[best]:
         return None
-    return best + 1 if headings[best + 1] == headings[best] else None
+    shown = with_heading(sentences[best], headings[best], candidate.note["title"])
+    return after if len(shown.split()) < SHORT_WORDS else None
 
 
 def headed(candidate: _Candidate, keep: list[int]) -> list[str]:

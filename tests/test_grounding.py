@@ -137,7 +137,8 @@ def test_a_short_closest_sentence_is_shown_and_quoted_with_the_one_after_it(tmp_
     """"What did you do that time the radio died at Wilson?": the closest sentence sets the scene,
     the next one says what was done, and it is less like the question than others. Kept with it
     (the note's next sentence, in the same section), the quote's "and the sentence after a short
-    one" is that sentence, not the next one kept. Not across a heading, nor after a long sentence."""
+    one" is that sentence, not the next one kept. Not across a heading or a chunk, nor after a long
+    sentence or a repeated one left out."""
     embed = TwinContext(Config(home=str(tmp_path))).embeddings
     log = {"path": "work/log.md", "title": "Notes from the cab", "date": "2017-08-27", "score": 0.8,
            "similarity": 0.6, "heading": "Notes from the cab",
@@ -155,6 +156,20 @@ def test_a_short_closest_sentence_is_shown_and_quoted_with_the_one_after_it(tmp_
     across = {**log, "text": "## June\n\nRadio died at Wilson.\n\n## July\n\nThe nights are quiet."}
     alone = gather([across], embed.embed_query(question), embed.embed_documents, 1, 1, question=question)
     assert len(alone[0]["sentences"]) == 1  # the next sentence is under another heading
+    long = {**log, "text": "## June\n\nThe radio at Wilson died in a storm that came in off the hills for about "
+                           "four long minutes. Used the light gun."}
+    assert len(gather([long], embed.embed_query(question), embed.embed_documents, 1, 1,
+                      question=question)[0]["sentences"]) == 1  # the closest is long: told whole
+    # one section split into two chunks, the later one ranked first: its last sentence's "next"
+    # is not the first sentence of the other chunk (the review's case)
+    first = {**log, "heading": "Notes from the cab > June", "text": "Radio died at Wilson in a storm. I used the light gun."}
+    later = {**first, "text": "My hands shook for an hour."}
+    hands = "How long did your hands shake?"
+    shown = gather([later, first], embed.embed_query(hands), embed.embed_documents, 2, 1, question=hands)
+    assert not any("Radio" in s for s in shown[0]["sentences"]), shown
+    repeated = {**log, "text": "## June\n\nIt was cold. Radio died at Wilson. It was cold. We turned back."}
+    seen = gather([repeated], embed.embed_query(question), embed.embed_documents, 1, 1, question=question)
+    assert "We turned back." not in seen[0]["sentences"]  # after a repeat left out: not the next
 
 
 def test_the_generator_reads_the_notes_of_the_first_k_chunks() -> None:
