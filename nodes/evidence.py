@@ -150,14 +150,18 @@ def as_evidence(sources: Sequence[dict[str, Any]]) -> list[EvidenceNote]:
 def _select(candidate: _Candidate, scores: np.ndarray, per_note: int) -> EvidenceNote:
     """The note with its ``per_note`` sentences closest to the question (``scores``, one per
     sentence; kept in note order; 0 = all), ``order`` ranking the kept ones, closest first;
-    and the sentence after the closest one when that one is short (:func:`_told_after`)."""
+    and, for the quote only (``quote_only``: not shown to the model), the sentence after the
+    closest one when that one is short (:func:`_told_after`)."""
     sentences = candidate.note["sentences"]
     ranked = [int(i) for i in np.argsort(-scores, kind="stable")]
     keep = sorted(ranked[:per_note]) if per_note > 0 else list(range(len(sentences)))
-    if (after := _told_after(candidate, ranked[0])) is not None and after not in keep:
-        keep = sorted([*keep, after])
+    after = _told_after(candidate, ranked[0]) if per_note > 0 else None
+    if after is None or after in keep:
+        order = [keep.index(i) for i in ranked if i in keep]
+        return {**candidate.note, "sentences": headed(candidate, keep), "order": order}
+    keep = sorted([*keep, after])  # for the quote only: one more sentence shown moved the model's answers
     order = [keep.index(i) for i in ranked if i in keep]
-    return {**candidate.note, "sentences": headed(candidate, keep), "order": order}
+    return {**candidate.note, "sentences": headed(candidate, keep), "order": order, "quote_only": [keep.index(after)]}
 
 
 def _told_after(candidate: _Candidate, best: int) -> int | None:

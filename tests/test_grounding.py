@@ -137,8 +137,9 @@ def test_a_short_closest_sentence_is_shown_and_quoted_with_the_one_after_it(tmp_
     """"What did you do that time the radio died at Wilson?": the closest sentence sets the scene,
     the next one says what was done, and it is less like the question than others. Kept with it
     (the note's next sentence, in the same section), the quote's "and the sentence after a short
-    one" is that sentence, not the next one kept. Not across a heading or a chunk, nor after a long
-    sentence or a repeated one left out."""
+    one" is that sentence, not the next one kept. It is kept for the quote only (one more sentence
+    shown to the model moved its answers both ways on the tuning people). Not across a heading or a
+    chunk, nor after a long sentence or a repeated one left out."""
     embed = TwinContext(Config(home=str(tmp_path))).embeddings
     log = {"path": "work/log.md", "title": "Notes from the cab", "date": "2017-08-27", "score": 0.8,
            "similarity": 0.6, "heading": "Notes from the cab",
@@ -151,6 +152,7 @@ def test_a_short_closest_sentence_is_shown_and_quoted_with_the_one_after_it(tmp_
     shown = notes[0]["sentences"]
     assert any("light gun" in s for s in shown) and len(shown) == 4, shown
     assert "light gun" in extractive_answer(notes, question)
+    assert "light gun" not in wrap_evidence(notes)  # for the quote only: the model's prompt is as before
     without = gather([log], embed.embed_query(question), embed.embed_documents, 1, 1, question=question)
     assert [s.split()[0] for s in without[0]["sentences"]] == ["Radio", "Used"]  # per note 1: the closest and the next
     across = {**log, "text": "## June\n\nRadio died at Wilson.\n\n## July\n\nThe nights are quiet."}

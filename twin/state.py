@@ -37,6 +37,7 @@ class EvidenceNote(TypedDict):
     sentences: list[str]  # the note's sentences that best answer the question, in note order
     score: float  # the note's best retrieval score
     order: NotRequired[list[int]]  # indices in ``sentences``, closest to the question first (absent: note order)
+    quote_only: NotRequired[list[int]]  # indices in ``sentences`` kept for the quote, not shown to the model
 
 
 def merge_records(left: dict[str, Any] | None, right: dict[str, Any] | None) -> dict[str, Any]:

@@ -48,12 +48,14 @@ _COPIED_QUOTE = re.compile(r"^\s*\|\s?", re.MULTILINE)
 
 
 def wrap_evidence(notes: Sequence[Mapping[str, Any]]) -> str:
-    """The evidence block: per note a dated header, then its chosen sentences, each line quoted
-    (so nothing inside a note can pose as a header or an instruction)."""
+    """The evidence block: per note a dated header, then its chosen sentences (not those kept for
+    a quote only), each line quoted (so nothing inside a note can pose as a header or an instruction)."""
     blocks = []
     for note in notes:
         header = EVIDENCE_HEADER.format(title=_clean(note.get("title")), date=_clean(note.get("date")))
-        blocks.append(header + "\n" + quote_text("\n".join(note.get("sentences", []))))
+        hidden = set(note.get("quote_only", []))  # kept for a quote, not shown (nodes/evidence.py)
+        shown = [s for i, s in enumerate(note.get("sentences", [])) if i not in hidden]
+        blocks.append(header + "\n" + quote_text("\n".join(shown)))
     return "\n\n".join(blocks)
 
 
