@@ -133,7 +133,7 @@ def test_a_heading_that_names_what_its_sentence_does_not_is_shown_with_it(tmp_pa
     assert unheaded.verdict != "pass" and "Fyrlykta" in unheaded.unsupported
 
 
-def test_a_short_closest_sentence_is_shown_and_quoted_with_the_one_after_it(tmp_path) -> None:
+def test_a_short_closest_sentence_is_quoted_with_the_one_after_it(tmp_path) -> None:
     """"What did you do that time the radio died at Wilson?": the closest sentence sets the scene,
     the next one says what was done, and it is less like the question than others. Kept with it
     (the note's next sentence, in the same section), the quote's "and the sentence after a short
