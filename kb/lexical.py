@@ -25,7 +25,7 @@ from __future__ import annotations
 import re
 import sqlite3
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -88,9 +88,14 @@ def vector_bytes(vector: Any) -> bytes:
 
 def vectors_of(rows: list[LexRow]) -> np.ndarray:
     """The rows' vectors as one ``(n, dim)`` float64 array (every row must have one)."""
-    if not rows:
+    return stacked_vectors([r.vector or b"" for r in rows])
+
+
+def stacked_vectors(blobs: Sequence[bytes]) -> np.ndarray:
+    """Vectors stored as float32 bytes (:func:`vector_bytes`) as one ``(n, dim)`` float64 array, read at once."""
+    if not blobs:
         return np.zeros((0, 0))
-    return np.frombuffer(b"".join(r.vector or b"" for r in rows), dtype=np.float32).reshape(len(rows), -1).astype(float)
+    return np.frombuffer(b"".join(blobs), dtype=np.float32).reshape(len(blobs), -1).astype(float)
 
 
 def terms(text: str) -> list[str]:

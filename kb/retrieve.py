@@ -55,7 +55,7 @@ from langchain_core.embeddings import Embeddings
 
 from kb.cues import MIN_SUBJECT_LENGTH, behind_words, holds_update_cue, mentions_update
 from kb.evidence import is_rare, note_evidence
-from kb.lexical import STOPWORDS, LexicalIndex, LexRow, terms, vectors_of
+from kb.lexical import STOPWORDS, LexicalIndex, LexRow, stacked_vectors, terms, vector_bytes, vectors_of
 from kb.life_state import LifeTopic, topic_of
 from kb.store import EPOCH, NoteStore
 from twin.config import Config
@@ -220,7 +220,7 @@ class Retriever:
         ids = [ids[i] for i in keep]
         sims = 1.0 - np.asarray(distances, dtype=float)[keep]
         docs, metas, vectors = zip(*(chunks[cid] for cid in ids))
-        return Candidates(ids, list(docs), list(metas), _stacked(vectors), sims, sims.copy(),
+        return Candidates(ids, list(docs), list(metas), stacked_vectors(vectors), sims, sims.copy(),
                           np.asarray(vector, dtype=float))
 
     def _nearest(self, vector: list[float], n: int) -> tuple[list[str], list[float]]:
@@ -230,18 +230,17 @@ class Retriever:
             return [], []
         return list(found["ids"][0]), list(found["distances"][0])
 
-    def _chunks(self, ids: list[str], known: dict[str, LexRow]) -> dict[str, tuple[str, dict[str, Any], np.ndarray]]:
-        """``{id: (text, metadata, vector)}`` from the lexical rows (``known`` ones, the others
+    def _chunks(self, ids: list[str], known: dict[str, LexRow]) -> dict[str, tuple[str, dict[str, Any], bytes]]:
+        """``{id: (text, metadata, vector as float32 bytes)}`` from the lexical rows (``known`` ones, the others
         read); ids without a complete row (a crash between the two writes, or a row from
         before rows held vectors) from Chroma."""
         rows = {cid: known[cid] for cid in ids if cid in known}
         rows.update(self.lexical.rows([cid for cid in ids if cid not in known]))
-        out: dict[str, tuple[str, dict[str, Any], Any]] = {
-            cid: (r.text, _row_meta(r), r.vector) for cid, r in rows.items() if _complete_row(r)}  # float32 bytes
+        out = {cid: (r.text, _row_meta(r), r.vector or b"") for cid, r in rows.items() if _complete_row(r)}
         missing = [cid for cid in ids if cid not in out]
         if missing:
             got = self.store.collection.get(ids=missing, include=["documents", "metadatas", "embeddings"])
-            out.update({cid: (d or "", m, np.asarray(v, dtype=float))
+            out.update({cid: (d or "", m, vector_bytes(v))
                         for cid, d, m, v in zip(got["ids"], got["documents"], got["metadatas"], got["embeddings"])})
         return out
 
@@ -422,15 +421,6 @@ def rrf_max(weights: list[float], k: float) -> float:
 def _complete_row(row: LexRow | None) -> bool:
     """A row that holds everything a candidate needs (schema 2: its vector and heading path)."""
     return row is not None and row.vector is not None and row.heading_path is not None
-
-
-def _stacked(vectors: tuple[Any, ...]) -> np.ndarray:
-    """Vectors as one ``(n, dim)`` float64 array: float32 bytes (the lexical rows') joined and
-    read at once, or arrays (Chroma's) stacked."""
-    if all(isinstance(v, bytes) for v in vectors):
-        return np.frombuffer(b"".join(vectors), dtype=np.float32).reshape(len(vectors), -1).astype(float)
-    return np.vstack([np.frombuffer(v, dtype=np.float32).astype(float) if isinstance(v, bytes) else v
-                      for v in vectors])
 
 
 def _row_meta(row: LexRow) -> dict[str, Any]:

@@ -91,18 +91,15 @@ class _Candidate:
     scored: list[str] = field(default_factory=list)
     headings: list[str] = field(default_factory=list)  # each sentence's heading
     later: list[bool] = field(default_factory=list)  # each sentence: from a chunk past the first k
-    follows: list[bool] = field(default_factory=list)  # each sentence: the one before it in its chunk is the previous
-    _last: tuple[int, bool] = (-1, False)  # (chunk of the last sentence read, whether it was added)
+    places: list[tuple[int, int]] = field(default_factory=list)  # each sentence: (its chunk, its place in the chunk)
 
-    def add(self, heading: str, sentence: str, later: bool = False, chunk: int = 0) -> None:
-        added = sentence not in self.note["sentences"]
-        if added:
-            self.follows.append(self._last == (chunk, True))
+    def add(self, heading: str, sentence: str, later: bool = False, place: tuple[int, int] = (0, 0)) -> None:
+        if sentence not in self.note["sentences"]:
             self.note["sentences"].append(sentence)
             self.scored.append(f"{heading}: {sentence}" if heading else sentence)
             self.headings.append(heading)
             self.later.append(later)
-        self._last = (chunk, added)
+            self.places.append(place)
 
 
 def _candidates(sources: Sequence[dict[str, Any]], k: int, first: int | None = None) -> list[_Candidate]:
@@ -118,8 +115,8 @@ def _candidates(sources: Sequence[dict[str, Any]], k: int, first: int | None = N
             found[key] = _Candidate(EvidenceNote(path=path, title=str(source.get("title", "")),
                                                   date=str(source.get("date", "")), sentences=[],
                                                   score=float(source.get("score", 0.0))))
-        for heading, sentence in sentences_of(str(source.get("text", "")), _own_heading(source)):
-            found[key].add(heading, sentence, first is not None and position >= first, position)
+        for n, (heading, sentence) in enumerate(sentences_of(str(source.get("text", "")), _own_heading(source))):
+            found[key].add(heading, sentence, first is not None and position >= first, (position, n))
     return list(found.values())
 
 
@@ -156,12 +153,14 @@ def _select(candidate: _Candidate, scores: np.ndarray, per_note: int) -> Evidenc
     ranked = [int(i) for i in np.argsort(-scores, kind="stable")]
     keep = sorted(ranked[:per_note]) if per_note > 0 else list(range(len(sentences)))
     after = _told_after(candidate, ranked[0]) if per_note > 0 else None
-    if after is None or after in keep:
-        order = [keep.index(i) for i in ranked if i in keep]
-        return {**candidate.note, "sentences": headed(candidate, keep), "order": order}
-    keep = sorted([*keep, after])  # for the quote only: one more sentence shown moved the model's answers
+    extra = after is not None and after not in keep
+    if extra:  # for the quote only: one more sentence shown moved the model's answers
+        keep = sorted([*keep, after])
     order = [keep.index(i) for i in ranked if i in keep]
-    return {**candidate.note, "sentences": headed(candidate, keep), "order": order, "quote_only": [keep.index(after)]}
+    note: EvidenceNote = {**candidate.note, "sentences": headed(candidate, keep), "order": order}
+    if extra:
+        note["quote_only"] = [keep.index(after)]
+    return note
 
 
 def _told_after(candidate: _Candidate, best: int) -> int | None:
@@ -171,9 +170,10 @@ def _told_after(candidate: _Candidate, best: int) -> int | None:
     time…"); the quote takes the sentence after a short one (nodes/extractive.py), so it must be
     the note's next, not the next one kept. Not from another chunk (chunks come best first, not
     in note order), nor past a repeated sentence left out."""
-    sentences, headings = candidate.note["sentences"], candidate.headings
+    sentences, headings, places = candidate.note["sentences"], candidate.headings, candidate.places
     after = best + 1
-    if after >= len(sentences) or not candidate.follows[after] or headings[after] != headings[best]:
+    chunk, place = places[best]
+    if after >= len(sentences) or places[after] != (chunk, place + 1) or headings[after] != headings[best]:
         return None
     shown = with_heading(sentences[best], headings[best], candidate.note["title"])
     return after if len(shown.split()) < SHORT_WORDS else None
