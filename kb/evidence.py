@@ -11,6 +11,10 @@ are TILs about git, or that "Bubbles" is the name of this person's sourdough sta
   *a* CRDT"); or a name the question capitalises mid-sentence ("What goes into Bubbles?"),
   uncommon (past ``NAME_RANK``), found in the notes, with the notes at least loosely about
   the question (cosine >= ``NAME_SIMILARITY``);
+- **your thing**: a thing of the person's the question asks about ("What colour is *your cat*?",
+  "What can you see from *your house*?") that a note's title, heading or tags name (a note
+  tagged ``cat``, a note titled "Top house"): the notes are about it, however plainly it is
+  asked. Small talk is not a thing ("How's your day going?", "What's your name?");
 - **title match**: a note whose title's content words all occur in the question
   ("What goes into your Ghost Pepper Haze?" names the note "Ghost Pepper Haze");
 - **close match**: a chunk very close to the question (cosine >= ``CLOSE_SIMILARITY``), or
@@ -46,12 +50,18 @@ AGREE_TOP = 2  # "the same note": first in one search and among this many of the
 MIN_TITLE_TERMS = 2  # title matches need this many content words (or one rare word)
 _CAPITAL = re.compile(r"(?<=[a-z0-9,;:()\"'] )([A-Z][\w'-]+)")
 _ARTICLE = re.compile(r"\b(?:a|an)\s+([^\W_]+)(?:\s+([^\W_]+))?", re.IGNORECASE)
+# what "your" leads to in small talk or in questions about the twin itself, not a thing the notes are about
+SMALL_TALK = frozenset("""day days morning afternoon evening night week weekend name names time mood opinion opinions
+    thoughts view views advice help question questions answer answers guess going doing life plans favourite favorite
+    model prompt instructions rules creator maker purpose""".split())
+_YOUR_THING = re.compile(r"\byour\s+([^\W\d_][\w'-]*)(?:\s+([^\W\d_][\w'-]*))?", re.IGNORECASE)
 INTERJECTIONS = frozenset("oops haha hah hmm hmmm wow lol ok okay yeah yep nope ugh meh huh aha ahh".split())
 
 
 @dataclass
 class Evidence:
     note_terms: list[str] = field(default_factory=list)  # rare or named question words found in the notes
+    your_things: list[str] = field(default_factory=list)  # "your <thing>" that a note's title, heading or tags name
     title: str = ""  # a note title fully named by the question
     agree_path: str = ""  # a note close to the question (very close, or first in both searches)
     best_similarity: float = 0.0  # top cosine between the question and any chunk
@@ -59,7 +69,7 @@ class Evidence:
 
     @property
     def strong(self) -> bool:
-        return bool(self.note_terms or self.title or self.agree_path)
+        return bool(self.note_terms or self.title or self.agree_path or self.your_things)
 
     @property
     def reason(self) -> str:
@@ -69,10 +79,12 @@ class Evidence:
             return "notes mention " + ", ".join(self.note_terms)
         if self.agree_path:
             return f"close match: {self.agree_path} ({self.best_similarity:.2f})"
+        if self.your_things:
+            return "notes are about your " + ", ".join(self.your_things)
         return ""
 
     def to_dict(self) -> dict[str, Any]:
-        return {"note_terms": self.note_terms, "title": self.title, "agree": self.agree_path,
+        return {"note_terms": self.note_terms, "your_things": self.your_things, "title": self.title, "agree": self.agree_path,
                 "best_similarity": round(self.best_similarity, 4), "lexical_top": self.lexical_top}
 
 
@@ -121,6 +133,20 @@ def _words(text: str) -> set[str]:
     return out
 
 
+def your_things(question: str) -> list[str]:
+    """The thing(s) "your" leads to in ``question``, lower-cased: the word after it, and the next
+    one when the first is not the thing itself ("your first car", "your quiz team"); not stop
+    words nor small talk (:data:`SMALL_TALK`)."""
+    out: list[str] = []
+    for m in _YOUR_THING.finditer(question):
+        for word in (w.lower() for w in m.groups() if w):
+            if word in STOPWORDS:
+                break
+            if word not in SMALL_TALK and len(word) > 2:
+                out.append(word)
+    return list(dict.fromkeys(out))
+
+
 def title_named(question: str, titles: list[str]) -> str:
     """A title whose content words all occur in the question (the longest such title)."""
     asked = _words(question)
@@ -162,4 +188,6 @@ def note_evidence(retriever: Any, question: str) -> Evidence:
         df = lexical.document_frequency(candidates)
         ev.note_terms = [w for w in candidates if df.get(w, 0) > 0]
     ev.title = title_named(question, retriever.note_titles())
+    if not ev.strong and (things := your_things(question)):
+        ev.your_things = lexical.named_in_headings(things)
     return ev

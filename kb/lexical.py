@@ -339,6 +339,17 @@ class LexicalIndex:
                     "select count(*) from fts where fts match ?", (expression,)).fetchone()[0])
         return out
 
+    def named_in_headings(self, words: list[str]) -> list[str]:
+        """Those of ``words`` that some note's title, heading or tags hold (after the index's
+        stemming): what the notes are *about*, not every word they use."""
+        found = []
+        with self._lock:
+            for word in words:
+                expression = '{title heading} : "' + word.replace('"', '""') + '"'
+                if self.db.execute("select 1 from fts where fts match ? limit 1", (expression,)).fetchone():
+                    found.append(word)
+        return found
+
     def titles(self) -> dict[tuple[str, str], str]:
         """``{(source, path): title}`` of every indexed note."""
         with self._lock:

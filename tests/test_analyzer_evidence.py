@@ -8,7 +8,15 @@ import dataclasses
 import pytest
 
 from graph.runner import TwinRunner
-from kb.evidence import capitalised_names, common_nouns, is_rare, note_evidence, searches_agree, title_named
+from kb.evidence import (
+    capitalised_names,
+    common_nouns,
+    is_rare,
+    note_evidence,
+    searches_agree,
+    title_named,
+    your_things,
+)
 from kb.ingest import ingest
 from nodes.context import TwinContext
 from nodes.routing import NO_RETRIEVE, RETRIEVE, NoteAwareRouter, build_router
@@ -25,6 +33,8 @@ NOTES = {
     "work/murmur.md": "---\ntitle: Hydrophone firmware\ndate: 2022-01-10\n---\n# Hydrophone firmware\n\n"
                       "I wrote the low-power firmware of the Murmur-3, a hydrophone buoy that records whale song.\n",
     "life/rowing.md": "---\ntitle: Rowing\ndate: 2023-05-05\n---\n# Rowing\n\nI row on the river on Saturday mornings.\n",
+    "pets/barrel.md": "---\ntitle: Barrel\ndate: 2021-02-07\ntags: [cat, vet]\n---\nTortilla is a barrel. The vet put her "
+                      "on the scales this morning at 6.8 kg and said she should be nearer five.\n",
 }
 
 
@@ -114,3 +124,25 @@ def test_the_analyze_node_in_the_graph_uses_the_notes(ctx: TwinContext) -> None:
         runner.close()
     assert decision["route"] == RETRIEVE
     assert "notes" in decision["decisions"]["analyze"]["by"] and "zephyrine" in decision["decisions"]["analyze"]["by"].lower()
+
+
+def test_your_thing_is_what_your_leads_to_not_small_talk() -> None:
+    assert your_things("What colour is your cat?") == ["cat"]
+    assert your_things("What was your first car?") == ["first", "car"]
+    assert your_things("What is your quiz team called?") == ["quiz", "team"]
+    assert your_things("How's your day going?") == []
+    assert your_things("What's your name?") == []
+    assert your_things("Where do you live?") == []
+
+
+def test_a_thing_of_yours_that_a_note_is_tagged_or_titled_with_is_retrieved_for(ctx: TwinContext) -> None:
+    """Found on a new tuning person (dev6): "What colour is your cat?" went past the notes,
+    though a note is tagged cat; a thing no title, heading or tag names is not evidence, nor small talk."""
+    plain, aware = plain_router(ctx), build_router("embedding", ctx)
+    question = "What colour is your cat?"
+    assert plain.route(question).route == NO_RETRIEVE, "the classifier alone calls it general"
+    assert note_evidence(ctx.retriever, question).your_things == ["cat"]
+    decision = aware.route(question)
+    assert decision.route == RETRIEVE and "your cat" in decision.strategy
+    assert note_evidence(ctx.retriever, "What colour is your bike?").your_things == []  # no note is about a bike
+    assert not note_evidence(ctx.retriever, "How's your day going?").strong
