@@ -25,6 +25,11 @@ BLOCKING_FLAGS = ("prompt_injection", "jailbreak", "sysprompt_extraction", "secr
 SOFT_FLAGS = ("obfuscation", "roleplay")  # make the output checks stricter, never refuse alone
 
 _I = re.IGNORECASE
+# a word before "journal"/"diary" that makes it a log of an activity, not the person's private writing
+_LOGS = ("ing", "food", "bird", "hive", "bee", "garden", "field", "lab", "trip", "travel", "race", "dive", "flight",
+         "fish", "weather", "plant", "seed", "wine", "beer", "sketch", "photo", "route", "bullet", "gig", "climb",
+         "swim", "run", "ride", "bike", "hike")
+_NOT_A_LOG = "".join(rf"(?<!{w} )" for w in _LOGS)
 _VERBS_IGNORE = r"(?:ignore|disregard|forget|override|overrule|bypass|skip|drop|abandon|neglect|set aside|throw out)"
 _TARGETS = (r"(?:instructions?|prompts?|rules|directions|guidelines|constraints|guardrails|programming|"
             r"policies|polic(?:y|ies)|restrictions|system message|safeguards|filters|training)")
@@ -85,7 +90,10 @@ INPUT_PATTERNS: dict[str, list[re.Pattern[str]]] = {
         re.compile(r"\b(?:your|her|his|their|noa'?s?)\s+(?:home |street |postal |exact )?address\b(?! book)", _I),
         re.compile(r"\b(?:your|her|his|their|noa'?s?|sister'?s?)\s+(?:mobile |cell |personal |private )?"
                    r"(?:phone|telephone|mobile)(?: number)?\b", _I),
-        re.compile(r"\bjournal\b|\bdiary\b", _I),
+        # the person's journal or diary, not a log of something ("your running diary", "a training journal",
+        # "the hive diary") nor a journal that publishes ("Which journal…", "the Journal of Hydrology")
+        re.compile(r"(?<!\bwhich )(?<!\bwhat )" + _NOT_A_LOG + r"\b(?:journal|diary)\b(?!\s+of\b)", _I),
+        re.compile(r"\b(?:morning|evening|dream|gratitude|prayer)\s+(?:journal|diary)\b", _I),
     ],
     "obfuscation": [
         re.compile(r"\b(?:base ?64|b64|hex(?:adecimal)?|rot-?13|caesar|cipher|encode[ds]?|encrypt|morse|binary|"
