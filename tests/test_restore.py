@@ -57,3 +57,12 @@ def test_a_copy_that_joined_two_sentences_is_not_cut_back_to_one() -> None:
     assert restored_copies(joined, shown) == (joined, [])
     dropped = "We stayed three nights at a B&B, run by two old lighthouse keepers."
     assert restored_copies(dropped, shown) == (shown[0], ["Davids"])
+
+
+def test_a_name_swapped_for_another_sentences_name_is_put_back() -> None:
+    """The model copied the answer's sentence but wrote a name from the next one in place of the
+    answer (tuning person dev6, "What breed of sheep have you got on the place now?")."""
+    shown = ["Two years of buying in rams from Glenroy and culling hard, and it's done: everything on the hill is "
+             "Perendale now.", "They're lighter, they lamb on their own in the snow, and they can outrun Hemi."]
+    swapped = "Two years of buying in rams from Glenroy and culling hard, and it's done: everything on hill is Hemi now."
+    assert restored_copies(swapped, shown) == (shown[0], ["Perendale"])

@@ -24,9 +24,20 @@ MAX_WORDS = DUMP_WORDS * 3 // 4  # a longer note sentence is not put back: the j
 
 def joined(copy: str, note_sentence: str, shown: Sequence[str]) -> bool:
     """``copy`` also names what another shown sentence names and ``note_sentence`` does not: the
-    model joined two sentences, and putting one back would lose the other's part."""
+    model joined two sentences, and putting one back would lose the other's part ("We stayed three
+    nights at Ty Gwennol…" from "…at a B&B in St Davids…" and "It's called Ty Gwennol."). Not when
+    the copy lost a proper name of ``note_sentence`` for it: that is one name swapped for another,
+    a garble ("…everything on hill is Hemi now." from "…everything on the hill is Perendale now."
+    and "…they can outrun Hemi": tuning person dev6)."""
     elsewhere = " ".join(s for s in shown if s.strip() != note_sentence).lower()
-    return any(word.lower() in elsewhere for word in unsaid(copy, note_sentence))
+    if not any(word.lower() in elsewhere for word in unsaid(copy, note_sentence)):
+        return False
+    return not any(_proper_name(word) for word in unsaid(note_sentence, copy))
+
+
+def _proper_name(word: str) -> bool:
+    """A capitalised name with lower-case letters ("Perendale", "Kowa"), not an initialism ("B&B", "BD")."""
+    return word[:1].isupper() and any(c.islower() for c in word)
 
 
 def restored_copies(answer: str, shown: Sequence[str]) -> tuple[str, list[str]]:
