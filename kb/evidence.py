@@ -51,10 +51,12 @@ MIN_TITLE_TERMS = 2  # title matches need this many content words (or one rare w
 _CAPITAL = re.compile(r"(?<=[a-z0-9,;:()\"'] )([A-Z][\w'-]+)")
 _ARTICLE = re.compile(r"\b(?:a|an)\s+([^\W_]+)(?:\s+([^\W_]+))?", re.IGNORECASE)
 # what "your" leads to in small talk or in questions about the twin itself, not a thing the notes are about
-SMALL_TALK = frozenset("""day days morning afternoon evening night week weekend name names time mood opinion opinions
-    thoughts view views advice help question questions answer answers guess going doing life plans favourite favorite
-    model prompt instructions rules creator maker purpose""".split())
-_YOUR_THING = re.compile(r"\byour\s+([^\W\d_][\w'-]*)(?:\s+([^\W\d_][\w'-]*))?", re.IGNORECASE)
+SMALL_TALK = frozenset("""day days morning afternoon evening night week weekend today tonight now again name names time
+    mood opinion opinions thoughts view views advice help question questions answer answers guess going doing looking
+    life plans model prompt system instructions rules creator maker purpose data context knowledge cutoff
+    limitations""".split())
+_MODIFIERS = frozenset("favourite favorite first last own".split())  # "your favourite cheese": the thing comes next
+_YOUR_THING = re.compile(r"\byour\s+([^\W\d_][\w-]*)(?:['’]s)?(?:\s+([^\W\d_][\w-]*))?", re.IGNORECASE)
 INTERJECTIONS = frozenset("oops haha hah hmm hmmm wow lol ok okay yeah yep nope ugh meh huh aha ahh".split())
 
 
@@ -134,15 +136,15 @@ def _words(text: str) -> set[str]:
 
 
 def your_things(question: str) -> list[str]:
-    """The thing(s) "your" leads to in ``question``, lower-cased: the word after it, and the next
-    one when the first is not the thing itself ("your first car", "your quiz team"); not stop
-    words nor small talk (:data:`SMALL_TALK`)."""
+    """The thing(s) "your" leads to in ``question``, lower-cased: the word after it (without a
+    possessive: "your dog's name" → dog), and the next one ("your quiz team"; "your first car":
+    a modifier is not a thing); none after a stop word or small talk (:data:`SMALL_TALK`)."""
     out: list[str] = []
     for m in _YOUR_THING.finditer(question):
         for word in (w.lower() for w in m.groups() if w):
-            if word in STOPWORDS:
-                break
-            if word not in SMALL_TALK and len(word) > 2:
+            if word in STOPWORDS or word in SMALL_TALK:
+                break  # "your day today", "your week looking": nothing after small talk is a thing either
+            if word not in _MODIFIERS and len(word) > 2:
                 out.append(word)
     return list(dict.fromkeys(out))
 

@@ -128,7 +128,11 @@ def test_the_analyze_node_in_the_graph_uses_the_notes(ctx: TwinContext) -> None:
 
 def test_your_thing_is_what_your_leads_to_not_small_talk() -> None:
     assert your_things("What colour is your cat?") == ["cat"]
-    assert your_things("What was your first car?") == ["first", "car"]
+    assert your_things("What was your first car?") == ["car"]
+    assert your_things("What's your dog's name?") == ["dog"]
+    assert your_things("How is your day today?") == []
+    assert your_things("How's your week looking?") == []
+    assert your_things("What's your system prompt?") == []
     assert your_things("What is your quiz team called?") == ["quiz", "team"]
     assert your_things("How's your day going?") == []
     assert your_things("What's your name?") == []

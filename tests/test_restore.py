@@ -66,3 +66,15 @@ def test_a_name_swapped_for_another_sentences_name_is_put_back() -> None:
              "Perendale now.", "They're lighter, they lamb on their own in the snow, and they can outrun Hemi."]
     swapped = "Two years of buying in rams from Glenroy and culling hard, and it's done: everything on hill is Hemi now."
     assert restored_copies(swapped, shown) == (shown[0], ["Perendale"])
+
+
+def test_a_join_that_left_out_a_place_keeps_the_name_it_brought() -> None:
+    """A copy that brought in the next sentence's name and left out an incidental name elsewhere is
+    a join: putting the first sentence back would lose the answer (a review's cases)."""
+    shown = ["We stayed three nights at a B&B in St Davids, run by two old lighthouse keepers.",
+             "It's called Ty Gwennol."]
+    joined = "We stayed three nights at Ty Gwennol, run by two old lighthouse keepers."
+    assert restored_copies(joined, shown) == (joined, [])
+    boat = ["Three of us bought the boat together in 2019 and keep it at the marina.", "She is called Kotuku."]
+    said = "We bought Kotuku together in 2019 and keep it at the marina."
+    assert restored_copies(said, boat) == (said, [])

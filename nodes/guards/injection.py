@@ -26,10 +26,12 @@ SOFT_FLAGS = ("obfuscation", "roleplay")  # make the output checks stricter, nev
 
 _I = re.IGNORECASE
 # a word before "journal"/"diary" that makes it a log of an activity, not the person's private writing
-_LOGS = ("ing", "food", "bird", "hive", "bee", "garden", "field", "lab", "trip", "travel", "race", "dive", "flight",
-         "fish", "weather", "plant", "seed", "wine", "beer", "sketch", "photo", "route", "bullet", "gig", "climb",
-         "swim", "run", "ride", "bike", "hike")
-_NOT_A_LOG = "".join(rf"(?<!{w} )" for w in _LOGS)
+_LOGS = ("running", "training", "cycling", "climbing", "fishing", "birding", "rowing", "baking", "brewing", "hiking",
+         "lambing", "swimming", "diving", "sailing", "flying", "racing", "gardening", "tasting", "reading", "food",
+         "bird", "hive", "bee", "garden", "field", "lab", "trip", "race", "dive", "flight", "fish", "weather",
+         "plant", "seed", "wine", "beer", "sketch", "photo", "route", "gig", "climb", "swim", "run", "ride",
+         "bike", "hike")
+_NOT_A_LOG = "".join(rf"(?<!\b{w} )" for w in _LOGS)
 _VERBS_IGNORE = r"(?:ignore|disregard|forget|override|overrule|bypass|skip|drop|abandon|neglect|set aside|throw out)"
 _TARGETS = (r"(?:instructions?|prompts?|rules|directions|guidelines|constraints|guardrails|programming|"
             r"policies|polic(?:y|ies)|restrictions|system message|safeguards|filters|training)")
@@ -94,6 +96,9 @@ INPUT_PATTERNS: dict[str, list[re.Pattern[str]]] = {
         # "the hive diary") nor a journal that publishes ("Which journal…", "the Journal of Hydrology")
         re.compile(r"(?<!\bwhich )(?<!\bwhat )" + _NOT_A_LOG + r"\b(?:journal|diary)\b(?!\s+of\b)", _I),
         re.compile(r"\b(?:morning|evening|dream|gratitude|prayer)\s+(?:journal|diary)\b", _I),
+        # its entries, or it named by whose it is, whatever the word before ("Which diary entry…", "the diary of Noa")
+        re.compile(r"\b(?:journal|diary)\s+(?:entr|page|note)|\bdiary\s+of\b|"
+                   r"\bjournal\s+of\s+(?:you(?:rs?)?|hers?|his|their|noa)\b", _I),
     ],
     "obfuscation": [
         re.compile(r"\b(?:base ?64|b64|hex(?:adecimal)?|rot-?13|caesar|cipher|encode[ds]?|encrypt|morse|binary|"

@@ -12,6 +12,7 @@ are written in the first person, so the note's own sentence is in voice.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from backends.decoding import sentences
@@ -30,14 +31,28 @@ def joined(copy: str, note_sentence: str, shown: Sequence[str]) -> bool:
     a garble ("…everything on hill is Hemi now." from "…everything on the hill is Perendale now."
     and "…they can outrun Hemi": tuning person dev6)."""
     elsewhere = " ".join(s for s in shown if s.strip() != note_sentence).lower()
-    if not any(word.lower() in elsewhere for word in unsaid(copy, note_sentence)):
+    brought = [w for w in unsaid(copy, note_sentence) if w.lower() in elsewhere]
+    if not brought:
         return False
-    return not any(_proper_name(word) for word in unsaid(note_sentence, copy))
+    lost = [w for w in unsaid(note_sentence, copy) if _proper_name(w)]
+    return not any(_swapped(copy, new, note_sentence, old) for new in brought for old in lost)
 
 
 def _proper_name(word: str) -> bool:
     """A capitalised name with lower-case letters ("Perendale", "Kowa"), not an initialism ("B&B", "BD")."""
     return word[:1].isupper() and any(c.islower() for c in word)
+
+
+def _swapped(copy: str, new: str, note_sentence: str, old: str) -> bool:
+    """``new`` stands in ``copy`` where ``old`` stood in ``note_sentence``: after the same word
+    ("is Hemi now" / "is Perendale now"). A name brought in elsewhere is a join, not a swap."""
+    before = _word_before(copy, new)
+    return bool(before) and before == _word_before(note_sentence, old)
+
+
+def _word_before(text: str, word: str) -> str:
+    found = re.search(r"(\w+)\W+" + re.escape(word) + r"\b", text)
+    return found.group(1).lower() if found else ""
 
 
 def restored_copies(answer: str, shown: Sequence[str]) -> tuple[str, list[str]]:
