@@ -23,6 +23,7 @@ behind it and releases only text that passes, so a blocked answer is never shown
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -92,11 +93,32 @@ def off_the_notes(state: TwinState, draft: str) -> str:
     shown = shown_texts(state)
     if best is not None and not any(agrees_with_note(draft, note, shown) for note in [best, *equal_peers(evidence, best)]):
         return f"names nothing of the best note ({best['path']}, {best['date']})"
+    if best is not None and (cut := cut_number(draft, " ".join(quoted_sentences(best)))):
+        return f"cuts {cut[0]} to {cut[1]} (the best note, {best['path']})"
     names = [w.lower() for w in content_words(question)]
     elsewhere = copied_from_elsewhere(draft, shown, names)
     if elsewhere:
         return f"copies {elsewhere}, which names none of: {', '.join(names)}"
     return ""
+
+
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+
+
+def cut_number(draft: str, passage: str) -> tuple[str, str] | None:
+    """A number of ``passage`` the draft says only the start of ("1,240 stars on GitHub." →
+    "Cairn has 1 stars on GitHub."): the small model stops copying at a thousands separator or a
+    decimal point. ``(whole, cut)``, or None when every such number is said whole (or the cut
+    part is a number of the passage too)."""
+    numbers = list(dict.fromkeys(_NUMBER.findall(passage)))
+    said = set(_NUMBER.findall(draft)) - set(numbers)  # "2 cats and 2,000 books": a 2 of its own is no cut
+    for whole in numbers:
+        if whole in said:
+            continue
+        cut = next((n for n in said if whole.startswith(n) and whole[len(n):len(n) + 1] in (",", ".")), None)
+        if cut is not None:
+            return whole, cut
+    return None
 
 
 def agrees_with_note(draft: str, note: EvidenceNote, shown: dict[str, str]) -> bool:

@@ -9,7 +9,7 @@ import pytest
 
 from kb.fingerprints import Fingerprints, fingerprints_path
 from nodes.context import TwinContext
-from nodes.judge import judge_text, make_judge, refuses_early
+from nodes.judge import cut_number, judge_text, make_judge, refuses_early
 from twin.config import Config
 
 PRIVATE = {"private/family.md": "My sister Freja lives at Kastanjelaan 12. The door code is 7319#."}
@@ -190,3 +190,24 @@ def test_a_sentence_copied_from_the_other_note_is_not_the_answer(ctx):
     assert right["judge"]["verdict"] == "pass", right["decisions"]["judge"]
     both = make_judge(ctx)({**state, "question": "Did you like Skye or Lisbon more?"})
     assert both["judge"]["verdict"] == "pass", "a question naming both notes may be answered from either"
+
+
+def test_a_number_cut_at_its_separator_is_quoted_whole(ctx):
+    """The sample notes' "How many GitHub stars does Cairn have?": the model copied "1,240 stars on
+    GitHub." as "Cairn (formerly Pebble) has 1 stars on GitHub.", which names GitHub and passed."""
+    assert cut_number("Cairn has 1 stars on GitHub.", "1,240 stars on GitHub.") == ("1,240", "1")
+    assert cut_number("I paid 3 euros.", "It cost 3.50 euros.") == ("3.50", "3")
+    assert cut_number("It has 1,240 stars.", "1,240 stars on GitHub.") is None, "said whole"
+    assert cut_number("I have 2 cats.", "I have 2 cats and 2,000 books.") is None, "a 2 of its own"
+    stars = "1,240 stars on GitHub."
+    sources = [{"path": "projects/cairn.md", "title": "Cairn (formerly Pebble)", "date": "2025-03-08", "score": 0.8,
+                "similarity": 0.5, "text": stars + " Pebble is now called Cairn. Renamed on 1 March 2025."}]  # a 1 of its own
+    evidence = [{"path": "projects/cairn.md", "title": "Cairn (formerly Pebble)", "date": "2025-03-08", "score": 0.8,
+                 "sentences": [stars, "Pebble is now called Cairn."], "order": [0, 1]}]
+    state = _state("Cairn (formerly Pebble) has 1 stars on GitHub.", question="How many GitHub stars does Cairn have?",
+                   route="retrieve", sources=sources, evidence=evidence, answered_by="model", attempt=0)
+    update = make_judge(ctx)(state)
+    assert update["judge"]["verdict"] == "regenerate", update["judge"]
+    assert update["decisions"]["judge"]["why"] == "cuts 1,240 to 1 (the best note, projects/cairn.md)"
+    again = make_judge(ctx)({**state, "answered_by": "model-retry", "attempt": 1})
+    assert again["answered_by"] == "extractive" and "1,240 stars" in again["answer"], again
