@@ -328,13 +328,14 @@ class LexicalIndex:
                         return row
         return None
 
-    def document_frequency(self, words: list[str]) -> dict[str, int]:
+    def document_frequency(self, words: list[str], columns: str = "") -> dict[str, int]:
         """How many chunks contain each word, or each phrase of words ("dr haldane"), after the
-        index's stemming; 0 when none."""
+        index's stemming; 0 when none. ``columns`` ("title heading") looks only there."""
+        scope = f"{{{columns}}} : " if columns else ""
         out: dict[str, int] = {}
         with self._lock:
             for word in words:
-                expression = '"' + word.replace('"', '""') + '"'  # one string to FTS5, whatever it holds
+                expression = scope + '"' + word.replace('"', '""') + '"'  # one string to FTS5, whatever it holds
                 out[word] = int(self.db.execute(
                     "select count(*) from fts where fts match ?", (expression,)).fetchone()[0])
         return out
@@ -342,13 +343,7 @@ class LexicalIndex:
     def named_in_headings(self, words: list[str]) -> list[str]:
         """Those of ``words`` that some note's title, heading or tags hold (after the index's
         stemming): what the notes are *about*, not every word they use."""
-        found = []
-        with self._lock:
-            for word in words:
-                expression = '{title heading} : "' + word.replace('"', '""') + '"'
-                if self.db.execute("select 1 from fts where fts match ? limit 1", (expression,)).fetchone():
-                    found.append(word)
-        return found
+        return [w for w, n in self.document_frequency(words, "title heading").items() if n]
 
     def titles(self) -> dict[tuple[str, str], str]:
         """``{(source, path): title}`` of every indexed note."""

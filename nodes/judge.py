@@ -111,9 +111,10 @@ def cut_number(draft: str, passage: str) -> tuple[str, str] | None:
     decimal point. ``(whole, cut)``, or None when every such number is said whole (or the cut
     part is a number of the passage too)."""
     numbers = list(dict.fromkeys(_NUMBER.findall(passage)))
-    said = set(_NUMBER.findall(draft)) - set(numbers)  # "2 cats and 2,000 books": a 2 of its own is no cut
+    drafted = set(_NUMBER.findall(draft))
+    said = drafted - set(numbers)  # "2 cats and 2,000 books": a 2 of its own is no cut
     for whole in numbers:
-        if whole in said:
+        if whole in drafted:
             continue
         cut = next((n for n in said if whole.startswith(n) and whole[len(n):len(n) + 1] in (",", ".")), None)
         if cut is not None:

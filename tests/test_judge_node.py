@@ -198,6 +198,7 @@ def test_a_number_cut_at_its_separator_is_quoted_whole(ctx):
     assert cut_number("Cairn has 1 stars on GitHub.", "1,240 stars on GitHub.") == ("1,240", "1")
     assert cut_number("I paid 3 euros.", "It cost 3.50 euros.") == ("3.50", "3")
     assert cut_number("It has 1,240 stars.", "1,240 stars on GitHub.") is None, "said whole"
+    assert cut_number("It has 1,240 stars, 1 of them mine.", "1,240 stars on GitHub.") is None, "said whole, and a 1"
     assert cut_number("I have 2 cats.", "I have 2 cats and 2,000 books.") is None, "a 2 of its own"
     stars = "1,240 stars on GitHub."
     sources = [{"path": "projects/cairn.md", "title": "Cairn (formerly Pebble)", "date": "2025-03-08", "score": 0.8,
