@@ -71,6 +71,10 @@ HOME = LifeTopic(
     words=("moved", "live", "living", "rent", "own") + tuple(_DWELLING.strip("(?:)").split("|")),
 )
 
+# a time of day after "started at": "We started at five, in the dark" is a muster, not a job
+_CLOCK = (r"(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|half|noon|midday|midnight|dawn"
+          r"|daybreak|sunrise|sunup|first light|lunch(?:time)?)")
+
 WORK = LifeTopic(
     name="work",
     what="where you work",
@@ -84,7 +88,7 @@ WORK = LifeTopic(
         re.I,
     ),
     says=re.compile(
-        _I + r" (?:started|start) (?:a new job |work(?:ing)? )?(?:at|with|as)\b(?! ?\d)"  # not "I started at 14"
+        _I + r" (?:started|start) (?:a new job |work(?:ing)? )?(?:at|with|as)\b(?! ?\d)(?! " + _CLOCK + r"\b)"  # not "I started at 14", "we started at five"
         r"|\bfirst (?:day|week|month) (?:at|as)\b"
         r"|" + _I + r" joined (?:the )?(?-i:[A-Z])[^.,;]{0,60}? as (?:a|an|the|our|their)\b"  # not a club: "joined the Kinnaird Railway"
         r"|\bopened (?:my|our) own\b"

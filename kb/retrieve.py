@@ -554,8 +554,10 @@ def asks_about_present_state(question: str) -> bool:
 def same_subject_newer(order: list[int], metas: list[dict[str, Any]], days: np.ndarray, sims: np.ndarray,
                        margin: float) -> list[int]:
     """Put the newest note about the same subject as a ranked older one (a shared distinctive
-    title or file-name word: "Skua (formerly Loggerhead)" and "Skua 3.4.2 is out") right
-    above it, when about as relevant (similarity at most ``margin`` lower); keeps ``len(order)``."""
+    title or file-name word that is rare in English, a name: "Skua (formerly Loggerhead)" and "Skua
+    3.4.2 is out") right above it, when about as relevant (similarity at most ``margin`` lower);
+    keeps ``len(order)``. A shared common word is no subject: "Top house" (a move) is not an
+    update of "The big house" (the employer's), nor "Top dog" of either."""
     result = list(order)
     for old in list(order):
         subject = subject_terms(metas[old])
@@ -564,7 +566,7 @@ def same_subject_newer(order: list[int], metas: list[dict[str, Any]], days: np.n
         candidates = [
             j for j in range(len(metas))
             if days[j] > days[old] and not _same_note(metas[j], metas[old])
-            and sims[j] >= sims[old] - margin and subject & subject_terms(metas[j])
+            and sims[j] >= sims[old] - margin and any(is_rare(w) for w in subject & subject_terms(metas[j]))
         ]
         if candidates:
             _place_above(result, max(candidates, key=lambda j: (days[j], sims[j])), old)

@@ -198,6 +198,9 @@ def test_same_subject_newer_note_moves_up_only_when_about_as_relevant() -> None:
     assert same_subject_newer([0, 2], metas, days, np.array([0.5, 0.45, 0.4]), 0.1) == [1, 0], "brought in, last dropped"
     assert same_subject_newer([0, 2], metas, days, np.array([0.5, 0.3, 0.4]), 0.1) == [0, 2], "much less relevant"
     assert same_subject_newer([2, 0], metas, days, np.array([0.5, 0.45, 0.6]), 0.1) == [2, 1], "no shared subject: stays"
+    common = [{"title": "The big house", "path": "work/the-big-house.md"},
+              {"title": "Top house", "path": "home/top-house.md"}]
+    assert same_subject_newer([0], common, days[:2], np.array([0.3, 0.28]), 0.1) == [0], "a common word is no subject"
 
 
 def test_min_score_and_best_similarity(index, kb_embeddings) -> None:

@@ -84,6 +84,8 @@ def test_sentences_that_say_where_the_person_lives_or_works(sentence: str, topic
     ("I've joined the Aarhus Roklub for Sunday mornings.", WORK), ("She works at the library.", WORK),
     ("I'm a regular at Café Santiago.", WORK),
     ("She's a full-time nurse.", WORK),
+    ("We started at five, in the dark, with frost on the tussock.", WORK),  # a muster, not a job
+    ("I started at dawn and was done by lunch.", WORK), ("We started at half past six.", WORK),
 ])
 def test_sentences_that_do_not(sentence: str, topic) -> None:
     assert not topic.stated_in(sentence)
