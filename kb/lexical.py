@@ -25,6 +25,7 @@ from __future__ import annotations
 import re
 import sqlite3
 import threading
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -113,7 +114,12 @@ _WHEN_ASKED = re.compile(r"\b(?:these days|nowadays|right now|now|at the moment|
 def match_expression(query: str) -> str:
     """An FTS5 query matching any of the query's terms (each quoted: no operator injection),
     without the words that only say the question is about the present ("these days")."""
-    return any_of(terms(_WHEN_ASKED.sub(" ", query)))
+    return any_of(query_terms(query))
+
+
+def query_terms(query: str) -> list[str]:
+    """:func:`terms` of a question, without the words that only say it is about the present."""
+    return terms(_WHEN_ASKED.sub(" ", query))
 
 
 def any_of(words: Iterable[str]) -> str:
@@ -339,6 +345,23 @@ class LexicalIndex:
                 out[word] = int(self.db.execute(
                     "select count(*) from fts where fts match ?", (expression,)).fetchone()[0])
         return out
+
+    def most_beside(self, anchors: list[str], words: list[str], limit: int = 50) -> int:
+        """The most of ``words`` that one chunk holds beside one of ``anchors`` (after the
+        index's stemming; among the first ``limit`` chunks holding an anchor and a word): "mum"
+        with "fish", "wet" and "fry" in "Mum's fish > The wet fry" is 3. 0 when none does."""
+        if not anchors or not words:
+            return 0
+        expression = f"({any_of(anchors)}) AND ({any_of(words)})"
+        with self._lock:
+            chunks = [r[0] for r in self.db.execute("select rowid from fts where fts match ? limit ?",
+                                                    (expression, limit))]
+            if not chunks:
+                return 0
+            marks = ",".join("?" * len(chunks))
+            held = Counter(rid for word in dict.fromkeys(words) for (rid,) in self.db.execute(
+                f"select rowid from fts where fts match ? and rowid in ({marks})", (any_of([word]), *chunks)))
+        return max(held.values(), default=0)
 
     def named_in_headings(self, words: list[str]) -> list[str]:
         """Those of ``words`` that some note's title, heading or tags hold (after the index's
