@@ -580,7 +580,9 @@ _PAST_VERB = re.compile(r"^\W*(?:who|what)\s+\w{2,}[^e\W]ed\b"
                         r"(?!.*\b(?:do|does|are|is|am|can|will|would|should)\s+(?:you|your|i|we|they|he|she|it)\b)",
                         re.I)  # "What hosted email service do you use?": an adjective, the wh-word its object
 _PRESENT = re.compile(r"\b(now|currently|current|these days|nowadays|today|at the moment|still|anymore|latest"
-                      r"|so far|most recently)\b(?!\.\w)", re.I)  # "now", not "now.json"
+                      r"|so far|most recently|last (?:season|time))\b(?!\.\w)", re.I)  # "now", not "now.json";
+# "last season", "last time": the newest one ("What was your lambing percentage last season?"); not
+# "last year", which a note of this year is not
 
 
 def asks_about_past(question: str) -> bool:

@@ -103,6 +103,9 @@ def test_questions_about_the_past_keep_the_older_note(retriever: Retriever) -> N
     assert retriever.search("Where do you work?", k=3)[0]["path"] == "work/tidewater-labs.md"
     assert asks_about_past("What did you do at Fernwood?") and not asks_about_past("Where do you work?")
     assert not asks_about_past("Did you live in Lisbon? And where do you live now?"), "a present marker wins"
+    for newest in ("What was your lambing percentage last season?", "What did you cook last time?"):
+        assert not asks_about_past(newest) and asks_about_present_state(newest), newest  # the newest one
+    assert asks_about_past("Where did you work last year?")  # a note of this year is not last year's
     for past in ("Who helped you with the move out of Lisbon?", "What happened to your old van?"):
         assert asks_about_past(past), past  # the wh-word is the subject, the verb is past
     for now in ("What seed do you sow first?", "What speed do you ride at?", "Who shed the most weight?",
