@@ -180,7 +180,8 @@ class Judge:
             if len(content) < TOLD_WORDS:
                 continue
             try:
-                if self.ctx.retriever.lexical.most_beside(anchors, content) >= TOLD_WORDS:
+                lexical = getattr(self.ctx.retriever, "lexical", None)  # a stand-in retriever may have none
+                if lexical is not None and lexical.most_beside(anchors, content) >= TOLD_WORDS:
                     lifted.append(topic)
             except (OSError, sqlite3.Error, LexicalError):
                 continue
@@ -194,8 +195,11 @@ class Judge:
     def _in_notes(self, names: list[str]) -> bool:
         """Whether the indexed notes (public ones only: private notes are never indexed) name
         every one of ``names`` as the question does ("Dr Haldane", a phrase); False without an index."""
+        lexical = getattr(self.ctx.retriever, "lexical", None)  # a stand-in retriever may have none
+        if lexical is None:
+            return False
         try:
-            found = self.ctx.retriever.lexical.document_frequency([n.lower() for n in names])
+            found = lexical.document_frequency([n.lower() for n in names])
         except (OSError, sqlite3.Error, LexicalError):  # the index cannot be read: keep the refusal
             return False
         return bool(found) and all(count > 0 for count in found.values())
