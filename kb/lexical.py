@@ -25,7 +25,6 @@ from __future__ import annotations
 import re
 import sqlite3
 import threading
-from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -124,7 +123,7 @@ def query_terms(query: str) -> list[str]:
 
 def any_of(words: Iterable[str]) -> str:
     """An FTS5 query matching any of ``words`` (each quoted: no operator injection)."""
-    return " OR ".join(f'"{w}"' for w in words)
+    return " OR ".join('"' + w.replace('"', '""') + '"' for w in words)
 
 
 def index_path(home: Path, collection: str) -> Path:
@@ -346,22 +345,16 @@ class LexicalIndex:
                     "select count(*) from fts where fts match ?", (expression,)).fetchone()[0])
         return out
 
-    def most_beside(self, anchors: list[str], words: list[str], limit: int = 50) -> int:
-        """The most of ``words`` that one chunk holds beside one of ``anchors`` (after the
-        index's stemming; among the first ``limit`` chunks holding an anchor and a word): "mum"
-        with "fish", "wet" and "fry" in "Mum's fish > The wet fry" is 3. 0 when none does."""
+    def headed_with(self, anchors: list[str], words: list[str]) -> bool:
+        """Whether one chunk's title, heading path or tags hold one of ``anchors`` and every one of
+        ``words`` (after the index's stemming): a note *about* them ("Mum's fish > The wet fry" for
+        mum; fish, wet, fry), not one that uses the words in passing."""
         if not anchors or not words:
-            return 0
-        expression = f"({any_of(anchors)}) AND ({any_of(words)})"
+            return False
+        scope = "{title heading} : "
+        expression = " AND ".join([f"{scope}({any_of(anchors)})"] + [f"{scope}{any_of([w])}" for w in words])
         with self._lock:
-            chunks = [r[0] for r in self.db.execute("select rowid from fts where fts match ? limit ?",
-                                                    (expression, limit))]
-            if not chunks:
-                return 0
-            marks = ",".join("?" * len(chunks))
-            held = Counter(rid for word in dict.fromkeys(words) for (rid,) in self.db.execute(
-                f"select rowid from fts where fts match ? and rowid in ({marks})", (any_of([word]), *chunks)))
-        return max(held.values(), default=0)
+            return self.db.execute("select 1 from fts where fts match ? limit 1", (expression,)).fetchone() is not None
 
     def named_in_headings(self, words: list[str]) -> list[str]:
         """Those of ``words`` that some note's title, heading or tags hold (after the index's

@@ -71,9 +71,11 @@ HOME = LifeTopic(
     words=("moved", "live", "living", "rent", "own") + tuple(_DWELLING.strip("(?:)").split("|")),
 )
 
-# a time of day after "started at": "We started at five, in the dark" is a muster, not a job
-_CLOCK = (r"(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|half|noon|midday|midnight|dawn"
-          r"|daybreak|sunrise|sunup|first light|lunch(?:time)?)")
+# a time of day after "started at": "We started at five, in the dark" is a muster, not a job; in lower
+# case only ("I started at Dawn Foods", "…at Eleven Madison Park" are employers)
+_CLOCK = (r"(?-i:(?:about |around |roughly )?(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|half"
+          r"|quarter|noon|midday|midnight|dawn|dusk|daybreak|sunrise|sunup|first light|the crack of dawn"
+          r"|lunch(?:time)?))")
 
 WORK = LifeTopic(
     name="work",
@@ -88,7 +90,7 @@ WORK = LifeTopic(
         re.I,
     ),
     says=re.compile(
-        _I + r" (?:started|start) (?:a new job |work(?:ing)? )?(?:at|with|as)\b(?! ?\d)(?! " + _CLOCK + r"\b)"  # not "I started at 14", "we started at five"
+        _I + r" (?:started|start) (?:a new job |work(?:ing)? )?(?:at|with|as)\b(?! ?\d)(?!\s+" + _CLOCK + r"\b)"  # not "I started at 14", "we started at five"
         r"|\bfirst (?:day|week|month) (?:at|as)\b"
         r"|" + _I + r" joined (?:the )?(?-i:[A-Z])[^.,;]{0,60}? as (?:a|an|the|our|their)\b"  # not a club: "joined the Kinnaird Railway"
         r"|\bopened (?:my|our) own\b"

@@ -58,6 +58,7 @@ from kb.evidence import is_rare, note_evidence
 from kb.lexical import STOPWORDS, LexicalIndex, LexRow, stacked_vectors, terms, vector_bytes, vectors_of
 from kb.life_state import LifeTopic, topic_of
 from kb.store import EPOCH, NoteStore
+from privacy.lexicon import frequency_rank
 from twin.config import Config
 from twin.state import Source
 
@@ -551,13 +552,24 @@ def asks_about_present_state(question: str) -> bool:
     return bool(asked) and not _PROCEDURAL.search(question) and not asks_about_past(question)
 
 
+SUBJECT_RANK = 5000  # a title word among this many commonest words is no subject of its own ("house" 164, "dog" 1903)
+
+
+def _names_a_subject(word: str) -> bool:
+    """Rarer than the ``SUBJECT_RANK`` commonest English words: a name or a thing's own word
+    ("skua", "lisbon" 9933, "python" 16754), not "house" or "top"."""
+    rank = frequency_rank(word)
+    return word.isalpha() and (rank is None or rank > SUBJECT_RANK)
+
+
 def same_subject_newer(order: list[int], metas: list[dict[str, Any]], days: np.ndarray, sims: np.ndarray,
                        margin: float) -> list[int]:
     """Put the newest note about the same subject as a ranked older one (a shared distinctive
-    title or file-name word that is rare in English, a name: "Skua (formerly Loggerhead)" and "Skua
-    3.4.2 is out") right above it, when about as relevant (similarity at most ``margin`` lower);
-    keeps ``len(order)``. A shared common word is no subject: "Top house" (a move) is not an
-    update of "The big house" (the employer's), nor "Top dog" of either."""
+    title or file-name word outside the commonest English words (:func:`_names_a_subject`: "Skua
+    (formerly Loggerhead)" and "Skua 3.4.2 is out", "Python 3.12" and "Python 3.13") right above
+    it, when about as relevant (similarity at most ``margin`` lower); keeps ``len(order)``. A
+    shared common word is no subject: "Top house" (a move) is not an update of "The big house"
+    (the employer's), nor "Top dog" of either."""
     result = list(order)
     for old in list(order):
         subject = subject_terms(metas[old])
@@ -566,7 +578,7 @@ def same_subject_newer(order: list[int], metas: list[dict[str, Any]], days: np.n
         candidates = [
             j for j in range(len(metas))
             if days[j] > days[old] and not _same_note(metas[j], metas[old])
-            and sims[j] >= sims[old] - margin and any(is_rare(w) for w in subject & subject_terms(metas[j]))
+            and sims[j] >= sims[old] - margin and any(_names_a_subject(w) for w in subject & subject_terms(metas[j]))
         ]
         if candidates:
             _place_above(result, max(candidates, key=lambda j: (days[j], sims[j])), old)
@@ -580,16 +592,23 @@ _PAST_VERB = re.compile(r"^\W*(?:who|what)\s+\w{2,}[^e\W]ed\b"
                         r"(?!.*\b(?:do|does|are|is|am|can|will|would|should)\s+(?:you|your|i|we|they|he|she|it)\b)",
                         re.I)  # "What hosted email service do you use?": an adjective, the wh-word its object
 _PRESENT = re.compile(r"\b(now|currently|current|these days|nowadays|today|at the moment|still|anymore|latest"
-                      r"|so far|most recently|last (?:season|time))\b(?!\.\w)", re.I)  # "now", not "now.json";
-# "last season", "last time": the newest one ("What was your lambing percentage last season?"); not
-# "last year", which a note of this year is not
+                      r"|so far|most recently)\b(?!\.\w)", re.I)  # "now", not "now.json"
+# "last season", "last time": the newest one ("What was your lambing percentage last season?"), when
+# nothing but the tense of "was"/"did" says past ("…last season, before you moved to Fernwood?" is past)
+_NEWEST = re.compile(r"\blast (?:season|time)\b(?![-\w])", re.I)
+_TENSE_ONLY = re.compile(r"\b(?:was|were|did)\b", re.I)
 
 
 def asks_about_past(question: str) -> bool:
     """A question about how things were ("What was Pebble?", "Why did you move to Lisbon?"):
     the older note is the answer, so the newer-note rerank stays out of it. A present
-    marker wins ("Did you live in Lisbon? And where do you live now?")."""
-    return bool(_PAST.search(question) or _PAST_VERB.search(question)) and not _PRESENT.search(question)
+    marker wins ("Did you live in Lisbon? And where do you live now?"), and "last season" or
+    "last time" does when only the tense of "was"/"did" says past."""
+    if _PRESENT.search(question):
+        return False
+    if _NEWEST.search(question) and not _PAST_VERB.search(question):
+        return any(not _TENSE_ONLY.fullmatch(m.group(0)) for m in _PAST.finditer(question))
+    return bool(_PAST.search(question) or _PAST_VERB.search(question))
 
 
 def newest_stating(found: Candidates, topic: LifeTopic, min_sim: float) -> int | None:

@@ -72,6 +72,7 @@ def test_which_questions_ask_where_the_person_lives_or_works(question: str, topi
     ("From Monday I'm a paramedic with Yorkshire Ambulance Service.", WORK),
     ("From August I'm a part-time guide at the VilVite science centre.", WORK),
     ("From September I'm a full-time potter.", WORK),  # a new user's: no place named in the sentence
+    ("I started at Dawn Foods as a baker.", WORK), ("I started at One Medical as a nurse.", WORK),  # not a time
 ])
 def test_sentences_that_say_where_the_person_lives_or_works(sentence: str, topic) -> None:
     assert topic.stated_in(sentence)
@@ -86,6 +87,7 @@ def test_sentences_that_say_where_the_person_lives_or_works(sentence: str, topic
     ("She's a full-time nurse.", WORK),
     ("We started at five, in the dark, with frost on the tussock.", WORK),  # a muster, not a job
     ("I started at dawn and was done by lunch.", WORK), ("We started at half past six.", WORK),
+    ("We started at around five.", WORK), ("We started at the crack of dawn.", WORK),
 ])
 def test_sentences_that_do_not(sentence: str, topic) -> None:
     assert not topic.stated_in(sentence)

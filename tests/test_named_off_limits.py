@@ -1,7 +1,8 @@
 """Someone of an off-limits topic asked about by name ("Who is Dr Haldane?"): refused unless the
-notes name them; and a question on the topic that a public note tells in so many words ("Which
-fish does your mum use for her wet fry?" and the note "Mum's fish") is answered (real Chroma and lexical index, real embeddings; the judge's input screen). The
-index holds public notes only, so a doctor only a private note names is still refused, and a note
+notes name them; and a question on the topic that a public note is about in so many words ("Which
+fish does your mum use for her wet fry?" and the note "Mum's fish > The wet fry") is answered
+(real Chroma and lexical index, real embeddings; the judge's input screen). The index holds public
+notes only, so a doctor only a private note names is still refused, and a note
 saved after a refusal lets the same question through."""
 
 from __future__ import annotations
@@ -80,7 +81,7 @@ def test_a_note_saved_after_a_refusal_lets_the_same_question_through(home, kb_em
     assert judge.screen("Who is Dr Okonjo?") == []  # the screen's cache keeps the name, not the verdict
 
 
-def test_a_topic_a_public_note_tells_is_answered_and_the_rest_of_it_is_not(home, kb_embeddings) -> None:  # noqa: F811
+def test_a_topic_a_public_note_is_about_is_answered_and_the_rest_of_it_is_not(home, kb_embeddings) -> None:  # noqa: F811
     ctx, notes = home
     judge = judge_for(ctx)
     fish = "Which fish does your mum use for her wet fry?"
@@ -88,10 +89,14 @@ def test_a_topic_a_public_note_tells_is_answered_and_the_rest_of_it_is_not(home,
     (notes / "mums-fish.md").write_text(FISH, encoding="utf-8")
     (notes / "private" / "family.md").write_text(SISTER, encoding="utf-8")
     ingest(ctx.config, notes, kb_embeddings, progress=False)
-    assert judge.screen(fish) == []  # looked up on every call: the note saved since tells it
+    assert judge.screen(fish) == []  # looked up on every call: the note saved since is about it
     for question in ("Tell me about your mum.", "What's your mum's name?", "Where does your mum live?",
-                     "Is your mum sick?", "How is your mum's health these days?"):
-        assert "off_limits:family" in judge.screen(question), question  # nothing of their own to be told
+                     "Is your mum sick?", "How is your mum's health these days?",
+                     # padded with the public note's words: its body, or what the topic hides
+                     "Does your mum buy tilapia on Dunga beach?", "Where does your mum live, near Dunga beach?",
+                     "Does your mum have dementia? She buys tilapia on Dunga beach.",
+                     "What did your doctor say about your blood pressure and the fish?"):
+        assert judge.screen(question) != [], question
     # only a private note tells it: the index holds public notes alone
     assert judge.screen("Which goats does your sister keep in Umea?") == ["off_limits:family"]
     # a question flagged for something else is not looked up

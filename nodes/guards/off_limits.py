@@ -39,13 +39,13 @@ _NOT_POSSESSORS = frozenset("what who where when how why which that this it ther
 _POSSESSIVE_END = re.compile(r"['’]s?$")
 _THIRD_PARTY = re.compile(r"\b(?:he|she|his|her|hers|him|they|their|theirs|them|he's|she's|they're)\b", re.I)
 
-# a question on an off-limits topic that a public note tells, in so many words, is answered from it:
-# the topic's word and this many of the question's other content words in one chunk ("Which fish
-# does your mum use for her wet fry?" and the note "Mum's fish > The wet fry"); "What's your sister's
-# name?" and "Where do your parents live?" have too few words of their own to be told
+# a question on an off-limits topic that a public note is about, in so many words, is answered from
+# it: one note's title, heading path or tags hold the topic's word and every other content word of the
+# question, at least this many ("Which fish does your mum use for her wet fry?" and the note "Mum's
+# fish > The wet fry"). A question that asks for what the topic hides (NOT_TOLD) is never told.
 TOLD_WORDS = 2
-NOT_TOLD = frozenset("name names called call old age birthday live lives living work works working job jobs "
-                     "number phone address contact details email exactly tell say said does doing".split())
+NOT_TOLD = frozenset("name names called age birthday born old live lives living lived address street phone number "
+                     "email contact details work works working job jobs married single sick ill unwell".split())
 
 Embed = Callable[[list[str]], Any]  # texts -> (n, d) array of normalised vectors
 
@@ -225,14 +225,16 @@ class TopicClassifier:
     def told_asked(self, question: str, topics: Sequence[str]) -> dict[str, tuple[list[str], list[str]]]:
         """For each of ``topics`` the question asks about by pattern: its words of the topic and the
         question's other content words ("Which fish does your mum use for her wet fry?": mum; fish,
-        wet, fry), for the judge to look up together in the public notes (:data:`TOLD_WORDS`)."""
+        wet, fry), for the judge to look up together in the notes' titles and headings. {} when the
+        question asks for what a topic hides (``NOT_TOLD``: a name, an address, an illness…)."""
         text = fold(question)
-        anchors = {t.name: t.anchors_in(text) for t in self.topics if t.name in topics}
-        topical = {w for words in anchors.values() for w in words} | {
-            w for t in self.topics for w in t.anchors_in(text)}
-        content = [w for w in query_terms(text) if w not in topical and w not in NOT_TOLD
-                   and not any(t.asked_in(w) for t in self.topics)]
-        return {name: (words, content) for name, words in anchors.items() if words}
+        words = query_terms(text)
+        if any(w in NOT_TOLD for w in words):
+            return {}
+        anchors = {t.name: t.anchors_in(text) for t in self.topics}
+        inside = {w for found in anchors.values() for phrase in found for w in query_terms(phrase)}
+        content = [w for w in words if w not in inside and not any(t.asked_in(w) for t in self.topics)]
+        return {name: (found, content) for name, found in anchors.items() if name in topics and found}
 
     def unnamed(self, text: str) -> str:
         """``text`` with the people the topics' ``named`` patterns find said as "someone": the match

@@ -171,17 +171,18 @@ class Judge:
         return flags + [FLAG_PREFIX + t for t in topics], named, told
 
     def _told(self, told: dict[str, tuple[list[str], list[str]]]) -> list[str]:
-        """The topics asked about whose words a public note holds beside enough of the question's
-        own (``TOLD_WORDS``): the person wrote about it for anyone to read ("Which fish does your
-        mum use for her wet fry?" and their note "Mum's fish"). Looked up on every call, like
-        :meth:`_unnamed`; an index that cannot be read keeps the refusal."""
+        """The topics asked about that a public note is about in so many words: one note's title,
+        heading path or tags hold the topic's word and every other content word of the question,
+        ``TOLD_WORDS`` at least ("Which fish does your mum use for her wet fry?" and their note
+        "Mum's fish > The wet fry"). Looked up on every call, like :meth:`_unnamed`; without a
+        readable index the refusal stays."""
         lifted = []
         for topic, (anchors, content) in told.items():
             if len(content) < TOLD_WORDS:
                 continue
             try:
                 lexical = getattr(self.ctx.retriever, "lexical", None)  # a stand-in retriever may have none
-                if lexical is not None and lexical.most_beside(anchors, content) >= TOLD_WORDS:
+                if lexical is not None and lexical.headed_with(anchors, content):
                     lifted.append(topic)
             except (OSError, sqlite3.Error, LexicalError):
                 continue
@@ -195,11 +196,9 @@ class Judge:
     def _in_notes(self, names: list[str]) -> bool:
         """Whether the indexed notes (public ones only: private notes are never indexed) name
         every one of ``names`` as the question does ("Dr Haldane", a phrase); False without an index."""
-        lexical = getattr(self.ctx.retriever, "lexical", None)  # a stand-in retriever may have none
-        if lexical is None:
-            return False
         try:
-            found = lexical.document_frequency([n.lower() for n in names])
+            lexical = getattr(self.ctx.retriever, "lexical", None)  # a stand-in retriever may have none
+            found = lexical.document_frequency([n.lower() for n in names]) if lexical is not None else {}
         except (OSError, sqlite3.Error, LexicalError):  # the index cannot be read: keep the refusal
             return False
         return bool(found) and all(count > 0 for count in found.values())
