@@ -546,9 +546,11 @@ _NAMED_NOW = re.compile(r"\b(?i:how (?:much|many|old|big|long|far|fast|heavy|tal
 def asks_about_present_state(question: str) -> bool:
     """A question about how the person's things stand now ("What camera do you shoot on?",
     "How many stars does your logger have?", "How much rent are you paying now?"), not a how-to
-    ("How do you squash commits?") and not the past: for these, a newer note on the same
+    ("How do you squash commits?") and not the past, or one that asks for the newest of something
+    ("How many kilos of potatoes did you dig last season?"): for these, a newer note on the same
     subject describes the current state, and note age counts (``state_recency_weight``)."""
-    asked = _TO_YOU.search(question) or _PRESENT.search(question) or _NAMED_NOW.search(question)
+    asked = (_TO_YOU.search(question) or _PRESENT.search(question) or _NAMED_NOW.search(question)
+             or _NEWEST.search(question))
     return bool(asked) and not _PROCEDURAL.search(question) and not asks_about_past(question)
 
 

@@ -104,6 +104,7 @@ def test_questions_about_the_past_keep_the_older_note(retriever: Retriever) -> N
     assert asks_about_past("What did you do at Fernwood?") and not asks_about_past("Where do you work?")
     assert not asks_about_past("Did you live in Lisbon? And where do you live now?"), "a present marker wins"
     assert asks_about_present_state("What was your lambing percentage last season?")  # the newest one
+    assert asks_about_present_state("How many kilos of potatoes did you dig last season?")  # no "your" needed
     assert not asks_about_past("What did you cook last time?")
     for past in ("Where did you work last year?", "What was the last time-trial you rode?",
                  "Who did you play for last season, before you moved to Fernwood?"):
