@@ -345,17 +345,6 @@ class LexicalIndex:
                     "select count(*) from fts where fts match ?", (expression,)).fetchone()[0])
         return out
 
-    def headed_with(self, anchors: list[str], words: list[str]) -> bool:
-        """Whether one chunk's title, heading path or tags hold one of ``anchors`` and every one of
-        ``words`` (after the index's stemming): a note *about* them ("Mum's fish > The wet fry" for
-        mum; fish, wet, fry), not one that uses the words in passing."""
-        if not anchors or not words:
-            return False
-        scope = "{title heading} : "
-        expression = " AND ".join([f"{scope}({any_of(anchors)})"] + [f"{scope}{any_of([w])}" for w in words])
-        with self._lock:
-            return self.db.execute("select 1 from fts where fts match ? limit 1", (expression,)).fetchone() is not None
-
     def named_in_headings(self, words: list[str]) -> list[str]:
         """Those of ``words`` that some note's title, heading or tags hold (after the index's
         stemming): what the notes are *about*, not every word they use."""

@@ -595,17 +595,18 @@ _PAST_VERB = re.compile(r"^\W*(?:who|what)\s+\w{2,}[^e\W]ed\b"
                         re.I)  # "What hosted email service do you use?": an adjective, the wh-word its object
 _PRESENT = re.compile(r"\b(now|currently|current|these days|nowadays|today|at the moment|still|anymore|latest"
                       r"|so far|most recently)\b(?!\.\w)", re.I)  # "now", not "now.json"
-# "last season", "last time": the newest one ("What was your lambing percentage last season?"), when
-# nothing but the tense of "was"/"did" says past ("…last season, before you moved to Fernwood?" is past)
-_NEWEST = re.compile(r"\blast (?:season|time)\b(?![-\w])", re.I)
+# "last season": the newest one ("What was your lambing percentage last season?"), when nothing but the
+# tense of "was"/"did" says past ("…last season, before you moved to Fernwood?" is past); not "the last
+# time you were at Fernwood", which asks for that time, not the newest note
+_NEWEST = re.compile(r"\blast season\b(?![-\w])", re.I)
 _TENSE_ONLY = re.compile(r"\b(?:was|were|did)\b", re.I)
 
 
 def asks_about_past(question: str) -> bool:
     """A question about how things were ("What was Pebble?", "Why did you move to Lisbon?"):
     the older note is the answer, so the newer-note rerank stays out of it. A present
-    marker wins ("Did you live in Lisbon? And where do you live now?"), and "last season" or
-    "last time" does when only the tense of "was"/"did" says past."""
+    marker wins ("Did you live in Lisbon? And where do you live now?"), and "last season" does
+    when only the tense of "was"/"did" says past."""
     if _PRESENT.search(question):
         return False
     if _NEWEST.search(question) and not _PAST_VERB.search(question):

@@ -155,25 +155,6 @@ def test_someone_asked_about_by_name_is_left_to_the_notes(topics):
     assert topics.by_name("Where do you work?") == ([], {})
 
 
-def test_the_words_a_public_note_would_have_to_tell(topics):
-    """The topic's own words and the question's other content words, for the judge to look up
-    together in the notes' titles and headings; a question that asks for what the topic hides is
-    never told, and one found only by meaning has no words of the topic."""
-    assert topics.told_asked("Which fish does your mum use for her wet fry?", ["family"]) == {
-        "family": (["mum"], ["fish", "wet", "fry"])}
-    assert topics.told_asked("How is your mum's health?", ["family", "health"]) == {
-        "family": (["mum"], []), "health": (["health"], [])}  # a word of another topic is none of its own
-    assert topics.told_asked("What did your doctor say about your blood pressure?", ["health"]) == {
-        "health": (["doctor", "your blood pressure"], ["say"])}  # the words inside a topic's phrase are not
-    assert topics.told_asked("Are your in-laws in Kisumu?", ["family"]) == {"family": (["in-laws"], ["kisumu"])}
-    for asks in ("What's your sister's name?", "Where do your parents live these days?",
-                 "Where does your mum live, near Dunga beach or in Kisumu town?", "Is your mum sick?",
-                 "What is your brother's phone number, the one at the Kisumu fish market?"):
-        assert topics.told_asked(asks, ["family"]) == {}, asks  # what the topic hides: never told
-    assert topics.told_asked("Who do you share your home with?", ["family"]) == {}  # by meaning alone
-    assert topics.told_asked("How do I find the parent process?", ["family"]) == {}  # not the topic's sense
-
-
 @pytest.mark.parametrize("question", [
     "How do I find the parent process of a zombie so I can kill it?",
     "How do I check out the parent commit?",

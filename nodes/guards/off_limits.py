@@ -22,7 +22,6 @@ from typing import Any
 from guardrails import Validator, register_validator
 from guardrails.classes.validation.validation_result import FailResult, PassResult, ValidationResult
 
-from kb.lexical import query_terms
 from privacy.views import fold
 from twin.config import ConfigError
 
@@ -38,14 +37,6 @@ _NOT_POSSESSORS = frozenset("what who where when how why which that this it ther
                             "someone anyone nobody".split())
 _POSSESSIVE_END = re.compile(r"['’]s?$")
 _THIRD_PARTY = re.compile(r"\b(?:he|she|his|her|hers|him|they|their|theirs|them|he's|she's|they're)\b", re.I)
-
-# a question on an off-limits topic that a public note is about, in so many words, is answered from
-# it: one note's title, heading path or tags hold the topic's word and every other content word of the
-# question, at least this many ("Which fish does your mum use for her wet fry?" and the note "Mum's
-# fish > The wet fry"). A question that asks for what the topic hides (NOT_TOLD) is never told.
-TOLD_WORDS = 2
-NOT_TOLD = frozenset("name names called age birthday born old live lives living lived address street phone number "
-                     "email contact details work works working job jobs married single sick ill unwell".split())
 
 Embed = Callable[[list[str]], Any]  # texts -> (n, d) array of normalised vectors
 
@@ -71,15 +62,6 @@ class Topic:
         return any(not (self.not_before and self.not_before.match(text, m.end()))
                    and not (computing and self.technical_sense and self.technical_sense.search(m.group(0)))
                    for p in self.question for m in p.finditer(text))
-
-    def anchors_in(self, text: str) -> list[str]:
-        """The words that make ``text`` this topic by pattern ("mum" in "Which fish does your mum
-        use?"), lower-case, as :meth:`asked_in` counts them; [] when only the meaning does."""
-        computing = bool(self.technical and self.technical.search(text))
-        return list(dict.fromkeys(
-            m.group(0).lower() for p in self.question for m in p.finditer(text)
-            if not (self.not_before and self.not_before.match(text, m.end()))
-            and not (computing and self.technical_sense and self.technical_sense.search(m.group(0)))))
 
     def names_asked(self, text: str) -> list[str]:
         """Whom ``named`` finds in ``text``, as the words to look for in the notes ("What did Dr.
@@ -221,20 +203,6 @@ class TopicClassifier:
         if label != BENIGN and sim >= self.threshold and label not in found:
             found.append(label)
         return found, {t.name: names for t in self.topics if t.name not in found and (names := t.names_asked(text))}
-
-    def told_asked(self, question: str, topics: Sequence[str]) -> dict[str, tuple[list[str], list[str]]]:
-        """For each of ``topics`` the question asks about by pattern: its words of the topic and the
-        question's other content words ("Which fish does your mum use for her wet fry?": mum; fish,
-        wet, fry), for the judge to look up together in the notes' titles and headings. {} when the
-        question asks for what a topic hides (``NOT_TOLD``: a name, an address, an illness…)."""
-        text = fold(question)
-        words = query_terms(text)
-        if any(w in NOT_TOLD for w in words):
-            return {}
-        anchors = {t.name: t.anchors_in(text) for t in self.topics}
-        inside = {w for found in anchors.values() for phrase in found for w in query_terms(phrase)}
-        content = [w for w in words if w not in inside and not any(t.asked_in(w) for t in self.topics)]
-        return {name: (found, content) for name, found in anchors.items() if name in topics and found}
 
     def unnamed(self, text: str) -> str:
         """``text`` with the people the topics' ``named`` patterns find said as "someone": the match

@@ -25,7 +25,7 @@ from nodes.guards.compose import REFUSAL_KIND, ComposedGuard, GuardOutcome
 from nodes.guards.context_leak import ContextLeak, echoed_sentences, prompt_sentences
 from nodes.guards.grounding import Grounding
 from nodes.guards.injection import SOFT_FLAGS, InjectionGuard, injection_flags
-from nodes.guards.off_limits import FLAG_PREFIX, TOLD_WORDS, TOPICS_FILE, OffLimits, TopicClassifier, load_topics
+from nodes.guards.off_limits import FLAG_PREFIX, TOPICS_FILE, OffLimits, TopicClassifier, load_topics
 from nodes.guards.pii import PiiRedactor
 from nodes.guards.private_leak import LeakLimits, PrivateLeak
 from nodes.guards.refusals import refusal
@@ -34,9 +34,6 @@ REFUSAL_ORDER = ("injection", "off_limits", "context_leak", "private_leak")
 EMBED_CACHE = 4096
 MIN_KEPT_WORDS = 3  # less than this left after leaving out what said too much: refused
 SYSTEM_PROMPTS = ("persona_system", "generate_with_notes")
-# a question's screen, kept per question: its flags, the topics asked about only by someone's name
-# ({topic: names}) and those a public note may tell ({topic: (its words, the question's other words)})
-Screened = tuple[list[str], dict[str, list[str]], dict[str, tuple[list[str], list[str]]]]
 
 
 @dataclass
@@ -118,7 +115,7 @@ class Judge:
                                       embed_bank=lambda texts: _embed_bank(ctx, texts), person=self.person)
         self.prompt_lines = prompt_sentences(system_prompt_text(self.person), self.person)
         self.guard = ComposedGuard(self._validators())
-        self._screened: OrderedDict[str, Screened] = OrderedDict()
+        self._screened: OrderedDict[str, tuple[list[str], dict[str, list[str]]]] = OrderedDict()
 
     def _validators(self) -> list[Any]:
         cfg = self.ctx.config.judge
@@ -151,42 +148,19 @@ class Judge:
     # -- input side ---------------------------------------------------------------
     def screen(self, question: str) -> list[str]:
         """Input flags for a question (cached: the streamer asks again per sentence)."""
-        screened = self._screened.get(question)
-        if screened is None:
-            screened = self._screen(question)
-            self._screened[question] = screened
-            while len(self._screened) > 256:
-                self._screened.popitem(last=False)
-        flags, named, told = screened
-        lifted = {FLAG_PREFIX + t for t in self._told(told)}
-        return [f for f in flags if f not in lifted] + self._unnamed(named)
-
-    def _screen(self, question: str) -> Screened:
+        if (screened := self._screened.get(question)) is not None:
+            flags, named = screened
+            return flags + self._unnamed(named)
         cfg = self.ctx.config.judge
         flags = injection_flags(question) if cfg.injection else []
-        if not cfg.off_limits:
-            return flags, {}, {}
-        topics, named = self.topics.by_name(question)
-        told = {} if flags else self.topics.told_asked(question, topics)  # a flagged question is not looked up
-        return flags + [FLAG_PREFIX + t for t in topics], named, told
-
-    def _told(self, told: dict[str, tuple[list[str], list[str]]]) -> list[str]:
-        """The topics asked about that a public note is about in so many words: one note's title,
-        heading path or tags hold the topic's word and every other content word of the question,
-        ``TOLD_WORDS`` at least ("Which fish does your mum use for her wet fry?" and their note
-        "Mum's fish > The wet fry"). Looked up on every call, like :meth:`_unnamed`; without a
-        readable index the refusal stays."""
-        lifted = []
-        for topic, (anchors, content) in told.items():
-            if len(content) < TOLD_WORDS:
-                continue
-            try:
-                lexical = getattr(self.ctx.retriever, "lexical", None)  # a stand-in retriever may have none
-                if lexical is not None and lexical.headed_with(anchors, content):
-                    lifted.append(topic)
-            except (OSError, sqlite3.Error, LexicalError):
-                continue
-        return lifted
+        named: dict[str, list[str]] = {}
+        if cfg.off_limits:
+            topics, named = self.topics.by_name(question)
+            flags += [FLAG_PREFIX + t for t in topics]
+        self._screened[question] = (flags, named)
+        while len(self._screened) > 256:
+            self._screened.popitem(last=False)
+        return flags + self._unnamed(named)
 
     def _unnamed(self, named: dict[str, list[str]]) -> list[str]:
         """Flags for the topics asked about by someone's name that the notes do not name (looked
