@@ -102,9 +102,10 @@ def is_rare(word: str) -> bool:
     return _rank(word) is None
 
 
-def is_uncommon_name(word: str) -> bool:
+def is_uncommon_name(word: str, past: int = NAME_RANK) -> bool:
+    """Rarer than the ``past`` commonest English words (a name, or a thing's own word)."""
     rank = _rank(word)
-    return word.isalpha() and word not in INTERJECTIONS and (rank is None or rank > NAME_RANK)
+    return word.isalpha() and word not in INTERJECTIONS and (rank is None or rank > past)
 
 
 def common_nouns(question: str) -> set[str]:

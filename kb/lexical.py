@@ -113,17 +113,12 @@ _WHEN_ASKED = re.compile(r"\b(?:these days|nowadays|right now|now|at the moment|
 def match_expression(query: str) -> str:
     """An FTS5 query matching any of the query's terms (each quoted: no operator injection),
     without the words that only say the question is about the present ("these days")."""
-    return any_of(query_terms(query))
-
-
-def query_terms(query: str) -> list[str]:
-    """:func:`terms` of a question, without the words that only say it is about the present."""
-    return terms(_WHEN_ASKED.sub(" ", query))
+    return any_of(terms(_WHEN_ASKED.sub(" ", query)))
 
 
 def any_of(words: Iterable[str]) -> str:
     """An FTS5 query matching any of ``words`` (each quoted: no operator injection)."""
-    return " OR ".join('"' + w.replace('"', '""') + '"' for w in words)
+    return " OR ".join(f'"{w}"' for w in words)
 
 
 def index_path(home: Path, collection: str) -> Path:

@@ -54,11 +54,10 @@ import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from kb.cues import MIN_SUBJECT_LENGTH, behind_words, holds_update_cue, mentions_update
-from kb.evidence import is_rare, note_evidence
+from kb.evidence import is_rare, is_uncommon_name, note_evidence
 from kb.lexical import STOPWORDS, LexicalIndex, LexRow, stacked_vectors, terms, vector_bytes, vectors_of
 from kb.life_state import LifeTopic, topic_of
 from kb.store import EPOCH, NoteStore
-from privacy.lexicon import frequency_rank
 from twin.config import Config
 from twin.state import Source
 
@@ -557,17 +556,10 @@ def asks_about_present_state(question: str) -> bool:
 SUBJECT_RANK = 5000  # a title word among this many commonest words is no subject of its own ("house" 164, "dog" 1903)
 
 
-def _names_a_subject(word: str) -> bool:
-    """Rarer than the ``SUBJECT_RANK`` commonest English words: a name or a thing's own word
-    ("skua", "lisbon" 9933, "python" 16754), not "house" or "top"."""
-    rank = frequency_rank(word)
-    return word.isalpha() and (rank is None or rank > SUBJECT_RANK)
-
-
 def same_subject_newer(order: list[int], metas: list[dict[str, Any]], days: np.ndarray, sims: np.ndarray,
                        margin: float) -> list[int]:
     """Put the newest note about the same subject as a ranked older one (a shared distinctive
-    title or file-name word outside the commonest English words (:func:`_names_a_subject`: "Skua
+    title or file-name word outside the ``SUBJECT_RANK`` commonest English words ("Skua
     (formerly Loggerhead)" and "Skua 3.4.2 is out", "Python 3.12" and "Python 3.13") right above
     it, when about as relevant (similarity at most ``margin`` lower); keeps ``len(order)``. A
     shared common word is no subject: "Top house" (a move) is not an update of "The big house"
@@ -580,7 +572,7 @@ def same_subject_newer(order: list[int], metas: list[dict[str, Any]], days: np.n
         candidates = [
             j for j in range(len(metas))
             if days[j] > days[old] and not _same_note(metas[j], metas[old])
-            and sims[j] >= sims[old] - margin and any(_names_a_subject(w) for w in subject & subject_terms(metas[j]))
+            and sims[j] >= sims[old] - margin and any(is_uncommon_name(w, SUBJECT_RANK) for w in subject & subject_terms(metas[j]))
         ]
         if candidates:
             _place_above(result, max(candidates, key=lambda j: (days[j], sims[j])), old)
