@@ -19,9 +19,12 @@ MONEY, NUMBER, WHEN, NAME = "money", "number", "when", "name"
 
 _COUNT = "|".join(sorted(COUNT_WORDS, key=len, reverse=True))
 _NUMBER = re.compile(rf"\d|\b(?:{_COUNT}|hundred|thousand|half|dozen|couple|once|twice)\b", re.I)
-# an amount: a currency sign before the number, or a currency word or ISO code after it
+# an amount: a currency sign or code before the number ("KSh 52,000", "NOK 450"), or a currency
+# word or ISO code after it
+_CODES = ("KShs?|Ksh|Rs\\.?|kr\\.?|USD|EUR|GBP|NOK|SEK|DKK|ISK|CHF|INR|ZAR|NZD|AUD|CAD|JPY|CNY|PLN|CZK|HUF|"
+          "KES|TZS|UGX|NGN|GHS|BRL|MXN|TRY")
 _MONEY = re.compile(
-    r"[£$€¥₹₺₩₽¢]\s?\d|\d\s?(?:k|p|kr|zł|zl|kč|ft|lei|lv|pence|quid|euros?|pounds?|dollars?|kron[aeo]r?|krone|"
+    rf"[£$€¥₹₺₩₽¢]\s?\d|\b(?-i:{_CODES})\s?\d|\d\s?(?:k|p|kr|zł|zl|kč|ft|lei|lv|pence|quid|euros?|pounds?|dollars?|kron[aeo]r?|krone|"
     r"z[łl]oty|forint|francs?|rupees?|yen|yuan|rand|pesos?|reais|real)\b|\d\s?(?-i:[A-Z]{3})\b|\b(?:nothing|free)\b",
     re.I)
 _DATE = re.compile(
@@ -59,3 +62,17 @@ def holds(kind: str | None, sentence: str, question: str = "") -> bool:
         asked = question.lower()
         return any(w[:1].isupper() and w.lower() not in asked for w in content_words(sentence))
     return True
+
+
+CHECKED = (MONEY, NUMBER, WHEN)  # not NAME: a capitalised word is too loose a test of a name said
+
+
+def left_unsaid(question: str, answer: str, passage: str) -> str | None:
+    """The kind of answer ``question`` wants (an amount, a number, a date) when ``passage`` (the
+    best note's closest sentences) holds one and ``answer`` none: "When do you do your pre-lamb
+    shearing?" answered "I do shearing every day, Hakataramea Shearing again…" beside "Pre-lamb
+    shearing done, always the second week of August here." None when nothing is missing."""
+    kind = wanted(question)
+    if kind in CHECKED and holds(kind, passage, question) and not holds(kind, answer, question):
+        return kind
+    return None

@@ -8,7 +8,8 @@ quoted, like an unsupported answer, not refused.
 Grounding: an answer to a question that went to the notes may only name what the retrieved
 notes name (:mod:`nodes.guards.grounding`); a model answer must also say something the notes
 say (one of its own words in them, not just the question's) and agree with the best note's
-sentence closest to the question (name one of its names or numbers). An answer that fails
+sentence closest to the question (name one of its names or numbers; and, asked for an amount, a
+number or a date that sentence holds, say one: :func:`nodes.answer_kind.left_unsaid`). An answer that fails
 is sent back to the generator once (verdict ``regenerate``); a second failure is replaced by
 a cited quote of the best note (:mod:`nodes.extractive`), or "I have no note about that". The
 trace's ``answered_by`` says which path answered: model, model-retry, extractive, no-note,
@@ -27,6 +28,7 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from nodes import answer_kind
 from nodes.context import TwinContext
 from nodes.evidence import group_by_note
 from nodes.extractive import extractive_answers, quoted_note, quoted_sentences
@@ -46,6 +48,7 @@ __all__ = ["Judge", "Verdict", "after_judge", "judge_text", "make_judge", "refus
 REGENERATE = "regenerate"  # the judge's verdict that sends an unsupported answer back once
 REROUTE = "reroute"  # ...that sends a question the analyzer sent past the notes to them after all
 REQUOTE = ("ungrounded", "dump")  # verdicts answered again, then by a quote
+KIND_WORDS = {answer_kind.MONEY: "amount", answer_kind.NUMBER: "number", answer_kind.WHEN: "date or time"}
 
 
 def judge_text(ctx: TwinContext, question: str, text: str, sources: Sequence[dict[str, Any]] | None = None,
@@ -95,6 +98,8 @@ def off_the_notes(state: TwinState, draft: str) -> str:
         return f"names nothing of the best note ({best['path']}, {best['date']})"
     if best is not None and (cut := cut_number(draft, " ".join(quoted_sentences(best)))):
         return f"cuts {cut[0]} to {cut[1]} (the best note, {best['path']})"
+    if best is not None and (kind := answer_kind.left_unsaid(question, draft, " ".join(quoted_sentences(best)))):
+        return f"says no {KIND_WORDS[kind]}, which was asked for (the best note, {best['path']}, says one)"
     names = [w.lower() for w in content_words(question)]
     elsewhere = copied_from_elsewhere(draft, shown, names)
     if elsewhere:
