@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from nodes.answer_kind import MONEY, NAME, NUMBER, WHEN, holds, wanted
+from nodes.answer_kind import MONEY, NAME, NUMBER, WHEN, holds, left_unsaid, wanted
 from nodes.evidence import SentenceWeights, sentence_scores
 
 
@@ -45,3 +45,30 @@ def test_a_sentence_without_the_wanted_kind_scores_lower():
     scores = sentence_scores(sentences, None, cosines, SentenceWeights(kind=0.1), question)
     assert scores.argmax() == 1
     assert sentence_scores(sentences, None, cosines, SentenceWeights(kind=0.1)).argmax() == 0  # no question: as before
+
+
+def test_a_currency_code_before_the_number_is_an_amount():
+    """A tuning person's "Rent is KSh 52,000 a month" held no amount: the code came first."""
+    assert holds(MONEY, "Rent is KSh 52,000 a month, paid by M-Pesa on the 1st.")
+    assert holds(MONEY, "It came to NOK 450.") and holds(MONEY, "Rs. 500 for a thali.")
+    assert not holds(MONEY, "A USB 3 cable and BBC 2 on the telly.")  # capitals before a number are no currency
+
+
+@pytest.mark.parametrize("question, answer, passage, missing", [
+    # the tuning person's case: the model said "every day", the note "the second week of August"
+    ("When do you do your pre-lamb shearing?", "I do shearing every day, Hakataramea Shearing again.",
+     "Pre-lamb shearing done, always the second week of August here.", WHEN),
+    ("When do you do your pre-lamb shearing?", "In the second week of August.",
+     "Pre-lamb shearing done, always the second week of August here.", None),
+    ("How heavy is Bahati now?", "Easter Sunday. Weighed her before church.", "She was 2.3 kg on the kitchen scale.", NUMBER),
+    ("How heavy is Bahati now?", "She weighs two point three kilos.", "She was 2.3 kg on the kitchen scale.", None),
+    ("What are you paying in rent now?", "Rent is KSh 52,000 a month.", "Rent is KSh 52,000 a month.", None),
+    ("What are you paying in rent now?", "The landlady lives across the lane.", "Rent is KSh 52,000 a month.", MONEY),
+    # the note's closest sentences hold no such answer: nothing to hold the model to
+    ("How much did the bike cost?", "It was a bargain.", "A 1998 Dawes Galaxy in deep green.", None),
+    # names are not checked (a capitalised word is too loose a test)
+    ("Where did you stay on Islay?", "Somewhere lovely.", "The youth hostel in Port Charlotte.", None),
+    ("What does Tattie look like?", "Small and brown.", "A border terrier, 7 kg.", None),
+])
+def test_an_answer_that_leaves_out_the_kind_asked_for(question, answer, passage, missing):
+    assert left_unsaid(question, answer, passage) == missing

@@ -84,6 +84,27 @@ def test_what_a_redaction_leaves_must_still_agree_with_the_best_note(ctx):
     assert again["answered_by"] == "extractive" and "smoked paprika" in again["answer"], again
 
 
+def test_a_model_answer_without_the_date_asked_for_is_answered_by_the_note(ctx):
+    """A tuning person's "When do you do your pre-lamb shearing?" was answered "I do shearing every
+    day, Hakataramea Shearing again…" (every word in the note) beside "…always the second week of
+    August here."; an answer that says a date passes."""
+    diary = "2025-08-09: Pre-lamb shearing done, always the second week of August here."
+    sources = [{"path": "station/log-2025.md", "title": "Station diary 2025", "date": "2025-08-30", "score": 0.9,
+                "similarity": 0.6, "text": diary + " Hakataramea Shearing again, six stands."}]
+    evidence = [{"path": "station/log-2025.md", "title": "Station diary 2025", "date": "2025-08-30", "score": 0.9,
+                 "sentences": [diary, "Hakataramea Shearing again, six stands."], "order": [0, 1]}]
+    state = _state("I do shearing every day, Hakataramea Shearing again, six stands.",
+                   question="When do you do your pre-lamb shearing?", route="retrieve", sources=sources,
+                   evidence=evidence, answered_by="model", attempt=0)
+    update = make_judge(ctx)(state)
+    assert update["judge"]["verdict"] == "regenerate", update["judge"]
+    assert update["decisions"]["judge"]["why"].startswith("says no date or time, which was asked for")
+    again = make_judge(ctx)({**state, "answered_by": "model-retry", "attempt": 1})
+    assert again["answered_by"] == "extractive" and "second week of August" in again["answer"], again
+    dated = make_judge(ctx)({**state, "draft": "The second week of August, with Hakataramea Shearing."})
+    assert dated["judge"]["verdict"] == "pass" and dated["answered_by"] == "model", dated
+
+
 def test_an_echoed_prompt_line_is_left_out_under_a_plain_question(ctx):
     judge = make_judge(ctx)
     echo = "I've been looking at my notes, newest first, each with its date."
