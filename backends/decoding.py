@@ -95,18 +95,24 @@ def _words(sentence: str) -> set[str]:
 
 
 LOOP_WORDS = 4  # a run of this many words said again inside one sentence is a loop
+# words a sentence cut short cannot end on ("…railway terminology, and", "…a girdle, so she")
+_DANGLING = re.compile(r"(?:[\s,;:–—-]+(?:and|or|but|so|because|which|that|who|a|an|the|of|to|in|on|at|for|with|"
+                       r"from|by|my|your|our|their|his|she|he|they|we|I|is|was|are|were))+[\s,;:–—-]*$", re.I)
 
 
 def without_loop(sentence: str) -> str:
     """``sentence`` cut where it starts saying a run of ``LOOP_WORDS`` words again ("…owned by
     the pub owner, the owner of the pub, the owner of the pub, the owner" → "…owned by the pub
-    owner, the owner of the pub."); unchanged when nothing repeats."""
+    owner, the owner of the pub."), less the words it cannot end on ("Gran doesn't have a girdle,
+    so she, so she…" → "Gran doesn't have a girdle."); unchanged when nothing repeats."""
     spans = [(m.group(0).lower(), m.start()) for m in _WORD.finditer(sentence)]
     seen: set[tuple[str, ...]] = set()
     for i in range(len(spans) - LOOP_WORDS + 1):
         run = tuple(word for word, _ in spans[i : i + LOOP_WORDS])
         if run in seen:
             head = sentence[: spans[i][1]].rstrip(" ,;:-–—")
+            trimmed = _DANGLING.sub("", head)
+            head = trimmed if len(trimmed.split()) > 1 else head
             return head + ("" if head.endswith((".", "!", "?")) else ".") + (" " if sentence.endswith(" ") else "")
         seen.add(run)
     return sentence

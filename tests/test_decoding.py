@@ -13,6 +13,7 @@ from backends.decoding import (
     processors,
     sentence_ends,
     trim_to_sentences,
+    without_loop,
     without_repeats,
 )
 from backends.factory import chat_model
@@ -60,6 +61,14 @@ def test_a_sentence_that_loops_is_cut_where_the_loop_starts() -> None:
     looped = ("Mossie is a pub owner, which is owned by the pub owner, the owner of the pub, the owner of the pub, "
               "the owner of the pub, the owner")
     assert without_repeats(looped) == "Mossie is a pub owner, which is owned by the pub owner, the owner of the pub."
+    # cut short, a sentence does not end on a word that leads into more (tuning answers)
+    girdle = "Gran doesn't have a girdle, so she makes them in a pan, so she makes them in a pan, so she"
+    assert without_loop(girdle) == "Gran doesn't have a girdle, so she makes them in a pan."
+    dangling = "Gran doesn't have a girdle, so she doesn't have a girdle, so she"
+    assert without_loop(dangling) == "Gran doesn't have a girdle."
+    terms = "I brought back a lot of railway terms, and I brought back a lot of railway terms, and"
+    assert without_loop(terms) == "I brought back a lot of railway terms."
+    assert without_loop("And so on and so on and so on and so on") == "And so on."  # nothing left: as cut
     two = "He runs the pub, the pub on the quay, the pub on the quay. I go on Fridays."
     assert without_repeats(two) == "He runs the pub, the pub on the quay. I go on Fridays."
     plain = "I walked from the top of the hill down to the harbour and back up to the top."
