@@ -9,7 +9,8 @@ Grounding: an answer to a question that went to the notes may only name what the
 notes name (:mod:`nodes.guards.grounding`); a model answer must also say something the notes
 say (one of its own words in them, not just the question's) and agree with the best note's
 sentence closest to the question (name one of its names or numbers; and, asked for an amount, a
-number or a date that sentence holds, say one: :func:`nodes.answer_kind.left_unsaid`). An answer that fails
+number or a date that sentence holds, say one: :func:`nodes.answer_kind.left_unsaid`), and not join
+two shown notes in one sentence (:mod:`nodes.guards.joins`). An answer that fails
 is sent back to the generator once (verdict ``regenerate``); a second failure is replaced by
 a cited quote of the best note (:mod:`nodes.extractive`), or "I have no note about that". The
 trace's ``answered_by`` says which path answered: model, model-retry, extractive, no-note,
@@ -35,6 +36,7 @@ from nodes.extractive import extractive_answers, quoted_note, quoted_sentences
 from nodes.generate import goes_to_notes
 from nodes.guards.copies import copied_from_elsewhere
 from nodes.guards.grounding import agrees_with, content_words, says_nothing_from
+from nodes.guards.joins import joined_across
 from nodes.guards.refusals import refusal
 from nodes.guards.runtime import Judge, Verdict, judge_for
 from nodes.records import recorded
@@ -104,6 +106,9 @@ def off_the_notes(state: TwinState, draft: str) -> str:
     elsewhere = copied_from_elsewhere(draft, shown, names)
     if elsewhere:
         return f"copies {elsewhere}, which names none of: {', '.join(names)}"
+    if joined := joined_across(draft, shown, question):
+        (one, first), (other, second) = joined
+        return f"joins {one} ({first}) and {other} ({second}) in one sentence"
     return ""
 
 

@@ -105,6 +105,29 @@ def test_a_model_answer_without_the_date_asked_for_is_answered_by_the_note(ctx):
     assert dated["judge"]["verdict"] == "pass" and dated["answered_by"] == "model", dated
 
 
+def test_a_model_answer_that_joins_two_notes_in_one_sentence_is_answered_by_the_note(ctx):
+    """A never-seen user's "What's your cat like?" got "I have a grey-and-white cat, Kisi, who lives
+    in Vesturbær on Saturday." (the cat note and the moving note run together) and it passed."""
+    cat, keys = "Kisi is my grey-and-white cat.", "We moved into a basement flat in Vesturbær on Saturday."
+    sources = [{"path": "cat.md", "title": "Kisi", "date": "2024-03-02", "score": 0.9, "similarity": 0.5,
+                "text": cat + " She sleeps on the radiator now."},
+               {"path": "keys.md", "title": "Keys again", "date": "2025-09-14", "score": 0.6, "similarity": 0.3,
+                "text": keys}]
+    evidence = [{"path": "keys.md", "title": "Keys again", "date": "2025-09-14", "score": 0.6, "sentences": [keys]},
+                {"path": "cat.md", "title": "Kisi", "date": "2024-03-02", "score": 0.9,
+                 "sentences": [cat, "She sleeps on the radiator now."], "order": [0, 1]}]
+    state = _state("I have a grey-and-white cat, Kisi, who lives in Vesturbær on Saturday.",
+                   question="What's your cat like?", route="retrieve", sources=sources, evidence=evidence,
+                   answered_by="model", attempt=0)
+    update = make_judge(ctx)(state)
+    assert update["judge"]["verdict"] == "regenerate", update["judge"]
+    assert update["decisions"]["judge"]["why"] == "joins Kisi (cat.md) and Vesturbær (keys.md) in one sentence"
+    again = make_judge(ctx)({**state, "answered_by": "model-retry", "attempt": 1})
+    assert again["answered_by"] == "extractive" and "Vesturbær" not in again["answer"], again
+    apart = make_judge(ctx)({**state, "draft": "Kisi is my grey-and-white cat. She sleeps on the radiator now."})
+    assert apart["judge"]["verdict"] == "pass", apart
+
+
 def test_an_echoed_prompt_line_is_left_out_under_a_plain_question(ctx):
     judge = make_judge(ctx)
     echo = "I've been looking at my notes, newest first, each with its date."
