@@ -11,6 +11,7 @@ Questions of other shapes ("What does Tattie look like?") want nothing in partic
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from nodes.guards.grounding import content_words
 from privacy.views import COUNT_WORDS
@@ -31,6 +32,25 @@ _DATE = re.compile(
     r"\d|\b(?:january|february|march|april|may|june|july|august|september|october|november|december|spring|summer|"
     r"autumn|winter|monday|tuesday|wednesday|thursday|friday|saturday|sunday|weekend|yesterday|today|tonight|"
     r"morning|evening|night|christmas|easter|ago|since|last|next)\b", re.I)
+
+# "how far / long / heavy / old / tall / often …" wants a number of that measure: "How far out of town is your
+# house?" is answered by "twenty minutes out of Fairlie", not by "Three bedrooms, a log burner…". Each measure:
+# the units said after a number, and words that give one without a unit ("since 2019", "born in 1988")
+_TIME = r"sec(?:ond)?s?|min(?:ute)?s?|hrs?|hours?|days?|nights?|weeks?|fortnights?|months?|years?|decades?"
+_LENGTH = r"mm|cm|m|km|k|metres?|meters?|kilomet(?:re|er)s?|miles?|feet|foot|ft|inch(?:es)?|yards?"
+_MEASURES = (
+    (re.compile(r"\bhow far\b", re.I), rf"{_TIME}|{_LENGTH}", None),
+    (re.compile(r"\bhow long\b", re.I), rf"{_TIME}|{_LENGTH}", r"\b(?:since|ago)\b"),
+    (re.compile(r"\bhow heavy\b|\bweigh", re.I),
+     r"kg|kilos?|kilograms?|g|grams?|lbs?|pounds?|stones?|st|tonnes?|tons?|ounces?|oz", None),
+    (re.compile(r"\bhow old\b|\bwhat age\b", re.I), r"years?|months?|weeks?", r"\b(?:born|aged?|birthday)\b"),
+    (re.compile(r"\bhow (?:tall|high|deep)\b", re.I), rf"{_LENGTH}|storeys?|stories|floors?", None),
+    (re.compile(r"\bhow fast\b", re.I), rf"{_TIME}|{_LENGTH}|km/h|kph|mph|knots?", r"\bpace\b"),
+)
+_NUMBERED = r"(?:\d[\d.,]*[\s-]?|\b(?:{count}|half|an?|a couple of|a few)[\s-])(?:{unit})\b"
+_OFTEN = re.compile(r"\bhow often\b", re.I)
+_FREQUENCY = re.compile(r"\b(?:every|each|once|twice|daily|weekly|fortnightly|monthly|yearly|annually|nightly|"
+                        r"times? a|a (?:day|night|week|fortnight|month|year)|per (?:day|week|month|year))\b", re.I)
 
 # the first that matches decides (an amount of money is a number too)
 _WANTS = (
@@ -55,13 +75,31 @@ def holds(kind: str | None, sentence: str, question: str = "") -> bool:
     if kind == MONEY:
         return bool(_MONEY.search(sentence))
     if kind == NUMBER:
-        return bool(_NUMBER.search(sentence))
+        return _measured(sentence, question)
     if kind == WHEN:
         return bool(_DATE.search(sentence))
     if kind == NAME:
         asked = question.lower()
         return any(w[:1].isupper() and w.lower() not in asked for w in content_words(sentence))
     return True
+
+
+def _measured(sentence: str, question: str) -> bool:
+    """Whether ``sentence`` holds a number of the measure ``question`` asks for ("how far":
+    minutes, kilometres; "how heavy": kilos; "how often": every, twice a week), or any number
+    when it asks for none in particular ("how many", "how much")."""
+    if _OFTEN.search(question):
+        return bool(_FREQUENCY.search(sentence))
+    measure = next(((units, words) for asks, units, words in _MEASURES if asks.search(question)), None)
+    if measure is None:
+        return bool(_NUMBER.search(sentence))
+    units, words = measure
+    return bool(_numbered(units).search(sentence) or (words and _NUMBER.search(sentence) and re.search(words, sentence, re.I)))
+
+
+@lru_cache(maxsize=16)
+def _numbered(units: str) -> re.Pattern[str]:
+    return re.compile(_NUMBERED.format(count=_COUNT, unit=units), re.I)
 
 
 CHECKED = (MONEY, NUMBER, WHEN)  # not NAME: a capitalised word is too loose a test of a name said

@@ -72,3 +72,25 @@ def test_a_currency_code_before_the_number_is_an_amount():
 ])
 def test_an_answer_that_leaves_out_the_kind_asked_for(question, answer, passage, missing):
     assert left_unsaid(question, answer, passage) == missing
+
+
+@pytest.mark.parametrize("question, sentence, holds_one", [
+    # a tuning person's "How far out of town is your house?": the bedrooms are a number, not a distance
+    ("How far out of town is your house?", "Twenty minutes out of Fairlie on the gravel.", True),
+    ("How far out of town is your house?", "Three bedrooms, a log burner, and a view of the range.", False),
+    ("How far is the station?", "It's a ten-minute walk, or 2 km by bike.", True),
+    ("How long did you work as a vet nurse?", "Ten years at the Taringa clinic.", True),
+    ("How long have you lived in Fairlie?", "We've been here since 2019.", True),
+    ("How long does your gran boil the clootie dumpling?", "Simmer it for three and a half hours.", True),
+    ("How long was the possession?", "A 54-hour possession over the weekend.", True),
+    ("How long was the possession?", "Three of us on the night shift.", False),
+    ("How heavy is your cat these days?", "She weighed 5.1 kg on their scales.", True),
+    ("How heavy is your cat these days?", "Took her in for her jabs at 9 this morning.", False),
+    ("How old is Bahati?", "She was born in 1998 in Nairobi.", True),
+    ("How often does your newsletter come out?", "It now goes out every second Sunday.", True),
+    ("How often does your newsletter come out?", "I have 3,870 subscribers.", False),
+    ("How many ewes are you running now?", "5,300 on the hill.", True),  # any number
+    ("How far is it?", "I am 3 times happier and am here.", False),  # "am" is no "a m(etre)"
+])
+def test_a_measure_asked_for_wants_its_units(question, sentence, holds_one):
+    assert holds(NUMBER, sentence, question) is holds_one
