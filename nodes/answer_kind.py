@@ -33,6 +33,10 @@ _DATE = re.compile(
     r"autumn|winter|monday|tuesday|wednesday|thursday|friday|saturday|sunday|weekend|yesterday|today|tonight|"
     r"morning|evening|night|christmas|easter|ago|since|last|next)\b", re.I)
 
+# a month or a day is a date, not the name "which / who / where" asks for ("…the kayak season starts in April")
+_CALENDAR = re.compile(r"(?:january|february|march|april|may|june|july|august|september|october|november|december|"
+                       r"monday|tuesday|wednesday|thursday|friday|saturday|sunday|christmas|easter)(?:'s)?", re.I)
+
 # "how far / long / heavy / old / tall / often …" wants a number of that measure: "How far out of town is your
 # house?" is answered by "twenty minutes out of Fairlie", not by "Three bedrooms, a log burner…". Each measure:
 # the units said after a number, and words that give one without a unit ("since 2019", "born in 1988")
@@ -80,7 +84,7 @@ def holds(kind: str | None, sentence: str, question: str = "") -> bool:
         return bool(_DATE.search(sentence))
     if kind == NAME:
         asked = question.lower()
-        return any(w[:1].isupper() and w.lower() not in asked for w in content_words(sentence))
+        return any(w[:1].isupper() and w.lower() not in asked and not _CALENDAR.fullmatch(w) for w in content_words(sentence))
     return True
 
 

@@ -35,6 +35,12 @@ def test_which_sentences_can_answer():
     islay = "Where did you stay on Islay?"
     assert holds(NAME, "The youth hostel in Port Charlotte, right on the shore.", islay)
     assert not holds(NAME, "Islay was wet and wonderful.", islay)  # names only what was asked
+    # a month or a day is no name: "Which gym do you lift at?" (a tuning person) is not answered by April
+    gym = "Which gym do you lift at?"
+    assert not holds(NAME, "Same lifts, plus more rowing, because the kayak season starts in April.", gym)
+    assert not holds(NAME, "Saturday mornings, mostly, and Christmas week.", gym)
+    assert holds(NAME, "I now train at Lade Løftehall, past the shopping centre.", gym)
+    assert holds(NAME, "We shop at the May Street market.", "Where do you shop?")
     assert holds(None, "Anything at all.")
 
 
