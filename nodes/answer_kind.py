@@ -21,12 +21,14 @@ MONEY, NUMBER, WHEN, NAME = "money", "number", "when", "name"
 _COUNT = "|".join(sorted(COUNT_WORDS, key=len, reverse=True))
 _NUMBER = re.compile(rf"\d|\b(?:{_COUNT}|hundred|thousand|half|dozen|couple|once|twice)\b", re.I)
 # an amount: a currency sign or code before the number ("KSh 52,000", "NOK 450"), or a currency
-# word or ISO code after it
-_CODES = ("KShs?|Ksh|Rs\\.?|kr\\.?|USD|EUR|GBP|NOK|SEK|DKK|ISK|CHF|INR|ZAR|NZD|AUD|CAD|JPY|CNY|PLN|CZK|HUF|"
-          "KES|TZS|UGX|NGN|GHS|BRL|MXN|TRY")
+# word or ISO code after it ("52,000 shillings", "fifty quid")
+_CODES = ("USD|EUR|GBP|NOK|SEK|DKK|ISK|CHF|INR|ZAR|NZD|AUD|CAD|JPY|CNY|PLN|CZK|HUF|KES|TZS|UGX|NGN|GHS|BRL|MXN")
+_CURRENCY_WORDS = (r"pence|quid|bucks|grand|cents?|euros?|pounds?|dollars?|shillings?|kron[aeo]r?|krone|z[łl]oty|forint|"
+                   r"francs?|rupees?|yen|yuan|rand|pesos?|reais|real")
 _MONEY = re.compile(
-    rf"[£$€¥₹₺₩₽¢]\s?\d|\b(?-i:{_CODES})\s?\d|\d\s?(?:k|p|kr|zł|zl|kč|ft|lei|lv|pence|quid|euros?|pounds?|dollars?|kron[aeo]r?|krone|"
-    r"z[łl]oty|forint|francs?|rupees?|yen|yuan|rand|pesos?|reais|real)\b|\d\s?(?-i:[A-Z]{3})\b|\b(?:nothing|free)\b",
+    rf"[£$€¥₹₺₩₽¢]\s?\d|\b(?:kshs?|rs\.?|kr\.?|(?-i:{_CODES}))\s?\d|\d\s?(?:k|p|kr|zł|zl|kč|ft|lei|lv|{_CURRENCY_WORDS})\b"
+    rf"|\d\s?(?-i:[A-Z]{{3}})\b|\b(?:{_COUNT}|hundred|thousand)\s(?:{_CURRENCY_WORDS})\b"
+    r"|\b(?:nothing|free)\b",
     re.I)
 _DATE = re.compile(
     r"\d|\b(?:january|february|march|april|may|june|july|august|september|october|november|december|spring|summer|"
@@ -47,14 +49,15 @@ _MEASURES = (
     (re.compile(r"\bhow long\b", re.I), rf"{_TIME}|{_LENGTH}", r"\b(?:since|ago)\b"),
     (re.compile(r"\bhow heavy\b|\bweigh", re.I),
      r"kg|kilos?|kilograms?|g|grams?|lbs?|pounds?|stones?|st|tonnes?|tons?|ounces?|oz", None),
-    (re.compile(r"\bhow old\b|\bwhat age\b", re.I), r"years?|months?|weeks?", r"\b(?:born|aged?|birthday)\b"),
     (re.compile(r"\bhow (?:tall|high|deep)\b", re.I), rf"{_LENGTH}|storeys?|stories|floors?", None),
     (re.compile(r"\bhow fast\b", re.I), rf"{_TIME}|{_LENGTH}|km/h|kph|mph|knots?", r"\bpace\b"),
 )
 _NUMBERED = r"(?:\d[\d.,]*[\s-]?|\b(?:{count}|half|an?|a couple of|a few)[\s-])(?:{unit})\b"
 _OFTEN = re.compile(r"\bhow often\b", re.I)
 _FREQUENCY = re.compile(r"\b(?:every|each|once|twice|daily|weekly|fortnightly|monthly|yearly|annually|nightly|"
-                        r"times? a|a (?:day|night|week|fortnight|month|year)|per (?:day|week|month|year))\b", re.I)
+                        r"times? a|a (?:day|night|week|fortnight|month|year)|per (?:day|week|month|year)|most|usually|"
+                        r"often|rarely|never|sometimes|occasionally|always|mornings|evenings|nights|weekends|\w+days)\b",
+                        re.I)
 
 # the first that matches decides (an amount of money is a number too)
 _WANTS = (
@@ -68,8 +71,13 @@ _WANTS = (
 )
 
 
+_WH_FIRST = re.compile(r"^\W*(?:(when)|who|where)\b", re.I)  # "Who do you pay rent to?" wants a name, not an amount
+
+
 def wanted(question: str) -> str | None:
     """The kind of answer ``question`` wants (``MONEY``, ``NUMBER``, ``WHEN``, ``NAME``), or None."""
+    if found := _WH_FIRST.match(question):
+        return WHEN if found.group(1) else NAME
     return next((kind for kind, pattern in _WANTS if pattern.search(question)), None)
 
 

@@ -53,6 +53,16 @@ def test_a_sentence_without_the_wanted_kind_scores_lower():
     assert sentence_scores(sentences, None, cosines, SentenceWeights(kind=0.1)).argmax() == 0  # no question: as before
 
 
+def test_amounts_in_words_and_a_wh_word_first():
+    """The first review's cases: amounts said in words, and "who / when / where" before "pay" or "rent"."""
+    for amount in ("52,000 shillings a month.", "Fifty quid.", "Four hundred pounds.", "20 bucks", "ksh 52,000", "Kr 450"):
+        assert holds(MONEY, amount), amount
+    assert not holds(MONEY, "I have a grand piano.") and not holds(MONEY, "A 1998 Dawes Galaxy.")
+    assert wanted("Who do you pay rent to?") == NAME and wanted("Where do you pay the rent?") == NAME
+    assert wanted("When is the rent due?") == WHEN and wanted("How much is the rent?") == MONEY
+    assert left_unsaid("Who do you pay rent to?", "I pay Mrs Otieno.", "Rent is KSh 52,000 a month, paid to Mrs Otieno.") is None
+
+
 def test_a_currency_code_before_the_number_is_an_amount():
     """A tuning person's "Rent is KSh 52,000 a month" held no amount: the code came first."""
     assert holds(MONEY, "Rent is KSh 52,000 a month, paid by M-Pesa on the 1st.")
@@ -97,6 +107,11 @@ def test_an_answer_that_leaves_out_the_kind_asked_for(question, answer, passage,
     ("How often does your newsletter come out?", "I have 3,870 subscribers.", False),
     ("How many ewes are you running now?", "5,300 on the hill.", True),  # any number
     ("How far is it?", "I am 3 times happier and am here.", False),  # "am" is no "a m(etre)"
+    # the first review's cases: an age is any number; a frequency need not be a number
+    ("How old is Tattie?", "She's 7.", True),
+    ("How old are you?", "Thirty-four.", True),
+    ("How often do you run?", "Most mornings, before work.", True),
+    ("How often do you swim?", "On Mondays and Thursdays.", True),
 ])
 def test_a_measure_asked_for_wants_its_units(question, sentence, holds_one):
     assert holds(NUMBER, sentence, question) is holds_one

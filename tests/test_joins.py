@@ -20,3 +20,14 @@ def test_one_note_per_sentence_a_name_both_hold_or_one_asked_is_no_join():
     assert joined_across("Kisi lives with me in Vesturbær.", both) == (), "Vesturbær is in both notes"
     asked = "Does Kisi like the new flat in Vesturbær?"
     assert joined_across("Kisi sleeps in Vesturbær now.", NOTES, asked) == (), "the question joins them itself"
+
+
+def test_numbers_possessives_and_joined_clauses():
+    """The first review's cases: a number two notes write differently is no join; a possessive is its
+    name; two clauses joined by "; " or ", and" each tell their own note."""
+    cat = CAT + " She is 2 years old."
+    notes = {"cat.md": cat, "keys.md": KEYS}
+    assert joined_across("Kisi is two years old.", notes) == (), "'two' is in the keys note as 'Two rooms'"
+    assert joined_across("Kisi's radiator is in Vesturbær now.", notes) == (("Kisi's", "cat.md"), ("Vesturbær", "keys.md"))
+    assert joined_across("Kisi sleeps on the radiator; we moved to Vesturbær.", notes) == ()
+    assert joined_across("Kisi sleeps on the radiator, and we moved to Vesturbær.", notes) == ()

@@ -3,9 +3,11 @@
 Shown two notes, the embedded model sometimes runs them together: "I have a grey-and-white cat,
 Kisi, who lives in Vesturbær on Saturday." (the cat note's Kisi, the moving note's "Vesturbær"
 and "on Saturday"; a never-seen user's question, twenty-fourth session). Every word is in a shown
-note, so the grounding check passes it. :func:`joined_across` finds an answer sentence that takes
-a name, number or rare word that only one shown note holds from each of two notes; words the
-question itself names do not count (a two-part question may join two notes by asking so).
+note, so the grounding check passes it. :func:`joined_across` finds an answer clause that takes
+a name or rare word that only one shown note holds from each of two notes; words the question
+itself names do not count (a two-part question may join two notes by asking so), nor numbers
+(two notes write them differently), and clauses a sentence joins with "; " or ", and" are
+read apart ("Kisi sleeps on the radiator; we moved to Vesturbær." tells two true things).
 """
 
 from __future__ import annotations
@@ -14,24 +16,37 @@ import re
 
 from backends.decoding import sentences
 from nodes.guards.grounding import content_words
+from privacy.views import COUNT_WORDS
+
+
+# clauses a sentence may join on its own ("Kisi sleeps on the radiator; we moved to Vesturbær.")
+_CLAUSES = re.compile(r"\s*;\s*|,\s+(?:and|but|so|while)\s+|\s+(?:and then|but now)\s+", re.I)
+_POSSESSIVE = re.compile(r"['’]s$", re.I)
 
 
 def _holders(word: str, notes: dict[str, str]) -> list[str]:
-    pattern = re.compile(rf"(?<!\w){re.escape(word)}(?!\w)", re.I)
+    """The notes that hold ``word`` (a possessive as its name: "Kisi's" is Kisi, "Saturdays" Saturday)."""
+    base = _POSSESSIVE.sub("", word)
+    pattern = re.compile(rf"(?<!\w){re.escape(base)}(?:['’]?s)?(?!\w)", re.I)
     return [key for key, text in notes.items() if pattern.search(text)]
 
 
+def _named(text: str) -> list[str]:
+    """The names and rare words of ``text``; not numbers, which two notes say in different forms
+    ("2 years old" and "Two rooms")."""
+    return [w for w in content_words(text) if not any(ch.isdigit() for ch in w) and w.lower() not in COUNT_WORDS]
+
+
 def joined_across(answer: str, notes: dict[str, str], question: str = "") -> tuple[tuple[str, str], ...]:
-    """``((word, note), (word, note))``: the first answer sentence that names a word only one
-    shown note holds from each of two notes (``notes``: key → text, title included); () when
-    none does."""
+    """``((word, note), (word, note))``: the first answer clause that names a word only one shown
+    note holds from each of two notes (``notes``: key → text, title included); () when none does."""
     if len(notes) < 2:
         return ()
-    asked = {w.lower() for w in content_words(question)}
-    for sentence in sentences(answer):
+    asked = {_POSSESSIVE.sub("", w).lower() for w in content_words(question)}
+    for clause in (c for sentence in sentences(answer) for c in _CLAUSES.split(sentence)):
         only: dict[str, str] = {}
-        for word in content_words(sentence):
-            holders = _holders(word, notes) if word.lower() not in asked else []
+        for word in _named(clause):
+            holders = _holders(word, notes) if _POSSESSIVE.sub("", word).lower() not in asked else []
             if len(holders) == 1:
                 only.setdefault(holders[0], word)
         if len(only) >= 2:
