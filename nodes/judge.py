@@ -25,6 +25,7 @@ behind it and releases only text that passes, so a blocked answer is never shown
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -225,6 +226,10 @@ class JudgeNode:
             verdict = self.check(state, quote)
             if verdict.verdict == "pass":
                 return verdict, "extractive"
+            if verdict.verdict == "dump":  # a short note quoted nearly whole: a quote is bounded (QUOTE_WORDS)
+                verdict = dataclasses.replace(verdict, verdict="redacted" if verdict.answer != quote else "pass")
+                if verdict.verdict == "pass":
+                    return verdict, "extractive"
             if verdict.verdict == "blocked":
                 refused = refused or verdict
             elif verdict.verdict not in REQUOTE:

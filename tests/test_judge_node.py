@@ -128,6 +128,24 @@ def test_a_model_answer_that_joins_two_notes_in_one_sentence_is_answered_by_the_
     assert apart["judge"]["verdict"] == "pass", apart
 
 
+def test_a_short_note_quoted_nearly_whole_is_a_quote_not_a_dump(ctx):
+    """A tuning person's "How far out of town is your house?": the quote of the note's two closest
+    sentences (42 words, nearly all of its one chunk) was read as a dump of the note and the next
+    quote, "Three bedrooms, a log burner…" alone, was shown. A quote is bounded; it is shown whole."""
+    one = "The manager's house at Kaimoko sits on a terrace above the woolshed, twenty minutes out of Fairlie on the gravel."
+    two = "Three bedrooms, a log burner, and a view across to the Two Thumb Range that I'm not sick of yet."
+    sources = [{"path": "home/top-house.md", "title": "Top house", "date": "2023-02-19", "score": 0.8,
+                "similarity": 0.5, "text": f"{one} {two}"}]
+    evidence = [{"path": "home/top-house.md", "title": "Top house", "date": "2023-02-19", "score": 0.8,
+                 "sentences": [one, two], "order": [1, 0]}]
+    state = _state("It's a long way out, past Lake Tekapo.", question="How far out of town is your house?",
+                   route="retrieve", sources=sources, evidence=evidence, answered_by="model-retry", attempt=1)
+    update = make_judge(ctx)(state)
+    assert update["answered_by"] == "extractive" and update["judge"]["verdict"] == "pass", update
+    assert "twenty minutes" in update["answer"] and "Three bedrooms" in update["answer"], update["answer"]
+    assert any("copied verbatim" in r for r in update["judge"]["reasons"]), "the trace still says what was copied"
+
+
 def test_an_echoed_prompt_line_is_left_out_under_a_plain_question(ctx):
     judge = make_judge(ctx)
     echo = "I've been looking at my notes, newest first, each with its date."
