@@ -94,6 +94,11 @@ def extractive_answers(notes: list[EvidenceNote], question: str = "") -> Iterato
         yield prompts.render("extractive", title=title, date=readable_date(note["date"]), quote=quote)
 
 
+def quote_words(answer: str) -> int:
+    """How many words of the note an extractive ``answer`` quotes (its citation left out)."""
+    return len(answer.split(": ", 1)[-1].split())
+
+
 def extractive_answer(notes: list[EvidenceNote], question: str = "") -> str:
     """A cited quote from the best note's sentence closest to the question ("" when there is no evidence)."""
     return next(extractive_answers(notes, question), "")

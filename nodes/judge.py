@@ -33,7 +33,7 @@ from typing import Any
 from nodes import answer_kind
 from nodes.context import TwinContext
 from nodes.evidence import group_by_note
-from nodes.extractive import extractive_answers, quoted_note, quoted_sentences
+from nodes.extractive import QUOTE_WORDS, extractive_answers, quote_words, quoted_note, quoted_sentences
 from nodes.generate import goes_to_notes
 from nodes.guards.copies import copied_from_elsewhere
 from nodes.guards.grounding import agrees_with, content_words, says_nothing_from
@@ -226,7 +226,7 @@ class JudgeNode:
             verdict = self.check(state, quote)
             if verdict.verdict == "pass":
                 return verdict, "extractive"
-            if verdict.verdict == "dump":  # a short note quoted nearly whole: a quote is bounded (QUOTE_WORDS)
+            if verdict.verdict == "dump" and quote_words(quote) <= QUOTE_WORDS:  # a short note quoted nearly whole
                 verdict = dataclasses.replace(verdict, verdict="redacted" if verdict.answer != quote else "pass")
                 if verdict.verdict == "pass":
                     return verdict, "extractive"

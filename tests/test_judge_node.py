@@ -144,6 +144,11 @@ def test_a_short_note_quoted_nearly_whole_is_a_quote_not_a_dump(ctx):
     assert update["answered_by"] == "extractive" and update["judge"]["verdict"] == "pass", update
     assert "twenty minutes" in update["answer"] and "Three bedrooms" in update["answer"], update["answer"]
     assert any("copied verbatim" in r for r in update["judge"]["reasons"]), "the trace still says what was copied"
+    # a run-on note of one long sentence is no short quote: still read as a dump
+    run_on = " ".join(["we drove up past the lake and the road went to gravel and the dogs were sick"] * 5) + "."
+    long = {**state, "sources": [{**sources[0], "text": run_on}],
+            "evidence": [{**evidence[0], "sentences": [run_on], "order": [0]}]}
+    assert make_judge(ctx)(long)["answered_by"] == "no-note"
 
 
 def test_an_echoed_prompt_line_is_left_out_under_a_plain_question(ctx):
