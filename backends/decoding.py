@@ -96,8 +96,8 @@ def _words(sentence: str) -> set[str]:
 
 LOOP_WORDS = 4  # a run of this many words said again inside one sentence is a loop
 # words a sentence cut short cannot end on ("…railway terminology, and", "…a girdle, so she")
-# (lower case only, and not "I", "is", "a" alone: "…taller than I", "…what it is", "vitamin A" end sentences)
-_DANGLING = re.compile(r"(?:[\s,;:–—-]+(?:and|or|but|so|because|which|that|who|an|the|of|to|in|on|at|for|with|"
+# (lower case only, and not "I" or "is": "…taller than I", "…what it is", "vitamin A" end sentences)
+_DANGLING = re.compile(r"(?:[\s,;:–—-]+(?:and|or|but|so|because|which|that|who|a|an|the|of|to|in|on|at|for|with|"
                        r"from|by|my|your|our|their|his|she|he|they|we))+[\s,;:–—-]*$")
 
 

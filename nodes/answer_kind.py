@@ -22,12 +22,13 @@ _COUNT = "|".join(sorted(COUNT_WORDS, key=len, reverse=True))
 _NUMBER = re.compile(rf"\d|\b(?:{_COUNT}|hundred|thousand|half|dozen|couple|once|twice)\b", re.I)
 # an amount: a currency sign or code before the number ("KSh 52,000", "NOK 450"), or a currency
 # word or ISO code after it ("52,000 shillings", "fifty quid")
-_CODES = ("USD|EUR|GBP|NOK|SEK|DKK|ISK|CHF|INR|ZAR|NZD|AUD|CAD|JPY|CNY|PLN|CZK|HUF|KES|TZS|UGX|NGN|GHS|BRL|MXN")
+_CODES = ("USD|EUR|GBP|NOK|SEK|DKK|ISK|CHF|INR|ZAR|NZD|AUD|CAD|JPY|CNY|PLN|CZK|HUF|KES|TZS|UGX|NGN|GHS|BRL|MXN|TRY")
+_SAID_AMOUNTS = r"pence|quid|cents?|euros?|pounds?|dollars?|shillings?|rupees?|francs?"  # after a number in words
 _CURRENCY_WORDS = (r"pence|quid|bucks|grand|cents?|euros?|pounds?|dollars?|shillings?|kron[aeo]r?|krone|z[łl]oty|forint|"
                    r"francs?|rupees?|yen|yuan|rand|pesos?|reais|real")
 _MONEY = re.compile(
     rf"[£$€¥₹₺₩₽¢]\s?\d|\b(?:kshs?|rs\.?|kr\.?|(?-i:{_CODES}))\s?\d|\d\s?(?:k|p|kr|zł|zl|kč|ft|lei|lv|{_CURRENCY_WORDS})\b"
-    rf"|\d\s?(?-i:[A-Z]{{3}})\b|\b(?:{_COUNT}|hundred|thousand)\s(?:{_CURRENCY_WORDS})\b"
+    rf"|\d\s?(?-i:[A-Z]{{3}})\b|\b(?:{_COUNT}|hundred|thousand)\s(?:{_SAID_AMOUNTS})\b"
     r"|\b(?:nothing|free)\b",
     re.I)
 _DATE = re.compile(
@@ -55,8 +56,9 @@ _MEASURES = (
 _NUMBERED = r"(?:\d[\d.,]*[\s-]?|\b(?:{count}|half|an?|a couple of|a few)[\s-])(?:{unit})\b"
 _OFTEN = re.compile(r"\bhow often\b", re.I)
 _FREQUENCY = re.compile(r"\b(?:every|each|once|twice|daily|weekly|fortnightly|monthly|yearly|annually|nightly|"
-                        r"times? a|a (?:day|night|week|fortnight|month|year)|per (?:day|week|month|year)|most|usually|"
-                        r"often|rarely|never|sometimes|occasionally|always|mornings|evenings|nights|weekends|\w+days)\b",
+                        r"times? a|a (?:day|night|week|fortnight|month|year)|per (?:day|week|month|year)|usually|"
+                        r"often|rarely|never|sometimes|occasionally|always|mornings|evenings|weekends|"
+                        r"most (?:days|mornings|evenings|nights|weeks|weekends)|(?:mon|tues|wednes|thurs|fri|satur|sun|week)days)\b",
                         re.I)
 
 # the first that matches decides (an amount of money is a number too)
@@ -71,7 +73,9 @@ _WANTS = (
 )
 
 
-_WH_FIRST = re.compile(r"^\W*(?:(when)|who|where)\b", re.I)  # "Who do you pay rent to?" wants a name, not an amount
+# "Who do you pay rent to?" wants a name, not an amount; not "When you were paid, how much was it?"
+_WH_FIRST = re.compile(r"^\W*(?:(when)|who(?:m|se)?|where)(?:'s|'d|\s+(?:do|does|did|is|was|are|were|will|would|can|"
+                       r"could|have|has|had)\b)", re.I)
 
 
 def wanted(question: str) -> str | None:

@@ -61,6 +61,9 @@ def test_amounts_in_words_and_a_wh_word_first():
     assert wanted("Who do you pay rent to?") == NAME and wanted("Where do you pay the rent?") == NAME
     assert wanted("When is the rent due?") == WHEN and wanted("How much is the rent?") == MONEY
     assert left_unsaid("Who do you pay rent to?", "I pay Mrs Otieno.", "Rent is KSh 52,000 a month, paid to Mrs Otieno.") is None
+    # the second review's: a leading clause is not the question's wh-word; words that are no amount
+    assert wanted("When you were paid, how much was it?") == MONEY and wanted("Whom do you pay rent to?") == NAME
+    assert not holds(MONEY, "It was one real luxury.") and not holds(MONEY, "Two bucks grazed by the fence.")
 
 
 def test_a_currency_code_before_the_number_is_an_amount():
@@ -112,6 +115,8 @@ def test_an_answer_that_leaves_out_the_kind_asked_for(question, answer, passage,
     ("How old are you?", "Thirty-four.", True),
     ("How often do you run?", "Most mornings, before work.", True),
     ("How often do you swim?", "On Mondays and Thursdays.", True),
+    ("How often do you swim?", "It is the most beautiful lake in April.", False),  # the second review's
+    ("How often do you swim?", "We swim there in the holidays.", False),
 ])
 def test_a_measure_asked_for_wants_its_units(question, sentence, holds_one):
     assert holds(NUMBER, sentence, question) is holds_one

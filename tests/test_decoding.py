@@ -73,6 +73,7 @@ def test_a_sentence_that_loops_is_cut_where_the_loop_starts() -> None:
     assert without_loop("I know what it is, what it is, what it is, what it is") == "I know what it is."
     assert without_loop("My sister is taller than I, taller than I, taller than I, taller than I") == "My sister is taller than I."
     assert without_loop("My favourite vitamin is A, vitamin is A, vitamin is A") == "My favourite vitamin is A."
+    assert without_loop("It was a bit of a, it was a bit of a, it was a bit of a") == "It was a bit."
     two = "He runs the pub, the pub on the quay, the pub on the quay. I go on Fridays."
     assert without_repeats(two) == "He runs the pub, the pub on the quay. I go on Fridays."
     plain = "I walked from the top of the hill down to the harbour and back up to the top."

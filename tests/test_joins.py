@@ -31,3 +31,9 @@ def test_numbers_possessives_and_joined_clauses():
     assert joined_across("Kisi's radiator is in Vesturbær now.", notes) == (("Kisi's", "cat.md"), ("Vesturbær", "keys.md"))
     assert joined_across("Kisi sleeps on the radiator; we moved to Vesturbær.", notes) == ()
     assert joined_across("Kisi sleeps on the radiator, and we moved to Vesturbær.", notes) == ()
+
+
+def test_a_clause_led_by_a_pronoun_keeps_its_subject_and_plurals_are_names():
+    """The second review's: ", and she…" goes on about the first clause's subject; "Saturdays" is Saturday."""
+    assert joined_across("Kisi, and she lives in Vesturbær.", NOTES) == (("Kisi", "cat.md"), ("Vesturbær", "keys.md"))
+    assert joined_across("Kisi sleeps on the radiator on Saturdays.", NOTES) == (("Kisi", "cat.md"), ("Saturdays", "keys.md"))

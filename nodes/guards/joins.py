@@ -18,15 +18,18 @@ from backends.decoding import sentences
 from nodes.guards.grounding import content_words
 from privacy.views import COUNT_WORDS
 
-
 # clauses a sentence may join on its own ("Kisi sleeps on the radiator; we moved to Vesturbær.")
-_CLAUSES = re.compile(r"\s*;\s*|,\s+(?:and|but|so|while)\s+|\s+(?:and then|but now)\s+", re.I)
+# (not before a pronoun, which takes the first clause's subject along: "Kisi, and she lives in Vesturbær")
+_CLAUSES = re.compile(r"\s*;\s*|,\s+(?:and|but|so|while)\s+(?!(?:she|he|it|they|her|his|its|their)\b)"
+                      r"|\s+(?:and then|but now)\s+(?!(?:she|he|it|they|her|his|its|their)\b)", re.I)
 _POSSESSIVE = re.compile(r"['’]s$", re.I)
 
 
 def _holders(word: str, notes: dict[str, str]) -> list[str]:
     """The notes that hold ``word`` (a possessive as its name: "Kisi's" is Kisi, "Saturdays" Saturday)."""
     base = _POSSESSIVE.sub("", word)
+    if len(base) > 3 and base[-1] in "sS":
+        base = base[:-1]
     pattern = re.compile(rf"(?<!\w){re.escape(base)}(?:['’]?s)?(?!\w)", re.I)
     return [key for key, text in notes.items() if pattern.search(text)]
 
