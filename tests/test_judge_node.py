@@ -31,6 +31,13 @@ def _state(draft: str, flags: list[str] | None = None, **extra):
             "timings_ms": {"generate": 12.0}, **extra}
 
 
+def _sent_back(ctx, state) -> str:
+    """Why the judge sends ``state``'s draft back to the generator (it must)."""
+    update = make_judge(ctx)(state)
+    assert update["judge"]["verdict"] == "regenerate", update["judge"]
+    return update["decisions"]["judge"]["why"]
+
+
 def test_pass_keeps_the_draft_and_records_decision_and_time(ctx):
     update = make_judge(ctx)(_state("I live in Rotterdam. Email noa@lindqvist.dev."))
     assert update["answer"] == "I live in Rotterdam. Email noa@lindqvist.dev."
@@ -96,9 +103,7 @@ def test_a_model_answer_without_the_date_asked_for_is_answered_by_the_note(ctx):
     state = _state("I do shearing every day, Hakataramea Shearing again, six stands.",
                    question="When do you do your pre-lamb shearing?", route="retrieve", sources=sources,
                    evidence=evidence, answered_by="model", attempt=0)
-    update = make_judge(ctx)(state)
-    assert update["judge"]["verdict"] == "regenerate", update["judge"]
-    assert update["decisions"]["judge"]["why"].startswith("says no date or time, which was asked for")
+    assert _sent_back(ctx, state).startswith("says no date or time, which was asked for")
     again = make_judge(ctx)({**state, "answered_by": "model-retry", "attempt": 1})
     assert again["answered_by"] == "extractive" and "second week of August" in again["answer"], again
     dated = make_judge(ctx)({**state, "draft": "The second week of August, with Hakataramea Shearing."})
@@ -119,9 +124,7 @@ def test_a_model_answer_that_joins_two_notes_in_one_sentence_is_answered_by_the_
     state = _state("I have a grey-and-white cat, Kisi, who lives in Vesturbær on Saturday.",
                    question="What's your cat like?", route="retrieve", sources=sources, evidence=evidence,
                    answered_by="model", attempt=0)
-    update = make_judge(ctx)(state)
-    assert update["judge"]["verdict"] == "regenerate", update["judge"]
-    assert update["decisions"]["judge"]["why"] == "joins Kisi (cat.md) and Vesturbær (keys.md) in one sentence"
+    assert _sent_back(ctx, state) == "joins Kisi (cat.md) and Vesturbær (keys.md) in one sentence"
     again = make_judge(ctx)({**state, "answered_by": "model-retry", "attempt": 1})
     assert again["answered_by"] == "extractive" and "Vesturbær" not in again["answer"], again
     apart = make_judge(ctx)({**state, "draft": "Kisi is my grey-and-white cat. She sleeps on the radiator now."})
