@@ -130,3 +130,12 @@ def left_unsaid(question: str, answer: str, passage: str) -> str | None:
     if kind in CHECKED and holds(kind, passage, question) and not holds(kind, answer, question):
         return kind
     return None
+
+
+def holding(question: str, answer: str, sentences: list[str]) -> list[str]:
+    """The ``sentences`` that hold the amount, number or date ``question`` asks for, when ``answer``
+    says one too ([] otherwise): the note's line the answer may have taken it from."""
+    kind = wanted(question)
+    if kind not in CHECKED or not holds(kind, answer, question):
+        return []
+    return [s for s in sentences if holds(kind, s, question)]

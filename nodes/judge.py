@@ -97,7 +97,8 @@ def off_the_notes(state: TwinState, draft: str) -> str:
     evidence = state.get("evidence", [])
     best = quoted_note(evidence, searched(state))
     shown = shown_texts(state)
-    if best is not None and not any(agrees_with_note(draft, note, shown) for note in [best, *equal_peers(evidence, best)]):
+    if best is not None and not any(agrees_with_note(draft, note, shown, question)
+                                    for note in [best, *equal_peers(evidence, best)]):
         return f"names nothing of the best note ({best['path']}, {best['date']})"
     if best is not None and (cut := cut_number(draft, " ".join(quoted_sentences(best)))):
         return f"cuts {cut[0]} to {cut[1]} (the best note, {best['path']})"
@@ -133,9 +134,13 @@ def cut_number(draft: str, passage: str) -> tuple[str, str] | None:
     return None
 
 
-def agrees_with_note(draft: str, note: EvidenceNote, shown: dict[str, str]) -> bool:
-    """The draft names something of ``note``'s quoted sentences that the other ``shown`` notes do not."""
-    return agrees_with(draft, " ".join(quoted_sentences(note)), [text for path, text in shown.items() if path != note["path"]])
+def agrees_with_note(draft: str, note: EvidenceNote, shown: dict[str, str], question: str = "") -> bool:
+    """The draft names something of ``note``'s quoted sentences that the other ``shown`` notes do not;
+    or, saying the amount, number or date ``question`` asks for, something of a sentence of the note
+    that holds one ("How long was the possession…?" → "…54 hours in all…", from the note's third
+    closest sentence: :func:`nodes.answer_kind.holding`)."""
+    passage = [*quoted_sentences(note), *answer_kind.holding(question, draft, note["sentences"])]
+    return agrees_with(draft, " ".join(passage), [text for path, text in shown.items() if path != note["path"]])
 
 
 PEER_SCORE_MARGIN = 0.05  # a shown note this close to the best one's retrieval score, and as new, is its equal

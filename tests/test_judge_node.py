@@ -110,6 +110,26 @@ def test_a_model_answer_without_the_date_asked_for_is_answered_by_the_note(ctx):
     assert dated["judge"]["verdict"] == "pass" and dated["answered_by"] == "model", dated
 
 
+def test_a_model_answer_that_says_the_measure_asked_from_another_line_of_the_best_note_passes(ctx):
+    """A tuning person's "How long was the possession for your first commissioning?" was answered from
+    the note's third closest sentence ("…54 hours in all…") and replaced by a quote of its closest one,
+    which says no length of time; the answer names the line that holds the measure asked for."""
+    lines = ["The line was closed from Friday night to Monday morning, 54 hours in all, with buses replacing trains.",
+             "The old relay interlocking came out of use and the new one came in.",
+             "Last weekend the Gourock line resignalling went live, the scheme I've been drawing since January."]
+    sources = [{"path": "work/gourock-line.md", "title": "My first commissioning weekend", "date": "2018-10-20",
+                "score": 0.9, "similarity": 0.6, "text": " ".join(lines)}]
+    evidence = [{"path": "work/gourock-line.md", "title": "My first commissioning weekend", "date": "2018-10-20",
+                 "score": 0.9, "sentences": lines, "order": [2, 1, 0]}]
+    state = _state("The line was closed from Friday night to Monday morning, 54 hours in all.",
+                   question="How long was the possession for your first commissioning?", route="retrieve",
+                   sources=sources, evidence=evidence, answered_by="model", attempt=0)
+    passed = make_judge(ctx)(state)
+    assert passed["judge"]["verdict"] == "pass" and passed["answered_by"] == "model", passed
+    vague = {**state, "draft": "The old relay interlocking came out of use on a Friday night."}
+    assert _sent_back(ctx, vague).startswith("names nothing of the best note"), "no measure said: held to the closest line"
+
+
 def test_a_model_answer_that_joins_two_notes_in_one_sentence_is_answered_by_the_note(ctx):
     """A never-seen user's "What's your cat like?" got "I have a grey-and-white cat, Kisi, who lives
     in Vesturbær on Saturday." (the cat note and the moving note run together) and it passed."""
