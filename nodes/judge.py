@@ -139,8 +139,11 @@ def agrees_with_note(draft: str, note: EvidenceNote, shown: dict[str, str], ques
     or, saying the amount, number or date ``question`` asks for, something of a sentence of the note
     that holds one ("How long was the possession…?" → "…54 hours in all…", from the note's third
     closest sentence: :func:`nodes.answer_kind.holding`)."""
-    passage = [*quoted_sentences(note), *answer_kind.holding(question, draft, note["sentences"])]
-    return agrees_with(draft, " ".join(passage), [text for path, text in shown.items() if path != note["path"]])
+    others = [text for path, text in shown.items() if path != note["path"]]
+    if agrees_with(draft, " ".join(quoted_sentences(note)), others):
+        return True
+    held = answer_kind.holding(question, draft, note["sentences"])  # apart: its names must not crowd out the quote's
+    return bool(held) and agrees_with(draft, " ".join(held), others)
 
 
 PEER_SCORE_MARGIN = 0.05  # a shown note this close to the best one's retrieval score, and as new, is its equal

@@ -9,7 +9,7 @@ import pytest
 
 from kb.fingerprints import Fingerprints, fingerprints_path
 from nodes.context import TwinContext
-from nodes.judge import cut_number, judge_text, make_judge, refuses_early
+from nodes.judge import agrees_with_note, cut_number, judge_text, make_judge, refuses_early
 from twin.config import Config
 
 PRIVATE = {"private/family.md": "My sister Freja lives at Kastanjelaan 12. The door code is 7319#."}
@@ -128,6 +128,20 @@ def test_a_model_answer_that_says_the_measure_asked_from_another_line_of_the_bes
     assert passed["judge"]["verdict"] == "pass" and passed["answered_by"] == "model", passed
     vague = {**state, "draft": "The old relay interlocking came out of use on a Friday night."}
     assert _sent_back(ctx, vague).startswith("names nothing of the best note"), "no measure said: held to the closest line"
+
+
+def test_the_line_holding_the_measure_never_takes_away_agreement_with_the_closest_line():
+    """The first version read the note's closest line and its line holding the number as one passage:
+    the number line's own name (Gudrun) then crowded out the closest line's name that another shown
+    note shares (Reykjavik), and a held-out everyday answer that had agreed went to the quote."""
+    note = {"path": "party.md", "title": "Party", "date": "2024-01-01", "score": 0.9, "order": [0, 1],
+            "sentences": ["The party was at the old harbour in Reykjavik, in the rain.",
+                          "Sixty people came, and Gudrun Olafsdottir brought the cake."]}
+    shown = {"party.md": "Party\n" + " ".join(note["sentences"]), "move.md": "Moving\nI moved to Reykjavik in 2020."}
+    question = "How many people came to your party in Reykjavik?"
+    assert agrees_with_note("It was at the old harbour in Reykjavik, in the rain.", note, shown, question)
+    assert agrees_with_note("It was at the old harbour in Reykjavik, 25 of us.", note, shown, question)
+    assert agrees_with_note("Sixty people, and Gudrun Olafsdottir brought the cake.", note, shown, question)
 
 
 def test_a_model_answer_that_joins_two_notes_in_one_sentence_is_answered_by_the_note(ctx):
