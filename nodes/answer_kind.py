@@ -40,9 +40,10 @@ _DATE = re.compile(
 _CALENDAR = re.compile(r"(?:january|february|march|april|may|june|july|august|september|october|november|december|"
                        r"monday|tuesday|wednesday|thursday|friday|saturday|sunday|christmas|easter)(?:'s)?", re.I)
 
-# "how far / long / heavy / old / tall / often …" wants a number of that measure: "How far out of town is your
+# "how far / long / heavy / tall / fast …" wants a number of that measure: "How far out of town is your
 # house?" is answered by "twenty minutes out of Fairlie", not by "Three bedrooms, a log burner…". Each measure:
-# the units said after a number, and words that give one without a unit ("since 2019", "born in 1988")
+# the units said after a number, and words that give one without a unit ("since 2019"); "how often" wants a
+# frequency, which need not be a number ("most mornings", "on Mondays"); "how old" any number ("She's 7.")
 _TIME = r"sec(?:ond)?s?|min(?:ute)?s?|hrs?|hours?|days?|nights?|weeks?|fortnights?|months?|years?|decades?"
 _LENGTH = r"mm|cm|m|km|k|metres?|meters?|kilomet(?:re|er)s?|miles?|feet|foot|ft|inch(?:es)?|yards?"
 _MEASURES = (
