@@ -100,9 +100,10 @@ def off_the_notes(state: TwinState, draft: str) -> str:
     if best is not None and not any(agrees_with_note(draft, note, shown, question)
                                     for note in [best, *equal_peers(evidence, best)]):
         return f"names nothing of the best note ({best['path']}, {best['date']})"
-    if best is not None and (cut := cut_number(draft, " ".join(quoted_sentences(best)))):
+    passage = " ".join(quoted_sentences(best)) if best is not None else ""
+    if best is not None and (cut := cut_number(draft, passage)):
         return f"cuts {cut[0]} to {cut[1]} (the best note, {best['path']})"
-    if best is not None and (kind := answer_kind.left_unsaid(question, draft, " ".join(quoted_sentences(best)))):
+    if best is not None and (kind := answer_kind.left_unsaid(question, draft, passage)):
         return f"says no {KIND_WORDS[kind]}, which was asked for (the best note, {best['path']}, says one)"
     names = [w.lower() for w in content_words(question)]
     elsewhere = copied_from_elsewhere(draft, shown, names)

@@ -15,23 +15,13 @@ from __future__ import annotations
 import re
 
 from backends.decoding import sentences
-from nodes.guards.grounding import content_words
+from nodes.guards.grounding import content_words, support, supported
 from privacy.views import COUNT_WORDS
 
 # clauses a sentence may join on its own ("Kisi sleeps on the radiator; we moved to Vesturbær.")
 # (not before a pronoun, which takes the first clause's subject along: "Kisi, and she lives in Vesturbær")
 _CLAUSES = re.compile(r"\s*;\s*|,\s+(?:and|but|so|while)\s+(?!(?:she|he|it|they|her|his|its|their)\b)"
                       r"|\s+(?:and then|but now)\s+(?!(?:she|he|it|they|her|his|its|their)\b)", re.I)
-_POSSESSIVE = re.compile(r"['’]s$", re.I)
-
-
-def _holders(word: str, notes: dict[str, str]) -> list[str]:
-    """The notes that hold ``word`` (a possessive as its name: "Kisi's" is Kisi, "Saturdays" Saturday)."""
-    base = _POSSESSIVE.sub("", word)
-    if len(base) > 3 and base[-1] in "sS":
-        base = base[:-1]
-    pattern = re.compile(rf"(?<!\w){re.escape(base)}(?:['’]?s)?(?!\w)", re.I)
-    return [key for key, text in notes.items() if pattern.search(text)]
 
 
 def _named(text: str) -> list[str]:
@@ -42,14 +32,17 @@ def _named(text: str) -> list[str]:
 
 def joined_across(answer: str, notes: dict[str, str], question: str = "") -> tuple[tuple[str, str], ...]:
     """``((word, note), (word, note))``: the first answer clause that names a word only one shown
-    note holds from each of two notes (``notes``: key → text, title included); () when none does."""
+    note holds from each of two notes (``notes``: key → text, title included; a word is held as the
+    grounding check holds it: a possessive, a plural or an inflection of the note's word); () when
+    none does."""
     if len(notes) < 2:
         return ()
-    asked = {_POSSESSIVE.sub("", w).lower() for w in content_words(question)}
+    vocabs = {key: support([text]) for key, text in notes.items()}
+    asked = support([question])
     for clause in (c for sentence in sentences(answer) for c in _CLAUSES.split(sentence)):
         only: dict[str, str] = {}
         for word in _named(clause):
-            holders = _holders(word, notes) if _POSSESSIVE.sub("", word).lower() not in asked else []
+            holders = [] if supported(word, asked) else [key for key, vocab in vocabs.items() if supported(word, vocab)]
             if len(holders) == 1:
                 only.setdefault(holders[0], word)
         if len(only) >= 2:
