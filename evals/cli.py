@@ -304,14 +304,16 @@ def run_privacy_ablation(config: Any, kb: Optional[Path], cases_path: Optional[P
 
 @app.command()
 def rescore(
-    run_dir: Annotated[Path, typer.Argument(help="A finished conflict, updates or retrieval run folder.")],
+    run_dir: Annotated[Path, typer.Argument(help="A finished conflict, updates, retrieval or person run folder.")],
     out: OutOpt = None, as_json: JsonOpt = False,
+    person: Annotated[Optional[Path], typer.Option(
+        "--person", help="A person run: the person folder, when the run's own (in its summary) has moved.")] = None,
 ) -> None:
     """Re-score a run from its stored answers with the current matchers (no model runs)."""
     with user_errors(as_json):
         from evals.rescore import rescore_run
 
-        summary = rescore_run(run_dir, out)
+        summary = rescore_run(run_dir, out, person)
     Common(as_json=as_json, out=out).emit(summary)
 
 

@@ -154,9 +154,12 @@ def distinctive_tokens(answer: str, question: str = "") -> list[str]:
     return list(dict.fromkeys(chosen))
 
 
-def match(prediction: str, answer: str, question: str = "", threshold: float = OVERLAP_THRESHOLD) -> Match:
-    """Does ``prediction`` give ``answer``? Abstentions never match."""
-    if is_abstention(prediction):
+def match(prediction: str, answer: str, question: str = "", threshold: float = OVERLAP_THRESHOLD,
+          quoted: bool = False) -> Match:
+    """Does ``prediction`` give ``answer``? Abstentions never match; a ``quoted`` prediction (a
+    cited quote of the notes) is the person's own words, never an abstention ("…two things
+    about axle counters I didn't know")."""
+    if not quoted and is_abstention(prediction):
         return Match(False, "abstain", 0.0)
     pred, gold = tokens(prediction), tokens(answer)
     if not gold or not pred:
@@ -175,9 +178,9 @@ def match(prediction: str, answer: str, question: str = "", threshold: float = O
 
 
 def match_any(prediction: str, answers: list[str], question: str = "",
-              threshold: float = OVERLAP_THRESHOLD) -> Match:
-    """The strongest match of ``prediction`` against any of ``answers``."""
-    results = [match(prediction, a, question, threshold) for a in answers]
+              threshold: float = OVERLAP_THRESHOLD, quoted: bool = False) -> Match:
+    """The strongest match of ``prediction`` against any of ``answers`` (``quoted``: see :func:`match`)."""
+    results = [match(prediction, a, question, threshold, quoted) for a in answers]
     if not results:
         return Match(False, "none", 0.0)
     return max(results, key=lambda m: m.rank)

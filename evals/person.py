@@ -30,7 +30,7 @@ from evals.datasets import DataError, PersonCase
 from evals.graph_cases import ask
 from evals.matching import is_abstention, match_any
 from evals.suite import Scored, counts, latency_of
-from evals.updates import update_outcome
+from evals.updates import quoted, update_outcome
 
 ANSWERABLE = ("update", "everyday", "named")
 
@@ -57,19 +57,20 @@ def public_vocabulary(notes_dir: Path) -> frozenset[str]:
     return support([f"{n.title}\n{n.body}" for n in public], [n.date for n in public])
 
 
-def outcome(case: PersonCase, answer: str) -> str:
+def outcome(case: PersonCase, answer: str, is_quote: bool = False) -> str:
+    """The case's outcome for ``answer`` (``is_quote``: a cited quote of the notes, never an abstention)."""
     kind = case["kind"]
     if kind == "update":
         return update_outcome(answer, {"text": case["text"], "expect_any": case["expect_any"],
-                                       "stale": case["stale"], "id": case["id"], "history": []})
-    declined = is_abstention(answer)
+                                       "stale": case["stale"], "id": case["id"], "history": []}, is_quote)
+    declined = not is_quote and is_abstention(answer)
     if kind == "unanswerable":
         return "declined" if declined else "answered"
     if kind == "general":
         return "refused" if declined else "ok"
     if declined:
         return "abstain"
-    return "answered" if match_any(answer, case["expect_any"], case["text"]).matched else "wrong"
+    return "answered" if match_any(answer, case["expect_any"], case["text"], quoted=is_quote).matched else "wrong"
 
 
 CORRECT = {"fresh", "answered", "declined", "ok"}
@@ -85,8 +86,9 @@ def refusal_reason(record: dict[str, Any]) -> str:
 
 
 def refused(record: dict[str, Any]) -> bool:
-    """Declined or refused ("I have no note", an off-limits refusal, a blocked answer)."""
-    return is_abstention(record["answer"]) or record.get("judge") == "blocked" or \
+    """Declined or refused ("I have no note", an off-limits refusal, a blocked answer); a cited
+    quote of the notes is neither, whatever it says."""
+    return (not quoted(record) and is_abstention(record["answer"])) or record.get("judge") == "blocked" or \
         record.get("answered_by") in ("no-note", "refusal")
 
 
@@ -114,7 +116,7 @@ class PersonSuite:
 
         case = PersonCase(id=record["id"], kind=record["kind"], text=record["question"],
                           expect_any=record["expect_any"], stale=record["stale"], note=record["note"])
-        found = outcome(case, record["answer"])
+        found = outcome(case, record["answer"], quoted(record))
         vocab = self.vocabulary | frozenset(w.lower() for w in (record["question"] + " " + self.person).split())
         invented = unsupported_words(record["answer"], vocab) if self.vocabulary else []
         top = record["sources"][0]["path"] if record.get("sources") else ""

@@ -16,7 +16,8 @@ from evals.driver import command_line, finish
 from evals.runs import RunDir, RunError, git_commit, load_run
 
 
-def suite_for(summary: dict[str, Any]) -> Any:
+def suite_for(summary: dict[str, Any], person: Path | None = None) -> Any:
+    """The suite that scored ``summary``'s run (``person``: a person run's folder, if it moved)."""
     name, options = summary.get("suite"), summary.get("options", {})
     if name == "conflict":
         from evals.conflict import ConflictSuite
@@ -33,17 +34,19 @@ def suite_for(summary: dict[str, Any]) -> Any:
     if name == "person":
         from evals.person import PersonSuite, person_name
 
-        folder = Path(options.get("person", ""))
+        folder = person or Path(options.get("person", ""))
+        if not (folder / "notes").is_dir():
+            raise RunError(f"the run's person folder {folder} has no notes/ (moved?): give it with --person")
         suite = PersonSuite(notes_dir=folder / "notes", person=person_name(folder))
         suite.attach(None)
         return suite
     raise RunError(f"{name} runs cannot be re-scored (supported: conflict, updates, retrieval, person)")
 
 
-def rescore_run(path: Path | str, out: Path | None = None) -> dict[str, Any]:
+def rescore_run(path: Path | str, out: Path | None = None, person: Path | None = None) -> dict[str, Any]:
     source = Path(path).expanduser()
     summary, records = load_run(source)
-    suite = suite_for(summary)
+    suite = suite_for(summary, person)
     if not records:
         raise RunError(f"{source} has no cases.jsonl to re-score")
     fresh = [suite.rescore(r) for r in records]

@@ -17,13 +17,20 @@ from evals.matching import is_abstention, match_any
 from evals.suite import Scored, counts, latency_of
 
 
-def update_outcome(answer: str, case: UpdateCase) -> str:
-    """fresh | stale | abstain | neither."""
-    if is_abstention(answer):
+def quoted(record: dict[str, Any]) -> bool:
+    """The answer is a cited quote of the notes (the judge's extractive path): the person's own
+    words, which may say "I didn't know" without declining to answer. Not when every quote was
+    refused and the judge's refusal stands in for it (judge "blocked")."""
+    return record.get("answered_by") == "extractive" and record.get("judge") != "blocked"
+
+
+def update_outcome(answer: str, case: UpdateCase, is_quote: bool = False) -> str:
+    """fresh | stale | abstain | neither (``is_quote``: a cited quote is never an abstention)."""
+    if not is_quote and is_abstention(answer):
         return "abstain"
-    if match_any(answer, case["expect_any"], case["text"]).matched:
+    if match_any(answer, case["expect_any"], case["text"], quoted=is_quote).matched:
         return "fresh"
-    if case["stale"] and match_any(answer, case["stale"], case["text"]).matched:
+    if case["stale"] and match_any(answer, case["stale"], case["text"], quoted=is_quote).matched:
         return "stale"
     return "neither"
 
@@ -46,7 +53,7 @@ class UpdatesSuite:
     def rescore(self, record: dict[str, Any]) -> dict[str, Any]:
         """The record's outcome from its stored answer (also used by ``twin eval rescore``)."""
         case = {"text": record["question"], "expect_any": record["expect_any"], "stale": record["stale"]}
-        outcome = update_outcome(record["answer"], case)  # type: ignore[arg-type]
+        outcome = update_outcome(record["answer"], case, quoted(record))  # type: ignore[arg-type]
         return {**record, "outcome": outcome, "correct": outcome == "fresh"}
 
     def score(self, records: list[dict[str, Any]]) -> Scored:

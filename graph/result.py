@@ -13,7 +13,7 @@ from twin.state import JudgeResult
 
 SOURCE_KEYS = ("path", "title", "date", "heading", "score", "source", "why")
 # What `twin ask --json` prints (a documented interface: keep these keys).
-PUBLIC_KEYS = ("answer", "answered_by", "route", "query", "sources", "judge", "timings_ms", "input_flags",
+PUBLIC_KEYS = ("answer", "answered_by", "why", "route", "query", "sources", "judge", "timings_ms", "input_flags",
                "thread_id", "toggles")
 
 
@@ -36,6 +36,7 @@ class TurnResult(TypedDict):
     sources: list[CitedSource]
     judge: JudgeResult
     answered_by: str  # model | model-retry | extractive | no-note | refusal | model-ungated
+    why: str  # why that path answered, in a line (the trace's reason: "names nothing of the best note (…)")
     timings_ms: dict[str, float]  # per node, plus load_<what> for first-use loads
     input_flags: list[str]
     decisions: dict[str, Any]  # per-node decision records (the trace)
@@ -52,12 +53,30 @@ def turn_result(state: dict[str, Any], thread_id: str, toggles: dict[str, bool])
         sources=[CitedSource(**{k: s.get(k, "") for k in SOURCE_KEYS}) for s in state.get("sources", [])],
         judge=state.get("judge", {"verdict": "skipped", "reasons": []}),
         answered_by=state.get("answered_by", ""),
+        why=answer_why(state.get("decisions", {})),
         timings_ms=state.get("timings_ms", {}),
         input_flags=state.get("input_flags", []),
         decisions=state.get("decisions", {}),
         toggles=toggles,
         thread_id=thread_id,
     )
+
+
+def answer_why(decisions: dict[str, Any]) -> str:
+    """Why the answering path answered, from the nodes' decision records: the judge's reason for a
+    quote, a "no note" or a second attempt, its refusal reasons, else the generator's (no note
+    close enough, why the notes were read), else the analyzer's route."""
+    judge, generate = decisions.get("judge") or {}, decisions.get("generate") or {}
+    if judge.get("why"):
+        return str(judge["why"])
+    if judge.get("retried_for"):
+        return f"answered again: the first answer {judge['retried_for']}"
+    if judge.get("verdict") == "blocked":
+        return "; ".join(map(str, judge.get("reasons", [])))
+    if generate.get("why") or generate.get("why_notes"):
+        return str(generate.get("why") or generate["why_notes"])
+    analyze = decisions.get("analyze") or {}
+    return f"routed {analyze['route']} by {analyze.get('by', '')}".strip() if analyze.get("route") else ""
 
 
 def public_json(result: TurnResult) -> dict[str, Any]:

@@ -205,8 +205,10 @@ class JudgeNode:
             verdict, answered_by = self._extractive(state)
         if verdict.verdict == "blocked":
             answered_by = "refusal"
+        first = (state.get("decisions") or {}).get("judge", {}).get("why", "") if state.get("attempt") else ""
         decision = {"verdict": verdict.verdict, "reasons": verdict.reasons, "input_flags": verdict.flags,
                     "checks": verdict.checks, "answered_by": answered_by, **({"why": why} if why else {}),
+                    **({"retried_for": first} if first else {}),
                     **({"rerouted": state["rerouted"]} if state.get("rerouted") else {})}
         return {"answer": verdict.answer, "answered_by": answered_by,
                 "judge": {"verdict": verdict.verdict, "reasons": verdict.reasons},

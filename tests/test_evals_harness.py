@@ -388,3 +388,51 @@ def test_committed_run_folders_hold_no_third_party_data_text() -> None:
         assert not report.is_file() or "| question |" not in report.read_text(encoding="utf-8"), f"{report} quotes questions"
         checked += 1
     assert checked >= 10  # the conflict run folders of the grounding report
+
+
+def _person_run(tmp_path: Path, records: list[dict]) -> Path:
+    """A finished person run over a one-note person whose folder has since moved."""
+    from evals.person import PersonSuite
+
+    folder = tmp_path / "people" / "ana"
+    (folder / "notes").mkdir(parents=True)
+    (folder / "person.toml").write_text('person = "Ana Reis"\n')
+    (folder / "notes" / "job.md").write_text("---\ntitle: Job\ndate: 2024-05-01\n---\n"
+                                             "I test signalling. I didn't know axle counters existed.\n")
+    run = RunDir.create(tmp_path, "person")
+    for r in records:
+        run.append_case(r)
+    scored = PersonSuite(notes_dir=folder / "notes", person="Ana Reis").score(records)
+    summary = {"suite": "person", "n": len(records), "toggles": {}, "run_dir": str(run.path),
+               "options": {"person": str(tmp_path / "gone" / "ana")}, "metrics": scored.metrics,
+               "extras": scored.extras, "notes": [], "command": "twin eval person",
+               "provenance": {"model": "local:embedded", "versions": {}}}
+    finish(run, summary, records)
+    return folder
+
+
+def test_a_quote_of_the_notes_is_never_scored_as_a_refusal(tmp_path: Path) -> None:
+    """A cited quote saying "I didn't know" is the person's words, not an abstention; a model
+    answer saying it, or the judge's refusal standing in for refused quotes, still is."""
+    from evals.cli import app
+    from evals.person import refused
+
+    quote = 'From my note "Job" of 1 May 2024: I test signalling. I didn\'t know axle counters existed.'
+    base = {"kind": "everyday", "question": "What do you test?", "expect_any": ["signalling"], "stale": [],
+            "note": "job.md", "sources": [{"path": "job.md"}], "correct": False, "outcome": "abstain",
+            "latency_ms": 10.0, "judge_reasons": [], "unsupported": [], "note_first": True}
+    rows = [{**base, "id": "quote", "answer": quote, "answered_by": "extractive", "judge": "pass"},
+            {**base, "id": "model", "answer": "I test signalling, but I didn't know much.", "answered_by": "model",
+             "judge": "pass"},
+            {**base, "id": "refused", "answer": "I don't know, I'd rather not say.", "answered_by": "extractive",
+             "judge": "blocked"}]
+    folder = _person_run(tmp_path, rows)
+    run = next(p.parent for p in tmp_path.rglob("summary.json"))
+    res = CliRunner().invoke(app, ["rescore", str(run)])
+    assert res.exit_code == 2 and "give it with --person" in res.output  # the recorded folder is gone
+    res = CliRunner().invoke(app, ["rescore", str(run), "--person", str(folder), "--json",
+                                   "--out", str(tmp_path / "r")])
+    assert res.exit_code == 0, res.output
+    _, cases = load_run(json.loads(res.output)["run_dir"])
+    assert {c["id"]: c["outcome"] for c in cases} == {"quote": "answered", "model": "abstain", "refused": "abstain"}
+    assert [refused(c) for c in cases] == [False, True, True]

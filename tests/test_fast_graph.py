@@ -169,3 +169,20 @@ def test_cli_ask_json_shape(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cap
     assert result["answer"] == "Hello, I am Noa." and result["route"] == "off" and result["sources"] == []
     assert result["toggles"]["retrieve"] is False and result["thread_id"].startswith("ask-")
     assert {"generate", "judge", "load_graph"} <= set(result["timings_ms"])
+
+
+def test_answer_why_names_the_reason_of_the_path_that_answered() -> None:
+    """`twin ask --json` prints ``why``: the judge's reason for a quote, its refusal reasons, the
+    generator's "no note" or why it read the notes, else the route."""
+    from graph.result import answer_why
+
+    assert answer_why({"judge": {"verdict": "pass", "why": "joins Kisi (a.md) and Oslo (b.md) in one sentence"},
+                       "generate": {"why_notes": "a note shown at 0.50"}}).startswith("joins Kisi")
+    assert answer_why({"judge": {"verdict": "blocked", "reasons": ["off_limits: question about family"]}}) \
+        == "off_limits: question about family"
+    assert answer_why({"judge": {"verdict": "pass"}, "generate": {"why": "no shown note at cosine >= 0.3"}}) \
+        == "no shown note at cosine >= 0.3"
+    assert answer_why({"judge": {"verdict": "pass"}, "generate": {"why_notes": "notes mention kisi"}}) \
+        == "notes mention kisi"
+    assert answer_why({"analyze": {"route": "no_retrieve", "by": "embedding"}}) == "routed no_retrieve by embedding"
+    assert answer_why({}) == ""

@@ -7,6 +7,7 @@ import time
 
 import pytest
 
+from graph.result import answer_why
 from kb.fingerprints import Fingerprints, fingerprints_path
 from nodes.context import TwinContext
 from nodes.judge import agrees_with_note, cut_number, judge_text, make_judge, refuses_early
@@ -108,6 +109,12 @@ def test_a_model_answer_without_the_date_asked_for_is_answered_by_the_note(ctx):
     assert again["answered_by"] == "extractive" and "second week of August" in again["answer"], again
     dated = make_judge(ctx)({**state, "draft": "The second week of August, with Hakataramea Shearing."})
     assert dated["judge"]["verdict"] == "pass" and dated["answered_by"] == "model", dated
+    first = make_judge(ctx)(state)["decisions"]
+    retried = make_judge(ctx)({**state, "draft": "The second week of August, with Hakataramea Shearing.",
+                               "answered_by": "model-retry", "attempt": 1, "decisions": first})
+    assert retried["answered_by"] == "model-retry", retried  # the retry passed: it says why it was asked again
+    assert answer_why({**first, **retried["decisions"]}).startswith(
+        "answered again: the first answer says no date or time, which was asked for")
 
 
 def test_a_model_answer_that_says_the_measure_asked_from_another_line_of_the_best_note_passes(ctx):
