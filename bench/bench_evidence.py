@@ -90,7 +90,7 @@ def score(cases: list[Case], weights: Any, per_note: int, titled: bool = True,
         heading = headed if weights.heading > 0 else None
         notes = ev.pick(candidates, heading, alone, per_note, weights, question=q["text"])
         shown = " ".join(s for n in notes for s in n["sentences"])
-        quote = extractive_answer(notes if titled else [{**n, "title": ""} for n in notes])
+        quote = extractive_answer(notes if titled else [{**n, "title": ""} for n in notes], q["text"])
 
         def has(text: str, strings: list[str]) -> bool:
             return bool(strings) and match_any(text, strings, q["text"]).matched

@@ -114,7 +114,7 @@ def _candidates(sources: Sequence[dict[str, Any]], k: int, first: int | None = N
                 continue
             found[key] = _Candidate(EvidenceNote(path=path, title=str(source.get("title", "")),
                                                   date=str(source.get("date", "")), sentences=[],
-                                                  score=float(source.get("score", 0.0))))
+                                                  score=float(source.get("score", 0.0)), rank=len(found)))
         for n, (heading, sentence) in enumerate(sentences_of(str(source.get("text", "")), _own_heading(source))):
             found[key].add(heading, sentence, first is not None and position >= first, (position, n))
     return list(found.values())
@@ -330,6 +330,11 @@ def placement(candidates: Sequence[_Candidate], weights: SentenceWeights, questi
     return np.asarray(out, dtype=np.float32)
 
 
-def best_note(notes: Sequence[EvidenceNote]) -> EvidenceNote | None:
-    """The note the retriever scored highest (the retry's and the extractive answer's note)."""
-    return max(notes, key=lambda n: n["score"]) if notes else None
+def best_note(notes: Sequence[EvidenceNote], by_rank: bool = False) -> EvidenceNote | None:
+    """The note the retriever scored highest (the retry's and the extractive answer's note). Of
+    notes scored alike the newest (``notes`` come newest first), or with ``by_rank`` the one the
+    retriever ranked first: asked about the past, a newer note is no better ("What milk did you
+    use when you made halloumi?" is not answered by a later note on feta)."""
+    if not notes:
+        return None
+    return max(notes, key=lambda n: (n["score"], -n.get("rank", 0))) if by_rank else max(notes, key=lambda n: n["score"])

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from datetime import date
 
 import prompts
+from kb.retrieve import asks_about_past
 from nodes.evidence import SHORT_WORDS, best_note
 from nodes.introductions import introducing
 from twin.state import EvidenceNote
@@ -71,13 +72,15 @@ def with_runner_up(note: EvidenceNote, chosen: list[int]) -> list[int]:
 def quoted_note(notes: list[EvidenceNote], question: str = "") -> EvidenceNote | None:
     """The note a quote comes from: asked who or what a name is, the best-scored one whose
     sentences introduce it; otherwise (or when none does) the best-scored one that has sentences."""
-    return introduction_note(notes, question) or best_note([n for n in notes if n["sentences"]])
+    return introduction_note(notes, question) or best_note([n for n in notes if n["sentences"]],
+                                                          by_rank=asks_about_past(question))
 
 
 def introduction_note(notes: list[EvidenceNote], question: str) -> EvidenceNote | None:
     """The best-scored note whose sentences introduce the name ``question`` asks about (None: none does)."""
     test = introducing(question)
-    return None if test is None else best_note([n for n in notes if any(test(s) for s in n["sentences"])])
+    return None if test is None else best_note([n for n in notes if any(test(s) for s in n["sentences"])],
+                                               by_rank=asks_about_past(question))
 
 
 def extractive_answers(notes: list[EvidenceNote], question: str = "") -> Iterator[str]:

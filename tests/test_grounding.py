@@ -254,6 +254,23 @@ def test_extractive_answer_quotes_the_best_note_with_its_date() -> None:
     assert extractive_answer([]) == "" and readable_date("someday") == "someday"
 
 
+def test_of_two_notes_scored_alike_a_question_about_the_past_quotes_the_one_retrieved_first() -> None:
+    """A tuning person's "What milk did you use when you made halloumi?" was quoted from a later
+    note on feta that the retriever scored the same and ranked second; asked about now, the newer
+    of two equal notes is still the one quoted ("What's your newsletter called?")."""
+    sources = [{"path": "cheese/halloumi.md", "title": "Squeaky", "date": "2017-08-20", "score": 0.99,
+                "text": "Halloumi, attempt four. Two litres of blue-top from the supermarket."},
+               {"path": "cheese/feta.md", "title": "Ewe milk", "date": "2020-09-27", "score": 0.99,
+                "text": "I milk two of the house ewes by hand. The feta sits in brine."}]
+    notes = sorted((c.note for c in _candidates(sources, 2)), key=lambda n: n["date"], reverse=True)  # newest first
+    assert [n["rank"] for n in notes] == [1, 0]
+    past = extractive_answer(notes, "What milk did you use when you made halloumi?")
+    assert past.startswith('From my note "Squeaky"') and "blue-top" in past
+    assert extractive_answer(notes, "What milk do you use for cheese now?").startswith('From my note "Ewe milk"')
+    assert extractive_answer([{**n, "score": 0.6 - 0.1 * i} for i, n in enumerate(notes)],
+                             "What milk did you use?").startswith('From my note "Ewe milk"')  # rank breaks ties only
+
+
 @pytest.fixture()
 def judge_ctx(tmp_path) -> TwinContext:
     """A judge that gives an unsupported answer its second try (``[judge] regenerate``, off by default)."""
