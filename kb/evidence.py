@@ -150,6 +150,39 @@ def your_things(question: str) -> list[str]:
     return list(dict.fromkeys(out))
 
 
+_NOT_THING = frozenset("now today tonight currently right again anymore still lately nowadays these days".split())
+
+
+def your_phrases(question: str) -> list[str]:
+    """What "your" leads to in ``question``, as the words a note would put after "my": up to two
+    words, cut at a stop word or a word of time ("Who's your boss now?" → "boss", "What's your
+    middle name?" → "middle name"); a possessive keeps only its owner ("your dog's name" → "dog")."""
+    out: list[str] = []
+    for m in _YOUR_THING.finditer(question):
+        owned = bool(re.search(r"['’]s\b", m.group(0)))
+        words: list[str] = []
+        for word in (w.lower() for w in m.groups() if w):
+            if word in STOPWORDS or word in _NOT_THING:
+                break
+            words.append(word)
+            if owned:
+                break
+        if words:
+            out.append(" ".join(words))
+    return list(dict.fromkeys(out))
+
+
+def said_as_mine(question: str, texts: list[str]) -> str:
+    """The first of :func:`your_phrases` that one of ``texts`` says with "my" ("She is my boss"
+    for "Who's your boss now?"), else "": the note speaks of the very thing asked, however
+    unlike the question its whole chunk is."""
+    for phrase in your_phrases(question):
+        said = re.compile(rf"\bmy\s+{re.escape(phrase)}\b", re.IGNORECASE)
+        if any(said.search(text) for text in texts):
+            return phrase
+    return ""
+
+
 def title_named(question: str, titles: list[str]) -> str:
     """A title whose content words all occur in the question (the longest such title)."""
     asked = _words(question)

@@ -26,6 +26,7 @@ from langgraph.config import get_stream_writer
 
 import prompts
 from backends.decoding import trim_to_sentences, without_repeats
+from kb.evidence import said_as_mine
 from kb.life_state import topic_of
 from kb.retrieve import asks_about_present_state
 from nodes import evidence as evidence_mod
@@ -95,8 +96,10 @@ def notes_hold(sources: Sequence[dict[str, Any]], query: str, retriever: Any, th
     """Why the retrieved notes may answer ``query``; "" when nothing in them is close enough
     (the answer is then "I have no note about that").
 
-    A shown note at cosine >= ``threshold``, or a rare word of the question that the notes
-    contain (the analyzer's note terms, kb/evidence.py, read only when the first fails): a
+    A shown note at cosine >= ``threshold``; a shown note that says the thing asked with "my"
+    ("She is my boss" for "Who's your boss now?", a long chunk at 0.2: kb/evidence.said_as_mine);
+    or a rare word of the question that the notes contain (the analyzer's note terms,
+    kb/evidence.py, read only when the first two fail): a
     name is barely like the note that names it ("Who is Dr Haldane?" at 0.21). Not counted:
     a closer note elsewhere in the index. On short notes that turned a "no note" for "Where
     do you work?" into an answer from the wrong note (docs/grounding.md).
@@ -109,6 +112,8 @@ def notes_hold(sources: Sequence[dict[str, Any]], query: str, retriever: Any, th
     best = max(s.get("similarity", 0.0) for s in sources)
     if best >= threshold:
         return f"a note shown at {best:.2f}"
+    if mine := said_as_mine(query, [str(s.get("text", "")) for s in sources]):
+        return f'a shown note says "my {mine}"'
     evidence_of = getattr(retriever, "evidence", None)  # a stand-in retriever may have none
     found = evidence_of(query) if evidence_of is not None else None
     if found is not None and found.note_terms:

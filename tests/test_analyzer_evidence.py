@@ -13,8 +13,10 @@ from kb.evidence import (
     common_nouns,
     is_rare,
     note_evidence,
+    said_as_mine,
     searches_agree,
     title_named,
+    your_phrases,
     your_things,
 )
 from kb.ingest import ingest
@@ -137,6 +139,28 @@ def test_your_thing_is_what_your_leads_to_not_small_talk() -> None:
     assert your_things("How's your day going?") == []
     assert your_things("What's your name?") == []
     assert your_things("Where do you live?") == []
+
+
+def test_a_shown_note_that_says_the_thing_asked_with_my_may_answer() -> None:
+    """A tuning person's "Who's your boss now?" got "I have no note about that": the note saying
+    "She is my boss" is one long chunk, at cosine 0.2 to the question. A note that says the very
+    thing asked with "my" lets the notes answer; a question no shown note speaks of that way still
+    gets no note ("What's your blood type?" beside "my blood pressure")."""
+    from nodes.generate import notes_hold
+
+    assert your_phrases("Who's your boss now?") == ["boss"]
+    assert your_phrases("What's your middle name?") == ["middle name"]  # not "my middle" or "my name"
+    assert your_phrases("What's your dog's name?") == ["dog"]
+    assert your_phrases("Is your van still running?") == ["van"]
+    assert your_phrases("What is your favourite film?") == ["favourite film"]
+    assert your_phrases("Where do you live?") == []
+    boss = [{"path": "work/big-house.md", "similarity": 0.2,
+             "text": "Mrs Lathbury owns the station and wants a report each month. She is my boss and reads every word."}]
+    assert notes_hold(boss, "Who's your boss now?", object(), 0.3) == 'a shown note says "my boss"'
+    assert said_as_mine("Who's your boss now?", ["I play my bossa nova records."]) == ""
+    pressure = [{"path": "health.md", "similarity": 0.2, "text": "I check my blood pressure on Sundays."}]
+    assert notes_hold(pressure, "What's your blood type?", object(), 0.3) == ""
+    assert notes_hold(boss, "What's your middle name?", object(), 0.3) == ""
 
 
 def test_a_thing_of_yours_that_a_note_is_tagged_or_titled_with_is_retrieved_for(ctx: TwinContext) -> None:
