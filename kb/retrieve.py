@@ -302,6 +302,9 @@ class Retriever:
             if stated is not None and topic is not None and topic.near is not None:
                 order = _put_first(order, stated)  # a newer run that beat it would say so too
             scores = _lift(scores, order)
+        if rerank and r.first_margin >= 0 and asks_about_a_first(query):
+            order = earliest_first(order, found.metas, found.days, found.sims, r.first_margin)
+            scores = _lift(scores, order)
         if len(found.ids) > len(kept):  # the rules added candidates: read only those
             kept = np.concatenate([kept, kept_by_floor(_subset(found, list(range(len(kept), len(found.ids)))),
                                                        query, r.min_score)])
@@ -592,6 +595,37 @@ _PRESENT = re.compile(r"\b(now|currently|current|these days|nowadays|today|at th
 # time you were at Fernwood", which asks for that time, not the newest note
 _NEWEST = re.compile(r"\blast season\b(?![-\w])", re.I)
 _TENSE_ONLY = re.compile(r"\b(?:was|were|did)\b", re.I)
+
+
+# the first of the person's things or doings: "your first car", "your very first bees", "that first
+# harvest", "the first Munro you ever climbed", "did you first play"; not a part of something ("the
+# first kilometre of the 10k", "your first drink of the day"), a rank ("first place", "came first"),
+# an order of work ("write tests first", "local-first") or a thing's own first ("its first call")
+_FIRST = re.compile(r"\b(?:(?:your|the|that|my)\s+(?:very\s+)?first|you\s+first)\s+(?!(?:place|prize|things?)\b)"
+                    r"[^\W\d_][\w'-]*(?!\s+of\b)(?![\w'-])", re.I)
+
+
+def asks_about_a_first(question: str) -> bool:
+    """A question about the first of something ("What did you pay for your first car?", "Where did
+    you first play the nyatiti?"): the oldest note about it answers, not the newest."""
+    return bool(_FIRST.search(question)) and not _PRESENT.search(question)
+
+
+def earliest_first(order: list[int], metas: list[dict[str, Any]], days: np.ndarray, sims: np.ndarray,
+                   margin: float) -> list[int]:
+    """Asked about a first: the oldest note about as relevant as the first-ranked one (similarity
+    at most ``margin`` lower) goes above it ("the first car" is the 2019 note on the Vitz, not the
+    2023 one on selling it); keeps ``len(order)``."""
+    if not order:
+        return order
+    top = order[0]
+    older = [j for j in order if days[j] < days[top] and not _same_note(metas[j], metas[top])
+             and sims[j] >= sims[top] - margin]
+    if not older:
+        return order
+    result = list(order)
+    _place_above(result, min(older, key=lambda j: (days[j], -sims[j])), top)
+    return result
 
 
 def asks_about_past(question: str) -> bool:

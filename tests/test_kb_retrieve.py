@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import dataclasses
+import shutil
 from datetime import date
 from pathlib import Path
 
@@ -14,8 +15,10 @@ from kb.cues import mentions_update
 from kb.ingest import ingest
 from kb.retrieve import (
     Retriever,
+    asks_about_a_first,
     asks_about_past,
     asks_about_present_state,
+    earliest_first,
     newer_first,
     rrf,
     rrf_max,
@@ -114,6 +117,37 @@ def test_questions_about_the_past_keep_the_older_note(retriever: Retriever) -> N
                 "Who helped? And who helps you now?", "What hosted email service do you use?",
                 "What distributed database does your team use?", "What related projects are you working on?"):
         assert not asks_about_past(now), now
+
+
+def test_asked_about_a_first_the_oldest_note_about_as_relevant_goes_first(tmp_path: Path, kb_embeddings) -> None:
+    """A tuning person's "What did you pay for your first car?" was answered from the newer note
+    on selling it (2023) over the 2019 note on buying the Vitz; asked about a first, the oldest
+    note within ``first_margin`` of the first-ranked one goes above it. Not a part, a rank, a
+    routine or an order of work."""
+    for first in ("What did you pay for your first car?", "Who sold you your first sea kayak?",
+                  "Where did you first play the nyatiti in front of people?", "What kind of honey was that first harvest?",
+                  "What was the first Munro you ever climbed?", "Where did you give your very first talk?"):
+        assert asks_about_a_first(first), first
+    for other in ("What's your usual first drink of the day?", "How fast did you run the first kilometre of the 10k?",
+                  "Who came first in the race?", "Who won first place?", "Why do you write tests first?",
+                  "What's your opinion on local-first software?", "What's the first thing you do in the morning?",
+                  "How do you make a jest mock return a value only on its first call?",
+                  "What was your first job and where do you work now?"):
+        assert not asks_about_a_first(other), other
+    metas = [{"path": p} for p in ("sold.md", "vitz.md", "about-me.md", "sold.md")]
+    days, sims = np.array([400.0, 100.0, 10.0, 400.0]), np.array([0.60, 0.57, 0.40, 0.5])
+    assert earliest_first([0, 3, 1, 2], metas, days, sims, 0.05) == [1, 0, 3, 2]  # about-me is older but far less alike
+    assert earliest_first([0, 1, 2], metas, days, sims, 0.01) == [0, 1, 2]
+    assert earliest_first([], metas, days, sims, 0.05) == []
+
+    config = make_config(tmp_path / "home")
+    people = Path(__file__).resolve().parent.parent / "evals" / "data" / "people" / "dev4" / "notes"
+    ingest(config, shutil.copytree(people, tmp_path / "notes"), kb_embeddings, progress=False)
+    question = "What did you pay for your first car?"
+    found = Retriever(config, kb_embeddings).search(question)
+    assert found[0]["path"] == "home/the-vitz.md", [s["path"] for s in found]
+    off = dataclasses.replace(config, retrieval=dataclasses.replace(config.retrieval, first_margin=-1.0))
+    assert Retriever(off, kb_embeddings).search(question)[0]["path"] == "home/sold-the-red-one.md"
 
 
 def test_an_update_found_outside_the_candidates_is_brought_in(retriever: Retriever) -> None:

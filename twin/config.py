@@ -86,6 +86,7 @@ class RetrievalConfig:
     same_subject_similarity: float = 0.4  # asked about now, an older top note this alike to a newer, better one is not shown; 1 = always shown
     answer_min_similarity: float = 0.3  # best note less similar than this: "I have no note about that"
     subject_margin: float = 0.1  # a newer note on the same subject (title word, tag) ranks first within this
+    first_margin: float = 0.05  # asked about a first ("your first car"), an older note ranks first within this (-1: off)
     life_state: bool = True  # asked where the person lives or works now, or for their best so far: the newest note saying so first (kb/life_state.py)
 
 
