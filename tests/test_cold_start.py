@@ -202,3 +202,7 @@ def test_streamed_answer_trailer_says_where_the_time_went() -> None:
                                         "7.0 s, 3.0 s of it loading")
     warm = {**result, "timings_ms": {"analyze": 50.0, "generate": 4000.0}}
     assert _trailer(warm).endswith("· 4.0 s")
+    quoted = {**warm, "answered_by": "extractive", "why": "names nothing of the best note (projects/keyboard.md, 2023-11-26)"}
+    assert "· judge: pass · answered by extractive (names nothing of the best note (projects/keyboard.md, " \
+           "2023-11-26)) · sources:" in _trailer(quoted)
+    assert "answered by" not in _trailer({**warm, "answered_by": "model", "why": "a note shown at 0.52"})

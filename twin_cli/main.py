@@ -211,7 +211,8 @@ def _cancel_on_interrupt(cancel: threading.Event) -> Iterator[None]:
 
 
 def _trailer(result: TurnResult) -> str:
-    """The line after a streamed answer: route, verdict, sources, and where the time went."""
+    """The line after a streamed answer: route, verdict, which path answered and why when the
+    model's own answer was not the one shown, sources, and where the time went."""
     cited = dict.fromkeys(f"{_cite(s)} ({s['date']})" for s in result.get("sources", []))  # a note once
     sources = ", ".join(cited)
     verdict = result.get("judge", {}).get("verdict")
@@ -219,7 +220,9 @@ def _trailer(result: TurnResult) -> str:
     total = sum(timings.values()) / 1000
     loading = sum(v for k, v in timings.items() if k.startswith("load_")) / 1000
     took = f"{total:.1f} s" + (f", {loading:.1f} s of it loading" if loading >= 0.05 else "")
-    return f"\n\n— route: {result.get('route')} · judge: {verdict} · sources: {sources or 'none'} · {took}"
+    by, why = result.get("answered_by", ""), result.get("why", "")
+    answered = f" · answered by {by}" + (f" ({why})" if why else "") if by and by != "model" else ""
+    return f"\n\n— route: {result.get('route')} · judge: {verdict}{answered} · sources: {sources or 'none'} · {took}"
 
 
 @app.command()
