@@ -24,7 +24,7 @@ from evals import metrics
 from evals.datasets import ConflictCase
 from evals.graph_cases import ask
 from evals.matching import conflict_outcome
-from evals.suite import Scored, counts, latency_of
+from evals.suite import Scored, counts, latency_of, quoted
 from twin.state import Source
 
 MODES = ("context", "kb")
@@ -101,9 +101,10 @@ class ConflictSuite:
         """The record's outcome from its stored answer (also used by ``twin eval rescore``):
         ``outcome`` by the strict matcher, ``outcome_distinctive`` with the distinctive-token tier."""
         answer, real, fake, question = record["answer"], record["real"], record["fake"], record["question"]
-        outcome, m_real, m_fake = conflict_outcome(answer, real, fake, question)
+        cited = quoted(record)
+        outcome, m_real, m_fake = conflict_outcome(answer, real, fake, question, quoted=cited)
         wide, _, _ = conflict_outcome(answer, real, fake, question, real_long=record.get("real_long", ""),
-                                      fake_long=record.get("fake_long", ""))
+                                      fake_long=record.get("fake_long", ""), quoted=cited)
         return {**record, "outcome": outcome, "outcome_distinctive": wide, "correct": outcome == "context",
                 "match_real": m_real.how, "match_fake": m_fake.how}
 

@@ -215,18 +215,18 @@ def distinctive_tier(prediction: str, fake: list[str], real: list[str], question
 
 def conflict_outcome(prediction: str, real: str, fake: str, question: str = "",
                      threshold: float = OVERLAP_THRESHOLD, real_long: str = "",
-                     fake_long: str = "") -> tuple[str, Match, Match]:
+                     fake_long: str = "", quoted: bool = False) -> tuple[str, Match, Match]:
     """``context`` (gave the passages' answer), ``memory`` (the real one), ``both``, ``neither``
     or ``abstain``; ties between two matches go to the stronger (exact > contains > overlap).
 
     With the long answers given (``real_long``/``fake_long``), a ``neither`` is looked at once
     more by the ``distinctive`` tier (:func:`distinctive_tier`); without them the matcher is
-    the strict one."""
-    if is_abstention(prediction):
+    the strict one. ``quoted``: a cited quote of the passages, never an abstention (:func:`match`)."""
+    if not quoted and is_abstention(prediction):
         none = Match(False, "abstain", 0.0)
         return "abstain", none, none
-    m_fake = match(prediction, fake, question, threshold)
-    m_real = match(prediction, real, question, threshold)
+    m_fake = match(prediction, fake, question, threshold, quoted)
+    m_real = match(prediction, real, question, threshold, quoted)
     if not (m_fake.matched or m_real.matched) and (real_long or fake_long):
         side = distinctive_tier(prediction, [fake, fake_long], [real, real_long], question)
         tier = Match(True, "distinctive", 1.0)

@@ -29,8 +29,8 @@ from evals import metrics
 from evals.datasets import DataError, PersonCase
 from evals.graph_cases import ask
 from evals.matching import is_abstention, match_any
-from evals.suite import Scored, counts, latency_of
-from evals.updates import quoted, update_outcome
+from evals.suite import Scored, counts, latency_of, quoted
+from evals.updates import update_outcome
 
 ANSWERABLE = ("update", "everyday", "named")
 

@@ -19,6 +19,8 @@ from evals.runs import RunDir, RunError, git_commit, load_run
 def suite_for(summary: dict[str, Any], person: Path | None = None) -> Any:
     """The suite that scored ``summary``'s run (``person``: a person run's folder, if it moved)."""
     name, options = summary.get("suite"), summary.get("options", {})
+    if person is not None and name != "person":
+        raise RunError(f"--person is for person runs; {name} runs have no person folder")
     if name == "conflict":
         from evals.conflict import ConflictSuite
 
@@ -34,7 +36,10 @@ def suite_for(summary: dict[str, Any], person: Path | None = None) -> Any:
     if name == "person":
         from evals.person import PersonSuite, person_name
 
-        folder = person or Path(options.get("person", ""))
+        recorded = options.get("person", "")
+        if person is None and not recorded:
+            raise RunError("the run names no person folder: give it with --person")
+        folder = person or Path(recorded)
         if not (folder / "notes").is_dir():
             raise RunError(f"the run's person folder {folder} has no notes/ (moved?): give it with --person")
         suite = PersonSuite(notes_dir=folder / "notes", person=person_name(folder))

@@ -15,7 +15,7 @@ from evals import metrics
 from evals.datasets import RetrievalCase
 from evals.graph_cases import ask
 from evals.matching import is_abstention, match
-from evals.suite import Scored, counts, latency_of
+from evals.suite import Scored, counts, latency_of, quoted
 
 RANK_K = 10  # notes fetched for the ranking metrics
 
@@ -29,10 +29,11 @@ def rank_of(source: str, paths: list[str]) -> int | None:
     return paths.index(source) + 1 if source in paths else None
 
 
-def keyword_hits(answer: str, keywords: list[str], question: str) -> list[bool]:
-    if is_abstention(answer):
+def keyword_hits(answer: str, keywords: list[str], question: str, is_quote: bool = False) -> list[bool]:
+    """Which keywords the answer gives (none when it abstains; a cited quote never does)."""
+    if not is_quote and is_abstention(answer):
         return [False] * len(keywords)
-    return [match(answer, kw, question).matched for kw in keywords]
+    return [match(answer, kw, question, quoted=is_quote).matched for kw in keywords]
 
 
 @dataclass
@@ -63,11 +64,12 @@ class RetrievalSuite:
         """Keyword hits and verdict from the stored answer (also used by ``twin eval rescore``)."""
         record = dict(record)
         if self.answers:
-            hits = keyword_hits(record["answer"], record["answer_keywords"], record["question"])
+            cited = quoted(record)
+            hits = keyword_hits(record["answer"], record["answer_keywords"], record["question"], cited)
             record.update({
                 "keyword_hits": hits, "keyword_recall": sum(hits) / len(hits),
                 "source_in_context": record["source"] in distinct_paths(record["sources"]),
-                "abstained": is_abstention(record["answer"]),
+                "abstained": not cited and is_abstention(record["answer"]),
             })
         rank = record["rank"]
         record["correct"] = bool(rank == 1 and (not self.answers or record["keyword_recall"] == 1.0))

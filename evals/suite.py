@@ -50,3 +50,10 @@ def counts(records: list[dict[str, Any]], key: str) -> dict[str, int]:
         value = str(r.get(key, ""))
         out[value] = out.get(value, 0) + 1
     return dict(sorted(out.items()))
+
+
+def quoted(record: dict[str, Any]) -> bool:
+    """The answer is a cited quote of the notes (the judge's extractive path): the person's own
+    words, which may say "I didn't know" without declining to answer. Not when every quote was
+    refused and the judge's refusal stands in for it (judge "blocked")."""
+    return record.get("answered_by") == "extractive" and record.get("judge") != "blocked"

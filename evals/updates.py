@@ -14,14 +14,7 @@ from evals import metrics
 from evals.datasets import UpdateCase
 from evals.graph_cases import ask
 from evals.matching import is_abstention, match_any
-from evals.suite import Scored, counts, latency_of
-
-
-def quoted(record: dict[str, Any]) -> bool:
-    """The answer is a cited quote of the notes (the judge's extractive path): the person's own
-    words, which may say "I didn't know" without declining to answer. Not when every quote was
-    refused and the judge's refusal stands in for it (judge "blocked")."""
-    return record.get("answered_by") == "extractive" and record.get("judge") != "blocked"
+from evals.suite import Scored, counts, latency_of, quoted
 
 
 def update_outcome(answer: str, case: UpdateCase, is_quote: bool = False) -> str:

@@ -62,17 +62,24 @@ def turn_result(state: dict[str, Any], thread_id: str, toggles: dict[str, bool])
     )
 
 
+def reason_kind(reason: str) -> str:
+    """A judge reason without the words it lists of the withheld text ("grounding: not in the
+    notes: Freja, 1111" → "grounding: not in the notes"): what a check found, not what it hid."""
+    return ": ".join(reason.split(": ")[:2])
+
+
 def answer_why(decisions: dict[str, Any]) -> str:
-    """Why the answering path answered, from the nodes' decision records: the judge's reason for a
-    quote, a "no note" or a second attempt, its refusal reasons, else the generator's (no note
-    close enough, why the notes were read), else the analyzer's route."""
+    """Why the answering path answered, from the nodes' decision records: the judge's refusal
+    reasons, its reason for a quote or a "no note", or for a second attempt; else the generator's
+    (no note close enough, why the notes were read), else the analyzer's route. Words of a withheld
+    draft are left out (:func:`reason_kind`)."""
     judge, generate = decisions.get("judge") or {}, decisions.get("generate") or {}
-    if judge.get("why"):
-        return str(judge["why"])
-    if judge.get("retried_for"):
-        return f"answered again: the first answer {judge['retried_for']}"
     if judge.get("verdict") == "blocked":
-        return "; ".join(map(str, judge.get("reasons", [])))
+        return "; ".join(reason_kind(str(r)) for r in judge.get("reasons", []))
+    if judge.get("why"):  # "unsupported by the notes: Newhaven" → "unsupported by the notes"
+        return str(judge["why"]).split(": ")[0]
+    if judge.get("retried_for"):
+        return f"answered again after: {str(judge['retried_for']).split(': ')[0]}"
     if generate.get("why") or generate.get("why_notes"):
         return str(generate.get("why") or generate["why_notes"])
     analyze = decisions.get("analyze") or {}

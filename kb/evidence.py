@@ -151,24 +151,26 @@ def your_things(question: str) -> list[str]:
 
 
 _NOT_THING = frozenset("now today tonight currently right again anymore still lately nowadays these days".split())
+_YOUR_PHRASE = re.compile(r"(?:^\W*[Yy]our|\byour)\s+([^\W\d_][\w-]*)(['’]s)?(?:\s+([^\W\d_][\w-]*))?")
 
 
 def your_phrases(question: str) -> list[str]:
     """What "your" leads to in ``question``, as the words a note would put after "my": up to two
     words, cut at a stop word or a word of time ("Who's your boss now?" → "boss", "What's your
-    middle name?" → "middle name"); a possessive keeps only its owner ("your dog's name" → "dog")."""
+    middle name?" → "middle name"); a possessive with what it owns ("your mother's maiden name" →
+    "mother's maiden"); none for small talk ("your opinion"), a modifier alone ("your favourite?")
+    or a title ("Your Money or Your Life", not lower-case and not the question's first word)."""
     out: list[str] = []
-    for m in _YOUR_THING.finditer(question):
-        owned = bool(re.search(r"['’]s\b", m.group(0)))
-        words: list[str] = []
-        for word in (w.lower() for w in m.groups() if w):
-            if word in STOPWORDS or word in _NOT_THING:
-                break
-            words.append(word)
-            if owned:
-                break
-        if words:
-            out.append(" ".join(words))
+    for m in _YOUR_PHRASE.finditer(question):
+        first, owned, second = m.group(1).lower(), m.group(2), (m.group(3) or "").lower()
+        if first in STOPWORDS or first in _NOT_THING or first in SMALL_TALK:
+            continue
+        words = [first + "'s" if owned else first]
+        if second and second not in STOPWORDS and second not in _NOT_THING:
+            words.append(second)
+        if (owned or first in _MODIFIERS) and len(words) < 2:
+            continue  # "your dog's?", "your favourite?": not yet the thing asked
+        out.append(" ".join(words))
     return list(dict.fromkeys(out))
 
 
@@ -177,7 +179,8 @@ def said_as_mine(question: str, texts: list[str]) -> str:
     for "Who's your boss now?"), else "": the note speaks of the very thing asked, however
     unlike the question its whole chunk is."""
     for phrase in your_phrases(question):
-        said = re.compile(rf"\bmy\s+{re.escape(phrase)}\b", re.IGNORECASE)
+        words = r"\s+".join(re.escape(w).replace("'", "['’]") for w in phrase.split())
+        said = re.compile(rf"\bmy\s+{words}\b", re.IGNORECASE)
         if any(said.search(text) for text in texts):
             return phrase
     return ""

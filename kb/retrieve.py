@@ -598,11 +598,18 @@ _TENSE_ONLY = re.compile(r"\b(?:was|were|did)\b", re.I)
 
 
 # the first of the person's things or doings: "your first car", "your very first bees", "that first
-# harvest", "the first Munro you ever climbed", "did you first play"; not a part of something ("the
-# first kilometre of the 10k", "your first drink of the day"), a rank ("first place", "came first"),
-# an order of work ("write tests first", "local-first") or a thing's own first ("its first call")
-_FIRST = re.compile(r"\b(?:(?:your|the|that|my)\s+(?:very\s+)?first|you\s+first)\s+(?!(?:place|prize|things?)\b)"
-                    r"[^\W\d_][\w'-]*(?!\s+of\b)(?![\w'-])", re.I)
+# harvest", "the first Munro you ever climbed", "did you first play", "your first day of school"; not
+# a routine ("your first drink of the day"), a part of something ("the first kilometre of the 10k",
+# "the first week in your new job"), a kind of thing that is no first ("your first name", "first aid",
+# "your first priority"), a rank ("first place", "came first"), an order of asking ("Can you first
+# tell me…", "first of all"), of work ("write tests first", "local-first") or a thing's own ("its first call")
+_NOT_A_FIRST = (r"(?:place|prize|things?|of|and|aid|names?|half|round|heat|draft|steps?|priority|priorities"
+                r"|thoughts?|class|choice|language|person|line)\b")
+_ROUTINE = r"\s+of\s+(?:the|each|every|a)\s+(?:day|week|month|year|morning|evening|night|season|match|game)\b"
+_FIRST = re.compile(
+    rf"\b(?:(?:your|that)\s+(?:very\s+)?first\s+(?!{_NOT_A_FIRST})[^\W\d_][\w'-]*(?![\w'-])(?!{_ROUTINE})"
+    rf"|the\s+(?:very\s+)?first\s+(?!{_NOT_A_FIRST})[^\W\d_][\w'-]*(?:\s+[^\W\d_][\w'-]*)?\s+(?:you|that you)\b"
+    rf"|(?:did|do|when|where|since|have|had)\s+you\s+(?:ever\s+)?first\s+(?!{_NOT_A_FIRST})[^\W\d_])", re.I)
 
 
 def asks_about_a_first(question: str) -> bool:

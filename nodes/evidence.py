@@ -333,8 +333,8 @@ def placement(candidates: Sequence[_Candidate], weights: SentenceWeights, questi
 def best_note(notes: Sequence[EvidenceNote], by_rank: bool = False) -> EvidenceNote | None:
     """The note the retriever scored highest (the retry's and the extractive answer's note). Of
     notes scored alike the newest (``notes`` come newest first), or with ``by_rank`` the one the
-    retriever ranked first: asked about the past, a newer note is no better ("What milk did you
-    use when you made halloumi?" is not answered by a later note on feta)."""
+    retriever ranked first: asked about the past or a first, a newer note is no better ("What milk
+    did you use when you made halloumi?" is not answered by a later note on feta)."""
     if not notes:
         return None
     return max(notes, key=lambda n: (n["score"], -n.get("rank", 0))) if by_rank else max(notes, key=lambda n: n["score"])

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from datetime import date
 
 import prompts
-from kb.retrieve import asks_about_past
+from kb.retrieve import asks_about_a_first, asks_about_past
 from nodes.evidence import SHORT_WORDS, best_note
 from nodes.introductions import introducing
 from twin.state import EvidenceNote
@@ -73,14 +73,20 @@ def quoted_note(notes: list[EvidenceNote], question: str = "") -> EvidenceNote |
     """The note a quote comes from: asked who or what a name is, the best-scored one whose
     sentences introduce it; otherwise (or when none does) the best-scored one that has sentences."""
     return introduction_note(notes, question) or best_note([n for n in notes if n["sentences"]],
-                                                          by_rank=asks_about_past(question))
+                                                          by_rank=older_may_answer(question))
+
+
+def older_may_answer(question: str) -> bool:
+    """Asked about the past or about a first, a newer note is no better than the one the
+    retriever ranked first (which a rule may have put there: kb/retrieve.earliest_first)."""
+    return asks_about_past(question) or asks_about_a_first(question)
 
 
 def introduction_note(notes: list[EvidenceNote], question: str) -> EvidenceNote | None:
     """The best-scored note whose sentences introduce the name ``question`` asks about (None: none does)."""
     test = introducing(question)
     return None if test is None else best_note([n for n in notes if any(test(s) for s in n["sentences"])],
-                                               by_rank=asks_about_past(question))
+                                               by_rank=older_may_answer(question))
 
 
 def extractive_answers(notes: list[EvidenceNote], question: str = "") -> Iterator[str]:

@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from graph.result import TurnResult
+from graph.result import TurnResult, reason_kind
 from twin.config import Config
 
 RESULT_KEYS = ("answer", "route", "query", "sources", "judge", "timings_ms", "input_flags", "toggles")
@@ -38,8 +38,11 @@ class TurnEvent:
 
 def public_result(raw: TurnResult) -> dict[str, Any]:
     """An answered turn (the runner's :class:`~graph.result.TurnResult`) as the service returns it
-    (no internal decisions; each source with an ``id``)."""
+    (no internal decisions; each source with an ``id``; the judge's reasons without the words of
+    the text it withheld)."""
     out = {k: raw.get(k) for k in RESULT_KEYS}
+    judge = raw.get("judge") or {}  # a visitor sees what a check found, never the words it withheld
+    out["judge"] = {"verdict": judge.get("verdict", "skipped"), "reasons": [reason_kind(str(r)) for r in judge.get("reasons", [])]}
     out["sources"] = [{"id": s["path"], **{k: s.get(k) for k in SOURCE_KEYS}} for s in raw.get("sources", [])]
     return out
 

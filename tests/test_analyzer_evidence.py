@@ -150,10 +150,16 @@ def test_a_shown_note_that_says_the_thing_asked_with_my_may_answer() -> None:
 
     assert your_phrases("Who's your boss now?") == ["boss"]
     assert your_phrases("What's your middle name?") == ["middle name"]  # not "my middle" or "my name"
-    assert your_phrases("What's your dog's name?") == ["dog"]
+    assert your_phrases("What's your dog's name?") == ["dog's name"]  # "my dog's name", not "my dog"
+    assert your_phrases("What's your mother's maiden name?") == ["mother's maiden"]
     assert your_phrases("Is your van still running?") == ["van"]
     assert your_phrases("What is your favourite film?") == ["favourite film"]
-    assert your_phrases("Where do you live?") == []
+    for none in ("Where do you live?", "Which colour is your favourite?", "What's your opinion on vim?",
+                 "Have you read Your Money or Your Life?", "How is your day going?"):
+        assert your_phrases(none) == [], none  # no "your", a modifier alone, small talk, a title
+    assert said_as_mine("What's your middle name?", ["Yes, my middle\n name is Io."]) == "middle name"
+    assert said_as_mine("What's your dog's name?", ["My dog’s name is Luna."]) == "dog's name"
+    assert said_as_mine("What's your dog's name?", ["I walk my dog at six."]) == ""
     boss = [{"path": "work/big-house.md", "similarity": 0.2,
              "text": "Mrs Lathbury owns the station and wants a report each month. She is my boss and reads every word."}]
     assert notes_hold(boss, "Who's your boss now?", object(), 0.3) == 'a shown note says "my boss"'
@@ -161,6 +167,8 @@ def test_a_shown_note_that_says_the_thing_asked_with_my_may_answer() -> None:
     pressure = [{"path": "health.md", "similarity": 0.2, "text": "I check my blood pressure on Sundays."}]
     assert notes_hold(pressure, "What's your blood type?", object(), 0.3) == ""
     assert notes_hold(boss, "What's your middle name?", object(), 0.3) == ""
+    team = [{"path": "job.md", "similarity": 0.2, "text": "My team lead is Aoife Brennock."}]
+    assert notes_hold(team, "What's your team's budget?", object(), 0.3) == ""  # a review's case
 
 
 def test_a_thing_of_yours_that_a_note_is_tagged_or_titled_with_is_retrieved_for(ctx: TwinContext) -> None:

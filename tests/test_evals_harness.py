@@ -436,3 +436,5 @@ def test_a_quote_of_the_notes_is_never_scored_as_a_refusal(tmp_path: Path) -> No
     _, cases = load_run(json.loads(res.output)["run_dir"])
     assert {c["id"]: c["outcome"] for c in cases} == {"quote": "answered", "model": "abstain", "refused": "abstain"}
     assert [refused(c) for c in cases] == [False, True, True]
+    res = CliRunner().invoke(app, ["rescore", str(fake_run(tmp_path / "u", [True])), "--person", str(folder)])
+    assert res.exit_code == 2 and "--person is for person runs" in res.output

@@ -219,3 +219,14 @@ def test_mcnemar_exact() -> None:
     # 10 discordant pairs all one way: p = 2 * 0.5**10
     assert metrics.mcnemar_exact(10, 0) == pytest.approx(2 * 0.5**10)
     assert math.isclose(metrics.mcnemar_exact(3, 7), metrics.mcnemar_exact(7, 3))
+
+
+def test_a_cited_quote_is_scored_on_what_it_quotes_never_as_an_abstention() -> None:
+    from evals.matching import conflict_outcome
+    from evals.retrieval import keyword_hits
+
+    quote = 'From my note "Toby" of 1 Jan 2025: I did not know it then, but Toby became Regional Manager.'
+    assert conflict_outcome(quote, "HR representative", "Regional Manager")[0] == "abstain"
+    assert conflict_outcome(quote, "HR representative", "Regional Manager", quoted=True)[0] == "context"
+    assert keyword_hits(quote, ["Regional Manager"], "What happened to Toby?") == [False]
+    assert keyword_hits(quote, ["Regional Manager"], "What happened to Toby?", is_quote=True) == [True]

@@ -185,4 +185,14 @@ def test_answer_why_names_the_reason_of_the_path_that_answered() -> None:
     assert answer_why({"judge": {"verdict": "pass"}, "generate": {"why_notes": "notes mention kisi"}}) \
         == "notes mention kisi"
     assert answer_why({"analyze": {"route": "no_retrieve", "by": "embedding"}}) == "routed no_retrieve by embedding"
+    # never the words of the withheld draft: a refusal's reasons and a quote's reason say what was found
+    blocked = {"verdict": "blocked", "why": "unsupported by the notes: Newhaven", "retried_for": "names nothing",
+               "reasons": ["private_leak: 1 private-only term(s) in view(s) plain",
+                           "grounding: not in the notes: Freja, 1111, 2222", "pii: redacted phone"]}
+    assert answer_why({"judge": blocked}) == ("private_leak: 1 private-only term(s) in view(s) plain; "
+                                              "grounding: not in the notes; pii: redacted phone")
+    assert answer_why({"judge": {"verdict": "pass", "why": "unsupported by the notes: 4111, 1111"}}) \
+        == "unsupported by the notes"
+    assert answer_why({"judge": {"verdict": "pass", "retried_for": "unsupported by the notes: 123456782"}}) \
+        == "answered again after: unsupported by the notes"
     assert answer_why({}) == ""

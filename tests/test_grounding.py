@@ -267,6 +267,8 @@ def test_of_two_notes_scored_alike_a_question_about_the_past_quotes_the_one_retr
     past = extractive_answer(notes, "What milk did you use when you made halloumi?")
     assert past.startswith('From my note "Squeaky"') and "blue-top" in past
     assert extractive_answer(notes, "What milk do you use for cheese now?").startswith('From my note "Ewe milk"')
+    first = extractive_answer(notes, "What's your first cheese?")  # a first: the retriever may have put the older first
+    assert first.startswith('From my note "Squeaky"'), first
     assert extractive_answer([{**n, "score": 0.6 - 0.1 * i} for i, n in enumerate(notes)],
                              "What milk did you use?").startswith('From my note "Ewe milk"')  # rank breaks ties only
 

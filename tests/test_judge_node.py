@@ -114,7 +114,7 @@ def test_a_model_answer_without_the_date_asked_for_is_answered_by_the_note(ctx):
                                "answered_by": "model-retry", "attempt": 1, "decisions": first})
     assert retried["answered_by"] == "model-retry", retried  # the retry passed: it says why it was asked again
     assert answer_why({**first, **retried["decisions"]}).startswith(
-        "answered again: the first answer says no date or time, which was asked for")
+        "answered again after: says no date or time, which was asked for")
 
 
 def test_a_model_answer_that_says_the_measure_asked_from_another_line_of_the_best_note_passes(ctx):

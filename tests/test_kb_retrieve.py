@@ -126,13 +126,19 @@ def test_asked_about_a_first_the_oldest_note_about_as_relevant_goes_first(tmp_pa
     routine or an order of work."""
     for first in ("What did you pay for your first car?", "Who sold you your first sea kayak?",
                   "Where did you first play the nyatiti in front of people?", "What kind of honey was that first harvest?",
-                  "What was the first Munro you ever climbed?", "Where did you give your very first talk?"):
+                  "What was the first Munro you ever climbed?", "Where did you give your very first talk?",
+                  "What was your first day of school like?", "When did you first meet Ana?"):
         assert asks_about_a_first(first), first
     for other in ("What's your usual first drink of the day?", "How fast did you run the first kilometre of the 10k?",
                   "Who came first in the race?", "Who won first place?", "Why do you write tests first?",
                   "What's your opinion on local-first software?", "What's the first thing you do in the morning?",
                   "How do you make a jest mock return a value only on its first call?",
-                  "What was your first job and where do you work now?"):
+                  "What was your first job and where do you work now?",
+                  # a review's cases: an order of asking, a kind of thing that is no first, a part
+                  "Can you first tell me who your team lead is?", "Thank you first of all. Who is your team lead?",
+                  "Could you first tell me what you do for work?", "When was your first aid course?",
+                  "What's your first name?", "How did the first half go?", "What's your first priority this week?",
+                  "What did you do in the first week in your new job?", "What is the first step in making bread?"):
         assert not asks_about_a_first(other), other
     metas = [{"path": p} for p in ("sold.md", "vitz.md", "about-me.md", "sold.md")]
     days, sims = np.array([400.0, 100.0, 10.0, 400.0]), np.array([0.60, 0.57, 0.40, 0.5])

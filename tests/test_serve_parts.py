@@ -150,3 +150,19 @@ def test_serve_flags_override_the_config(tmp_path) -> None:
     assert proc.returncode == 2 and "serve.workers = 0 is too small" in proc.stderr and "Traceback" not in proc.stderr
     proc = twin("serve", "--home", str(tmp_path), "--checkpointer", "postgres://nobody@127.0.0.1:1/none")
     assert proc.returncode == 2 and "cannot reach PostgreSQL" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_a_visitor_sees_what_the_judge_found_never_the_words_it_withheld() -> None:
+    """The judge's reasons list words of the draft it withheld ("not in the notes: Freja, 1111");
+    the service returns each reason without them (a private-only name must not reach a visitor
+    through the reason that blocked it)."""
+    from serve.turns import public_result
+
+    raw = {"answer": "I'd rather not say.", "route": "retrieve", "query": "q", "sources": [], "toggles": {},
+           "timings_ms": {}, "input_flags": [],
+           "judge": {"verdict": "blocked", "reasons": ["private_leak: 1 private-only term(s) in view(s) plain",
+                                                       "grounding: not in the notes: Freja, 1111, 2222"]}}
+    out = public_result(raw)
+    assert out["judge"] == {"verdict": "blocked", "reasons": ["private_leak: 1 private-only term(s) in view(s) plain",
+                                                              "grounding: not in the notes"]}
+    assert "Freja" not in str(out)
