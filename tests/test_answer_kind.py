@@ -109,6 +109,10 @@ def test_an_answer_that_leaves_out_the_kind_asked_for(question, answer, passage,
     ("How often does your newsletter come out?", "It now goes out every second Sunday.", True),
     ("How often does your newsletter come out?", "I have 3,870 subscribers.", False),
     ("How many ewes are you running now?", "5,300 on the hill.", True),  # any number
+    # a tuning person's "How many strings has your nyatiti got?" was passed "It's twice as loud…"
+    ("How many strings has your nyatiti got?", "It's twice as loud, which Salim has noticed.", False),
+    ("How many strings has your nyatiti got?", "Eight, and a cowhide so tight it rings.", True),
+    ("How many times have you run the Rotterdam marathon?", "Twice, both in the rain.", True),
     ("How far is it?", "I am 3 times happier and am here.", False),  # "am" is no "a m(etre)"
     # the first review's cases: an age is any number; a frequency need not be a number
     ("How old is Tattie?", "She's 7.", True),
