@@ -55,9 +55,10 @@ _MEASURES = (
     (re.compile(r"\bhow fast\b", re.I), rf"{_TIME}|{_LENGTH}|km/h|kph|mph|knots?", r"\bpace\b"),
 )
 _NUMBERED = r"(?:\d[\d.,]*[\s-]?|\b(?:{count}|half|an?|a couple of|a few)[\s-])(?:{unit})\b"
-# "how many strings …?" wants a count: "twice as loud" is none ("twice" and "once" count only times)
-_COUNTED = re.compile(rf"\d|\b(?:{_COUNT}|hundred|thousand|half|dozen|couple)\b", re.I)
-_TIMES = re.compile(r"\bhow many (?:more |other )?times\b", re.I)
+# a number asked for: "twice a week", "just once", but not a multiplier or a manner of speaking ("It's
+# twice as loud" is no answer to "How many strings has your nyatiti got?"; "once upon a time", "once again")
+_COUNTED = re.compile(rf"\d|\b(?:{_COUNT}|hundred|thousand|half|dozen|couple)\b"
+                      r"|\b(?:once|twice)\b(?!\s+(?:as|the|more|over|again|upon|in a while)\b)", re.I)
 _OFTEN = re.compile(r"\bhow often\b", re.I)
 _FREQUENCY = re.compile(r"\b(?:every|each|once|twice|daily|weekly|fortnightly|monthly|yearly|annually|nightly|"
                         r"times? a|a (?:day|night|week|fortnight|month|year)|per (?:day|week|month|year)|usually|"
@@ -107,14 +108,13 @@ def holds(kind: str | None, sentence: str, question: str = "") -> bool:
 def _measured(sentence: str, question: str) -> bool:
     """Whether ``sentence`` holds a number of the measure ``question`` asks for ("how far":
     minutes, kilometres; "how heavy": kilos; "how often": every, twice a week), or any number
-    when it asks for none in particular ("how much"; "how many", where "once" and "twice" count
-    only times: "How many strings…?" is not answered by "twice as loud")."""
+    when it asks for none in particular ("how many", "how much"; "twice a week" is one, "twice as
+    loud" is not: "How many strings…?" is not answered by it)."""
     if _OFTEN.search(question):
         return bool(_FREQUENCY.search(sentence))
     measure = next(((units, words) for asks, units, words in _MEASURES if asks.search(question)), None)
     if measure is None:
-        counted = _COUNTED if re.search(r"\bhow many\b", question, re.I) and not _TIMES.search(question) else _NUMBER
-        return bool(counted.search(sentence))
+        return bool(_COUNTED.search(sentence))
     units, words = measure
     return bool(_numbered(units).search(sentence) or (words and _NUMBER.search(sentence) and re.search(words, sentence, re.I)))
 

@@ -113,6 +113,12 @@ def test_an_answer_that_leaves_out_the_kind_asked_for(question, answer, passage,
     ("How many strings has your nyatiti got?", "It's twice as loud, which Salim has noticed.", False),
     ("How many strings has your nyatiti got?", "Eight, and a cowhide so tight it rings.", True),
     ("How many times have you run the Rotterdam marathon?", "Twice, both in the rain.", True),
+    # a review's cases: a frequency asked with "how many", and "times" with words between
+    ("How many days a week do you train?", "Twice a week, mornings.", True),
+    ("How many goes did it take to pass?", "Just once, first go.", True),
+    ("How many separate times have you run it?", "I ran it twice.", True),
+    ("How many kids do you have?", "Once upon a time I wanted five.", True),  # "five" is a number
+    ("How many kids do you have?", "Once again, I'd rather not say.", False),
     ("How far is it?", "I am 3 times happier and am here.", False),  # "am" is no "a m(etre)"
     # the first review's cases: an age is any number; a frequency need not be a number
     ("How old is Tattie?", "She's 7.", True),
