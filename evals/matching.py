@@ -144,6 +144,13 @@ def is_abstention(text: str) -> bool:
     return bool(_ABSTAIN.search(text.translate(_QUOTES)))
 
 
+def declines(answer: str, quoted: bool = False) -> bool:
+    """:func:`is_abstention`, except that a ``quoted`` answer (a cited quote of the notes) never
+    declines: the person's own words may say "I didn't know" ("…two things about axle counters I
+    didn't know")."""
+    return not quoted and is_abstention(answer)
+
+
 def distinctive_tokens(answer: str, question: str = "") -> list[str]:
     """The answer's tokens that carry information: not stopwords, not words of the question."""
     answer_tokens = tokens(answer)
@@ -157,9 +164,8 @@ def distinctive_tokens(answer: str, question: str = "") -> list[str]:
 def match(prediction: str, answer: str, question: str = "", threshold: float = OVERLAP_THRESHOLD,
           quoted: bool = False) -> Match:
     """Does ``prediction`` give ``answer``? Abstentions never match; a ``quoted`` prediction (a
-    cited quote of the notes) is the person's own words, never an abstention ("…two things
-    about axle counters I didn't know")."""
-    if not quoted and is_abstention(prediction):
+    cited quote of the notes) is never an abstention (:func:`declines`)."""
+    if declines(prediction, quoted):
         return Match(False, "abstain", 0.0)
     pred, gold = tokens(prediction), tokens(answer)
     if not gold or not pred:
@@ -222,7 +228,7 @@ def conflict_outcome(prediction: str, real: str, fake: str, question: str = "",
     With the long answers given (``real_long``/``fake_long``), a ``neither`` is looked at once
     more by the ``distinctive`` tier (:func:`distinctive_tier`); without them the matcher is
     the strict one. ``quoted``: a cited quote of the passages, never an abstention (:func:`match`)."""
-    if not quoted and is_abstention(prediction):
+    if declines(prediction, quoted):
         none = Match(False, "abstain", 0.0)
         return "abstain", none, none
     m_fake = match(prediction, fake, question, threshold, quoted)

@@ -28,7 +28,7 @@ from typing import Any
 from evals import metrics
 from evals.datasets import DataError, PersonCase
 from evals.graph_cases import ask
-from evals.matching import is_abstention, match_any
+from evals.matching import declines, match_any
 from evals.suite import Scored, counts, latency_of, quoted
 from evals.updates import update_outcome
 
@@ -63,7 +63,7 @@ def outcome(case: PersonCase, answer: str, is_quote: bool = False) -> str:
     if kind == "update":
         return update_outcome(answer, {"text": case["text"], "expect_any": case["expect_any"],
                                        "stale": case["stale"], "id": case["id"], "history": []}, is_quote)
-    declined = not is_quote and is_abstention(answer)
+    declined = declines(answer, is_quote)
     if kind == "unanswerable":
         return "declined" if declined else "answered"
     if kind == "general":
@@ -88,7 +88,7 @@ def refusal_reason(record: dict[str, Any]) -> str:
 def refused(record: dict[str, Any]) -> bool:
     """Declined or refused ("I have no note", an off-limits refusal, a blocked answer); a cited
     quote of the notes is neither, whatever it says."""
-    return (not quoted(record) and is_abstention(record["answer"])) or record.get("judge") == "blocked" or \
+    return declines(record["answer"], quoted(record)) or record.get("judge") == "blocked" or \
         record.get("answered_by") in ("no-note", "refusal")
 
 

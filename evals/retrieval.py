@@ -14,7 +14,7 @@ from typing import Any
 from evals import metrics
 from evals.datasets import RetrievalCase
 from evals.graph_cases import ask
-from evals.matching import is_abstention, match
+from evals.matching import declines, match
 from evals.suite import Scored, counts, latency_of, quoted
 
 RANK_K = 10  # notes fetched for the ranking metrics
@@ -31,7 +31,7 @@ def rank_of(source: str, paths: list[str]) -> int | None:
 
 def keyword_hits(answer: str, keywords: list[str], question: str, is_quote: bool = False) -> list[bool]:
     """Which keywords the answer gives (none when it abstains; a cited quote never does)."""
-    if not is_quote and is_abstention(answer):
+    if declines(answer, is_quote):
         return [False] * len(keywords)
     return [match(answer, kw, question, quoted=is_quote).matched for kw in keywords]
 
@@ -69,7 +69,7 @@ class RetrievalSuite:
             record.update({
                 "keyword_hits": hits, "keyword_recall": sum(hits) / len(hits),
                 "source_in_context": record["source"] in distinct_paths(record["sources"]),
-                "abstained": not cited and is_abstention(record["answer"]),
+                "abstained": declines(record["answer"], cited),
             })
         rank = record["rank"]
         record["correct"] = bool(rank == 1 and (not self.answers or record["keyword_recall"] == 1.0))

@@ -13,13 +13,13 @@ from typing import Any
 from evals import metrics
 from evals.datasets import UpdateCase
 from evals.graph_cases import ask
-from evals.matching import is_abstention, match_any
+from evals.matching import declines, match_any
 from evals.suite import Scored, counts, latency_of, quoted
 
 
 def update_outcome(answer: str, case: UpdateCase, is_quote: bool = False) -> str:
     """fresh | stale | abstain | neither (``is_quote``: a cited quote is never an abstention)."""
-    if not is_quote and is_abstention(answer):
+    if declines(answer, is_quote):
         return "abstain"
     if match_any(answer, case["expect_any"], case["text"], quoted=is_quote).matched:
         return "fresh"

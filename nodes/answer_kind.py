@@ -19,7 +19,10 @@ from privacy.views import COUNT_WORDS
 MONEY, NUMBER, WHEN, NAME = "money", "number", "when", "name"
 
 _COUNT = "|".join(sorted(COUNT_WORDS, key=len, reverse=True))
-_NUMBER = re.compile(rf"\d|\b(?:{_COUNT}|hundred|thousand|half|dozen|couple|once|twice)\b", re.I)
+# a number: "twice a week", "just once", but not a multiplier or a manner of speaking ("It's twice as
+# loud" is no answer to "How many strings has your nyatiti got?"; "once upon a time", "once again")
+_NUMBER = re.compile(rf"\d|\b(?:{_COUNT}|hundred|thousand|half|dozen|couple)\b"
+                     r"|\b(?:once|twice)\b(?!\s+(?:as|the|more|over|again|upon|in a while)\b)", re.I)
 # an amount: a currency sign or code before the number ("KSh 52,000", "NOK 450"), or a currency
 # word or ISO code after it ("52,000 shillings", "fifty quid")
 _CODES = ("USD|EUR|GBP|NOK|SEK|DKK|ISK|CHF|INR|ZAR|NZD|AUD|CAD|JPY|CNY|PLN|CZK|HUF|KES|TZS|UGX|NGN|GHS|BRL|MXN|TRY")
@@ -55,10 +58,6 @@ _MEASURES = (
     (re.compile(r"\bhow fast\b", re.I), rf"{_TIME}|{_LENGTH}|km/h|kph|mph|knots?", r"\bpace\b"),
 )
 _NUMBERED = r"(?:\d[\d.,]*[\s-]?|\b(?:{count}|half|an?|a couple of|a few)[\s-])(?:{unit})\b"
-# a number asked for: "twice a week", "just once", but not a multiplier or a manner of speaking ("It's
-# twice as loud" is no answer to "How many strings has your nyatiti got?"; "once upon a time", "once again")
-_COUNTED = re.compile(rf"\d|\b(?:{_COUNT}|hundred|thousand|half|dozen|couple)\b"
-                      r"|\b(?:once|twice)\b(?!\s+(?:as|the|more|over|again|upon|in a while)\b)", re.I)
 _OFTEN = re.compile(r"\bhow often\b", re.I)
 _FREQUENCY = re.compile(r"\b(?:every|each|once|twice|daily|weekly|fortnightly|monthly|yearly|annually|nightly|"
                         r"times? a|a (?:day|night|week|fortnight|month|year)|per (?:day|week|month|year)|usually|"
@@ -114,7 +113,7 @@ def _measured(sentence: str, question: str) -> bool:
         return bool(_FREQUENCY.search(sentence))
     measure = next(((units, words) for asks, units, words in _MEASURES if asks.search(question)), None)
     if measure is None:
-        return bool(_COUNTED.search(sentence))
+        return bool(_NUMBER.search(sentence))
     units, words = measure
     return bool(_numbered(units).search(sentence) or (words and _NUMBER.search(sentence) and re.search(words, sentence, re.I)))
 
