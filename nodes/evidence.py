@@ -45,15 +45,26 @@ def sentences_of(text: str, heading: str = "") -> list[tuple[str, str]]:
     """``(heading, sentence)`` for every sentence and list item of a chunk, markdown markers
     removed. Headings are not sentences: they are the context the sentences under them are
     scored with ("Where we stayed" makes "Four nights at Pod Jelko" match "Where did you stay?")."""
-    out = []
+    return [(h, s) for h, s, _ in sentence_paragraphs(text, heading)]
+
+
+def sentence_paragraphs(text: str, heading: str = "") -> list[tuple[str, str, int]]:
+    """:func:`sentences_of` with each sentence's paragraph (counted from 0 in ``text``): a blank
+    line, a heading or a list item starts a new one."""
+    out, paragraph, open_ = [], 0, False
     for line in (text or "").splitlines():
-        if found := _HEADING.match(line):
+        found = _HEADING.match(line)
+        if found:
             heading = found.group(1).strip()
+        if found or not line.strip() or _MARKUP.match(line):
+            paragraph, open_ = paragraph + open_, False
+        if found or not line.strip():
             continue
         for piece in _SPLIT.split(line):
             clean = _MARKUP.sub("", piece).strip()
             if len(clean) >= MIN_CHARS:
-                out.append((heading, clean))
+                out.append((heading, clean, paragraph))
+                open_ = True
     return out
 
 
@@ -92,14 +103,17 @@ class _Candidate:
     headings: list[str] = field(default_factory=list)  # each sentence's heading
     later: list[bool] = field(default_factory=list)  # each sentence: from a chunk past the first k
     places: list[tuple[int, int]] = field(default_factory=list)  # each sentence: (its chunk, its place in the chunk)
+    paragraphs: list[tuple[int, int]] = field(default_factory=list)  # each sentence: (its chunk, its paragraph there)
 
-    def add(self, heading: str, sentence: str, later: bool = False, place: tuple[int, int] = (0, 0)) -> None:
+    def add(self, heading: str, sentence: str, later: bool = False, place: tuple[int, int] = (0, 0),
+            paragraph: int = 0) -> None:
         if sentence not in self.note["sentences"]:
             self.note["sentences"].append(sentence)
             self.scored.append(f"{heading}: {sentence}" if heading else sentence)
             self.headings.append(heading)
             self.later.append(later)
             self.places.append(place)
+            self.paragraphs.append((place[0], paragraph))
 
 
 def _candidates(sources: Sequence[dict[str, Any]], k: int, first: int | None = None) -> list[_Candidate]:
@@ -115,8 +129,9 @@ def _candidates(sources: Sequence[dict[str, Any]], k: int, first: int | None = N
             found[key] = _Candidate(EvidenceNote(path=path, title=str(source.get("title", "")),
                                                   date=str(source.get("date", "")), sentences=[],
                                                   score=float(source.get("score", 0.0)), rank=len(found)))
-        for n, (heading, sentence) in enumerate(sentences_of(str(source.get("text", "")), _own_heading(source))):
-            found[key].add(heading, sentence, first is not None and position >= first, (position, n))
+        for n, (heading, sentence, paragraph) in enumerate(sentence_paragraphs(str(source.get("text", "")),
+                                                                              _own_heading(source))):
+            found[key].add(heading, sentence, first is not None and position >= first, (position, n), paragraph)
     return list(found.values())
 
 
@@ -152,15 +167,42 @@ def _select(candidate: _Candidate, scores: np.ndarray, per_note: int) -> Evidenc
     sentences = candidate.note["sentences"]
     ranked = [int(i) for i in np.argsort(-scores, kind="stable")]
     keep = sorted(ranked[:per_note]) if per_note > 0 else list(range(len(sentences)))
-    after = _told_after(candidate, ranked[0]) if per_note > 0 else None
-    extra = after is not None and after not in keep
-    if extra:  # for the quote only: one more sentence shown moved the model's answers
-        keep = sorted([*keep, after])
+    passage = _passage(candidate, ranked[0]) if per_note > 0 else []
+    if not passage:
+        after = _told_after(candidate, ranked[0]) if per_note > 0 else None
+        passage = [] if after is None else [after]
+    extra = [i for i in passage if i not in keep]
+    keep = sorted([*keep, *extra])  # the extra ones for the quote only: shown, they moved the model's answers
     order = [keep.index(i) for i in ranked if i in keep]
     note: EvidenceNote = {**candidate.note, "sentences": headed(candidate, keep), "order": order}
     if extra:
-        note["quote_only"] = [keep.index(after)]
+        note["quote_only"] = [keep.index(i) for i in extra]
+    if len(passage) > 1:
+        note["passage"] = [keep.index(i) for i in passage]
     return note
+
+
+PASSAGE_WORDS = 45  # a paragraph this short is quoted whole around its closest sentence
+
+
+def _passage(candidate: _Candidate, best: int) -> list[int]:
+    """The sentences of ``best``'s paragraph (same chunk, in order) when there are several and
+    they fit in ``PASSAGE_WORDS``: the closest sentence often names the occasion and the one
+    beside it what happened ("A family of warthogs on the grass by runway 14…" / "Stopped
+    departures for eleven minutes."); [] otherwise. Not past a repeated sentence left out."""
+    sentences, paragraphs, places = candidate.note["sentences"], candidate.paragraphs, candidate.places
+
+    def next_to(i: int, j: int) -> bool:  # j is the sentence right after i in the same paragraph
+        return paragraphs[j] == paragraphs[i] and places[j] == (places[i][0], places[i][1] + 1)
+
+    start = end = best
+    while start > 0 and next_to(start - 1, start):
+        start -= 1
+    while end + 1 < len(sentences) and next_to(end, end + 1):
+        end += 1
+    words = sum(len(sentences[i].split()) for i in range(start, end + 1))
+    short = len(with_heading(sentences[best], candidate.headings[best], candidate.note["title"]).split()) < SHORT_WORDS
+    return list(range(start, end + 1)) if short and end > start and words <= PASSAGE_WORDS else []
 
 
 def _told_after(candidate: _Candidate, best: int) -> int | None:

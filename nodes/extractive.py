@@ -45,6 +45,8 @@ def quoted_indexes(note: EvidenceNote, first: int | None = None) -> list[int]:
     """Where in the note the sentences of a quote are: the one it starts from (the closest to
     the question unless ``first`` is given), with the next one when it is short."""
     sentences = note["sentences"]
+    if first is None and note.get("passage"):
+        return list(note["passage"])
     best = quote_order(note)[0] if first is None else first
     chosen = [best]
     following = sentences[best + 1] if best + 1 < len(sentences) else ""

@@ -88,8 +88,9 @@ def test_evidence_keeps_the_best_sentences_newest_first(tmp_path) -> None:
     flat = "Which neighbourhood is your flat in?"
     notes = gather([LISBON, ROTTERDAM], embed.embed_query(flat), embed.embed_documents, k=2, per_note=1)
     assert [n["path"] for n in notes] == ["life/rotterdam.md", "life/lisbon.md"]  # newest first
-    assert notes[0]["sentences"] == ["My flat is in Kralingen, near the lake.",  # the closest, short: with the next
-                                     "I cycle to Tidewater Labs every day."]
+    # the closest is short: with the rest of its paragraph (the list item after it is another)
+    assert notes[0]["sentences"] == ["In June 2025 I moved from Lisbon to Rotterdam.",
+                                     "My flat is in Kralingen, near the lake."]
     assert sentences_of(ROTTERDAM["text"])[0] == ("Moving to Rotterdam", "In June 2025 I moved from Lisbon to Rotterdam.")
     stayed = [{**ROTTERDAM, "text": "Five days in Slovenia with Colm.\n\n## Where we stayed\n\nFour nights at "
                "Gostisce Pod Jelko, in Trenta. Our room had pine walls.\n\n## What we ate\n\nFrika, twice."}]
@@ -150,11 +151,12 @@ def test_a_short_closest_sentence_is_quoted_with_the_one_after_it(tmp_path) -> N
     question = "What did you do that time the radio died at Wilson?"
     notes = gather([log], embed.embed_query(question), embed.embed_documents, 1, 3, question=question)
     shown = notes[0]["sentences"]
-    assert any("light gun" in s for s in shown) and len(shown) == 4, shown
+    assert any("light gun" in s for s in shown) and len(shown) == 6, shown  # 3 + the rest of the short paragraph
     assert "light gun" in extractive_answer(notes, question)
     assert "light gun" not in wrap_evidence(notes)  # for the quote only: the model's prompt is as before
     without = gather([log], embed.embed_query(question), embed.embed_documents, 1, 1, question=question)
-    assert [s.split()[0] for s in without[0]["sentences"]] == ["Radio", "Used"]  # per note 1: the closest and the next
+    # per note 1: the closest and, it being short, the rest of its short paragraph
+    assert [s.split()[0] for s in without[0]["sentences"]] == ["Radio", "Used", "He", "My"]
     across = {**log, "text": "## June\n\nRadio died at Wilson.\n\n## July\n\nThe nights are quiet."}
     alone = gather([across], embed.embed_query(question), embed.embed_documents, 1, 1, question=question)
     assert len(alone[0]["sentences"]) == 1  # the next sentence is under another heading
@@ -662,3 +664,32 @@ def test_a_count_in_words_is_held_to_the_notes():
     assert unsupported_words("The greenhouse held twenty-four plants, nine days in Kyoto.", vocab) == []
     assert unsupported_words("Twenty-four plants in 9 days.", vocab) == []
     assert unsupported_words("One of my favourite trips.", vocab) == []  # "one" is no count to check
+
+
+def test_a_short_closest_sentence_is_quoted_with_its_short_paragraph(tmp_path) -> None:
+    """"Which animals held up the departures at Wilson that time?": the closest sentence ("Stopped
+    departures for eleven minutes.") goes on from the one before it, which names the animals
+    (tuning person dev4). A short closest sentence is quoted with the rest of its paragraph when
+    that fits in a short answer; the sentences added are for the quote only. Not a long paragraph,
+    not across a blank line or a list item."""
+    from nodes.evidence import PASSAGE_WORDS
+
+    embed = TwinContext(Config(home=str(tmp_path))).embeddings
+    log = {"path": "work/log.md", "title": "Notes from the cab, 2017", "date": "2017-08-27", "score": 0.8,
+           "similarity": 0.6, "heading": "Notes from the cab, 2017",
+           "text": "## 2017-02-09\n\nA family of warthogs on the grass by runway 14, tails up, all six of them. "
+                   "Stopped departures for eleven minutes. The Caravan pilots applauded when they left.\n\n"
+                   "## 2017-03-22\n\nNew headsets arrived. Mine crackles."}
+    question = "Which animals held up the departures at Wilson that time?"
+    notes = gather([log], embed.embed_query(question), embed.embed_documents, 1, 1, question=question)
+    assert "warthogs" in extractive_answer(notes, question)
+    assert "warthogs" not in wrap_evidence(notes)  # shown to the model: the closest sentence only
+    apart = {**log, "text": log["text"].replace("all six of them. ", "all six of them.\n\n")}
+    notes = gather([apart], embed.embed_query(question), embed.embed_documents, 1, 1, question=question)
+    assert "warthogs" not in extractive_answer(notes, question)  # another paragraph
+    listed = {**log, "text": log["text"].replace("all six of them. ", "all six of them.\n- ")}
+    notes = gather([listed], embed.embed_query(question), embed.embed_documents, 1, 1, question=question)
+    assert "warthogs" not in extractive_answer(notes, question)  # a list item is a paragraph of its own
+    padded = {**log, "text": log["text"].replace("all six of them.", "all six of them" + ", and more" * PASSAGE_WORDS + ".")}
+    notes = gather([padded], embed.embed_query(question), embed.embed_documents, 1, 1, question=question)
+    assert "warthogs" not in extractive_answer(notes, question)  # too long to quote whole

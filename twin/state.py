@@ -38,6 +38,7 @@ class EvidenceNote(TypedDict):
     score: float  # the note's best retrieval score
     order: NotRequired[list[int]]  # indices in ``sentences``, closest to the question first (absent: note order)
     quote_only: NotRequired[list[int]]  # indices in ``sentences`` kept for the quote, not shown to the model
+    passage: NotRequired[list[int]]  # indexes in ``sentences`` of the closest one's short paragraph, quoted whole
     rank: NotRequired[int]  # the note's place among the retrieved notes (0: the retriever's first)
 
 
