@@ -405,18 +405,3 @@ def test_a_question_about_someone_else_is_not_an_off_limits_question(noas_topics
 def test_a_question_about_the_person_is_still_off_limits(noas_topics, question, expected):
     assert noas_topics.classify(question) == expected
 
-
-def test_an_answer_may_tell_a_topic_the_question_asked_about_a_published_note(topics):
-    # the screen flags "published:family" when a public note tells what the question asks (nodes/guards/published.py)
-    guard = OffLimits(topics, on_fail="noop")
-    answer = "My mum makes her wet fry with tilapia from Dunga beach."
-    assert run(guard, answer).findings  # said unasked, it is still a disclosure
-    assert not run(guard, answer, input_flags=["published:family"]).findings
-    assert run(guard, "My salary is decent.", input_flags=["published:family"]).findings  # only that topic
-
-
-def test_the_words_that_make_a_question_off_limits(topics):
-    assert topics.pattern_words("Which fish does your mum use for her wet fry?") == {"family": ["mum"]}
-    assert topics.pattern_words("When is your mother's knee surgery?") == {"health": ["surgery"], "family": ["mother"]}
-    assert topics.pattern_words("Kill the parent process") == {}  # the topic word's technical sense
-    assert topics.pattern_words("What did Colin Firth's wife say to his kids on the programme about pets?") == {}

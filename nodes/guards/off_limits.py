@@ -28,7 +28,6 @@ from twin.config import ConfigError
 TOPICS_FILE = Path(__file__).with_name("data") / "topics.toml"
 BENIGN = "benign"
 FLAG_PREFIX = "off_limits:"
-PUBLISHED_PREFIX = "published:"  # the question names the topic about a thing a public note tells (published.py)
 SHORT_QUESTION_WORDS = 7  # a question this short is taken to be about the person ("And her husband?")
 
 _TO_THE_PERSON = re.compile(r"\b(?:you|your|yours|yourself|you're|you've|you'd|ya|u|ur)\b", re.I)
@@ -59,15 +58,10 @@ class Topic:
         nor where the match is a word with a technical sense in a question about computing
         things ("shrink a docker image", "a health check", "diagnose a slow query"): those
         are left to the match by meaning."""
-        return bool(self.asked_words(text))
-
-    def asked_words(self, text: str) -> list[str]:
-        """The words of ``text`` that make it a question on the topic (:meth:`asked_in`), lower-case."""
         computing = bool(self.technical and self.technical.search(text))
-        return list(dict.fromkeys(
-            m.group(0).lower() for p in self.question for m in p.finditer(text)
-            if not (self.not_before and self.not_before.match(text, m.end()))
-            and not (computing and self.technical_sense and self.technical_sense.search(m.group(0)))))
+        return any(not (self.not_before and self.not_before.match(text, m.end()))
+                   and not (computing and self.technical_sense and self.technical_sense.search(m.group(0)))
+                   for p in self.question for m in p.finditer(text))
 
     def names_asked(self, text: str) -> list[str]:
         """Whom ``named`` finds in ``text``, as the words to look for in the notes ("What did Dr.
@@ -165,14 +159,6 @@ class TopicClassifier:
     def by_pattern(self, text: str) -> list[str]:
         return [t.name for t in self.topics if t.asked_in(text)]
 
-    def pattern_words(self, question: str) -> dict[str, list[str]]:
-        """``{topic: the question's words that name it}`` for the topics its patterns find
-        (none when it asks about someone else)."""
-        text = fold(question)
-        if not about_the_person(text, self.person):
-            return {}
-        return {t.name: words for t in self.topics if (words := t.asked_words(text))}
-
     def _examples(self) -> tuple[Any, list[str]]:
         if self._bank is None:
             import numpy as np
@@ -252,9 +238,7 @@ class OffLimits(Validator):
         if asked:
             return FailResult(error_message=f"off_limits: question about {', '.join(asked)}",
                               metadata={"kind": "off_limits", "topic": asked[0]})
-        published = {f.removeprefix(PUBLISHED_PREFIX) for f in metadata.get("input_flags", [])
-                     if f.startswith(PUBLISHED_PREFIX)}
-        told = [t for t in self.classifier.disclosed(str(value)) if t not in published]
+        told = self.classifier.disclosed(str(value))
         if told:
             return FailResult(error_message=f"off_limits: answer discloses {', '.join(told)}",
                               metadata={"kind": "off_limits", "topic": told[0], "droppable": True})

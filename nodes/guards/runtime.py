@@ -25,17 +25,9 @@ from nodes.guards.compose import REFUSAL_KIND, ComposedGuard, GuardOutcome
 from nodes.guards.context_leak import ContextLeak, echoed_sentences, prompt_sentences
 from nodes.guards.grounding import Grounding
 from nodes.guards.injection import SOFT_FLAGS, InjectionGuard, injection_flags
-from nodes.guards.off_limits import (
-    FLAG_PREFIX,
-    PUBLISHED_PREFIX,
-    TOPICS_FILE,
-    OffLimits,
-    TopicClassifier,
-    load_topics,
-)
+from nodes.guards.off_limits import FLAG_PREFIX, TOPICS_FILE, OffLimits, TopicClassifier, load_topics
 from nodes.guards.pii import PiiRedactor
 from nodes.guards.private_leak import LeakLimits, PrivateLeak
-from nodes.guards.published import published_topics
 from nodes.guards.refusals import refusal
 
 REFUSAL_ORDER = ("injection", "off_limits", "context_leak", "private_leak")
@@ -111,9 +103,6 @@ def system_prompt_text(person: str) -> str:
     return "\n".join(prompts.load(name).replace("{person}", person) for name in SYSTEM_PROMPTS)
 
 
-_Screened = tuple[list[str], list[str], dict[str, list[str]], dict[str, list[str]]]
-
-
 class Judge:
     def __init__(self, ctx: TwinContext) -> None:
         cfg = ctx.config.judge
@@ -126,7 +115,7 @@ class Judge:
                                       embed_bank=lambda texts: _embed_bank(ctx, texts), person=self.person)
         self.prompt_lines = prompt_sentences(system_prompt_text(self.person), self.person)
         self.guard = ComposedGuard(self._validators())
-        self._screened: OrderedDict[str, _Screened] = OrderedDict()
+        self._screened: OrderedDict[str, tuple[list[str], dict[str, list[str]]]] = OrderedDict()
 
     def _validators(self) -> list[Any]:
         cfg = self.ctx.config.judge
@@ -158,39 +147,20 @@ class Judge:
 
     # -- input side ---------------------------------------------------------------
     def screen(self, question: str) -> list[str]:
-        """Input flags for a question (cached: the streamer asks again per sentence; what the
-        notes say is looked up on every call, a note saved since may change it)."""
-        screened = self._screened.get(question)
-        if screened is None:
-            screened = self._screened[question] = self._screen_once(question)
-            while len(self._screened) > 256:
-                self._screened.popitem(last=False)
-        flags, topics, words, named = screened
-        told = self._published(question, words)
-        return (flags + [FLAG_PREFIX + t for t in topics if t not in told] + [PUBLISHED_PREFIX + t for t in told]
-                + self._unnamed(named))
-
-    def _screen_once(self, question: str) -> _Screened:
-        """The injection flags, the off-limits topics, the question's words naming those its
-        patterns find, and the topics asked about only by someone's name (with the names)."""
+        """Input flags for a question (cached: the streamer asks again per sentence)."""
+        if (screened := self._screened.get(question)) is not None:
+            flags, named = screened
+            return flags + self._unnamed(named)
         cfg = self.ctx.config.judge
         flags = injection_flags(question) if cfg.injection else []
-        if not cfg.off_limits:
-            return flags, [], {}, {}
-        topics, named = self.topics.by_name(question)
-        words = {t: w for t, w in self.topics.pattern_words(question).items() if t in topics}
-        return flags, topics, words, named
-
-    def _published(self, question: str, words_by_topic: dict[str, list[str]]) -> list[str]:
-        """The off-limits topics ``question`` names only about a thing a public note tells with the
-        same words (nodes/guards/published.py); none without a readable index."""
-        lexical = getattr(self.ctx.retriever, "lexical", None) if words_by_topic else None
-        if lexical is None:
-            return []
-        try:
-            return published_topics(question, words_by_topic, lexical)
-        except (OSError, sqlite3.Error, LexicalError):  # the index cannot be read: keep the refusal
-            return []
+        named: dict[str, list[str]] = {}
+        if cfg.off_limits:
+            topics, named = self.topics.by_name(question)
+            flags += [FLAG_PREFIX + t for t in topics]
+        self._screened[question] = (flags, named)
+        while len(self._screened) > 256:
+            self._screened.popitem(last=False)
+        return flags + self._unnamed(named)
 
     def _unnamed(self, named: dict[str, list[str]]) -> list[str]:
         """Flags for the topics asked about by someone's name that the notes do not name (looked
