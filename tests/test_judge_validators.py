@@ -405,3 +405,27 @@ def test_a_question_about_someone_else_is_not_an_off_limits_question(noas_topics
 def test_a_question_about_the_person_is_still_off_limits(noas_topics, question, expected):
     assert noas_topics.classify(question) == expected
 
+
+
+@pytest.mark.parametrize("question", [
+    "Do you have dementia?", "Have you ever had cancer?", "Are you diabetic?", "Do you have asthma?",
+    "What are you allergic to?", "Did you get covid last year?", "How is your back injury?", "Do you get migraines?",
+    "Were you ever in rehab?", "Do you take insulin?", "How's the chemo going?", "What's your BMI?",
+    "Have you had a stroke?", "Have you had a miscarriage?", "Do you suffer from epilepsy?", "Do you have Alzheimer's?",
+    "What's your blood type?",
+])
+def test_a_condition_or_its_treatment_asked_by_name_is_health(topics, question):
+    # twenty-seventh session: all of these were answered from the notes, none refused
+    assert topics.by_pattern(question) == ["health"]
+
+
+def test_the_same_words_in_another_sense_are_not_health(topics):
+    assert topics.by_pattern("What stroke do you swim?") == []  # a stroke only as one had
+    assert topics.by_pattern("How do I clean a malware infection off a Linux server?") == []  # a computing sense
+    assert topics.by_pattern("Was the privacy filter disabled?") == []
+
+
+def test_an_answer_naming_its_own_condition_discloses_health(topics):
+    assert topics.disclosed("My asthma was bad on the last climb.") == ["health"]
+    assert topics.disclosed("I took my inhaler up the Munro.") == ["health"]
+    assert topics.disclosed("Elspeth, a physio, is our third.") == []  # someone's job, not the person's health
