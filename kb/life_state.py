@@ -150,7 +150,40 @@ RECORD = LifeTopic(
     #             and the hiring note, 0.26 (a review's case)
 )
 
-TOPICS = (HOME, WORK, RECORD)
+# What the person drives now ("What car do you drive?", "What are you driving these days?"): the newest
+# note in which they say they got one ("I bought a 2017 Volkswagen e-Golf", "The new one is a Mazda
+# Demio", "our new van"). Such a note is about the sale, the dealer or the old car's rust, and a trip
+# note that only drives it somewhere ("we left the Duster at Mallaig") says nothing of having it
+# (tuning people dev, dev4, dev5, dev6). A make names a car: "the new one is a" alone is as likely a phone.
+_MAKES = (r"(?-i:Volkswagen|VW|Skoda|Škoda|Dacia|Renault|Peugeot|Citro[eë]n|Fiat|Ford|Toyota|Nissan|Honda|Mazda|Subaru|"
+          r"Kia|Hyundai|Suzuki|Mitsubishi|Volvo|BMW|Audi|Mercedes|Vauxhall|Opel|Tesla|Mini|Land Rover|Range Rover|Jeep|"
+          r"Chevrolet|Holden|Isuzu|Seat|SEAT|Saab|Lexus|Jaguar|Alfa Romeo|Lancia|Daihatsu|Polestar|BYD|MG|Smart)")
+_VEHICLE = r"(?:car|van|ute|truck|pickup|pick-up|estate|hatchback|4x4|suv|campervan|camper)"
+# ... and not the first half of another thing ("a new car seat", "a car wash voucher")
+_OWNED = _VEHICLE + (r"(?![ -](?:seats?|wash|park|parks|charger|insurance|keys?|loan|boot|mats?|rack|radio|cover|"
+                      r"battery|tax|share|sharing|club|hire|rental|parts?|boot sale|sticker|window|door)\b)")
+VEHICLE = LifeTopic(
+    name="vehicle",
+    what="what you drive",
+    asks=re.compile(
+        r"\bwhat (?:are|do) you (?:drive|driving)\b"
+        r"|\bwhat (?:sort of |kind of |make of )?" + _VEHICLE + r"(?: have you got| do you (?:drive|have|own|run))\b"
+        r"|\bwhat(?:'s| is) your " + _VEHICLE + r"\b(?! (?:park|insurance|tax|key|keys|loan)\b)",
+        re.I,
+    ),
+    says=re.compile(
+        r"\bthe new one(?:'s| is)\s+(?:an?\s+)?(?:[\w-]+\s+){0,3}?" + _MAKES + r"\b"
+        r"|" + _I + r"\s+(?:bought|got|picked up|collected)\s+(?:a|an|the|our|my)\s+(?:[\w,-]+\s+){0,4}?(?:"
+        + _OWNED + r"|" + _MAKES + r")\b"
+        r"|\b(?:my|our) new " + _OWNED + r"\b"
+        r"|\b(?:i|we) (?:now |still )?drive (?:an?|the) (?:[\w-]+\s+){0,2}?" + _MAKES + r"\b"
+        r"|^\W*new car\b",
+        re.I,
+    ),
+    words=("new", "bought", "got", "picked", "collected", "drive", "car", "van", "ute", "truck"),
+)
+
+TOPICS = (HOME, WORK, RECORD, VEHICLE)
 
 
 def topic_of(question: str) -> LifeTopic | None:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from kb.ingest import ingest
-from kb.life_state import HOME, RECORD, WORK, topic_of
+from kb.life_state import HOME, RECORD, VEHICLE, WORK, topic_of
 from kb.retrieve import Retriever
 from nodes.evidence import gather, stated_evidence
 from nodes.generate import notes_hold
@@ -225,6 +225,58 @@ def test_a_note_that_did_not_beat_it_or_is_on_another_subject_is_not_the_best(tm
                                                             "far is the commute: forty minutes each way.")}
     retriever = indexed(tmp_path / "work", work, kb_embeddings)
     assert not any(s.get("why") for s in retriever.search("What's your biggest score at work so far?"))
+
+
+CARS = {
+    "cars/the-old-estate.md": ("The old estate", "2019-06-02",
+                               "Our car is a 2009 Skoda Octavia estate, dark green, with a roof box for camping "
+                               "trips. The clutch is heavy but it has never let us down."),
+    "cars/new-car.md": ("Dealer day", "2024-11-16",
+                        "The Skoda finally failed its MOT on rust. We bought a 2019 Kia Niro from a dealer "
+                        "in Leeds; the salesman talked for an hour about heated seats."),
+    "travel/mallaig.md": ("Mallaig", "2025-05-03", "We left the car at Mallaig and took the ferry to Skye."),
+    "family/baby.md": ("Getting ready", "2025-02-11", "I bought a new car seat for the baby, rear-facing."),
+}
+
+
+@pytest.mark.parametrize("question, asks", [
+    ("What car do you drive?", True), ("What are you driving these days?", True),
+    ("What kind of car have you got?", True), ("What's your car now?", True), ("What do you drive?", True),
+    ("How much did the clutch repair on your old estate car cost?", False),
+    ("What did you pay for your first car?", False), ("What's your car park like?", False),
+    ("Where do you park your car?", False), ("Do you drive to work?", False), ("What was your first car?", False),
+    ("What's your car insurance excess?", False),
+])
+def test_which_questions_ask_what_the_person_drives(question: str, asks: bool) -> None:
+    assert (topic_of(question) is VEHICLE) is asks
+
+
+@pytest.mark.parametrize("sentence, says", [
+    ("I bought a 2017 Volkswagen e-Golf from a dealer in Leeds.", True), ("The new one is a Mazda Demio.", True),
+    ("Our new van has a sliding door.", True), ("We picked up the Skoda on Friday.", True),
+    ("I drive a Toyota Hilux now.", True), ("New car! A grey Dacia Sandero.", True),
+    ("I bought a second-hand estate car.", True),
+    ("The new one is a Fairphone 5.", False), ("Bought a 1974 Honda CB360.", False),
+    ("We left the Duster at Mallaig.", False), ("My old car failed its MOT.", False),
+    ("I bought a new car seat for the baby.", False), ("We got a car wash voucher.", False),
+    ("My new car-share membership started.", False),
+])
+def test_sentences_that_say_the_person_got_a_vehicle(sentence: str, says: bool) -> None:
+    assert VEHICLE.stated_in(sentence) is says
+
+
+def test_the_newest_note_saying_what_the_person_drives_comes_first(tmp_path: Path, kb_embeddings) -> None:
+    """The old note describing the estate is most like the question; the newer note saying they
+    bought another car is first; a later trip that only drives it somewhere and a car seat are not."""
+    retriever = indexed(tmp_path, CARS, kb_embeddings)
+    question = "What car do you drive?"
+    before = [s["path"] for s in _without_rule(retriever).search(question)]
+    assert before[0] != "cars/new-car.md", before
+    sources = retriever.search(question)
+    assert sources[0]["path"] == "cars/new-car.md", [s["path"] for s in sources]
+    assert sources[0]["why"] == "the newest note on what you drive"
+    assert not any(s["path"] in ("travel/mallaig.md", "family/baby.md") and s.get("why") for s in sources)
+    assert not any(s.get("why") for s in retriever.search("What was your first car?"))
 
 
 @pytest.mark.slow
