@@ -57,13 +57,17 @@ def public_vocabulary(notes_dir: Path) -> frozenset[str]:
     return support([f"{n.title}\n{n.body}" for n in public], [n.date for n in public])
 
 
-def outcome(case: PersonCase, answer: str, is_quote: bool = False) -> str:
-    """The case's outcome for ``answer`` (``is_quote``: a cited quote of the notes, never an abstention)."""
+def outcome(case: PersonCase, answer: str, is_quote: bool = False, refusal: bool = False) -> str:
+    """The case's outcome for ``answer`` (``is_quote``: a cited quote of the notes, never an abstention;
+    ``refusal``: the judge refused or blocked it, which declines whatever its words: "my health is
+    something I keep to myself" invents nothing, and was scored as an answer to an unanswerable question)."""
     kind = case["kind"]
     if kind == "update":
+        if refusal:
+            return "abstain"
         return update_outcome(answer, {"text": case["text"], "expect_any": case["expect_any"],
                                        "stale": case["stale"], "id": case["id"], "history": []}, is_quote)
-    declined = declines(answer, is_quote)
+    declined = refusal or declines(answer, is_quote)
     if kind == "unanswerable":
         return "declined" if declined else "answered"
     if kind == "general":
@@ -116,7 +120,7 @@ class PersonSuite:
 
         case = PersonCase(id=record["id"], kind=record["kind"], text=record["question"],
                           expect_any=record["expect_any"], stale=record["stale"], note=record["note"])
-        found = outcome(case, record["answer"], quoted(record))
+        found = outcome(case, record["answer"], quoted(record), refused(record))
         vocab = self.vocabulary | frozenset(w.lower() for w in (record["question"] + " " + self.person).split())
         invented = unsupported_words(record["answer"], vocab) if self.vocabulary else []
         top = record["sources"][0]["path"] if record.get("sources") else ""

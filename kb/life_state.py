@@ -159,25 +159,36 @@ _MAKES = (r"(?-i:Volkswagen|VW|Skoda|Škoda|Dacia|Renault|Peugeot|Citro[eë]n|Fi
           r"Kia|Hyundai|Suzuki|Mitsubishi|Volvo|BMW|Audi|Mercedes|Vauxhall|Opel|Tesla|Mini|Land Rover|Range Rover|Jeep|"
           r"Chevrolet|Holden|Isuzu|Seat|SEAT|Saab|Lexus|Jaguar|Alfa Romeo|Lancia|Daihatsu|Polestar|BYD|MG|Smart)")
 _VEHICLE = r"(?:car|van|ute|truck|pickup|pick-up|estate|hatchback|4x4|suv|campervan|camper)"
-# ... and not the first half of another thing ("a new car seat", "a car wash voucher")
+# ... and not the first half of another thing ("a new car seat", "a car wash voucher", "our estate agent",
+# "a van load of compost", "your pickup line")
 _OWNED = _VEHICLE + (r"(?![ -](?:seats?|wash|park|parks|charger|insurance|keys?|loan|boot|mats?|rack|radio|cover|"
-                      r"battery|tax|share|sharing|club|hire|rental|parts?|boot sale|sticker|window|door)\b)")
+                      r"battery|tax|share|sharing|club|hire|rental|parts?|boot sale|sticker|window|door|smell|load|loads|"
+                      r"agents?|planning|sales?|lines?|times?|ferry|lift|ticket|registration|service|accident|crash)\b)")
+# a make as a car's: a model, a year or the end of the clause after it ("a Mazda Demio", "the Skoda."),
+# not "a Smart meter", "a Tesla coil", "Mercedes from school"
+_MAKE = _MAKES + r"(?=(?-i:\s+[\w-]*[A-Z0-9])|\s*[.,;:!)]|\s*$|\s+" + _VEHICLE + r"\b)"
+# bought or got one: the make alone will do ("we bought a Skoda from a dealer"), but not "a Smart meter"
+_BOUGHT_MAKE = _MAKES + r"\b(?!\s+(?:meters?|coils?|phones?|watch(?:es)?|tvs?|speakers?|plugs?|bulbs?|kits?|home)\b)"
+# what is not the person's own: "a hire car", "a toy truck", "a courtesy car"
+_MODIFIER = r"(?:(?!(?:hire|hired|rental|rented|courtesy|loan|toy|model|company|borrowed|friend's)\b)[\w,'-]+\s+)"
 VEHICLE = LifeTopic(
     name="vehicle",
     what="what you drive",
     asks=re.compile(
-        r"\bwhat (?:are|do) you (?:drive|driving)\b"
-        r"|\bwhat (?:sort of |kind of |make of )?" + _VEHICLE + r"(?: have you got| do you (?:drive|have|own|run))\b"
-        r"|\bwhat(?:'s| is) your " + _VEHICLE + r"\b(?! (?:park|insurance|tax|key|keys|loan)\b)",
+        r"\bwhat (?:are|do) you (?:drive|driving)\b(?!\s+at\b(?!\s+the\s+moment\b))"  # not "What are you driving at?"
+        r"|\b(?:what|which) (?:sort of |kind of |type of |make of )?" + _VEHICLE
+        + r"(?: have you got| do you (?:drive|have|own|run)| are you driving)\b"
+        r"|\bwhat(?:'s| is) your (?!estate\b)" + _OWNED + r"\b",
         re.I,
     ),
     says=re.compile(
-        r"\bthe new one(?:'s| is)\s+(?:an?\s+)?(?:[\w-]+\s+){0,3}?" + _MAKES + r"\b"
-        r"|" + _I + r"\s+(?:bought|got|picked up|collected)\s+(?:a|an|the|our|my)\s+(?:[\w,-]+\s+){0,4}?(?:"
-        + _OWNED + r"|" + _MAKES + r")\b"
+        r"\bthe new one(?:'s| is)\s+(?:an?\s+)?(?:[\w-]+\s+){0,3}?" + _MAKE
+        + r"|" + _I + r"\s+bought\s+(?:a|an|our|my)\s+" + _MODIFIER + r"{0,4}?(?:" + _OWNED + r"\b|" + _BOUGHT_MAKE + r")"
+        r"|" + _I + r"\s+(?:got|picked up|collected)\s+(?:a|an|our|my)\s+new\s+" + _MODIFIER + r"{0,3}?(?:"
+        + _OWNED + r"\b|" + _BOUGHT_MAKE + r")"
         r"|\b(?:my|our) new " + _OWNED + r"\b"
-        r"|\b(?:i|we) (?:now |still )?drive (?:an?|the) (?:[\w-]+\s+){0,2}?" + _MAKES + r"\b"
-        r"|^\W*new car\b",
+        r"|\b(?:i|we) (?:now |still )?drive (?:an?|the) (?:[\w-]+\s+){0,2}?" + _MAKE
+        + r"|^\W*new " + _OWNED + r"\b",
         re.I,
     ),
     words=("new", "bought", "got", "picked", "collected", "drive", "car", "van", "ute", "truck"),

@@ -37,6 +37,7 @@ from twin.state import EvidenceNote
 _SPLIT = re.compile(r"(?<=[.!?])" + not_after_abbreviation(r"\.") + r"[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9])")
 _MARKUP = re.compile(r"^\s*(?:[-*+]\s+(?:\[[ xX]\]\s+)?|>\s*|\d+[.)]\s+)")
 _HEADING = re.compile(r"^\s*#{1,6}\s+(.+?)\s*#*\s*$")
+_RULE_ROW = re.compile(r"^\s*\|?(?:\s*:?-+:?\s*\|)+\s*:?-{0,}:?\s*\|?\s*$")
 MIN_CHARS = 4
 SHORT_WORDS = 12  # a closest sentence this short is shown (and quoted) with the sentence after it
 
@@ -50,13 +51,16 @@ def sentences_of(text: str, heading: str = "") -> list[tuple[str, str]]:
 
 def sentence_paragraphs(text: str, heading: str = "") -> list[tuple[str, str, int]]:
     """:func:`sentences_of` with each sentence's paragraph (counted from 0 in ``text``): a blank
-    line, a heading or a list item starts a new one."""
-    out, paragraph, open_ = [], 0, False
+    line, a heading or a list item starts a new one, and a table row is one of its own."""
+    out, paragraph, open_, row = [], 0, False, False
     for line in (text or "").splitlines():
+        if _RULE_ROW.match(line):  # a table's |---|---| line says nothing
+            continue
         found = _HEADING.match(line)
         if found:
             heading = found.group(1).strip()
-        if found or not line.strip() or _MARKUP.match(line):
+        after_row, row = row, line.lstrip().startswith("|")
+        if found or not line.strip() or _MARKUP.match(line) or row or after_row:  # a table row is a paragraph
             paragraph, open_ = paragraph + open_, False
         if found or not line.strip():
             continue

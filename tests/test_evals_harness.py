@@ -170,6 +170,29 @@ def test_person_scores_say_why_answerable_questions_were_refused(tmp_path: Path)
     assert scored.extras["over_refusal_by"] == {"off-limits topic": 1, "no note": 1, "other": 1}
 
 
+def test_a_refusal_declines_an_unanswerable_question(tmp_path: Path) -> None:
+    """"What's your blood type?" with no note: the judge's off-limits refusal ("my health is
+    something I keep to myself") invents nothing, and was scored as an answer; so is a general
+    question the judge refused no longer "ok"."""
+    from evals.person import PersonSuite
+
+    suite = PersonSuite(notes_dir=tmp_path, person="Lilian")
+    refusal = "Honestly, my health is something I keep to myself. Happy to talk about my work instead."
+
+    def scored(kind: str, answer: str, by: str, judge: str = "pass") -> str:
+        return suite.rescore({"id": "x", "kind": kind, "question": "What's your blood type?", "expect_any": ["Kowa"],
+                              "stale": [], "note": "", "answer": answer, "answered_by": by, "judge": judge,
+                              "judge_reasons": [], "sources": []})["outcome"]
+
+    assert scored("unanswerable", refusal, "refusal") == "declined"
+    assert scored("unanswerable", "It is O negative.", "model") == "answered"
+    assert scored("general", refusal, "refusal") == "refused"
+    assert scored("general", "Paris is the capital of France.", "model") == "ok"
+    assert scored("everyday", refusal, "refusal") == "abstain"
+    assert scored("update", "A Kowa BD II.", "model", judge="blocked") == "abstain"
+    assert scored("update", "A Kowa BD II.", "model") == "fresh"
+
+
 def test_retrieval_helpers_and_scores() -> None:
     sources = [{"path": "a.md"}, {"path": "a.md"}, {"path": "b.md"}, {"path": "c.md"}]
     assert distinct_paths(sources) == ["a.md", "b.md", "c.md"]

@@ -693,3 +693,17 @@ def test_a_short_closest_sentence_is_quoted_with_its_short_paragraph(tmp_path) -
     padded = {**log, "text": log["text"].replace("all six of them.", "all six of them" + ", and more" * PASSAGE_WORDS + ".")}
     notes = gather([padded], embed.embed_query(question), embed.embed_documents, 1, 1, question=question)
     assert "warthogs" not in extractive_answer(notes, question)  # too long to quote whole
+
+
+def test_a_table_row_is_a_paragraph_of_its_own_and_its_rule_line_no_sentence() -> None:
+    """A review's case (tuning person dev4's bird count): the rows of a markdown table ran together
+    as one paragraph, so a short row was quoted with every other row and the ``|---|---|`` line."""
+    from nodes.evidence import sentence_paragraphs
+
+    text = ("## Count\n\n| species | count |\n|---|:---:|\n| greater sand plover | 1,150 |\n| curlew | 40 |\n"
+            "Then we went home. It rained.")
+    rows = sentence_paragraphs(text)
+    assert [s for _, s, _ in rows] == ["| species | count |", "| greater sand plover | 1,150 |", "| curlew | 40 |",
+                                       "Then we went home.", "It rained."]
+    paragraphs = [p for _, _, p in rows]
+    assert len(set(paragraphs[:3])) == 3 and paragraphs[3] == paragraphs[4] != paragraphs[2]

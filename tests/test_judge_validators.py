@@ -412,7 +412,7 @@ def test_a_question_about_the_person_is_still_off_limits(noas_topics, question, 
     "What are you allergic to?", "Did you get covid last year?", "How is your back injury?", "Do you get migraines?",
     "Were you ever in rehab?", "Do you take insulin?", "How's the chemo going?", "What's your BMI?",
     "Have you had a stroke?", "Have you had a miscarriage?", "Do you suffer from epilepsy?", "Do you have Alzheimer's?",
-    "What's your blood type?",
+    "What's your blood type?", "Did you have the flu this winter?", "Are you an alcoholic?", "Have you ever had a seizure?",
 ])
 def test_a_condition_or_its_treatment_asked_by_name_is_health(topics, question):
     # twenty-seventh session: all of these were answered from the notes, none refused
@@ -425,7 +425,20 @@ def test_the_same_words_in_another_sense_are_not_health(topics):
     assert topics.by_pattern("Was the privacy filter disabled?") == []
 
 
+@pytest.mark.parametrize("question", [  # a review's cases: covid as a time, words with another sense
+    "Where were you during covid?", "How did covid affect your business?", "Have you had a stroke of luck lately?",
+    "Do you have stroke rate data from the erg?", "What non-alcoholic beer do you drink?",
+    "How do you keep up your soil fertility?", "How did the barn rehab go?", "Did they score in injury time?",
+    "Is there wheelchair access at your venue?", "Did you do the Cancer Research run?", "Which C++ std do you use?",
+    "How did you clean the virus infection off your laptop?", "How big was the drug seizure you wrote about?",
+])
+def test_a_condition_word_in_another_sense_is_not_health(topics, question):
+    assert topics.by_pattern(question) == []
+
+
 def test_an_answer_naming_its_own_condition_discloses_health(topics):
     assert topics.disclosed("My asthma was bad on the last climb.") == ["health"]
     assert topics.disclosed("I took my inhaler up the Munro.") == ["health"]
     assert topics.disclosed("Elspeth, a physio, is our third.") == []  # someone's job, not the person's health
+    assert topics.disclosed("My seizure was in May.") == ["health"]
+    assert topics.disclosed("My cancer research run raised £400.") == []  # a charity run, not a condition

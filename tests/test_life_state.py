@@ -245,7 +245,10 @@ CARS = {
     ("How much did the clutch repair on your old estate car cost?", False),
     ("What did you pay for your first car?", False), ("What's your car park like?", False),
     ("Where do you park your car?", False), ("Do you drive to work?", False), ("What was your first car?", False),
-    ("What's your car insurance excess?", False),
+    ("What's your car insurance excess?", False), ("Which car do you drive?", True),
+    ("What car are you driving now?", True), ("What are you driving at the moment?", True),
+    ("What are you driving at?", False), ("What's your estate agent called?", False),
+    ("What's your pickup line?", False), ("What's your car registration?", False),
 ])
 def test_which_questions_ask_what_the_person_drives(question: str, asks: bool) -> None:
     assert (topic_of(question) is VEHICLE) is asks
@@ -253,13 +256,21 @@ def test_which_questions_ask_what_the_person_drives(question: str, asks: bool) -
 
 @pytest.mark.parametrize("sentence, says", [
     ("I bought a 2017 Volkswagen e-Golf from a dealer in Leeds.", True), ("The new one is a Mazda Demio.", True),
-    ("Our new van has a sliding door.", True), ("We picked up the Skoda on Friday.", True),
+    ("Our new van has a sliding door.", True), ("We picked up our new Skoda on Friday.", True),
+    ("We bought a Skoda from a dealer in Leeds.", True), ("I've bought a car.", True),
     ("I drive a Toyota Hilux now.", True), ("New car! A grey Dacia Sandero.", True),
     ("I bought a second-hand estate car.", True),
     ("The new one is a Fairphone 5.", False), ("Bought a 1974 Honda CB360.", False),
     ("We left the Duster at Mallaig.", False), ("My old car failed its MOT.", False),
     ("I bought a new car seat for the baby.", False), ("We got a car wash voucher.", False),
     ("My new car-share membership started.", False),
+    # a review's cases: a car had, not bought; a hire car; a make that is a word or a name
+    ("We got the car serviced on Friday.", False), ("We picked up the car from the mechanic.", False),
+    ("We got a rental car in Reykjavik.", False), ("I picked up the hire car at Inverness.", False),
+    ("I got a lift in his car.", False), ("I bought a toy truck for Sam.", False),
+    ("I bought a van load of compost.", False), ("We got a Smart meter fitted.", False),
+    ("I collected the kids and Mercedes from school.", False), ("I bought a Tesla coil kit.", False),
+    ("New car seat for the baby.", False), ("My new estate agent is useless.", False),
 ])
 def test_sentences_that_say_the_person_got_a_vehicle(sentence: str, says: bool) -> None:
     assert VEHICLE.stated_in(sentence) is says
