@@ -163,15 +163,19 @@ def as_evidence(sources: Sequence[dict[str, Any]]) -> list[EvidenceNote]:
     return [n for n in group_by_note(sources, len(sources)) if n["sentences"]]
 
 
-def _select(candidate: _Candidate, scores: np.ndarray, per_note: int) -> EvidenceNote:
+def _select(candidate: _Candidate, scores: np.ndarray, per_note: int,
+            stating: Callable[[str], bool] | None = None) -> EvidenceNote:
     """The note with its ``per_note`` sentences closest to the question (``scores``, one per
     sentence; kept in note order; 0 = all), ``order`` ranking the kept ones, closest first;
-    and, for the quote only (``quote_only``: not shown to the model), the sentence after the
-    closest one when that one is short (:func:`_told_after`)."""
+    and, for the quote only (``quote_only``: not shown to the model), the short paragraph around
+    the closest one (:func:`_passage`) or the sentence after it when that one is short
+    (:func:`_told_after`). A sentence that ``stating`` finds says what was asked on its own
+    ("Kiprono Langat, the tower supervisor."): not its paragraph, only the sentence after."""
     sentences = candidate.note["sentences"]
     ranked = [int(i) for i in np.argsort(-scores, kind="stable")]
     keep = sorted(ranked[:per_note]) if per_note > 0 else list(range(len(sentences)))
-    passage = _passage(candidate, ranked[0]) if per_note > 0 else []
+    stated = stating is not None and stating(sentences[ranked[0]])
+    passage = _passage(candidate, ranked[0]) if per_note > 0 and not stated else []
     if not passage:
         after = _told_after(candidate, ranked[0]) if per_note > 0 else None
         passage = [] if after is None else [after]
@@ -354,7 +358,7 @@ def pick(candidates: Sequence[_Candidate], with_heading: np.ndarray | None, alon
     scores = sentence_scores(sentences, with_heading, alone, weights, question) + placement(candidates, weights, question)
     if stating is not None:
         scores = scores + np.asarray([STATED_BONUS if stating(s) else 0.0 for s in sentences])
-    return newest_first([_select(c, part, per_note) for c, part in zip(candidates, _parts(scores, candidates))])
+    return newest_first([_select(c, part, per_note, stating) for c, part in zip(candidates, _parts(scores, candidates))])
 
 
 def _stems(text: str) -> set[str]:
