@@ -37,7 +37,7 @@ from twin.state import EvidenceNote
 _SPLIT = re.compile(r"(?<=[.!?])" + not_after_abbreviation(r"\.") + r"[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9])")
 _MARKUP = re.compile(r"^\s*(?:[-*+]\s+(?:\[[ xX]\]\s+)?|>\s*|\d+[.)]\s+)")
 _HEADING = re.compile(r"^\s*#{1,6}\s+(.+?)\s*#*\s*$")
-_RULE_ROW = re.compile(r"^\s*\|?(?:\s*:?-+:?\s*\|)+\s*:?-{0,}:?\s*\|?\s*$")
+_RULE_ROW = re.compile(r"^\s*\|?(?:\s*:?-+:?\s*\|)+(?:\s*:?-+:?)?\s*$")  # a table's |---|:--:| line
 MIN_CHARS = 4
 SHORT_WORDS = 12  # a closest sentence this short is shown (and quoted) with the sentence after it
 
@@ -54,7 +54,7 @@ def sentence_paragraphs(text: str, heading: str = "") -> list[tuple[str, str, in
     line, a heading or a list item starts a new one, and a table row is one of its own."""
     out, paragraph, open_, row = [], 0, False, False
     for line in (text or "").splitlines():
-        if _RULE_ROW.match(line):  # a table's |---|---| line says nothing
+        if _RULE_ROW.match(line):  # it says nothing
             continue
         found = _HEADING.match(line)
         if found:

@@ -43,7 +43,8 @@ def quote_order(note: EvidenceNote) -> list[int]:
 
 def quoted_indexes(note: EvidenceNote, first: int | None = None) -> list[int]:
     """Where in the note the sentences of a quote are: the one it starts from (the closest to
-    the question unless ``first`` is given), with the next one when it is short."""
+    the question unless ``first`` is given), with the next one when it is short; from the closest,
+    the note's ``passage`` when it has one (its short paragraph, nodes/evidence._passage)."""
     sentences = note["sentences"]
     if first is None and note.get("passage"):
         return list(note["passage"])
