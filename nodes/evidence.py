@@ -107,7 +107,7 @@ class _Candidate:
     headings: list[str] = field(default_factory=list)  # each sentence's heading
     later: list[bool] = field(default_factory=list)  # each sentence: from a chunk past the first k
     places: list[tuple[int, int]] = field(default_factory=list)  # each sentence: (its chunk, its place in the chunk)
-    paragraphs: list[tuple[int, int]] = field(default_factory=list)  # each sentence: (its chunk, its paragraph there)
+    paragraphs: list[int] = field(default_factory=list)  # each sentence: its paragraph in its chunk
 
     def add(self, heading: str, sentence: str, later: bool = False, place: tuple[int, int] = (0, 0),
             paragraph: int = 0) -> None:
@@ -117,7 +117,7 @@ class _Candidate:
             self.headings.append(heading)
             self.later.append(later)
             self.places.append(place)
-            self.paragraphs.append((place[0], paragraph))
+            self.paragraphs.append(paragraph)
 
 
 def _candidates(sources: Sequence[dict[str, Any]], k: int, first: int | None = None) -> list[_Candidate]:
@@ -198,10 +198,12 @@ def _passage(candidate: _Candidate, best: int) -> list[int]:
     they fit in ``PASSAGE_WORDS``: the closest sentence often names the occasion and the one
     beside it what happened ("A family of warthogs on the grass by runway 14…" / "Stopped
     departures for eleven minutes."); [] otherwise. Not past a repeated sentence left out."""
-    sentences, paragraphs, places = candidate.note["sentences"], candidate.paragraphs, candidate.places
+    sentences, paragraphs = candidate.note["sentences"], candidate.paragraphs
+    if not _short(candidate, best):
+        return []
 
     def next_to(i: int, j: int) -> bool:  # j is the sentence right after i in the same paragraph
-        return paragraphs[j] == paragraphs[i] and places[j] == (places[i][0], places[i][1] + 1)
+        return _next_in_chunk(candidate, i, j) and paragraphs[j] == paragraphs[i]
 
     start = end = best
     while start > 0 and next_to(start - 1, start):
@@ -209,8 +211,7 @@ def _passage(candidate: _Candidate, best: int) -> list[int]:
     while end + 1 < len(sentences) and next_to(end, end + 1):
         end += 1
     words = sum(len(sentences[i].split()) for i in range(start, end + 1))
-    short = len(with_heading(sentences[best], candidate.headings[best], candidate.note["title"]).split()) < SHORT_WORDS
-    return list(range(start, end + 1)) if short and end > start and words <= PASSAGE_WORDS else []
+    return list(range(start, end + 1)) if end > start and words <= PASSAGE_WORDS else []
 
 
 def _told_after(candidate: _Candidate, best: int) -> int | None:
@@ -220,13 +221,24 @@ def _told_after(candidate: _Candidate, best: int) -> int | None:
     time…"); the quote takes the sentence after a short one (nodes/extractive.py), so it must be
     the note's next, not the next one kept. Not from another chunk (chunks come best first, not
     in note order), nor past a repeated sentence left out."""
-    sentences, headings, places = candidate.note["sentences"], candidate.headings, candidate.places
     after = best + 1
-    chunk, place = places[best]
-    if after >= len(sentences) or places[after] != (chunk, place + 1) or headings[after] != headings[best]:
+    if after >= len(candidate.note["sentences"]) or not _next_in_chunk(candidate, best, after) \
+            or candidate.headings[after] != candidate.headings[best]:
         return None
-    shown = with_heading(sentences[best], headings[best], candidate.note["title"])
-    return after if len(shown.split()) < SHORT_WORDS else None
+    return after if _short(candidate, best) else None
+
+
+def _short(candidate: _Candidate, i: int) -> bool:
+    """Whether sentence ``i`` is short as shown (after its heading, when that is shown with it)."""
+    shown = with_heading(candidate.note["sentences"][i], candidate.headings[i], candidate.note["title"])
+    return len(shown.split()) < SHORT_WORDS
+
+
+def _next_in_chunk(candidate: _Candidate, i: int, j: int) -> bool:
+    """Whether sentence ``j`` comes right after ``i`` in the same chunk (not the next one kept:
+    a repeated sentence is left out of the note, and chunks come best first, not in note order)."""
+    chunk, place = candidate.places[i]
+    return candidate.places[j] == (chunk, place + 1)
 
 
 def headed(candidate: _Candidate, keep: list[int]) -> list[str]:
