@@ -127,6 +127,28 @@ def test_the_newest_note_saying_where_the_person_works_comes_first(retriever: Re
     assert sources[0]["why"] == "the newest note on where you work"
 
 
+PILOT = {  # a never-seen user's notes: the newer one says the new job in passing, in a note about moving
+    "about.md": ("About me", "2018-03-04",
+                 "I'm Solveig. I live in Bergen, in a wooden house in Sandviken, and I work as a harbour pilot for "
+                 "Bergen Havn. We drive a 2011 Volvo V70, blue, with a dog guard in the boot for Tufs, our elkhound."),
+    "home/moving.md": ("Boxes again", "2025-04-20",
+                       "We moved to Stavanger in April. The flat is on the fourth floor in Storhaug, with a view of "
+                       "the cruise ships. I start with Stavanger Port next month."),
+    "food/soup.md": ("Fiskesuppe", "2024-02-11", "Cod, carrots, leek, cream, a splash of white wine and chives."),
+}
+
+
+def test_the_note_that_says_it_is_kept_however_unlike_the_question(tmp_path: Path, kb_embeddings) -> None:
+    retriever = indexed(tmp_path, PILOT, kb_embeddings)
+    question = "Who do you work for now?"
+    assert "home/moving.md" not in [s["path"] for s in _without_rule(retriever).search(question)]
+    sources = retriever.search(question)
+    assert sources[0]["path"] == "home/moving.md", [s["path"] for s in sources]
+    assert sources[0]["similarity"] < retriever.config.retrieval.min_score  # under the floor, kept by its sentence
+    assert sources[0]["why"] == "the newest note on where you work"
+    assert notes_hold(sources, question, retriever, 0.3) == "the newest note on where you work"
+
+
 def test_the_past_and_other_questions_are_left_alone(retriever: Retriever) -> None:
     for question in ("Where did you live in 2019?", "What goes into your jollof?", "Where did you stay in the Faroes?"):
         sources = retriever.search(question)
