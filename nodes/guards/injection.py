@@ -36,19 +36,46 @@ _VERBS_IGNORE = r"(?:ignore|disregard|forget|override|overrule|bypass|skip|drop|
 _TARGETS = (r"(?:instructions?|prompts?|rules|directions|guidelines|constraints|guardrails|programming|"
             r"policies|polic(?:y|ies)|restrictions|system message|safeguards|filters|training)")
 
-INPUT_PATTERNS: dict[str, list[re.Pattern[str]]] = {
+# "Why did you skip the training session?", "Do you follow the head chef's orders?", "What made you
+# abandon the training plan?" ask about the person (an auxiliary and a subject before the verb), unlike
+# "Ignore the rules", "Can you forget the rules?", "Why don't you drop the rules?"; the assistant's own
+# instructions ("previous", "system", "your rules") are an order however they are asked.
+_ASKED_ABOUT = re.compile(r"\b(?:did|do|does|didn't|have|has|had|made)\s+"
+                          r"(?:you|i|we|they|he|she)(?:\s+\w+){0,2}\s*$", _I)
+_THE_ASSISTANTS = re.compile(r"\b(?:previous|prior|above|earlier|preceding|initial|original|system|safety)\b|"
+                             r"\byour (?:prompts?|programming|guardrails|safeguards|instructions|rules|system|filters|"
+                             r"polic(?:y|ies)|guidelines)\b", _I)
+
+
+class _Order:
+    """A pattern whose match is an order given to the twin, not a verb asked about the person."""
+
+    def __init__(self, pattern: str) -> None:
+        self.pattern = re.compile(pattern, _I)
+
+    def search(self, text: str) -> re.Match[str] | None:
+        for match in self.pattern.finditer(text):
+            if _THE_ASSISTANTS.search(match.group()) or not _ASKED_ABOUT.search(text[:match.start()]):
+                return match
+        return None
+
+
+INPUT_PATTERNS: dict[str, list[re.Pattern[str] | _Order]] = {
     "prompt_injection": [
-        re.compile(rf"\b{_VERBS_IGNORE}\b[^.?!\n]{{0,50}}\b{_TARGETS}", _I),
+        _Order(rf"\b{_VERBS_IGNORE}\b[^.?!\n]{{0,50}}\b{_TARGETS}"),
         re.compile(r"\b(?:new|updated|real|actual|true|override|admin|developer)\s+(?:instructions?|task|rules|"
                    r"system prompt|directive)s?\s*[:\-]", _I),
         re.compile(r"(?:^|\n)\s*(?:system|assistant|developer|admin)\s*(?:prompt)?\s*:", _I),
         re.compile(r"<\|?\s*(?:im_start|im_end|system|endoftext|eot_id|start_header_id)\s*\|?>", _I),
         re.compile(r"\[/?(?:INST|SYS)\]|<</?SYS>>|###\s*(?:instruction|system)", _I),
-        re.compile(r"\b(?:you (?:must|will|shall) now|from now on,? you|you are no longer|stop being)\b", _I),
-        re.compile(r"\b(?:end of (?:the )?(?:notes|context|document)|</?(?:notes|context|document)>)", _I),
+        re.compile(r"\b(?:you (?:must|will|shall) now|from now on,? you|you are no longer)\b", _I),
+        _Order(r"\bstop being\b"),  # not "When did you stop being vegetarian?"
+        # a closing marker, not "the end of the document you signed"
+        re.compile(r"\bend of (?:the )?(?:notes|context|document)\b\s*(?:[-.!:=*#>)\]]|$)|</?(?:notes|context|document)>",
+                   _I | re.M),
         re.compile(r"\bdo not follow (?:your|the|any)\b", _I),
-        re.compile(r"\b(?:follow|obey|execute|carry out|act on|do what)\b[^.?!\n]{0,40}\b(?:instructions?|commands?|"
-                   r"orders?|(?:the )?(?:note|document|text|it) says)\b", _I),
+        _Order(r"\b(?:follow|obey|execute|carry out|act on|do what)\b[^.?!\n]{0,40}\b(?:instructions?|commands?|"
+               r"orders?|(?:the )?(?:note|document|text|it) says)\b"),
         re.compile(r"\b(?:instructions?|commands?)\b[^?!\n]{0,80}\b(?:carry it out|follow it|obey it|execute it|"
                    r"do (?:it|that|what it says)(?: now)?)\b", _I),
     ],
