@@ -10,6 +10,7 @@ from nodes.context import TwinContext
 from nodes.input_guard import screen_input
 from nodes.records import recorded
 from nodes.routing import RETRIEVE, Router, build_router
+from nodes.small_talk import is_small_talk
 from nodes.toggles import is_on
 from twin.loadtime import loading
 from twin.state import TwinState
@@ -26,7 +27,7 @@ class Analyzer:
 
     def query_for(self, state: TwinState) -> str:
         question = state["question"]
-        if not is_on(state, "rewrite"):
+        if not is_on(state, "rewrite") or is_small_talk(question):  # "Hi!" after a question is no follow-up of it
             return question
         history = rewrite.previous_questions(state.get("messages", []), self.ctx.config.analyzer.history_turns)
         if self.ctx.config.analyzer.strategy == "llm":

@@ -11,7 +11,8 @@ A 135M model cannot route by free-form generation, so the strategies are:
 With ``analyzer.note_evidence`` (default on) every strategy but ``always`` also looks at
 the notes (:class:`NoteAwareRouter`, kb/evidence.py): a question that names something
 only the notes know, names a note's title, or on which vector and keyword search agree
-is retrieved for, whatever the classifier thought of its form.
+is retrieved for, whatever the classifier thought of its form. Small talk ("Evening! How are
+you doing?", nodes/small_talk.py) is never retrieved for.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from langchain_core.messages import HumanMessage, SystemMessage
 
 import prompts
 from backends.vector_cache import embed_bank
+from nodes.small_talk import is_small_talk
 from twin.config import ConfigError
 from twin.jsonl import iter_jsonl
 
@@ -146,6 +148,20 @@ class NoteAwareRouter:
         return RouteDecision(RETRIEVE, max(decision.score, 0.5), f"{decision.strategy}+notes: {evidence.reason}")
 
 
+class SmallTalkRouter:
+    """A strategy, but a greeting or a "how are you" with nothing else in it is never retrieved
+    for (nodes/small_talk.py), whatever the classifier or the notes' evidence say."""
+
+    def __init__(self, inner: Router) -> None:
+        self.inner = inner
+        self.name = inner.name
+
+    def route(self, text: str) -> RouteDecision:
+        if is_small_talk(text):
+            return RouteDecision(NO_RETRIEVE, 0.0, f"{self.inner.name}+small talk")
+        return self.inner.route(text)
+
+
 class AlwaysRouter:
     name = "always"
 
@@ -155,9 +171,11 @@ class AlwaysRouter:
 
 def build_router(strategy: str, ctx: Any) -> Router:
     router = _base_router(strategy, ctx)
-    if ctx.config.analyzer.note_evidence and strategy != "always":
-        return NoteAwareRouter(router, ctx.retriever)
-    return router
+    if strategy == "always":
+        return router
+    if ctx.config.analyzer.note_evidence:
+        router = NoteAwareRouter(router, ctx.retriever)
+    return SmallTalkRouter(router)
 
 
 def _base_router(strategy: str, ctx: Any) -> Router:

@@ -59,7 +59,7 @@ def plain_router(ctx: TwinContext):
 
 def test_a_question_naming_a_note_only_term_is_retrieved(ctx: TwinContext) -> None:
     plain, aware = plain_router(ctx), build_router("embedding", ctx)
-    assert isinstance(aware, NoteAwareRouter)
+    assert isinstance(aware.inner, NoteAwareRouter)  # inside the small-talk check
     for question in ("What goes into Zephyrine?", "Zephyrine: how is it made?"):
         assert plain.route(question).route == NO_RETRIEVE, "the classifier alone calls it general"
         decision = aware.route(question)

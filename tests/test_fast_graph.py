@@ -196,3 +196,12 @@ def test_answer_why_names_the_reason_of_the_path_that_answered() -> None:
     assert answer_why({"judge": {"verdict": "pass", "retried_for": "unsupported by the notes: 123456782"}}) \
         == "answered again after: unsupported by the notes"
     assert answer_why({}) == ""
+
+
+def test_small_talk_is_not_retrieved_for_nor_joined_to_the_last_question(tmp_path: Path) -> None:
+    runner, model = scripted_runner(tmp_path, "I live in Rotterdam now.", "Hi! All good here.", strategy="embedding")
+    runner.ask("Where do you live these days?", thread_id="t")
+    result = runner.ask("Hi!", thread_id="t")
+    assert (result["route"], result["query"], result["sources"]) == ("no_retrieve", "Hi!", [])
+    assert result["decisions"]["analyze"]["by"] == "embedding+small talk"
+    assert runner.ctx.retriever.queries == ["Where do you live these days?"]
