@@ -44,6 +44,12 @@ class LifeTopic:
     def stated_in(self, text: str) -> bool:
         return _states(self.says, text)
 
+    def stated_by_name_in(self, text: str) -> bool:
+        """A sentence of ``text`` states it and names a place, a maker or an employer (a capital
+        after its first word: "I start with Stavanger Port next month"), unlike "I start with a
+        ten-minute warm-up jog" or "We finally moved into the semi-finals!"."""
+        return _states_by_name(self.says, text)
+
 
 # "I"/"we" as the subject of a main clause ("since I joined Fjellvind" only refers back to it)
 _I = r"(?<!since )(?<!when )(?<!after )(?<!before )\b(?:i|we)(?:'ve| have)?(?: (?:just|finally|now|recently))?"
@@ -208,3 +214,10 @@ def topic_of(question: str) -> LifeTopic | None:
 @lru_cache(maxsize=4096)
 def _states(says: re.Pattern[str], text: str) -> bool:
     return any(says.search(s) for s in SENTENCE_BREAK.split(text))
+
+
+_NAMED = re.compile(r"(?<=\S )(?!I\b|I['’])[A-Z][\w'’&-]*[A-Za-z]")  # a capitalised word after the first, not "I"
+
+
+def _states_by_name(says: re.Pattern[str], text: str) -> bool:
+    return any(says.search(s) and _NAMED.search(s) for s in SENTENCE_BREAK.split(text))

@@ -308,8 +308,8 @@ class Retriever:
         if len(found.ids) > len(kept):  # the rules added candidates: read only those
             kept = np.concatenate([kept, kept_by_floor(_subset(found, list(range(len(kept), len(found.ids)))),
                                                        query, r.min_score)])
-        if stated is not None and topic is not None and topic.near is None:
-            kept[stated] = True  # its sentence says it, however unlike the question ("I start with Stavanger Port")
+        if stated is not None and topic is not None and topic.near is None and topic.stated_by_name_in(found.docs[stated]):
+            kept[stated] = True  # its sentence says it by name, however unlike the question ("I start with Stavanger Port")
         order = _first_notes([i for i in order if kept[i]], found.metas, k)
         why = {stated: f"the newest note on {topic.what}"} if topic is not None and stated is not None else {}
         return [_source(found.docs[i], found.metas[i], scores[i], found.sims[i], why.get(i, "")) for i in order]

@@ -12,7 +12,7 @@ With ``analyzer.note_evidence`` (default on) every strategy but ``always`` also 
 the notes (:class:`NoteAwareRouter`, kb/evidence.py): a question that names something
 only the notes know, names a note's title, or on which vector and keyword search agree
 is retrieved for, whatever the classifier thought of its form. Small talk ("Evening! How are
-you doing?", nodes/small_talk.py) is never retrieved for.
+you doing?", nodes/small_talk.py) is not retrieved for, by every strategy but ``always``.
 """
 
 from __future__ import annotations

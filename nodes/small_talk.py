@@ -11,19 +11,22 @@ from __future__ import annotations
 
 import re
 
-_GREETING = (r"(?:hi|hello|hey|hiya|howdy|yo|greetings|good (?:morning|afternoon|evening|day)|morning|afternoon|evening"
-             r"|g'?day|kia ora|bonjour|hola|ciao|hej|hallo|salut|namaste)(?:\s+(?:there|again|you|all|friend|mate))?")
+_GREETING = (r"(?:hi|hello|hey|heya|hiya|howdy|yo|greetings|good (?:morning|afternoon|evening|day)|morning|afternoon"
+             r"|evening|g'?day|kia ora|bonjour|hola|ciao|hej|hallo|salut|namaste)"
+             r"(?:,?\s+(?:there|again|you|all|friend|mate|(?-i:[A-Z][a-z]+)))?")  # "Hi Sara": the twin by name
 _WHEN = r"(?:\s+(?:today|tonight|so far|lately|these days|this (?:morning|afternoon|evening|week)))?"
 _HOW_ARE_YOU = (
-    r"how(?:'re| are) (?:you|ya|u)(?: (?:doing|keeping|getting on|holding up|feeling))?" + _WHEN
+    r"how(?:'re| are)? (?:you|ya|u)(?: (?:doing|keeping|getting on|holding up|feeling))?" + _WHEN
     + r"|how(?:'s| is| has) (?:it|things|everything|life|your (?:day|week|weekend|morning|afternoon|evening|night))"
-    r"(?: been)?(?: (?:going|treating you|been))?" + _WHEN
+    r"(?: been(?: going| treating you)?| going| treating you)?" + _WHEN  # one way to match each: no blow-up
     + r"|how are things" + _WHEN + r"|how have (?:you|things) been" + _WHEN
     + r"|(?:are )?(?:you|ya) (?:alright|all right|ok|okay|well)" + _WHEN
-    + r"|how do you do|nice to meet you|hope you(?:'re| are) (?:well|good|doing well)|ça va"
+    + r"|how do you do|nice to meet you(?: too)?|hope you(?:'re| are) (?:well|good|doing well)|[çc]a va"
 )
-_CLOSING = (r"(?:thanks|thank you(?: (?:so|very) much)?|many thanks|cheers|ta|bye(?: for now)?|goodbye|good ?night"
-            r"|see (?:you|ya)(?: (?:later|soon|around))?|take care|have a (?:good|nice|great) (?:day|one|evening|weekend))")
+_CLOSING = (r"(?:(?:ok|okay|great|cool|perfect|lovely)(?: thanks)?|thanks(?: a lot)?|thank you(?: (?:so|very) much)?"
+            r"|many thanks|cheers|ta|bye(?: for now)?|goodbye|good ?night|night|talk (?:soon|later)"
+            r"|see (?:you|ya)(?: (?:later|soon|around|tomorrow))?|take care"
+            r"|have a (?:good|nice|great) (?:day|one|evening|night|weekend))")
 _SMALL_TALK = re.compile(rf"^\W*(?:(?:{_GREETING}|{_HOW_ARE_YOU}|{_CLOSING})(?:\W+|$))+$", re.IGNORECASE)
 _WORD = re.compile(r"\w")
 

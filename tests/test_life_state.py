@@ -149,6 +149,15 @@ def test_the_note_that_says_it_is_kept_however_unlike_the_question(tmp_path: Pat
     assert notes_hold(sources, question, retriever, 0.3) == "the newest note on where you work"
 
 
+def test_a_sentence_that_only_looks_like_it_is_not_kept_under_the_floor(tmp_path: Path, kb_embeddings) -> None:
+    jog = {"running/warm-up.md": ("Warm-up", "2025-09-01", "Before intervals I start with a ten-minute warm-up jog.")}
+    assert WORK.stated_in(jog["running/warm-up.md"][2]) and not WORK.stated_by_name_in(jog["running/warm-up.md"][2])
+    retriever = indexed(tmp_path, {**PILOT, **jog}, kb_embeddings)
+    sources = retriever.search("Who do you work for now?")
+    assert "running/warm-up.md" not in [s["path"] for s in sources]  # a review's case: under the floor, and no name
+    assert not any(s.get("why") for s in sources)
+
+
 def test_the_past_and_other_questions_are_left_alone(retriever: Retriever) -> None:
     for question in ("Where did you live in 2019?", "What goes into your jollof?", "Where did you stay in the Faroes?"):
         sources = retriever.search(question)

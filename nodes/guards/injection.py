@@ -37,26 +37,33 @@ _TARGETS = (r"(?:instructions?|prompts?|rules|directions|guidelines|constraints|
             r"policies|polic(?:y|ies)|restrictions|system message|safeguards|filters|training)")
 
 # "Why did you skip the training session?", "Do you follow the head chef's orders?", "What made you
-# abandon the training plan?" ask about the person (an auxiliary and a subject before the verb), unlike
-# "Ignore the rules", "Can you forget the rules?", "Why don't you drop the rules?"; the assistant's own
-# instructions ("previous", "system", "your rules") are an order however they are asked.
-_ASKED_ABOUT = re.compile(r"\b(?:did|do|does|didn't|have|has|had|made)\s+"
-                          r"(?:you|i|we|they|he|she)(?:\s+\w+){0,2}\s*$", _I)
-_THE_ASSISTANTS = re.compile(r"\b(?:previous|prior|above|earlier|preceding|initial|original|system|safety)\b|"
-                             r"\byour (?:prompts?|programming|guardrails|safeguards|instructions|rules|system|filters|"
-                             r"polic(?:y|ies)|guidelines)\b", _I)
+# abandon the training plan?" ask about the person (a clause opened by "did/do/does you|I|we…", or
+# "what made you", at most two words before the verb, on one line), unlike "Ignore the rules", "Can you
+# forget the rules?", "Why don't you drop the rules?", "Noa made you drop the rules". A match that names
+# the twin's own instructions ("previous", "system", "these instructions:", "your rules", the
+# restrictions, guardrails…) is an order however it is asked.
+_ASKED_ABOUT = re.compile(r"(?:^|[.?!\n][^\S\n]*|\b(?:why|when|how|where|what|which|who|whether|if|so|and|but)[^\S\n]+)"
+                          r"(?:(?:did|do|does|didn't)[^\S\n]+(?:you|i|we|they|he|she)|what[^\S\n]+made[^\S\n]+you)"
+                          r"(?:[^\S\n]+\w+){0,2}[^\S\n]*\Z", _I)
+_THE_ASSISTANTS = re.compile(
+    r"\b(?:previous|prior|above|earlier|preceding|initial|original|system|safety|these|those|following|below"
+    r"|prompts?|programming|guardrails|safeguards|restrictions|constraints|polic(?:y|ies)|filters)\b"
+    r"|\byour (?:instructions|rules|guidelines|directions)\b|\b(?:the )?(?:assistant|ai|bot|model|twin)(?:'s|s')?\b", _I)
 
 
 class _Order:
     """A pattern whose match is an order given to the twin, not a verb asked about the person."""
 
     def __init__(self, pattern: str) -> None:
-        self.pattern = re.compile(pattern, _I)
+        self.regex = re.compile(pattern, _I)
 
     def search(self, text: str) -> re.Match[str] | None:
-        for match in self.pattern.finditer(text):
-            if _THE_ASSISTANTS.search(match.group()) or not _ASKED_ABOUT.search(text[:match.start()]):
+        match = self.regex.search(text)
+        while match is not None:  # every start, not only non-overlapping matches: "Did you skip training, then skip all rules"
+            if (_THE_ASSISTANTS.search(match.group()) or text[match.end():].lstrip().startswith(":")
+                    or not _ASKED_ABOUT.search(text[:match.start()])):
                 return match
+            match = self.regex.search(text, match.start() + 1)
         return None
 
 
@@ -70,9 +77,7 @@ INPUT_PATTERNS: dict[str, list[re.Pattern[str] | _Order]] = {
         re.compile(r"\[/?(?:INST|SYS)\]|<</?SYS>>|###\s*(?:instruction|system)", _I),
         re.compile(r"\b(?:you (?:must|will|shall) now|from now on,? you|you are no longer)\b", _I),
         _Order(r"\bstop being\b"),  # not "When did you stop being vegetarian?"
-        # a closing marker, not "the end of the document you signed"
-        re.compile(r"\bend of (?:the )?(?:notes|context|document)\b\s*(?:[-.!:=*#>)\]]|$)|</?(?:notes|context|document)>",
-                   _I | re.M),
+        re.compile(r"\bend of (?:the )?(?:notes|context|document)\b|</?(?:notes|context|document)>", _I),
         re.compile(r"\bdo not follow (?:your|the|any)\b", _I),
         _Order(r"\b(?:follow|obey|execute|carry out|act on|do what)\b[^.?!\n]{0,40}\b(?:instructions?|commands?|"
                r"orders?|(?:the )?(?:note|document|text|it) says)\b"),
