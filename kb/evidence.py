@@ -151,6 +151,8 @@ def your_things(question: str) -> list[str]:
 
 
 _NOT_THING = frozenset("now today tonight currently right again anymore still lately nowadays these days".split())
+# a verb after the thing ("What's your cat called?", "What does your van weigh?"): not part of its name
+_AFTER_THING = frozenset("called named like look looks weigh weighs cost costs mean means doing going been ever".split())
 _YOUR_PHRASE = re.compile(r"(?:^\W*[Yy]our|\byour)\s+([^\W\d_][\w-]*)(['’]s)?(?:\s+([^\W\d_][\w-]*))?")
 
 
@@ -166,7 +168,7 @@ def your_phrases(question: str) -> list[str]:
         if first in STOPWORDS or first in _NOT_THING or first in SMALL_TALK:
             continue
         words = [first + "'s" if owned else first]
-        if second and second not in STOPWORDS and second not in _NOT_THING:
+        if second and second not in STOPWORDS and second not in _NOT_THING and second not in _AFTER_THING:
             words.append(second)
         if (owned or first in _MODIFIERS) and len(words) < 2:
             continue  # "your dog's?", "your favourite?": not yet the thing asked
@@ -176,11 +178,12 @@ def your_phrases(question: str) -> list[str]:
 
 def said_as_mine(question: str, texts: list[str]) -> str:
     """The first of :func:`your_phrases` that one of ``texts`` says with "my" ("She is my boss"
-    for "Who's your boss now?"), else "": the note speaks of the very thing asked, however
-    unlike the question its whole chunk is."""
+    for "Who's your boss now?"; up to two words between: "Biscuit, my ginger cat" for "What's
+    your cat called?"), else "": the note speaks of the very thing asked, however unlike the
+    question its whole chunk is."""
     for phrase in your_phrases(question):
         words = r"\s+".join(re.escape(w).replace("'", "['’]") for w in phrase.split())
-        said = re.compile(rf"\bmy\s+{words}\b", re.IGNORECASE)
+        said = re.compile(rf"\bmy\s+(?:[\w-]+\s+){{0,2}}?{words}\b", re.IGNORECASE)  # "my ginger cat"
         if any(said.search(text) for text in texts):
             return phrase
     return ""
@@ -228,5 +231,17 @@ def note_evidence(retriever: Any, question: str) -> Evidence:
         ev.note_terms = [w for w in candidates if df.get(w, 0) > 0]
     ev.title = title_named(question, retriever.note_titles())
     if not ev.strong and (things := your_things(question)):
-        ev.your_things = lexical.named_in_headings(things)
+        ev.your_things = lexical.named_in_headings(things) or said_with_my(lexical, things)
     return ev
+
+
+def said_with_my(lexical: Any, things: list[str]) -> list[str]:
+    """Those of ``things`` that some note says with "my" ("Biscuit, my ginger cat" for "What's
+    your cat called?", twenty-ninth session: a never-seen person's notes named her cat only so,
+    and the question went past them), up to two words between ("my old road bike")."""
+    found = []
+    for thing in things:
+        mine = re.compile(rf"\bmy\s+(?:[\w'’-]+\s+){{0,2}}?{re.escape(thing)}(?:e?s)?\b", re.IGNORECASE)
+        if lexical.newest_where([thing], lambda row, mine=mine: bool(mine.search(row.text))) is not None:
+            found.append(thing)
+    return found

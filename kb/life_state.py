@@ -105,11 +105,15 @@ WORK = LifeTopic(
         r"(?:[\w-]+ ){0,3}?(?:at|for|with|in) (?:the )?(?-i:[A-Z])"  # "I'm a paramedic with Yorkshire…", not "a regular at"
         r"|\bmy (?:new )?(?:job|role|title|position) (?:at|is|as)\b"
         r"|\bi(?:'m| am) (?:now )?(?:a |an )?(?:full|part)[- ]time\b"  # "From September I'm a full-time potter"
-        r"|\b(?:went|gone|going) freelance\b|\bself-employed\b",  # not "promoted to": a CV's "Promoted to senior in 2022"
+        r"|\b(?:went|gone|going) freelance\b|\bself-employed\b"  # not "promoted to": a CV's "Promoted to senior in 2022"
+        # a never-seen person's "I've accepted the chief engineer post with Orkney Ferries" (twenty-ninth session)
+        # ("the post of harbour master at …"), not a house's offer nor "a role in the play at the Tron"
+        r"|" + _I + r" (?:accepted|took(?: up)?|taken(?: up)?) (?:the|a|an) (?:[\w-]+ ){0,3}?(?:post|job|role|position|job offer)"
+        r"(?: (?:as|of) [^.;,]{1,30}?)? (?:with|at) (?:the )?(?-i:[A-Z])",
         re.I,
     ),
     words=("started", "start", "first", "joined", "job", "opened", "work", "title", "role", "position",
-           "freelance", "self", "i'm", "am", "full", "part"),
+           "freelance", "self", "i'm", "am", "full", "part", "post"),
 )
 
 # The person's best so far ("What's your best time up the ridge?", "the highest rating you've got

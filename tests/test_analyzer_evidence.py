@@ -182,3 +182,27 @@ def test_a_thing_of_yours_that_a_note_is_tagged_or_titled_with_is_retrieved_for(
     assert decision.route == RETRIEVE and "your cat" in decision.strategy
     assert note_evidence(ctx.retriever, "What colour is your bike?").your_things == []  # no note is about a bike
     assert not note_evidence(ctx.retriever, "How's your day going?").strong
+
+
+def test_a_thing_a_note_says_with_my_is_retrieved_for(tmp_path, kb_embeddings) -> None:
+    """A never-seen person's (twenty-ninth session): "What's your cat called?" went past her notes,
+    which name the cat only as "Biscuit, my ginger cat" (no title, heading or tag); routed to the
+    model alone, it answered "I'm not sure what your cat is called". Then the no-note gate let the
+    note through only once "my ginger cat" counted as saying "my cat"."""
+    notes = {"about.md": "---\ntitle: About me\ndate: 2019-05-12\n---\nI'm Ayesha. I live in Glasgow and work on the "
+                         "Clyde ferries. Biscuit, my ginger cat, runs the flat.\n",
+             "bikes.md": "---\ntitle: Saturday\ndate: 2024-04-02\n---\nThe bike shop on Dumbarton Road was shut again.\n"}
+    config = make_config(tmp_path / "home")
+    ingest(config, write_notes(tmp_path / "notes", notes), kb_embeddings, progress=False)
+    context = TwinContext(config)
+    context.__dict__["embeddings"] = kb_embeddings
+    assert plain_router(context).route("What's your cat called?").route == NO_RETRIEVE, "the classifier alone"
+    assert note_evidence(context.retriever, "What's your cat called?").your_things == ["cat"]
+    assert build_router("embedding", context).route("What's your cat called?").route == RETRIEVE
+    assert note_evidence(context.retriever, "What colour is your bike?").your_things == []  # "the bike shop" is not mine
+    assert your_phrases("What's your cat called?") == ["cat"]  # not "cat called"
+    from nodes.generate import notes_hold
+
+    text = ["Biscuit, my ginger cat, runs the flat."]
+    assert notes_hold([{"path": "about.md", "similarity": 0.2, "text": text[0]}], "What's your cat called?",
+                      object(), 0.3) == 'a shown note says "my cat"'

@@ -73,6 +73,8 @@ def test_which_questions_ask_where_the_person_lives_or_works(question: str, topi
     ("From August I'm a part-time guide at the VilVite science centre.", WORK),
     ("From September I'm a full-time potter.", WORK),  # a new user's: no place named in the sentence
     ("I started at Dawn Foods as a baker.", WORK), ("I started at One Medical as a nurse.", WORK),  # not a time
+    ("I've accepted the chief engineer post with Orkney Ferries.", WORK),  # a never-seen person's
+    ("I accepted the post of harbour master at Stromness.", WORK), ("We've taken a job with the Forestry Commission.", WORK),
 ])
 def test_sentences_that_say_where_the_person_lives_or_works(sentence: str, topic) -> None:
     assert topic.stated_in(sentence)
@@ -88,6 +90,8 @@ def test_sentences_that_say_where_the_person_lives_or_works(sentence: str, topic
     ("We started at five, in the dark, with frost on the tussock.", WORK),  # a muster, not a job
     ("I started at dawn and was done by lunch.", WORK), ("We started at half past six.", WORK),
     ("We started at around five.", WORK), ("We started at the crack of dawn.", WORK),
+    ("I accepted the offer on the house at Thornbury.", WORK), ("I took a role in the play at the Tron.", WORK),
+    ("I've accepted it as part of my identity.", WORK), ("She accepted a job at Tesco.", WORK),
 ])
 def test_sentences_that_do_not(sentence: str, topic) -> None:
     assert not topic.stated_in(sentence)
