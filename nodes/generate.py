@@ -41,6 +41,7 @@ from nodes.guards.respell import respelled
 from nodes.guards.restore import restored_copies
 from nodes.introductions import asked_name, introducing
 from nodes.records import recorded
+from nodes.small_talk import is_small_talk, small_talk_reply
 from nodes.toggles import is_on
 from twin.state import EvidenceNote, TwinState, searched
 
@@ -191,6 +192,9 @@ class Generator:
         attempt = state.get("attempt", 0)
         if attempt or state.get("rerouted"):
             get_stream_writer()({"restart": True})
+        if not goes_to_notes(state) and self.ctx.config.persona.small_talk_replies and is_small_talk(state["question"]):
+            reply = small_talk_reply(state["question"], self.ctx.config.person)
+            return self._fixed(reply, "small-talk", "small talk: a fixed reply (prompts/small_talk.md)")
         notes, why = self.evidence_for(state) if goes_to_notes(state) else ([], "")
         if goes_to_notes(state) and not notes:
             gate = self.ctx.config.retrieval.answer_min_similarity

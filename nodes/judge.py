@@ -14,7 +14,7 @@ two shown notes in one sentence (:mod:`nodes.guards.joins`). An answer that fail
 is sent back to the generator once (verdict ``regenerate``); a second failure is replaced by
 a cited quote of the best note (:mod:`nodes.extractive`), or "I have no note about that". The
 trace's ``answered_by`` says which path answered: model, model-retry, extractive, no-note,
-refusal. An answer to a question the analyzer sent past the notes that states a fact about the
+refusal, small-talk (a fixed reply, nodes/small_talk.py). An answer to a question the analyzer sent past the notes that states a fact about the
 person (verdict ``reroute``) is withheld and the question goes to the notes after all, once.
 The checks are guardrails-ai validators composed in one Guard (see
 :mod:`nodes.guards.runtime`); each is switched by ``config.judge``.

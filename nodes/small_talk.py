@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 
+from nodes.guards.refusals import pick_variant, prompt_variants
+
 _GREETING = (r"(?:hi|hello|hey|heya|hiya|howdy|yo|greetings|good (?:morning|afternoon|evening|day)|morning|afternoon"
              r"|evening|g'?day|kia ora|bonjour|hola|ciao|hej|hallo|salut|namaste)"
              r"(?:,?\s+(?:there|again|you|all|friend|mate|(?-i:[A-Z][a-z]+)))?")  # "Hi Sara": the twin by name
@@ -34,3 +36,23 @@ _WORD = re.compile(r"\w")
 def is_small_talk(text: str) -> bool:
     """Greetings, "how are you"s and goodbyes with nothing else in the message."""
     return bool(_WORD.search(text)) and bool(_SMALL_TALK.match(text.strip()))
+
+
+KINDS = ("greeting", "how_are_you", "thanks", "goodbye")
+_GOODBYE = re.compile(r"\b(?:bye|goodbye|good ?night|night|see (?:you|ya)|take care|talk (?:soon|later)|have a)\b", re.I)
+_THANKS = re.compile(r"\b(?:thanks|thank you|cheers|ta|ok|okay|great|cool|perfect|lovely)\b", re.I)
+_ASKED = re.compile(rf"\b(?:{_HOW_ARE_YOU})\b", re.I)
+
+
+def small_talk_kind(text: str) -> str:
+    """Which reply small talk wants: a goodbye, thanks, a "how are you" or a greeting (in that order)."""
+    for kind, pattern in (("goodbye", _GOODBYE), ("thanks", _THANKS), ("how_are_you", _ASKED)):
+        if pattern.search(text):
+            return kind
+    return "greeting"
+
+
+def small_talk_reply(text: str, person: str) -> str:
+    """An in-voice reply to small talk from ``prompts/small_talk.md``, the same for the same message."""
+    variants = prompt_variants("small_talk", KINDS)[small_talk_kind(text)]
+    return pick_variant(variants, text).format(person=person)

@@ -113,10 +113,10 @@ def test_two_unsupported_answers_end_in_a_quote_of_the_note(tmp_path: Path) -> N
 def test_an_answer_about_me_to_a_question_sent_past_the_notes_goes_to_the_notes(tmp_path: Path) -> None:
     runner, model = scripted_runner(tmp_path, "Hi! I just got back from a week in Zanzibar with my dog Luna.",
                                     "Hi! I live in Rotterdam now.", strategy="embedding")
-    events = list(runner.stream("Hi there!"))
+    events = list(runner.stream("Tell me a joke."))
     shown = "".join(e.text for e in events if e.kind == "token")
     result = next(e.data for e in events if e.kind == "result")
-    assert result["decisions"]["analyze"]["route"] == "no_retrieve", "the analyzer calls a greeting general"
+    assert result["decisions"]["analyze"]["route"] == "no_retrieve", "the analyzer calls it general (a greeting gets a fixed reply)"
     assert result["route"] == "retrieve" and result["answer"] == "Hi! I live in Rotterdam now."
     assert "Zanzibar" in result["decisions"]["judge"]["rerouted"] and "Luna" in result["decisions"]["judge"]["rerouted"]
     assert "Zanzibar" not in shown, "the withheld answer never reached the screen"
@@ -128,7 +128,7 @@ def test_an_answer_about_me_to_a_question_sent_past_the_notes_goes_to_the_notes(
 def test_a_general_answer_with_no_claim_about_me_stays_past_the_notes(tmp_path: Path) -> None:
     runner, model = scripted_runner(tmp_path, "Hello! I'm glad you're here. I think Canberra is lovely in spring.",
                                     strategy="embedding")
-    result = runner.ask("Hi there!")
+    result = runner.ask("What's the capital of Australia?")
     assert (result["route"], result["answered_by"], result["judge"]["verdict"]) == ("no_retrieve", "model", "pass")
     assert "rerouted" not in result["decisions"]["judge"] and len(model.calls) == 1
 
@@ -161,7 +161,7 @@ def test_cli_ask_json_shape(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cap
 
     model = ScriptedChatModel(replies=["Hello, I am Noa."])
     monkeypatch.setattr(backends.factory, "chat_model", lambda cfg, home, with_adapters=True: model)
-    code = run(["ask", "hello!", "--json", "--off", "retrieve", "--home", str(tmp_path)])
+    code = run(["ask", "Tell me a joke.", "--json", "--off", "retrieve", "--home", str(tmp_path)])
     out = capsys.readouterr().out
     assert code == 0
     result = json.loads(out)
@@ -205,3 +205,12 @@ def test_small_talk_is_not_retrieved_for_nor_joined_to_the_last_question(tmp_pat
     assert (result["route"], result["query"], result["sources"]) == ("no_retrieve", "Hi!", [])
     assert result["decisions"]["analyze"]["by"] == "embedding+small talk"
     assert runner.ctx.retriever.queries == ["Where do you live these days?"]
+    assert result["answered_by"] == "small-talk" and len(model.calls) == 1  # a fixed reply: the model is not asked
+    assert result["answer"] == runner.ask("Hi!", thread_id="u")["answer"]  # the same words for the same message
+
+
+def test_small_talk_replies_off_lets_the_model_answer(tmp_path: Path) -> None:
+    runner, model = scripted_runner(tmp_path, "Hi! All good here.", strategy="embedding")
+    runner.config.persona.small_talk_replies = False
+    result = runner.ask("Thanks, bye!")
+    assert (result["route"], result["answered_by"], result["answer"]) == ("no_retrieve", "model", "Hi! All good here.")

@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from nodes.rewrite import heuristic_rewrite
-from nodes.small_talk import is_small_talk
+from nodes.guards.refusals import prompt_variants
+from nodes.small_talk import KINDS, is_small_talk, small_talk_kind, small_talk_reply
 
 # written to probe the shipped classifier (twenty-ninth session): it sent 8 of these 15 to retrieval
 PROBES = ["Kia ora! How's your day going?", "Evening! How are you doing?", "Hi! How are you today?",
@@ -47,3 +48,16 @@ def test_a_greeting_after_a_question_is_not_read_as_its_follow_up() -> None:
 def test_no_exponential_matching(message: str) -> None:
     # a review found "how's it been " * 22 took 6 s (two ways to match "been"); each match is one way now
     assert not is_small_talk(message)
+
+
+@pytest.mark.parametrize("message, kind", [
+    ("Hi!", "greeting"), ("Hello there", "greeting"), ("Good morning, Noa", "greeting"),
+    ("Kia ora! How's your day going?", "how_are_you"), ("Hi! How are you?", "how_are_you"),
+    ("Great, thanks!", "thanks"), ("Thank you so much!", "thanks"),
+    ("Thanks, bye!", "goodbye"), ("Cheers, see you later!", "goodbye"), ("Good night", "goodbye"),
+])
+def test_small_talk_gets_the_reply_of_its_kind(message: str, kind: str) -> None:
+    assert small_talk_kind(message) == kind
+    replies = {v.format(person="Noa") for v in prompt_variants("small_talk", KINDS)[kind]}
+    assert small_talk_reply(message, "Noa") in replies
+    assert small_talk_reply(message, "Noa") == small_talk_reply(f"  {message.upper()} ", "Noa")  # picked from the message

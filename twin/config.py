@@ -42,6 +42,8 @@ class ModelConfig:
     # quote the sentence saying where the person lives/works now or their best so far (kb/life_state.py),
     # or who a name is (nodes/introductions.py)
     quote_stated: bool = True
+    # a message of greetings, thanks and goodbyes only gets a fixed in-voice reply (prompts/small_talk.md)
+    small_talk_replies: bool = True
     seed: int = 0
     dtype: str = "float32"
     threads: int = 0  # torch CPU threads; 0 = library default
