@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from nodes.rewrite import heuristic_rewrite
 from nodes.guards.refusals import prompt_variants
+from nodes.rewrite import heuristic_rewrite
 from nodes.small_talk import KINDS, is_small_talk, small_talk_kind, small_talk_reply
 
 # written to probe the shipped classifier (twenty-ninth session): it sent 8 of these 15 to retrieval
