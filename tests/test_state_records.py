@@ -31,7 +31,7 @@ def test_a_retried_turn_merges_every_node_and_the_next_turn_starts_clean(tmp_pat
     assert list(first["decisions"]) == ["analyze", "retrieve", "generate", "judge"]
     assert first["decisions"]["generate"]["attempt"] == 1 and first["decisions"]["judge"]["verdict"] == "pass"
     assert {"analyze", "retrieve", "generate", "judge"} <= set(first["timings_ms"])
-    second = runner.ask("hello!", thread_id="t", off=["retrieve", "judge"])
+    second = runner.ask("Tell me a joke.", thread_id="t", off=["retrieve", "judge"])
     assert "retrieve" not in second["decisions"] and "retrieve" not in second["timings_ms"]
     assert second["decisions"]["generate"]["attempt"] == 0
     assert second["timings_ms"]["generate"] < first["timings_ms"]["generate"] + 1000  # not carried over and summed
