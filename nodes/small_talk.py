@@ -39,14 +39,15 @@ def is_small_talk(text: str) -> bool:
 
 
 KINDS = ("greeting", "how_are_you", "thanks", "goodbye")
+_ASKED = re.compile(r"\bhow\b|\b(?:you|ya) (?:alright|all right|ok|okay|well)\b|[çc]a va", re.I)
 _GOODBYE = re.compile(r"\b(?:bye|goodbye|good ?night|night|see (?:you|ya)|take care|talk (?:soon|later)|have a)\b", re.I)
-_THANKS = re.compile(r"\b(?:thanks|thank you|cheers|ta|ok|okay|great|cool|perfect|lovely)\b", re.I)
-_ASKED = re.compile(rf"\b(?:{_HOW_ARE_YOU})\b", re.I)
+_THANKS = re.compile(r"\b(?:thanks|thank you|cheers|ta)\b", re.I)
 
 
 def small_talk_kind(text: str) -> str:
-    """Which reply small talk wants: a goodbye, thanks, a "how are you" or a greeting (in that order)."""
-    for kind, pattern in (("goodbye", _GOODBYE), ("thanks", _THANKS), ("how_are_you", _ASKED)):
+    """Which reply small talk wants: a "how are you", a goodbye, thanks or a greeting (in that order:
+    "How's your night been?" asks how you are; "Great, how are you?" too)."""
+    for kind, pattern in (("how_are_you", _ASKED), ("goodbye", _GOODBYE), ("thanks", _THANKS)):
         if pattern.search(text):
             return kind
     return "greeting"
