@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from kb.lexical import STOPWORDS, terms
@@ -183,7 +184,7 @@ def said_as_mine(question: str, texts: list[str]) -> str:
     question its whole chunk is."""
     for phrase in your_phrases(question):
         words = r"\s+".join(re.escape(w).replace("'", "['’]") for w in phrase.split())
-        said = re.compile(rf"\bmy\s+(?:[\w-]+\s+){{0,2}}?{words}\b", re.IGNORECASE)  # "my ginger cat"
+        said = _said_with_my(words)
         if any(said.search(text) for text in texts):
             return phrase
     return ""
@@ -235,13 +236,19 @@ def note_evidence(retriever: Any, question: str) -> Evidence:
     return ev
 
 
+@lru_cache(maxsize=256)
+def _said_with_my(words: str) -> re.Pattern[str]:
+    """"my" and then ``words`` (a regex), up to two words between: "my ginger cat"."""
+    return re.compile(rf"\bmy\s+(?:[\w'’-]+\s+){{0,2}}?{words}\b", re.IGNORECASE)
+
+
 def said_with_my(lexical: Any, things: list[str]) -> list[str]:
     """Those of ``things`` that some note says with "my" ("Biscuit, my ginger cat" for "What's
     your cat called?", twenty-ninth session: a never-seen person's notes named her cat only so,
     and the question went past them), up to two words between ("my old road bike")."""
     found = []
     for thing in things:
-        mine = re.compile(rf"\bmy\s+(?:[\w'’-]+\s+){{0,2}}?{re.escape(thing)}(?:e?s)?\b", re.IGNORECASE)
+        mine = _said_with_my(re.escape(thing) + "(?:e?s)?")
         if lexical.newest_where([thing], lambda row, mine=mine: bool(mine.search(row.text))) is not None:
             found.append(thing)
     return found
