@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from kb.fingerprints import stem
+from kb.lexical import terms
 from nodes.guards.grounding import content_words
 from privacy.views import COUNT_WORDS
 
@@ -144,3 +146,21 @@ def holding(question: str, answer: str, sentences: list[str]) -> list[str]:
     if kind not in CHECKED or not holds(kind, answer, question):
         return []
     return [s for s in sentences if holds(kind, s, question)]
+
+
+def reason_unsaid(question: str, answer: str, reason: str) -> bool:
+    """Asked why, with the note's reason at hand (the sentences opening its "Why…" section), the
+    answer says none of its words beyond the question's: "I started learning Scottish Gaelic
+    because I've been doing it for a while now." beside "Because of the station signs." (a
+    reason of the model's own, naming nothing the check for unsupported names could catch)."""
+    given = _stems(reason) - _stems(question) - _REASON_WORDS
+    return bool(given) and not given & _stems(answer)
+
+
+# words that say there is a reason, not which; and determiners and adverbs the stop words lack
+_REASON_WORDS = frozenset("because reason since why mostly partly main every whole lot really also still even "
+                          "only thing way".split())
+
+
+def _stems(text: str) -> set[str]:
+    return {stem(w) for w in terms(text) if len(w) > 2}

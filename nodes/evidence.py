@@ -153,7 +153,7 @@ def shown_notes(sources: Sequence[dict[str, Any]], k: int, question: str = "") -
     ``question`` ("## The bike" is the fourth chunk of the bike-fit note for "What bike do you
     ride now?")."""
     shown = {_key(s) for s in sources[:k]}
-    asked = _stems(question)
+    asked = _Asked.of(question)
     chosen = [s for i, s in enumerate(sources) if _key(s) in shown and (i < k or _names(_own_heading(s), asked))]
     return [c for c in _candidates(chosen, k, first=k) if c.note["sentences"]]
 
@@ -164,13 +164,15 @@ def as_evidence(sources: Sequence[dict[str, Any]]) -> list[EvidenceNote]:
 
 
 def _select(candidate: _Candidate, scores: np.ndarray, per_note: int,
-            stating: Callable[[str], bool] | None = None) -> EvidenceNote:
+            stating: Callable[[str], bool] | None = None, reasons: np.ndarray | None = None) -> EvidenceNote:
     """The note with its ``per_note`` sentences closest to the question (``scores``, one per
     sentence; kept in note order; 0 = all), ``order`` ranking the kept ones, closest first;
     and, for the quote only (``quote_only``: not shown to the model), the short paragraph around
     the closest one (:func:`_passage`) or the sentence after it when that one is short
     (:func:`_told_after`). A sentence that ``stating`` finds says what was asked on its own
-    ("Kiprono Langat, the tower supervisor."): not its paragraph, only the sentence after."""
+    ("Kiprono Langat, the tower supervisor."): not its paragraph, only the sentence after.
+    ``reasons`` (one per sentence, :func:`reasons_given`): the closest one opens a "Why…" section
+    (the note is marked ``reason``)."""
     sentences = candidate.note["sentences"]
     ranked = [int(i) for i in np.argsort(-scores, kind="stable")]
     keep = sorted(ranked[:per_note]) if per_note > 0 else list(range(len(sentences)))
@@ -187,6 +189,8 @@ def _select(candidate: _Candidate, scores: np.ndarray, per_note: int,
         note["quote_only"] = [keep.index(i) for i in extra]
     if len(passage) > 1:
         note["passage"] = [keep.index(i) for i in passage]
+    if reasons is not None and reasons[ranked[0]] > 0:
+        note["reason"] = True
     return note
 
 
@@ -370,23 +374,78 @@ def pick(candidates: Sequence[_Candidate], with_heading: np.ndarray | None, alon
     scores = sentence_scores(sentences, with_heading, alone, weights, question) + placement(candidates, weights, question)
     if stating is not None:
         scores = scores + np.asarray([STATED_BONUS if stating(s) else 0.0 for s in sentences])
-    return newest_first([_select(c, part, per_note, stating) for c, part in zip(candidates, _parts(scores, candidates))])
+    reasons = reasons_given(candidates, question)
+    scores = scores + STATED_BONUS * reasons
+    return newest_first([_select(c, part, per_note, stating, given)
+                         for c, part, given in zip(candidates, _parts(scores, candidates), _parts(reasons, candidates))])
 
 
 def _stems(text: str) -> set[str]:
     return {stem(w) for w in terms(text) if len(w) > 2}
 
 
-def _names(heading: str, asked: set[str]) -> bool:
-    """Whether ``heading`` shares a word stem with the question's (``asked``)."""
-    return bool(asked and heading and asked & _stems(heading))
+# a question's or a heading's opening question word, with the measure "how" asks for ("How long")
+_LEAD = r"^\W*(?:(?:so|and|but|ok|okay|well)\W+)?"
+_WH = r"(why|where|who|whom|whose|when|how)(?:['’]s)?\b(?:\s+(long|much|many|far|big|heavy|often|old|tall))?"
+_ASKED_WH = re.compile(_LEAD + _WH, re.I)
+_HEADING_WH = re.compile(r"^\W*" + _WH, re.I)
+
+
+@dataclass(frozen=True)
+class _Asked:
+    """What of a question a heading may name: its word stems and its opening question word."""
+
+    stems: set[str]
+    wh: tuple[str, str] | None  # ("how", "long"), ("why", ""); None: no question word opens it
+
+    @classmethod
+    def of(cls, question: str) -> _Asked:
+        return cls(_stems(question), _wh(_ASKED_WH.match(question)))
+
+
+def _wh(found: re.Match[str] | None) -> tuple[str, str] | None:
+    return None if found is None else (found.group(1).lower(), (found.group(2) or "").lower())
+
+
+def _names(heading: str, asked: _Asked) -> bool:
+    """Whether ``heading`` shares a word stem with the question (``asked``), or opens with its
+    question word: "## Why" holds the answer to "Why did you start learning Gaelic?", "## Where
+    we slept" to "Where did you sleep in Brittany?", "## How long" to "How long did the braids
+    take?" (not "## How", which tells the way, nor "## How long" for "How did you get there?")."""
+    if not heading:
+        return False
+    return bool(asked.stems & _stems(heading)) or (asked.wh is not None and asked.wh == _wh(_HEADING_WH.match(heading)))
+
+
+def reasons_given(candidates: Sequence[_Candidate], question: str) -> np.ndarray:
+    """Per sentence (all candidates in order), asked why: 1.0 for the first sentence under a
+    "Why…" heading of the best-ranked note, or of any shown note when the heading names a word of
+    the question ("## Why Zephyr"), else 0. Such a section opens with the reason ("Because of the
+    station signs.", "A job, mostly.", "Two reasons."), which is nothing like the question by
+    meaning: the sentence closest to it restates what was done ("I've started learning Scottish
+    Gaelic.")."""
+    asked = _Asked.of(question)
+    out: list[float] = []
+    for c in candidates:
+        seen: set[str] = set()
+        for heading in c.headings:
+            first = heading not in seen
+            seen.add(heading)
+            out.append(float(asked.wh == ("why", "") and first and _gives_reasons(heading, c.note.get("rank", 0), asked)))
+    return np.asarray(out, dtype=np.float32)
+
+
+def _gives_reasons(heading: str, rank: int, asked: _Asked) -> bool:
+    """Whether ``heading`` opens a "Why…" section that answers the question (``asked``): of the
+    best-ranked note (``rank`` 0), or naming a word of the question."""
+    return _wh(_HEADING_WH.match(heading)) == ("why", "") and (rank == 0 or bool(asked.stems & _stems(heading)))
 
 
 def placement(candidates: Sequence[_Candidate], weights: SentenceWeights, question: str) -> np.ndarray:
-    """Per sentence (all candidates in order): ``weights.heading_match`` when its heading shares
-    a word with ``question``, less ``weights.later_chunk`` when its chunk was ranked past the
-    first k."""
-    asked = _stems(question)
+    """Per sentence (all candidates in order): ``weights.heading_match`` when its heading names
+    something of ``question`` (:func:`_names`), less ``weights.later_chunk`` when its chunk was
+    ranked past the first k."""
+    asked = _Asked.of(question)
     out = [weights.heading_match * _names(heading, asked) - weights.later_chunk * past
            for c in candidates for heading, past in zip(c.headings, c.later)]
     return np.asarray(out, dtype=np.float32)

@@ -8,8 +8,9 @@ quoted, like an unsupported answer, not refused.
 Grounding: an answer to a question that went to the notes may only name what the retrieved
 notes name (:mod:`nodes.guards.grounding`); a model answer must also say something the notes
 say (one of its own words in them, not just the question's) and agree with the best note's
-sentence closest to the question (name one of its names or numbers; and, asked for an amount, a
-number or a date that sentence holds, say one: :func:`nodes.answer_kind.left_unsaid`), and not join
+sentence closest to the question (name one of its names or numbers; asked for an amount, a
+number or a date that sentence holds, say one: :func:`nodes.answer_kind.left_unsaid`; asked why,
+with the note's "Why…" section shown, say a word of its reason), and not join
 two shown notes in one sentence (:mod:`nodes.guards.joins`). An answer that fails
 is sent back to the generator once (verdict ``regenerate``); a second failure is replaced by
 a cited quote of the best note (:mod:`nodes.extractive`), or "I have no note about that". The
@@ -105,6 +106,8 @@ def off_the_notes(state: TwinState, draft: str) -> str:
         return f"cuts {cut[0]} to {cut[1]} (the best note, {best['path']})"
     if best is not None and (kind := answer_kind.left_unsaid(question, draft, passage)):
         return f"says no {KIND_WORDS[kind]}, which was asked for (the best note, {best['path']}, says one)"
+    if best is not None and best.get("reason") and answer_kind.reason_unsaid(question, draft, passage):
+        return f"gives none of the reasons the best note gives ({best['path']}, its \"Why\" section)"
     names = [w.lower() for w in content_words(question)]
     elsewhere = copied_from_elsewhere(draft, shown, names)
     if elsewhere:

@@ -71,6 +71,39 @@ def test_an_answer_that_tells_more_than_asked_loses_only_the_disclosing_sentence
     assert asked["judge"]["verdict"] == "blocked", "a question about the topic is refused whatever the answer"
 
 
+def test_asked_why_a_model_answer_without_the_notes_reason_is_answered_by_the_note(ctx):
+    """A tuning person's "Why did you start learning Gaelic?" was answered "…because I've been doing
+    it for a while now" beside the note's "## Why" section ("Because of the station signs."): a
+    reason of the model's own names nothing the unsupported-names check can catch."""
+    lines = ["I've started learning Scottish Gaelic.", "Because of the station signs.",
+             "Every station in Scotland has its name in Gaelic underneath."]
+    sources = [{"path": "life/gaelic.md", "title": "Learning Gaelic", "date": "2020-01-12", "score": 0.9,
+                "similarity": 0.7, "text": " ".join(lines)}]
+    evidence = [{"path": "life/gaelic.md", "title": "Learning Gaelic", "date": "2020-01-12", "score": 0.9,
+                 "sentences": lines, "order": [1, 0, 2], "reason": True}]
+    state = _state("I started learning Scottish Gaelic because I've been doing it every day for a while now.",
+                   question="Why did you start learning Gaelic?", route="retrieve", sources=sources,
+                   evidence=evidence, answered_by="model", attempt=0)
+    assert _sent_back(ctx, state).startswith("gives none of the reasons the best note gives")
+    said = make_judge(ctx)({**state, "draft": "Because of the station signs in Scottish Gaelic."})
+    assert said["judge"]["verdict"] == "pass", said["judge"]
+    unmarked = make_judge(ctx)({**state, "evidence": [{k: v for k, v in evidence[0].items() if k != "reason"}]})
+    assert unmarked["judge"]["verdict"] == "pass", "no Why section shown: the check does not apply"
+
+
+def test_a_clause_that_tells_more_than_asked_goes_and_the_rest_of_its_sentence_stays(ctx):
+    """Found on a tuning person (thirtieth session): "with my dad" in the sentence that names the
+    first Munro dropped the sentence, and the answer with it."""
+    judge = make_judge(ctx)
+    munro = judge(_state("Ben Lomond, when I was fourteen, with my dad, in trainers, in a cloud."))
+    assert munro["judge"]["verdict"] == "redacted", munro["judge"]
+    assert munro["answer"] == "Ben Lomond, when I was fourteen, in trainers, in a cloud."
+    moved = judge(_state("We moved last weekend, in a van driven by my dad, who took every roundabout fast."))
+    assert moved["answer"] == "We moved last weekend.", "the clause hanging on the dropped one goes too"
+    opening = judge(_state("My dad, a fisherman, lives in Oban."))
+    assert opening["judge"]["verdict"] == "blocked", "the sentence's own clause says it: nothing to keep"
+
+
 def test_what_a_redaction_leaves_must_still_agree_with_the_best_note(ctx):
     """Found as a new user (ninth session): the sentence from the right note was redacted (it named a
     sister), the one left came from the second note, and it was shown as the answer."""

@@ -40,6 +40,7 @@ class EvidenceNote(TypedDict):
     quote_only: NotRequired[list[int]]  # indices in ``sentences`` kept for the quote, not shown to the model
     passage: NotRequired[list[int]]  # indexes in ``sentences`` of the closest one's short paragraph, quoted whole
     rank: NotRequired[int]  # the note's place among the retrieved notes (0: the retriever's first)
+    reason: NotRequired[bool]  # asked why, its closest sentence opens the note's "Why…" section
 
 
 def merge_records(left: dict[str, Any] | None, right: dict[str, Any] | None) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from backends.decoding import sentences
 from kb.fingerprints import Fingerprints, fingerprints_path
 from kb.lexical import LexicalError
 from nodes.context import TwinContext
+from nodes.guards.clauses import without_clauses
 from nodes.guards.compose import REFUSAL_KIND, ComposedGuard, GuardOutcome
 from nodes.guards.context_leak import ContextLeak, echoed_sentences, prompt_sentences
 from nodes.guards.grounding import Grounding
@@ -207,19 +208,26 @@ class Judge:
 
     def _trimmed(self, outcome: GuardOutcome, metadata: dict[str, Any]) -> tuple[GuardOutcome, list[str]]:
         """An answer that only said too much (a sentence disclosing an off-limits topic nobody
-        asked about, a line of the prompt echoed under a plain question) loses those sentences
-        and is judged again; it stays refused when too little is left or the rest fails too.
+        asked about, a line of the prompt echoed under a plain question) loses those sentences,
+        or only their clauses that say it (:meth:`_safe_part`), and is judged again; it stays refused when too little is left or the rest fails too.
         Returns the outcome to go by and the reasons to report."""
         reasons = [f.reason for f in outcome.findings]
         if not outcome.blocking or not all(f.meta.get("droppable") for f in outcome.blocking):
             return outcome, reasons
-        kept = " ".join(s.strip() for s in sentences(outcome.text) if s.strip() and not self._says_too_much(s))
+        kept = " ".join(k for s in sentences(outcome.text) if (k := self._safe_part(s)))
         if len(kept.split()) < MIN_KEPT_WORDS:
             return outcome, reasons
         again = self.guard.run(kept, metadata)
         if again.blocking:
             return outcome, reasons
-        return again, [*reasons, "left out the sentences that said too much", *(f.reason for f in again.findings)]
+        return again, [*reasons, "left out what said too much", *(f.reason for f in again.findings)]
+
+    def _safe_part(self, sentence: str) -> str:
+        """``sentence`` as it may be shown: whole, less a clause that says too much
+        (nodes/guards/clauses.py), or "" (left out)."""
+        if not sentence.strip() or not self._says_too_much(sentence):
+            return sentence.strip()
+        return without_clauses(sentence, self._says_too_much)
 
     def _says_too_much(self, sentence: str) -> bool:
         return bool(self.topics.disclosed(sentence) or echoed_sentences(sentence, self.prompt_lines))
