@@ -31,6 +31,7 @@ from kb.fingerprints import stem
 from kb.lexical import terms
 from kb.life_state import LifeTopic
 from nodes import answer_kind
+from nodes.introductions import asked_name
 from nodes.guards.grounding import content_words, unsaid
 from twin.state import EvidenceNote
 
@@ -38,6 +39,10 @@ _SPLIT = re.compile(r"(?<=[.!?])" + not_after_abbreviation(r"\.") + r"[\"')\]]*\
 _MARKUP = re.compile(r"^\s*(?:[-*+]\s+(?:\[[ xX]\]\s+)?|>\s*|\d+[.)]\s+)")
 _HEADING = re.compile(r"^\s*#{1,6}\s+(.+?)\s*#*\s*$")
 _RULE_ROW = re.compile(r"^\s*\|?(?:\s*:?-+:?\s*\|)+(?:\s*:?-+:?)?\s*$")  # a table's |---|:--:| line
+# a long run written in lower case ("we won!! the ewe beauts are…"): its sentences start lower-case too
+_LOWER_SPLIT = re.compile(r"(?<=[.!?])" + not_after_abbreviation(r"\.") + r"(?<!\be\.g\.)(?<!\bi\.e\.)(?<!\betc\.)"
+                          r"(?<!\bvs\.)[\"')\]]*\s+(?=[\"'(\[]?[a-z])")
+LONG_WORDS = 30  # a "sentence" longer than this is read for lower-case sentence starts
 MIN_CHARS = 4
 SHORT_WORDS = 12  # a closest sentence this short is shown (and quoted) with the sentence after it
 
@@ -64,11 +69,20 @@ def sentence_paragraphs(text: str, heading: str = "") -> list[tuple[str, str, in
             paragraph, open_ = paragraph + open_, False
         if found or not line.strip():
             continue
-        for piece in _SPLIT.split(line):
+        for piece in _pieces(line):
             clean = _MARKUP.sub("", piece).strip()
             if len(clean) >= MIN_CHARS:
                 out.append((heading, clean, paragraph))
                 open_ = True
+    return out
+
+
+def _pieces(line: str) -> list[str]:
+    """The sentences of ``line``: split before a capital after a full stop, and a long run of
+    them also before a lower-case letter (a note written all in lower case)."""
+    out: list[str] = []
+    for piece in _SPLIT.split(line):
+        out.extend(_LOWER_SPLIT.split(piece) if len(piece.split()) > LONG_WORDS else [piece])
     return out
 
 
@@ -189,7 +203,7 @@ def _select(candidate: _Candidate, scores: np.ndarray, per_note: int,
         note["quote_only"] = [keep.index(i) for i in extra]
     if len(passage) > 1:
         note["passage"] = [keep.index(i) for i in passage]
-    if reasons is not None and reasons[ranked[0]] > 0:
+    if reasons is not None and reasons[ranked[0]] > 0 and _wh(_HEADING_WH.match(candidate.headings[ranked[0]])) == ("why", ""):
         note["reason"] = True
     return note
 
@@ -418,27 +432,34 @@ def _names(heading: str, asked: _Asked) -> bool:
 
 
 def reasons_given(candidates: Sequence[_Candidate], question: str) -> np.ndarray:
-    """Per sentence (all candidates in order), asked why: 1.0 for the first sentence under a
-    "Why…" heading of the best-ranked note, or of any shown note when the heading names a word of
-    the question ("## Why Zephyr"), else 0. Such a section opens with the reason ("Because of the
-    station signs.", "A job, mostly.", "Two reasons."), which is nothing like the question by
-    meaning: the sentence closest to it restates what was done ("I've started learning Scottish
-    Gaelic.")."""
-    asked = _Asked.of(question)
+    """Per sentence (all candidates in order): 1.0 for the first sentence of a section whose
+    heading says it answers ``question`` (:func:`_answers`), else 0. Asked why, a "## Why"
+    section opens with the reason ("Because of the station signs.", "A job, mostly.", "Two
+    reasons."), which is nothing like the question by meaning: the sentence closest to it restates
+    what was done ("I've started learning Scottish Gaelic."). Asked who or what a name is, the
+    note named for it says so under "## What she is" ("A leopard tortoise, about four years old"
+    for "Who's Bahati?"), in words that neither name her nor match the question."""
+    asked, name = _Asked.of(question), asked_name(question)
     out: list[float] = []
     for c in candidates:
         seen: set[str] = set()
         for heading in c.headings:
-            first = heading not in seen
+            out.append(float(heading not in seen and _answers(heading, c.note, asked, name)))
             seen.add(heading)
-            out.append(float(asked.wh == ("why", "") and first and _gives_reasons(heading, c.note.get("rank", 0), asked)))
     return np.asarray(out, dtype=np.float32)
 
 
-def _gives_reasons(heading: str, rank: int, asked: _Asked) -> bool:
-    """Whether ``heading`` opens a "Why…" section that answers the question (``asked``): of the
-    best-ranked note (``rank`` 0), or naming a word of the question."""
-    return _wh(_HEADING_WH.match(heading)) == ("why", "") and (rank == 0 or bool(asked.stems & _stems(heading)))
+_SAYS_WHAT_IT_IS = re.compile(r"^\W*(?:who|what)\s+(?:s?he|it|they)\s+(?:is|are|was|were)\W*$", re.I)
+
+
+def _answers(heading: str, note: EvidenceNote, asked: _Asked, name: str | None) -> bool:
+    """Whether the section under ``heading`` in ``note`` answers the question (``asked``; ``name``:
+    the name it asks about, :func:`nodes.introductions.asked_name`): asked why, a "Why…" section of
+    the best-ranked note or one whose heading names a word of the question ("## Why Zephyr");
+    asked who or what a name is, a "## What she is" section of the note whose title names it."""
+    if asked.wh == ("why", "") and _wh(_HEADING_WH.match(heading)) == ("why", ""):
+        return note.get("rank", 0) == 0 or bool(asked.stems & _stems(heading))
+    return bool(name) and bool(_SAYS_WHAT_IT_IS.match(heading)) and name.lower() in note["title"].lower()
 
 
 def placement(candidates: Sequence[_Candidate], weights: SentenceWeights, question: str) -> np.ndarray:

@@ -176,6 +176,21 @@ def test_a_short_closest_sentence_is_quoted_with_the_one_after_it(tmp_path) -> N
     assert "We turned back." not in seen[0]["sentences"]  # after a repeat left out: not the next
 
 
+def test_a_note_written_in_lower_case_is_read_sentence_by_sentence() -> None:
+    """A tuning person's note "we won!! the ewe beauts are winter league champions, … i sang slice
+    of heaven, …" was one sentence of 70 words: quoted, it was the whole note (refused as a copy),
+    so the answer was "no note". A long run is split before lower-case sentence starts too; a
+    short line, and "e.g." or "etc." inside a long one, are not."""
+    note = ("we won!! the ewe beauts are winter league champions, nine weeks, one point clear on the last night. "
+            "tie on the final question so it came down to the sing-off and i sang slice of heaven. ngaire cried.")
+    assert [s for _, s in sentences_of(note)] == [
+        "we won!!", "the ewe beauts are winter league champions, nine weeks, one point clear on the last night.",
+        "tie on the final question so it came down to the sing-off and i sang slice of heaven.", "ngaire cried."]
+    assert len(sentences_of("short one. then another.")) == 1
+    long = "I pack the usual, e.g. a stove, a tarp, a bivvy bag, a mug, spare socks, two maps, etc. and " * 2
+    assert len(sentences_of(long)) == 1
+
+
 def test_the_generator_reads_the_notes_of_the_first_k_chunks() -> None:
     second_chunk = {**ROTTERDAM, "heading": "Moving to Rotterdam > The flat", "text": "The flat has a balcony."}
     shown = shown_notes([ROTTERDAM, second_chunk, LISBON], 2)  # one note holds the two best chunks: shown alone
@@ -223,7 +238,7 @@ def test_a_later_chunk_under_a_heading_the_question_names_joins_the_evidence(tmp
     assert not plain[0]["sentences"][0].startswith("Goshawk"), "without the heading's lift a fit sentence wins"
 
 
-def test_asked_why_the_notes_why_section_gives_the_reason_and_an_answer_without_it_is_sent_back(tmp_path) -> None:
+def test_a_section_whose_heading_answers_the_question_gives_the_answer_asked_why_or_who_a_name_is(tmp_path) -> None:
     """Found on a tuning person (thirtieth session): "Why did you start learning Gaelic?" was
     answered from the note's opening ("I've started learning Scottish Gaelic.", closest by meaning)
     with a reason of the model's own; the note's "## Why" section opens with the reason ("Because
@@ -248,6 +263,17 @@ def test_asked_why_the_notes_why_section_gives_the_reason_and_an_answer_without_
     plain = gather([intro, how, other, why], embed.embed_query(question), embed.embed_documents, 2, 2,
                    question="What got you learning Gaelic?")
     assert "reason" not in plain[0], "not asked why: no section is taken for the answer"
+    bahati = {"path": "pets/bahati.md", "title": "Bahati", "date": "2019-06-09", "score": 0.6, "similarity": 0.5,
+              "heading": "Bahati > How she came",
+              "text": "## How she came\n\nAuntie moved to Dubai and nobody wanted her. Bahati means luck."}
+    what = {**bahati, "heading": "Bahati > What she is",
+            "text": "## What she is\n\nA leopard tortoise, about four years old. Yellow shell with black blotches."}
+    who = "Who's Bahati?"
+    told = gather([bahati, what], embed.embed_query(who), embed.embed_documents, 2, 2, question=who)
+    assert told[0]["sentences"][told[0]["order"][0]].startswith("A leopard tortoise") and "reason" not in told[0]
+    other = gather([{**bahati, "title": "Pets"}, {**what, "title": "Pets"}], embed.embed_query(who),
+                   embed.embed_documents, 2, 2, question=who)
+    assert not other[0]["sentences"][other[0]["order"][0]].startswith("A leopard"), "a note not named for her: no lift"
     assert _names("Where we slept", _Asked.of("So where did you sleep in Brittany?"))
     assert _names("How long", _Asked.of("How long did the braids take?"))
     assert not _names("How long", _Asked.of("How did you get there?")) and _names("How", _Asked.of("How did you get there?"))
@@ -382,7 +408,11 @@ def test_a_quote_that_would_be_refused_gives_way_to_the_notes_next_closest_sente
     assert quoted["answered_by"] == "extractive" and quoted["judge"]["verdict"] == "pass"
     assert quoted["answer"] == 'From my note "About me" of 10 May 2026: These days I live in Rotterdam and make maps at Tidewater Labs.'
     only_family = {**note, "sentences": [family], "order": [0]}
-    refused = make_judge(judge_ctx)({**state, "evidence": [only_family]})
+    shorter = make_judge(judge_ctx)({**state, "evidence": [only_family]})
+    assert shorter["answered_by"] == "extractive" and shorter["judge"]["verdict"] == "redacted", shorter
+    assert shorter["answer"].endswith(": I grew up in Gore."), "the clause that names family goes, not the sentence"
+    whole = {**note, "sentences": ["My dad's coffee and my mum's rye bread filled the house in Gore."], "order": [0]}
+    refused = make_judge(judge_ctx)({**state, "evidence": [whole]})
     assert refused["answered_by"] == "refusal" and "my family" in refused["answer"]
 
 
