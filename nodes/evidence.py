@@ -31,8 +31,8 @@ from kb.fingerprints import stem
 from kb.lexical import terms
 from kb.life_state import LifeTopic
 from nodes import answer_kind
-from nodes.introductions import asked_name
 from nodes.guards.grounding import content_words, unsaid
+from nodes.introductions import asked_name
 from twin.state import EvidenceNote
 
 _SPLIT = re.compile(r"(?<=[.!?])" + not_after_abbreviation(r"\.") + r"[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9])")
