@@ -195,7 +195,8 @@ def _select(candidate: _Candidate, scores: np.ndarray, per_note: int,
     if not passage:
         after = _told_after(candidate, ranked[0]) if per_note > 0 else None
         passage = [] if after is None else [after]
-    extra = [i for i in passage if i not in keep]
+    runner = _runner_passage(candidate, ranked, passage) if per_note > 0 else []
+    extra = list(dict.fromkeys(i for i in [*passage, *runner] if i not in keep))
     keep = sorted([*keep, *extra])  # the extra ones for the quote only: shown, they moved the model's answers
     order = [keep.index(i) for i in ranked if i in keep]
     note: EvidenceNote = {**candidate.note, "sentences": headed(candidate, keep), "order": order}
@@ -203,9 +204,29 @@ def _select(candidate: _Candidate, scores: np.ndarray, per_note: int,
         note["quote_only"] = [keep.index(i) for i in extra]
     if len(passage) > 1:
         note["passage"] = [keep.index(i) for i in passage]
-    if reasons is not None and reasons[ranked[0]] > 0 and _wh(_HEADING_WH.match(candidate.headings[ranked[0]])) == ("why", ""):
+    if runner:
+        note["runner_passage"] = [keep.index(i) for i in runner]
+    if reasons is not None and reasons[ranked[0]] > 0 and _opens_why(candidate.headings[ranked[0]]):
         note["reason"] = True
     return note
+
+
+def _runner_passage(candidate: _Candidate, ranked: list[int], passage: list[int]) -> list[int]:
+    """The second-closest sentence with the one before it in its paragraph, when it is short and
+    neither is the closest one or in its passage: "Three days in a row." is close to "What did
+    you eat three days running on Islay?", and what it says is in the sentence before it
+    ("Scallops at the oyster hut…"); the quote takes both beside the closest sentence
+    (nodes/extractive.py). [] otherwise."""
+    if len(ranked) < 2 or not _short(candidate, runner := ranked[1]) or runner == 0:
+        return []
+    before = runner - 1
+    if not _next_in_chunk(candidate, before, runner) or candidate.paragraphs[before] != candidate.paragraphs[runner]:
+        return []
+    return [] if {before, runner} & {ranked[0], *passage} else [before, runner]
+
+
+def _opens_why(heading: str) -> bool:
+    return _wh(_HEADING_WH.match(heading)) == ("why", "")
 
 
 PASSAGE_WORDS = 45  # a paragraph this short is quoted whole around its closest sentence
@@ -457,7 +478,7 @@ def _answers(heading: str, note: EvidenceNote, asked: _Asked, name: str | None) 
     the name it asks about, :func:`nodes.introductions.asked_name`): asked why, a "Why…" section of
     the best-ranked note or one whose heading names a word of the question ("## Why Zephyr");
     asked who or what a name is, a "## What she is" section of the note whose title names it."""
-    if asked.wh == ("why", "") and _wh(_HEADING_WH.match(heading)) == ("why", ""):
+    if asked.wh == ("why", "") and _opens_why(heading):
         return note.get("rank", 0) == 0 or bool(asked.stems & _stems(heading))
     return bool(name) and bool(_SAYS_WHAT_IT_IS.match(heading)) and name.lower() in note["title"].lower()
 

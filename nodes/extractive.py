@@ -62,12 +62,13 @@ def quoted_sentences(note: EvidenceNote, first: int | None = None) -> list[str]:
 
 
 def with_runner_up(note: EvidenceNote, chosen: list[int]) -> list[int]:
-    """``chosen`` and the note's second-closest sentence, in note order, when it is not among
-    them and all fit in ``QUOTE_WORDS``."""
+    """``chosen`` and the note's second-closest sentence (with its short paragraph when it is
+    short: ``runner_passage``, nodes/evidence._runner_passage), in note order, when it is not
+    among them and all fit in ``QUOTE_WORDS``."""
     order = quote_order(note)
     if len(order) < 2 or order[1] in chosen:
         return chosen
-    both = sorted([*chosen, order[1]])
+    both = sorted({*chosen, *(note.get("runner_passage") or [order[1]])})
     fits = len(" ".join(note["sentences"][i] for i in both).split()) <= QUOTE_WORDS
     return both if fits else chosen
 

@@ -176,6 +176,29 @@ def test_a_short_closest_sentence_is_quoted_with_the_one_after_it(tmp_path) -> N
     assert "We turned back." not in seen[0]["sentences"]  # after a repeat left out: not the next
 
 
+def test_a_short_second_closest_sentence_is_quoted_with_the_sentence_it_follows(tmp_path) -> None:
+    """Found on a tuning person (thirtieth session): "What did you eat three days running on
+    Islay?" was quoted "Three days in a row. Four days on Islay with Bramble…": the fragment close
+    to the question, without the sentence before it that says what ("Scallops at the oyster hut…")."""
+    embed = TwinContext(Config(home=str(tmp_path))).embeddings
+    food = {"path": "travel/islay.md", "title": "Islay by bike", "date": "2019-08-18", "score": 0.6, "similarity": 0.5,
+            "heading": "Islay by bike > Food",
+            "text": "## Food\n\nScallops at the oyster hut at the pier in Port Ellen, seared in butter in front of me and "
+                    "served in a paper tray with a slice of brown bread. Three days in a row. The woman running it "
+                    "started saying \"the usual?\" on day two."}
+    intro = {**food, "heading": "Islay by bike",
+             "text": "Four days on Islay with Bramble, in a week of leave that I'd been saving since Easter."}
+    question = "What did you eat three days running on Islay?"
+    shown = gather([food, intro], embed.embed_query(question), embed.embed_documents, 2, 3, question=question)
+    note = shown[0]
+    assert [note["sentences"][i] for i in note["order"][:2]] == [intro["text"], "Three days in a row."], note
+    assert [note["sentences"][i] for i in note["runner_passage"]][0].startswith("Scallops at the oyster hut")
+    quote = extractive_answer(shown, question)
+    assert "Scallops at the oyster hut" in quote and "Three days in a row." in quote and "Four days on Islay" in quote
+    without = {k: v for k, v in note.items() if k != "runner_passage"}
+    assert "Scallops" not in extractive_answer([without], question), "before: the fragment alone"
+
+
 def test_a_note_written_in_lower_case_is_read_sentence_by_sentence() -> None:
     """A tuning person's note "we won!! the ewe beauts are winter league champions, … i sang slice
     of heaven, …" was one sentence of 70 words: quoted, it was the whole note (refused as a copy),

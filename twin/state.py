@@ -39,6 +39,7 @@ class EvidenceNote(TypedDict):
     order: NotRequired[list[int]]  # indices in ``sentences``, closest to the question first (absent: note order)
     quote_only: NotRequired[list[int]]  # indices in ``sentences`` kept for the quote, not shown to the model
     passage: NotRequired[list[int]]  # indexes in ``sentences`` of the closest one's short paragraph, quoted whole
+    runner_passage: NotRequired[list[int]]  # indexes of the second-closest one's short paragraph, when it is short
     rank: NotRequired[int]  # the note's place among the retrieved notes (0: the retriever's first)
     reason: NotRequired[bool]  # asked why, its closest sentence opens the note's "Why…" section
 
