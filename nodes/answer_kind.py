@@ -153,13 +153,19 @@ def reason_unsaid(question: str, answer: str, reason: str) -> bool:
     answer says none of its words beyond the question's: "I started learning Scottish Gaelic
     because I've been doing it for a while now." beside "Because of the station signs." (a
     reason of the model's own, naming nothing the check for unsupported names could catch)."""
-    given = _stems(reason) - _stems(question) - _REASON_WORDS
-    return bool(given) and not given & _stems(answer)
+    return not says_beyond(question, answer, reason)
+
+
+def says_beyond(question: str, answer: str, passage: str) -> bool:
+    """Whether ``answer`` says a word of ``passage`` beyond the question's (a word stem, not a stop
+    word nor one of ``_EMPTY_WORDS``); True when the passage has no such word."""
+    given = _stems(passage) - _stems(question) - _EMPTY_WORDS
+    return not given or bool(given & _stems(answer))
 
 
 # words that say there is a reason, not which; and determiners and adverbs the stop words lack
-_REASON_WORDS = frozenset("because reason since why mostly partly main every whole lot really also still even "
-                          "only thing way".split())
+_EMPTY_WORDS = frozenset("because reason since why mostly partly main every whole lot really also still even "
+                         "only thing way".split())
 
 
 def _stems(text: str) -> set[str]:

@@ -144,8 +144,9 @@ def agrees_with_note(draft: str, note: EvidenceNote, shown: dict[str, str], ques
     that holds one ("How long was the possession…?" → "…54 hours in all…", from the note's third
     closest sentence: :func:`nodes.answer_kind.holding`)."""
     others = [text for path, text in shown.items() if path != note["path"]]
-    if agrees_with(draft, " ".join(quoted_sentences(note)), others):
-        return True
+    passage = " ".join(quoted_sentences(note))
+    if agrees_with(draft, passage, others) and (content_words(passage) or answer_kind.says_beyond(question, draft, passage)):
+        return True  # a passage that names nothing: a word of it beyond the question's (lower-case notes, reasons)
     held = answer_kind.holding(question, draft, note["sentences"])  # apart: its names must not crowd out the quote's
     return bool(held) and agrees_with(draft, " ".join(held), others)
 

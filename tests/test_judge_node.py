@@ -91,6 +91,22 @@ def test_asked_why_a_model_answer_without_the_notes_reason_is_answered_by_the_no
     assert unmarked["judge"]["verdict"] == "pass", "no Why section shown: the check does not apply"
 
 
+def test_beside_a_passage_that_names_nothing_a_model_answer_must_say_one_of_its_words(ctx):
+    """A passage in lower case (or of common words only) names nothing, and every answer used to
+    agree with it: the answer must say one of its words beyond the question's."""
+    line = "tie on the final question so it came down to the sing-off and i did slice of heaven."
+    sources = [{"path": "quiz/league.md", "title": "champions", "date": "2025-07-24", "score": 0.9,
+                "similarity": 0.5, "text": line + " the trophy is a kettle spray-painted gold."}]
+    evidence = [{"path": "quiz/league.md", "title": "champions", "date": "2025-07-24", "score": 0.9,
+                 "sentences": [line], "order": [0]}]
+    state = _state("The trophy is a kettle spray-painted gold.",
+                   question="What song did your quiz team do when you won the league?", route="retrieve",
+                   sources=sources, evidence=evidence, answered_by="model", attempt=0)
+    assert _sent_back(ctx, state).startswith("names nothing of the best note")
+    said = make_judge(ctx)({**state, "draft": "Slice of heaven, in the sing-off."})
+    assert said["judge"]["verdict"] == "pass", said["judge"]
+
+
 def test_a_clause_that_tells_more_than_asked_goes_and_the_rest_of_its_sentence_stays(ctx):
     """Found on a tuning person (thirtieth session): "with my dad" in the sentence that names the
     first Munro dropped the sentence, and the answer with it."""
