@@ -446,10 +446,17 @@ def _names(heading: str, asked: _Asked) -> bool:
     """Whether ``heading`` shares a word stem with the question (``asked``), or opens with its
     question word: "## Why" holds the answer to "Why did you start learning Gaelic?", "## Where
     we slept" to "Where did you sleep in Brittany?", "## How long" to "How long did the braids
-    take?" (not "## How", which tells the way, nor "## How long" for "How did you get there?")."""
+    take?" (not "## How", which tells the way, nor "## How long" for "How did you get there?").
+    Not "who": "## Who they are" lists a group ("Eleven trainees: six from Kenya…") and lifted
+    it above the one asked about ("Who's the standout trainee?", a tuning person)."""
     if not heading:
         return False
-    return bool(asked.stems & _stems(heading)) or (asked.wh is not None and asked.wh == _wh(_HEADING_WH.match(heading)))
+    if asked.stems & _stems(heading):
+        return True
+    return asked.wh is not None and asked.wh[0] not in _NOT_BY_WORD and asked.wh == _wh(_HEADING_WH.match(heading))
+
+
+_NOT_BY_WORD = frozenset({"who", "whom", "whose"})
 
 
 def reasons_given(candidates: Sequence[_Candidate], question: str) -> np.ndarray:

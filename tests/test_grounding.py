@@ -301,6 +301,7 @@ def test_a_section_whose_heading_answers_the_question_gives_the_answer_asked_why
     assert _names("How long", _Asked.of("How long did the braids take?"))
     assert not _names("How long", _Asked.of("How did you get there?")) and _names("How", _Asked.of("How did you get there?"))
     assert not _names("Who", _Asked.of("Where did you stay?"))
+    assert not _names("Who they are", _Asked.of("Who's the standout trainee in your group?")), "a group, not the one"
 
 
 def test_evidence_is_framed_as_quoted_data_and_copied_frame_bits_are_filtered() -> None:
