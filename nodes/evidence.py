@@ -41,7 +41,7 @@ _HEADING = re.compile(r"^\s*#{1,6}\s+(.+?)\s*#*\s*$")
 _RULE_ROW = re.compile(r"^\s*\|?(?:\s*:?-+:?\s*\|)+(?:\s*:?-+:?)?\s*$")  # a table's |---|:--:| line
 # a long run written in lower case ("we won!! the ewe beauts are…"): its sentences start lower-case too
 _LOWER_SPLIT = re.compile(r"(?<=[.!?])" + not_after_abbreviation(r"\.") + r"(?<!\be\.g\.)(?<!\bi\.e\.)(?<!\betc\.)"
-                          r"(?<!\bvs\.)[\"')\]]*\s+(?=[\"'(\[]?[a-z])")
+                          r"(?<!\bvs\.)(?<!\ba\.m\.)(?<!\bp\.m\.)(?<!\.\.)(?<![\"'’”])\s+(?=[(\[]?[a-z])")
 LONG_WORDS = 30  # a "sentence" longer than this is read for lower-case sentence starts
 MIN_CHARS = 4
 SHORT_WORDS = 12  # a closest sentence this short is shown (and quoted) with the sentence after it
@@ -78,11 +78,13 @@ def sentence_paragraphs(text: str, heading: str = "") -> list[tuple[str, str, in
 
 
 def _pieces(line: str) -> list[str]:
-    """The sentences of ``line``: split before a capital after a full stop, and a long run of
-    them also before a lower-case letter (a note written all in lower case)."""
+    """The sentences of ``line``: split before a capital after a full stop, and a long run that
+    starts in lower case (a note written all in lower case) also before a lower-case letter (not
+    after "a.m.", "e.g.", an ellipsis or a closing quote: '…shouted "swap!" and…')."""
     out: list[str] = []
     for piece in _SPLIT.split(line):
-        out.extend(_LOWER_SPLIT.split(piece) if len(piece.split()) > LONG_WORDS else [piece])
+        lower = piece[:1].islower() and len(piece.split()) > LONG_WORDS  # written in lower case, and long
+        out.extend(_LOWER_SPLIT.split(piece) if lower else [piece])
     return out
 
 
@@ -122,9 +124,10 @@ class _Candidate:
     later: list[bool] = field(default_factory=list)  # each sentence: from a chunk past the first k
     places: list[tuple[int, int]] = field(default_factory=list)  # each sentence: (its chunk, its place in the chunk)
     paragraphs: list[int] = field(default_factory=list)  # each sentence: its paragraph in its chunk
+    in_note: list[tuple[int, int]] = field(default_factory=list)  # each sentence: (its chunk's place in the note, its place in the chunk)
 
     def add(self, heading: str, sentence: str, later: bool = False, place: tuple[int, int] = (0, 0),
-            paragraph: int = 0) -> None:
+            paragraph: int = 0, chunk: int = 0) -> None:
         if sentence not in self.note["sentences"]:
             self.note["sentences"].append(sentence)
             self.scored.append(f"{heading}: {sentence}" if heading else sentence)
@@ -132,6 +135,7 @@ class _Candidate:
             self.later.append(later)
             self.places.append(place)
             self.paragraphs.append(paragraph)
+            self.in_note.append((chunk, place[1]))
 
 
 def _candidates(sources: Sequence[dict[str, Any]], k: int, first: int | None = None) -> list[_Candidate]:
@@ -147,10 +151,19 @@ def _candidates(sources: Sequence[dict[str, Any]], k: int, first: int | None = N
             found[key] = _Candidate(EvidenceNote(path=path, title=str(source.get("title", "")),
                                                   date=str(source.get("date", "")), sentences=[],
                                                   score=float(source.get("score", 0.0)), rank=len(found)))
+        chunk = _chunk_place(source, position)
         for n, (heading, sentence, paragraph) in enumerate(sentence_paragraphs(str(source.get("text", "")),
                                                                               _own_heading(source))):
-            found[key].add(heading, sentence, first is not None and position >= first, (position, n), paragraph)
+            found[key].add(heading, sentence, first is not None and position >= first, (position, n), paragraph, chunk)
     return list(found.values())
+
+
+def _chunk_place(source: dict[str, Any], position: int) -> int:
+    """The chunk's place in its note (``position``, as the index stores it), else its place in the results."""
+    try:
+        return int(source.get("position", position))
+    except (TypeError, ValueError):
+        return position
 
 
 def group_by_note(sources: Sequence[dict[str, Any]], k: int) -> list[EvidenceNote]:
@@ -423,7 +436,7 @@ def _stems(text: str) -> set[str]:
 _LEAD = r"^\W*(?:(?:so|and|but|ok|okay|well)\W+)?"
 _WH = r"(why|where|who|whom|whose|when|how)(?:['’]s)?\b(?:\s+(long|much|many|far|big|heavy|often|old|tall))?"
 _ASKED_WH = re.compile(_LEAD + _WH, re.I)
-_HEADING_WH = re.compile(r"^\W*" + _WH, re.I)
+_HEADING_WH = re.compile(r"^\W*" + _WH + r"(?!\s+to\b)", re.I)  # not a how-to ("## How to brew")
 
 
 @dataclass(frozen=True)
@@ -470,10 +483,10 @@ def reasons_given(candidates: Sequence[_Candidate], question: str) -> np.ndarray
     asked, name = _Asked.of(question), asked_name(question)
     out: list[float] = []
     for c in candidates:
-        seen: set[str] = set()
-        for heading in c.headings:
-            out.append(float(heading not in seen and _answers(heading, c.note, asked, name)))
-            seen.add(heading)
+        first: dict[str, int] = {}  # each heading's first sentence in note order (a section may span chunks)
+        for i in sorted(range(len(c.headings)), key=lambda i: c.in_note[i]):
+            first.setdefault(c.headings[i], i)
+        out.extend(float(first[h] == i and _answers(h, c.note, asked, name)) for i, h in enumerate(c.headings))
     return np.asarray(out, dtype=np.float32)
 
 
@@ -483,11 +496,22 @@ _SAYS_WHAT_IT_IS = re.compile(r"^\W*(?:who|what)\s+(?:s?he|it|they)\s+(?:is|are|
 def _answers(heading: str, note: EvidenceNote, asked: _Asked, name: str | None) -> bool:
     """Whether the section under ``heading`` in ``note`` answers the question (``asked``; ``name``:
     the name it asks about, :func:`nodes.introductions.asked_name`): asked why, a "Why…" section of
-    the best-ranked note or one whose heading names a word of the question ("## Why Zephyr");
+    the best-ranked note when its heading names nothing else ("## Why", "## Why now"), or one whose
+    heading names a word of the question ("## Why Zephyr"; not "## Why Rotterdam" for "Why did you
+    leave Tidewater?");
     asked who or what a name is, a "## What she is" section of the note whose title names it."""
     if asked.wh == ("why", "") and _opens_why(heading):
-        return note.get("rank", 0) == 0 or bool(asked.stems & _stems(heading))
-    return bool(name) and bool(_SAYS_WHAT_IT_IS.match(heading)) and name.lower() in note["title"].lower()
+        named = _stems(heading) - _WHEN_WORDS  # "## Why" or "## Why now" name nothing: the best-ranked note's reason
+        return bool(asked.stems & named) if named else note.get("rank", 0) == 0
+    return bool(name) and bool(_SAYS_WHAT_IT_IS.match(heading)) and _title_names(note["title"], name)
+
+
+_WHEN_WORDS = frozenset({"now", "then", "still", "again", "today"})
+
+
+def _title_names(title: str, name: str) -> bool:
+    """Whether ``title`` holds ``name`` as whole words ("Bahati", not "Bram" in "Brambles")."""
+    return re.search(rf"(?<!\w){re.escape(name)}(?!\w)", title, re.I) is not None
 
 
 def placement(candidates: Sequence[_Candidate], weights: SentenceWeights, question: str) -> np.ndarray:

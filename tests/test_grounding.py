@@ -212,6 +212,10 @@ def test_a_note_written_in_lower_case_is_read_sentence_by_sentence() -> None:
     assert len(sentences_of("short one. then another.")) == 1
     long = "I pack the usual, e.g. a stove, a tarp, a bivvy bag, a mug, spare socks, two maps, etc. and " * 2
     assert len(sentences_of(long)) == 1
+    # found by a review: a long sentence of an ordinary note is not split before a lower-case word
+    plain = ("We left at 7 a.m. and walked for an hour... and then the caller shouted \"swap!\" and everyone "
+             "turned round to look at the door, which had blown open in the wind off the hill, again, as always.")
+    assert len(sentences_of(plain)) == 1 and len(sentences_of(plain[0].lower() + plain[1:])) == 1
 
 
 def test_the_generator_reads_the_notes_of_the_first_k_chunks() -> None:
@@ -302,6 +306,16 @@ def test_a_section_whose_heading_answers_the_question_gives_the_answer_asked_why
     assert not _names("How long", _Asked.of("How did you get there?")) and _names("How", _Asked.of("How did you get there?"))
     assert not _names("Who", _Asked.of("Where did you stay?"))
     assert not _names("Who they are", _Asked.of("Who's the standout trainee in your group?")), "a group, not the one"
+    assert not _names("How to brew", _Asked.of("How was Islay?")), "a how-to is no answer to how"
+    # found by a review: the first sentence of a section in note order, though its later chunk ranked first
+    why_end = {**why, "position": 3, "text": "## Why\n\nAlso my gran sang in it."}
+    spread = gather([intro, why_end, {**why, "position": 2}], embed.embed_query(question), embed.embed_documents, 2, 2,
+                    question=question)
+    assert spread[0]["sentences"][spread[0]["order"][0]] == "Because of the station signs.", spread
+    from nodes.evidence import _answers
+    assert not _answers("Why Rotterdam", {"rank": 0, "title": "Moving"}, _Asked.of("Why did you leave Tidewater?"), None)
+    assert _answers("Why now", {"rank": 0, "title": "Moving"}, _Asked.of("Why did you leave Tidewater?"), None)
+    assert not _answers("What it is", {"rank": 0, "title": "Brambles and hedges"}, _Asked.of("Who is Bram?"), "Bram")
 
 
 def test_evidence_is_framed_as_quoted_data_and_copied_frame_bits_are_filtered() -> None:
@@ -434,7 +448,7 @@ def test_a_quote_that_would_be_refused_gives_way_to_the_notes_next_closest_sente
     only_family = {**note, "sentences": [family], "order": [0]}
     shorter = make_judge(judge_ctx)({**state, "evidence": [only_family]})
     assert shorter["answered_by"] == "extractive" and shorter["judge"]["verdict"] == "redacted", shorter
-    assert shorter["answer"].endswith(": I grew up in Gore."), "the clause that names family goes, not the sentence"
+    assert shorter["answer"].endswith(": I grew up in Gore …"), "the clause that names family goes, marked"
     whole = {**note, "sentences": ["My dad's coffee and my mum's rye bread filled the house in Gore."], "order": [0]}
     refused = make_judge(judge_ctx)({**state, "evidence": [whole]})
     assert refused["answered_by"] == "refusal" and "my family" in refused["answer"]

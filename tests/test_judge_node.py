@@ -113,11 +113,17 @@ def test_a_clause_that_tells_more_than_asked_goes_and_the_rest_of_its_sentence_s
     judge = make_judge(ctx)
     munro = judge(_state("Ben Lomond, when I was fourteen, with my dad, in trainers, in a cloud."))
     assert munro["judge"]["verdict"] == "redacted", munro["judge"]
-    assert munro["answer"] == "Ben Lomond, when I was fourteen, in trainers, in a cloud."
+    assert munro["answer"] == "Ben Lomond, when I was fourteen, …, in trainers, in a cloud.", "the cut is marked"
     moved = judge(_state("We moved last weekend, in a van driven by my dad, who took every roundabout fast."))
-    assert moved["answer"] == "We moved last weekend.", "the clause hanging on the dropped one goes too"
+    assert moved["answer"] == "We moved last weekend …", "the clause hanging on the dropped one goes too"
+    same = judge(_state("We climbed it in June, with my dad, he was fifty then, in the rain."))
+    assert same["answer"] == "We climbed it in June, …, in the rain.", "a clause about the same person goes too"
     opening = judge(_state("My dad, a fisherman, lives in Oban."))
     assert opening["judge"]["verdict"] == "blocked", "the sentence's own clause says it: nothing to keep"
+    # found by a review: what is left must not touch the topic in any wording (the question patterns)
+    for told in ("I saw Dr Haldane, my GP, about the migraines, twice last spring.",
+                 "Ben Lomond was my first, with my sister, Mum waited in the car."):
+        assert judge(_state(told))["judge"]["verdict"] == "blocked", told
 
 
 def test_what_a_redaction_leaves_must_still_agree_with_the_best_note(ctx):

@@ -227,7 +227,11 @@ class Judge:
         (nodes/guards/clauses.py), or "" (left out)."""
         if not sentence.strip() or not self._says_too_much(sentence):
             return sentence.strip()
-        return without_clauses(sentence, self._says_too_much)
+        return without_clauses(sentence, self._says_too_much, self._touches_topic)
+
+    def _touches_topic(self, text: str) -> bool:
+        """An off-limits topic in any wording a question could use ("about the migraines")."""
+        return bool(self.topics.by_pattern(text))
 
     def _says_too_much(self, sentence: str) -> bool:
         return bool(self.topics.disclosed(sentence) or echoed_sentences(sentence, self.prompt_lines))
