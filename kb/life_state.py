@@ -68,6 +68,10 @@ HOME = LifeTopic(
     ),
     says=re.compile(
         _I + r" moved (?:(?:away )?from [\w' -]{1,40}? )?(?:in ?to|to|house|in)\b"
+        # the second of two things done: "I've sold her to a couple from Skipton and moved into a house in Saltaire"
+        # (not "I think Tom sold up and moved", nor "…Tom, who sold up and moved")
+        r"|\b(?:i|we)\b(?:'ve| have)?(?! (?:think|thought|guess|heard|hear|hope|know|knew|reckon|suppose|believe|said|say"
+        r"|told|wish|wonder)\b)(?:(?!\b(?:he|she|they|who|which)\b)[^.!?;:]){1,80}?\band (?:then )?moved (?:in ?to|to)\b"
         r"|\b(?:i|we) (?:now |still )?live (?:in|at|near)\b"  # not "I live on my own"
         r"|\bi(?:'m| am) (?:now )?living (?:in|on|at)\b"
         r"|\b(?:i|we) (?:now )?(?:rent|own) (?:it\b|(?:a|an|the|our) (?:[\w-]+ ){0,3}?" + _DWELLING + r"\b)"

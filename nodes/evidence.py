@@ -501,12 +501,14 @@ def _answers(heading: str, note: EvidenceNote, asked: _Asked, name: str | None) 
     leave Tidewater?");
     asked who or what a name is, a "## What she is" section of the note whose title names it."""
     if asked.wh == ("why", "") and _opens_why(heading):
-        named = _stems(heading) - _WHEN_WORDS  # "## Why" or "## Why now" name nothing: the best-ranked note's reason
-        return bool(asked.stems & named) if named else note.get("rank", 0) == 0
+        named = _stems(heading) - _WHEN_WORDS  # "## Why" or "## Why now" name nothing: the best-ranked note's reason,
+        own = bool(_WHY_OWN.match(heading))  # nor does "## Why I took it": the person's own doing, as asked
+        return bool(asked.stems & named) or ((own or not named) and note.get("rank", 0) == 0)
     return bool(name) and bool(_SAYS_WHAT_IT_IS.match(heading)) and _title_names(note["title"], name)
 
 
 _WHEN_WORDS = frozenset({"now", "then", "still", "again", "today"})
+_WHY_OWN = re.compile(r"^\W*why\s+(?:i|we|i've|we've|i'm|we're)\b", re.I)
 
 
 def _title_names(title: str, name: str) -> bool:

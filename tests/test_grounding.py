@@ -315,6 +315,8 @@ def test_a_section_whose_heading_answers_the_question_gives_the_answer_asked_why
     from nodes.evidence import _answers
     assert not _answers("Why Rotterdam", {"rank": 0, "title": "Moving"}, _Asked.of("Why did you leave Tidewater?"), None)
     assert _answers("Why now", {"rank": 0, "title": "Moving"}, _Asked.of("Why did you leave Tidewater?"), None)
+    assert _answers("Why I took it", {"rank": 0, "title": "Lab"}, _Asked.of("Why did you take the lab job?"), None)
+    assert not _answers("Why I took it", {"rank": 1, "title": "Lab"}, _Asked.of("Why did you take the lab job?"), None)
     assert not _answers("What it is", {"rank": 0, "title": "Brambles and hedges"}, _Asked.of("Who is Bram?"), "Bram")
 
 

@@ -65,6 +65,8 @@ def test_which_questions_ask_where_the_person_lives_or_works(question: str, topi
 @pytest.mark.parametrize("sentence, topic", [
     ("We moved to Aarhus this month.", HOME), ("We moved into a terraced house in Grangetown.", HOME),
     ("Tattie and I moved from Glasgow to Perth last weekend.", HOME), ("I now live in Trondheim, Norway.", HOME),
+    # the second of two things done (a never-seen person, thirtieth session: "Where do you live now?" got "no note")
+    ("I've sold her to a retired couple from Skipton and moved into a terraced house in Saltaire.", HOME),
     ("I rent a one-bed flat in Easton.", HOME), ("We rent it from the farmer.", HOME),
     ("I opened my own bindery, Kvist.", WORK), ("Today was my first day at Tayrail Systems.", WORK),
     ("On 29 August I started at Fjellvind Instruments.", WORK), ("I work at Tryk & Co as a bookbinder.", WORK),
@@ -83,6 +85,8 @@ def test_sentences_that_say_where_the_person_lives_or_works(sentence: str, topic
 @pytest.mark.parametrize("sentence, topic", [
     ("For the first time in my life I live on my own.", HOME), ("We lived in Lisbon for a year.", HOME),
     ("My sister moved to Leeds.", HOME), ("I live for the crust at the bottom.", HOME),
+    ("I think Tom sold up and moved to Spain.", HOME), ("We waved off Tom, who sold up and moved to Spain.", HOME),
+    ("I met Sam when she sold up and moved to Spain.", HOME),
     ("I started at 14 and stopped at 19.", WORK), ("He has been my lead since I joined Fjellvind.", WORK),
     ("I've joined the Aarhus Roklub for Sunday mornings.", WORK), ("She works at the library.", WORK),
     ("I'm a regular at Café Santiago.", WORK),
