@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import hashlib
 
 from bench_kb_common import REPO, CachedEmbeddings, add_common_args, config_for, embeddings, machine_load
 
@@ -39,7 +40,10 @@ def main() -> None:
     folder = PEOPLE / args.person
     questions = read_jsonl(folder / "questions.jsonl")
     emb = embeddings()
-    config = config_for(args.work / f"home-person-{args.person}")
+    # one home per notes folder: the same person run from another checkout is another source,
+    # whose notes would sit beside the first copy's in a home keyed by the name alone
+    where = hashlib.sha1(str(folder.resolve()).encode()).hexdigest()[:10]
+    config = config_for(args.work / f"home-person-{args.person}-{where}")
     report = ingest(config, folder / "notes", CachedEmbeddings(emb, args.work / "vectors.sqlite"), progress=False)
     variants = {
         "hybrid + rerank (default)": ({}, True),

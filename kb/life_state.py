@@ -51,6 +51,8 @@ class LifeTopic:
         return _states_by_name(self.says, text)
 
 
+# a capital letter, accented ones too ("Ó Dálaigh", "Ærø"): a letter that is not lower case in ASCII or Latin-1
+_CAP = r"(?-i:[^\W\d_a-zß-öø-ÿ])"
 # "I"/"we" as the subject of a main clause ("since I joined Fjellvind" only refers back to it)
 _I = r"(?<!since )(?<!when )(?<!after )(?<!before )\b(?:i|we)(?:'ve| have)?(?: (?:just|finally|now|recently))?"
 _DWELLING = r"(?:flat|house|cottage|apartment|room|place|studio|home|bungalow|terrace|villa|farmhouse|houseboat)"
@@ -113,7 +115,11 @@ WORK = LifeTopic(
         # a never-seen person's "I've accepted the chief engineer post with Orkney Ferries" (twenty-ninth session)
         # ("the post of harbour master at …"), not a house's offer nor "a role in the play at the Tron"
         r"|" + _I + r" (?:accepted|took(?: up)?|taken(?: up)?) (?:the|a|an) (?:[\w-]+ ){0,3}?(?:post|job|role|position|job offer)"
-        r"(?: (?:as|of) [^.;,]{1,30}?)? (?:with|at) (?:the )?(?-i:[A-Z])",
+        r"(?: (?:as|of) [^.;,]{1,30}?)? (?:with|at) (?:the )?(?-i:[A-Z])"
+        # a diary's dropped "I": "Started on Monday as an apprentice luthier at Ó Dálaigh Violins" (a never-seen
+        # person, thirty-first session), "Started at Kestrel Foods today"; not "Started with Mum at the market"
+        r"|^\W*(?:just |finally )?started (?:(?:on|this|last) \w+ |today |yesterday )?"
+        r"(?:as (?:a|an|the) [^.;]{1,60}? (?:at|with|for) |at )(?:the )?" + _CAP,
         re.I,
     ),
     words=("started", "start", "first", "joined", "job", "opened", "work", "title", "role", "position",
@@ -224,7 +230,7 @@ def _states(says: re.Pattern[str], text: str) -> bool:
     return any(says.search(s) for s in SENTENCE_BREAK.split(text))
 
 
-_NAMED = re.compile(r"(?<=\S )(?!I\b|I['’])[A-Z][\w'’&-]*[A-Za-z]")  # a capitalised word after the first, not "I"
+_NAMED = re.compile(r"(?<=\S )(?!I\b|I['’])" + _CAP + r"[\w'’&-]*[^\W\d_]")  # a capitalised word after the first, not "I"
 
 
 def _states_by_name(says: re.Pattern[str], text: str) -> bool:
