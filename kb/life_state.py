@@ -51,8 +51,9 @@ class LifeTopic:
         return _states_by_name(self.says, text)
 
 
-# a capital letter, accented ones too ("Ó Dálaigh", "Ærø"): a letter that is not lower case in ASCII or Latin-1
-_CAP = r"(?-i:[^\W\d_a-zß-öø-ÿ])"
+# a capital letter, accented ones too ("Ó Dálaigh", "Ærø", "Łódź"): the upper- and title-case letters of the
+# alphabets before U+2000 (Latin, Greek, Cyrillic, Armenian…), not "œuf", "α-blockers" nor "½"
+_CAP = "(?-i:[" + "".join(re.escape(c) for c in map(chr, range(0x2000)) if c.isupper() or c.istitle()) + "])"
 # "I"/"we" as the subject of a main clause ("since I joined Fjellvind" only refers back to it)
 _I = r"(?<!since )(?<!when )(?<!after )(?<!before )\b(?:i|we)(?:'ve| have)?(?: (?:just|finally|now|recently))?"
 _DWELLING = r"(?:flat|house|cottage|apartment|room|place|studio|home|bungalow|terrace|villa|farmhouse|houseboat)"
@@ -116,10 +117,12 @@ WORK = LifeTopic(
         # ("the post of harbour master at …"), not a house's offer nor "a role in the play at the Tron"
         r"|" + _I + r" (?:accepted|took(?: up)?|taken(?: up)?) (?:the|a|an) (?:[\w-]+ ){0,3}?(?:post|job|role|position|job offer)"
         r"(?: (?:as|of) [^.;,]{1,30}?)? (?:with|at) (?:the )?(?-i:[A-Z])"
-        # a diary's dropped "I": "Started on Monday as an apprentice luthier at Ó Dálaigh Violins" (a never-seen
-        # person, thirty-first session), "Started at Kestrel Foods today"; not "Started with Mum at the market"
-        r"|^\W*(?:just |finally )?started (?:(?:on|this|last) \w+ |today |yesterday )?"
-        r"(?:as (?:a|an|the) [^.;]{1,60}? (?:at|with|for) |at )(?:the )?" + _CAP,
+        # a diary's dropped "I", with a role or a job: "Started on Monday as an apprentice luthier at Ó Dálaigh
+        # Violins" (a never-seen person, thirty-first session), "Started work at Kestrel Foods today"; not a place
+        # alone ("Started at Waverley and walked to Leith"), "Started as a favour for Mum", "…as a joke at the pub"
+        r"|^\W*(?:just |finally |officially )?started (?:back )?(?:(?:on|this|last) (?:the )?\w+(?: \w+)? |today |yesterday )?"
+        r"(?:as (?:a |an |the )?(?:(?!(?:at|with|for|and)\b)[\w'’-]+ ){1,5}?at |(?:a new job|my new job|work) (?:at|with) )"
+        r"(?:the )?" + _CAP,
         re.I,
     ),
     words=("started", "start", "first", "joined", "job", "opened", "work", "title", "role", "position",

@@ -413,7 +413,7 @@ def test_a_question_about_the_person_is_still_off_limits(noas_topics, question, 
     "Were you ever in rehab?", "Do you take insulin?", "How's the chemo going?", "What's your BMI?",
     "Have you had a stroke?", "Have you had a miscarriage?", "Do you suffer from epilepsy?", "Do you have Alzheimer's?",
     "What's your blood type?", "Did you have the flu this winter?", "Are you an alcoholic?", "Have you ever had a seizure?",
-    "What's your blood group?",  # the British wording: a never-seen person's was answered with a quote (thirty-first session)
+    "What's your blood group?", "What's your blood-group?",  # the British wording: a never-seen person's was answered with a quote (thirty-first session)
 ])
 def test_a_condition_or_its_treatment_asked_by_name_is_health(topics, question):
     # twenty-seventh session: all of these were answered from the notes, none refused
@@ -422,6 +422,7 @@ def test_a_condition_or_its_treatment_asked_by_name_is_health(topics, question):
 
 def test_the_same_words_in_another_sense_are_not_health(topics):
     assert topics.by_pattern("Which age group do you coach?") == []  # a group, not a blood group
+    assert topics.by_pattern("What are the four blood groups?") == []  # blood groups in general (a review's)
     assert topics.by_pattern("What stroke do you swim?") == []  # a stroke only as one had
     assert topics.by_pattern("How do I clean a malware infection off a Linux server?") == []  # a computing sense
     assert topics.by_pattern("Was the privacy filter disabled?") == []

@@ -79,7 +79,9 @@ def test_which_questions_ask_where_the_person_lives_or_works(question: str, topi
     ("I accepted the post of harbour master at Stromness.", WORK), ("We've taken a job with the Forestry Commission.", WORK),
     # a diary's dropped "I" (a never-seen person, thirty-first session: "What do you do for work now?" got "no note")
     ("Started on Monday as an apprentice luthier at Ó Dálaigh Violins on Quay Street.", WORK),
-    ("Started at Kestrel Foods today.", WORK), ("- Started this week as the new cook at the Crown.", WORK),
+    ("Started work at Kestrel Foods today.", WORK), ("- Started this week as the new cook at the Crown.", WORK),
+    ("Started a new job at Kestrel Foods.", WORK), ("Started as head chef at the Crown.", WORK),
+    ("Started on 14 September as a nurse at St James's.", WORK),
 ])
 def test_sentences_that_say_where_the_person_lives_or_works(sentence: str, topic) -> None:
     assert topic.stated_in(sentence)
@@ -101,6 +103,11 @@ def test_sentences_that_say_where_the_person_lives_or_works(sentence: str, topic
     ("Started on Monday with a 5k.", WORK), ("Started with Mum at the market.", WORK), ("Started at 6am.", WORK),
     ("Started at about six.", WORK), ("Started knitting again.", WORK), ("We started the match at Lord's.", WORK),
     ("Sam started at Kestrel Foods today.", WORK),
+    # a review's: a place alone is no job ("Started at Kestrel Foods today" is left out with them)
+    ("Started at Kestrel Foods today.", WORK), ("Started at the Crown, ended up at the Anchor.", WORK),
+    ("Started at Waverley and walked to Leith.", WORK), ("Started at Christmas, now a 40-day streak.", WORK),
+    ("Started as a favour for Mum.", WORK), ("Started as a joke at the pub with Tom.", WORK),
+    ("Started at ½ past six.", WORK),
     ("I've accepted it as part of my identity.", WORK), ("She accepted a job at Tesco.", WORK),
 ])
 def test_sentences_that_do_not(sentence: str, topic) -> None:
@@ -177,6 +184,8 @@ def test_an_accented_capital_names_a_place() -> None:
     assert WORK.stated_by_name_in("Started as an apprentice luthier at Ó Dálaigh Violins.")
     assert WORK.stated_by_name_in("I work at Ærø Boats.")
     assert not WORK.stated_by_name_in("I started with a warm-up jog, then ate an éclair.")
+    assert not WORK.stated_by_name_in("I started with a warm-up jog, then ate an œuf.")  # a review's: not Latin-1
+    assert not WORK.stated_by_name_in("I started with a warm-up jog, then took α-blockers.")
 
 
 def test_a_diary_that_drops_the_i_is_read_through_the_graph(tmp_path: Path, kb_embeddings) -> None:
