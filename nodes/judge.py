@@ -111,7 +111,7 @@ def off_the_notes(state: TwinState, draft: str) -> str:
     names = [w.lower() for w in content_words(question)]
     elsewhere = copied_from_elsewhere(draft, shown, names)
     if elsewhere:
-        return f"copies {elsewhere}, which names none of: {', '.join(names)}"
+        return f"copies {elsewhere}, which names none of the question's names: {', '.join(names)}"
     if joined := joined_across(draft, shown, question):
         (one, first), (other, second) = joined
         return f"joins {one} ({first}) and {other} ({second}) in one sentence"

@@ -83,6 +83,8 @@ def test_a_currency_code_before_the_number_is_an_amount():
     ("How heavy is Bahati now?", "She weighs two point three kilos.", "She was 2.3 kg on the kitchen scale.", None),
     ("What are you paying in rent now?", "Rent is KSh 52,000 a month.", "Rent is KSh 52,000 a month.", None),
     ("What are you paying in rent now?", "The landlady lives across the lane.", "Rent is KSh 52,000 a month.", MONEY),
+    ("What time did your shifts start at Crumb?", "She taught me laminating. Pay: £11.20 an hour.",
+     "Shift starts 3 a.m., finishes 11. Pay: £11.20 an hour.", NUMBER),  # a never-seen person's: a price is no time
     # the note's closest sentences hold no such answer: nothing to hold the model to
     ("How much did the bike cost?", "It was a bargain.", "A 1998 Dawes Galaxy in deep green.", None),
     # names are not checked (a capitalised word is too loose a test)
@@ -127,6 +129,13 @@ def test_an_answer_that_leaves_out_the_kind_asked_for(question, answer, passage,
     ("How often do you swim?", "On Mondays and Thursdays.", True),
     ("How often do you swim?", "It is the most beautiful lake in April.", False),  # the second review's
     ("How often do you swim?", "We swim there in the holidays.", False),
+    # a never-seen person's "What time did your shifts start?" was passed "Pay: £11.20 an hour." (thirty-first session)
+    ("What time did your shifts start at Crumb?", "Pay: £11.20 an hour.", False),
+    ("What time did your shifts start at Crumb?", "Shift starts 3 a.m., finishes 11.", True),
+    ("What time does quiz night kick off?", "Quiz starts at 7.30 sharp.", True),
+    ("What time did you swim at Blackrock?", "We swam at 7:40 every morning.", True),
+    ("What time do the doors open?", "Doors at 8pm, six o'clock on Sundays.", True),
+    ("What time does it start?", "Eleven hours car to car, 1,250 metres of climbing.", False),
 ])
 def test_a_measure_asked_for_wants_its_units(question, sentence, holds_one):
     assert holds(NUMBER, sentence, question) is holds_one

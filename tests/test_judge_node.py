@@ -351,7 +351,7 @@ def test_a_sentence_copied_from_the_other_note_is_not_the_answer(ctx):
                    answered_by="model", attempt=0)
     update = make_judge(ctx)(state)
     assert update["judge"]["verdict"] == "regenerate", update["judge"]
-    assert update["decisions"]["judge"]["why"] == "copies travel/lisbon.md, which names none of: skye"
+    assert update["decisions"]["judge"]["why"] == "copies travel/lisbon.md, which names none of the question's names: skye"
     right = make_judge(ctx)({**state, "draft": "We stayed in a little cabin at Elgol, on Skye."})
     assert right["judge"]["verdict"] == "pass", right["decisions"]["judge"]
     both = make_judge(ctx)({**state, "question": "Did you like Skye or Lisbon more?"})
