@@ -105,22 +105,22 @@ WORK = LifeTopic(
     says=re.compile(
         _I + r" (?:started|start) (?:a new job |work(?:ing)? )?(?:at|with|as)\b(?! ?\d)(?!\s+" + _CLOCK + r"\b)"  # not "I started at 14", "we started at five"
         r"|\bfirst (?:day|week|month) (?:at|as)\b"
-        r"|" + _I + r" joined (?:the )?(?-i:[A-Z])[^.,;]{0,60}? as (?:a|an|the|our|their)\b"  # not a club: "joined the Kinnaird Railway"
+        r"|" + _I + r" joined (?:the )?" + _CAP + r"[^.,;]{0,60}? as (?:a|an|the|our|their)\b"  # not a club: "joined the Kinnaird Railway"
         r"|\bopened (?:my|our) own\b"
         r"|\b(?:i|we) (?:now |still )?work (?:at|for|as)\b"
         r"|\bi(?:'m| am) (?:now |currently )?(?:a|an|the) (?!(?:regular|member|fan|customer|guest|patient|visitor)\b)"
-        r"(?:[\w-]+ ){0,3}?(?:at|for|with|in) (?:the )?(?-i:[A-Z])"  # "I'm a paramedic with Yorkshire…", not "a regular at"
-        r"|\bmy (?:new )?(?:job|role|title|position) (?:at|is|as)\b"
+        r"(?:[\w-]+ ){0,3}?(?:at|for|with|in) (?:the )?" + _CAP  # "I'm a paramedic with Yorkshire…", not "a regular at"
+        + r"|\bmy (?:new )?(?:job|role|title|position) (?:at|is|as)\b"
         r"|\bi(?:'m| am) (?:now )?(?:a |an )?(?:full|part)[- ]time\b"  # "From September I'm a full-time potter"
         r"|\b(?:went|gone|going) freelance\b|\bself-employed\b"  # not "promoted to": a CV's "Promoted to senior in 2022"
         # a never-seen person's "I've accepted the chief engineer post with Orkney Ferries" (twenty-ninth session)
         # ("the post of harbour master at …"), not a house's offer nor "a role in the play at the Tron"
         r"|" + _I + r" (?:accepted|took(?: up)?|taken(?: up)?) (?:the|a|an) (?:[\w-]+ ){0,3}?(?:post|job|role|position|job offer)"
-        r"(?: (?:as|of) [^.;,]{1,30}?)? (?:with|at) (?:the )?(?-i:[A-Z])"
+        r"(?: (?:as|of) [^.;,]{1,30}?)? (?:with|at) (?:the )?" + _CAP
         # a diary's dropped "I", with a role or a job: "Started on Monday as an apprentice luthier at Ó Dálaigh
         # Violins" (a never-seen person, thirty-first session), "Started work at Kestrel Foods today"; not a place
         # alone ("Started at Waverley and walked to Leith"), "Started as a favour for Mum", "…as a joke at the pub"
-        r"|^\W*(?:just |finally |officially )?started (?:back )?(?:(?:on|this|last) (?:the )?\w+(?: \w+)? |today |yesterday )?"
+        + r"|^\W*(?:just |finally |officially )?started (?:back )?(?:(?:on|this|last) (?:the )?\w+(?: \w+)? |today |yesterday )?"
         r"(?:as (?:a |an |the )?(?:(?!(?:at|with|for|and)\b)[\w'’-]+ ){1,5}?at |(?:a new job|my new job|work) (?:at|with) )"
         r"(?:the )?" + _CAP,
         re.I,

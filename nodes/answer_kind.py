@@ -60,7 +60,7 @@ _MEASURES = (
     (re.compile(r"\bhow fast\b", re.I), rf"{_TIME}|{_LENGTH}|km/h|kph|mph|knots?", r"\bpace\b"),
     # a clock time ("Shift starts 3 a.m.", "7:40", "7.30"), not any number: "What time did your shifts start?"
     # was passed "Pay: £11.20 an hour." (a never-seen person, thirty-first session)
-    (re.compile(r"\bwhat time\b", re.I), r"a\.?m|p\.?m|o['’]clock|hrs|h", r"(?<![£$€¥\d.,])\b\d{1,2}[:.]\d{2}\b(?![.,]?\d)"),
+    (re.compile(r"\bwhat time\b", re.I), r"a\.?m|p\.?m|o['’]clock", r"(?<![£$€¥\d.,])\b\d{1,2}[:.]\d{2}\b(?![.,]?\d)"),
 )
 _NUMBERED = r"(?:\d[\d.,]*[\s-]?|\b(?:{count}|half|an?|a couple of|a few)[\s-])(?:{unit})\b"
 _OFTEN = re.compile(r"\bhow often\b", re.I)

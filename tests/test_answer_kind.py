@@ -136,6 +136,7 @@ def test_an_answer_that_leaves_out_the_kind_asked_for(question, answer, passage,
     ("What time did you swim at Blackrock?", "We swam at 7:40 every morning.", True),
     ("What time do the doors open?", "Doors at 8pm, six o'clock on Sundays.", True),
     ("What time does it start?", "Eleven hours car to car, 1,250 metres of climbing.", False),
+    ("What time does it start?", "It runs for 3 hrs, or 4 h with the breaks.", False),  # a duration is no time
 ])
 def test_a_measure_asked_for_wants_its_units(question, sentence, holds_one):
     assert holds(NUMBER, sentence, question) is holds_one

@@ -82,6 +82,9 @@ def test_which_questions_ask_where_the_person_lives_or_works(question: str, topi
     ("Started work at Kestrel Foods today.", WORK), ("- Started this week as the new cook at the Crown.", WORK),
     ("Started a new job at Kestrel Foods.", WORK), ("Started as head chef at the Crown.", WORK),
     ("Started on 14 September as a nurse at St James's.", WORK),
+    # one capital for every form: an employer may open with an accented letter
+    ("I joined Łódź Textiles in 2019 as a weaver.", WORK), ("I'm a nurse at Ésbjerg Hospital.", WORK),
+    ("I've accepted the harbour pilot job with Ålesund Havn.", WORK),
 ])
 def test_sentences_that_say_where_the_person_lives_or_works(sentence: str, topic) -> None:
     assert topic.stated_in(sentence)
