@@ -145,10 +145,11 @@ def agrees_with_note(draft: str, note: EvidenceNote, shown: dict[str, str], ques
     closest sentence: :func:`nodes.answer_kind.holding`)."""
     others = [text for path, text in shown.items() if path != note["path"]]
     passage = " ".join(quoted_sentences(note))
-    if agrees_with(draft, passage, others) and (content_words(passage) or answer_kind.says_beyond(question, draft, passage)):
+    if agrees_with(draft, passage, others, question) and (content_words(passage)
+                                                           or answer_kind.says_beyond(question, draft, passage)):
         return True  # a passage that names nothing: a word of it beyond the question's (lower-case notes, reasons)
     held = answer_kind.holding(question, draft, note["sentences"])  # apart: its names must not crowd out the quote's
-    return bool(held) and agrees_with(draft, " ".join(held), others)
+    return bool(held) and agrees_with(draft, " ".join(held), others, question)
 
 
 PEER_SCORE_MARGIN = 0.05  # a shown note this close to the best one's retrieval score, and as new, is its equal

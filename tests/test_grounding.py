@@ -728,6 +728,20 @@ def test_a_name_the_other_notes_share_is_no_agreement() -> None:
     assert agrees_with("I live in Aarhus.", "We moved to Aarhus.", ["Aarhus is windy."])
 
 
+def test_the_questions_own_name_is_no_agreement() -> None:
+    """A never-seen person's "What's the hardest climb you've done in Scotland?" was answered
+    "Grade II scramble. Hardest thing I've done in Scotland.": the only name it shares with the
+    passage, Scotland, is the question's. While the passage names something else, the question's
+    names do not count; when they are all it names, they do."""
+    question = "What's the hardest climb you've done in Scotland?"
+    passage = "The Cuillin ridge in a day, in June 2021. Hardest thing I've done in Scotland."
+    echo = "2019-07-14: Grade II scramble. Hardest thing I've done in Scotland."
+    assert agrees_with(echo, passage)  # without the question: "Scotland"
+    assert not agrees_with(echo, passage, question=question)
+    assert agrees_with("The Cuillin ridge, in a single day.", passage, question=question)
+    assert agrees_with("I've climbed all over Scotland.", "Scotland, mostly.", question=question)
+
+
 def test_a_sentence_that_names_nothing_ranks_below_one_that_names_something() -> None:
     import numpy as np
 

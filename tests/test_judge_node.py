@@ -76,7 +76,7 @@ def test_asked_why_a_model_answer_without_the_notes_reason_is_answered_by_the_no
     it for a while now" beside the note's "## Why" section ("Because of the station signs."): a
     reason of the model's own names nothing the unsupported-names check can catch."""
     lines = ["I've started learning Scottish Gaelic.", "Because of the station signs.",
-             "Every station in Scotland has its name in Gaelic underneath."]
+             "Every station has its name in Gaelic underneath."]  # names only what the question does
     sources = [{"path": "life/gaelic.md", "title": "Learning Gaelic", "date": "2020-01-12", "score": 0.9,
                 "similarity": 0.7, "text": " ".join(lines)}]
     evidence = [{"path": "life/gaelic.md", "title": "Learning Gaelic", "date": "2020-01-12", "score": 0.9,
@@ -366,12 +366,14 @@ def test_a_number_cut_at_its_separator_is_quoted_whole(ctx):
     assert cut_number("It has 1,240 stars.", "1,240 stars on GitHub.") is None, "said whole"
     assert cut_number("It has 1,240 stars, 1 of them mine.", "1,240 stars on GitHub.") is None, "said whole, and a 1"
     assert cut_number("I have 2 cats.", "I have 2 cats and 2,000 books.") is None, "a 2 of its own"
-    stars = "1,240 stars on GitHub."
+    stars = "1,240 stars on GitHub, most of them from Hacker News."
     sources = [{"path": "projects/cairn.md", "title": "Cairn (formerly Pebble)", "date": "2025-03-08", "score": 0.8,
                 "similarity": 0.5, "text": stars + " Pebble is now called Cairn. Renamed on 1 March 2025."}]  # a 1 of its own
     evidence = [{"path": "projects/cairn.md", "title": "Cairn (formerly Pebble)", "date": "2025-03-08", "score": 0.8,
                  "sentences": [stars, "Pebble is now called Cairn."], "order": [0, 1]}]
-    state = _state("Cairn (formerly Pebble) has 1 stars on GitHub.", question="How many GitHub stars does Cairn have?",
+    # it names Hacker News, so it agrees with the note (GitHub and Cairn are the question's own words)
+    state = _state("Cairn (formerly Pebble) has 1 stars on GitHub, from Hacker News.",
+                   question="How many GitHub stars does Cairn have?",
                    route="retrieve", sources=sources, evidence=evidence, answered_by="model", attempt=0)
     update = make_judge(ctx)(state)
     assert update["judge"]["verdict"] == "regenerate", update["judge"]

@@ -171,20 +171,25 @@ def own_words(text: str, question: str) -> list[str]:
     return [w for w in _WORD.findall(text) if len(n := _norm(w)) >= 3 and n not in STOPWORDS and n not in asked]
 
 
-def agrees_with(answer: str, passage: str, others: Sequence[str] = ()) -> bool:
+def agrees_with(answer: str, passage: str, others: Sequence[str] = (), question: str = "") -> bool:
     """True when ``answer`` names something ``passage`` names (one of its content words), or when
     the passage names nothing. The judge holds a model answer to the sentence of the best note
     that is closest to the question: an answer built from another line of the notes (an older
     note, the wrong paragraph) names none of it. Names the ``others`` (the other notes shown)
     also name do not count while the passage has names of its own: "Aarhus" in an answer
     copied from the note on the new job does not make it agree with "I climb twice a week at
-    Blocs & Walls in Aarhus", nor "two seconds" with "2 million rows"."""
+    Blocs & Walls in Aarhus", nor "two seconds" with "2 million rows". Nor do the ``question``'s
+    own names, while the passage has others: "Hardest thing I've done in Scotland." echoes "…in
+    Scotland?" and says nothing of "…the Cuillin ridge in a day…"."""
     names = content_words(passage)
     if not names:
         return True
     if others:
         elsewhere = support(list(others))
         names = [w for w in names if not supported(w, elsewhere)] or names
+    if question:
+        asked = support([question])
+        names = [w for w in names if not supported(w, asked)] or names
     vocab = support([answer])
     return any(supported(word, vocab) for word in names)
 
