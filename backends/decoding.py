@@ -23,9 +23,12 @@ from dataclasses import dataclass
 from typing import Any
 
 # a sentence does not end after an initial ("J. R. R. Tolkien"; not "I": "So did I. Then…") or a title
-# ("Dr. Haldane", "St. Davids"): the answers' splitter here and the notes' (nodes/evidence.py) both use
-# not_after_abbreviation
-TITLES = ("Dr", "Mr", "Mrs", "Ms", "Mx", "St", "Mt", "Prof", "Rev", "Capt")
+# ("Dr. Haldane", "St. Davids"; and the titles of other languages a note in English keeps: "Ing. Baltazar
+# Ocampo", "Dra. Ek", "Sra. Boscardin", "Mtra. Irigoyen", "Hr. Olsen"): the answers' splitter here and the
+# notes' (nodes/evidence.py) both use not_after_abbreviation
+TITLES = ("Dr", "Mr", "Mrs", "Ms", "Mx", "St", "Mt", "Prof", "Rev", "Capt", "Sgt", "Lt", "Col", "Hon", "Fr",
+          "Dra", "Drs", "Sr", "Sra", "Srta", "Ing", "Lic", "Arq", "Mtro", "Mtra", "Profa", "Mme", "Mlle", "Hr",
+          "Dott", "Sig", "Avv")
 
 
 def not_after_abbreviation(then: str = "") -> str:

@@ -256,6 +256,13 @@ class LexicalIndex:
                     out[rec[0]] = LexRow(*rec)
         return out
 
+    def note_rows(self, source: str, path: str) -> list[LexRow]:
+        """Every chunk of one note (``source``, ``path``), in note order, without their vectors."""
+        columns = _COLUMNS.replace(", vector", ", null")
+        sql = f"select {columns} from chunks where source = ? and path = ? order by position"
+        with self._lock:
+            return [LexRow(*rec) for rec in self.db.execute(sql, (source, path))]
+
     def sources(self) -> dict[str, tuple[int, int]]:
         """``{source: (notes, chunks)}``."""
         with self._lock:

@@ -133,6 +133,27 @@ class Retriever:
         """What the indexes say about ``query`` (kb/evidence.py): for the analyzer and the no-note gate."""
         return note_evidence(self, query)
 
+    def rest_of_note(self, sources: list[Source]) -> list[Source]:
+        """The chunks of the first source's note that ``sources`` lack, in note order, each marked
+        ``rest_of_note`` and placed after every retrieved chunk (``position``). A long note's answer
+        often sits in a section that shares no word with the question ("## On the scale" holds
+        "He's 164 g now" for "How heavy is Pambazo now?") and ranks below the floor."""
+        if not sources:
+            return []
+        first = sources[0]
+        have = {(s.get("heading", ""), s.get("text", "")) for s in sources if _same_note(s, first)}
+        out: list[Source] = []
+        for row in self.lexical.note_rows(str(first.get("source", "")), str(first.get("path", ""))):
+            if (row.heading_path or "", row.text) in have:
+                continue
+            meta = {"path": row.path, "title": row.title, "date": row.date, "heading": row.heading_path or "",
+                    "source": row.source}
+            extra = _source(row.text, meta, 0.0, 0.0)
+            extra["position"] = len(sources) + row.position
+            extra["rest_of_note"] = True
+            out.append(extra)
+        return out
+
     def note_titles(self) -> list[str]:
         """Every indexed note's title (re-read when the lexical index changes size)."""
         count = self.lexical.count()
@@ -778,6 +799,10 @@ def _lift(scores: np.ndarray, order: list[int]) -> np.ndarray:
         best = max(best, float(scores[idx]))
         lifted[idx] = best
     return lifted
+
+
+def _same_note(a: Source, b: Source) -> bool:
+    return (a.get("source", ""), a.get("path", "")) == (b.get("source", ""), b.get("path", ""))
 
 
 def _source(text: str, meta: dict[str, Any], score: float, sim: float, why: str = "") -> Source:

@@ -178,11 +178,26 @@ def shown_notes(sources: Sequence[dict[str, Any]], k: int, question: str = "") -
     a small model (measured on the dev people, docs/grounding.md). One kind of later chunk of a
     shown note joins them, marked ``later``: one under a heading that shares a word with
     ``question`` ("## The bike" is the fourth chunk of the bike-fit note for "What bike do you
-    ride now?")."""
+    ride now?"), and the chunks of the best note the retriever did not return (``rest_of_note``:
+    the generator adds them with ``retrieval.whole_best_note``)."""
     shown = {_key(s) for s in sources[:k]}
     asked = _Asked.of(question)
-    chosen = [s for i, s in enumerate(sources) if _key(s) in shown and (i < k or _names(_own_heading(s), asked))]
+    chosen = [s for i, s in enumerate(sources) if _key(s) in shown
+              and (i < k or s.get("rest_of_note") or _names(_own_heading(s), asked))]
     return [c for c in _candidates(chosen, k, first=k) if c.note["sentences"]]
+
+
+def lacks_the_kind(sources: Sequence[dict[str, Any]], question: str) -> bool:
+    """The best note's retrieved chunks hold no answer of the kind ``question`` asks for (a
+    number for "How heavy…?", a name for "Where…?"): the rest of that note may
+    (``retrieval.whole_best_note``). False when the question wants no kind in particular."""
+    kind = answer_kind.wanted(question)
+    if kind is None or not sources:
+        return False
+    first = _key(sources[0])
+    said = [sentence for s in sources if _key(s) == first
+            for _, sentence in sentences_of(str(s.get("text", "")), _own_heading(s))]
+    return not any(answer_kind.holds(kind, sentence, question) for sentence in said)
 
 
 def as_evidence(sources: Sequence[dict[str, Any]]) -> list[EvidenceNote]:

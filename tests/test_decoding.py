@@ -31,6 +31,13 @@ def test_sentence_ends_and_trimming() -> None:
     # a title does not end a sentence: "Dr. Haldane" is one answer, not "Dr." and the rest
     assert trim_to_sentences("Dr. Haldane is the vet. Mrs. Gilhooly lives in St. Davids. More.", 2) == (
         "Dr. Haldane is the vet. Mrs. Gilhooly lives in St. Davids.")
+    # nor do the titles of other languages that notes in English keep (tuning person dev7: "The landlord is
+    # Ing." was one sentence and "Baltazar Ocampo, a retired civil engineer…" another)
+    assert trim_to_sentences("The landlord is Ing. Baltazar Ocampo. Dra. Ek is the vet. Sra. Amparo Ruiz. More.", 2) == (
+        "The landlord is Ing. Baltazar Ocampo. Dra. Ek is the vet.")
+    from nodes.evidence import sentences_of
+    assert [s for _, s in sentences_of("My teacher is Profa. Leticia Ruelas. Mtra. Villaseñor signed it.")] == [
+        "My teacher is Profa. Leticia Ruelas.", "Mtra. Villaseñor signed it."]
 
 
 def test_a_sentence_that_repeats_an_earlier_one_is_dropped() -> None:

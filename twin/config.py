@@ -84,6 +84,7 @@ class RetrievalConfig:
     conflict_similarity: float = 0.9  # two retrieved chunks this similar (cosine) = the same text, edited: newer ranks first
     conflict_margin: float = 0.03  # ...when the newer one's query similarity is at most this much lower
     state_conflict_similarity: float = 0.6  # asked about now: the edited-text rule at this likeness, within state_recency_margin (>= conflict_similarity: off)
+    whole_best_note: bool = True  # the best note's sentences compete whole, not only its retrieved chunks
     evidence_sentences: int = 3  # sentences of each top note shown to the generator; 0 = whole chunks
     same_subject_similarity: float = 0.4  # asked about now, an older top note this alike to a newer, better one is not shown; 1 = always shown
     answer_min_similarity: float = 0.3  # best note less similar than this: "I have no note about that"

@@ -21,6 +21,8 @@ class Source(TypedDict):
     text: str  # the chunk text handed to the generator
     source: str  # label of the notes folder it came from (`twin kb list`); "" in old indexes
     why: NotRequired[str]  # set when a rule, not likeness, put it here ("the newest note on where you live")
+    position: NotRequired[int]  # where the chunk sits among the evidence's chunks (rest_of_note chunks only)
+    rest_of_note: NotRequired[bool]  # not retrieved: another chunk of the best note (kb/retrieve.rest_of_note)
 
 
 class JudgeResult(TypedDict):
