@@ -40,15 +40,30 @@ class LifeTopic:
     near: float | None = None  # None: the newest such note anywhere; a margin: among the chunks at most
     #                            this far below the best match (a record is a record *of* something)
     alike: float = 0.0  # with ``near``: and at least this alike (cosine) to the best match's chunk
+    plain: re.Pattern[str] | None = None  # a sentence that says it without "I", in a note that ``plain_cue`` finds
+    plain_cue: re.Pattern[str] | None = None  # …somewhere in the note (the sentence alone could be a holiday's)
 
     def stated_in(self, text: str) -> bool:
         return _states(self.says, text)
 
+    def said_plainly_in(self, text: str) -> bool:
+        """A sentence of ``text`` has the plain form ("A small single-storey house in the old centre
+        of Tlalpan, …"); it states the topic only in a note that :meth:`cued_in` holds true of."""
+        return self.plain is not None and _states(self.plain, text)
+
+    def cued_in(self, note: str) -> bool:
+        return self.plain_cue is not None and bool(self.plain_cue.search(note))
+
+    def stated_or_plain(self, sentence: str) -> bool:
+        """For a sentence of the note already found to state it: either form."""
+        return self.stated_in(sentence) or self.said_plainly_in(sentence)
+
     def stated_by_name_in(self, text: str) -> bool:
         """A sentence of ``text`` states it and names a place, a maker or an employer (a capital
         after its first word: "I start with Stavanger Port next month"), unlike "I start with a
-        ten-minute warm-up jog" or "We finally moved into the semi-finals!"."""
-        return _states_by_name(self.says, text)
+        ten-minute warm-up jog" or "We finally moved into the semi-finals!"; the plain form always
+        names one."""
+        return _states_by_name(self.says, text) or self.said_plainly_in(text)
 
 
 # a capital letter, accented ones too ("Ó Dálaigh", "Ærø", "Łódź"): the upper- and title-case letters of the
@@ -82,6 +97,18 @@ HOME = LifeTopic(
         re.I,
     ),
     words=("moved", "live", "living", "rent", "own") + tuple(_DWELLING.strip("(?:)").split("|")),
+    # a diary's dropped "I" (dev7; a never-seen person's "Keys in hand. A two-room cottage in Salthill, …"):
+    # a sentence that opens with a dwelling somewhere by name, not a holiday's lodging ("A cottage in Skye for
+    # three nights"), in a note that speaks of renting or moving (a trip's note of where it stayed does not)
+    plain=re.compile(
+        r"^\W*(?:keys in hand[.:,]?\s*)?(?:a|an|our|my) (?:[\w-]+ ){0,4}?" + _DWELLING
+        + r"s? (?:in|on|at|near|above|off|behind|overlooking|outside) (?:[\w'’-]+ ){0,5}?" + _CAP
+        + r"(?![^.!?]*\b(?:nights?|holiday|weekend|stay(?:ed|ing)?|booked|airbnb|hostel|hotel|campsite|b&b|for sale"
+        r"|costs?|would)\b)",
+        re.I,
+    ),
+    plain_cue=re.compile(r"\b(?:rent|rented|lease|landlord|landlady|deposit|mortgage|keys?|moved|moving|move in"
+                         r"|unpacked|boxes|flatmates?|housemates?)\b", re.I),
 )
 
 # a time of day after "started at": "We started at five, in the dark" is a muster, not a job; in lower

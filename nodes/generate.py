@@ -153,7 +153,7 @@ class Generator:
         now = asks_about_present_state(query) and r.same_subject_similarity < 1.0
         topic = topic_of(query)
         ruled = topic if topic is not None and evidence_mod.ruled_source(sources) is not None else None
-        stating = ruled.stated_in if ruled is not None else introducing(query)
+        stating = ruled.stated_or_plain if ruled is not None else introducing(query)
         sources = evidence_mod.stated_evidence(sources, topic)
         rest_of = getattr(self.ctx.retriever, "rest_of_note", None)  # a stand-in retriever (ConflictNQ) has no index
         if r.whole_best_note and rest_of is not None and evidence_mod.lacks_the_kind(sources, query):
