@@ -168,7 +168,7 @@ _YOU = r"\b(?:your|you(?:'ve| have| ever))\b"
 # "your best guess" or "your highest priority"
 _MEASURED = (rf"\b{_SUPERLATIVE}\s+(?:[\w-]+\s+){{0,2}}?(?:times?|scores?|ratings?|distances?|weights?|paces?|"
              r"results?|finish(?:es)?|harvests?|years?|runs?|races?|lifts?|totals?|hauls?|catch(?:es)?|streaks?|"
-             r"grades?|speeds?|heights?|climbs?|rides?|swims?|splits?)\b")
+             r"grades?|speeds?|heights?|climbs?|rides?|swims?|splits?|solves?|singles?|averages?|laps?|throws?|jumps?|sprints?|innings)\b")
 # "not my best ever", "nowhere near the fastest I've run it", "still no new PB", "chasing a PB"
 _NOT_A_BEST = (rf"^(?!.*\b(?:not|no|nowhere near|never|wasn't|isn't|far from|short of|chasing|didn't|did not|"
                rf"couldn't|could not|failed to|missed)\s+(?:[\w']+\s+){{0,3}}?(?:{_SUPERLATIVE}|pb|personal|record)\b)")
@@ -178,6 +178,10 @@ _BEAT = (r"(?:^\W*|\b(?:i|we)(?:'ve| have)?\s+(?:just\s+|finally\s+)?)(?:broke|b
          r"\s+(?:my|our)\s+(?:old\s+|own\s+|previous\s+)?(?:best|record|pb)\b(?!\s+(?:player|collection|shop|label))")
 # "a new best" of a measure, not "a new best friend / recipe / practice", "best-seller"
 _NOT_A_THING = r"(?! (?:friends?|mates?|part|bits?|things?|ways?|advice|practices?|recipes?|sellers?|places?)\b)(?!-)\b"
+# the kind of best between "new" and "best": "New official best single" (tuning person dev7), "a new club record",
+# "a new course record"; not "a new vinyl record"
+_RECORD_KIND = (r"(?:(?:official|personal|club|course|world|national|lifetime|all-time|season(?:'s)?|race|event|"
+                r"age-group|competition|outdoor|indoor) ){0,2}")
 RECORD = LifeTopic(
     name="record",
     what="your best so far",
@@ -190,7 +194,7 @@ RECORD = LifeTopic(
     ),
     says=re.compile(
         _NOT_A_BEST + rf".*?(?:\b{_SUPERLATIVE}\b[^.!?]{{0,40}}?\b(?:ever|yet|so far|i(?:'ve| have) (?:had|done|managed)|"
-        r"of my life)\b|\bpersonal (?:best|record)\b|\bnew (?:record|pb|best" + _NOT_A_THING + r")|\b(?:a|my|new) pb\b|" + _BEAT + ")",
+        r"of my life)\b|\bpersonal (?:best|record)\b|\bnew " + _RECORD_KIND + r"(?:record|pb|best" + _NOT_A_THING + r")|\b(?:a|my|new) pb\b|" + _BEAT + ")",
         re.I,
     ),
     words=("best", "fastest", "quickest", "highest", "biggest", "longest", "furthest", "farthest", "heaviest",

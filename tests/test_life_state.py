@@ -303,6 +303,8 @@ def records(tmp_path_factory: pytest.TempPathFactory, kb_embeddings) -> Retrieve
     ("What's the furthest you've ever cycled in a day?", True), ("What's your record for the half marathon?", True),
     ("Where do you keep your record player?", False), ("Do you keep a record of your hive inspections?", False),
     ("What's your record at parkrun?", True), ("What's your track record on deadlines?", False),
+    ("What's your fastest 3x3 solve now?", True), ("Your best average at the club?", True),  # dev7
+    ("What are the best singles of 1990?", False),
     ("Is your medical record in the system?", False), ("Is your record on vinyl?", False),
 ])
 def test_which_questions_ask_for_the_persons_best_so_far(question: str, asks: bool) -> None:
@@ -323,6 +325,8 @@ def test_which_questions_ask_for_the_persons_best_so_far(question: str, asks: bo
     ("He broke the record in 1998.", False), ("I broke the record player.", False),
     ("Tom broke my record on the ridge.", False), ("I have a new best recipe for bread.", False),
     ("The new best practice is to rebase.", False), ("Brand new best-seller.", False),
+    ("New official best single, by a long way.", True), ("A new club record on the ridge.", True),  # dev7
+    ("I bought a new vinyl record.", False), ("Still no new official best.", False),
 ])
 def test_sentences_that_say_a_best_so_far(sentence: str, says: bool) -> None:
     assert RECORD.stated_in(sentence) is says
