@@ -154,11 +154,7 @@ class Generator:
         topic = topic_of(query)
         ruled = topic if topic is not None and evidence_mod.ruled_source(sources) is not None else None
         stating = ruled.stated_or_plain if ruled is not None else introducing(query)
-        sources = evidence_mod.stated_evidence(sources, topic)
-        rest_of = getattr(self.ctx.retriever, "rest_of_note", None)  # a stand-in retriever (ConflictNQ) has no index
-        if r.whole_best_note and rest_of is not None and evidence_mod.lacks_the_kind(sources, query):
-            sources = [*sources, *rest_of(sources)]
-        return evidence_mod.gather(sources, self.ctx.retriever.embed(query),
+        return evidence_mod.gather(evidence_mod.stated_evidence(sources, topic), self.ctx.retriever.embed(query),
                                    self.ctx.embeddings.embed_documents, r.k, r.evidence_sentences,
                                    same_subject=r.same_subject_similarity if now else None,
                                    stating=stating, question=query)

@@ -15,6 +15,7 @@ from kb.retrieve import Retriever
 from nodes.evidence import lacks_the_kind
 from nodes.extractive import extractive_answer
 from nodes.generate import Generator
+from nodes.retrieve import rest_of_best_note
 from tests.kb_support import kb_embeddings, make_config  # noqa: F401
 
 pytestmark = pytest.mark.slow
@@ -70,10 +71,13 @@ def _retrieved(generator: Generator, question: str) -> list:
     return [s for s in generator.ctx.retriever.search(question) if not s["heading"].endswith("On the scale")]
 
 
-def _evidence(generator: Generator, question: str, sources: list, whole: bool) -> list:
+def _evidence(generator: Generator, question: str, sources: list, whole: bool) -> tuple[list, list]:
+    """What the retrieve node hands on (the sources, with the rest of the best note when it adds it)
+    and the generator's evidence from them."""
     generator.ctx.config.retrieval.whole_best_note = whole
+    sources = [*sources, *rest_of_best_note(generator.ctx, sources, question)]
     notes, _ = generator.evidence_for({"question": question, "sources": sources, "route": "retrieve", "messages": []})
-    return notes
+    return sources, notes
 
 
 WEIGHT = "She's 2.3 kg now"
@@ -83,19 +87,21 @@ def test_the_rest_of_the_best_note_answers_a_kind_its_retrieved_chunks_lack(gene
     question = "How heavy is Clementine now?"
     sources = _retrieved(generator, question)
     assert sources[0]["path"] == "pets/clementine.md" and lacks_the_kind(sources, question)
-    notes = _evidence(generator, question, sources, whole=False)
+    _, notes = _evidence(generator, question, sources, whole=False)
     assert not any(WEIGHT in s for n in notes for s in n["sentences"])
-    notes = _evidence(generator, question, sources, whole=True)
+    extended, notes = _evidence(generator, question, sources, whole=True)
     assert any(WEIGHT in s for n in notes for s in n["sentences"])
     assert "2.3 kg" in extractive_answer(notes, question)
+    # the chunk is among the sources the judge holds the answer to: "2.3" is in the notes
+    assert any(WEIGHT in s["text"] and s["rest_of_note"] for s in extended[len(sources):])
 
 
 def test_nothing_is_added_when_the_retrieved_chunks_hold_the_kind_asked(generator: Generator) -> None:
     question = "How big is Clementine's new run?"
     sources = _retrieved(generator, question)
     assert not lacks_the_kind(sources, question)  # "four metres"
-    notes = _evidence(generator, question, sources, whole=True)
-    assert not any(WEIGHT in s for n in notes for s in n["sentences"])
+    extended, notes = _evidence(generator, question, sources, whole=True)
+    assert extended == sources and not any(WEIGHT in s for n in notes for s in n["sentences"])
     assert generator.ctx.retriever.rest_of_note([s for s in sources if s["path"] == "plot.md"]) == []  # one chunk
 
 
