@@ -223,6 +223,9 @@ def _select(candidate: _Candidate, scores: np.ndarray, per_note: int,
     if not passage:
         after = _told_after(candidate, ranked[0]) if per_note > 0 else None
         passage = [] if after is None else [after]
+        before = _measure_before(candidate, ranked[0]) if per_note > 0 and stated else None
+        if before is not None:
+            passage = [before, ranked[0], *passage]
     runner = _runner_passage(candidate, ranked, passage) if per_note > 0 else []
     extra = list(dict.fromkeys(i for i in [*passage, *runner] if i not in keep))
     keep = sorted([*keep, *extra])  # the extra ones for the quote only: shown, they moved the model's answers
@@ -293,6 +296,22 @@ def _told_after(candidate: _Candidate, best: int) -> int | None:
             or candidate.headings[after] != candidate.headings[best]:
         return None
     return after if _short(candidate, best) else None
+
+
+_DIGIT = re.compile(r"\d")
+
+
+def _measure_before(candidate: _Candidate, stated: int) -> int | None:
+    """The short line right before a sentence that says what was asked but gives no number,
+    when that line gives one: "22.84." before "New official best single, by a long way."
+    (tuning person dev7), "4.4 kg on the net scale." before "The biggest trout I've ever
+    landed" (dev6). None otherwise (not from another chunk or section)."""
+    before = stated - 1
+    sentences = candidate.note["sentences"]
+    if before < 0 or _DIGIT.search(sentences[stated]) or not _DIGIT.search(sentences[before]) \
+            or not _next_in_chunk(candidate, before, stated) or candidate.headings[before] != candidate.headings[stated]:
+        return None
+    return before if _short(candidate, before) else None
 
 
 def _short(candidate: _Candidate, i: int) -> bool:

@@ -822,3 +822,26 @@ def test_a_table_row_is_a_paragraph_of_its_own_and_its_rule_line_no_sentence() -
                                        "Then we went home.", "It rained."]
     paragraphs = [p for _, _, p in rows]
     assert len(set(paragraphs[:3])) == 3 and paragraphs[3] == paragraphs[4] != paragraphs[2]
+
+
+def test_a_stated_best_without_its_number_is_quoted_with_the_line_before_that_gives_it(tmp_path) -> None:
+    """Tuning person dev7's "What's your fastest 3x3 solve now?": the newest note saying a best
+    ("New official best single, by a long way.") gives the time on the line before ("22.84."); the
+    quote took the stated sentence and the one after it, without the time. A short line right
+    before it with a number now comes with it; not one from another section, nor when the stated
+    sentence has its own number."""
+    from kb.life_state import RECORD
+
+    embed = TwinContext(Config(home=str(tmp_path))).embeddings
+    solve = {"path": "cubing/toluca.md", "title": "Hands shaking in the cold", "date": "2026-01-18", "score": 0.8,
+             "similarity": 0.36, "heading": "Hands shaking in the cold > The solve",
+             "text": "## The solve\n\nSecond round, third solve. I stopped the timer and didn't dare look.\n\n22.84.\n\n"
+                     "New official best single, by a long way. The judge wrote it down and said felicidades."}
+    question = "What's your fastest 3x3 solve now?"
+    notes = gather([solve], embed.embed_query(question), embed.embed_documents, 2, 3,
+                   stating=RECORD.stated_in, question=question)
+    assert "22.84" in extractive_answer(notes, question)
+    timed = {**solve, "text": solve["text"].replace("New official best single", "New official best single of 22.84")}
+    notes = gather([timed], embed.embed_query(question), embed.embed_documents, 2, 3,
+                   stating=RECORD.stated_in, question=question)
+    assert extractive_answer(notes, question).count("22.84") == 1, "its own number: not the line before"
