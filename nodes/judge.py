@@ -142,14 +142,18 @@ def agrees_with_note(draft: str, note: EvidenceNote, shown: dict[str, str], ques
     """The draft names something of ``note``'s quoted sentences that the other ``shown`` notes do not;
     or, saying the amount, number or date ``question`` asks for, something of a sentence of the note
     that holds one ("How long was the possession…?" → "…54 hours in all…", from the note's third
-    closest sentence: :func:`nodes.answer_kind.holding`)."""
+    closest sentence: :func:`nodes.answer_kind.holding`). The question's own names count only
+    when the draft names something else of the note's shown sentences ("My manager at Tidewater
+    Labs is Sanne de Vries." beside the quote's "Tidewater Labs is a 45-person company…"); an
+    answer whose only tie to the note is the question's words does not agree."""
     others = [text for path, text in shown.items() if path != note["path"]]
     passage = " ".join(quoted_sentences(note))
-    if agrees_with(draft, passage, others, question) and (content_words(passage)
-                                                           or answer_kind.says_beyond(question, draft, passage)):
+    echo = question if not agrees_with(draft, " ".join(note["sentences"]), others, question) else ""
+    if agrees_with(draft, passage, others, echo) and (content_words(passage)
+                                                      or answer_kind.says_beyond(question, draft, passage)):
         return True  # a passage that names nothing: a word of it beyond the question's (lower-case notes, reasons)
     held = answer_kind.holding(question, draft, note["sentences"])  # apart: its names must not crowd out the quote's
-    return bool(held) and agrees_with(draft, " ".join(held), others, question)
+    return bool(held) and agrees_with(draft, " ".join(held), others, echo)
 
 
 PEER_SCORE_MARGIN = 0.05  # a shown note this close to the best one's retrieval score, and as new, is its equal
