@@ -366,7 +366,8 @@ class Retriever:
         way is not where a person lives whose newer note the forms miss (dev6's "About me" of 2016,
         "A two-bedroom flat in North East Valley…", against "The manager's house at Kaimoko sits on
         a terrace"; dev5's "A second-floor flat in Azkoitia" against "Goiburu is a baserri above
-        Urrestilla")."""
+        Urrestilla"). The newest such row ends the search either way: an older note saying it in
+        so many words is not ruled over a newer home that is only described."""
         if topic.stated_in(row.text):
             return True
         if not topic.said_plainly_in(row.text):
@@ -819,10 +820,6 @@ def _lift(scores: np.ndarray, order: list[int]) -> np.ndarray:
         best = max(best, float(scores[idx]))
         lifted[idx] = best
     return lifted
-
-
-def _same_note(a: Source, b: Source) -> bool:
-    return (a.get("source", ""), a.get("path", "")) == (b.get("source", ""), b.get("path", ""))
 
 
 def _source(text: str, meta: dict[str, Any], score: float, sim: float, why: str = "") -> Source:

@@ -179,7 +179,7 @@ def shown_notes(sources: Sequence[dict[str, Any]], k: int, question: str = "") -
     shown note joins them, marked ``later``: one under a heading that shares a word with
     ``question`` ("## The bike" is the fourth chunk of the bike-fit note for "What bike do you
     ride now?"), and the chunks of the best note the retriever did not return (``rest_of_note``:
-    the generator adds them with ``retrieval.whole_best_note``)."""
+    the retrieve node adds them with ``retrieval.whole_best_note``: nodes/retrieve.rest_of_best_note)."""
     shown = {_key(s) for s in sources[:k]}
     asked = _Asked.of(question)
     chosen = [s for i, s in enumerate(sources) if _key(s) in shown
