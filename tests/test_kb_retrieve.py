@@ -14,6 +14,7 @@ import pytest
 from kb.cues import mentions_update
 from kb.ingest import ingest
 from kb.retrieve import (
+    Candidates,
     Retriever,
     asks_about_a_first,
     asks_about_past,
@@ -384,6 +385,8 @@ def test_which_questions_ask_about_the_present_state() -> None:
     assert asks_about_present_state("How much rent are you paying now?")
     assert asks_about_present_state("Which resignalling job did you work on most recently?")
     assert not asks_about_present_state("How do you squash commits in git?"), "a how-to"
+    assert asks_about_present_state("How do you get to work these days?"), "a habit of now, not a how-to"
+    assert not asks_about_present_state("How do I find the current git branch?"), "a thing's current, a how-to"
     assert not asks_about_present_state("What did you do at Fernwood?"), "the past"
     assert not asks_about_present_state("Should my Vercel config be called now.json?"), "a file name, not 'now'"
     # a measure of a named thing of the person's, in the present (a tuning person's cat)
@@ -405,6 +408,35 @@ def test_the_present_state_decay_lifts_only_notes_about_as_relevant(index, kb_em
 
     assert first(1.0) == "about-me.md", "every candidate lifted: the newest broad note wins"
     assert first(0.15) == "projects/cairn.md"
+
+
+def test_the_present_state_decay_lifts_only_notes_on_the_best_matchs_subject(tmp_path) -> None:
+    """A newer note about as relevant as the best match but about something else (a tuning
+    person's axolotl tank, 2025, for "What do you drink first thing in the morning nowadays?",
+    against the 2024 note on mate) gets no age term; a newer note alike to the best match
+    (cosine 0.6: the same subject) still does."""
+    def unit(*xs: float) -> np.ndarray:
+        v = np.asarray(xs, dtype=float)
+        return v / np.linalg.norm(v)
+
+    vectors = np.stack([unit(1, 0, 0), unit(0.6, 0.8, 0), unit(0.1, 0, 0.995)])  # best, alike, other subject
+    days = [(date(2024, 10, 6) - date(1970, 1, 1)).days, (date(2025, 9, 1) - date(1970, 1, 1)).days,
+            (date(2025, 9, 7) - date(1970, 1, 1)).days]
+    found = Candidates(ids=["mate", "mate-again", "tank"], docs=["", "", ""],
+                       metas=[{"path": p, "date_days": d} for p, d in zip(["a.md", "b.md", "c.md"], days)],
+                       vectors=vectors, sims=np.array([0.35, 0.30, 0.30]), base=np.array([1.0, 0.95, 0.95]))
+
+    def aged(alike: float) -> np.ndarray:
+        config = make_config(tmp_path / "home", state_recency_alike=alike)
+        return Retriever(config, None, today=TODAY)._aged(found, present=True)  # type: ignore[arg-type]
+
+    anything, on_subject = aged(0.0), aged(0.3)
+    assert anything[2] > anything[0], "any note within the margin: the newer tank note goes above the mate note"
+    assert on_subject[2] < on_subject[0], "the tank note is no newer word on what the person drinks"
+    assert on_subject[1] > on_subject[0], "a newer note alike to the best match still counts its age"
+    assert anything[1] == on_subject[1]
+    assert np.array_equal(Retriever(make_config(tmp_path / "home", state_recency_alike=0.3), None,  # type: ignore[arg-type]
+                                    today=TODAY)._aged(found, present=False), found.base), "not asked about now"
 
 
 WORKSHOPS = {
