@@ -14,7 +14,10 @@ Every shown answer is also checked for **unsupported** content words: numbers, n
 rare words that appear in none of the person's public notes, in the question or in the
 person's name (:func:`nodes.guards.grounding.unsupported_words` against all the notes, not
 just the retrieved ones, so it is a different check from the judge's). Over-refusal is the
-share of answerable questions (update, everyday, named) met with an abstention or a refusal.
+share of answerable questions (update, everyday, named) met with an abstention or a refusal;
+``over_refusal_outside_off_limits`` leaves out the questions refused because they ask about one
+of the user's off-limits topics (``judge.off_limits_topics``: health, salary and family by
+default), which is the setting doing its job, not the twin failing to answer.
 """
 
 from __future__ import annotations
@@ -131,6 +134,8 @@ class PersonSuite:
         by_kind = {k: [r for r in records if r["kind"] == k] for k in ("update", "everyday", "named",
                                                                          "unanswerable", "general")}
         answerable = [r for r in records if r["kind"] in ANSWERABLE]
+        # the answerable questions the user's off-limits topics (judge.off_limits_topics) do not refuse by design
+        open_ones = [r for r in answerable if not (refused(r) and refusal_reason(r) == "off-limits topic")]
         shown = [r for r in records if r["kind"] != "general"]
 
         def rate(rows: list[dict[str, Any]], outcome_name: str) -> dict[str, Any]:
@@ -144,6 +149,7 @@ class PersonSuite:
             "declined_rate": rate(by_kind["unanswerable"], "declined"),
             "general_ok_rate": rate(by_kind["general"], "ok"),
             "over_refusal": metrics.rate(sum(refused(r) for r in answerable), len(answerable)),
+            "over_refusal_outside_off_limits": metrics.rate(sum(refused(r) for r in open_ones), len(open_ones)),
             "unsupported_rate": metrics.rate(sum(bool(r["unsupported"]) for r in shown), len(shown)),
             "newer_note_first": metrics.rate(sum(r["note_first"] for r in by_kind["update"]), len(by_kind["update"])),
             "latency": latency_of(records),

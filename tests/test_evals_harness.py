@@ -168,6 +168,8 @@ def test_person_scores_say_why_answerable_questions_were_refused(tmp_path: Path)
     scored = PersonSuite(notes_dir=tmp_path, person="Lilian").score(records)
     assert scored.metrics["over_refusal"]["k"] == 3 and scored.metrics["over_refusal"]["n"] == 4
     assert scored.extras["over_refusal_by"] == {"off-limits topic": 1, "no note": 1, "other": 1}
+    outside = scored.metrics["over_refusal_outside_off_limits"]
+    assert (outside["k"], outside["n"]) == (2, 3), "the family question is the user's setting: out of both counts"
 
 
 def test_a_refusal_declines_an_unanswerable_question(tmp_path: Path) -> None:
