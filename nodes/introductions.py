@@ -19,9 +19,14 @@ import re
 from collections.abc import Callable
 from functools import lru_cache
 
+from backends.decoding import TITLES
 from kb.evidence import is_uncommon_name
 
-_TITLE = r"(?:(?:dr|mr|mrs|ms|mx|prof|sir)\.?\s+)"
+# a person's title: "Dr", "Mr" with or without the point; the others with it ("Sra. Amparo Lezama",
+# "Mtra. Irigoyen", "Hr. Olsen": a bare "Sig" or "Ing" may be a name); not "St" or "Mt", part of the name
+_ENGLISH_TITLES = ("dr", "mr", "mrs", "ms", "mx", "prof", "sir")
+_TITLE = (r"(?:(?:" + "|".join(_ENGLISH_TITLES) + r")\.?\s+|(?:"
+          + "|".join(t.lower() for t in TITLES if t.lower() not in _ENGLISH_TITLES and t not in ("St", "Mt")) + r")\.\s+)")
 # "Who is X?", "Who's X?", "What was X?", "What's the X?": X capitalised (a name), the whole rest of the
 # question; its connectors lower-case only (a capitalised "Of" is a word of the name: no two ways to read it)
 _ASKS = re.compile(r"^\W*(?:who|what)(?:'s|’s|\s+is|\s+was|\s+are|\s+were)\s+(?:the\s+)?"

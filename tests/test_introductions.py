@@ -24,6 +24,7 @@ from tests.kb_support import ingested_notes, kb_embeddings, make_config  # noqa:
     ("Who was Princess Sparkle?", "Princess Sparkle"), ("What is the Vindstille WS-40?", "Vindstille WS-40"),
     ("Who's Bahati?", "Bahati"), ("What is Relay Rooms?", "Relay Rooms"),
     ("Who is your landlord?", None), ("What do you do?", None), ("What's worth getting at Bakeriet Kornmo?", None),
+    ("Who is Sra. Lezama?", "Lezama"), ("Who is St Patrick?", "St Patrick"), ("Who is Sig Hansen?", "Sig Hansen"),
     ("Who is she?", None), ("What is the capital of France?", None), ("WHO IS THAT?", None),
     ("What is Love?", None), ("Who is He?", None), ("What is the Time?", None),
 ])
@@ -53,6 +54,12 @@ def test_a_long_run_of_capitalised_connectors_is_read_at_once() -> None:
     ("Bahati", "Bahati, the kids and I went to the market.", False), ("Tom", "Tom was still a wreck.", False),
     ("Tom", "Tom: can you call me back?", False), ("Tom", "My guess is Tom will be late.", False),
     ("Tom", "Tom's a star.", True), ("Okafor", "Plot 13 is Mr Okafor, who grows callaloo.", True),
+    # a title of another language before the name (a tuning person's landlady: the model, not shown this as
+    # her introduction, gave her the neighbour's job)
+    ("Amparo Lezama", "The landlady, Sra. Amparo Lezama, lives on the ground floor with four canaries.", True),
+    ("Amparo Lezama", "Sra. Amparo Lezama sat on the pavement holding the canary cages.", False),
+    ("Irigoyen", "The landlady is Mtra. Consuelo Irigoyen, a retired history teacher.", True),
+    ("Consuelo Irigoyen", "My landlady, Mtra. Consuelo Irigoyen, grew up in the house.", True),
 ])
 def test_sentences_that_introduce_a_name(name: str, sentence: str, says: bool) -> None:
     assert introduces(name, sentence) is says
