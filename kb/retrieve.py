@@ -434,7 +434,7 @@ class Retriever:
         r = self.config.retrieval
         if present and r.state_recency_weight > r.recency_weight and len(found.sims):
             lifted = found.sims >= found.sims.max() - r.state_recency_margin
-            if r.state_recency_alike > 0:
+            if r.state_recency_alike > 0:  # on the subject of the first by fused score
                 best = int(np.argmax(found.base))
                 lifted &= found.vectors @ found.vectors[best] >= r.state_recency_alike
             return self.recency_scores(found.base, found.days, r.state_recency_weight, lifted)
@@ -583,8 +583,9 @@ def _subject_terms(title: str, path: str) -> frozenset[str]:
 
 
 _PROCEDURAL = re.compile(r"\bhow (do|does|can|could|would|should|to)\b", re.I)
-# "How do you get to work these days?" asks for a habit of now, not a how-to; "the current branch"
-# and "now that…" are no such marker ("How do I find the current git branch?")
+# "How do you get to work these days?" asks for a habit of now, not a how-to; "the current branch",
+# "now that…", and the same words in a question not put to the person are no such marker ("How do I
+# find the current git branch?", "How can I see what is running at the moment?")
 _HABIT_NOW = re.compile(r"\b(these days|nowadays|at the moment|currently)\b", re.I)
 
 
@@ -603,7 +604,7 @@ def asks_about_present_state(question: str) -> bool:
     subject describes the current state, and note age counts (``state_recency_weight``)."""
     asked = (_TO_YOU.search(question) or _PRESENT.search(question) or _NAMED_NOW.search(question)
              or _NEWEST.search(question))
-    how_to = _PROCEDURAL.search(question) and not _HABIT_NOW.search(question)
+    how_to = _PROCEDURAL.search(question) and not (_HABIT_NOW.search(question) and _TO_YOU.search(question))
     return bool(asked) and not how_to and not asks_about_past(question)
 
 

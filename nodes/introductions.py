@@ -23,7 +23,8 @@ from backends.decoding import TITLES
 from kb.evidence import is_uncommon_name
 
 # a person's title: "Dr", "Mr" with or without the point; the others with it ("Sra. Amparo Lezama",
-# "Mtra. Irigoyen", "Hr. Olsen": a bare "Sig" or "Ing" may be a name); not "St" or "Mt", part of the name
+# "Mtra. Irigoyen", "Hr. Olsen", "Capt. Hook": a bare "Sig", "Ing", "Col" or "Hon" may be a name or a
+# word); not "St" or "Mt", part of the name
 _ENGLISH_TITLES = ("dr", "mr", "mrs", "ms", "mx", "prof", "sir")
 _TITLE = (r"(?:(?:" + "|".join(_ENGLISH_TITLES) + r")\.?\s+|(?:"
           + "|".join(t.lower() for t in TITLES if t.lower() not in _ENGLISH_TITLES and t not in ("St", "Mt")) + r")\.\s+)")

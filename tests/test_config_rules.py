@@ -42,6 +42,8 @@ BAD = [
     ({"persona": {"threads": -1}}, r"persona\.threads = -1 is too small"),
     ({"analyzer": {"threshold": 1.5}}, r"analyzer\.threshold = 1\.5 is too large; it must be >= 0 and <= 1"),
     ({"analyzer": {"min_similarity": float("inf")}}, r"analyzer\.min_similarity = inf is not a finite number"),
+    ({"retrieval": {"state_recency_alike": 5.0}}, r"retrieval\.state_recency_alike = 5\.0 is too large"),
+    ({"retrieval": {"state_recency_alike": float("nan")}}, r"retrieval\.state_recency_alike = nan is not a finite number"),
     ({"analyzer": {"history_turns": -1}}, r"analyzer\.history_turns = -1 is too small"),
     ({"analyzer": {"examples": "/no/such/examples.jsonl"}}, r"analyzer\.examples = '/no/such/examples\.jsonl': no such file"),
     ({"retrieval": {"k": 0}}, r"retrieval\.k = 0 is too small; it must be >= 1"),

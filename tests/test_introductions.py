@@ -58,7 +58,7 @@ def test_a_long_run_of_capitalised_connectors_is_read_at_once() -> None:
     # her introduction, gave her the neighbour's job)
     ("Amparo Lezama", "The landlady, Sra. Amparo Lezama, lives on the ground floor with four canaries.", True),
     ("Amparo Lezama", "Sra. Amparo Lezama sat on the pavement holding the canary cages.", False),
-    ("Irigoyen", "The landlady is Mtra. Consuelo Irigoyen, a retired history teacher.", True),
+    ("Consuelo Irigoyen", "My landlady is Mtra. Consuelo Irigoyen.", True),
     ("Consuelo Irigoyen", "My landlady, Mtra. Consuelo Irigoyen, grew up in the house.", True),
 ])
 def test_sentences_that_introduce_a_name(name: str, sentence: str, says: bool) -> None:

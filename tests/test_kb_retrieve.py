@@ -387,6 +387,7 @@ def test_which_questions_ask_about_the_present_state() -> None:
     assert not asks_about_present_state("How do you squash commits in git?"), "a how-to"
     assert asks_about_present_state("How do you get to work these days?"), "a habit of now, not a how-to"
     assert not asks_about_present_state("How do I find the current git branch?"), "a thing's current, a how-to"
+    assert not asks_about_present_state("How can I see what is running at the moment?"), "not put to the person"
     assert not asks_about_present_state("What did you do at Fernwood?"), "the past"
     assert not asks_about_present_state("Should my Vercel config be called now.json?"), "a file name, not 'now'"
     # a measure of a named thing of the person's, in the present (a tuning person's cat)

@@ -181,6 +181,7 @@ RULES: dict[str, Check] = {
     "retrieval.recency_weight": UNIT,
     "retrieval.state_recency_weight": UNIT,
     "retrieval.state_recency_margin": UNIT,
+    "retrieval.state_recency_alike": COSINE,
     "retrieval.min_score": COSINE,
     "retrieval.mode": choice(*RETRIEVAL_MODES),
     "retrieval.rrf_k": Range(0.0, 1e6),
