@@ -83,6 +83,12 @@ def outcome(case: PersonCase, answer: str, is_quote: bool = False, refusal: bool
 CORRECT = {"fresh", "answered", "declined", "ok"}
 
 
+def is_correct(kind: str, found: str) -> bool:
+    """Whether outcome ``found`` is the right one for a case of ``kind``: an unanswerable question
+    answered is wrong (the same word is right for an everyday or named question)."""
+    return found in CORRECT and not (kind == "unanswerable" and found == "answered")
+
+
 def refusal_reason(record: dict[str, Any]) -> str:
     """Why an answer was refused: ``off-limits topic`` (a topic of ``judge.off_limits_topics``,
     the user's setting: refusing is by design), ``no note`` (nothing in the notes was close
@@ -127,7 +133,7 @@ class PersonSuite:
         vocab = self.vocabulary | frozenset(w.lower() for w in (record["question"] + " " + self.person).split())
         invented = unsupported_words(record["answer"], vocab) if self.vocabulary else []
         top = record["sources"][0]["path"] if record.get("sources") else ""
-        return {**record, "outcome": found, "correct": found in CORRECT, "unsupported": invented,
+        return {**record, "outcome": found, "correct": is_correct(case["kind"], found), "unsupported": invented,
                 "note_first": bool(case["note"]) and top == case["note"]}
 
     def score(self, records: list[dict[str, Any]]) -> Scored:

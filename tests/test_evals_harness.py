@@ -172,6 +172,24 @@ def test_person_scores_say_why_answerable_questions_were_refused(tmp_path: Path)
     assert (outside["k"], outside["n"]) == (2, 3), "the family question is the user's setting: out of both counts"
 
 
+def test_an_unanswerable_question_answered_is_not_correct(tmp_path: Path) -> None:
+    """"answered" is right for an everyday question and wrong for an unanswerable one: the
+    cases' ``correct`` (what run comparisons count as fixed and broken) says so."""
+    from evals.person import PersonSuite
+
+    suite = PersonSuite(notes_dir=tmp_path, person="Lilian")
+
+    def rescored(kind: str, answer: str) -> dict:
+        return suite.rescore({"id": "x", "kind": kind, "question": "Which team do you support?", "expect_any": ["Kowa"],
+                              "stale": [], "note": "", "answer": answer, "answered_by": "model", "judge": "pass",
+                              "judge_reasons": [], "sources": []})
+
+    assert rescored("unanswerable", "The Bandari Tigers, every Saturday.")["outcome"] == "answered"
+    assert rescored("unanswerable", "The Bandari Tigers, every Saturday.")["correct"] is False
+    assert rescored("unanswerable", "I have no note about that, so I'd rather not guess.")["correct"] is True
+    assert rescored("everyday", "A Kowa BD II.")["correct"] is True
+
+
 def test_a_refusal_declines_an_unanswerable_question(tmp_path: Path) -> None:
     """"What's your blood type?" with no note: the judge's off-limits refusal ("my health is
     something I keep to myself") invents nothing, and was scored as an answer; so is a general
