@@ -78,7 +78,7 @@ class RetrievalConfig:
     recency_weight: float = 0.0  # share of the score from note age (0: only same-topic conflicts use dates)
     state_recency_weight: float = 0.2  # the same decay, only for questions about the person's present state ...
     state_recency_margin: float = 0.15  # ... and only for chunks this close to the best similarity
-    state_recency_alike: float = 0.3  # ... and this alike (cosine) to the best match's chunk, on its subject (0: any)
+    state_recency_alike: float = 0.3  # ... and this alike (cosine) to the first chunk by fused score, on its subject (0: any)
     min_score: float = 0.15  # sources scoring below are dropped
     chroma_url: str = ""  # http://HOST:PORT for a Chroma server; "" = embedded store
     collection: str = "notes"
