@@ -10,9 +10,12 @@ embedding model (all-MiniLM-L6-v2):
   from Chroma (the baseline a first RAG tutorial builds);
 - heading-aware: Twin's chunks (split by headings, 1200 characters) embedded with the
   note title and heading path prepended, vector search alone (``mode = "vector"``);
-- hybrid: the same chunks, vectors + BM25 (SQLite FTS5) fused by reciprocal rank;
+- hybrid: the same chunks, vectors + BM25 (SQLite FTS5), their scores fused (convex:
+  0.85 x the cosine + 0.15 x BM25, each scaled to its list's best; the default since the
+  thirty-fourth session);
 - hybrid + rerank: hybrid with the rerank (Twin's default): a newer note goes first only
   when it conflicts with or supersedes an older one on the same subject;
+- the same two fused by reciprocal rank (``retrieval.fuse = "chunks"``, the default before);
 - for the recency question, the old global age decay on top of each (``recency_weight``
   0.1, half-life 730 days), and BM25 alone for reference.
 
@@ -187,6 +190,8 @@ def main() -> None:
         "heading-aware (vector)": twin_ranker(config, emb, today, False, mode="vector"),
         "hybrid": twin_ranker(config, emb, today, False, mode="hybrid"),
         "hybrid + rerank (default)": twin_ranker(config, emb, today, True, mode="hybrid"),
+        "hybrid, reciprocal rank": twin_ranker(config, emb, today, False, mode="hybrid", fuse="chunks"),
+        "hybrid, reciprocal rank + rerank": twin_ranker(config, emb, today, True, mode="hybrid", fuse="chunks"),
         "BM25 alone (FTS5)": lexical_ranker(config),
         "heading-aware + global decay": twin_ranker(config, emb, today, True, mode="vector", **decay),
         "hybrid + rerank + global decay": twin_ranker(config, emb, today, True, mode="hybrid", **decay),
@@ -209,6 +214,7 @@ def main() -> None:
                  ("hybrid + rerank (default)", "plain (1000-char chunks)"),
                  ("hybrid + rerank (default)", "heading-aware (vector)"),
                  ("hybrid + rerank (default)", "hybrid"),
+                 ("hybrid + rerank (default)", "hybrid, reciprocal rank + rerank"),
                  ("hybrid + rerank + global decay", "hybrid + rerank (default)")):
         print(f"  {a} - {b}: {paired(ranks[a], ranks[b])}")
     if args.misses:

@@ -1,13 +1,16 @@
-"""Search over the notes: hybrid (vectors + BM25, fused by reciprocal rank) with a rerank
+"""Search over the notes: hybrid (vectors + BM25, their scores fused) with a rerank
 that lets a newer note outrank an older one only where they speak of the same thing.
 
 ``retrieval.mode = "hybrid"`` (default):
 
 1. the ``retrieval.fetch_k`` nearest chunks by cosine (Chroma) and the ``fetch_k`` best by
    BM25 (kb/lexical.py, SQLite FTS5);
-2. fused by weighted reciprocal rank: ``sum(w / (rrf_k + rank))`` over the two lists
-   (``retrieval.rrf_k``, ``retrieval.lexical_weight``; the vector list has weight 1),
-   reported as a score in 0..1 (1 = first in both lists);
+2. fused (``retrieval.fuse``): ``"convex"`` (default, :func:`convex`) weighs the cosine,
+   scaled from -1 to the best candidate's, by ``retrieval.convex_vector_weight`` (0.85) and
+   BM25, scaled from 0 to the best hit's, by the rest (0 outside the BM25 list); ``"chunks"``
+   / ``"notes"``: weighted reciprocal rank, ``sum(w / (rrf_k + rank))`` over the two lists
+   (``retrieval.rrf_k``, ``retrieval.lexical_weight``; the vector list has weight 1). Either
+   is reported as a score in 0..1 (1 = first in both lists);
 3. with ``rerank`` on, a newer note outranks an older one only where they speak of the same
    thing, among the best ``retrieval.rerank_window`` notes (10, whatever ``k`` is): two chunks
    of different notes that are one text edited (cosine >= ``retrieval.conflict_similarity``,
@@ -179,8 +182,8 @@ class Retriever:
 
     def search_hybrid(self, query: str, vector: list[float] | None, k: int | None = None,
                       rerank: bool = True) -> list[Source]:
-        """Vectors and BM25 fused by reciprocal rank (``mode = "hybrid"``); ``vector`` None:
-        the query's, embedded here."""
+        """Vectors and BM25 fused (``mode = "hybrid"``; ``retrieval.fuse``: their scores, or
+        their reciprocal ranks); ``vector`` None: the query's, embedded here."""
         r = self.config.retrieval
         k = k or r.k
         fetch = max(k, r.fetch_k)
@@ -193,7 +196,10 @@ class Retriever:
         dense_ids = dense.ids if dense is not None else []
         lexical_ids = [h.row.id for h in hits if h.row.id in note_of]
         weights = [1.0, r.lexical_weight]
-        if r.fuse == "notes":  # rank notes, not chunks: a note's many chunks count once
+        if r.fuse == "convex":
+            bm25 = {h.row.id: h.score for h in hits if h.row.id in note_of}
+            fused = convex(dict(zip(found.ids, found.sims.tolist())), bm25, r.convex_vector_weight)
+        elif r.fuse == "notes":  # rank notes, not chunks: a note's many chunks count once
             by_note = rrf([[note_of[c] for c in dense_ids], [note_of[c] for c in lexical_ids]], weights, r.rrf_k)
             chunk = rrf([dense_ids, lexical_ids], weights, r.rrf_k)
             fused = {cid: by_note[note_of[cid]] + 1e-6 * chunk.get(cid, 0.0) for cid in found.ids if note_of[cid] in by_note}
@@ -202,7 +208,8 @@ class Retriever:
         order = {cid: i for i, cid in enumerate(found.ids)}
         keep = [order[cid] for cid in sorted(fused, key=lambda c: -fused[c]) if cid in order]
         found = _subset(found, keep)
-        found.base = np.asarray([fused[cid] for cid in found.ids]) / rrf_max(weights, r.rrf_k)
+        top = 1.0 if r.fuse == "convex" else rrf_max(weights, r.rrf_k)
+        found.base = np.asarray([fused[cid] for cid in found.ids]) / top
         return self._rank(found, k, rerank, query)
 
     # -- candidates -----------------------------------------------------------------
@@ -461,6 +468,22 @@ def rrf(rankings: list[list[str]], weights: list[float], k: float) -> dict[str, 
     for ranking, weight in zip(rankings, weights):
         for rank, cid in enumerate(dict.fromkeys(ranking), 1):
             fused[cid] = fused.get(cid, 0.0) + weight / (k + rank)
+    return dict(sorted(fused.items(), key=lambda kv: -kv[1]))
+
+
+def convex(sims: dict[str, float], bm25: dict[str, float], vector_weight: float) -> dict[str, float]:
+    """Convex combination of normalised scores (Bruch et al. 2023, "An analysis of fusion
+    functions for hybrid retrieval"): ``w·cos' + (1-w)·bm25'``, each scaled from its
+    theoretical minimum (cosine -1, BM25 0) to the best score in its list; a chunk outside the
+    BM25 list scores 0 there. Best first. Unlike reciprocal ranks it keeps how far apart two
+    scores are: a name that only one note holds wins by the margin BM25 gives it."""
+    top_cos = max(sims.values(), default=1.0)
+    top_bm25 = max(bm25.values(), default=0.0)
+    fused = {}
+    for cid, cos in sims.items():
+        dense = (cos + 1.0) / (top_cos + 1.0) if top_cos > -1.0 else 0.0
+        lexical = bm25.get(cid, 0.0) / top_bm25 if top_bm25 > 0 else 0.0
+        fused[cid] = vector_weight * dense + (1.0 - vector_weight) * lexical
     return dict(sorted(fused.items(), key=lambda kv: -kv[1]))
 
 

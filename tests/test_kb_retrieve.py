@@ -19,6 +19,7 @@ from kb.retrieve import (
     asks_about_a_first,
     asks_about_past,
     asks_about_present_state,
+    convex,
     earliest_first,
     newer_first,
     rrf,
@@ -96,7 +97,7 @@ def test_rerank_off_is_plain_order(index, kb_embeddings, retriever: Retriever) -
     assert [s["similarity"] for s in plain] == sorted((s["similarity"] for s in plain), reverse=True)
     fused = retriever.search("Tell me about Pebble", k=6, rerank=False)
     assert [s["score"] for s in fused] == sorted((s["score"] for s in fused), reverse=True)
-    assert all(0.0 < s["score"] <= 1.0 for s in fused), "hybrid: fused reciprocal-rank score in (0, 1]"
+    assert all(0.0 < s["score"] <= 1.0 for s in fused), "hybrid: fused score in (0, 1]"
     reranked = retriever.search("Tell me about Pebble", k=6)
     assert rank(reranked, "projects/cairn.md") < rank(fused, "projects/cairn.md"), "the note that renames Pebble moves up"
     assert reranked[0]["path"] == "projects/cairn.md"
@@ -235,6 +236,36 @@ def test_reciprocal_rank_fusion() -> None:
     assert list(rrf([["a", "b"], ["b"]], [1.0, 0.0], 60.0)) == ["a", "b"], "weight 0 ignores a list"
     assert list(rrf([["a", "a", "b"]], [1.0], 60.0)) == ["a", "b"] and rrf([[]], [1.0], 60.0) == {}
     assert rrf_max([1.0, 1.0], 60.0) == pytest.approx(2 / 61)
+
+
+def test_convex_fusion_weighs_scores_scaled_to_the_best_of_each_list() -> None:
+    sims = {"a": 0.6, "b": 0.5, "c": 0.2}
+    bm25 = {"c": 12.0, "b": 3.0}
+    fused = convex(sims, bm25, 0.85)
+    assert fused["a"] == pytest.approx(0.85), "the best cosine, no BM25 hit: the vector weight"
+    assert fused["b"] == pytest.approx(0.85 * 1.5 / 1.6 + 0.15 * 3 / 12)
+    assert fused["c"] == pytest.approx(0.85 * 1.2 / 1.6 + 0.15), "cosine scaled from -1, BM25 from 0"
+    assert list(fused) == ["a", "b", "c"], "best first"
+    assert list(convex(sims, bm25, 1.0)) == ["a", "b", "c"] and list(convex(sims, bm25, 0.0))[:2] == ["c", "b"]
+    assert list(convex(sims, {}, 0.85)) == ["a", "b", "c"], "no BM25 hit: the cosine order"
+    assert convex({}, {}, 0.85) == {}
+    close = convex({"x": 0.30, "y": 0.29}, {"y": 9.0, "x": 1.0}, 0.85)
+    assert list(close) == ["y", "x"], "a near tie on cosine goes to the clear BM25 winner"
+
+
+def test_a_name_only_bm25_finds_in_a_long_note_comes_first(tmp_path: Path, kb_embeddings) -> None:
+    """A tuning person's "Who's Don Crispín Bautista?": he is named once, in a long note on a
+    trip to Oaxaca, which BM25 ranks first and the vectors do not fetch at all. Reciprocal rank
+    fusion counts only that it is first in one list, and notes close to the question's shape
+    in both lists won ("Seven of us", a marimba band); the convex fusion keeps BM25's margin."""
+    notes = Path(__file__).resolve().parents[1] / "evals/data/people/dev7/notes"
+    config = make_config(tmp_path / "home")
+    ingest(config, notes, kb_embeddings, progress=False)
+    question = "Who's Don Crispín Bautista?"
+    first = Retriever(config, kb_embeddings, today=TODAY).search(question, k=2)[0]["path"]
+    assert first == "travel/oaxaca.md"
+    by_rank = dataclasses.replace(config, retrieval=dataclasses.replace(config.retrieval, fuse="chunks"))
+    assert Retriever(by_rank, kb_embeddings, today=TODAY).search(question, k=2)[0]["path"] != first
 
 
 def test_same_subject_newer_note_moves_up_only_when_about_as_relevant() -> None:

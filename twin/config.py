@@ -73,7 +73,8 @@ class RetrievalConfig:
     mode: str = "hybrid"  # hybrid (vectors + BM25, reciprocal rank fusion) | vector
     rrf_k: float = 60.0  # reciprocal rank fusion constant: score = sum(w / (rrf_k + rank))
     lexical_weight: float = 1.0  # weight of the BM25 list in the fusion (the vector list has 1)
-    fuse: str = "chunks"  # what reciprocal rank fusion ranks: "chunks" or "notes" (a note's chunks count once)
+    convex_vector_weight: float = 0.85  # fuse = "convex": weight of the normalised cosine (BM25 gets the rest)
+    fuse: str = "convex"  # "convex" (normalised scores, weighed) or reciprocal rank fusion of "chunks" / "notes"
     half_life_days: float = 730.0  # half-life of the optional global recency decay
     recency_weight: float = 0.0  # share of the score from note age (0: only same-topic conflicts use dates)
     state_recency_weight: float = 0.2  # the same decay, only for questions about the person's present state ...
