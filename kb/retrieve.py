@@ -193,24 +193,31 @@ class Retriever:
             return []
         found = self._complete(dense, [h.row for h in hits], vector)
         note_of = {cid: _note_key(m) for cid, m in zip(found.ids, found.metas)}
-        dense_ids = dense.ids if dense is not None else []
-        lexical_ids = [h.row.id for h in hits if h.row.id in note_of]
-        weights = [1.0, r.lexical_weight]
+        lexical = [h for h in hits if h.row.id in note_of]
         if r.fuse == "convex":
-            bm25 = {h.row.id: h.score for h in hits if h.row.id in note_of}
-            fused = convex(dict(zip(found.ids, found.sims.tolist())), bm25, r.convex_vector_weight)
-        elif r.fuse == "notes":  # rank notes, not chunks: a note's many chunks count once
-            by_note = rrf([[note_of[c] for c in dense_ids], [note_of[c] for c in lexical_ids]], weights, r.rrf_k)
-            chunk = rrf([dense_ids, lexical_ids], weights, r.rrf_k)
-            fused = {cid: by_note[note_of[cid]] + 1e-6 * chunk.get(cid, 0.0) for cid in found.ids if note_of[cid] in by_note}
+            fused = convex(dict(zip(found.ids, found.sims.tolist())), {h.row.id: h.score for h in lexical},
+                           r.convex_vector_weight)
         else:
-            fused = rrf([dense_ids, lexical_ids], weights, r.rrf_k)
+            fused = self._reciprocal(dense.ids if dense is not None else [], [h.row.id for h in lexical], note_of)
         order = {cid: i for i, cid in enumerate(found.ids)}
         keep = [order[cid] for cid in sorted(fused, key=lambda c: -fused[c]) if cid in order]
         found = _subset(found, keep)
-        top = 1.0 if r.fuse == "convex" else rrf_max(weights, r.rrf_k)
-        found.base = np.asarray([fused[cid] for cid in found.ids]) / top
+        found.base = np.asarray([fused[cid] for cid in found.ids])
         return self._rank(found, k, rerank, query)
+
+    def _reciprocal(self, dense_ids: list[str], lexical_ids: list[str], note_of: dict[str, Any]) -> dict[str, float]:
+        """Weighted reciprocal rank fusion of the two lists (``fuse = "chunks"``; ``"notes"``
+        ranks notes, a note's many chunks counting once), scaled to 0..1 (1 = first in both)."""
+        r = self.config.retrieval
+        weights = [1.0, r.lexical_weight]
+        if r.fuse == "notes":
+            by_note = rrf([[note_of[c] for c in dense_ids], [note_of[c] for c in lexical_ids]], weights, r.rrf_k)
+            chunk = rrf([dense_ids, lexical_ids], weights, r.rrf_k)
+            fused = {cid: by_note[note_of[cid]] + 1e-6 * chunk.get(cid, 0.0) for cid in note_of if note_of[cid] in by_note}
+        else:
+            fused = rrf([dense_ids, lexical_ids], weights, r.rrf_k)
+        top = rrf_max(weights, r.rrf_k)
+        return {cid: score / top for cid, score in fused.items()}
 
     # -- candidates -----------------------------------------------------------------
     def _both(self, query: str, vector: list[float] | None, n: int,

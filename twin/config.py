@@ -70,9 +70,9 @@ class RetrievalConfig:
     k: int = 2  # notes retrieved and cited; the generator reads the notes of the first k chunks (135M: 2)
     fetch_k: int = 20  # candidates fetched from each index before fusing and reranking
     rerank_window: int = 10  # notes the rerank orders before the best k are kept (the top k do not depend on k)
-    mode: str = "hybrid"  # hybrid (vectors + BM25, reciprocal rank fusion) | vector
+    mode: str = "hybrid"  # hybrid (vectors + BM25, fused as ``fuse`` says) | vector
     rrf_k: float = 60.0  # reciprocal rank fusion constant: score = sum(w / (rrf_k + rank))
-    lexical_weight: float = 1.0  # weight of the BM25 list in the fusion (the vector list has 1)
+    lexical_weight: float = 1.0  # weight of the BM25 list in reciprocal rank fusion (the vector list has 1)
     convex_vector_weight: float = 0.85  # fuse = "convex": weight of the normalised cosine (BM25 gets the rest)
     fuse: str = "convex"  # "convex" (normalised scores, weighed) or reciprocal rank fusion of "chunks" / "notes"
     half_life_days: float = 730.0  # half-life of the optional global recency decay
