@@ -38,6 +38,8 @@ from twin.state import EvidenceNote
 _SPLIT = re.compile(r"(?<=[.!?])" + not_after_abbreviation(r"\.") + r"[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9])")
 _MARKUP = re.compile(r"^\s*(?:[-*+]\s+(?:\[[ xX]\]\s+)?|>\s*|\d+[.)]\s+)")
 _HEADING = re.compile(r"^\s*#{1,6}\s+(.+?)\s*#*\s*$")
+_CELL_SPLIT = re.compile(r"(?<!\\)\|")  # a table row's cell boundary (not an escaped "\\|")
+_EMPHASIS = re.compile(r"\*\*|__|`|^[*_]|[*_]$")  # of a stripped cell
 _RULE_ROW = re.compile(r"^\s*\|?(?:\s*:?-+:?\s*\|)+(?:\s*:?-+:?)?\s*$")  # a table's |---|:--:| line
 # a long run written in lower case ("we won!! the ewe beauts are…"): its sentences start lower-case too
 _LOWER_SPLIT = re.compile(r"(?<=[.!?])" + not_after_abbreviation(r"\.") + r"(?<!\be\.g\.)(?<!\bi\.e\.)(?<!\betc\.)"
@@ -56,9 +58,11 @@ def sentences_of(text: str, heading: str = "") -> list[tuple[str, str]]:
 
 def sentence_paragraphs(text: str, heading: str = "") -> list[tuple[str, str, int]]:
     """:func:`sentences_of` with each sentence's paragraph (counted from 0 in ``text``): a blank
-    line, a heading or a list item starts a new one, and a table row is one of its own."""
-    out, paragraph, open_, row = [], 0, False, False
-    for line in (text or "").splitlines():
+    line, a heading or a list item starts a new one, and a table row is one of its own, read
+    with its table's header (:func:`table_row`)."""
+    out, paragraph, open_, row, header = [], 0, False, False, None
+    lines = (text or "").splitlines()
+    for n, line in enumerate(lines):
         if _RULE_ROW.match(line):  # it says nothing
             continue
         found = _HEADING.match(line)
@@ -69,12 +73,42 @@ def sentence_paragraphs(text: str, heading: str = "") -> list[tuple[str, str, in
             paragraph, open_ = paragraph + open_, False
         if found or not line.strip():
             continue
+        if row:
+            if n + 1 < len(lines) and _RULE_ROW.match(lines[n + 1]):  # a header: its row says nothing alone
+                header = cells(line)
+                continue
+            read = table_row(cells(line), header if after_row else None)
+            if len(read) >= MIN_CHARS:
+                out.append((heading, read, paragraph))
+                open_ = True
+            continue
+        header = None
         for piece in _pieces(line):
             clean = _MARKUP.sub("", piece).strip()
             if len(clean) >= MIN_CHARS:
                 out.append((heading, clean, paragraph))
                 open_ = True
     return out
+
+
+def cells(line: str) -> list[str]:
+    """A markdown table row's cells, emphasis and code marks removed ("| **total** | `34` |" →
+    ["total", "34"]); an escaped pipe ("a \\| b") stays in its cell, a name_with_underscores whole."""
+    inner = line.strip().removeprefix("|").removesuffix("|")
+    return [_EMPHASIS.sub("", cell.strip()).replace("\\|", "|").strip() for cell in _CELL_SPLIT.split(inner)]
+
+
+def table_row(values: list[str], header: list[str] | None) -> str:
+    """One table row as a sentence, each value after its column's name: "| Remington | 4 | 3 |"
+    under "| maker | machines | working |" reads "Remington: machines 4, working 3." (the first
+    cell names the row). A row split like prose lost its meaning ("Portable No." / "2 (1926) |"),
+    and a bare "| 4 | 3 |" says nothing of what was counted. Empty cells are left out."""
+    names = header if header and len(header) == len(values) else [""] * len(values)
+    said = [f"{name} {value}".strip() for name, value in zip(names[1:], values[1:]) if value]
+    first = values[0] if values else ""
+    if not said:
+        return first
+    return f"{first}: {', '.join(said)}." if first else f"{', '.join(said)}."
 
 
 def _pieces(line: str) -> list[str]:

@@ -818,10 +818,28 @@ def test_a_table_row_is_a_paragraph_of_its_own_and_its_rule_line_no_sentence() -
     text = ("## Count\n\n| species | count |\n|---|:---:|\n| greater sand plover | 1,150 |\n| curlew | 40 |\n"
             "Then we went home. It rained.")
     rows = sentence_paragraphs(text)
-    assert [s for _, s, _ in rows] == ["| species | count |", "| greater sand plover | 1,150 |", "| curlew | 40 |",
+    assert [s for _, s, _ in rows] == ["greater sand plover: count 1,150.", "curlew: count 40.",
                                        "Then we went home.", "It rained."]
     paragraphs = [p for _, _, p in rows]
-    assert len(set(paragraphs[:3])) == 3 and paragraphs[3] == paragraphs[4] != paragraphs[2]
+    assert len(set(paragraphs[:2])) == 2 and paragraphs[2] == paragraphs[3] != paragraphs[1]
+
+
+def test_a_table_row_reads_with_its_header_and_is_never_split_like_prose() -> None:
+    """Tuning person dev7's inventory: "| Remington | 4 | 3 | Portable No. 2 (1926) |" was cut at
+    "No." into two "sentences", and "| **total** | **34** | **29** |" told the model nothing of what
+    34 counts (it copied "| Remington | 4 | 3 | Portable No." for "How many typewriters have you
+    got?"). A row now reads with its column names; a table without a header row, cell by cell."""
+    from nodes.evidence import cells, sentence_paragraphs, table_row
+
+    text = ("| maker | machines | working | oldest |\n|---|---|---|---|\n"
+            "| Remington | 4 | 3 | Portable No. 2 (1926) |\n| **total** | **34** | **29** | |\n\nThirty-four, then.\n\n"
+            "| Oliver | 1 |\n")
+    said = [s for _, s, _ in sentence_paragraphs(text)]
+    assert said == ["Remington: machines 4, working 3, oldest Portable No. 2 (1926).",
+                    "total: machines 34, working 29.", "Thirty-four, then.", "Oliver: 1."]
+    assert table_row(["", "a", "b"], ["x", "y", "z"]) == "y a, z b."
+    assert cells("| **total** | `git_config` | a \\| b | snake_case |") == ["total", "git_config", "a | b", "snake_case"]
+    assert table_row(["only"], ["x"]) == "only"
 
 
 def test_a_stated_best_without_its_number_is_quoted_with_the_line_before_that_gives_it(tmp_path) -> None:
