@@ -84,6 +84,8 @@ def tidied(said: str, notes: Sequence[EvidenceNote], question: str, person: str 
     draft, respelt = respelled(draft, shown)
     draft, put_back = restored_copies(draft, [s for n in notes for s in n["sentences"]])
     draft, made_up = without_invented(draft, shown, [n["date"] for n in notes], question)
+    if respelt or put_back:  # a garbled copy mended into a sentence the reply already says is a repeat now
+        draft = without_repeats(draft)
     changes = (("respelled", respelt), ("restored", put_back), ("invented", made_up))
     return draft, {k: v for k, v in changes if v}
 

@@ -78,3 +78,18 @@ def test_a_join_that_left_out_a_place_keeps_the_name_it_brought() -> None:
     boat = ["Three of us bought the boat together in 2019 and keep it at the marina.", "She is called Kotuku."]
     said = "We bought Kotuku together in 2019 and keep it at the marina."
     assert restored_copies(said, boat) == (said, [])
+
+
+def test_a_mended_copy_that_the_reply_already_says_is_dropped_as_a_repeat():
+    """Tuning person dev7's "Who's teaching you marimba now?": the model said a note sentence's first
+    half, then the sentence without its first word; both were mended into the whole sentence, and
+    the answer said it twice. A repeat made by the mending is dropped like any other."""
+    from nodes.generate import tidied
+
+    sentence = "Three rehearsals in, so I think I can say it: I play with Marimba Flor de Coyol now."
+    note = {"path": "marimba/coyol.md", "title": "Seven of us", "date": "2024-09-01", "score": 0.8, "rank": 0,
+            "sentences": [sentence, "Seven players, four of them from Chiapas, all older than me except the drummer."]}
+    said = "Three rehearsals in, so I think I can say it.\nRehearsals in, so I think I can say it: I play with Marimba Flor de Coyol now."
+    answer, changes = tidied(said, [note], "Who's teaching you marimba now?")
+    assert answer == sentence
+    assert changes["restored"]
