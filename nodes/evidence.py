@@ -104,11 +104,11 @@ def table_row(values: list[str], header: list[str] | None) -> str:
     cell names the row). A row split like prose lost its meaning ("Portable No." / "2 (1926) |"),
     and a bare "| 4 | 3 |" says nothing of what was counted. Empty cells are left out."""
     names = header if header and len(header) == len(values) else [""] * len(values)
-    said = [f"{name} {value}".strip() for name, value in zip(names[1:], values[1:]) if value]
-    first = values[0] if values else ""
+    first, *rest = values  # cells() gives at least one
+    said = ", ".join(f"{name} {value}".strip() for name, value in zip(names[1:], rest) if value)
     if not said:
         return first
-    return f"{first}: {', '.join(said)}." if first else f"{', '.join(said)}."
+    return f"{first}: {said}." if first else f"{said}."
 
 
 def _pieces(line: str) -> list[str]:
