@@ -24,6 +24,7 @@ is a record too, of something else.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -42,6 +43,12 @@ class LifeTopic:
     alike: float = 0.0  # with ``near``: and at least this alike (cosine) to the best match's chunk
     plain: re.Pattern[str] | None = None  # a sentence that says it without "I", in a note that ``plain_cue`` finds
     plain_cue: re.Pattern[str] | None = None  # …somewhere in the note (the sentence alone could be a holiday's)
+    tags: frozenset[str] = frozenset()  # a note tagged one of these says it changed, whatever its sentences say
+
+    def tagged(self, tags: Iterable[str]) -> str:
+        """The first of ``tags`` (a note's front matter) that marks the note as the change ("moving",
+        "new-job"); "" when none does."""
+        return next((t for t in tags if re.sub(r"[\s_]+", "-", t.strip().lower()) in self.tags), "")
 
     def stated_in(self, text: str) -> bool:
         return _states(self.says, text)
@@ -153,7 +160,8 @@ WORK = LifeTopic(
         re.I,
     ),
     words=("started", "start", "first", "joined", "job", "opened", "work", "title", "role", "position",
-           "freelance", "self", "i'm", "am", "full", "part", "post"),
+           "freelance", "self", "i'm", "am", "full", "part", "post", "career"),
+    tags=frozenset({"new-job", "newjob", "job-change", "new-role", "new-position", "career-change"}),
 )
 
 # The person's best so far ("What's your best time up the ridge?", "the highest rating you've got

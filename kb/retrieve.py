@@ -343,10 +343,13 @@ class Retriever:
         if len(found.ids) > len(kept):  # the rules added candidates: read only those
             kept = np.concatenate([kept, kept_by_floor(_subset(found, list(range(len(kept), len(found.ids)))),
                                                        query, r.min_score)])
-        if stated is not None and topic is not None and topic.near is None and topic.stated_by_name_in(found.docs[stated]):
-            kept[stated] = True  # its sentence says it by name, however unlike the question ("I start with Stavanger Port")
+        tag = topic.tagged(meta_tags(found.metas[stated])) if stated is not None and topic is not None else ""
+        if stated is not None and topic is not None and topic.near is None and (
+                tag or topic.stated_by_name_in(found.docs[stated])):
+            kept[stated] = True  # it says it by name, or its tags say so, however unlike the question ("I start with Stavanger Port")
         order = _first_notes([i for i in order if kept[i]], found.metas, k)
-        why = {stated: f"the newest note on {topic.what}"} if topic is not None and stated is not None else {}
+        why = ({stated: f"the newest note on {topic.what}" + (f" (tagged {tag})" if tag else "")}
+               if topic is not None and stated is not None else {})
         return [_source(found.docs[i], found.metas[i], scores[i], found.sims[i], why.get(i, "")) for i in order]
 
     def _stated_first(self, found: Candidates, scores: np.ndarray, order: list[int],
@@ -359,7 +362,8 @@ class Retriever:
             stated = newest_stating(found, topic, self.config.retrieval.min_score)
             return found, scores, order if stated is None else _put_first(order, stated), stated
         row = self.lexical.newest_where(topic.words, lambda row: self._states(topic, row))
-        if row is None or (not topic.stated_in(row.text) and not self._is_best_match(row, found, order)):
+        vouched = row is not None and (topic.stated_in(row.text) or topic.tagged(row_tags(row)))
+        if row is None or (not vouched and not self._is_best_match(row, found, order)):
             return found, scores, order, None  # the plain form only vouches for the best match
         if row.id not in found.ids:
             if found.query is None:
@@ -382,7 +386,7 @@ class Retriever:
         a terrace"; dev5's "A second-floor flat in Azkoitia" against "Goiburu is a baserri above
         Urrestilla"). The newest such row ends the search either way: an older note saying it in
         so many words is not ruled over a newer home that is only described."""
-        if topic.stated_in(row.text):
+        if topic.stated_in(row.text) or topic.tagged(row_tags(row)):
             return True
         if not topic.said_plainly_in(row.text):
             return False
@@ -506,7 +510,21 @@ def _complete_row(row: LexRow | None) -> bool:
 def _row_meta(row: LexRow) -> dict[str, Any]:
     """The metadata the ranking and the citations read, as Chroma stores it for the chunk."""
     return {"path": row.path, "title": row.title, "date": row.date, "date_days": row.date_days,
-            "heading": row.heading_path, "position": row.position, "source": row.source}
+            "heading": row.heading_path, "position": row.position, "source": row.source,
+            "tags": ",".join(row_tags(row))}
+
+
+def row_tags(row: LexRow) -> list[str]:
+    """The note's tags, as the lexical index keeps them: after the heading path in its heading
+    column (kb/ingest.py); none for a schema-1 row, which has no separate heading path."""
+    if row.heading_path is None or not row.heading.startswith(row.heading_path):
+        return []
+    return row.heading[len(row.heading_path):].split()
+
+
+def meta_tags(meta: dict[str, Any]) -> list[str]:
+    """The note's tags from a chunk's metadata (comma-joined, as the vector store keeps them)."""
+    return [t for t in str(meta.get("tags") or "").split(",") if t]
 
 
 def _scored(ids: list[str], docs: list[str], metas: list[dict[str, Any]], vectors: np.ndarray,

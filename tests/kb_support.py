@@ -47,15 +47,16 @@ def make_config(home: Path, semantic: bool = False, **retrieval: object) -> Conf
     return config.validate()
 
 
-def ingested_notes(root: Path, notes: dict[str, tuple[str, str, str]], embeddings: Embeddings) -> Config:
-    """A home under ``root`` with ``notes`` (``{path: (title, date, body)}``) written to ``root/notes``
-    as markdown with front matter and ingested."""
+def ingested_notes(root: Path, notes: dict[str, tuple[str, ...]], embeddings: Embeddings) -> Config:
+    """A home under ``root`` with ``notes`` (``{path: (title, date, body[, "tag, tag"])}``) written to
+    ``root/notes`` as markdown with front matter and ingested."""
     from kb.ingest import ingest
 
-    for rel, (title, day, body) in notes.items():
+    for rel, (title, day, body, *tags) in notes.items():
         path = root / "notes" / rel
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(f"---\ntitle: {title}\ndate: {day}\n---\n# {title}\n\n{body}\n", encoding="utf-8")
+        tagged = f"tags: [{tags[0]}]\n" if tags else ""
+        path.write_text(f"---\ntitle: {title}\ndate: {day}\n{tagged}---\n# {title}\n\n{body}\n", encoding="utf-8")
     config = make_config(root / "home")
     ingest(config, root / "notes", embeddings, progress=False)
     return config

@@ -36,8 +36,8 @@ NOTES = {
 }
 
 
-def indexed(root: Path, notes: dict[str, tuple[str, str, str]], embeddings) -> Retriever:
-    """A retriever over ``notes`` (``{path: (title, date, body)}``), ingested into ``root``."""
+def indexed(root: Path, notes: dict[str, tuple[str, ...]], embeddings) -> Retriever:
+    """A retriever over ``notes`` (``{path: (title, date, body[, tags])}``), ingested into ``root``."""
     return Retriever(ingested_notes(root, notes, embeddings), embeddings)
 
 
@@ -149,6 +149,48 @@ def test_the_newest_note_saying_where_the_person_works_comes_first(retriever: Re
     sources = retriever.search("Where do you work?")
     assert sources[0]["path"] == "work/bindery.md", [s["path"] for s in sources]
     assert sources[0]["why"] == "the newest note on where you work"
+
+
+CONSERVATOR = {  # tuning person dev7's case: the new job is tagged, and said only as "Now: Taller Trama, …"
+    "work/first-week.md": ("White gloves are a myth", "2017-02-20",
+                           "First week at the Museo Casa del Rebozo. I am officially a conservation technician.",
+                           "work"),
+    "work/trama.md": ("Notice, then canals", "2024-01-15",
+                      "I handed in my notice at the collection in December. Now: Taller Trama, an independent "
+                      "textile conservation studio by the Cuemanco canal. I'm a senior conservator now.", "work, new-job"),
+    "home/tlalpan.md": ("Bougainvillea", "2025-03-22", "A small single-storey house in Tlalpan, near the plaza.",
+                        "home, moving"),
+    "home/santa-maria.md": ("A dome under the balcony", "2020-02-09",
+                            "We moved into a flat in Santa María la Ribera, on the second floor.", "home"),
+}
+
+
+def test_a_note_tagged_as_the_new_job_is_the_newest_on_where_the_person_works(tmp_path: Path, kb_embeddings) -> None:
+    """A note whose front matter tags it a new job ("new-job") says the person changed jobs, even when
+    no sentence says so in a form the rule knows: the 2017 "First week at the Museo" was ruled first
+    for "Who do you work for at the moment?" over the 2024 note that says "Now: Taller Trama". A
+    "moving" tag does not rule a home: a move to a city is tagged, the house found later is not
+    (tuning people dev4, dev6 lost their newer homes to it), so the home keeps the sentence rules."""
+    retriever = indexed(tmp_path, CONSERVATOR, kb_embeddings)
+    sources = retriever.search("Who do you work for at the moment?")
+    assert sources[0]["path"] == "work/trama.md", [s["path"] for s in sources]
+    assert sources[0]["why"] == "the newest note on where you work (tagged new-job)"
+    home = retriever.search("Where are you living these days?")
+    assert home[0]["why"] == "the newest note on where you live"
+    assert home[0]["path"] == "home/santa-maria.md"  # said in words; the newer note is only tagged "moving"
+    assert WORK.tagged(["work", "New-Job"]) == "New-Job" and WORK.tagged(["new_job"]) == "new_job"
+    assert not HOME.tagged(["moving"]) and not WORK.tagged([]) and not WORK.tagged(["job"])
+
+
+def test_a_rows_tags_are_read_after_its_heading_path() -> None:
+    from kb.lexical import LexRow
+    from kb.retrieve import meta_tags, row_tags
+
+    row = LexRow("id", "notes", "work/trama.md", "Notice", "Notice > Now work new-job", "2024-01-15", 0, 0, "", "text",
+                 heading_path="Notice > Now")
+    assert row_tags(row) == ["work", "new-job"]
+    assert row_tags(dataclasses.replace(row, heading_path=None)) == []  # a schema-1 row: no way to tell
+    assert meta_tags({"tags": "work,new-job"}) == ["work", "new-job"] and meta_tags({}) == []
 
 
 PILOT = {  # a never-seen user's notes: the newer one says the new job in passing, in a note about moving
