@@ -16,7 +16,9 @@ from collections.abc import Iterator
 from datetime import date
 
 import prompts
+from kb.cues import behind_words
 from kb.retrieve import asks_about_a_first, asks_about_past
+from nodes.answer_kind import holds, wanted
 from nodes.evidence import SHORT_WORDS, best_note
 from nodes.introductions import introducing
 from twin.state import EvidenceNote
@@ -73,6 +75,32 @@ def with_runner_up(note: EvidenceNote, chosen: list[int]) -> list[int]:
     return both if fits else chosen
 
 
+def with_kind(note: EvidenceNote, chosen: list[int], question: str) -> list[int]:
+    """``chosen``, or, when none of its sentences holds the kind of answer ``question`` wants (an
+    amount for "What did you pay…", a number for "How many…": nodes/answer_kind.py) and another
+    ranked sentence of the note does, the closest one with that sentence (that sentence alone, when
+    both do not fit in ``QUOTE_WORDS``). The closest sentence describes the thing asked about ("an
+    Olivetti Lettera 32, blue-grey, in the original zip case…"), the next one says what it cost
+    ("I got her for $900 and a lecture…"): tuning person dev7."""
+    kind = wanted(question)
+    sentences = note["sentences"]
+    if kind is None or introducing(question) is not None or any(holds(kind, sentences[i], question) for i in chosen):
+        return chosen  # "Who's Bahati?" wants "a leopard tortoise", not a sentence with a name in it
+    holding = [i for i in quote_order(note) if i not in chosen and holds_now(kind, sentences[i], question)]
+    if not holding:
+        return chosen
+    both = sorted({quote_order(note)[0], holding[0]})
+    return both if len(" ".join(sentences[i] for i in both).split()) <= QUOTE_WORDS else quoted_indexes(note, holding[0])
+
+
+def holds_now(kind: str, sentence: str, question: str) -> bool:
+    """``sentence`` holds an answer of ``kind`` besides what it says is behind the person ("I no
+    longer use TinyLetter" holds no service they use: tuning person dev2)."""
+    behind = behind_words(sentence)
+    kept = " ".join(w for w in sentence.split() if w.strip(".,;:!?()\"'").lower() not in behind) if behind else sentence
+    return holds(kind, kept, question)
+
+
 def quoted_note(notes: list[EvidenceNote], question: str = "") -> EvidenceNote | None:
     """The note a quote comes from: asked who or what a name is, the best-scored one whose
     sentences introduce it; otherwise (or when none does) the best-scored one that has sentences."""
@@ -101,7 +129,8 @@ def extractive_answers(notes: list[EvidenceNote], question: str = "") -> Iterato
     if note is None:
         return
     title = f' "{note["title"].strip()}"' if note["title"].strip() else ""
-    quotes = [with_runner_up(note, quoted_indexes(note)), *(quoted_indexes(note, i) for i in quote_order(note))]
+    quotes = [with_kind(note, with_runner_up(note, quoted_indexes(note)), question),
+              *(quoted_indexes(note, i) for i in quote_order(note))]
     for indexes in dict.fromkeys(tuple(q) for q in quotes):
         quote = " ".join(s if s[-1] in ".!?…\"')" else s + "." for s in (note["sentences"][i] for i in indexes))
         yield prompts.render("extractive", title=title, date=readable_date(note["date"]), quote=quote)

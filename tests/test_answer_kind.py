@@ -140,3 +140,27 @@ def test_an_answer_that_leaves_out_the_kind_asked_for(question, answer, passage,
 ])
 def test_a_measure_asked_for_wants_its_units(question, sentence, holds_one):
     assert holds(NUMBER, sentence, question) is holds_one
+
+
+def test_a_quote_without_the_kind_asked_takes_the_ranked_sentence_that_holds_it():
+    """Tuning person dev7's "What did you pay for the Olivetti…?": the model copied another note's
+    price, the judge quoted the best note, and its closest sentence described the machine; the
+    price was in the next ranked one. The quote now takes that sentence (with the closest when both
+    fit), not for an identity question, and not a name the sentence says is behind the person."""
+    from nodes.extractive import extractive_answer, with_kind
+
+    olivetti = "Went early to La Lagunilla and found her on a blanket: an Olivetti Lettera 32, blue-grey, in its zip case."
+    paid = "I got her for $900 and a lecture about young people not valuing things."
+    note = {"path": "t.md", "title": "Sunday, Lagunilla", "date": "2018-03-11", "score": 0.8,
+            "sentences": [olivetti, "The case still smells of cigarettes.", paid], "order": [0, 1, 2]}
+    quote = extractive_answer([note], "What did you pay for the Olivetti you found at the flea market?")
+    assert olivetti in quote and paid in quote
+    assert paid not in extractive_answer([note], "What colour is the Olivetti?")  # no kind asked: as before
+    long = {**note, "sentences": [olivetti + " It" + " has a good feel" * 12 + ".", *note["sentences"][1:]]}
+    assert extractive_answer([long], "What did you pay for the Olivetti?").endswith(paid)  # alone: both do not fit
+    tortoise = {**note, "title": "Bahati", "sentences": ["A leopard tortoise, about four years old. Bahati means luck.",
+                                                        "A pen on the balcony for the cold Nairobi nights."]}
+    assert with_kind(tortoise, [0], "Who's Bahati?") == [0]
+    assert with_kind(tortoise, [0], "Where does Bahati sleep?") == [0, 1]
+    letter = {**note, "title": "Newsletter", "sentences": ["I want it to be short.", "I no longer use TinyLetter."]}
+    assert with_kind(letter, [0], "Which service do you send the newsletter with?") == [0]
