@@ -53,6 +53,7 @@ def main() -> None:
         "hybrid + rerank, no state decay": ({"state_recency_weight": 0.0}, True),
         "hybrid + rerank, no state conflict": ({"state_conflict_similarity": 1.0}, True),
         "hybrid + rerank, no first rule": ({"first_margin": -1.0}, True),
+        "hybrid + rerank, no year rule": ({"year_margin": -1.0}, True),
         "vector + rerank": ({"mode": "vector"}, True),
         "vector, no rerank": ({"mode": "vector"}, False),
     }

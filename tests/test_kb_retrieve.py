@@ -16,12 +16,14 @@ from kb.ingest import ingest
 from kb.retrieve import (
     Candidates,
     Retriever,
+    asked_year,
     asks_about_a_first,
     asks_about_past,
     asks_about_present_state,
     convex,
     earliest_first,
     newer_first,
+    of_the_year,
     rrf,
     rrf_max,
     same_subject_newer,
@@ -157,6 +159,43 @@ def test_asked_about_a_first_the_oldest_note_about_as_relevant_goes_first(tmp_pa
     assert found[0]["path"] == "home/the-vitz.md", [s["path"] for s in found]
     off = dataclasses.replace(config, retrieval=dataclasses.replace(config.retrieval, first_margin=-1.0))
     assert Retriever(off, kb_embeddings).search(question)[0]["path"] == "home/sold-the-red-one.md"
+
+
+def test_asked_about_a_year_a_note_of_that_year_about_as_relevant_goes_first(tmp_path: Path, kb_embeddings) -> None:
+    """A tuning person's "After the 2017 earthquake, where did you end up staying?" was answered
+    from a 2023 trip and a 2020 flat: the 2017 note on the quake never says "earthquake" ("the
+    shelves started walking"). Asked about one year, the best note dated that year (or titled
+    with it) within ``year_margin`` of the first-ranked one goes above it; not a year counted from
+    or to, a decade, a date or two years."""
+    for asked, year in (("After the 2017 earthquake, where did you end up staying?", "2017"),
+                        ("What did you bring your mum when you went home for Christmas in 2021?", "2021"),
+                        ("How did your team do at the 2019 nationals?", "2019"),
+                        ("What was your best bird of 2017?", "2017")):
+        assert asked_year(asked) == year, asked
+    for other in ("Where have you lived since 2019?", "What did you do before 2020?", "What did you do in the 1990s?",
+                  "What happened between 2019 and 2021?", "What happened on 2019-05-02?", "How was the 2021/22 season?",
+                  "Where do you live?", "What did you do after 2015?"):
+        assert asked_year(other) == "", other
+    metas = [{"path": "flat.md", "date": "2020-02-09", "title": "A dome"}, {"path": "trip.md", "date": "2023-12-28", "title": "Rain"},
+             {"path": "quake.md", "date": "2017-09-24", "title": "Nineteenth"}, {"path": "list.md", "date": "2018-01-02", "title": "The 2017 list"}]
+    docs = ["Two rooms and a balcony.", "Christmas in Chiapas.", "The shelves started walking.", "Secretarybird."]
+    sims = np.array([0.35, 0.33, 0.30, 0.10])
+    assert of_the_year([0, 1, 2, 3], metas, docs, sims, "2017", 0.1) == [2, 0, 1, 3]
+    assert of_the_year([0, 1, 2, 3], metas, docs, sims, "2017", 0.01) == [0, 1, 2, 3]  # too far below the first
+    assert of_the_year([0, 1, 3], metas, docs, np.array([0.35, 0.33, 0.30, 0.30]), "2017", 0.1) == [3, 0, 1]  # its title names the year
+    assert of_the_year([2, 0], metas, docs, sims, "2017", 0.1) == [2, 0]
+    assert of_the_year([], metas, docs, sims, "2017", 0.1) == []
+    logged = ["2017-11-02 — tick fever, a week of doxycycline.", *docs[1:]]  # the first-ranked chunk names the year
+    assert of_the_year([0, 1, 2, 3], metas, logged, sims, "2017", 0.1) == [0, 1, 2, 3]
+
+    config = make_config(tmp_path / "home")
+    people = Path(__file__).resolve().parent.parent / "evals" / "data" / "people" / "dev7" / "notes"
+    ingest(config, shutil.copytree(people, tmp_path / "notes"), kb_embeddings, progress=False)
+    question = "After the 2017 earthquake, where did you end up staying?"
+    found = Retriever(config, kb_embeddings).search(question)
+    assert found[0]["path"] == "home/quake.md", [s["path"] for s in found]
+    off = dataclasses.replace(config, retrieval=dataclasses.replace(config.retrieval, year_margin=-1.0))
+    assert Retriever(off, kb_embeddings).search(question)[0]["path"] != "home/quake.md"
 
 
 def test_an_update_found_outside_the_candidates_is_brought_in(retriever: Retriever) -> None:

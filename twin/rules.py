@@ -193,6 +193,7 @@ RULES: dict[str, Check] = {
     "retrieval.answer_min_similarity": Range(0.0, 1.0, high_open=True, unit="a cosine similarity"),
     "retrieval.subject_margin": Range(0.0, 2.0),
     "retrieval.first_margin": Range(-1.0, 2.0, unit="-1 = off"),
+    "retrieval.year_margin": Range(-1.0, 2.0, unit="-1 = off"),
     "retrieval.chroma_url": url(required=False),
     "retrieval.collection": collection_name,
     "retrieval.conflict_similarity": COSINE,
