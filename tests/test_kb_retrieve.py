@@ -151,14 +151,9 @@ def test_asked_about_a_first_the_oldest_note_about_as_relevant_goes_first(tmp_pa
     assert earliest_first([0, 1, 2], metas, days, sims, 0.01) == [0, 1, 2]
     assert earliest_first([], metas, days, sims, 0.05) == []
 
-    config = make_config(tmp_path / "home")
-    people = Path(__file__).resolve().parent.parent / "evals" / "data" / "people" / "dev4" / "notes"
-    ingest(config, shutil.copytree(people, tmp_path / "notes"), kb_embeddings, progress=False)
-    question = "What did you pay for your first car?"
-    found = Retriever(config, kb_embeddings).search(question)
-    assert found[0]["path"] == "home/the-vitz.md", [s["path"] for s in found]
-    off = dataclasses.replace(config, retrieval=dataclasses.replace(config.retrieval, first_margin=-1.0))
-    assert Retriever(off, kb_embeddings).search(question)[0]["path"] == "home/sold-the-red-one.md"
+    on, off = first_with_and_without(tmp_path, kb_embeddings, "dev4", "What did you pay for your first car?",
+                                     first_margin=-1.0)
+    assert on == "home/the-vitz.md" and off == "home/sold-the-red-one.md"
 
 
 def test_asked_about_a_year_a_note_of_that_year_about_as_relevant_goes_first(tmp_path: Path, kb_embeddings) -> None:
@@ -188,14 +183,20 @@ def test_asked_about_a_year_a_note_of_that_year_about_as_relevant_goes_first(tmp
     logged = ["2017-11-02 — tick fever, a week of doxycycline.", *docs[1:]]  # the first-ranked chunk names the year
     assert of_the_year([0, 1, 2, 3], metas, logged, sims, "2017", 0.1) == [0, 1, 2, 3]
 
+    on, off = first_with_and_without(tmp_path, kb_embeddings, "dev7",
+                                     "After the 2017 earthquake, where did you end up staying?", year_margin=-1.0)
+    assert on == "home/quake.md" and off != "home/quake.md"
+
+
+def first_with_and_without(tmp_path: Path, embeddings, person: str, question: str, **off: float) -> tuple[str, str]:
+    """The first source for ``question`` over a tuning person's notes, with the default retrieval
+    and with the ``off`` settings (a rule switched off)."""
     config = make_config(tmp_path / "home")
-    people = Path(__file__).resolve().parent.parent / "evals" / "data" / "people" / "dev7" / "notes"
-    ingest(config, shutil.copytree(people, tmp_path / "notes"), kb_embeddings, progress=False)
-    question = "After the 2017 earthquake, where did you end up staying?"
-    found = Retriever(config, kb_embeddings).search(question)
-    assert found[0]["path"] == "home/quake.md", [s["path"] for s in found]
-    off = dataclasses.replace(config, retrieval=dataclasses.replace(config.retrieval, year_margin=-1.0))
-    assert Retriever(off, kb_embeddings).search(question)[0]["path"] != "home/quake.md"
+    people = Path(__file__).resolve().parent.parent / "evals" / "data" / "people" / person / "notes"
+    ingest(config, shutil.copytree(people, tmp_path / "notes"), embeddings, progress=False)
+    switched = dataclasses.replace(config, retrieval=dataclasses.replace(config.retrieval, **off))
+    return (Retriever(config, embeddings).search(question)[0]["path"],
+            Retriever(switched, embeddings).search(question)[0]["path"])
 
 
 def test_an_update_found_outside_the_candidates_is_brought_in(retriever: Retriever) -> None:
