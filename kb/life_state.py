@@ -46,9 +46,12 @@ class LifeTopic:
     tags: frozenset[str] = frozenset()  # a note tagged one of these says it changed, whatever its sentences say
 
     def tagged(self, tags: Iterable[str]) -> str:
-        """The first of ``tags`` (a note's front matter) that marks the note as the change ("moving",
-        "new-job"); "" when none does."""
-        return next((t for t in tags if re.sub(r"[\s_]+", "-", t.strip().lower()) in self.tags), "")
+        """The first of ``tags`` (a note's front matter) that marks the note as the change
+        ("new-job", "#new-job", "jobs/new-job", "New Job"; a tag the lexical index split at its
+        space, "new" then "job", read as one); "" when none does."""
+        tags = list(tags)
+        pairs = [f"{a} {b}" for a, b in zip(tags, tags[1:])]
+        return next((t for t in [*tags, *pairs] if _tag_key(t) in self.tags), "")
 
     def stated_in(self, text: str) -> bool:
         return _states(self.says, text)
@@ -277,3 +280,8 @@ _NAMED = re.compile(r"(?<=\S )(?!I\b|I['’])" + _CAP + r"[\w'’&-]*[^\W\d_]") 
 
 def _states_by_name(says: re.Pattern[str], text: str) -> bool:
     return any(says.search(s) and _NAMED.search(s) for s in SENTENCE_BREAK.split(text))
+
+
+def _tag_key(tag: str) -> str:
+    """A tag as the topics list them: lower case, its last "/" part, no "#", words joined by "-"."""
+    return re.sub(r"[\s_]+", "-", tag.strip().lower().rsplit("/", 1)[-1].lstrip("#").strip())

@@ -340,7 +340,7 @@ class Retriever:
         if rerank and r.first_margin >= 0 and asks_about_a_first(query):
             order = earliest_first(order, found.metas, found.days, found.sims, r.first_margin)
             scores = _lift(scores, order)
-        if rerank and r.year_margin >= 0 and (year := asked_year(query)):
+        if rerank and r.year_margin >= 0 and not present and stated is None and (year := asked_year(query)):
             order = of_the_year(order, found.metas, found.docs, found.sims, year, r.year_margin)
             scores = _lift(scores, order)
         if len(found.ids) > len(kept):  # the rules added candidates: read only those
@@ -738,17 +738,21 @@ def earliest_first(order: list[int], metas: list[dict[str, Any]], days: np.ndarr
     return result
 
 
-# a year the question is about ("Christmas in 2021", "the 2017 earthquake"), not one it counts from or to
+# a year the question is about ("Christmas in 2021", "the 2017 earthquake"), not one it counts from
+# or to, an amount ("$2000"), a measure ("2000 km", "a 2000-piece puzzle") or part of a date
 _YEAR = re.compile(r"(?<!\bsince )(?<!\bbefore )(?<!\bafter )(?<!\buntil )(?<!\btill )(?<!\bfrom )(?<!\bby )"
-                   r"(?<![\d/.-])\b((?:19|20)\d\d)\b(?![\d/.-]\d)(?!s\b)", re.I)
+                   r"(?<!\bprior to )(?<!\bup to )(?<!\bas of )(?<![\d/.\-$£€¥])\b((?:19|20)\d\d)\b(?![\d/.\-]|s\b)"
+                   r"(?!\s?(?:km|kg|mi|ml|ft|m|g|l|miles|metres|meters|dollars|euros|pounds|quid|words|steps|pieces|people|calories)\b)",
+                   re.I)
 
 
 def asked_year(question: str) -> str:
     """The one year ``question`` asks about ("What did you bring your mum for Christmas in 2021?",
-    "After the 2017 earthquake, where did you stay?"); "" when it names none, several, or counts
+    "After the 2017 earthquake, where did you stay?"); "" when it names none, two, or counts
     from or to one ("since 2019", "before 2020", "the 1990s")."""
-    years = set(_YEAR.findall(question))
-    return years.pop() if len(years) == 1 and len(re.findall(r"\b(?:19|20)\d\d\b", question)) == 1 else ""
+    plain = re.sub(r"\s+", " ", question)
+    years = set(_YEAR.findall(plain))
+    return years.pop() if len(years) == 1 and set(re.findall(r"\b(?:19|20)\d\d\b", plain)) == years else ""
 
 
 def of_the_year(order: list[int], metas: list[dict[str, Any]], docs: list[str], sims: np.ndarray, year: str,
@@ -758,7 +762,7 @@ def of_the_year(order: list[int], metas: list[dict[str, Any]], docs: list[str], 
     earthquake, which never says "earthquake", over a 2020 one on the flat it led to); not over
     a first-ranked chunk that names the year itself (a 2022 vet log's "2021-11-02 — tick fever"
     for "What was the dog ill with in 2021?"). Keeps ``len(order)``."""
-    if not order or _of_year(metas[order[0]], year) or re.search(rf"\b{year}\b", docs[order[0]]):
+    if not order or _of_year(metas[order[0]], year) or re.search(rf"(?<!\d){year}(?!\d)", docs[order[0]]):
         return order
     top = order[0]
     dated = [j for j in order if _of_year(metas[j], year) and sims[j] >= sims[top] - margin]
@@ -770,7 +774,7 @@ def of_the_year(order: list[int], metas: list[dict[str, Any]], docs: list[str], 
 
 
 def _of_year(meta: dict[str, Any], year: str) -> bool:
-    return str(meta.get("date", "")).startswith(year) or year in str(meta.get("title", ""))
+    return str(meta.get("date", "")).startswith(year) or bool(re.search(rf"(?<!\d){year}(?!\d)", str(meta.get("title", ""))))
 
 
 def asks_about_past(question: str) -> bool:

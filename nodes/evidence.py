@@ -106,8 +106,9 @@ def table_row(values: list[str], header: list[str] | None) -> str:
     and a bare "| 4 | 3 |" says nothing of what was counted. Empty cells are left out."""
     names = header if header and len(header) == len(values) else [""] * len(values)
     first, *rest = values  # cells() gives at least one
-    if _RANK.fullmatch(first) and names[0]:  # "| 3 | Thảo / Diệp |" under "| place | pair |": "place 3: …"
-        first = f"{names[0]}{' ' * any(c.isalpha() for c in names[0])}{first.rstrip('.)')}"  # "#3", "place 3"
+    named = any(c.isalpha() for c in names[0])  # a header of years or numbers names no column of ranks
+    if _RANK.fullmatch(first) and (named or names[0] == "#"):  # "| 3 | Thảo / Diệp |" under "| place | pair |"
+        first = f"{names[0]}{' ' * named}{first.rstrip('.)')}"  # "place 3", "#3"
     said = ", ".join(f"{name} {value}".strip() for name, value in zip(names[1:], rest) if value)
     if not said:
         return first

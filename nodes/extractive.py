@@ -12,6 +12,7 @@ shown sentences introduce it ("Kiprono Langat, the tower supervisor."; nodes/int
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import date
 
@@ -22,6 +23,8 @@ from nodes.answer_kind import holds, wanted
 from nodes.evidence import SHORT_WORDS, best_note
 from nodes.introductions import introducing
 from twin.state import EvidenceNote
+
+_WORD = re.compile(r"[^\W_]+")  # a word's letters and digits, as kb/cues reads them ("$40" → "40")
 
 MAX_WORDS = 45
 QUOTE_WORDS = 60  # the closest sentences quoted together fit in this many words
@@ -84,7 +87,7 @@ def with_kind(note: EvidenceNote, chosen: list[int], question: str) -> list[int]
     ("I got her for $900 and a lecture…"): tuning person dev7."""
     kind = wanted(question)
     sentences = note["sentences"]
-    if kind is None or introducing(question) is not None or any(holds(kind, sentences[i], question) for i in chosen):
+    if kind is None or introducing(question) is not None or any(holds_now(kind, sentences[i], question) for i in chosen):
         return chosen  # "Who's Bahati?" wants "a leopard tortoise", not a sentence with a name in it
     holding = [i for i in quote_order(note) if i not in chosen and holds_now(kind, sentences[i], question)]
     if not holding:
@@ -97,7 +100,7 @@ def holds_now(kind: str, sentence: str, question: str) -> bool:
     """``sentence`` holds an answer of ``kind`` besides what it says is behind the person ("I no
     longer use TinyLetter" holds no service they use: tuning person dev2)."""
     behind = behind_words(sentence)
-    kept = " ".join(w for w in sentence.split() if w.strip(".,;:!?()\"'").lower() not in behind) if behind else sentence
+    kept = " ".join(w for w in sentence.split() if not set(_WORD.findall(w.lower())) & behind) if behind else sentence
     return holds(kind, kept, question)
 
 

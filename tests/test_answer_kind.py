@@ -164,3 +164,5 @@ def test_a_quote_without_the_kind_asked_takes_the_ranked_sentence_that_holds_it(
     assert with_kind(tortoise, [0], "Where does Bahati sleep?") == [0, 1]
     letter = {**note, "title": "Newsletter", "sentences": ["I want it to be short.", "I no longer use TinyLetter."]}
     assert with_kind(letter, [0], "Which service do you send the newsletter with?") == [0]
+    gym = {**note, "title": "Gym", "sentences": ["Same lifts as before.", "I no longer pay $40 a month to Fitbox."]}
+    assert with_kind(gym, [0], "How much do you pay for the gym now?") == [0]  # "$40" is behind, read as "40" (a review's case)

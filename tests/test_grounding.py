@@ -842,6 +842,7 @@ def test_a_table_row_reads_with_its_header_and_is_never_split_like_prose() -> No
     assert table_row(["only"], ["x"]) == "only"
     # a first column of ranks says its name (held-out heldout6's doubles board read "3: Pair Thảo / Diệp, …")
     assert table_row(["3", "Thảo / Diệp", "24"], ["place", "pair", "won"]) == "place 3: pair Thảo / Diệp, won 24."
+    assert table_row(["340", "410"], ["2023", "2024"]) == "340: 2024 410."  # a header of years is no rank's name (a review's case)
     assert table_row(["=2", "Kim"], ["#", "name"]) == "#=2: name Kim."
     assert table_row(["1.", "Kim"], ["rank", "name"]) == "rank 1: name Kim."
     assert table_row(["2021", "Kim"], ["year", "name"]) == "2021: name Kim.", "a year is not a rank"

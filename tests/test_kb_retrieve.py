@@ -169,7 +169,10 @@ def test_asked_about_a_year_a_note_of_that_year_about_as_relevant_goes_first(tmp
         assert asked_year(asked) == year, asked
     for other in ("Where have you lived since 2019?", "What did you do before 2020?", "What did you do in the 1990s?",
                   "What happened between 2019 and 2021?", "What happened on 2019-05-02?", "How was the 2021/22 season?",
-                  "Where do you live?", "What did you do after 2015?"):
+                  "Where do you live?", "What did you do after 2015?",
+                  # a review's cases: spaces that hid the "since", amounts and measures
+                  "Where have you lived since  2019?", "Where did you live prior to 2019?", "Was it $2000?",
+                  "How was the 2000 km ride?", "Did you finish the 2000-piece puzzle?", "mid-2019, where were you?"):
         assert asked_year(other) == "", other
     metas = [{"path": "flat.md", "date": "2020-02-09", "title": "A dome"}, {"path": "trip.md", "date": "2023-12-28", "title": "Rain"},
              {"path": "quake.md", "date": "2017-09-24", "title": "Nineteenth"}, {"path": "list.md", "date": "2018-01-02", "title": "The 2017 list"}]
@@ -182,6 +185,8 @@ def test_asked_about_a_year_a_note_of_that_year_about_as_relevant_goes_first(tmp
     assert of_the_year([], metas, docs, sims, "2017", 0.1) == []
     logged = ["2017-11-02 — tick fever, a week of doxycycline.", *docs[1:]]  # the first-ranked chunk names the year
     assert of_the_year([0, 1, 2, 3], metas, logged, sims, "2017", 0.1) == [0, 1, 2, 3]
+    invoice = [{**metas[0], "title": "Invoice 120170"}, *metas[1:]]  # a longer number is no year
+    assert of_the_year([1, 0], invoice, docs, sims, "2017", 0.1) == [1, 0]
 
     on, off = first_with_and_without(tmp_path, kb_embeddings, "dev7",
                                      "After the 2017 earthquake, where did you end up staying?", year_margin=-1.0)

@@ -180,6 +180,10 @@ def test_a_note_tagged_as_the_new_job_is_the_newest_on_where_the_person_works(tm
     assert home[0]["path"] == "home/santa-maria.md"  # said in words; the newer note is only tagged "moving"
     assert WORK.tagged(["work", "New-Job"]) == "New-Job" and WORK.tagged(["new_job"]) == "new_job"
     assert not HOME.tagged(["moving"]) and not WORK.tagged([]) and not WORK.tagged(["job"])
+    # a review's cases: Obsidian's "#new-job", a nested "jobs/new-job", "New Job" that the lexical
+    # index split at its space
+    assert WORK.tagged(["#new-job"]) and WORK.tagged(["jobs/new-job"]) and WORK.tagged(["berlin", "new", "job"]) == "new job"
+    assert not WORK.tagged(["new", "berlin", "job"])
 
 
 def test_a_rows_tags_are_read_after_its_heading_path() -> None:
