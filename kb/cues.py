@@ -135,3 +135,14 @@ def behind_words(text: str) -> frozenset[str]:
             counts[word] = counts.get(word, 0) + 1
     return frozenset(w for w, n in behind.items() if counts.get(w, 0) <= n)
 
+
+def without_behind(text: str) -> str:
+    """``text`` without the words it names only as left behind (:func:`behind_words`), each
+    whitespace-separated word read by its letters and digits ("I no longer use TinyLetter; it is
+    Buttondown now." keeps "I no longer it is Buttondown now."; "$40" is read as "40"): what it
+    says holds now."""
+    behind = behind_words(text)
+    if not behind:
+        return text
+    return " ".join(w for w in text.split() if not set(_TOKEN.findall(w.lower())) & behind)
+

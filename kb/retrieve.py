@@ -762,7 +762,7 @@ def of_the_year(order: list[int], metas: list[dict[str, Any]], docs: list[str], 
     earthquake, which never says "earthquake", over a 2020 one on the flat it led to); not over
     a first-ranked chunk that names the year itself (a 2022 vet log's "2021-11-02 — tick fever"
     for "What was the dog ill with in 2021?"). Keeps ``len(order)``."""
-    if not order or _of_year(metas[order[0]], year) or re.search(rf"(?<!\d){year}(?!\d)", docs[order[0]]):
+    if not order or _of_year(metas[order[0]], year) or _names_year(docs[order[0]], year):
         return order
     top = order[0]
     dated = [j for j in order if _of_year(metas[j], year) and sims[j] >= sims[top] - margin]
@@ -774,7 +774,12 @@ def of_the_year(order: list[int], metas: list[dict[str, Any]], docs: list[str], 
 
 
 def _of_year(meta: dict[str, Any], year: str) -> bool:
-    return str(meta.get("date", "")).startswith(year) or bool(re.search(rf"(?<!\d){year}(?!\d)", str(meta.get("title", ""))))
+    """A note dated ``year`` or whose title names it."""
+    return str(meta.get("date", "")).startswith(year) or _names_year(str(meta.get("title", "")), year)
+
+
+def _names_year(text: str, year: str) -> bool:
+    return re.search(rf"(?<!\d){year}(?!\d)", text) is not None
 
 
 def asks_about_past(question: str) -> bool:

@@ -12,19 +12,16 @@ shown sentences introduce it ("Kiprono Langat, the tower supervisor."; nodes/int
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from datetime import date
 
 import prompts
-from kb.cues import behind_words
+from kb.cues import without_behind
 from kb.retrieve import asks_about_a_first, asks_about_past
 from nodes.answer_kind import holds, wanted
 from nodes.evidence import SHORT_WORDS, best_note
 from nodes.introductions import introducing
 from twin.state import EvidenceNote
-
-_WORD = re.compile(r"[^\W_]+")  # a word's letters and digits, as kb/cues reads them ("$40" → "40")
 
 MAX_WORDS = 45
 QUOTE_WORDS = 60  # the closest sentences quoted together fit in this many words
@@ -99,9 +96,7 @@ def with_kind(note: EvidenceNote, chosen: list[int], question: str) -> list[int]
 def holds_now(kind: str, sentence: str, question: str) -> bool:
     """``sentence`` holds an answer of ``kind`` besides what it says is behind the person ("I no
     longer use TinyLetter" holds no service they use: tuning person dev2)."""
-    behind = behind_words(sentence)
-    kept = " ".join(w for w in sentence.split() if not set(_WORD.findall(w.lower())) & behind) if behind else sentence
-    return holds(kind, kept, question)
+    return holds(kind, without_behind(sentence), question)
 
 
 def quoted_note(notes: list[EvidenceNote], question: str = "") -> EvidenceNote | None:

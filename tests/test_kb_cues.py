@@ -73,3 +73,13 @@ def test_an_index_from_before_cue_words_gains_them_on_open(tmp_path: Path) -> No
     with sqlite3.connect(path) as db:
         assert db.execute("select count(*) from cues").fetchone()[0] == len(cue_words(f"Work\n{UPDATE}"))
     again.close()
+
+
+def test_without_behind_drops_the_words_a_text_names_only_as_left_behind() -> None:
+    """What a sentence says holds now: "TinyLetter" and "$40" (read as "40") are behind it; a
+    sentence with no update cue is kept whole."""
+    from kb.cues import without_behind
+
+    assert without_behind("I no longer use TinyLetter; it is Buttondown now.") == "I no longer it is Buttondown now."
+    assert "40" not in without_behind("I no longer pay $40 a month to Fitbox.")
+    assert without_behind("I pay $40 a month.") == "I pay $40 a month."
