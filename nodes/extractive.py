@@ -3,10 +3,11 @@
 Personal notes are written in the first person, so quoting them stays in voice:
 'From my note "Moving to Rotterdam" of 30 Aug 2022: I moved to Rotterdam in June.' The title
 often names the thing asked about ("Skerry Wren", the kayak). The best note is the one the
-retriever scored highest; its sentence closest to the question is quoted, with the next one
-when the first is short, and with its second-closest sentence when both fit in a short answer
-(the sentence closest by meaning is often the one *about* the thing asked, the answer the one
-beside it: docs/grounding.md §3). Asked who or what a name is, the note is the best one whose
+retriever scored highest (asked for an amount, a number or a date, the best one that holds one);
+its sentence closest to the question is quoted, with the next one when the first is short, and
+with its second-closest sentence when both fit in a short answer (80 words; the sentence closest
+by meaning is often the one *about* the thing asked, the answer the one beside it: docs/grounding.md
+§3). Asked who or what a name is, the note is the best one whose
 shown sentences introduce it ("Kiprono Langat, the tower supervisor."; nodes/introductions.py).
 """
 
@@ -18,13 +19,13 @@ from datetime import date
 import prompts
 from kb.cues import without_behind
 from kb.retrieve import asks_about_a_first, asks_about_past
-from nodes.answer_kind import holds, wanted
+from nodes.answer_kind import CHECKED, holds, wanted
 from nodes.evidence import SHORT_WORDS, best_note
 from nodes.introductions import introducing
 from twin.state import EvidenceNote
 
 MAX_WORDS = 45
-QUOTE_WORDS = 60  # the closest sentences quoted together fit in this many words
+QUOTE_WORDS = 80  # the closest sentences quoted together fit in this many words (60 cut a long answering sentence: docs/grounding.md)
 
 
 def readable_date(value: str) -> str:
@@ -101,9 +102,23 @@ def holds_now(kind: str, sentence: str, question: str) -> bool:
 
 def quoted_note(notes: list[EvidenceNote], question: str = "") -> EvidenceNote | None:
     """The note a quote comes from: asked who or what a name is, the best-scored one whose
-    sentences introduce it; otherwise (or when none does) the best-scored one that has sentences."""
-    return introduction_note(notes, question) or best_note([n for n in notes if n["sentences"]],
-                                                          by_rank=older_may_answer(question))
+    sentences introduce it; otherwise (or when none does) the best-scored one that has sentences,
+    or, when its sentences hold no answer of the kind asked, the best-scored one whose do
+    (:func:`_holding_kind`: "What are you paying in rent?" is not quoted from the donkey note)."""
+    said = [n for n in notes if n["sentences"]]
+    best = best_note(said, by_rank=older_may_answer(question))
+    return introduction_note(notes, question) or _holding_kind(said, best, question)
+
+
+def _holding_kind(notes: list[EvidenceNote], best: EvidenceNote | None, question: str) -> EvidenceNote | None:
+    """``best``, unless none of its sentences holds the kind of answer ``question`` asks for
+    (an amount, a number, a date: nodes/answer_kind.py) and another note's do: then the
+    best-scored of those."""
+    kind = wanted(question)
+    if best is None or kind not in CHECKED or any(holds(kind, s, question) for s in best["sentences"]):
+        return best
+    holding = [n for n in notes if any(holds(kind, s, question) for s in n["sentences"])]
+    return best_note(holding, by_rank=older_may_answer(question)) or best
 
 
 def older_may_answer(question: str) -> bool:

@@ -372,6 +372,20 @@ def test_of_two_notes_scored_alike_a_question_about_the_past_quotes_the_one_retr
                              "What milk did you use?").startswith('From my note "Ewe milk"')  # rank breaks ties only
 
 
+def test_asked_for_an_amount_the_quote_comes_from_the_note_that_holds_one() -> None:
+    """A tuning person's "What are you paying in rent these days?": the best note (on the donkey
+    the house came with) holds no amount ("She won't take money."), the second one "…: 550 euros."."""
+    notes = [{"path": "donkey.md", "title": "The tenant in the shed", "date": "2023-04-22", "score": 0.9, "rank": 0,
+              "order": [0, 1], "sentences": ["Teta Milka next door feeds him when I work late.", "She won't take money."]},
+             {"path": "house.md", "title": "Capers in the wall", "date": "2023-03-18", "score": 0.8, "rank": 1,
+              "order": [1, 0], "sentences": ["The landlord is Bepo Radić.", "Two-year lease, paid on the first: 550 euros."]}]
+    rent = extractive_answer(notes, "What are you paying in rent these days?")
+    assert rent.startswith('From my note "Capers in the wall"') and "550 euros" in rent, rent
+    assert extractive_answer(notes, "Who feeds the donkey?").startswith('From my note "The tenant in the shed"')  # no kind
+    no_amount = [notes[0], {**notes[1], "sentences": ["The landlord is Bepo Radić.", "He comes home every August."]}]
+    assert extractive_answer(no_amount, "What are you paying in rent?").startswith('From my note "The tenant')  # none holds one
+
+
 @pytest.fixture()
 def judge_ctx(tmp_path) -> TwinContext:
     """A judge that gives an unsupported answer its second try (``[judge] regenerate``, off by default)."""
@@ -474,7 +488,11 @@ def test_the_quote_takes_the_second_closest_sentence_only_when_both_fit_in_a_sho
     assert extractive_answer([note]) == f'From my note "Hel" of 1 Jun 2024: {about} {answer}'
     long_answer = answer[:-1] + ", " + "which sits a few steps from the lighthouse and serves smoked fish " * 5 + "."
     longer = {**note, "sentences": [about, "It rained twice.", long_answer]}
-    assert extractive_answer([longer]) == f'From my note "Hel" of 1 Jun 2024: {about}'  # over QUOTE_WORDS
+    assert extractive_answer([longer]) == f'From my note "Hel" of 1 Jun 2024: {about}'  # over QUOTE_WORDS (80)
+    # 70 words fit: at 60 a tuning person's "It's called Šoltanski Dupini, … and me." (51 words) was left out
+    fits = answer[:-1] + ", " + "which sits a few steps from the lighthouse and serves smoked fish " * 4 + "."
+    assert extractive_answer([{**note, "sentences": [about, "It rained twice.", fits]}]) == \
+        f'From my note "Hel" of 1 Jun 2024: {about} {fits}'
 
 
 def test_judge_passes_grounded_answers_and_does_not_hold_general_ones(judge_ctx) -> None:
