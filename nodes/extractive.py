@@ -112,12 +112,12 @@ def quoted_note(notes: list[EvidenceNote], question: str = "") -> EvidenceNote |
 
 def _holding_kind(notes: list[EvidenceNote], best: EvidenceNote | None, question: str) -> EvidenceNote | None:
     """``best``, unless none of its sentences holds the kind of answer ``question`` asks for
-    (an amount, a number, a date: nodes/answer_kind.py) and another note's do: then the
-    best-scored of those."""
+    (an amount, a number, a date: nodes/answer_kind.py; not one it says is behind the person,
+    :func:`holds_now`) and another note's do: then the best-scored of those."""
     kind = wanted(question)
-    if best is None or kind not in CHECKED or any(holds(kind, s, question) for s in best["sentences"]):
+    if best is None or kind not in CHECKED or any(holds_now(kind, s, question) for s in best["sentences"]):
         return best
-    holding = [n for n in notes if any(holds(kind, s, question) for s in n["sentences"])]
+    holding = [n for n in notes if any(holds_now(kind, s, question) for s in n["sentences"])]
     return best_note(holding, by_rank=older_may_answer(question)) or best
 
 

@@ -384,6 +384,8 @@ def test_asked_for_an_amount_the_quote_comes_from_the_note_that_holds_one() -> N
     assert extractive_answer(notes, "Who feeds the donkey?").startswith('From my note "The tenant in the shed"')  # no kind
     no_amount = [notes[0], {**notes[1], "sentences": ["The landlord is Bepo Radić.", "He comes home every August."]}]
     assert extractive_answer(no_amount, "What are you paying in rent?").startswith('From my note "The tenant')  # none holds one
+    behind = [notes[0], {**notes[1], "sentences": ["The landlord is Bepo Radić.", "I no longer pay 400 euros for a room."]}]
+    assert extractive_answer(behind, "What are you paying in rent?").startswith('From my note "The tenant')  # behind him
 
 
 @pytest.fixture()
