@@ -3,7 +3,7 @@
 Personal notes are written in the first person, so quoting them stays in voice:
 'From my note "Moving to Rotterdam" of 30 Aug 2022: I moved to Rotterdam in June.' The title
 often names the thing asked about ("Skerry Wren", the kayak). The best note is the one the
-retriever scored highest (asked for an amount, a number or a date, the best one that holds one);
+retriever scored highest (asked for an amount or a number, one scored nearly as well that holds one);
 its sentence closest to the question is quoted, with the next one when the first is short, and
 with its second-closest sentence when both fit in a short answer (80 words; the sentence closest
 by meaning is often the one *about* the thing asked, the answer the one beside it: docs/grounding.md
@@ -19,7 +19,7 @@ from datetime import date
 import prompts
 from kb.cues import without_behind
 from kb.retrieve import asks_about_a_first, asks_about_past
-from nodes.answer_kind import CHECKED, holds, wanted
+from nodes.answer_kind import MONEY, NUMBER, holds, wanted
 from nodes.evidence import SHORT_WORDS, best_note
 from nodes.introductions import introducing
 from twin.state import EvidenceNote
@@ -100,24 +100,31 @@ def holds_now(kind: str, sentence: str, question: str) -> bool:
     return holds(kind, without_behind(sentence), question)
 
 
-def quoted_note(notes: list[EvidenceNote], question: str = "") -> EvidenceNote | None:
+def quoted_note(notes: list[EvidenceNote], question: str = "", by_kind: bool = True) -> EvidenceNote | None:
     """The note a quote comes from: asked who or what a name is, the best-scored one whose
     sentences introduce it; otherwise (or when none does) the best-scored one that has sentences,
-    or, when its sentences hold no answer of the kind asked, the best-scored one whose do
-    (:func:`_holding_kind`: "What are you paying in rent?" is not quoted from the donkey note)."""
+    or, with ``by_kind``, a note scored nearly as well that holds the amount or number asked for
+    when that one holds none (:func:`_holding_kind`: "What are you paying in rent?" is not quoted
+    from the donkey note)."""
     said = [n for n in notes if n["sentences"]]
     best = best_note(said, by_rank=older_may_answer(question))
-    return introduction_note(notes, question) or _holding_kind(said, best, question)
+    return introduction_note(notes, question) or (_holding_kind(said, best, question) if by_kind else best)
+
+
+KIND_NOTE_MARGIN = 0.05  # a note this close to the best one's retrieval score may stand in for it (as nodes/judge.PEER_SCORE_MARGIN)
 
 
 def _holding_kind(notes: list[EvidenceNote], best: EvidenceNote | None, question: str) -> EvidenceNote | None:
-    """``best``, unless none of its sentences holds the kind of answer ``question`` asks for
-    (an amount, a number, a date: nodes/answer_kind.py; not one it says is behind the person,
-    :func:`holds_now`) and another note's do: then the best-scored of those."""
+    """``best``, unless none of its sentences holds the amount or number ``question`` asks for
+    (nodes/answer_kind.py; not one it says is behind the person, :func:`holds_now`) and a note
+    scored within ``KIND_NOTE_MARGIN`` of it does: then the best-scored of those. Not for a
+    date (the note's own date may say when), nor past the margin: an answer in other words ("a
+    bottle of rakija" for what something cost) is not traded for a less relevant note's number."""
     kind = wanted(question)
-    if best is None or kind not in CHECKED or any(holds_now(kind, s, question) for s in best["sentences"]):
+    if best is None or kind not in (MONEY, NUMBER) or any(holds_now(kind, s, question) for s in best["sentences"]):
         return best
-    holding = [n for n in notes if any(holds_now(kind, s, question) for s in n["sentences"])]
+    holding = [n for n in notes if n["score"] >= best["score"] - KIND_NOTE_MARGIN
+               and any(holds_now(kind, s, question) for s in n["sentences"])]
     return best_note(holding, by_rank=older_may_answer(question)) or best
 
 

@@ -99,7 +99,7 @@ def off_the_notes(state: TwinState, draft: str) -> str:
     best = quoted_note(evidence, searched(state))
     shown = shown_texts(state)
     if best is not None and not any(agrees_with_note(draft, note, shown, question)
-                                    for note in [best, *equal_peers(evidence, best)]):
+                                    for note in agreeing_notes(evidence, best, searched(state))):
         return f"names nothing of the best note ({best['path']}, {best['date']})"
     passage = " ".join(quoted_sentences(best)) if best is not None else ""
     if best is not None and (cut := cut_number(draft, passage)):
@@ -154,6 +154,14 @@ def agrees_with_note(draft: str, note: EvidenceNote, shown: dict[str, str], ques
         return True  # a passage that names nothing: a word of it beyond the question's (lower-case notes, reasons)
     held = answer_kind.holding(question, draft, note["sentences"])  # apart: its names must not crowd out the quote's
     return bool(held) and agrees_with(draft, " ".join(held), others, echo)
+
+
+def agreeing_notes(evidence: Sequence[EvidenceNote], best: EvidenceNote, question: str) -> list[EvidenceNote]:
+    """The notes a model answer may agree with: the quote's (``best``), its equal peers, and the
+    best-scored note when the quote's is another one that holds the amount or number asked for
+    (nodes/extractive._holding_kind): an answer from the best-scored note is no worse for it."""
+    top = quoted_note(list(evidence), question, by_kind=False)
+    return [best, *equal_peers(evidence, best), *([top] if top is not None and top is not best else [])]
 
 
 PEER_SCORE_MARGIN = 0.05  # a shown note this close to the best one's retrieval score, and as new, is its equal

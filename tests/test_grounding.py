@@ -14,7 +14,7 @@ from graph.release import REPLACE
 from graph.runner import TwinRunner
 from nodes.context import TwinContext
 from nodes.evidence import _candidates, gather, group_by_note, sentences_of, shown_notes
-from nodes.extractive import extractive_answer, extractive_answers, readable_date
+from nodes.extractive import extractive_answer, extractive_answers, quoted_note, readable_date
 from nodes.guards.frame import FrameFilter, strip_frame, wrap_evidence
 from nodes.guards.grounding import (
     agrees_with,
@@ -25,7 +25,7 @@ from nodes.guards.grounding import (
     support,
     unsupported_words,
 )
-from nodes.judge import judge_text, make_judge
+from nodes.judge import agreeing_notes, judge_text, make_judge
 from twin.config import Config
 
 ROTTERDAM = {"path": "life/rotterdam.md", "title": "Moving to Rotterdam", "date": "2025-06-02", "heading": "",
@@ -374,10 +374,11 @@ def test_of_two_notes_scored_alike_a_question_about_the_past_quotes_the_one_retr
 
 def test_asked_for_an_amount_the_quote_comes_from_the_note_that_holds_one() -> None:
     """A tuning person's "What are you paying in rent these days?": the best note (on the donkey
-    the house came with) holds no amount ("She won't take money."), the second one "…: 550 euros."."""
-    notes = [{"path": "donkey.md", "title": "The tenant in the shed", "date": "2023-04-22", "score": 0.9, "rank": 0,
+    the house came with, 0.74) holds no amount ("She won't take money."), the second one (0.72)
+    "…: 550 euros."."""
+    notes = [{"path": "donkey.md", "title": "The tenant in the shed", "date": "2023-04-22", "score": 0.74, "rank": 0,
               "order": [0, 1], "sentences": ["Teta Milka next door feeds him when I work late.", "She won't take money."]},
-             {"path": "house.md", "title": "Capers in the wall", "date": "2023-03-18", "score": 0.8, "rank": 1,
+             {"path": "house.md", "title": "Capers in the wall", "date": "2023-03-18", "score": 0.72, "rank": 1,
               "order": [1, 0], "sentences": ["The landlord is Bepo Radić.", "Two-year lease, paid on the first: 550 euros."]}]
     rent = extractive_answer(notes, "What are you paying in rent these days?")
     assert rent.startswith('From my note "Capers in the wall"') and "550 euros" in rent, rent
@@ -386,6 +387,25 @@ def test_asked_for_an_amount_the_quote_comes_from_the_note_that_holds_one() -> N
     assert extractive_answer(no_amount, "What are you paying in rent?").startswith('From my note "The tenant')  # none holds one
     behind = [notes[0], {**notes[1], "sentences": ["The landlord is Bepo Radić.", "I no longer pay 400 euros for a room."]}]
     assert extractive_answer(behind, "What are you paying in rent?").startswith('From my note "The tenant')  # behind him
+    # not a note scored well below the best one (a review's probe: "He cost me a bottle of rakija…"
+    # at 0.91 against "Rent is 550 euros a month." at 0.52), nor for a date (the note's own date says when)
+    far = [notes[0], {**notes[1], "score": 0.5}]
+    assert extractive_answer(far, "What are you paying in rent?").startswith('From my note "The tenant')
+    dated = [notes[0], {**notes[1], "sentences": ["The landlord is Bepo Radić.", "I moved in on 1 March 2023."]}]
+    assert extractive_answer(dated, "When did Teta Milka start feeding him?").startswith('From my note "The tenant')
+
+
+def test_a_model_answer_from_the_best_scored_note_agrees_when_the_quote_holds_the_kind_elsewhere() -> None:
+    """The quote's note holds the amount asked (nodes/extractive._holding_kind); an answer taken
+    from the best-scored note, close behind, is still one the judge's agreement check accepts."""
+    best = {"path": "donkey.md", "title": "The tenant in the shed", "date": "2023-04-22", "score": 0.74, "rank": 0,
+            "order": [0, 1], "sentences": ["Teta Milka next door feeds him when I work late.", "She won't take money."]}
+    house = {"path": "house.md", "title": "Capers in the wall", "date": "2023-03-18", "score": 0.72, "rank": 1,
+             "order": [1, 0], "sentences": ["The landlord is Bepo Radić.", "Two-year lease, paid on the first: 550 euros."]}
+    question = "How much does Teta Milka charge to feed the donkey?"
+    assert quoted_note([best, house], question) is house
+    assert [n["path"] for n in agreeing_notes([best, house], house, question)] == ["house.md", "donkey.md"]
+    assert agreeing_notes([best, house], best, "Who feeds the donkey?") == [best]
 
 
 @pytest.fixture()
