@@ -599,7 +599,8 @@ def placement(candidates: Sequence[_Candidate], weights: SentenceWeights, questi
 
 
 def best_note(notes: Sequence[EvidenceNote], by_rank: bool = False) -> EvidenceNote | None:
-    """The note the retriever scored highest (the retry's and the extractive answer's note). Of
+    """The note the retriever scored highest (the retry's and the extractive answer's note, unless a
+    note scored nearly as well holds the amount asked: nodes/extractive._holding_kind). Of
     notes scored alike the newest (``notes`` come newest first), or with ``by_rank`` the one the
     retriever ranked first: asked about the past or a first, a newer note is no better ("What milk
     did you use when you made halloumi?" is not answered by a later note on feta)."""

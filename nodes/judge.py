@@ -8,7 +8,8 @@ quoted, like an unsupported answer, not refused.
 Grounding: an answer to a question that went to the notes may only name what the retrieved
 notes name (:mod:`nodes.guards.grounding`); a model answer must also say something the notes
 say (one of its own words in them, not just the question's) and agree with the best note's
-sentence closest to the question (name one of its names or numbers; asked for an amount, a
+sentence closest to the question (the quoted note's, or the best-scored note's when the quote comes
+from one that holds the amount asked: :func:`agreeing_notes`; name one of its names or numbers; asked for an amount, a
 number or a date that sentence holds, say one: :func:`nodes.answer_kind.left_unsaid`; asked why,
 with the note's "Why…" section shown, say a word of its reason), and not join
 two shown notes in one sentence (:mod:`nodes.guards.joins`). An answer that fails
