@@ -37,7 +37,7 @@ from nodes.context import TwinContext
 from nodes.evidence import group_by_note
 from nodes.extractive import QUOTE_WORDS, extractive_answers, quote_words, quoted_note, quoted_sentences
 from nodes.generate import goes_to_notes
-from nodes.guards.copies import copied_from_elsewhere
+from nodes.guards.copies import copied_from_elsewhere, word_for_word
 from nodes.guards.grounding import agrees_with, content_words, says_nothing_from
 from nodes.guards.joins import joined_across
 from nodes.guards.refusals import refusal
@@ -87,9 +87,10 @@ def _skipped(state: TwinState) -> dict:
     return {"answer": state.get("draft", ""), "judge": result, "decisions": {"judge": result}}
 
 
-def off_the_notes(state: TwinState, draft: str) -> str:
+def off_the_notes(state: TwinState, draft: str, quote_copies: bool = False) -> str:
     """Why a grounded model answer to a notes question still is not an answer ("" when it is):
-    it says nothing the notes say, or names nothing of the best note's closest sentence."""
+    it says nothing the notes say, or names nothing of the best note's closest sentence; with
+    ``quote_copies``, it is the notes word for word (:func:`copies_instead_of_quote`)."""
     if not goes_to_notes(state):
         return ""
     question = state.get("question", "")
@@ -116,7 +117,20 @@ def off_the_notes(state: TwinState, draft: str) -> str:
     if joined := joined_across(draft, shown, question):
         (one, first), (other, second) = joined
         return f"joins {one} ({first}) and {other} ({second}) in one sentence"
+    if quote_copies and best is not None and copies_instead_of_quote(draft, shown, best, question):
+        return "copies its notes word for word: the quote says it with its source"
     return ""
+
+
+def copies_instead_of_quote(draft: str, shown: dict[str, str], best: EvidenceNote, question: str) -> bool:
+    """The draft is the shown notes word for word (nodes/guards/copies.word_for_word), and not the
+    line that holds the amount, number or date asked for when the quote's sentences hold none
+    ("…54 hours in all…" copied for "How long was the possession?" stays the model's)."""
+    if not word_for_word(draft, list(shown.values())):
+        return False
+    passage = " ".join(quoted_sentences(best))
+    kind = answer_kind.wanted(question)
+    return not (answer_kind.holding(question, draft, best["sentences"]) and not answer_kind.holds(kind, passage, question))
 
 
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
@@ -214,7 +228,7 @@ class JudgeNode:
         answered_by = state.get("answered_by", "")
         why = ""
         shown = verdict.verdict in ("pass", "redacted") and answered_by.startswith("model")
-        off = off_the_notes(state, verdict.answer) if shown else ""  # what is left after a redaction counts
+        off = off_the_notes(state, verdict.answer, self.ctx.config.judge.quote_copies) if shown else ""  # after a redaction: what is left
         if verdict.verdict in REQUOTE or off:
             why = off or (f"unsupported by the notes: {', '.join(verdict.unsupported)}" if verdict.unsupported
                           else "copied a retrieved note whole")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from nodes.guards.copies import copied_from_elsewhere, dropped_negations
+from nodes.guards.copies import copied_from_elsewhere, dropped_negations, word_for_word
 
 NOTE = "I don't drink coffee anymore, only green tea from the shop on Mariaplaats. The old espresso machine never worked."
 
@@ -38,3 +38,20 @@ NOTES = {"travel/skye.md": "Skye in the rain\nA week on Skye with Jonah. We stay
 ])
 def test_a_copy_from_a_note_that_names_nothing_asked(answer: str, names: list[str], source: str) -> None:
     assert copied_from_elsewhere(answer, NOTES, names) == source
+
+
+NOTE = ("New gym\nSame lifts, plus more rowing, because the kayak season starts in April.\n"
+        "I left Jernverket after two good years and I now train at Lillebyen Styrke.")
+
+
+@pytest.mark.parametrize(("answer", "copied"), [
+    ("Same lifts, plus more rowing, because the kayak season starts in April.", True),
+    ("same lifts plus more rowing!", True),  # case and punctuation aside
+    ("Same lifts, plus more rowing, because the kayak season", True),  # cut off where the reply stopped
+    ("Same lifts.\nI left Jernverket after two good years", True),  # a line each, both copied (a short one is not read)
+    ("I train at Lillebyen Styrke now, after two good years at Jernverket.", False),  # its own words
+    ("Same lifts, plus more rowing. I also swim.", False),  # one sentence of its own
+    ("Yes.", False),  # nothing long enough to be a copy
+])
+def test_an_answer_that_is_the_notes_word_for_word(answer: str, copied: bool) -> None:
+    assert word_for_word(answer, [NOTE]) is copied

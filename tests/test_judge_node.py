@@ -192,6 +192,32 @@ def test_a_model_answer_that_says_the_measure_asked_from_another_line_of_the_bes
     assert _sent_back(ctx, vague).startswith("names nothing of the best note"), "no measure said: held to the closest line"
 
 
+def test_with_quote_copies_a_model_answer_that_is_its_notes_word_for_word_gives_way_to_the_quote(ctx):
+    """``[judge] quote_copies``: the copied line is the model's pick; the quote's are picked better
+    (the model copied a log line, "2019-07-28: Port generator overheating…", for how long the lights
+    were off; the quote says "Eleven minutes in the dark…"). A line holding the measure asked that
+    the quote lacks stays the model's; so does an answer in its own words; off by default."""
+    lines = ["Eleven minutes in the dark on the Sveti Jere before we had power back.",
+             "2019-07-28: Sveti Jere port generator overheating on every crossing for three days.",
+             "We limped into Supetar on the starboard engine alone."]
+    sources = [{"path": "work/log.md", "title": "From the log", "date": "2021-03-20", "score": 0.9,
+                "similarity": 0.6, "text": " ".join(lines)}]
+    evidence = [{"path": "work/log.md", "title": "From the log", "date": "2021-03-20", "score": 0.9,
+                 "sentences": lines, "order": [0, 2, 1]}]
+    state = _state("2019-07-28: Sveti Jere port generator overheating on every crossing for three days.", route="retrieve",
+                   question="What went wrong with the generator that summer?", sources=sources, evidence=evidence,
+                   answered_by="model", attempt=0)
+    passed = make_judge(ctx)(state)
+    assert passed["judge"]["verdict"] == "pass", passed["decisions"]["judge"]  # off by default
+    ctx.config.judge.quote_copies = True
+    assert _sent_back(ctx, state) == "copies its notes word for word: the quote says it with its source"
+    own = {**state, "draft": "The Sveti Jere's port generator overheated on every crossing, three days running."}
+    assert make_judge(ctx)(own)["judge"]["verdict"] == "pass", make_judge(ctx)(own)["decisions"]["judge"]
+    measure = {**state, "question": "How long did the generator keep overheating?",
+               "evidence": [{**evidence[0], "order": [2, 0, 1]}]}  # the quote's lines say no number of days
+    assert make_judge(ctx)(measure)["judge"]["verdict"] == "pass", make_judge(ctx)(measure)["decisions"]["judge"]
+
+
 def test_the_line_holding_the_measure_never_takes_away_agreement_with_the_closest_line():
     """The first version read the note's closest line and its line holding the number as one passage:
     the number line's own name (Gudrun) then crowded out the closest line's name that another shown

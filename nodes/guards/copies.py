@@ -12,6 +12,10 @@ Shown two notes, it also copies the sentence of the other one: "Where did you st
 answer sentence copied from a shown note that names none of the question's names while another
 shown note does. The grounding check looks at names, numbers and rare words, and all of these are
 in the notes, so it passed both.
+
+An answer that is the notes word for word (:func:`word_for_word`) says nothing in the person's
+voice that a cited quote would not, and the quote's sentences are often picked better than the one
+the model copied: with ``[judge] quote_copies`` the judge gives the quote instead.
 """
 
 from __future__ import annotations
@@ -96,3 +100,13 @@ def copied_from_elsewhere(answer: str, notes: dict[str, str], names: list[str]) 
         if key and key not in naming and copies(own, words):
             return key
     return ""
+
+
+def word_for_word(answer: str, texts: list[str]) -> bool:
+    """Whether every sentence of ``answer`` (each line's, those of at least ``MIN_WORDS`` words)
+    is found word for word, in order, in one of ``texts`` (case and punctuation aside); False
+    for an answer with no such sentence."""
+    shown = [f" {' '.join(_tokens(text))} " for text in texts]
+    copied = [f" {' '.join(words)} " for line in answer.splitlines() for sentence in sentences(line)
+              if len(words := _tokens(sentence)) >= MIN_WORDS]
+    return bool(copied) and all(any(sentence in text for text in shown) for sentence in copied)
