@@ -40,7 +40,7 @@ def test_a_copy_from_a_note_that_names_nothing_asked(answer: str, names: list[st
     assert copied_from_elsewhere(answer, NOTES, names) == source
 
 
-NOTE = ("New gym\nSame lifts, plus more rowing, because the kayak season starts in April.\n"
+GYM_NOTE = ("New gym\nSame lifts, plus more rowing, because the kayak season starts in April.\n"
         "I left Jernverket after two good years and I now train at Lillebyen Styrke.")
 
 
@@ -54,4 +54,4 @@ NOTE = ("New gym\nSame lifts, plus more rowing, because the kayak season starts 
     ("Yes.", False),  # nothing long enough to be a copy
 ])
 def test_an_answer_that_is_the_notes_word_for_word(answer: str, copied: bool) -> None:
-    assert word_for_word(answer, [NOTE]) is copied
+    assert word_for_word(answer, [GYM_NOTE]) is copied
