@@ -111,19 +111,19 @@ def quoted_note(notes: list[EvidenceNote], question: str = "", by_kind: bool = T
     return introduction_note(notes, question) or (_holding_kind(said, best, question) if by_kind else best)
 
 
-KIND_NOTE_MARGIN = 0.05  # a note this close to the best one's retrieval score may stand in for it (as nodes/judge.PEER_SCORE_MARGIN)
+PEER_SCORE_MARGIN = 0.05  # a note this close to the best one's retrieval score is as good (here; and, as new, in nodes/judge.equal_peers)
 
 
 def _holding_kind(notes: list[EvidenceNote], best: EvidenceNote | None, question: str) -> EvidenceNote | None:
     """``best``, unless none of its sentences holds the amount or number ``question`` asks for
     (nodes/answer_kind.py; not one it says is behind the person, :func:`holds_now`) and a note
-    scored within ``KIND_NOTE_MARGIN`` of it does: then the best-scored of those. Not for a
+    scored within ``PEER_SCORE_MARGIN`` of it does: then the best-scored of those. Not for a
     date (the note's own date may say when), nor past the margin: an answer in other words ("a
     bottle of rakija" for what something cost) is not traded for a less relevant note's number."""
     kind = wanted(question)
     if best is None or kind not in (MONEY, NUMBER) or any(holds_now(kind, s, question) for s in best["sentences"]):
         return best
-    holding = [n for n in notes if n["score"] >= best["score"] - KIND_NOTE_MARGIN
+    holding = [n for n in notes if n["score"] >= best["score"] - PEER_SCORE_MARGIN
                and any(holds_now(kind, s, question) for s in n["sentences"])]
     return best_note(holding, by_rank=older_may_answer(question)) or best
 

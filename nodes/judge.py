@@ -35,7 +35,14 @@ from typing import Any
 from nodes import answer_kind
 from nodes.context import TwinContext
 from nodes.evidence import group_by_note
-from nodes.extractive import QUOTE_WORDS, extractive_answers, quote_words, quoted_note, quoted_sentences
+from nodes.extractive import (
+    PEER_SCORE_MARGIN,
+    QUOTE_WORDS,
+    extractive_answers,
+    quote_words,
+    quoted_note,
+    quoted_sentences,
+)
 from nodes.generate import goes_to_notes
 from nodes.guards.copies import copied_from_elsewhere, word_for_word
 from nodes.guards.grounding import agrees_with, content_words, says_nothing_from
@@ -117,20 +124,20 @@ def off_the_notes(state: TwinState, draft: str, quote_copies: bool = False) -> s
     if joined := joined_across(draft, shown, question):
         (one, first), (other, second) = joined
         return f"joins {one} ({first}) and {other} ({second}) in one sentence"
-    if quote_copies and best is not None and copies_instead_of_quote(draft, shown, best, question):
+    if quote_copies and best is not None and copies_instead_of_quote(draft, shown, best, passage, question):
         return "copies its notes word for word: the quote says it with its source"
     return ""
 
 
-def copies_instead_of_quote(draft: str, shown: dict[str, str], best: EvidenceNote, question: str) -> bool:
+def copies_instead_of_quote(draft: str, shown: dict[str, str], best: EvidenceNote, passage: str, question: str) -> bool:
     """The draft is the shown notes word for word (nodes/guards/copies.word_for_word), and not the
-    line that holds the amount, number or date asked for when the quote's sentences hold none
-    ("…54 hours in all…" copied for "How long was the possession?" stays the model's)."""
+    line that holds the amount, number or date asked for when the quote's sentences (``passage``)
+    hold none ("…54 hours in all…" copied for "How long was the possession?" stays the model's)."""
     if not word_for_word(draft, list(shown.values())):
         return False
-    passage = " ".join(quoted_sentences(best))
-    kind = answer_kind.wanted(question)
-    return not (answer_kind.holding(question, draft, best["sentences"]) and not answer_kind.holds(kind, passage, question))
+    gives_what_quote_lacks = bool(answer_kind.holding(question, draft, best["sentences"])) and not answer_kind.holds(
+        answer_kind.wanted(question), passage, question)
+    return not gives_what_quote_lacks
 
 
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
@@ -177,9 +184,6 @@ def agreeing_notes(evidence: Sequence[EvidenceNote], best: EvidenceNote, questio
     (nodes/extractive._holding_kind): an answer from the best-scored note is no worse for it."""
     top = quoted_note(list(evidence), question, by_kind=False)
     return [best, *equal_peers(evidence, best), *([top] if top is not None and top is not best else [])]
-
-
-PEER_SCORE_MARGIN = 0.05  # a shown note this close to the best one's retrieval score, and as new, is its equal
 
 
 def equal_peers(notes: Sequence[EvidenceNote], best: EvidenceNote) -> list[EvidenceNote]:
