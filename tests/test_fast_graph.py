@@ -53,10 +53,10 @@ def scripted_runner(home: Path, *replies: str, strategy: str = "always",
 
 
 def test_a_question_goes_to_the_notes_and_a_supported_answer_passes(tmp_path: Path) -> None:
-    runner, model = scripted_runner(tmp_path, "I live in Rotterdam now.")
+    runner, model = scripted_runner(tmp_path, "These days I live in Rotterdam.")
     result = runner.ask("Where do you live these days?")
     assert (result["route"], result["answered_by"], result["judge"]["verdict"]) == ("retrieve", "model", "pass")
-    assert result["answer"] == "I live in Rotterdam now."
+    assert result["answer"] == "These days I live in Rotterdam."
     assert [s["path"] for s in result["sources"]] == [NOTE["path"]]
     assert result["decisions"]["retrieve"] == {"notes": 1, "chunks": 1, "rerank": True, "top": [NOTE["path"]]}
     assert len(model.calls) == 1
@@ -82,7 +82,7 @@ def test_judge_off_shows_the_draft_as_is(tmp_path: Path) -> None:
 
 
 def test_an_unsupported_answer_is_quoted_from_the_note_by_default(tmp_path: Path) -> None:
-    runner, model = scripted_runner(tmp_path, "I moved to Zanzibar in 2019.", "I live in Rotterdam now.")
+    runner, model = scripted_runner(tmp_path, "I moved to Zanzibar in 2019.", "These days I live in Rotterdam.")
     events = list(runner.stream("Where do you live these days?"))
     result = events[-1].data
     assert len(model.calls) == 1  # no second try: the quote comes at once
@@ -92,12 +92,12 @@ def test_an_unsupported_answer_is_quoted_from_the_note_by_default(tmp_path: Path
 
 
 def test_an_unsupported_answer_is_regenerated_once(tmp_path: Path) -> None:
-    runner, model = scripted_runner(tmp_path, "I moved to Zanzibar in 2019.", "I live in Rotterdam now.", regenerate=True)
+    runner, model = scripted_runner(tmp_path, "I moved to Zanzibar in 2019.", "These days I live in Rotterdam.", regenerate=True)
     events = list(runner.stream("Where do you live these days?"))
     result = events[-1].data
     assert len(model.calls) == 2
     assert (result["answered_by"], result["judge"]["verdict"]) == ("model-retry", "pass")
-    assert result["answer"] == "I live in Rotterdam now."
+    assert result["answer"] == "These days I live in Rotterdam."
     shown = "".join(e.text for e in events if e.kind == "token")
     assert "Zanzibar" not in shown  # the unsupported draft never reached the caller
 
@@ -112,12 +112,12 @@ def test_two_unsupported_answers_end_in_a_quote_of_the_note(tmp_path: Path) -> N
 
 def test_an_answer_about_me_to_a_question_sent_past_the_notes_goes_to_the_notes(tmp_path: Path) -> None:
     runner, model = scripted_runner(tmp_path, "Hi! I just got back from a week in Zanzibar with my dog Luna.",
-                                    "Hi! I live in Rotterdam now.", strategy="embedding")
+                                    "Hi! These days I live in Rotterdam.", strategy="embedding")
     events = list(runner.stream("Tell me a joke."))
     shown = "".join(e.text for e in events if e.kind == "token")
     result = next(e.data for e in events if e.kind == "result")
     assert result["decisions"]["analyze"]["route"] == "no_retrieve", "the analyzer calls it general (a greeting gets a fixed reply)"
-    assert result["route"] == "retrieve" and result["answer"] == "Hi! I live in Rotterdam now."
+    assert result["route"] == "retrieve" and result["answer"] == "Hi! These days I live in Rotterdam."
     assert "Zanzibar" in result["decisions"]["judge"]["rerouted"] and "Luna" in result["decisions"]["judge"]["rerouted"]
     assert "Zanzibar" not in shown, "the withheld answer never reached the screen"
     assert len(model.calls) == 2
@@ -134,7 +134,7 @@ def test_a_general_answer_with_no_claim_about_me_stays_past_the_notes(tmp_path: 
 
 
 def test_the_stop_switch_reaches_the_model_and_ends_the_turn(tmp_path: Path) -> None:
-    runner, model = scripted_runner(tmp_path, "I live in Rotterdam now.")
+    runner, model = scripted_runner(tmp_path, "These days I live in Rotterdam.")
     stop = threading.Event()
     answered = list(runner.stream("Where do you live these days?", thread_id="t", cancel=stop))
     assert answered[-1].kind == "result" and model.calls[0]["cancel"] is stop, "the switch rides to the model call"
@@ -151,7 +151,7 @@ def test_the_stop_switch_reaches_the_model_and_ends_the_turn(tmp_path: Path) -> 
     assert len(model.calls) == 3, "the generator never ran"
     assert [m["role"] for m in runner.history("t")] == ["human", "ai", "human"], "no answer was saved"
     again = runner.ask("Where do you live these days?", thread_id="t")
-    assert again["answer"] == "I live in Rotterdam now."
+    assert again["answer"] == "These days I live in Rotterdam."
 
 
 def test_cli_ask_json_shape(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
@@ -199,7 +199,7 @@ def test_answer_why_names_the_reason_of_the_path_that_answered() -> None:
 
 
 def test_small_talk_is_not_retrieved_for_nor_joined_to_the_last_question(tmp_path: Path) -> None:
-    runner, model = scripted_runner(tmp_path, "I live in Rotterdam now.", "Hi! All good here.", strategy="embedding")
+    runner, model = scripted_runner(tmp_path, "These days I live in Rotterdam.", "Hi! All good here.", strategy="embedding")
     runner.ask("Where do you live these days?", thread_id="t")
     result = runner.ask("Hi!", thread_id="t")
     assert (result["route"], result["query"], result["sources"]) == ("no_retrieve", "Hi!", [])

@@ -196,7 +196,7 @@ def test_with_quote_copies_a_model_answer_that_is_its_notes_word_for_word_gives_
     """``[judge] quote_copies``: the copied line is the model's pick; the quote's are picked better
     (the model copied a log line, "2019-07-28: Port generator overheating…", for how long the lights
     were off; the quote says "Eleven minutes in the dark…"). A line holding the measure asked that
-    the quote lacks stays the model's; so does an answer in its own words; off by default."""
+    the quote lacks stays the model's; so does an answer in its own words; on by default (off: the copy passes)."""
     lines = ["Eleven minutes in the dark on the Sveti Jere before we had power back.",
              "2019-07-28: Sveti Jere port generator overheating on every crossing for three days.",
              "We limped into Supetar on the starboard engine alone."]
@@ -207,8 +207,10 @@ def test_with_quote_copies_a_model_answer_that_is_its_notes_word_for_word_gives_
     state = _state("2019-07-28: Sveti Jere port generator overheating on every crossing for three days.", route="retrieve",
                    question="What went wrong with the generator that summer?", sources=sources, evidence=evidence,
                    answered_by="model", attempt=0)
+    assert ctx.config.judge.quote_copies, "on by default"
+    ctx.config.judge.quote_copies = False
     passed = make_judge(ctx)(state)
-    assert passed["judge"]["verdict"] == "pass", passed["decisions"]["judge"]  # off by default
+    assert passed["judge"]["verdict"] == "pass", passed["decisions"]["judge"]
     ctx.config.judge.quote_copies = True
     assert _sent_back(ctx, state) == "copies its notes word for word: the quote says it with its source"
     own = {**state, "draft": "The Sveti Jere's port generator overheated on every crossing, three days running."}
@@ -249,7 +251,7 @@ def test_a_model_answer_that_joins_two_notes_in_one_sentence_is_answered_by_the_
     assert _sent_back(ctx, state) == "joins Kisi (cat.md) and Vesturbær (keys.md) in one sentence"
     again = make_judge(ctx)({**state, "answered_by": "model-retry", "attempt": 1})
     assert again["answered_by"] == "extractive" and "Vesturbær" not in again["answer"], again
-    apart = make_judge(ctx)({**state, "draft": "Kisi is my grey-and-white cat. She sleeps on the radiator now."})
+    apart = make_judge(ctx)({**state, "draft": "Kisi is my grey-and-white cat, and she sleeps on the radiator."})
     assert apart["judge"]["verdict"] == "pass", apart
 
 

@@ -121,7 +121,7 @@ class JudgeConfig:
     leak_similarity: float = 0.82  # cosine to a private sentence that counts as a paraphrase
     grounding: bool = True  # answers to notes questions may only name what the retrieved notes name
     regenerate: bool = False  # an unsupported answer is generated once more before the extractive answer (docs/grounding.md §3)
-    quote_copies: bool = False  # a model answer that is its notes word for word gives way to the cited quote (docs/grounding.md §2, end)
+    quote_copies: bool = True  # a model answer that is its notes word for word gives way to the cited quote (docs/grounding.md §2, end)
 
 
 @dataclass
