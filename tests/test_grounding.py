@@ -618,15 +618,21 @@ def test_judge_sends_an_answer_that_speaks_as_an_ai_to_the_notes(judge_ctx) -> N
 def scripted_runner(base_config, ingested):
     """The real graph over the ingested sample notes, with a scripted generator; the model
     answers "Where do you live?" too (``quote_stated`` off: by default the newest note saying so
-    is quoted without the model, tests/test_life_state.py)."""
-    config = dataclasses.replace(base_config, persona=dataclasses.replace(base_config.persona, quote_stated=False),
-                                 judge=dataclasses.replace(base_config.judge, regenerate=True))
+    is quoted without the model, tests/test_life_state.py), and a scripted answer that is the notes
+    word for word stays the model's (``quote_copies`` off; on by default, see
+    :func:`test_graph_by_default_a_mended_copy_of_the_notes_gives_way_to_the_quote`)."""
+    runner, model = _scripted(dataclasses.replace(
+        base_config, persona=dataclasses.replace(base_config.persona, quote_stated=False),
+        judge=dataclasses.replace(base_config.judge, regenerate=True, quote_copies=False)))
+    yield runner, model
+    runner.close()
+
+
+def _scripted(config) -> tuple[TwinRunner, ScriptedChatModel]:
     ctx = TwinContext(config)
     model = ScriptedChatModel(replies=[])
     ctx.persona_model = ctx.persona_bare = model
-    runner = TwinRunner(config, ctx=ctx, persist=False)
-    yield runner, model
-    runner.close()
+    return TwinRunner(config, ctx=ctx, persist=False), model
 
 
 def _shown(events) -> str:
@@ -700,6 +706,22 @@ def test_graph_a_copied_note_sentence_that_lost_its_name_is_put_back_whole(scrip
     assert result["answered_by"] == "model" and result["judge"]["verdict"] == "pass", result["decisions"]["judge"]
     assert result["answer"] == "These days I live in Rotterdam, in the Kralingen neighbourhood, after three years in Lisbon."
     assert result["decisions"]["generate"]["restored"] == ["Kralingen"]
+
+
+def test_graph_by_default_a_mended_copy_of_the_notes_gives_way_to_the_quote(base_config, ingested) -> None:
+    """With the default ``[judge] quote_copies``, the copy the generator mended back to the note's
+    words is the note word for word: the cited quote answers instead, in one generation."""
+    runner, model = _scripted(dataclasses.replace(
+        base_config, persona=dataclasses.replace(base_config.persona, quote_stated=False)))
+    try:
+        model.replies = ["These days I live in Rotterdam, in the Delfshaven neighbourhood, after three years in Lisbon."]
+        result = runner.ask("Where do you live these days?")
+    finally:
+        runner.close()
+    judged = result["decisions"]["judge"]
+    assert result["answered_by"] == "extractive" and judged["why"].startswith("copies its notes word for word"), judged
+    assert result["answer"].startswith("From my note") and "Kralingen" in result["answer"], result["answer"]
+    assert len(model.calls) == 1
 
 
 def test_graph_a_sentence_the_model_made_up_is_left_out(scripted_runner) -> None:

@@ -24,7 +24,7 @@ def test_add_timings_sums_a_rerun_node_rounded() -> None:
 
 
 def test_a_retried_turn_merges_every_node_and_the_next_turn_starts_clean(tmp_path: Path) -> None:
-    runner, _ = scripted_runner(tmp_path, "I moved to Zanzibar in 2019.", "I live in Rotterdam now.", "Hello there.",
+    runner, _ = scripted_runner(tmp_path, "I moved to Zanzibar in 2019.", "These days I live in Rotterdam.", "Hello there.",
                                 regenerate=True)
     first = runner.ask("Where do you live these days?", thread_id="t")
     assert first["answered_by"] == "model-retry"
