@@ -278,6 +278,28 @@ def test_a_short_note_quoted_nearly_whole_is_a_quote_not_a_dump(ctx):
     assert make_judge(ctx)(long)["answered_by"] == "no-note"
 
 
+def test_a_quote_that_still_holds_the_name_asked_once_a_clause_is_left_out_goes_first(ctx):
+    """A tuning person's "Who looks after Pambazo when you're away these days?": the closest
+    sentences name Nayeli and, in a clause, "my niece"; the family topic leaves that clause out, and
+    the judge used to show the next quote that passed whole ("Went to see Maestro Abundio…"), which
+    names no one who does. A redacted quote still holding the kind asked goes first; one that lost
+    it does not."""
+    fed = "Back home Pambazo was fat: Nayeli, my niece, came over twice a day to feed him and clean the filter."
+    trip = "Went to see Maestro Abundio at a concrete house on the edge of town with a mango tree."
+    sources = [{"path": "travel/chiapas.md", "title": "Chipilin and rain", "date": "2023-12-28", "score": 0.8,
+                "similarity": 0.5, "text": f"{trip} {fed}"}]
+    evidence = [{"path": "travel/chiapas.md", "title": "Chipilin and rain", "date": "2023-12-28", "score": 0.8,
+                 "sentences": [trip, fed], "order": [1, 0]}]
+    state = _state("Chelo does.", question="Who looks after Pambazo when you're away these days?", route="retrieve",
+                   sources=sources, evidence=evidence, answered_by="model-retry", attempt=1)
+    update = make_judge(ctx)(state)
+    assert update["answered_by"] == "extractive" and update["judge"]["verdict"] == "redacted", update
+    assert "Nayeli, …, came over" in update["answer"] and "niece" not in update["answer"], update["answer"]
+    plain = {**state, "question": "What does Pambazo get up to when you're away?"}  # no kind asked: the first that passes
+    shown = make_judge(ctx)(plain)
+    assert shown["judge"]["verdict"] == "pass" and "Abundio" in shown["answer"] and "Nayeli" not in shown["answer"], shown
+
+
 def test_an_echoed_prompt_line_is_left_out_under_a_plain_question(ctx):
     judge = make_judge(ctx)
     echo = "I've been looking at my notes, newest first, each with its date."
