@@ -288,7 +288,7 @@ class JudgeNode:
                 verdict = dataclasses.replace(verdict, verdict="redacted" if verdict.answer != quote else "pass")
                 if verdict.verdict == "pass":
                     return verdict, "extractive"
-            if verdict.verdict == "redacted" and holds_asked(state.get("question", ""), verdict.answer):
+            if verdict.verdict == "redacted" and holds_asked(searched(state), verdict.answer):
                 return verdict, "extractive"
             if verdict.verdict == "blocked":
                 refused = refused or verdict
