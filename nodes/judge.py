@@ -205,16 +205,6 @@ def shown_texts(state: TwinState) -> dict[str, str]:
             if n["path"] in shown}
 
 
-def holds_asked(question: str, quote: str) -> bool:
-    """A (redacted) quote whose words, its citation aside, still hold an answer of the kind the
-    question asks: "…Pambazo was fat: Nayeli, …, came over twice a day to feed him…" for "Who
-    looks after Pambazo when you're away these days?" once "my niece" is left out. It goes before
-    a later quote that passes whole but names no one who does ("Went to see Maestro Abundio…";
-    a tuning person's case)."""
-    kind = answer_kind.wanted(question)
-    return kind is not None and answer_kind.holds(kind, quote.split(": ", 1)[-1], question)
-
-
 def may_regenerate(ctx: TwinContext, state: TwinState) -> bool:
     """The first model answer gets one more try (the second goes to the extractive answer)."""
     return ctx.config.judge.regenerate and state.get("answered_by") == "model" and not state.get("attempt", 0)
@@ -275,9 +265,8 @@ class JudgeNode:
 
     def _extractive(self, state: TwinState) -> tuple[Verdict, str]:
         """The cited quote from the best note, judged like any answer (PII, leaks, off-limits):
-        the first quote that passes as it is, from the note's closest sentences down, or that
-        still holds the kind of answer asked once what said too much is left out (:func:`holds_asked`);
-        failing that, the first that can be shown redacted; when every one is refused, the first refusal."""
+        the first quote that passes as it is, from the note's closest sentences down; failing
+        that, the first that can be shown redacted; when every one is refused, the first refusal."""
         redacted: Verdict | None = None
         refused: Verdict | None = None
         for quote in extractive_answers(state.get("evidence", []), searched(state)):
@@ -288,8 +277,6 @@ class JudgeNode:
                 verdict = dataclasses.replace(verdict, verdict="redacted" if verdict.answer != quote else "pass")
                 if verdict.verdict == "pass":
                     return verdict, "extractive"
-            if verdict.verdict == "redacted" and holds_asked(searched(state), verdict.answer):
-                return verdict, "extractive"
             if verdict.verdict == "blocked":
                 refused = refused or verdict
             elif verdict.verdict not in REQUOTE:

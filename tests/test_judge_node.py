@@ -32,12 +32,6 @@ def _state(draft: str, flags: list[str] | None = None, **extra):
             "timings_ms": {"generate": 12.0}, **extra}
 
 
-def _one_note(path: str, title: str, date: str, sentences: list[str], order: list[int]) -> tuple[list, list]:
-    """The sources and evidence of one retrieved note whose ``sentences`` are shown in ``order``."""
-    note = {"path": path, "title": title, "date": date, "score": 0.8}
-    return [{**note, "similarity": 0.5, "text": " ".join(sentences)}], [{**note, "sentences": sentences, "order": order}]
-
-
 def _sent_back(ctx, state) -> str:
     """Why the judge sends ``state``'s draft back to the generator (it must)."""
     update = make_judge(ctx)(state)
@@ -267,7 +261,10 @@ def test_a_short_note_quoted_nearly_whole_is_a_quote_not_a_dump(ctx):
     quote, "Three bedrooms, a log burner…" alone, was shown. A quote is bounded; it is shown whole."""
     one = "The manager's house at Kaimoko sits on a terrace above the woolshed, twenty minutes out of Fairlie on the gravel."
     two = "Three bedrooms, a log burner, and a view across to the Two Thumb Range that I'm not sick of yet."
-    sources, evidence = _one_note("home/top-house.md", "Top house", "2023-02-19", [one, two], [1, 0])
+    sources = [{"path": "home/top-house.md", "title": "Top house", "date": "2023-02-19", "score": 0.8,
+                "similarity": 0.5, "text": f"{one} {two}"}]
+    evidence = [{"path": "home/top-house.md", "title": "Top house", "date": "2023-02-19", "score": 0.8,
+                 "sentences": [one, two], "order": [1, 0]}]
     state = _state("It's a long way out, past Lake Tekapo.", question="How far out of town is your house?",
                    route="retrieve", sources=sources, evidence=evidence, answered_by="model-retry", attempt=1)
     update = make_judge(ctx)(state)
@@ -279,25 +276,6 @@ def test_a_short_note_quoted_nearly_whole_is_a_quote_not_a_dump(ctx):
     long = {**state, "sources": [{**sources[0], "text": run_on}],
             "evidence": [{**evidence[0], "sentences": [run_on], "order": [0]}]}
     assert make_judge(ctx)(long)["answered_by"] == "no-note"
-
-
-def test_a_quote_that_still_holds_the_name_asked_once_a_clause_is_left_out_goes_first(ctx):
-    """A tuning person's "Who looks after Pambazo when you're away these days?": the closest
-    sentences name Nayeli and, in a clause, "my niece"; the family topic leaves that clause out, and
-    the judge used to show the next quote that passed whole ("Went to see Maestro Abundio…"), which
-    names no one who does. A redacted quote still holding the kind asked goes first; one that lost
-    it does not."""
-    fed = "Back home Pambazo was fat: Nayeli, my niece, came over twice a day to feed him and clean the filter."
-    trip = "Went to see Maestro Abundio at a concrete house on the edge of town with a mango tree."
-    sources, evidence = _one_note("travel/chiapas.md", "Chipilin and rain", "2023-12-28", [trip, fed], [1, 0])
-    state = _state("Chelo does.", question="Who looks after Pambazo when you're away these days?", route="retrieve",
-                   sources=sources, evidence=evidence, answered_by="model-retry", attempt=1)
-    update = make_judge(ctx)(state)
-    assert update["answered_by"] == "extractive" and update["judge"]["verdict"] == "redacted", update
-    assert "Nayeli, …, came over" in update["answer"] and "niece" not in update["answer"], update["answer"]
-    plain = {**state, "question": "What does Pambazo get up to when you're away?"}  # no kind asked: the first that passes
-    shown = make_judge(ctx)(plain)
-    assert shown["judge"]["verdict"] == "pass" and "Abundio" in shown["answer"] and "Nayeli" not in shown["answer"], shown
 
 
 def test_an_echoed_prompt_line_is_left_out_under_a_plain_question(ctx):
