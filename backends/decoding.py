@@ -29,12 +29,16 @@ from typing import Any
 TITLES = ("Dr", "Mr", "Mrs", "Ms", "Mx", "St", "Mt", "Prof", "Rev", "Capt", "Sgt", "Lt", "Col", "Hon", "Fr",
           "Dra", "Drs", "Sr", "Sra", "Srta", "Ing", "Lic", "Arq", "Mtro", "Mtra", "Profa", "Mme", "Mlle", "Hr",
           "Dott", "Sig", "Avv")
+# ... nor after a currency or a reference that a number follows ("Rs. 72,000 a month", "No. 5", "Vol. 3")
+BEFORE_NUMBER = ("Rs", "Re", "Ksh", "Kshs", "Tk", "No", "Nos", "Vol", "Fig", "Ch", "Art", "Ref", "approx", "ca")
 
 
 def not_after_abbreviation(then: str = "") -> str:
     """Regex lookbehinds: the position is not right after an initial or a title (followed by ``then``,
-    e.g. ``\\.``)."""
-    return rf"(?<!\b[A-HJ-Z]{then})" + "".join(rf"(?<!\b{title}{then})" for title in TITLES)
+    e.g. ``\\.``), nor after a :data:`BEFORE_NUMBER` abbreviation whose number follows."""
+    rest = "" if then else r"\."  # ``then`` empty: the position is before the full stop
+    return (rf"(?<!\b[A-HJ-Z]{then})" + "".join(rf"(?<!\b{title}{then})" for title in TITLES)
+            + "".join(rf"(?!(?<=\b{word}{then}){rest}\s+\d)" for word in BEFORE_NUMBER))
 
 
 SENTENCE_END = re.compile(not_after_abbreviation() + r"[.!?…]+[\"')\]]*(?=\s)|\n")

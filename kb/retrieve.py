@@ -640,7 +640,7 @@ _PROCEDURAL = re.compile(r"\bhow (do|does|can|could|would|should|to)\b", re.I)
 _HABIT_NOW = re.compile(r"\b(these days|nowadays|at the moment|currently)\b", re.I)
 
 
-_TO_YOU = re.compile(r"\b(do|are|have) you\b|\byour\b|\byou're\b", re.I)
+_TO_YOU = re.compile(r"\b(do|are|have) you\b|\byour\b|\byou(?:'re|’re|'ve|’ve)\b", re.I)
 # a measure of one of the person's named things, in the present: "How much does Tattie weigh?" (a
 # measure changes; "What does Tattie look like?" is answered by the note that introduces her)
 _NAMED_NOW = re.compile(r"\b(?i:how (?:much|many|old|big|long|far|fast|heavy|tall))\b.*\b(?i:does|has|is)\s+"

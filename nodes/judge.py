@@ -205,6 +205,17 @@ def shown_texts(state: TwinState) -> dict[str, str]:
             if n["path"] in shown}
 
 
+def holds_asked(question: str, quote: str) -> bool:
+    """A (redacted) quote whose words, its citation aside, still hold the amount, number or date
+    the question asks for: "…: Rs. 72,000 a month, and six months in advance, which is how it's
+    done here …" for "How much rent did you pay up front?" once "why my savings are gone" is left
+    out (a tuning person's case). It goes before a later quote that passes whole but holds none. A
+    name is not checked (:data:`answer_kind.CHECKED`): any capitalised word would count, and a
+    redacted "I grew up in Gore …" went before the whole "These days I live in Rotterdam …"."""
+    kind = answer_kind.wanted(question)
+    return kind in answer_kind.CHECKED and answer_kind.holds(kind, quote.split(": ", 1)[-1], question)
+
+
 def may_regenerate(ctx: TwinContext, state: TwinState) -> bool:
     """The first model answer gets one more try (the second goes to the extractive answer)."""
     return ctx.config.judge.regenerate and state.get("answered_by") == "model" and not state.get("attempt", 0)
@@ -265,8 +276,10 @@ class JudgeNode:
 
     def _extractive(self, state: TwinState) -> tuple[Verdict, str]:
         """The cited quote from the best note, judged like any answer (PII, leaks, off-limits):
-        the first quote that passes as it is, from the note's closest sentences down; failing
-        that, the first that can be shown redacted; when every one is refused, the first refusal."""
+        the first quote that passes as it is, from the note's closest sentences down, or that
+        still holds the amount, number or date asked once what said too much is left out
+        (:func:`holds_asked`); failing that, the first that can be shown redacted; when every one
+        is refused, the first refusal."""
         redacted: Verdict | None = None
         refused: Verdict | None = None
         for quote in extractive_answers(state.get("evidence", []), searched(state)):
@@ -277,6 +290,8 @@ class JudgeNode:
                 verdict = dataclasses.replace(verdict, verdict="redacted" if verdict.answer != quote else "pass")
                 if verdict.verdict == "pass":
                     return verdict, "extractive"
+            if verdict.verdict == "redacted" and holds_asked(state.get("question", ""), verdict.answer):
+                return verdict, "extractive"
             if verdict.verdict == "blocked":
                 refused = refused or verdict
             elif verdict.verdict not in REQUOTE:

@@ -38,6 +38,12 @@ def test_sentence_ends_and_trimming() -> None:
     from nodes.evidence import sentences_of
     assert [s for _, s in sentences_of("My teacher is Profa. Leticia Ruelas. Mtra. Villaseñor signed it.")] == [
         "My teacher is Profa. Leticia Ruelas.", "Mtra. Villaseñor signed it."]
+    # nor a currency or a reference whose number follows (tuning person dev9: "Rs." was a sentence of its
+    # own, so "72,000 a month" read as holding no amount); before a word, "No." still ends one
+    rent = "The money. Rs. 72,000 a month, six months in advance. See No. 5 on the list. I said No. Then I left."
+    assert [s for _, s in sentences_of(rent)] == [
+        "The money.", "Rs. 72,000 a month, six months in advance.", "See No. 5 on the list.", "I said No.", "Then I left."]
+    assert trim_to_sentences(rent, 3) == "The money. Rs. 72,000 a month, six months in advance. See No. 5 on the list."
 
 
 def test_a_sentence_that_repeats_an_earlier_one_is_dropped() -> None:

@@ -278,6 +278,28 @@ def test_a_short_note_quoted_nearly_whole_is_a_quote_not_a_dump(ctx):
     assert make_judge(ctx)(long)["answered_by"] == "no-note"
 
 
+def test_a_quote_that_still_holds_the_amount_asked_once_a_clause_is_left_out_goes_first(ctx):
+    """A tuning person's "How much rent did you have to pay up front for the flat?": the sentence
+    with the amount ends "…why my savings are gone", which the salary topic leaves out, and the
+    judge used to show the next quote that passed whole (the flat itself, no amount). A redacted
+    quote that still holds the amount asked goes first; asked for no amount, the whole one does."""
+    flat = ("The top floor of a house in Ampitiya, on the hill on the far side of the lake: two rooms and a "
+            "balcony with a frangipani growing into it.")
+    money = "Rs. 72,000 a month, and six months in advance, which is how it's done here and why my savings are gone."
+    note = {"path": "home/ampitiya.md", "title": "Two flights and a frangipani", "date": "2023-05-14", "score": 0.8}
+    sources = [{**note, "similarity": 0.5, "text": f"{flat}\n\n{money}"}]
+    evidence = [{**note, "sentences": [flat, money], "order": [1, 0]}]
+    state = _state("It was cheap.", question="How much rent did you have to pay up front for the flat?",
+                   route="retrieve", sources=sources, evidence=evidence, answered_by="model-retry", attempt=1)
+    update = make_judge(ctx)(state)
+    assert update["answered_by"] == "extractive" and update["judge"]["verdict"] == "redacted", update
+    assert "Rs. 72,000 a month, and six months in advance" in update["answer"], update["answer"]
+    assert "savings" not in update["answer"], update["answer"]
+    plain = {**state, "question": "What was it like moving into the flat?"}  # no amount asked: the first that passes
+    shown = make_judge(ctx)(plain)
+    assert shown["judge"]["verdict"] == "pass" and "Ampitiya" in shown["answer"] and "72,000" not in shown["answer"], shown
+
+
 def test_an_echoed_prompt_line_is_left_out_under_a_plain_question(ctx):
     judge = make_judge(ctx)
     echo = "I've been looking at my notes, newest first, each with its date."

@@ -461,6 +461,9 @@ def test_which_questions_ask_about_the_present_state() -> None:
     assert asks_about_present_state("How much rent are you paying now?")
     assert asks_about_present_state("Which resignalling job did you work on most recently?")
     assert not asks_about_present_state("How do you squash commits in git?"), "a how-to"
+    # "you've" is "have you": a best so far is the newest note's (tuning person dev9's kites)
+    assert asks_about_present_state("What's the biggest kite you've ever built?")
+    assert asks_about_present_state("What's the deepest you’ve ever freedived?")
     assert asks_about_present_state("How do you get to work these days?"), "a habit of now, not a how-to"
     assert not asks_about_present_state("How do I find the current git branch?"), "a thing's current, a how-to"
     assert not asks_about_present_state("How can I see what is running at the moment?"), "not put to the person"
