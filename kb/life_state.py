@@ -243,7 +243,8 @@ VEHICLE = LifeTopic(
         r"\bwhat (?:are|do) you (?:drive|driving)\b(?!\s+at\b(?!\s+the\s+moment\b))"  # not "What are you driving at?"
         r"|\b(?:what|which) (?:sort of |kind of |type of |make of )?" + _VEHICLE
         + r"(?: have you got| do you (?:drive|have|own|run)| are you driving)\b"
-        r"|\bwhat(?:'s| is) your (?!estate\b)" + _OWNED + r"\b",
+        r"|\bwhat(?:'s| is) your (?!estate\b)" + _OWNED + r"\b"
+        r"|\bwhat (?:are|do) you (?:get|getting) around in\b",  # tuning people dev8, dev9: "What do you get around in nowadays?"
         re.I,
     ),
     says=re.compile(

@@ -258,6 +258,8 @@ def _select(candidate: _Candidate, scores: np.ndarray, per_note: int,
     keep = sorted(ranked[:per_note]) if per_note > 0 else list(range(len(sentences)))
     stated = stating is not None and stating(sentences[ranked[0]])
     passage = _passage(candidate, ranked[0]) if per_note > 0 and not stated else []
+    if not passage and per_note > 0 and not stated and (before := _closing_line(candidate, ranked[0])) is not None:
+        passage = [before, ranked[0]]
     if not passage:
         after = _told_after(candidate, ranked[0]) if per_note > 0 else None
         passage = [] if after is None else [after]
@@ -334,6 +336,21 @@ def _told_after(candidate: _Candidate, best: int) -> int | None:
             or candidate.headings[after] != candidate.headings[best]:
         return None
     return after if _short(candidate, best) else None
+
+
+def _closing_line(candidate: _Candidate, best: int) -> int | None:
+    """The sentence before ``best`` when ``best`` is short and closes its paragraph, which goes on
+    in another: such a line sums up the one before it ("…the 5:55 train to Galle shakes the
+    glasses on my shelf every morning." / "I no longer need an alarm."; tuning person dev9), and
+    the next paragraph's first sentence speaks of something else. None otherwise."""
+    before, after = best - 1, best + 1
+    paragraphs = candidate.paragraphs
+    if before < 0 or not _short(candidate, best) or not _next_in_chunk(candidate, before, best) \
+            or paragraphs[before] != paragraphs[best]:
+        return None
+    closes = after >= len(candidate.note["sentences"]) or paragraphs[after] != paragraphs[best] \
+        or not _next_in_chunk(candidate, best, after)
+    return before if closes else None
 
 
 _DIGIT = re.compile(r"\d")

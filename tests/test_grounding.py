@@ -872,6 +872,29 @@ def test_a_short_closest_sentence_is_quoted_with_its_short_paragraph(tmp_path) -
     assert "warthogs" not in extractive_answer(notes, question)  # too long to quote whole
 
 
+def test_a_short_closest_sentence_that_closes_its_paragraph_is_quoted_with_the_one_before(tmp_path) -> None:
+    """"What did you use instead of an alarm clock in your first room?": the closest sentence ("I
+    no longer need an alarm.") sums up the one before it in its paragraph, which says why (tuning
+    person dev9); the quote took the next paragraph's first sentence instead (the bus to work).
+    A short closest sentence that closes its paragraph (too long to quote whole) is quoted with the
+    sentence before it; one that the paragraph goes on from still takes the sentence after."""
+    embed = TwinContext(Config(home=str(tmp_path))).embeddings
+    room = {"path": "home/annex.md", "title": "Behind the jak tree", "date": "2015-03-08", "score": 0.8,
+            "similarity": 0.6, "heading": "Behind the jak tree",
+            "text": "The room has a fan, a bed, a desk and a window full of jak tree, and a shelf of glasses that I "
+                    "brought from home in a box of old newspapers. At the end of the lane the railway runs along the "
+                    "sea, and the 5:55 train to Galle shakes the glasses on my shelf every morning. I no longer need "
+                    "an alarm.\n\n40 minutes to Fort on the 100 bus if I get a seat. I stand, usually."}
+    question = "What did you use instead of an alarm clock in your first room?"
+    notes = gather([room], embed.embed_query(question), embed.embed_documents, 1, 1, question=question)
+    quote = extractive_answer(notes, question)
+    assert "5:55 train" in quote and "I no longer need an alarm." in quote and "100 bus" not in quote, quote
+    assert "5:55" not in wrap_evidence(notes)  # for the quote only: the model sees the closest sentence
+    goes_on = {**room, "text": room["text"].replace("an alarm.\n\n40", "an alarm. 40")}
+    notes = gather([goes_on], embed.embed_query(question), embed.embed_documents, 1, 1, question=question)
+    assert "100 bus" in extractive_answer(notes, question)  # not its paragraph's last: the sentence after
+
+
 def test_a_table_row_is_a_paragraph_of_its_own_and_its_rule_line_no_sentence() -> None:
     """A review's case (tuning person dev4's bird count): the rows of a markdown table ran together
     as one paragraph, so a short row was quoted with every other row and the ``|---|---|`` line."""

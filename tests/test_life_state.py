@@ -430,6 +430,9 @@ CARS = {
     ("What car are you driving now?", True), ("What are you driving at the moment?", True),
     ("What are you driving at?", False), ("What's your estate agent called?", False),
     ("What's your pickup line?", False), ("What's your car registration?", False),
+    # tuning people dev8, dev9
+    ("What do you get around in nowadays?", True), ("What are you getting around in these days?", True),
+    ("How do you get around the city?", False),
 ])
 def test_which_questions_ask_what_the_person_drives(question: str, asks: bool) -> None:
     assert (topic_of(question) is VEHICLE) is asks
