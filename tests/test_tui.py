@@ -306,8 +306,12 @@ async def test_threads_persist_and_reopen(tui_config, tui_runner, screens) -> No
     first = TwinApp(tui_config, runner=tui_runner, watch=False)
     async with first.run_test(size=SIZE) as pilot:
         await ready(pilot, first)
-        await ask(pilot, first, "Hello! How are you today?")
+        [card] = await ask(pilot, first, "Hello! How are you today?")
         thread_id = first.thread_id
+        # the turn is in the checkpointer under the app's thread (a failed or stopped turn would not be;
+        # a fresh clone's suite once missed it here: the card says why)
+        assert card.result is not None and card.result["thread_id"] == thread_id, card.text
+        assert thread_id in tui_runner.threads(), (card.text, tui_runner.threads()[:5])
     second = TwinApp(tui_config, runner=tui_runner, watch=False)
     async with second.run_test(size=SIZE) as pilot:
         await ready(pilot, second)
