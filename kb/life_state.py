@@ -260,7 +260,35 @@ VEHICLE = LifeTopic(
     words=("new", "bought", "got", "picked", "collected", "drive", "car", "van", "ute", "truck"),
 )
 
-TOPICS = (HOME, WORK, RECORD, VEHICLE)
+# Who the person answers to at work now ("Who's your boss these days?", "Who do you report to?"): the
+# newest note in which they say who that is: "Ivana Mardešić, who hired me, runs the technical side",
+# "Irene Balderas, who founded the studio and who I answer to", "I report to the medical director",
+# "Callum Reid, who took over the team in January", "my new manager is…" (tuning people dev2, dev7, dev8,
+# dev9). Such a line sits in a note about the job or the team, rarely the best match for "your boss";
+# an older job's note that says who hired the person is older, so the newest wins. Not a boss left
+# behind ("my old boss", "my former manager") nor someone else's ("she reports to Tom").
+_ROLE = r"(?:boss|manager|line manager|supervisor|team lead(?:er)?|head of department|director)"
+BOSS = LifeTopic(
+    name="boss",
+    what="who you answer to at work",
+    asks=re.compile(
+        r"\bwho(?:'s| is) your (?:(?:new|current|actual) )?" + _ROLE + r"\b"
+        r"|\bwho (?:do|are) you (?:report|reporting|answer|answering) to\b"
+        r"|\bwho(?:'s| is) in charge (?:of you|at (?:your )?work)\b",
+        re.I,
+    ),
+    says=re.compile(
+        r"\bwho (?:hired me|i (?:now )?(?:report|answer) to)\b"
+        r"|,\s*(?:whose\b[^.!?;]{1,80}?,\s*)?hired me\b"  # "Fathima Cader, whose grandfather started the firm, hired me"
+        r"|\bi (?:now )?(?:report|answer) (?:directly )?to\b"
+        r"|\bmy (?:new )?(?:boss|manager|line manager|supervisor|team lead(?:er)?)(?:,|\s+(?:is|now)\b)"
+        r"|\b(?:took|has taken) over (?:the|our) (?:team|unit|department|office|section|lab|workshop|studio)\b",
+        re.I,
+    ),
+    words=("hired", "report", "answer", "boss", "manager", "supervisor", "lead", "leader", "took", "taken"),
+)
+
+TOPICS = (HOME, WORK, RECORD, VEHICLE, BOSS)
 
 
 def topic_of(question: str) -> LifeTopic | None:

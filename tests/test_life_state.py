@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from kb.ingest import ingest
-from kb.life_state import HOME, RECORD, VEHICLE, WORK, topic_of
+from kb.life_state import BOSS, HOME, RECORD, VEHICLE, WORK, topic_of
 from kb.retrieve import Retriever
 from nodes.evidence import gather, stated_evidence
 from nodes.generate import notes_hold
@@ -472,6 +472,53 @@ def test_the_newest_note_saying_what_the_person_drives_comes_first(tmp_path: Pat
     assert sources[0]["why"] == "the newest note on what you drive"
     assert not any(s["path"] in ("travel/mallaig.md", "family/baby.md") and s.get("why") for s in sources)
     assert not any(s.get("why") for s in retriever.search("What was your first car?"))
+
+
+BOSSES = {
+    "work/first-job.md": ("First job", "2016-03-01",
+                          "Started at the tea brokers in Fort. My boss is the senior taster, Mr. Goonetilleke, who "
+                          "tastes four hundred cups before lunch and expects me to keep up."),
+    "work/the-team.md": ("Nine o'clock cupping", "2023-11-12",
+                         "Five of us at the long table now. Fathima Cader, whose grandfather started the firm, "
+                         "hired me over a cup of her own blend and has the last sip of every blend."),
+    "work/old-boss.md": ("A letter", "2024-05-02", "My old boss wrote from Colombo; he is retiring to Galle."),
+}
+
+
+@pytest.mark.parametrize("question, asks", [
+    ("Who's your boss these days?", True), ("Who do you report to at work now?", True),
+    ("Who's your manager?", True), ("Who is your current supervisor?", True), ("Who do you answer to?", True),
+    ("Who is your sister's boss?", False), ("What is your boss like?", False), ("Who was your first boss?", False),
+])
+def test_which_questions_ask_who_the_person_answers_to(question: str, asks: bool) -> None:
+    assert (topic_of(question) is BOSS) is asks
+
+
+@pytest.mark.parametrize("sentence, says", [
+    ("Ivana Mardešić, who hired me, runs the technical side from Split.", True),
+    ("Irene Balderas, who founded the studio and who I answer to, wants it done by September.", True),
+    ("Fathima Cader, whose grandfather started the firm, hired me over a cup of tea.", True),
+    ("Callum Reid, who took over the team in January, sat in on a session.", True),
+    ("I report to the medical director.", True), ("My manager, Priya Raman, lets me swap shifts.", True),
+    ("My new boss is Tom.", True),
+    ("My old boss wrote from Colombo.", False), ("She reports to Tom.", False), ("Tom hired a van.", False),
+    ("Who hired the band?", False), ("My manager's dog bit me.", False),
+])
+def test_sentences_that_say_who_the_person_answers_to(sentence: str, says: bool) -> None:
+    assert BOSS.stated_in(sentence) is says
+
+
+def test_the_newest_note_saying_who_the_person_answers_to_comes_first(tmp_path: Path, kb_embeddings) -> None:
+    """The first job's note says "My boss is…" in the question's words; the newer note on the team says
+    who hired the person, and goes first; a later letter from an old boss says nothing of the present
+    (tuning people dev2, dev7, dev8, dev9)."""
+    retriever = indexed(tmp_path, BOSSES, kb_embeddings)
+    question = "Who's your boss these days?"
+    before = [s["path"] for s in _without_rule(retriever).search(question)]
+    assert before[0] != "work/the-team.md", before
+    sources = retriever.search(question)
+    assert sources[0]["path"] == "work/the-team.md", [s["path"] for s in sources]
+    assert sources[0]["why"] == "the newest note on who you answer to at work"
 
 
 @pytest.mark.slow
