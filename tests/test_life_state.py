@@ -52,6 +52,16 @@ def _without_rule(retriever: Retriever) -> Retriever:
     return Retriever(config, retriever.embeddings)
 
 
+def _first_by_the_rule(retriever: Retriever, question: str, path: str, what: str) -> list:
+    """``path`` is not first without the life-state rule and is first, marked, with it; the sources."""
+    before = [s["path"] for s in _without_rule(retriever).search(question)]
+    assert before[0] != path, before
+    sources = retriever.search(question)
+    assert sources[0]["path"] == path, [s["path"] for s in sources]
+    assert sources[0]["why"] == f"the newest note on {what}"
+    return sources
+
+
 @pytest.mark.parametrize("question, topic", [
     ("Where do you live these days?", HOME), ("Which part of town do you live in?", HOME),
     ("Do you still live in Copenhagen?", HOME), ("Where do you work?", WORK),
@@ -464,12 +474,7 @@ def test_the_newest_note_saying_what_the_person_drives_comes_first(tmp_path: Pat
     """The old note describing the estate is most like the question; the newer note saying they
     bought another car is first; a later trip that only drives it somewhere and a car seat are not."""
     retriever = indexed(tmp_path, CARS, kb_embeddings)
-    question = "What car do you drive?"
-    before = [s["path"] for s in _without_rule(retriever).search(question)]
-    assert before[0] != "cars/new-car.md", before
-    sources = retriever.search(question)
-    assert sources[0]["path"] == "cars/new-car.md", [s["path"] for s in sources]
-    assert sources[0]["why"] == "the newest note on what you drive"
+    sources = _first_by_the_rule(retriever, "What car do you drive?", "cars/new-car.md", "what you drive")
     assert not any(s["path"] in ("travel/mallaig.md", "family/baby.md") and s.get("why") for s in sources)
     assert not any(s.get("why") for s in retriever.search("What was your first car?"))
 
@@ -513,12 +518,7 @@ def test_the_newest_note_saying_who_the_person_answers_to_comes_first(tmp_path: 
     who hired the person, and goes first; a later letter from an old boss says nothing of the present
     (tuning people dev2, dev7, dev8, dev9)."""
     retriever = indexed(tmp_path, BOSSES, kb_embeddings)
-    question = "Who's your boss these days?"
-    before = [s["path"] for s in _without_rule(retriever).search(question)]
-    assert before[0] != "work/the-team.md", before
-    sources = retriever.search(question)
-    assert sources[0]["path"] == "work/the-team.md", [s["path"] for s in sources]
-    assert sources[0]["why"] == "the newest note on who you answer to at work"
+    _first_by_the_rule(retriever, "Who's your boss these days?", "work/the-team.md", "who you answer to at work")
 
 
 @pytest.mark.slow
