@@ -267,7 +267,8 @@ VEHICLE = LifeTopic(
 # dev9). Such a line sits in a note about the job or the team, rarely the best match for "your boss";
 # an older job's note that says who hired the person is older, so the newest wins. Not a boss left
 # behind ("my old boss", "my former manager") nor someone else's ("she reports to Tom").
-_ROLE = r"(?:boss|manager|line manager|supervisor|team lead(?:er)?|head of department|director)"
+_BOSS = r"(?:boss|manager|line manager|supervisor|team lead(?:er)?)"  # "my manager, …", "my new boss is…"
+_ROLE = r"(?:" + _BOSS + r"|head of department|director)"  # asked: "Who's your director?"
 BOSS = LifeTopic(
     name="boss",
     what="who you answer to at work",
@@ -281,7 +282,7 @@ BOSS = LifeTopic(
         r"\bwho (?:hired me|i (?:now )?(?:report|answer) to)\b"
         r"|,\s*(?:whose\b[^.!?;]{1,80}?,\s*)?hired me\b"  # "Fathima Cader, whose grandfather started the firm, hired me"
         r"|\bi (?:now )?(?:report|answer) (?:directly )?to\b"
-        r"|\bmy (?:new )?(?:boss|manager|line manager|supervisor|team lead(?:er)?)(?:,|\s+(?:is|now)\b)"
+        r"|\bmy (?:new )?" + _BOSS + r"(?:,|\s+(?:is|now)\b)"
         r"|\b(?:took|has taken) over (?:the|our) (?:team|unit|department|office|section|lab|workshop|studio)\b",
         re.I,
     ),

@@ -156,9 +156,14 @@ def extractive_answers(notes: list[EvidenceNote], question: str = "") -> Iterato
         yield prompts.render("extractive", title=title, date=readable_date(note["date"]), quote=quote)
 
 
+def quoted_text(answer: str) -> str:
+    """What an extractive ``answer`` quotes of the note, its citation ("From my note … of 14 May 2023: ") left out."""
+    return answer.split(": ", 1)[-1]
+
+
 def quote_words(answer: str) -> int:
     """How many words of the note an extractive ``answer`` quotes (its citation left out)."""
-    return len(answer.split(": ", 1)[-1].split())
+    return len(quoted_text(answer).split())
 
 
 def extractive_answer(notes: list[EvidenceNote], question: str = "") -> str:

@@ -42,6 +42,7 @@ from nodes.extractive import (
     quote_words,
     quoted_note,
     quoted_sentences,
+    quoted_text,
 )
 from nodes.generate import goes_to_notes
 from nodes.guards.copies import copied_from_elsewhere, word_for_word
@@ -213,7 +214,7 @@ def holds_asked(question: str, quote: str) -> bool:
     name is not checked (:data:`answer_kind.CHECKED`): any capitalised word would count, and a
     redacted "I grew up in Gore …" went before the whole "These days I live in Rotterdam …"."""
     kind = answer_kind.wanted(question)
-    return kind in answer_kind.CHECKED and answer_kind.holds(kind, quote.split(": ", 1)[-1], question)
+    return kind in answer_kind.CHECKED and answer_kind.holds(kind, quoted_text(quote), question)
 
 
 def may_regenerate(ctx: TwinContext, state: TwinState) -> bool:
