@@ -260,6 +260,8 @@ def _select(candidate: _Candidate, scores: np.ndarray, per_note: int,
     passage = _passage(candidate, ranked[0]) if per_note > 0 and not stated else []
     if not passage and per_note > 0 and not stated and (before := _closing_line(candidate, ranked[0])) is not None:
         passage = [before, ranked[0]]
+    if not passage and per_note > 0 and not stated and (before := _referent_before(candidate, ranked[0])):
+        passage = [*before, ranked[0]]
     if not passage:
         after = _told_after(candidate, ranked[0]) if per_note > 0 else None
         passage = [] if after is None else [after]
@@ -288,12 +290,40 @@ def _runner_passage(candidate: _Candidate, ranked: list[int], passage: list[int]
     you eat three days running on Islay?", and what it says is in the sentence before it
     ("Scallops at the oyster hut…"); the quote takes both beside the closest sentence
     (nodes/extractive.py). [] otherwise."""
-    if len(ranked) < 2 or not _short(candidate, runner := ranked[1]) or runner == 0:
+    if len(ranked) < 2 or (runner := ranked[1]) == 0:
         return []
+    if not _short(candidate, runner):
+        before = _referent_before(candidate, runner)
+        return [] if not before or {*before, runner} & {ranked[0], *passage} else [*before, runner]
     before = runner - 1
     if not _next_in_chunk(candidate, before, runner) or candidate.paragraphs[before] != candidate.paragraphs[runner]:
         return []
     return [] if {before, runner} & {ranked[0], *passage} else [before, runner]
+
+
+# a sentence that opens with a pronoun, or whose first words point at someone with one ("The other
+# trainees call him…"): who or what it speaks of is named before it
+_POINTS_BACK = re.compile(r"^\W*(?:he|she|they|it|his|her|their|its)\b"
+                         r"|^\W*(?:the|a|my|our|his|her|their)\s+(?:[a-z]+\s+){0,3}(?:him|her|them)\b", re.I)
+REFERENT_STEPS = 2  # sentences a quote goes back for the one a pronoun points at
+
+
+def _referent_before(candidate: _Candidate, i: int) -> list[int]:
+    """The sentences before ``i`` back to the one that names whom or what its pronoun means, when
+    ``i`` opens with one ("Deng, from Juba." / "He sequences six arrivals in his head…" / "The
+    other trainees call him…"; tuning people dev4, dev5, dev6); [] when it does not, or that
+    sentence is not within ``REFERENT_STEPS`` in the same paragraph and chunk."""
+    chain: list[int] = []
+    at = i
+    sentences = candidate.note["sentences"]
+    while _POINTS_BACK.search(sentences[at]):
+        before = at - 1
+        if len(chain) == REFERENT_STEPS or before < 0 or not _next_in_chunk(candidate, before, at) \
+                or candidate.paragraphs[before] != candidate.paragraphs[at]:
+            return []
+        chain.insert(0, before)
+        at = before
+    return chain
 
 
 def _opens_why(heading: str) -> bool:

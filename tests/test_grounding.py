@@ -895,6 +895,55 @@ def test_a_short_closest_sentence_that_closes_its_paragraph_is_quoted_with_the_o
     assert "100 bus" in extractive_answer(notes, question)  # not its paragraph's last: the sentence after
 
 
+def test_a_quoted_sentence_that_points_back_with_a_pronoun_brings_the_one_that_names_whom() -> None:
+    """"Who's the best student in your class this term?": the sentences closest to the question
+    ("The other students call her…", "Fourteen students…") never named her, so the quote held no
+    answer (tuning people dev4, dev5, dev6 had such notes). A quoted sentence that opens with a
+    pronoun, or points at someone with one in its first words, is quoted with the sentences before
+    it back to the one that names whom it means (two at most, same paragraph); with the name two
+    paragraphs up, it is quoted as before."""
+    from nodes.evidence import _referent_before
+
+    text = ("Fourteen students this term, from five counties.\n\nWanjiru Gathoni, from Nyeri. She solves the "
+            "harmonic problems in her head before I have finished writing them. The other students call her "
+            "\"the Calculator\" and she pretends to mind.")
+    note = {"path": "work/class.md", "title": "Term three", "date": "2025-09-01", "score": 0.9, "similarity": 0.5,
+            "heading": "Term three", "text": text}
+    candidate = next(iter(_candidates_of([note])))
+    sentences = candidate.note["sentences"]
+    calls = next(i for i, s in enumerate(sentences) if s.startswith("The other students"))
+    solves = next(i for i, s in enumerate(sentences) if s.startswith("She solves"))
+    named = next(i for i, s in enumerate(sentences) if s.startswith("Wanjiru"))
+    assert _referent_before(candidate, calls) == [named, solves]
+    assert _referent_before(candidate, named) == []  # names her itself
+    assert _referent_before(candidate, sentences.index("Fourteen students this term, from five counties.")) == []
+    far = {**note, "text": text.replace("Nyeri. She", "Nyeri.\n\nShe")}
+    candidate = next(iter(_candidates_of([far])))
+    calls = next(i for i, s in enumerate(candidate.note["sentences"]) if s.startswith("The other students"))
+    assert _referent_before(candidate, calls) == []  # the name is in another paragraph: not reached
+
+
+def _candidates_of(sources: list[dict]) -> list:
+    from nodes.evidence import _candidates
+
+    return _candidates(sources, len(sources))
+
+
+def test_the_quote_of_a_sentence_that_points_back_names_whom_it_means(tmp_path) -> None:
+    """End to end through ``gather`` and the quote: the closest sentence says what the class calls
+    the best student; the quote now starts at the sentence that names her."""
+    embed = TwinContext(Config(home=str(tmp_path))).embeddings
+    note = {"path": "work/class.md", "title": "Term three", "date": "2025-09-01", "score": 0.9, "similarity": 0.5,
+            "heading": "Term three",
+            "text": "Wanjiru Gathoni, from Nyeri, came top in every test this term. She solves the harmonic problems in "
+                    "her head before I have finished writing them, and the rest of the class call her \"the Calculator\"."
+                    "\n\nThe term ends on the fifth with a field trip to the Kenya Meteorological Department."}
+    question = "What does the class call the calculator girl?"
+    notes = gather([note], embed.embed_query(question), embed.embed_documents, 1, 1, question=question)
+    quote = extractive_answer(notes, question)
+    assert "Wanjiru Gathoni" in quote and "the Calculator" in quote, quote
+
+
 def test_a_table_row_is_a_paragraph_of_its_own_and_its_rule_line_no_sentence() -> None:
     """A review's case (tuning person dev4's bird count): the rows of a markdown table ran together
     as one paragraph, so a short row was quoted with every other row and the ``|---|---|`` line."""
