@@ -289,7 +289,35 @@ BOSS = LifeTopic(
     words=("hired", "report", "answer", "boss", "manager", "supervisor", "lead", "leader", "took", "taken"),
 )
 
-TOPICS = (HOME, WORK, RECORD, VEHICLE, BOSS)
+# Which club, team or choir the person belongs to now ("Which choir do you sing with?", "Which frisbee team are
+# you playing for now?"): the newest note, among those on the same pastime as the best match, in which they say
+# they joined one ("So I've joined Izarraitz Kantu Taldea here in Azkoitia", "the first proper practice as a
+# member of Tlaloc Ultimate", "Found a club down here at last"; tuning people dev2, dev4, dev5, dev7). The
+# note that best matches the question is an older club's, or a newer tournament's.
+_GROUP = r"(?:club|team|choir|band|orchestra|ensemble|league|society|crew|squad|side|troupe|quartet|group)"
+CLUB = LifeTopic(
+    name="club",
+    what="which club or team you are in",
+    asks=re.compile(
+        r"\b(?:which|what) (?:[\w-]+ ){0,2}?" + _GROUP + r"s? (?:are|do) you (?:(?:now|still|currently) )?"
+        r"(?:in|with|at|for|part of|a member of|belong|play|playing|sing|singing|row|rowing|go|going|train|training|run|"
+        r"running|dance|dancing|ride|riding|swim|swimming|climb|climbing)\b"
+        r"|\bwho do you (?:play|sing|row|race|run|ride) (?:for|with)\b",
+        re.I,
+    ),
+    says=re.compile(
+        _I + r" joined (?:the |a |an )?(?!(?:[\w'-]+ ){0,6}?as (?:a|an|the)\b)" + _CAP  # not a job: "joined Acme as a tester"
+        + r"|\b(?:a|now a|the newest|a new|a full|a paid-up) member of (?:the )?" + _CAP
+        + r"|\bfound (?:a|another|a new) (?:[\w-]+ )?" + _GROUP + r"\b"
+        r"|\b(?:my|our) new " + _GROUP + r"\b",
+        re.I,
+    ),
+    words=("joined", "member", "found", "new"),
+    near=0.3,
+    alike=0.3,
+)
+
+TOPICS = (HOME, WORK, RECORD, VEHICLE, BOSS, CLUB)
 
 
 def topic_of(question: str) -> LifeTopic | None:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from kb.ingest import ingest
-from kb.life_state import BOSS, HOME, RECORD, VEHICLE, WORK, topic_of
+from kb.life_state import BOSS, CLUB, HOME, RECORD, VEHICLE, WORK, topic_of
 from kb.retrieve import Retriever
 from nodes.evidence import gather, stated_evidence
 from nodes.generate import notes_hold
@@ -519,6 +519,53 @@ def test_the_newest_note_saying_who_the_person_answers_to_comes_first(tmp_path: 
     (tuning people dev2, dev7, dev8, dev9)."""
     retriever = indexed(tmp_path, BOSSES, kb_embeddings)
     _first_by_the_rule(retriever, "Who's your boss these days?", "work/the-team.md", "who you answer to at work")
+
+
+CHOIRS = {
+    "choir/ulia.md": ("Tuesdays", "2017-10-03",
+                      "The Ulia choir in Donostia, alto, every Tuesday night in the parish hall."),
+    "choir/azkoitia.md": ("New voices, same part", "2020-02-16",
+                          "I no longer sing in Donostia. So I've joined Izarraitz Kantu Taldea here in Azkoitia: "
+                          "twenty-five of us, mostly over sixty, rehearsing on Wednesdays in the music school."),
+    "choir/christmas.md": ("Cold stone, warm voices", "2025-12-21",
+                           "Which choir sings best in a cold church? Ours: we sang with the town band in the basilica, "
+                           "a Basque carol medley, and I sang the alto line of a Rutter piece with the choir."),
+    "sport/rowing.md": ("Rowing", "2026-01-10", "I've joined the Aarhus Roklub for Sunday mornings on the lake."),
+}
+
+
+@pytest.mark.parametrize("question, asks", [
+    ("Which choir do you sing with?", True), ("Which frisbee team are you playing for now?", True),
+    ("Which chess club do you go to?", True), ("Which curling club are you in?", True),
+    ("Who do you play for these days?", True),
+    ("Which team do you support?", False), ("Which band do you like?", False),
+    ("What team are you on at work?", False), ("Which club did you join first?", False),
+])
+def test_which_questions_ask_which_club_the_person_is_in(question: str, asks: bool) -> None:
+    assert (topic_of(question) is CLUB) is asks
+
+
+@pytest.mark.parametrize("sentence, says", [
+    ("So I've joined Izarraitz Kantu Taldea here in Azkoitia.", True),
+    ("Today the first proper practice as a member of Tlaloc Ultimate.", True),
+    ("Found a club down here at last, after six months of playing on the phone.", True),
+    ("I joined the Fair Maid Curling Club in October.", True), ("Our new team trains on Thursdays.", True),
+    ("I joined Acme Robotics as a test engineer in May.", False),  # a job: where the person works
+    ("We joined a queue for tickets.", False), ("She joined the Ulia choir.", False),
+    ("I found a cafe by the station.", False),
+])
+def test_sentences_that_say_the_person_joined_a_club(sentence: str, says: bool) -> None:
+    assert CLUB.stated_in(sentence) is says
+
+
+def test_the_newest_note_saying_which_choir_the_person_joined_comes_first(tmp_path: Path, kb_embeddings) -> None:
+    """A newer concert note is most like the question and says nothing of joining; the note saying
+    the person joined the choir goes first; a newer rowing club is another pastime (tuning people
+    dev4, dev5, dev7: a tournament or a concert, and the older club's note, came first)."""
+    retriever = indexed(tmp_path, CHOIRS, kb_embeddings)
+    sources = _first_by_the_rule(retriever, "Which choir do you sing with?", "choir/azkoitia.md",
+                                 "which club or team you are in")
+    assert not any(s["path"] == "sport/rowing.md" for s in sources)
 
 
 @pytest.mark.slow
