@@ -384,6 +384,9 @@ def _closing_line(candidate: _Candidate, best: int) -> int | None:
 
 
 _DIGIT = re.compile(r"\d")
+# a line this short before the sentence that says it is the measure of it: "All told, 118 kg, across spring
+# flowers, chestnut and a little heather." (12 words) before "The best year I've had…" (tuning person dev5)
+MEASURE_LINE_WORDS = 16
 
 
 def _measure_before(candidate: _Candidate, stated: int) -> int | None:
@@ -396,7 +399,7 @@ def _measure_before(candidate: _Candidate, stated: int) -> int | None:
     if before < 0 or _DIGIT.search(sentences[stated]) or not _DIGIT.search(sentences[before]) \
             or not _next_in_chunk(candidate, before, stated) or candidate.headings[before] != candidate.headings[stated]:
         return None
-    return before if _short(candidate, before) else None
+    return before if len(sentences[before].split()) < MEASURE_LINE_WORDS else None
 
 
 def _short(candidate: _Candidate, i: int) -> bool:

@@ -1004,3 +1004,27 @@ def test_a_stated_best_without_its_number_is_quoted_with_the_line_before_that_gi
     notes = gather([timed], embed.embed_query(question), embed.embed_documents, 2, 3,
                    stating=RECORD.stated_in, question=question)
     assert extractive_answer(notes, question).count("22.84") == 1, "its own number: not the line before"
+
+
+
+def test_a_measure_line_of_up_to_sixteen_words_comes_with_the_stated_best(tmp_path) -> None:
+    """Tuning person dev5's "What's the most honey you've ever taken in one year?": the line before
+    the stated best ("All told, 118 kg, across spring flowers, chestnut and a little heather.") is
+    twelve words, one too many for a short line, so the quote lost the amount. A line of fewer
+    than 16 words comes with it; a longer one does not."""
+    from kb.life_state import RECORD
+
+    embed = TwinContext(Config(home=str(tmp_path))).embeddings
+    text = ("## Extraction\n\nAll told, 118 kg, across spring flowers, chestnut and a little heather. "
+            "The best year I've had, and it took three weekends to extract. 9 euros the half-kilo jar.")
+    shelf = {"path": "bees/shelf.md", "title": "Shelf space", "date": "2024-12-08", "score": 0.8, "similarity": 0.5,
+             "heading": "Shelf space > Extraction", "text": text}
+    question = "What's the most honey you've ever taken in one year?"
+    notes = gather([shelf], embed.embed_query(question), embed.embed_documents, 1, 3,
+                   stating=RECORD.stated_in, question=question)
+    assert "118 kg" in extractive_answer(notes, question)
+    longer = {**shelf, "text": text.replace("a little heather.", "a little heather from the top hives on the ridge above "
+                                                                  "the farm.")}
+    notes = gather([longer], embed.embed_query(question), embed.embed_documents, 1, 3,
+                   stating=RECORD.stated_in, question=question)
+    assert "118 kg" not in extractive_answer(notes, question)
