@@ -292,8 +292,9 @@ BOSS = LifeTopic(
 # Which club, team or choir the person belongs to now ("Which choir do you sing with?", "Which frisbee team are
 # you playing for now?"): the newest note, among those on the same pastime as the best match, in which they say
 # they joined one ("So I've joined Izarraitz Kantu Taldea here in Azkoitia", "the first proper practice as a
-# member of Tlaloc Ultimate", "Found a club down here at last"; tuning people dev2, dev4, dev5, dev7). The
-# note that best matches the question is an older club's, or a newer tournament's.
+# member of Tlaloc Ultimate", "Found a club down here at last"; tuning people dev4, dev5, dev7, whose club
+# questions it puts right, and dev2, whose curling club was already first). The note that best matches the
+# question is an older club's, or a newer concert's or tournament's.
 _GROUP = r"(?:club|team|choir|band|orchestra|ensemble|league|society|crew|squad|side|troupe|quartet|group)"
 CLUB = LifeTopic(
     name="club",

@@ -249,7 +249,8 @@ def _select(candidate: _Candidate, scores: np.ndarray, per_note: int,
     sentence; kept in note order; 0 = all), ``order`` ranking the kept ones, closest first;
     and, for the quote only (``quote_only``: not shown to the model), the short paragraph around
     the closest one (:func:`_passage`) or the sentence after it when that one is short
-    (:func:`_told_after`). A sentence that ``stating`` finds says what was asked on its own
+    (:func:`_told_after`), or the sentences back to the one that names whom its pronoun means
+    (:func:`_referent_before`). A sentence that ``stating`` finds says what was asked on its own
     ("Kiprono Langat, the tower supervisor."): not its paragraph, only the sentence after.
     ``reasons`` (one per sentence, :func:`reasons_given`): the closest one opens a "Why…" section
     (the note is marked ``reason``)."""
@@ -289,7 +290,8 @@ def _runner_passage(candidate: _Candidate, ranked: list[int], passage: list[int]
     neither is the closest one or in its passage: "Three days in a row." is close to "What did
     you eat three days running on Islay?", and what it says is in the sentence before it
     ("Scallops at the oyster hut…"); the quote takes both beside the closest sentence
-    (nodes/extractive.py). [] otherwise."""
+    (nodes/extractive.py). A runner-up too long for that which points back with a pronoun comes with
+    the sentences back to the one that names whom it means (:func:`_referent_before`). [] otherwise."""
     if len(ranked) < 2 or (runner := ranked[1]) == 0:
         return []
     if not _short(candidate, runner):
@@ -384,8 +386,9 @@ def _closing_line(candidate: _Candidate, best: int) -> int | None:
 
 
 _DIGIT = re.compile(r"\d")
-# a line this short before the sentence that says it is the measure of it: "All told, 118 kg, across spring
-# flowers, chestnut and a little heather." (12 words) before "The best year I've had…" (tuning person dev5)
+# a line with a number and fewer words than this, right before the sentence that says a best, is its measure:
+# "All told, 118 kg, across spring flowers, chestnut and a little heather." (12 words) before "The best year
+# I've had…" (tuning person dev5; the quote's short line, under 12, left it out)
 MEASURE_LINE_WORDS = 16
 
 
