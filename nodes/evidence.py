@@ -259,10 +259,8 @@ def _select(candidate: _Candidate, scores: np.ndarray, per_note: int,
     keep = sorted(ranked[:per_note]) if per_note > 0 else list(range(len(sentences)))
     stated = stating is not None and stating(sentences[ranked[0]])
     passage = _passage(candidate, ranked[0]) if per_note > 0 and not stated else []
-    if not passage and per_note > 0 and not stated and (before := _closing_line(candidate, ranked[0])) is not None:
-        passage = [before, ranked[0]]
-    if not passage and per_note > 0 and not stated and (before := _referent_before(candidate, ranked[0])):
-        passage = [*before, ranked[0]]
+    if not passage and per_note > 0 and not stated and (lead := _lead_in(candidate, ranked[0])):
+        passage = [*lead, ranked[0]]
     if not passage:
         after = _told_after(candidate, ranked[0]) if per_note > 0 else None
         passage = [] if after is None else [after]
@@ -298,7 +296,7 @@ def _runner_passage(candidate: _Candidate, ranked: list[int], passage: list[int]
         before = _referent_before(candidate, runner)
         return [] if not before or {*before, runner} & {ranked[0], *passage} else [*before, runner]
     before = runner - 1
-    if not _next_in_chunk(candidate, before, runner) or candidate.paragraphs[before] != candidate.paragraphs[runner]:
+    if not _next_in_paragraph(candidate, before, runner):
         return []
     return [] if {before, runner} & {ranked[0], *passage} else [before, runner]
 
@@ -320,8 +318,7 @@ def _referent_before(candidate: _Candidate, i: int) -> list[int]:
     sentences = candidate.note["sentences"]
     while _POINTS_BACK.search(sentences[at]):
         before = at - 1
-        if len(chain) == REFERENT_STEPS or before < 0 or not _next_in_chunk(candidate, before, at) \
-                or candidate.paragraphs[before] != candidate.paragraphs[at]:
+        if len(chain) == REFERENT_STEPS or before < 0 or not _next_in_paragraph(candidate, before, at):
             return []
         chain.insert(0, before)
         at = before
@@ -340,17 +337,13 @@ def _passage(candidate: _Candidate, best: int) -> list[int]:
     they fit in ``PASSAGE_WORDS``: the closest sentence often names the occasion and the one
     beside it what happened ("A family of warthogs on the grass by runway 14…" / "Stopped
     departures for eleven minutes."); [] otherwise. Not past a repeated sentence left out."""
-    sentences, paragraphs = candidate.note["sentences"], candidate.paragraphs
+    sentences = candidate.note["sentences"]
     if not _short(candidate, best):
         return []
-
-    def next_to(i: int, j: int) -> bool:  # j is the sentence right after i in the same paragraph
-        return _next_in_chunk(candidate, i, j) and paragraphs[j] == paragraphs[i]
-
     start = end = best
-    while start > 0 and next_to(start - 1, start):
+    while start > 0 and _next_in_paragraph(candidate, start - 1, start):
         start -= 1
-    while end + 1 < len(sentences) and next_to(end, end + 1):
+    while end + 1 < len(sentences) and _next_in_paragraph(candidate, end, end + 1):
         end += 1
     words = sum(len(sentences[i].split()) for i in range(start, end + 1))
     return list(range(start, end + 1)) if end > start and words <= PASSAGE_WORDS else []
@@ -376,13 +369,18 @@ def _closing_line(candidate: _Candidate, best: int) -> int | None:
     glasses on my shelf every morning." / "I no longer need an alarm."; tuning person dev9), and
     the next paragraph's first sentence speaks of something else. None otherwise."""
     before, after = best - 1, best + 1
-    paragraphs = candidate.paragraphs
-    if before < 0 or not _short(candidate, best) or not _next_in_chunk(candidate, before, best) \
-            or paragraphs[before] != paragraphs[best]:
+    if before < 0 or not _short(candidate, best) or not _next_in_paragraph(candidate, before, best):
         return None
-    closes = after >= len(candidate.note["sentences"]) or paragraphs[after] != paragraphs[best] \
-        or not _next_in_chunk(candidate, best, after)
+    closes = after >= len(candidate.note["sentences"]) or not _next_in_paragraph(candidate, best, after)
     return before if closes else None
+
+
+def _lead_in(candidate: _Candidate, best: int) -> list[int]:
+    """The sentences a quote of ``best`` starts from before it: the one a short closing line sums
+    up (:func:`_closing_line`), else those back to the one that names whom its pronoun means
+    (:func:`_referent_before`); [] when neither."""
+    before = _closing_line(candidate, best)
+    return [before] if before is not None else _referent_before(candidate, best)
 
 
 _DIGIT = re.compile(r"\d")
@@ -416,6 +414,11 @@ def _next_in_chunk(candidate: _Candidate, i: int, j: int) -> bool:
     a repeated sentence is left out of the note, and chunks come best first, not in note order)."""
     chunk, place = candidate.places[i]
     return candidate.places[j] == (chunk, place + 1)
+
+
+def _next_in_paragraph(candidate: _Candidate, i: int, j: int) -> bool:
+    """Whether sentence ``j`` comes right after ``i`` in the same chunk and paragraph."""
+    return _next_in_chunk(candidate, i, j) and candidate.paragraphs[i] == candidate.paragraphs[j]
 
 
 def headed(candidate: _Candidate, keep: list[int]) -> list[str]:

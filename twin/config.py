@@ -93,7 +93,7 @@ class RetrievalConfig:
     subject_margin: float = 0.1  # a newer note on the same subject (title word, tag) ranks first within this
     first_margin: float = 0.05  # asked about a first ("your first car"), an older note ranks first within this (-1: off)
     year_margin: float = 0.15  # asked about a year ("Christmas in 2021"), a note of that year ranks first within this (-1: off)
-    life_state: bool = True  # asked where the person lives or works now, their best, car or boss: the newest note saying so first (kb/life_state.py)
+    life_state: bool = True  # asked where the person lives or works now, their best, car, boss or club: the newest note saying so first (kb/life_state.py)
 
 
 @dataclass
