@@ -169,9 +169,28 @@ def test_family_words_used_for_technical_things_are_not_family(topics, question)
 @pytest.mark.parametrize("question", [
     "Where do your parents live?", "Do you have a partner or kids?", "Who is your partner?",
     "What does your father do?", "Do you have any brothers or sisters?",
+    "What's your mum's dog called?", "What's the name of your sister's dog?", "Who is Nell's mum?",
+    "What's your partner's name?",
 ])
 def test_family_questions_are_still_family(topics, question):
     assert topics.classify(question) == ["family"]
+
+
+@pytest.mark.parametrize("question", [
+    "Who's your carrom doubles partner these days?",  # tuning people's questions, refused as family
+    "Which dog was Nell's mum?",
+    "Who's your climbing partner?",
+    "Who is your business partner at the bakery?",
+    "What's your dog's mother called?",
+])
+def test_a_partner_at_something_and_an_animals_kin_are_not_family(topics, question):
+    assert topics.by_pattern(question) == []
+
+
+def test_a_partner_at_something_is_no_love_life():
+    love = TopicClassifier(*load_topics(["relationships"]))
+    assert love.by_pattern("Who's your doubles partner at badminton?") == []
+    assert love.by_pattern("Do you have a partner?") == ["relationships"]
 
 
 @pytest.mark.parametrize("question", [

@@ -36,6 +36,9 @@ _POSSESSIVE = re.compile(r"\b(\w+)['’]s\b")  # "colin firth's wife"; after the
 _NOT_POSSESSORS = frozenset("what who where when how why which that this it there here let he she one everyone "
                             "someone anyone nobody".split())
 _POSSESSIVE_END = re.compile(r"['’]s?$")
+# someone's possessive right before a word, not the person's or a pronoun's ("Nell's mum", "the dog's mother")
+_POSSESSOR_BEFORE = re.compile(r"\b(?!(?:your|my|his|her|their|our|its|what|who|where|when|how|why|which|that|this|it|"
+                               r"there|here|let|he|she)['’\s])[^\W\d_][\w-]*['’]s\s+$", re.I)
 _THIRD_PARTY = re.compile(r"\b(?:he|she|his|her|hers|him|they|their|theirs|them|he's|she's|they're)\b", re.I)
 
 Embed = Callable[[list[str]], Any]  # texts -> (n, d) array of normalised vectors
@@ -49,17 +52,24 @@ class Topic:
     answer: tuple[re.Pattern[str], ...] = ()
     examples: tuple[str, ...] = ()
     not_before: re.Pattern[str] | None = None  # a question match followed by this is not the topic
+    not_after: re.Pattern[str] | None = None  # ...or right after this ("a doubles partner"; ends with ``$``)
+    animals: re.Pattern[str] | None = None  # a question naming one: "Nell's mum" is the dog's, not family
     technical_sense: re.Pattern[str] | None = None  # words of the topic that also name computing things
     technical: re.Pattern[str] | None = None  # a computing thing named in the question ("docker", "query")
     named: re.Pattern[str] | None = None  # someone of the topic asked about by name ("Dr Haldane")
 
     def asked_in(self, text: str) -> bool:
-        """A question pattern matches ``text``, and not where ``not_before`` follows the match,
-        nor where the match is a word with a technical sense in a question about computing
-        things ("shrink a docker image", "a health check", "diagnose a slow query"): those
-        are left to the match by meaning."""
+        """A question pattern matches ``text``, and not where ``not_before`` follows the match or
+        ``not_after`` comes right before it ("Who's your carrom doubles partner?"), nor where the
+        match is a word with a technical sense in a question about computing things ("shrink a
+        docker image", "a health check", "diagnose a slow query"): those are left to the match by
+        meaning; nor, in a question that names an animal, where the match follows someone's
+        possessive ("Which dog was Nell's mum?")."""
         computing = bool(self.technical and self.technical.search(text))
+        animal = bool(self.animals and self.animals.search(text))
         return any(not (self.not_before and self.not_before.match(text, m.end()))
+                   and not (self.not_after and self.not_after.search(text, 0, m.start()))
+                   and not (animal and _POSSESSOR_BEFORE.search(text, 0, m.start()))
                    and not (computing and self.technical_sense and self.technical_sense.search(m.group(0)))
                    for p in self.question for m in p.finditer(text))
 
@@ -102,6 +112,8 @@ def _topic(name: str, spec: dict[str, Any], path: Path | str, technical: str | N
         answer=tuple(_pattern(path, f"[{key}] answer", p) for p in spec.get("answer", [])),
         examples=tuple(spec.get("examples", [])),
         not_before=optional("not_before"),
+        not_after=optional("not_after"),
+        animals=optional("animals"),
         technical_sense=optional("technical_sense"),
         technical=_pattern(path, "[technical] context", technical) if computing else None,
         named=optional("named"),
