@@ -464,3 +464,13 @@ def test_an_answer_naming_its_own_condition_discloses_health(topics):
     assert topics.disclosed("Elspeth, a physio, is our third.") == []  # someone's job, not the person's health
     assert topics.disclosed("My seizure was in May.") == ["health"]
     assert topics.disclosed("My cancer research run raised £400.") == []  # a charity run, not a condition
+
+
+def test_an_answer_in_the_sense_the_question_asked_discloses_nothing(topics):
+    told = "Kwesi Ampofo, a bank teller, my partner since April."
+    assert topics.disclosed(told) == ["family"]
+    assert topics.disclosed(told, "Who's your usual salsa partner now?") == []
+    assert topics.disclosed("My sister came too.", "Who's your usual salsa partner now?") == ["family"]
+    guard = OffLimits(topics, on_fail="noop")
+    assert not run(guard, told, question="Who's your usual salsa partner now?").findings
+    assert run(guard, told, question="Who came to the salsa night?").findings
