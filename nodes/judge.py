@@ -245,7 +245,10 @@ class JudgeNode:
         why = ""
         shown = verdict.verdict in ("pass", "redacted") and answered_by.startswith("model")
         off = off_the_notes(state, verdict.answer, self.ctx.config.judge.quote_copies) if shown else ""  # after a redaction: what is left
-        if verdict.verdict in REQUOTE or off:
+        if self.quotes_blocked_draft(state, verdict):
+            why = f"the model's answer was blocked ({'; '.join(verdict.reasons)}): a quote of the notes instead"
+            verdict, answered_by = self._extractive(state)
+        elif verdict.verdict in REQUOTE or off:
             why = off or (f"unsupported by the notes: {', '.join(verdict.unsupported)}" if verdict.unsupported
                           else "copied a retrieved note whole")
             if may_regenerate(self.ctx, state):
@@ -261,6 +264,15 @@ class JudgeNode:
         return {"answer": verdict.answer, "answered_by": answered_by,
                 "judge": {"verdict": verdict.verdict, "reasons": verdict.reasons},
                 "decisions": {"judge": decision}}
+
+    def quotes_blocked_draft(self, state: TwinState, verdict: Verdict) -> bool:
+        """A model answer to a notes question was blocked for what it said (a private-only term,
+        a family word the question did not ask about, a line of the prompt), not for what was
+        asked: the question gets the cited quote of its best note, judged like any answer,
+        rather than a refusal it did not earn. A question with any input flag (an off-limits
+        topic, an injection, a request to encode or to play a role) is still refused."""
+        return (verdict.verdict == "blocked" and state.get("answered_by", "").startswith("model")
+                and goes_to_notes(state) and bool(state.get("evidence")) and not verdict.flags)
 
     def _again(self, verdict: Verdict, why: str) -> dict:
         decision = {"verdict": REGENERATE, "reasons": verdict.reasons, "why": why}

@@ -91,6 +91,29 @@ def test_asked_why_a_model_answer_without_the_notes_reason_is_answered_by_the_no
     assert unmarked["judge"]["verdict"] == "pass", "no Why section shown: the check does not apply"
 
 
+def test_a_model_answer_blocked_for_what_it_said_is_answered_by_a_quote_not_refused(ctx):
+    """A notes question whose model answer gave away a private-only name (or a family word not
+    asked about) gets the cited quote of its best note, judged like any answer; a question with
+    an input flag is still refused (a tuning person's "What are you treating the bees with for
+    varroa these days?" was refused for its model answer)."""
+    lines = ["Oxalic acid in sugar syrup, dribbled between the frames.", "Bees lost to the cold: fewer than I feared."]
+    sources = [{"path": "bees/december.md", "title": "December dribble", "date": "2022-12-18", "score": 0.9,
+                "similarity": 0.7, "text": " ".join(lines)}]
+    evidence = [{"path": "bees/december.md", "title": "December dribble", "date": "2022-12-18", "score": 0.9,
+                 "sentences": lines, "order": [0, 1]}]
+    state = _state("Freja says oxalic acid.", question="What do you treat the bees with for varroa?",
+                   route="retrieve", sources=sources, evidence=evidence, answered_by="model", attempt=0)
+    update = make_judge(ctx)(state)
+    assert update["answered_by"] == "extractive" and update["judge"]["verdict"] == "pass", update["judge"]
+    assert update["answer"].startswith('From my note "December dribble"') and "Oxalic acid" in update["answer"]
+    assert "Freja" not in update["answer"]
+    assert update["decisions"]["judge"]["why"].startswith("the model's answer was blocked (private_leak:")
+    flagged = make_judge(ctx)({**state, "input_flags": ["obfuscation"]})
+    assert flagged["answered_by"] == "refusal" and flagged["judge"]["verdict"] == "blocked"
+    general = make_judge(ctx)({**state, "route": "no_retrieve"})
+    assert general["answered_by"] == "refusal", "past the notes: nothing to quote"
+
+
 def test_beside_a_passage_that_names_nothing_a_model_answer_must_say_one_of_its_words(ctx):
     """A passage in lower case (or of common words only) names nothing, and every answer used to
     agree with it: the answer must say one of its words beyond the question's."""
