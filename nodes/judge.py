@@ -14,7 +14,10 @@ number or a date that sentence holds, say one: :func:`nodes.answer_kind.left_uns
 with the note's "Why…" section shown, say a word of its reason), and not join
 two shown notes in one sentence (:mod:`nodes.guards.joins`). An answer that fails
 is sent back to the generator once (verdict ``regenerate``); a second failure is replaced by
-a cited quote of the best note (:mod:`nodes.extractive`), or "I have no note about that". The
+a cited quote of the best note (:mod:`nodes.extractive`), or "I have no note about that". A model
+answer to a notes question blocked for what it said, on a question with no input flag (a private-only
+term, a family word not asked about), is replaced by that quote too, judged like any answer, not
+refused (:meth:`JudgeNode.quotes_blocked_draft`). The
 trace's ``answered_by`` says which path answered: model, model-retry, extractive, no-note,
 refusal, small-talk (a fixed reply, nodes/small_talk.py). An answer to a question the analyzer sent past the notes that states a fact about the
 person (verdict ``reroute``) is withheld and the question goes to the notes after all, once.
@@ -217,6 +220,14 @@ def holds_asked(question: str, quote: str) -> bool:
     return kind in answer_kind.CHECKED and answer_kind.holds(kind, quoted_text(quote), question)
 
 
+def blocked_why(reasons: Sequence[str]) -> str:
+    """Why a blocked model answer was quoted instead: the checks first ("the model's answer was
+    blocked by private_leak, grounding", what the trace's short form keeps), then each reason
+    without the words it lists of the withheld draft."""
+    checks = ", ".join(dict.fromkeys(r.split(":")[0] for r in reasons))
+    return f"the model's answer was blocked by {checks}: {'; '.join(': '.join(r.split(': ')[:2]) for r in reasons)}"
+
+
 def may_regenerate(ctx: TwinContext, state: TwinState) -> bool:
     """The first model answer gets one more try (the second goes to the extractive answer)."""
     return ctx.config.judge.regenerate and state.get("answered_by") == "model" and not state.get("attempt", 0)
@@ -246,7 +257,7 @@ class JudgeNode:
         shown = verdict.verdict in ("pass", "redacted") and answered_by.startswith("model")
         off = off_the_notes(state, verdict.answer, self.ctx.config.judge.quote_copies) if shown else ""  # after a redaction: what is left
         if self.quotes_blocked_draft(state, verdict):
-            why = f"the model's answer was blocked ({'; '.join(verdict.reasons)}): a quote of the notes instead"
+            why = blocked_why(verdict.reasons)
             verdict, answered_by = self._extractive(state)
         elif verdict.verdict in REQUOTE or off:
             why = off or (f"unsupported by the notes: {', '.join(verdict.unsupported)}" if verdict.unsupported

@@ -107,7 +107,9 @@ def test_a_model_answer_blocked_for_what_it_said_is_answered_by_a_quote_not_refu
     assert update["answered_by"] == "extractive" and update["judge"]["verdict"] == "pass", update["judge"]
     assert update["answer"].startswith('From my note "December dribble"') and "Oxalic acid" in update["answer"]
     assert "Freja" not in update["answer"]
-    assert update["decisions"]["judge"]["why"].startswith("the model's answer was blocked (private_leak:")
+    why = update["decisions"]["judge"]["why"]
+    assert why.startswith("the model's answer was blocked by private_leak, grounding: private_leak: ") and "Freja" not in why
+    assert answer_why(update["decisions"]) == "the model's answer was blocked by private_leak, grounding"
     flagged = make_judge(ctx)({**state, "input_flags": ["obfuscation"]})
     assert flagged["answered_by"] == "refusal" and flagged["judge"]["verdict"] == "blocked"
     general = make_judge(ctx)({**state, "route": "no_retrieve"})
