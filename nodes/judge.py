@@ -16,8 +16,8 @@ two shown notes in one sentence (:mod:`nodes.guards.joins`). An answer that fail
 is sent back to the generator once (verdict ``regenerate``); a second failure is replaced by
 a cited quote of the best note (:mod:`nodes.extractive`), or "I have no note about that". A model
 answer to a notes question blocked for what it said, on a question with no input flag (a private-only
-term, a family word not asked about), is replaced by that quote too, judged like any answer, not
-refused (:meth:`JudgeNode.quotes_blocked_draft`). The
+term, a line of the prompt; not an off-limits topic), is replaced by that quote too, judged like any
+answer, not refused (:meth:`JudgeNode.quotes_blocked_draft`). The
 trace's ``answered_by`` says which path answered: model, model-retry, extractive, no-note,
 refusal, small-talk (a fixed reply, nodes/small_talk.py). An answer to a question the analyzer sent past the notes that states a fact about the
 person (verdict ``reroute``) is withheld and the question goes to the notes after all, once.
@@ -278,12 +278,15 @@ class JudgeNode:
 
     def quotes_blocked_draft(self, state: TwinState, verdict: Verdict) -> bool:
         """A model answer to a notes question was blocked for what it said (a private-only term,
-        a family word the question did not ask about, a line of the prompt), not for what was
-        asked: the question gets the cited quote of its best note, judged like any answer,
-        rather than a refusal it did not earn. A question with any input flag (an off-limits
-        topic, an injection, a request to encode or to play a role) is still refused."""
+        a line of the prompt), not for what was asked: the question gets the cited quote of its
+        best note, judged like any answer, rather than a refusal it did not earn (a refusal also
+        tells the asker that something private is there). A question with any input flag (an
+        off-limits topic, an injection, a request to encode or to play a role) is still refused,
+        and so is an answer that was all about an off-limits topic ("Who's Maame Dokua?" answered
+        "my grandmother…"): the question is about it after all."""
         return (verdict.verdict == "blocked" and state.get("answered_by", "").startswith("model")
-                and goes_to_notes(state) and bool(state.get("evidence")) and not verdict.flags)
+                and goes_to_notes(state) and bool(state.get("evidence")) and not verdict.flags
+                and not any(r.startswith("off_limits") for r in verdict.reasons))
 
     def _again(self, verdict: Verdict, why: str) -> dict:
         decision = {"verdict": REGENERATE, "reasons": verdict.reasons, "why": why}

@@ -114,6 +114,8 @@ def test_a_model_answer_blocked_for_what_it_said_is_answered_by_a_quote_not_refu
     assert flagged["answered_by"] == "refusal" and flagged["judge"]["verdict"] == "blocked"
     general = make_judge(ctx)({**state, "route": "no_retrieve"})
     assert general["answered_by"] == "refusal", "past the notes: nothing to quote"
+    family = make_judge(ctx)({**state, "draft": "My sister and I treat them."})
+    assert family["answered_by"] == "refusal" and "my family" in family["answer"], "all about an off-limits topic"
 
 
 def test_beside_a_passage_that_names_nothing_a_model_answer_must_say_one_of_its_words(ctx):
