@@ -466,11 +466,11 @@ def test_an_answer_naming_its_own_condition_discloses_health(topics):
     assert topics.disclosed("My cancer research run raised £400.") == []  # a charity run, not a condition
 
 
-def test_an_answer_in_the_sense_the_question_asked_discloses_nothing(topics):
-    told = "Kwesi Ampofo, a bank teller, my partner since April."
-    assert topics.disclosed(told) == ["family"]
-    assert topics.disclosed(told, "Who's your usual salsa partner now?") == []
-    assert topics.disclosed("My sister came too.", "Who's your usual salsa partner now?") == ["family"]
+def test_an_answer_that_names_a_partner_discloses_family_whatever_partner_was_asked_about(topics):
+    # "Who's your training partner?" is not a family question (a partner at something), but a tuning
+    # person's public note answers it "My partner Jonah Achterberg is a sound engineer at a theatre."
     guard = OffLimits(topics, on_fail="noop")
-    assert not run(guard, told, question="Who's your usual salsa partner now?").findings
-    assert run(guard, told, question="Who came to the salsa night?").findings
+    told = "My partner Jonah Achterberg is a sound engineer at a theatre."
+    assert topics.classify("Who's your training partner these days?") == []
+    assert run(guard, told, question="Who's your training partner these days?").findings
+    assert run(guard, "Kwesi, my partner since April.", question="Who's your usual salsa partner now?").findings

@@ -225,13 +225,11 @@ class TopicClassifier:
                 text = topic.named.sub("someone", text)
         return text
 
-    def disclosed(self, answer: str, question: str = "") -> list[str]:
-        """The topics ``answer`` gives away. A match whose last word the (unflagged) ``question``
-        used itself answers it in the question's sense: "…my partner since April…" to "Who's your
-        usual salsa partner now?" (a held-out person's, copied from the note) is the dance partner."""
-        text, asked = fold(answer), {w.lower() for w in _WORD.findall(fold(question))}
-        return [t.name for t in self.topics
-                if any(_WORD.findall(m.group(0))[-1].lower() not in asked for p in t.answer for m in p.finditer(text))]
+    def disclosed(self, answer: str) -> list[str]:
+        """The topics ``answer`` gives away, whatever the question asked: "My partner Jonah…" to
+        "Who's your training partner?" (not a family question) still tells who the partner is."""
+        text = fold(answer)
+        return [t.name for t in self.topics if any(p.search(text) for p in t.answer)]
 
     def phrase(self, name: str) -> str:
         return next((t.phrase for t in self.topics if t.name == name), f"my {name}")
@@ -254,7 +252,7 @@ class OffLimits(Validator):
         if asked:
             return FailResult(error_message=f"off_limits: question about {', '.join(asked)}",
                               metadata={"kind": "off_limits", "topic": asked[0]})
-        told = self.classifier.disclosed(str(value), str(metadata.get("question", "")))
+        told = self.classifier.disclosed(str(value))
         if told:
             return FailResult(error_message=f"off_limits: answer discloses {', '.join(told)}",
                               metadata={"kind": "off_limits", "topic": told[0], "droppable": True})
