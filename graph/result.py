@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, TypedDict
 
-from twin.state import JudgeResult
+from twin.state import JudgeResult, reason_kind
 
 SOURCE_KEYS = ("path", "title", "date", "heading", "score", "source", "why")
 # What `twin ask --json` prints (a documented interface: keep these keys).
@@ -60,12 +60,6 @@ def turn_result(state: dict[str, Any], thread_id: str, toggles: dict[str, bool])
         toggles=toggles,
         thread_id=thread_id,
     )
-
-
-def reason_kind(reason: str) -> str:
-    """A judge reason without the words it lists of the withheld text ("grounding: not in the
-    notes: Freja, 1111" → "grounding: not in the notes"): what a check found, not what it hid."""
-    return ": ".join(reason.split(": ")[:2])
 
 
 def answer_why(decisions: dict[str, Any]) -> str:

@@ -56,7 +56,7 @@ from nodes.guards.runtime import Judge, Verdict, judge_for
 from nodes.records import recorded
 from nodes.routing import NO_RETRIEVE, RETRIEVE
 from nodes.toggles import is_on
-from twin.state import EvidenceNote, TwinState, searched
+from twin.state import EvidenceNote, TwinState, reason_kind, searched
 
 __all__ = ["Judge", "Verdict", "after_judge", "judge_text", "make_judge", "refuses_early", "skipped_notes",
            "wants_notes", "wants_regeneration"]
@@ -225,7 +225,7 @@ def blocked_why(reasons: Sequence[str]) -> str:
     blocked by private_leak, grounding", what the trace's short form keeps), then each reason
     without the words it lists of the withheld draft."""
     checks = ", ".join(dict.fromkeys(r.split(":")[0] for r in reasons))
-    return f"the model's answer was blocked by {checks}: {'; '.join(': '.join(r.split(': ')[:2]) for r in reasons)}"
+    return f"the model's answer was blocked by {checks}: {'; '.join(reason_kind(r) for r in reasons)}"
 
 
 def may_regenerate(ctx: TwinContext, state: TwinState) -> bool:

@@ -20,8 +20,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from graph.result import TurnResult, reason_kind
+from graph.result import TurnResult
 from twin.config import Config
+from twin.state import reason_kind
 
 RESULT_KEYS = ("answer", "route", "query", "sources", "judge", "timings_ms", "input_flags", "toggles")
 SOURCE_KEYS = ("path", "title", "date", "heading", "score")

@@ -30,6 +30,12 @@ class JudgeResult(TypedDict):
     reasons: list[str]
 
 
+def reason_kind(reason: str) -> str:
+    """A judge reason without the words it lists of the withheld text ("grounding: not in the
+    notes: Freja, 1111" → "grounding: not in the notes"): what a check found, not what it hid."""
+    return ": ".join(reason.split(": ")[:2])
+
+
 class EvidenceNote(TypedDict):
     """What the generator was shown of one retrieved note (nodes.evidence)."""
 
