@@ -17,7 +17,7 @@ from nodes.guards.off_limits import OffLimits, TopicClassifier, load_topics
 from nodes.guards.pii import MASK, PiiRedactor
 from nodes.guards.private_leak import PrivateLeak
 from tests.kb_support import kb_embeddings  # noqa: F401
-from twin.config import Config
+from twin.config import Config, ConfigError
 
 PRIVATE = {
     "private/health.md": "I see Dr. Ilse Brandt every second Wednesday at 17:30. I take sertraline 50 mg every "
@@ -191,6 +191,13 @@ def test_a_partner_at_something_is_no_love_life():
     love = TopicClassifier(*load_topics(["relationships"]))
     assert love.by_pattern("Who's your doubles partner at badminton?") == []
     assert love.by_pattern("Do you have a partner?") == ["relationships"]
+
+
+def test_a_topic_sharing_an_unknown_not_after_names_the_file_and_key(tmp_path):
+    bad = tmp_path / "topics.toml"
+    bad.write_text('[love]\nquestion = ["partner"]\nnot_after_as = "nobody"\n')
+    with pytest.raises(ConfigError, match=r"\[love\] not_after_as = 'nobody'"):
+        load_topics(["love"], bad)
 
 
 @pytest.mark.parametrize("question", [

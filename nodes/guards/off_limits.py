@@ -131,8 +131,20 @@ def load_topics(names: Sequence[str], path: Path | str = TOPICS_FILE) -> tuple[l
             word = re.escape(name.lower())
             topics.append(Topic(name, f"my {name}", (re.compile(rf"\b{word}\w*", re.I),), ()))
         else:
-            topics.append(_topic(name, spec, path, technical))
+            topics.append(_topic(name, _with_shared(data, name, spec, path), path, technical))
     return topics, tuple(data.get(BENIGN, {}).get("examples", []))
+
+
+def _with_shared(data: dict[str, Any], name: str, spec: dict[str, Any], path: Path | str) -> dict[str, Any]:
+    """``spec`` with the ``not_after`` of the topic its ``not_after_as`` names ("a doubles partner"
+    is neither family nor a love life: one list of pastimes, kept in the family topic)."""
+    other = spec.get("not_after_as")
+    if other is None:
+        return spec
+    shared = data.get(other, {}).get("not_after")
+    if shared is None:
+        raise ConfigError(f"topics file {path}: [{name.lower()}] not_after_as = {other!r} names no topic with a not_after")
+    return {**spec, "not_after": shared}
 
 
 def about_the_person(question: str, person: str = "") -> bool:
