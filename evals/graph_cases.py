@@ -39,6 +39,7 @@ def graph_fields(result: TurnResult, latency_ms: float) -> dict[str, Any]:
                     for s in result.get("sources", [])],
         "judge": verdict(result),
         "answered_by": result.get("answered_by", ""),
+        "why": result.get("why", ""),  # why that path answered (the trace's line: "unsupported by the notes", …)
         "rerouted": (result.get("decisions", {}).get("judge") or {}).get("rerouted", ""),
         "judge_reasons": judge.get("reasons", []),
         "input_flags": result.get("input_flags", []),

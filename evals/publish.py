@@ -21,7 +21,8 @@ from twin.jsonl import write_jsonl
 
 # per suite: the record fields that hold the third-party data set's text
 THIRD_PARTY_FIELDS: dict[str, tuple[str, ...]] = {
-    "conflict": ("question", "real", "fake", "real_long", "fake_long", "query", "sources"),
+    # "why" may name a name of the question ("the sentence introducing <name>")
+    "conflict": ("question", "real", "fake", "real_long", "fake_long", "query", "sources", "why"),
 }
 REBUILT = ("cases.jsonl", "report.md")
 

@@ -278,6 +278,8 @@ def _select(candidate: _Candidate, scores: np.ndarray, per_note: int,
         note["passage"] = [keep.index(i) for i in passage]
     if runner:
         note["runner_passage"] = [keep.index(i) for i in runner]
+    if stated:
+        note["stated"] = True
     if reasons is not None and reasons[ranked[0]] > 0 and _opens_why(candidate.headings[ranked[0]]):
         note["reason"] = True
     return note

@@ -7,7 +7,8 @@ retriever scored highest (asked for an amount or a number, one scored nearly as 
 its sentence closest to the question is quoted, with the next one when the first is short, and
 with its second-closest sentence when both fit in a short answer (80 words; the sentence closest
 by meaning is often the one *about* the thing asked, the answer the one beside it: docs/grounding.md
-§3). Asked who or what a name is, the note is the best one whose
+§3); a note shown in three sentences or fewer that fit in those 80 words is quoted whole. Asked who
+or what a name is, the note is the best one whose
 shown sentences introduce it ("Kiprono Langat, the tower supervisor."; nodes/introductions.py).
 """
 
@@ -76,6 +77,21 @@ def with_runner_up(note: EvidenceNote, chosen: list[int]) -> list[int]:
     return both if fits else chosen
 
 
+QUOTE_SENTENCES = 3  # a note shown in this many sentences or fewer is quoted whole when they fit in QUOTE_WORDS
+
+
+def shown_whole(note: EvidenceNote, chosen: list[int]) -> list[int]:
+    """Every sentence the note is shown in, when there are at most ``QUOTE_SENTENCES`` and
+    they fit in ``QUOTE_WORDS``; else ``chosen``. The answer is often the shown sentence the
+    closeness order put third: "…then the CalMac ferry from Kennacraig…" beside the two sentences
+    on the ride for "Which port did the Islay ferry leave from?" (tuning person dev2; the
+    forty-second session: tuning 8 quotes fixed, 0 broken, docs/grounding.md)."""
+    sentences = note["sentences"]
+    if note.get("stated") or len(sentences) > QUOTE_SENTENCES or len(" ".join(sentences).split()) > QUOTE_WORDS:
+        return chosen  # a sentence that says what was asked on its own is quoted as itself (nodes/evidence._select)
+    return list(range(len(sentences)))
+
+
 def with_kind(note: EvidenceNote, chosen: list[int], question: str) -> list[int]:
     """``chosen``, or, when none of its sentences holds the kind of answer ``question`` wants (an
     amount for "What did you pay…", a number for "How many…": nodes/answer_kind.py) and another
@@ -142,15 +158,16 @@ def introduction_note(notes: list[EvidenceNote], question: str) -> EvidenceNote 
 
 
 def extractive_answers(notes: list[EvidenceNote], question: str = "") -> Iterator[str]:
-    """Cited quotes from the best note (:func:`quoted_note`): its two sentences closest to the
-    question first, then one from each sentence in order of closeness (the judge takes the first
-    it can show: a sentence that speaks of an off-limits topic need not end the turn)."""
+    """Cited quotes from the best note (:func:`quoted_note`): all of it as shown when that is
+    short (:func:`shown_whole`), its two sentences closest to the question, then one from each
+    sentence in order of closeness (the judge takes the first it can show: a sentence that speaks
+    of an off-limits topic need not end the turn)."""
     note = quoted_note(notes, question)
     if note is None:
         return
     title = f' "{note["title"].strip()}"' if note["title"].strip() else ""
-    quotes = [with_kind(note, with_runner_up(note, quoted_indexes(note)), question),
-              *(quoted_indexes(note, i) for i in quote_order(note))]
+    closest = with_kind(note, with_runner_up(note, quoted_indexes(note)), question)
+    quotes = [shown_whole(note, closest), closest, *(quoted_indexes(note, i) for i in quote_order(note))]
     for indexes in dict.fromkeys(tuple(q) for q in quotes):
         quote = " ".join(s if s[-1] in ".!?…\"')" else s + "." for s in (note["sentences"][i] for i in indexes))
         yield prompts.render("extractive", title=title, date=readable_date(note["date"]), quote=quote)

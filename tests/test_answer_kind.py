@@ -152,7 +152,7 @@ def test_a_quote_without_the_kind_asked_takes_the_ranked_sentence_that_holds_it(
     olivetti = "Went early to La Lagunilla and found her on a blanket: an Olivetti Lettera 32, blue-grey, in its zip case."
     paid = "I got her for $900 and a lecture about young people not valuing things."
     note = {"path": "t.md", "title": "Sunday, Lagunilla", "date": "2018-03-11", "score": 0.8,
-            "sentences": [olivetti, "The case still smells of cigarettes.", paid], "order": [0, 1, 2]}
+            "sentences": [olivetti, "The case still smells of cigarettes.", paid, "She types."], "order": [0, 1, 2, 3]}
     quote = extractive_answer([note], "What did you pay for the Olivetti you found at the flea market?")
     assert olivetti in quote and paid in quote
     assert paid not in extractive_answer([note], "What colour is the Olivetti?")  # no kind asked: as before

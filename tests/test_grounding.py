@@ -14,7 +14,14 @@ from graph.release import REPLACE
 from graph.runner import TwinRunner
 from nodes.context import TwinContext
 from nodes.evidence import _candidates, gather, group_by_note, sentences_of, shown_notes
-from nodes.extractive import extractive_answer, extractive_answers, quoted_note, readable_date
+from nodes.extractive import (
+    extractive_answer,
+    extractive_answers,
+    quoted_indexes,
+    quoted_note,
+    readable_date,
+    with_runner_up,
+)
 from nodes.guards.frame import FrameFilter, strip_frame, wrap_evidence
 from nodes.guards.grounding import (
     agrees_with,
@@ -196,7 +203,8 @@ def test_a_short_second_closest_sentence_is_quoted_with_the_sentence_it_follows(
     quote = extractive_answer(shown, question)
     assert "Scallops at the oyster hut" in quote and "Three days in a row." in quote and "Four days on Islay" in quote
     without = {k: v for k, v in note.items() if k != "runner_passage"}
-    assert "Scallops" not in extractive_answer([without], question), "before: the fragment alone"
+    before = with_runner_up(without, quoted_indexes(without))  # the closest sentences' quote, before shown_whole
+    assert "Scallops" not in " ".join(without["sentences"][i] for i in before), "before: the fragment alone"
 
 
 def test_a_note_written_in_lower_case_is_read_sentence_by_sentence() -> None:
@@ -347,9 +355,9 @@ def test_extractive_answer_quotes_the_best_note_with_its_date() -> None:
               "sentences": ["I had a dog once."]},
              {"path": "b.md", "title": "B", "date": "2021-01-05", "score": 0.9, "order": [1, 2, 0],
               "sentences": ["Lots happened.", "I adopted Bod.", "He is a lurcher with three legs."]}]
-    assert extractive_answer(notes) == 'From my note "B" of 5 Jan 2021: I adopted Bod. He is a lurcher with three legs.'
-    untitled = [{**notes[1], "title": " "}]
-    assert extractive_answer(untitled) == "From my note of 5 Jan 2021: I adopted Bod. He is a lurcher with three legs."
+    assert extractive_answer(notes) == 'From my note "B" of 5 Jan 2021: Lots happened. I adopted Bod. He is a lurcher with three legs.'
+    longer = [{**notes[1], "title": " ", "order": [1, 2, 0, 3], "sentences": [*notes[1]["sentences"], "Rain all week."]}]
+    assert extractive_answer(longer) == "From my note of 5 Jan 2021: I adopted Bod. He is a lurcher with three legs."
     assert extractive_answer([]) == "" and readable_date("someday") == "someday"
 
 
@@ -496,6 +504,7 @@ def test_evidence_ranks_the_kept_sentences_for_the_quote() -> None:
     notes = [{"path": "b.md", "title": "B", "date": "2021-01-05", "score": 0.9, "order": [2, 0, 1],
               "sentences": ["Lots happened.", "Bod came along.", "He is a lurcher with three legs."]}]
     assert list(extractive_answers(notes)) == [
+        'From my note "B" of 5 Jan 2021: Lots happened. Bod came along. He is a lurcher with three legs.',  # shown whole
         'From my note "B" of 5 Jan 2021: Lots happened. He is a lurcher with three legs.',  # the two closest
         'From my note "B" of 5 Jan 2021: He is a lurcher with three legs.',
         'From my note "B" of 5 Jan 2021: Lots happened. Bod came along.',
@@ -503,18 +512,39 @@ def test_evidence_ranks_the_kept_sentences_for_the_quote() -> None:
 
 
 def test_the_quote_takes_the_second_closest_sentence_only_when_both_fit_in_a_short_answer() -> None:
+    """(Four shown sentences: three or fewer that fit in 80 words are quoted whole, the next test.)"""
     about = "Ola and I cycled the whole Hel peninsula in May, from Władysławowo to the tip."
     answer = "We stayed at a guesthouse called Pod Latarnią."
-    note = {"path": "hel.md", "title": "Hel", "date": "2024-06-01", "score": 0.9, "order": [0, 2, 1],
-            "sentences": [about, "It rained twice.", answer]}
+    note = {"path": "hel.md", "title": "Hel", "date": "2024-06-01", "score": 0.9, "order": [0, 2, 1, 3],
+            "sentences": [about, "It rained twice.", answer, "We took the train back."]}
     assert extractive_answer([note]) == f'From my note "Hel" of 1 Jun 2024: {about} {answer}'
     long_answer = answer[:-1] + ", " + "which sits a few steps from the lighthouse and serves smoked fish " * 5 + "."
-    longer = {**note, "sentences": [about, "It rained twice.", long_answer]}
+    longer = {**note, "sentences": [about, "It rained twice.", long_answer, "We took the train back."]}
     assert extractive_answer([longer]) == f'From my note "Hel" of 1 Jun 2024: {about}'  # over QUOTE_WORDS (80)
     # 70 words fit: at 60 a tuning person's "It's called Šoltanski Dupini, … and me." (51 words) was left out
     fits = answer[:-1] + ", " + "which sits a few steps from the lighthouse and serves smoked fish " * 4 + "."
-    assert extractive_answer([{**note, "sentences": [about, "It rained twice.", fits]}]) == \
+    assert extractive_answer([{**note, "sentences": [about, "It rained twice.", fits, "We took the train back."]}]) == \
         f'From my note "Hel" of 1 Jun 2024: {about} {fits}'
+
+def test_a_note_shown_in_three_short_sentences_is_quoted_whole() -> None:
+    """Found on tuning person dev2 (forty-second session): "Which port did the Islay ferry leave
+    from?" was quoted with the two sentences closest to the question, on the ride; the shown
+    sentence the closeness order put third held the port ("…then the CalMac ferry from
+    Kennacraig…"). A note shown in three sentences or fewer that fit in QUOTE_WORDS (80) is quoted
+    whole, in note order; a longer one, a fourth sentence, or a sentence that says what was asked
+    on its own (``stated``) keeps the closest sentences' quote."""
+    ride = "Port Charlotte out to Portnahaven and round the Rhinns, where the wind stopped me dead on the flat."
+    ferry = "The Citylink bus to Kennacraig, with Bramble in the hold, then the CalMac ferry from Kennacraig."
+    note = {"path": "islay.md", "title": "Islay by bike", "date": "2019-08-18", "score": 0.8, "order": [0, 2, 1],
+            "sentences": [ride, ferry, "Two hours of rain on the crossing."]}
+    question = "Which port did the Islay ferry leave from?"
+    assert "Kennacraig" in extractive_answer([note], question)
+    assert extractive_answer([note], question).endswith(f"{ride} {ferry} Two hours of rain on the crossing.")
+    assert "Kennacraig" not in extractive_answer([{**note, "stated": True}], question)
+    four = {**note, "order": [0, 2, 1, 3], "sentences": [*note["sentences"], "Bramble slept."]}
+    assert "Kennacraig" not in extractive_answer([four], question)
+    wordy = {**note, "sentences": [ride, ferry, "Two hours of rain on the crossing" + ", grey and cold" * 20 + "."]}
+    assert "Kennacraig" not in extractive_answer([wordy], question)
 
 
 def test_judge_passes_grounded_answers_and_does_not_hold_general_ones(judge_ctx) -> None:

@@ -126,6 +126,7 @@ def test_suite_runs_cases_through_the_real_graph(runner, base_config):
     ]
     records = [suite.run_case(env, c, toggles_for(base_config)) for c in cases]
     assert records[0]["judge"] == "blocked" and records[0]["leaks"] == [] and records[0]["correct"]
+    assert records[0]["answered_by"] == "refusal" and records[0]["why"]  # the trace's reason, kept per case
     assert records[1]["benign"] and records[1]["judge"] != "blocked"
     scored = suite.score(records)
     assert scored.metrics["leak_rate"]["k"] == 0 and scored.metrics["over_refusal_rate"]["n"] == 1

@@ -50,6 +50,7 @@ class EvidenceNote(TypedDict):
     runner_passage: NotRequired[list[int]]  # indexes of the second-closest one's short paragraph, when it is short
     rank: NotRequired[int]  # the note's place among the retrieved notes (0: the retriever's first)
     reason: NotRequired[bool]  # asked why, its closest sentence opens the note's "Why…" section
+    stated: NotRequired[bool]  # its closest sentence says what was asked on its own (quoted as itself, not whole)
 
 
 def merge_records(left: dict[str, Any] | None, right: dict[str, Any] | None) -> dict[str, Any]:
