@@ -81,8 +81,9 @@ QUOTE_SENTENCES = 3  # a note shown in this many sentences or fewer is quoted wh
 
 
 def shown_whole(note: EvidenceNote, chosen: list[int]) -> list[int]:
-    """Every sentence the note is shown in, when there are at most ``QUOTE_SENTENCES`` and
-    they fit in ``QUOTE_WORDS``; else ``chosen``. The answer is often the shown sentence the
+    """Every sentence kept of the note (those shown to the model and any kept for the quote only,
+    ``quote_only``), when there are at most ``QUOTE_SENTENCES`` and they fit in ``QUOTE_WORDS``;
+    else ``chosen``. The answer is often the shown sentence the
     closeness order put third: "…then the CalMac ferry from Kennacraig…" beside the two sentences
     on the ride for "Which port did the Islay ferry leave from?" (tuning person dev2; the
     forty-second session: tuning 8 quotes fixed, 0 broken, docs/grounding.md)."""
