@@ -25,6 +25,8 @@ from nodes.extractive import (
 from nodes.guards.frame import FrameFilter, strip_frame, wrap_evidence
 from nodes.guards.grounding import (
     agrees_with,
+    asked_not_noted,
+    asks_of_me,
     claims_about_me,
     content_words,
     says_nothing_from,
@@ -551,8 +553,11 @@ def test_judge_passes_grounded_answers_and_does_not_hold_general_ones(judge_ctx)
     judge = make_judge(judge_ctx)
     grounded = judge(_state("I moved to Rotterdam in June 2025; my flat is in Kralingen."))
     assert grounded["judge"]["verdict"] == "pass" and grounded["answered_by"] == "model"
-    general = judge(_state("Paris is the capital of France.", route="no_retrieve", sources=[], evidence=[]))
+    general = judge(_state("Paris is the capital of France.", question="What's the capital of France?",
+                           route="no_retrieve", sources=[], evidence=[]))
     assert general["judge"]["verdict"] == "pass"
+    mine = judge(_state("Paris is the capital of France.", route="no_retrieve", sources=[], evidence=[]))
+    assert mine["judge"]["verdict"] == "reroute", "to 'Where do you live?' it is a claim about me"
     no_retry = Config(home=judge_ctx.config.home)
     no_retry.judge.regenerate = False
     quoted = make_judge(TwinContext(no_retry))(_state("I live in Newhaven."))
@@ -579,6 +584,42 @@ def test_an_answer_to_a_question_about_something_of_mine_is_about_me_throughout(
     assert claims_about_me(answer, support([question])) == [], "without the question: no sentence says I/my + a fact"
     general = "How do you say thank you in Spanish?"
     assert claims_about_me("In Spanish it is gracias.", support([general]), general) == []
+
+
+def test_an_answer_to_a_question_about_what_i_do_is_about_me_throughout() -> None:
+    """A held-out person's "What do you use to measure the sugar in a ferment?" was sent past the notes
+    and answered with an invented "Sterilometer" in a sentence that never says I or my: it passed."""
+    question = "What do you use to measure the sugar in a ferment?"
+    answer = 'The sugar in a ferment is measured by a device called a "Sterilometer".'
+    assert claims_about_me(answer, support([question]), question) == ["Sterilometer"]
+    assert claims_about_me(answer, support(["How is sugar measured?"]), "How is sugar measured?") == []
+
+
+@pytest.mark.parametrize(("question", "of_me"), [
+    ("What do you use to measure the sugar in a ferment?", True), ("Have you ever been to Japan?", True),
+    ("What's your cat called?", True), ("Are you still at Quillstone?", True),
+    ("How do you say thank you in Spanish?", False), ("What do you call a baby kangaroo?", False),
+    ("Can you tell me the capital of Peru?", False), ("Do you know who wrote Don Quixote?", False),
+    ("How many metres are there in a mile?", False),
+])
+def test_asks_of_me_tells_the_persons_life_from_anyone(question, of_me) -> None:
+    assert asks_of_me(question) is of_me
+
+
+def test_a_name_from_the_question_is_no_support_for_a_claim_about_me(judge_ctx) -> None:
+    """A held-out person's "Have you ever been to Japan?" found notes on Vietnam and was answered
+    "I've been to Japan a few times": the only support for Japan was the question."""
+    judge = make_judge(judge_ctx)
+    japan = _state("I've been to Japan a few times.", question="Have you ever been to Japan?")
+    verdict = judge(japan)
+    assert verdict["judge"]["verdict"] == "regenerate" and "Japan" in verdict["decisions"]["judge"]["why"]
+    asked = "Have you ever lived in Rotterdam?"
+    assert judge_text(judge_ctx, asked, "Yes, I moved to Rotterdam in June 2025.", [ROTTERDAM],
+                      grounded=True).verdict == "pass", "the note names Rotterdam"
+    assert judge_text(judge_ctx, "Have you ever been to Japan?", "I've been to Japan twice.", [ROTTERDAM],
+                      grounded=True).unsupported == ["Japan"]
+    assert asked_not_noted("Japan has great trains.", support(["Vietnam"]), "Have you ever been to Japan?") == []
+    assert asked_not_noted("I loved Japan.", support(["Vietnam"]), "Have you ever been to Japan?") == ["Japan"]
 
 
 def test_judge_sends_a_general_question_whose_answer_speaks_of_me_to_the_notes(judge_ctx) -> None:

@@ -208,8 +208,6 @@ def speaks_of_me(sentence: str) -> bool:
     return bool(_FIRST_PERSON.search(_NO_FACT.sub(" ", sentence)))
 
 
-_ASKS_ABOUT_ME = re.compile(r"\byours?\b", re.I)
-
 # the model speaking as what it is, not as the person: "as a text-based AI, I don't have the ability
 # to access personal data", "I'm an AI language model", "As a large language model trained by…"
 # (not a person's work: "as an AI researcher", "I'm an AI/ML engineer", "ChatGPT as an AI assistant for…")
@@ -240,6 +238,19 @@ _ASKS_OF_ME = re.compile(
     r"suggest|list|name|define|think|like|mind|translate|write|summari[sz]e|check|find)\b)", re.I)
 
 
+# "you" as anyone, not the person: "How do you say thank you in Spanish?", "What do you call a baby kangaroo?"
+_ANYONE_YOU = re.compile(
+    r"\b(?:how|what) (?:do|would|can|could|should) you (?:say|spell|pronounce|write|translate|call|convert|"
+    r"calculate|abbreviate)\b", re.I)
+
+
+def asks_of_me(question: str) -> bool:
+    """The question asks about the person's own life ("What do you use to measure the sugar?",
+    "Have you been to Japan?", "What's your cat called?"), not a request to the assistant ("Can you
+    tell me…?") nor a question in which "you" is anyone ("How do you say thank you in Spanish?")."""
+    return bool(_ASKS_OF_ME.search(question)) and not _ANYONE_YOU.search(question)
+
+
 def speaks_as_an_ai(answer: str, question: str = "") -> str:
     """The words in which ``answer`` says it is an AI or a language model ("as a text-based AI"),
     or ""; a twin speaks as the person, and such an answer says nothing of them. Asked what it is
@@ -251,14 +262,24 @@ def speaks_as_an_ai(answer: str, question: str = "") -> str:
 def claims_about_me(answer: str, vocab: frozenset[str], question: str = "") -> list[str]:
     """Content words (numbers, names, rare words) of the answer's sentences about the speaker
     that nothing in ``vocab`` supports: facts about the person that did not come from the notes.
-    When the question asks about something of theirs ("What does your dog look like?"), every
-    sentence of the answer is about them ("She's a golden retriever named Luna")."""
-    whole = bool(_ASKS_ABOUT_ME.search(question))
+    When the question asks about them (:func:`asks_of_me`: "What does your dog look like?", "What do
+    you use to measure the sugar in a ferment?"), every sentence of the answer is about them ("She's a
+    golden retriever named Luna", "It is measured with a device called a Sterilometer")."""
+    whole = asks_of_me(question)
     found: dict[str, None] = {}
     for sentence in (s.strip() for s in sentences(answer)):
         if whole or speaks_of_me(sentence):
             found.update(dict.fromkeys(unsupported_words(sentence, vocab)))
     return list(found)
+
+
+def asked_not_noted(answer: str, notes: frozenset[str], question: str) -> list[str]:
+    """Names the question asks about that none of ``notes`` (:func:`support` of the retrieved notes)
+    names, which the answer states of the person: "Have you ever been to Japan?" answered "I've been to
+    Japan a few times" when no note says Japan. A word of the question is no support for a claim
+    about the person; the notes are."""
+    asked = {_norm(w) for w in content_words(question)}
+    return [w for w in claims_about_me(answer, notes, question) if _norm(w) in asked]
 
 
 @register_validator(name="twin/grounding", data_type="string")
@@ -279,12 +300,14 @@ class Grounding(Validator):
     def _validate(self, value: Any, metadata: dict[str, Any]) -> ValidationResult:
         if not metadata.get("grounded"):
             return self._claims_check(str(value), metadata)
-        texts = [*metadata.get("source_texts", []), *metadata.get("source_titles", []),
-                 *metadata.get("source_headings", []),
-                 str(metadata.get("question", "")), str(metadata.get("person", ""))]
-        missing = unsupported_words(str(value), support(texts, metadata.get("source_dates", [])))
+        notes = [*metadata.get("source_texts", []), *metadata.get("source_titles", []),
+                 *metadata.get("source_headings", []), str(metadata.get("person", ""))]
+        question = str(metadata.get("question", ""))
+        noted = support(notes, metadata.get("source_dates", []))
+        missing = unsupported_words(str(value), noted | support([question]))
+        missing += asked_not_noted(str(value), noted, question)
         missing += dropped_negations(str(value), list(metadata.get("source_texts", [])))
-        missing += [as_ai] if (as_ai := speaks_as_an_ai(str(value), str(metadata.get("question", "")))) else []
+        missing += [as_ai] if (as_ai := speaks_as_an_ai(str(value), question)) else []
         if not missing:
             return PassResult()
         shown = ", ".join(missing[:SHOWN_MAX]) + (" …" if len(missing) > SHOWN_MAX else "")
@@ -296,7 +319,7 @@ class Grounding(Validator):
         if not metadata.get("skipped_notes"):
             return PassResult()
         question = str(metadata.get("question", ""))
-        if _ASKS_OF_ME.search(question) and (as_ai := speaks_as_an_ai(value, question)):
+        if asks_of_me(question) and (as_ai := speaks_as_an_ai(value, question)):
             return FailResult(error_message=f"grounding: spoke as a machine, not as me: {as_ai!r}",
                               metadata={"kind": "grounding", "unsupported": [as_ai], "about_me": True})
         missing = claims_about_me(value, support([question, str(metadata.get("person", ""))]), question)
