@@ -26,6 +26,7 @@ class JudgedRelease:
         self.sources: list[dict[str, Any]] = []
         self.grounded = False  # the question went to the notes: partial text is held to them too
         self.skipped_notes = False  # the analyzer sent it past the notes: no fact about the person
+        self.note_similarity = 0.0  # ...though its best note was this close to the question
         self.buffer = ""  # all generated text so far
         self.released = ""  # what the caller has been given
         self.held = False  # the judge objected to the text so far: release nothing more
@@ -34,7 +35,7 @@ class JudgedRelease:
         from nodes.judge import judge_text
 
         return judge_text(self.ctx, self.question, text, self.sources, grounded=self.grounded,
-                          skipped_notes=self.skipped_notes)["verdict"] == "pass"
+                          skipped_notes=self.skipped_notes, note_similarity=self.note_similarity)["verdict"] == "pass"
 
     def restart(self) -> None:
         """A second generation attempt starts: its text replaces the first one's. Whatever was

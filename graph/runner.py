@@ -100,6 +100,7 @@ class TwinRunner:
                 if node in ("analyze", "judge") and "route" in (update or {}):
                     release.grounded = goes_to_notes(update)
                     release.skipped_notes = skipped_notes(update)
+                    release.note_similarity = float(update.get("note_similarity", release.note_similarity))
                 if node == "retrieve":
                     release.sources = (update or {}).get("sources", [])
                 yield Event("node", node=node, data=update or {})

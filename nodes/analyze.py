@@ -38,15 +38,16 @@ class Analyzer:
         flags = screen_input(self.ctx, state["question"])
         query = self.query_for(state)
         if not is_on(state, "retrieve"):
-            route, score, how = "off", 0.0, "retrieve node off"
+            route, score, how, near = "off", 0.0, "retrieve node off", 0.0
         elif not is_on(state, "analyze"):
-            route, score, how = "forced", 1.0, "analyze off: always retrieve"
+            route, score, how, near = "forced", 1.0, "analyze off: always retrieve", 0.0
         else:
             decision = self.router.route(query)
-            route, score, how = decision.route, decision.score, decision.strategy
+            route, score, how, near = decision.route, decision.score, decision.strategy, decision.note_similarity
         return {
             "route": route,
             "route_score": round(score, 4),
+            "note_similarity": round(near, 4),
             "query": query,
             "input_flags": flags,
             "decisions": {"analyze": {"route": route, "score": round(score, 4), "by": how, "query": query,

@@ -68,12 +68,14 @@ KIND_WORDS = {answer_kind.MONEY: "amount", answer_kind.NUMBER: "number", answer_
 
 
 def judge_text(ctx: TwinContext, question: str, text: str, sources: Sequence[dict[str, Any]] | None = None,
-               input_flags: list[str] | None = None, grounded: bool = False, skipped_notes: bool = False) -> Verdict:
+               input_flags: list[str] | None = None, grounded: bool = False, skipped_notes: bool = False,
+               note_similarity: float = 0.0) -> Verdict:
     """Judge ``text`` (a whole or partial answer). ``result["verdict"]`` is pass|redacted|blocked|
     ungrounded; ``.answer`` is what may be shown. Input flags are computed (and cached) when not
     given. ``grounded``: the question went to the notes, so the answer is held to ``sources``;
-    ``skipped_notes``: the analyzer sent it past the notes, so it may state no fact about the person."""
-    return judge_for(ctx).check(question, text, sources, input_flags, grounded, skipped_notes)
+    ``skipped_notes``: the analyzer sent it past the notes, so it may state no fact about the person;
+    ``note_similarity``: how close the best note was to the question the analyzer sent past them."""
+    return judge_for(ctx).check(question, text, sources, input_flags, grounded, skipped_notes, note_similarity)
 
 
 def skipped_notes(state: TwinState) -> bool:
@@ -243,7 +245,7 @@ class JudgeNode:
         flags = state.get("input_flags")
         return judge_text(self.ctx, state.get("question", ""), text, state.get("sources", []),
                           flags if flags is not None else None, grounded=goes_to_notes(state),
-                          skipped_notes=skipped_notes(state))
+                          skipped_notes=skipped_notes(state), note_similarity=state.get("note_similarity", 0.0))
 
     def __call__(self, state: TwinState) -> dict:
         if not is_on(state, "judge"):

@@ -17,6 +17,7 @@ you doing?", nodes/small_talk.py) is not retrieved for, by every strategy but ``
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -39,6 +40,7 @@ class RouteDecision:
     route: str  # retrieve | no_retrieve
     score: float  # confidence that retrieval is needed, 0..1
     strategy: str
+    note_similarity: float = 0.0  # best cosine of any note to the question, when the notes were looked at
 
 
 class Router(Protocol):
@@ -144,8 +146,9 @@ class NoteAwareRouter:
             return decision
         evidence = evidence_of(text)
         if not evidence.strong:
-            return decision
-        return RouteDecision(RETRIEVE, max(decision.score, 0.5), f"{decision.strategy}+notes: {evidence.reason}")
+            return dataclasses.replace(decision, note_similarity=evidence.best_similarity)
+        return RouteDecision(RETRIEVE, max(decision.score, 0.5), f"{decision.strategy}+notes: {evidence.reason}",
+                             evidence.best_similarity)
 
 
 class SmallTalkRouter:

@@ -622,6 +622,23 @@ def test_a_name_from_the_question_is_no_support_for_a_claim_about_me(judge_ctx) 
     assert asked_not_noted("I loved Japan.", support(["Vietnam"]), "Have you ever been to Japan?") == ["Japan"]
 
 
+def test_a_question_sent_past_a_close_note_is_held_to_the_notes_throughout(judge_ctx) -> None:
+    """Tuning person dev8's "How long does the ferry sit on the charger in Split?" was sent past the
+    notes (classifier p = 0.48, best note at cosine 0.56) and answered "The ferry is currently docked at
+    the Ljubacacıları in Split, Croatia.": no I, no my, no "you" in the question, and it passed."""
+    judge = make_judge(judge_ctx)
+    question = "How long does the ferry sit on the charger in Split?"
+    answer = "The ferry is currently docked at the Ljubacacıları in Split, Croatia."
+    near = judge(_state(answer, question=question, route="no_retrieve", sources=[], evidence=[], note_similarity=0.56))
+    assert (near["judge"]["verdict"], near["route"]) == ("reroute", "retrieve")
+    assert "Ljubacacıları" in near["rerouted"]
+    far = judge(_state(answer, question=question, route="no_retrieve", sources=[], evidence=[], note_similarity=0.4))
+    assert far["judge"]["verdict"] == "pass", "no note near it: a general question, answered as one"
+    plain = judge(_state("About as long as it takes to load the cars.", question=question, route="no_retrieve", sources=[],
+                         evidence=[], note_similarity=0.56))
+    assert plain["judge"]["verdict"] == "pass", "nothing named that the question does not name"
+
+
 def test_judge_sends_a_general_question_whose_answer_speaks_of_me_to_the_notes(judge_ctx) -> None:
     judge = make_judge(judge_ctx)
     update = judge(_state("I'm 5'10\" and I live in Newhaven.", route="no_retrieve", sources=[], evidence=[]))

@@ -208,6 +208,7 @@ RULES: dict[str, Check] = {
     "judge.topics_file": file(" (topics TOML)"),
     "judge.topic_similarity": SIMILARITY,
     "judge.leak_similarity": SIMILARITY,
+    "judge.reroute_similarity": SIMILARITY,
     # serve: the shapes here; checkpointer URLs, origins, toggleable nodes and profiles in
     # twin.config._validate_serve (they need the node names)
     "serve.host": text(required=True),

@@ -74,6 +74,7 @@ class TwinState(TypedDict, total=False):
     toggles: dict[str, bool]  # node switches for this turn
     route: str  # retrieve | no_retrieve | forced (analyze off) | off (retrieve off)
     route_score: float  # the analyzer's confidence for "retrieve"
+    note_similarity: float  # the best note's cosine to the question, when the analyzer looked (0.0: it did not)
     query: str  # search query (rewritten or the question)
     sources: list[Source]
     evidence: list[EvidenceNote]  # the best sentences of the top notes, newest first
@@ -92,6 +93,7 @@ class TwinState(TypedDict, total=False):
 TURN_RESET: dict[str, Any] = {
     "route": "",
     "route_score": 0.0,
+    "note_similarity": 0.0,
     "query": "",
     "sources": [],
     "evidence": [],

@@ -292,10 +292,20 @@ class Grounding(Validator):
     question to the notes after all. An answer in which the model speaks as an AI ("as a
     text-based AI, I don't have the ability to access personal data") fails on either path.
 
+    A question sent past the notes while a note was close to it (``note_similarity`` at least
+    ``near_note``: "How long does the ferry sit on the charger in Split?" on the notes of a ferry
+    engineer) is held the same way throughout: an answer naming what the question does not ("docked
+    at the Ljubacacıları") may be the person's life invented, so the notes are read after all.
+
     metadata: ``grounded`` (bool: the question went to the notes), ``skipped_notes`` (bool),
-    ``source_texts``, ``source_titles``, ``source_headings`` (heading paths: the evidence shows a
-    sentence after its heading), ``source_dates``, ``question``, ``person``.
+    ``note_similarity`` (the best note's cosine to a question sent past the notes),
+    ``source_texts``, ``source_titles``, ``source_headings`` (heading paths: the evidence shows
+    a sentence after its heading), ``source_dates``, ``question``, ``person``.
     """
+
+    def __init__(self, near_note: float = 0.55, on_fail: Any = None, **kwargs: Any) -> None:
+        super().__init__(on_fail=on_fail, near_note=near_note, **kwargs)
+        self.near_note = near_note
 
     def _validate(self, value: Any, metadata: dict[str, Any]) -> ValidationResult:
         if not metadata.get("grounded"):
@@ -314,15 +324,17 @@ class Grounding(Validator):
         return FailResult(error_message=f"grounding: not in the notes: {shown}",
                           metadata={"kind": "grounding", "unsupported": missing})
 
-    @staticmethod
-    def _claims_check(value: str, metadata: dict[str, Any]) -> ValidationResult:
+    def _claims_check(self, value: str, metadata: dict[str, Any]) -> ValidationResult:
         if not metadata.get("skipped_notes"):
             return PassResult()
         question = str(metadata.get("question", ""))
         if asks_of_me(question) and (as_ai := speaks_as_an_ai(value, question)):
             return FailResult(error_message=f"grounding: spoke as a machine, not as me: {as_ai!r}",
                               metadata={"kind": "grounding", "unsupported": [as_ai], "about_me": True})
-        missing = claims_about_me(value, support([question, str(metadata.get("person", ""))]), question)
+        vocab = support([question, str(metadata.get("person", ""))])
+        missing = claims_about_me(value, vocab, question)
+        if not missing and float(metadata.get("note_similarity", 0.0)) >= self.near_note:
+            missing = unsupported_words(value, vocab)  # a note is about it: what it names may be mine
         if not missing:
             return PassResult()
         shown = ", ".join(missing[:SHOWN_MAX]) + (" …" if len(missing) > SHOWN_MAX else "")

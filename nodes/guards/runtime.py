@@ -139,7 +139,7 @@ class Judge:
         if cfg.pii:
             validators.append(PiiRedactor(self.fingerprints, on_fail="fix"))
         if cfg.grounding:
-            validators.append(Grounding(on_fail="noop"))
+            validators.append(Grounding(near_note=cfg.reroute_similarity, on_fail="noop"))
         return validators
 
     @property
@@ -180,7 +180,8 @@ class Judge:
 
     # -- output side --------------------------------------------------------------
     def check(self, question: str, text: str, sources: Sequence[dict[str, Any]] | None = None,
-              flags: list[str] | None = None, grounded: bool = False, skipped_notes: bool = False) -> Verdict:
+              flags: list[str] | None = None, grounded: bool = False, skipped_notes: bool = False,
+              note_similarity: float = 0.0) -> Verdict:
         """``grounded``: the question went to the notes, so the answer is held to ``sources``;
         ``skipped_notes``: the analyzer sent it past them, so the answer may say nothing of the
         person that the question does not (:class:`nodes.guards.grounding.Grounding`)."""
@@ -196,6 +197,7 @@ class Judge:
             "person": self.person,
             "grounded": grounded,
             "skipped_notes": skipped_notes,
+            "note_similarity": note_similarity,
             "suspicious": any(f in SOFT_FLAGS for f in flags),
         }
         try:
