@@ -556,8 +556,11 @@ def test_judge_passes_grounded_answers_and_does_not_hold_general_ones(judge_ctx)
     general = judge(_state("Paris is the capital of France.", question="What's the capital of France?",
                            route="no_retrieve", sources=[], evidence=[]))
     assert general["judge"]["verdict"] == "pass"
-    mine = judge(_state("Paris is the capital of France.", route="no_retrieve", sources=[], evidence=[]))
-    assert mine["judge"]["verdict"] == "reroute", "to 'Where do you live?' it is a claim about me"
+    far = judge(_state("Paris is the capital of France.", route="no_retrieve", sources=[], evidence=[]))
+    assert far["judge"]["verdict"] == "pass", "to 'Where do you live?' with no note close: no claim about me"
+    near = judge(_state("Paris is the capital of France.", route="no_retrieve", sources=[], evidence=[],
+                        note_similarity=0.6))
+    assert near["judge"]["verdict"] == "reroute", "a note is close to 'Where do you live?': Paris may be mine"
     no_retry = Config(home=judge_ctx.config.home)
     no_retry.judge.regenerate = False
     quoted = make_judge(TwinContext(no_retry))(_state("I live in Newhaven."))
@@ -586,13 +589,17 @@ def test_an_answer_to_a_question_about_something_of_mine_is_about_me_throughout(
     assert claims_about_me("In Spanish it is gracias.", support([general]), general) == []
 
 
-def test_an_answer_to_a_question_about_what_i_do_is_about_me_throughout() -> None:
-    """A held-out person's "What do you use to measure the sugar in a ferment?" was sent past the notes
-    and answered with an invented "Sterilometer" in a sentence that never says I or my: it passed."""
-    question = "What do you use to measure the sugar in a ferment?"
-    answer = 'The sugar in a ferment is measured by a device called a "Sterilometer".'
-    assert claims_about_me(answer, support([question]), question) == ["Sterilometer"]
-    assert claims_about_me(answer, support(["How is sugar measured?"]), "How is sugar measured?") == []
+def test_an_answer_about_something_of_mine_is_about_me_throughout_and_a_how_to_is_not(judge_ctx) -> None:
+    """"What does your dog look like?" is about the person in every sentence ("She's a golden retriever
+    named Luna"); "How do you make pancakes?" is about pancakes, though it says "you": a cold review
+    found a version that held every "do you" answer to the notes and rerouted the recipe to a note."""
+    dog = "What does your dog look like?"
+    assert claims_about_me("She's lovely. She is a golden retriever named Luna.", support([dog]), dog) == ["Luna"]
+    pancakes = "How do you make pancakes?"
+    recipe = "Mix 200 g of flour with 2 eggs and 300 ml of milk, then fry them in butter."
+    assert claims_about_me(recipe, support([pancakes]), pancakes) == []
+    kept = judge_text(judge_ctx, pancakes, recipe, [], grounded=False, skipped_notes=True)
+    assert kept.verdict == "pass", kept
 
 
 @pytest.mark.parametrize(("question", "of_me"), [
@@ -601,6 +608,7 @@ def test_an_answer_to_a_question_about_what_i_do_is_about_me_throughout() -> Non
     ("How do you say thank you in Spanish?", False), ("What do you call a baby kangaroo?", False),
     ("Can you tell me the capital of Peru?", False), ("Do you know who wrote Don Quixote?", False),
     ("How many metres are there in a mile?", False),
+    ("What do you call your dog?", True), ("How do you spell your surname?", True),
 ])
 def test_asks_of_me_tells_the_persons_life_from_anyone(question, of_me) -> None:
     assert asks_of_me(question) is of_me
@@ -618,8 +626,11 @@ def test_a_name_from_the_question_is_no_support_for_a_claim_about_me(judge_ctx) 
                       grounded=True).verdict == "pass", "the note names Rotterdam"
     assert judge_text(judge_ctx, "Have you ever been to Japan?", "I've been to Japan twice.", [ROTTERDAM],
                       grounded=True).unsupported == ["Japan"]
-    assert asked_not_noted("Japan has great trains.", support(["Vietnam"]), "Have you ever been to Japan?") == []
-    assert asked_not_noted("I loved Japan.", support(["Vietnam"]), "Have you ever been to Japan?") == ["Japan"]
+    japan_q = "Have you ever been to Japan?"
+    assert asked_not_noted("I loved Japan.", support(["Vietnam"]), japan_q) == ["Japan"]
+    assert asked_not_noted("The trains in Japan are great.", support(["Vietnam"]), japan_q) == []
+    for honest in ("No, I've never been to Japan.", "My notes don't mention Japan.", "I have not been to Japan."):
+        assert asked_not_noted(honest, support(["Vietnam"]), japan_q) == [], honest
 
 
 def test_a_question_sent_past_a_close_note_is_held_to_the_notes_throughout(judge_ctx) -> None:

@@ -58,6 +58,11 @@ def _negated_in(tokens: list[str], word: str) -> bool:
     return not places or any(_NEGATION.match(t) for i in places for t in tokens[max(0, i - BEFORE):i])
 
 
+def says_no(sentence: str) -> bool:
+    """The sentence holds a negation ("I've never been to Japan", "My notes don't say")."""
+    return any(_NEGATION.match(t) for t in _tokens(sentence))
+
+
 def copies(own: set[str], words: set[str]) -> bool:
     """An answer sentence with content words ``own`` copies a note sentence with ``words``."""
     return len(own) >= MIN_WORDS and len(own & words) / len(own) >= MIN_SHARED

@@ -26,7 +26,7 @@ from guardrails import Validator, register_validator
 from guardrails.classes.validation.validation_result import FailResult, PassResult, ValidationResult
 
 from backends.decoding import sentences
-from nodes.guards.copies import dropped_negations
+from nodes.guards.copies import dropped_negations, says_no
 from privacy.lexicon import STOPWORDS, _stems, is_common_word, is_very_common
 from privacy.views import COUNT_WORDS
 
@@ -229,6 +229,9 @@ _ASKS_WHAT_I_AM = re.compile(
     re.I)
 
 
+# a question about something of the person's: every sentence of its answer is about them
+_ASKS_ABOUT_ME = re.compile(r"\byours?\b", re.I)
+
 # a question about the person's own life ("How much do you charge…?", "What's your…", "Do you like
 # jazz?"), not a request to the assistant ("Can you tell me…?", "Do you know who wrote…?"): general
 # questions the analyzer sent past the notes keep their answer, however it is worded
@@ -248,7 +251,8 @@ def asks_of_me(question: str) -> bool:
     """The question asks about the person's own life ("What do you use to measure the sugar?",
     "Have you been to Japan?", "What's your cat called?"), not a request to the assistant ("Can you
     tell me…?") nor a question in which "you" is anyone ("How do you say thank you in Spanish?")."""
-    return bool(_ASKS_OF_ME.search(question)) and not _ANYONE_YOU.search(question)
+    anyone = _ANYONE_YOU.search(question) and not _ASKS_ABOUT_ME.search(question)
+    return bool(_ASKS_OF_ME.search(question)) and not anyone
 
 
 def speaks_as_an_ai(answer: str, question: str = "") -> str:
@@ -262,10 +266,10 @@ def speaks_as_an_ai(answer: str, question: str = "") -> str:
 def claims_about_me(answer: str, vocab: frozenset[str], question: str = "") -> list[str]:
     """Content words (numbers, names, rare words) of the answer's sentences about the speaker
     that nothing in ``vocab`` supports: facts about the person that did not come from the notes.
-    When the question asks about them (:func:`asks_of_me`: "What does your dog look like?", "What do
-    you use to measure the sugar in a ferment?"), every sentence of the answer is about them ("She's a
-    golden retriever named Luna", "It is measured with a device called a Sterilometer")."""
-    whole = asks_of_me(question)
+    When the question asks about something of theirs ("What does your dog look like?"), every
+    sentence of the answer is about them ("She's a golden retriever named Luna"). Not every question
+    with "you" in it: "How do you make pancakes?" is answered about pancakes."""
+    whole = bool(_ASKS_ABOUT_ME.search(question))
     found: dict[str, None] = {}
     for sentence in (s.strip() for s in sentences(answer)):
         if whole or speaks_of_me(sentence):
@@ -277,9 +281,11 @@ def asked_not_noted(answer: str, notes: frozenset[str], question: str) -> list[s
     """Names the question asks about that none of ``notes`` (:func:`support` of the retrieved notes)
     names, which the answer states of the person: "Have you ever been to Japan?" answered "I've been to
     Japan a few times" when no note says Japan. A word of the question is no support for a claim
-    about the person; the notes are."""
+    about the person; the notes are. A sentence that denies or abstains ("I've never been to Japan",
+    "My notes don't mention Japan") claims nothing."""
     asked = {_norm(w) for w in content_words(question)}
-    return [w for w in claims_about_me(answer, notes, question) if _norm(w) in asked]
+    said = " ".join(s for s in sentences(answer) if not says_no(s))
+    return [w for w in claims_about_me(said, notes, question) if _norm(w) in asked]
 
 
 @register_validator(name="twin/grounding", data_type="string")
