@@ -122,7 +122,7 @@ class JudgeConfig:
     grounding: bool = True  # answers to notes questions may only name what the retrieved notes name
     regenerate: bool = False  # an unsupported answer is generated once more before the extractive answer (docs/grounding.md §3)
     # a question the analyzer sent past the notes while a note was this close to it (cosine): an answer naming
-    # what the question does not (a place, a number) goes to the notes after all (docs/grounding.md §4)
+    # what the question does not (a place, a number) goes to the notes after all (docs/grounding.md §3)
     reroute_similarity: float = 0.55
     quote_copies: bool = True  # a model answer that is its notes word for word gives way to the cited quote (docs/grounding.md §2, end)
 

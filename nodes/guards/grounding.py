@@ -338,9 +338,8 @@ class Grounding(Validator):
             return FailResult(error_message=f"grounding: spoke as a machine, not as me: {as_ai!r}",
                               metadata={"kind": "grounding", "unsupported": [as_ai], "about_me": True})
         vocab = support([question, str(metadata.get("person", ""))])
-        missing = claims_about_me(value, vocab, question)
-        if not missing and float(metadata.get("note_similarity", 0.0)) >= self.near_note:
-            missing = unsupported_words(value, vocab)  # a note is about it: what it names may be mine
+        near = float(metadata.get("note_similarity", 0.0)) >= self.near_note  # what it names may be mine
+        missing = unsupported_words(value, vocab) if near else claims_about_me(value, vocab, question)
         if not missing:
             return PassResult()
         shown = ", ".join(missing[:SHOWN_MAX]) + (" …" if len(missing) > SHOWN_MAX else "")
