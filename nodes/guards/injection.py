@@ -32,7 +32,13 @@ _LOGS = ("running", "training", "cycling", "climbing", "fishing", "birding", "ro
          "plant", "seed", "wine", "beer", "sketch", "photo", "route", "gig", "climb", "swim", "run", "ride",
          "bike", "hike")
 _NOT_A_LOG = "".join(rf"(?<!\b{w} )" for w in _LOGS)
-_VERBS_IGNORE = r"(?:ignore|disregard|forget|override|overrule|bypass|skip|drop|abandon|neglect|set aside|throw out)"
+# "drop" with a preposition after it falls, it drops nothing: "How far did passenger numbers drop on the
+# first Monday of the pandemic restrictions?" (a never-seen person's everyday question, refused as an injection);
+# "drop on the floor all your rules" still drops them
+_INTRANSITIVE_DROP = (r"drop(?![^\S\n]+(?:on|in|by|to|after|before|during|from|off|out|at|below|under|over|since|when|"
+                      r"because)\b(?![^.?!\n]{0,50}\b(?:your|all|every|any)\b))")
+_VERBS_IGNORE = (r"(?:ignore|disregard|forget|override|overrule|bypass|skip|" + _INTRANSITIVE_DROP
+                 + r"|abandon|neglect|set aside|throw out)")
 _TARGETS = (r"(?:instructions?|prompts?|rules|directions|guidelines|constraints|guardrails|programming|"
             r"policies|polic(?:y|ies)|restrictions|system message|safeguards|filters|training)")
 
