@@ -125,8 +125,15 @@ def adapter_bytes(path: Path) -> int:
     return sum(p.stat().st_size for p in path.glob("adapter_model*"))
 
 
+def checkpoints(out_dir: Path) -> list[Path]:
+    """The finished checkpoints, oldest first: ``step-NNNNNN`` folders holding trainer_state.pt (a
+    ``.tmp`` folder that Ctrl-C left half-written mid-save is not one)."""
+    found = (out_dir / "checkpoints").glob("step-*")
+    return sorted(p for p in found if p.name[5:].isdigit() and (p / "trainer_state.pt").is_file())
+
+
 def latest_checkpoint(out_dir: Path) -> Path | None:
-    found = sorted((out_dir / "checkpoints").glob("step-*"))
+    found = checkpoints(out_dir)
     return found[-1] if found else None
 
 
@@ -141,7 +148,7 @@ def save_checkpoint(model: Any, optimizer: Any, scheduler: Any, state: TrainStat
                 "rng": torch.get_rng_state()}, tmp / "trainer_state.pt")
     shutil.rmtree(target, ignore_errors=True)
     tmp.rename(target)
-    for old in sorted((out_dir / "checkpoints").glob("step-*"))[:-keep]:
+    for old in checkpoints(out_dir)[:-keep]:
         shutil.rmtree(old, ignore_errors=True)
 
 
