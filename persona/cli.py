@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Optional
 
@@ -28,6 +29,42 @@ def _config(config: Optional[Path], home: Optional[Path]):  # noqa: ANN202 - Con
     return load_config(config, str(home) if home else None)
 
 
+def _check_adapters(adapters: list[Path], flag: str) -> None:
+    """Each adapter folder is a peft adapter with weights (cheap file checks, before a model loads)."""
+    from backends.errors import BackendError
+    from backends.sources import check_adapter_dir
+
+    for adapter in adapters:
+        try:
+            check_adapter_dir(str(adapter))
+        except BackendError as exc:
+            fail(f"{flag}: {exc}")
+
+
+def _check_writable_file(path: Optional[Path], flag: str) -> None:
+    """``path`` can be written when the command ends: its folder exists and is writable, and it is
+    not a folder itself (checked first, so that a long run does not end in an unwritable path)."""
+    if path is None:
+        return
+    folder = path.expanduser().absolute().parent
+    if path.is_dir():
+        fail(f"{flag} {path} is a folder; give a file name")
+    if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
+        fail(f"{flag} {path}: the folder {folder} does not exist or is not writable")
+
+
+def _check_writable_folder(path: Path, flag: str) -> None:
+    """``path`` is a writable folder or can be created as one (nothing is created here): checked
+    before the work, so that it does not end in an unwritable path."""
+    existing = path.expanduser().absolute()
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        fail(f"{flag} {path}: {existing} is a file, not a folder")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        fail(f"{flag} {path}: cannot write in {existing}")
+
+
 @app.command("data")
 def data_cmd(
     notes_dir: Optional[Path] = typer.Argument(None, help="notes folder (default: kb.notes_dir from the config)"),
@@ -49,6 +86,9 @@ def data_cmd(
     folder = notes_dir or (Path(cfg.kb.notes_dir) if cfg.kb.notes_dir else None)
     if folder is None or not folder.is_dir():
         fail(f"notes folder not found: {folder} (pass it as an argument or set kb.notes_dir)")
+    missing = [t for t in transcripts if not t.exists()]
+    if missing:
+        fail(f"--transcripts {missing[0]}: no such file or folder")
     opts = DataOptions(teacher=teacher, paraphrases=paraphrases, held_out=held_out, threshold=threshold,
                        context_share=context_share, counterfactual_share=counterfactual_share,
                        transcripts=[str(t) for t in transcripts], seed=seed)
@@ -59,10 +99,18 @@ def data_cmd(
         def teacher_model():  # noqa: ANN202
             return chat_model(cfg.base, cfg.home_path, with_adapters=False)
     try:
+        opts.validate()
+    except ValueError as exc:
+        fail(str(exc))
+    _check_writable_folder(out, "--out")
+    try:
         built = build(cfg, folder, opts, teacher_model)
     except ValueError as exc:
         fail(str(exc))
-    paths = save(built, out)
+    try:
+        paths = save(built, out)
+    except OSError as exc:
+        fail(f"cannot write the data set to {out}: {exc.strerror or exc}", code=1)
     counts = built.card["counts"]
     typer.echo(f"{counts['facts']} facts → {counts['train']} train / {counts['test']} test examples")
     typer.echo(f"data card: {paths['card_md']}")
@@ -108,6 +156,7 @@ def lora_cmd(
     phases = ["identity", "style"] if phase == "both" else [phase]
     if phase not in ("identity", "style", "both"):
         fail("phase must be identity, style or both")
+    _check_writable_folder(out, "--out")
     adapters: list[str] = [str(base_adapter)] if base_adapter and phase == "style" else []
     for name in phases:
         opts = TrainOptions(
@@ -142,6 +191,8 @@ def export_cmd(
     from persona.export import export
 
     cfg = _config(config, home)
+    _check_adapters(adapters, "adapters")
+    _check_writable_folder(out, "--out")
     try:
         report = export(cfg, [str(a) for a in adapters], out, gguf=gguf)
     except (ValueError, FileNotFoundError) as exc:
@@ -164,8 +215,19 @@ def eval_cmd(
     from persona.evaluate import run_all
 
     cfg = _config(config, home)
+    for name in ("facts.jsonl", "data_card.json"):
+        if not (data_dir / name).is_file():
+            fail(f"{data_dir / name} not found; give the folder `twin train data` wrote")
+    _check_adapters(adapters, "--adapter")
+    _check_adapters(plain, "--plain")
+    if conflict_nq is not None and not conflict_nq.is_file():
+        fail(f"--conflict-nq {conflict_nq}: file not found")
+    _check_writable_file(out, "--out")
     results = run_all(cfg, data_dir, [str(a) for a in adapters], [str(p) for p in plain], conflict_nq, limit)
     text = json.dumps(results, indent=2)
-    if out:
-        out.write_text(text, encoding="utf-8")
     typer.echo(text)
+    if out:
+        try:
+            out.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            fail(f"cannot write {out}: {exc.strerror or exc} (the results are printed above)", code=1)
