@@ -33,17 +33,31 @@ def without_data(record: dict[str, Any], fields: tuple[str, ...]) -> dict[str, A
 
 def publish_run(run_dir: Path | str, out: Path | str) -> Path:
     """Copy the run folder ``run_dir`` to ``out`` (which must not exist yet) without the
-    third-party text of its suite's records; returns ``out``."""
+    third-party text of its suite's records; returns ``out``. The copy is written next to
+    ``out`` and renamed when whole, so an interrupted publish leaves no half-copied run."""
     source, target = Path(run_dir).expanduser(), Path(out).expanduser()
     summary, records = load_run(source)
     if target.exists():
         raise RunError(f"{target} already exists; publish into a new folder")
     fields = THIRD_PARTY_FIELDS.get(str(summary.get("suite", "")), ())
     kept = [without_data(record, fields) for record in records]
-    target.mkdir(parents=True)
+    partial = target.with_name(f".{target.name}.partial")
+    try:
+        shutil.rmtree(partial, ignore_errors=True)
+        partial.mkdir(parents=True)
+        write_copy(source, partial, summary, kept)
+        partial.rename(target)
+    except OSError as exc:
+        raise RunError(f"cannot publish into {target}: {exc.strerror or exc}") from exc
+    finally:
+        shutil.rmtree(partial, ignore_errors=True)  # gone after the rename; what a failure left otherwise
+    return target
+
+
+def write_copy(source: Path, target: Path, summary: dict[str, Any], kept: list[dict[str, Any]]) -> None:
+    """The run's files into the folder ``target``, with its cases and report rebuilt from ``kept``."""
     for item in source.iterdir():
         if item.is_file() and item.name not in REBUILT:
             shutil.copy2(item, target / item.name)
     write_jsonl(target / "cases.jsonl", kept)
     (target / "report.md").write_text(build_report(summary, kept), encoding="utf-8")
-    return target

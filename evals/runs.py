@@ -148,5 +148,7 @@ def load_run(path: Path | str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         summary = json.loads(summary_path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
         raise RunError(f"{summary_path}: not valid JSON ({exc})") from exc
+    if not isinstance(summary, dict):
+        raise RunError(f"{summary_path}: not a run summary (a JSON object)")
     cases_path = folder / "cases.jsonl"
     return summary, read_jsonl(cases_path, error=RunError) if cases_path.is_file() else []

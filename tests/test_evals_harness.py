@@ -294,6 +294,36 @@ def test_load_run_errors(tmp_path: Path) -> None:
     (tmp_path / "summary.json").write_text("{oops")
     with pytest.raises(RunError, match="not valid JSON"):
         load_run(tmp_path)
+    (tmp_path / "summary.json").write_text("[1, 2]")  # `compare` failed with "unexpected AttributeError"
+    with pytest.raises(RunError, match="not a run summary"):
+        load_run(tmp_path)
+
+
+def test_publish_into_an_unwritable_place_is_one_line_and_leaves_nothing(tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
+    """`twin eval publish RUN /proc/x` was "unexpected FileNotFoundError (a bug in Twin)"; a publish
+    stopped half-way left a folder with summary.json and no cases that `compare` read as a run of
+    0 cases, and that a second publish refused to overwrite."""
+    import evals.publish
+    from evals.cli import app
+
+    run = fake_run(tmp_path / "run", [True, False])
+    blocker = tmp_path / "file.txt"
+    blocker.write_text("")
+    res = CliRunner().invoke(app, ["publish", str(run), str(blocker / "copy")])
+    assert res.exit_code == 2 and res.output.startswith(f"error: cannot publish into {blocker / 'copy'}: ")
+
+    def interrupted(*args: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(evals.publish, "write_jsonl", interrupted)  # after summary.json is copied
+    with pytest.raises(KeyboardInterrupt):
+        evals.publish.publish_run(run, tmp_path / "copy")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file.txt", "run"]
+    monkeypatch.undo()
+    res = CliRunner().invoke(app, ["publish", str(run), str(tmp_path / "copy")])
+    assert res.exit_code == 0, res.output
+    assert len(load_run(tmp_path / "copy")[1]) == 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["copy", "file.txt", "run"]
 
 
 def test_compare_reports_deltas_and_flips(tmp_path: Path) -> None:
