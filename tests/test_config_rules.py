@@ -84,6 +84,9 @@ def test_cli_overrides_are_validated_the_same_way() -> None:
         apply_overrides(Config(), {"persona.ollama_host": "http://[::1"})
     with pytest.raises(ConfigError, match=r"retrieval\.chroma_url must look like"):
         apply_overrides(Config(), {"retrieval.chroma_url": "localhost:8000"})
+    # `--set 'serve.profiles={a={}}'` was "unexpected AttributeError: 'dict' object has no attribute 'off'"
+    with pytest.raises(ConfigError, match=r"serve\.profiles is a table of tables; set it in the config file"):
+        apply_overrides(Config(), {"serve.profiles": {"a": {}}})
 
 
 def test_good_edge_values_pass(tmp_path) -> None:

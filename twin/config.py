@@ -267,6 +267,8 @@ def resolve_home(home: str | os.PathLike | None = None) -> Path:
 def _coerce(key: str, value: Any, annotation: Any) -> Any:
     """Check a TOML value against a dataclass field type, converting int→float."""
     origin = get_origin(annotation)
+    if origin is dict:  # a table of named tables (only an override reaches here; the file's are read whole)
+        raise ConfigError(f"{key} is a table of tables; set it in the config file ([{key}.NAME])")
     if origin is list:
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise ConfigError(f"{key} must be a list of strings, got {value!r}")
