@@ -137,6 +137,14 @@ def latest_checkpoint(out_dir: Path) -> Path | None:
     return found[-1] if found else None
 
 
+def start_fresh(out_dir: Path) -> None:
+    """A run that does not resume drops what an earlier, unfinished run in ``out_dir`` left: its
+    metrics and its checkpoints (kept, they outranked the new run's in pruning and a later
+    --resume continued the old run, with its options, instead of this one)."""
+    (out_dir / "metrics.jsonl").unlink(missing_ok=True)
+    shutil.rmtree(out_dir / "checkpoints", ignore_errors=True)
+
+
 def save_checkpoint(model: Any, optimizer: Any, scheduler: Any, state: TrainState, out_dir: Path, keep: int) -> None:
     import torch
 
@@ -248,7 +256,7 @@ def train(config: Config, data_dir: Path, out_dir: Path, opts: TrainOptions, res
     checkpoint = latest_checkpoint(out_dir) if resume else None
     state = load_checkpoint(model, optimizer, scheduler, checkpoint) if checkpoint else TrainState()
     if not checkpoint:
-        (out_dir / "metrics.jsonl").unlink(missing_ok=True)
+        start_fresh(out_dir)
     write_run(out_dir, config, data_dir, opts, device, precision, data, n_params, n_train, total_steps)
 
     def autocast() -> Any:  # GPUs: bf16 autocast (LoRA math too); CPU: bf16 frozen weights only (faster there)

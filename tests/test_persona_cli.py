@@ -97,3 +97,16 @@ def test_train_data_and_export_check_their_paths_first(tmp_path: Path, monkeypat
     assert code == 2 and err.startswith(f"error: adapters: adapter folder not found: {tmp_path / 'gone'};")
     code, err = _train("lora", str(tmp_path), "--out", str(a_file / "run"), "--home", home)
     assert (code, err.strip()) == (2, f"error: --out {a_file / 'run'}: {a_file} is a file, not a folder")
+
+
+def test_a_fresh_run_drops_the_checkpoints_an_unfinished_run_left(tmp_path: Path) -> None:
+    """`twin train lora --out RUN` again (no --resume) over a run stopped at step 300 kept its
+    checkpoints: the new run's step 50 was pruned at once (300 sorts later) and a later --resume
+    continued the old run, with its options and data, instead of this one."""
+    from persona.trainer import start_fresh
+
+    _checkpoint(tmp_path, "step-000300")
+    (tmp_path / "metrics.jsonl").write_text('{"step": 300}\n')
+    start_fresh(tmp_path)
+    assert latest_checkpoint(tmp_path) is None and not (tmp_path / "metrics.jsonl").exists()
+    start_fresh(tmp_path / "new")  # nothing there yet: nothing to drop
