@@ -126,6 +126,17 @@ def test_split_messages() -> None:
             split_messages(bad)
 
 
+def test_split_messages_refuses_wrong_types_instead_of_failing() -> None:
+    """A role or a text part that is not a string is the caller's mistake (400), not a crash (500)."""
+    for bad, words in (([{"role": ["user"], "content": "hi"}], r"messages\[0\]\.role must be a string"),
+                       ([{"role": {"x": 1}, "content": "hi"}], "role must be a string"),
+                       ([{"content": "hi"}], "role must be a string"),
+                       ([{"role": "user", "content": [{"type": "text", "text": 5}]}], "text must be a string"),
+                       ([{"role": "user", "content": [{"type": "text", "text": None}]}], "text must be a string")):
+        with pytest.raises(BadMessages, match=words):
+            split_messages(bad)
+
+
 # -- config -------------------------------------------------------------------------------
 def test_serve_config_is_validated() -> None:
     config = config_from_dict({"serve": {"workers": 2, "cors_origins": ["https://noa.example"],
