@@ -31,6 +31,7 @@ from serve.limits import Busy
 from serve.middleware import BodyLimit
 from serve.service import Principal, Service, TurnRequest, TurnTimeout
 from serve.sources import NoteNotFound
+from serve.tokens import TokenError, TokenRecord
 from serve.turns import public_result
 from twin.config import NODE_NAMES
 
@@ -105,11 +106,19 @@ def create_app(service: Service) -> FastAPI:
                             headers=getattr(exc, "headers", None))
 
     # -- callers ----------------------------------------------------------------------
+    def verified(token: str) -> TokenRecord | None:
+        """The token's record, or None; a tokens file broken while the server runs is a JSON 500."""
+        try:
+            return service.tokens.verify(token)
+        except TokenError as exc:
+            raise ApiError(500, "the server cannot read its tokens file; its operator must fix it",
+                           "server_error", "tokens_file_invalid") from exc
+
     def caller(request: Request, ask: bool) -> Principal:
         header = request.headers.get("authorization", "")
         if header:
             scheme, _, token = header.partition(" ")
-            record = service.tokens.verify(token.strip()) if scheme.lower() == "bearer" else None
+            record = verified(token.strip()) if scheme.lower() == "bearer" else None
             if record is None:
                 raise ApiError(401, "invalid or revoked token", "authentication_error", "invalid_token",
                                {"WWW-Authenticate": 'Bearer error="invalid_token"'})

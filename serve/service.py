@@ -66,11 +66,12 @@ class Service:
     def __init__(self, config: Config) -> None:
         serve = config.serve
         self.config = config
+        self.tokens = TokenStore(tokens_path(config))
+        self.tokens.records()  # a broken tokens file stops the start (TokenError), not every later request
         self.checkpoints = Checkpoints.open(config, pool_size=2 * serve.workers + 2)
         self.profiles = load_profiles(config)
         self.gate = ModelGate(serve.workers, serve.queue_size, serve.queue_timeout_s)
         self.limiter = RateLimiter(serve.rate_limit_per_minute, serve.rate_limit_burst)
-        self.tokens = TokenStore(tokens_path(config))
         self.notes = PublicNotes(config)
         self._engines: dict[tuple, Engine] = {}
         self._engines_lock = threading.Lock()

@@ -3,11 +3,13 @@ message format, the [serve] config and the `twin serve token` commands."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import stat
 import threading
 import time
 
+import httpx
 import pytest
 
 from serve.limits import Busy, ModelGate, RateLimiter
@@ -177,3 +179,36 @@ def test_a_visitor_sees_what_the_judge_found_never_the_words_it_withheld() -> No
     assert out["judge"] == {"verdict": "blocked", "reasons": ["private_leak: 1 private-only term(s) in view(s) plain",
                                                               "grounding: not in the notes"]}
     assert "Freja" not in str(out)
+
+
+# -- the app in process (no model: routes that fail before a turn starts) --------------------
+def asgi_app(home, **serve):
+    """The HTTP app over a real :class:`Service` in ``home``; no engine is built unless a turn runs."""
+    from serve.app import create_app
+    from serve.service import Service
+
+    service = Service(config_from_dict({"home": str(home), "serve": serve}))
+    return service, create_app(service)
+
+
+def call(app, method: str, path: str, **kwargs) -> httpx.Response:
+    """One request through the ASGI app; an exception in it comes back as the 500 a client would see."""
+    async def go() -> httpx.Response:
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://twin.test") as client:
+            return await client.request(method, path, **kwargs)
+    return asyncio.run(go())
+
+
+def test_a_broken_tokens_file_stops_the_start_not_every_request(tmp_path) -> None:
+    (tmp_path / "serve_tokens.json").write_text('{"tokens": [{"id": "x"}]}')
+    proc = twin("serve", "--home", str(tmp_path))
+    assert proc.returncode == 2 and "not a valid tokens file" in proc.stderr and "Traceback" not in proc.stderr
+    (tmp_path / "serve_tokens.json").unlink()
+    service, app = asgi_app(tmp_path)
+    _, token = service.tokens.create("blog")
+    (tmp_path / "serve_tokens.json").write_text("{broken while the server runs")
+    response = call(app, "GET", "/v1/models", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 500 and response.json()["error"]["code"] == "tokens_file_invalid"
+    assert str(tmp_path) not in response.text  # the operator's paths stay on the server
+    service.close()
