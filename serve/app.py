@@ -105,6 +105,11 @@ def create_app(service: Service) -> FastAPI:
         return JSONResponse(oai.error_body(str(exc.detail), "invalid_request_error"), exc.status_code,
                             headers=getattr(exc, "headers", None))
 
+    @app.exception_handler(Exception)
+    async def unexpected(_: Request, exc: Exception) -> JSONResponse:
+        """A bug's 500 in the same JSON shape (uvicorn still logs the traceback; the client never sees it)."""
+        return JSONResponse(oai.error_body("internal server error", "server_error", "internal_error"), 500)
+
     # -- callers ----------------------------------------------------------------------
     def verified(token: str) -> TokenRecord | None:
         """The token's record, or None; a tokens file broken while the server runs is a JSON 500."""

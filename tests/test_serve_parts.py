@@ -212,3 +212,19 @@ def test_a_broken_tokens_file_stops_the_start_not_every_request(tmp_path) -> Non
     assert response.status_code == 500 and response.json()["error"]["code"] == "tokens_file_invalid"
     assert str(tmp_path) not in response.text  # the operator's paths stay on the server
     service.close()
+
+
+def test_an_unexpected_failure_is_a_json_500(tmp_path) -> None:
+    """Every error is one JSON object in OpenAI's shape (docs/serve.md), a bug's 500 included."""
+    service, app = asgi_app(tmp_path)
+
+    def broken() -> dict:
+        raise RuntimeError("a bug with /secret/paths in it")
+
+    service.health = broken
+    response = call(app, "GET", "/v1/health")
+    assert response.status_code == 500 and response.headers["content-type"] == "application/json"
+    assert response.json()["error"] == {"message": "internal server error", "type": "server_error",
+                                        "code": "internal_error", "param": None}
+    assert "secret" not in response.text
+    service.close()
