@@ -228,3 +228,21 @@ def test_an_unexpected_failure_is_a_json_500(tmp_path) -> None:
                                         "code": "internal_error", "param": None}
     assert "secret" not in response.text
     service.close()
+
+
+def test_a_port_in_use_fails_at_once_before_the_models_load(tmp_path) -> None:
+    """Not after a minute of warming up, as a log line from uvicorn: at once, one clear line, exit 2."""
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        started = time.monotonic()
+        proc = twin("serve", "--home", str(tmp_path), "--port", str(port))
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert f"cannot listen on 127.0.0.1:{port}: Address already in use (another" in proc.stderr
+    assert time.monotonic() - started < 20  # the models were never loaded
+    proc = twin("serve", "--home", str(tmp_path), "--host", "no-such-host.invalid")
+    assert proc.returncode == 2 and "cannot listen on no-such-host.invalid:8321" in proc.stderr
+    assert "another" not in proc.stderr  # the port hint only where the port is the problem
