@@ -50,6 +50,24 @@ def busy_error(exc: Busy) -> ApiError:
     return ApiError(429, str(exc), "rate_limit_exceeded", "busy", {"Retry-After": str(exc.retry_after)})
 
 
+def validation_message(error: dict[str, Any]) -> str:
+    """A request validation error in words: the field and what is wrong with it, or what is
+    wrong with the body as a whole (not JSON, empty, not an object, sent without a JSON content type)."""
+    loc = tuple(error.get("loc", ()))
+    if error.get("type") == "json_invalid":
+        reason = (error.get("ctx") or {}).get("error", "")
+        at = f" at character {loc[1]}" if len(loc) > 1 else ""
+        return f"the body is not valid JSON ({reason}{at})" if reason else f"the body is not valid JSON{at}"
+    if loc == ("body",):
+        if error.get("type") == "missing":
+            return "the body is empty: send a JSON object (Content-Type: application/json)"
+        if isinstance(error.get("input"), (bytes, str)):
+            return "the body was not read as JSON: send it with Content-Type: application/json"
+        return "the body must be a JSON object"
+    where = ".".join(str(p) for p in loc if p != "body")
+    return f"{where}: {error.get('msg')}" if where else str(error.get("msg"))
+
+
 class AskBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -96,9 +114,7 @@ def create_app(service: Service) -> FastAPI:
     @app.exception_handler(RequestValidationError)
     async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
         first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid request"}
-        where = ".".join(str(p) for p in first.get("loc", ()) if p != "body")
-        message = f"{where}: {first.get('msg')}" if where else str(first.get("msg"))
-        return JSONResponse(oai.error_body(message, "invalid_request_error"), 400)
+        return JSONResponse(oai.error_body(validation_message(first), "invalid_request_error"), 400)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -246,3 +246,23 @@ def test_a_port_in_use_fails_at_once_before_the_models_load(tmp_path) -> None:
     proc = twin("serve", "--home", str(tmp_path), "--host", "no-such-host.invalid")
     assert proc.returncode == 2 and "cannot listen on no-such-host.invalid:8321" in proc.stderr
     assert "another" not in proc.stderr  # the port hint only where the port is the problem
+
+
+def test_an_unreadable_body_is_a_400_that_says_what_is_wrong(tmp_path) -> None:
+    """`curl -d '{...}'` without the JSON content type, a stray comma, an empty body: each 400 says
+    what to fix (they read "Input should be a valid dictionary…", "1: JSON decode error", "Field required")."""
+    service, app = asgi_app(tmp_path, public=True)
+    json_type = {"content-type": "application/json"}
+    for content, headers, words in (
+        (b'{"question": "hi"}', {"content-type": "application/x-www-form-urlencoded"},
+         "the body was not read as JSON: send it with Content-Type: application/json"),
+        (b'{"question": "hi",}', json_type, "the body is not valid JSON (Expecting property name enclosed in double quotes at character 18)"),
+        (b"", json_type, "the body is empty: send a JSON object"),
+        (b'["hi"]', json_type, "the body must be a JSON object"),
+        (b'{"question": 5}', json_type, "question: Input should be a valid string"),
+    ):
+        response = call(app, "POST", "/v1/ask", content=content, headers=headers)
+        assert response.status_code == 400 and words in response.json()["error"]["message"], content
+    response = call(app, "POST", "/v1/chat/completions", content=b'{"messages": []}')  # no content type
+    assert response.status_code == 400 and "Content-Type: application/json" in response.json()["error"]["message"]
+    service.close()
