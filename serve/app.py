@@ -235,7 +235,7 @@ def create_app(service: Service) -> FastAPI:
             yield on_error(f"the twin could not answer: {exc}", "server_error", "turn_failed")
 
     # -- routes -----------------------------------------------------------------------
-    @app.get("/v1/health")
+    @app.api_route("/v1/health", methods=["GET", "HEAD"])  # HEAD: uptime monitors, load balancers
     async def health() -> dict[str, Any]:
         return service.health()
 
@@ -331,12 +331,12 @@ def create_app(service: Service) -> FastAPI:
             raise ApiError(404, "no such thread", "not_found_error", "thread_not_found")
         return {"thread_id": thread_id, "messages": messages}
 
-    @app.get("/widget.js", include_in_schema=False)
+    @app.api_route("/widget.js", methods=["GET", "HEAD"], include_in_schema=False)
     async def widget() -> FileResponse:
         return FileResponse(STATIC / "twin-widget.js", media_type="text/javascript",
                             headers={"Cache-Control": "public, max-age=300"})
 
-    @app.get("/", include_in_schema=False)
+    @app.api_route("/", methods=["GET", "HEAD"], include_in_schema=False)
     async def index(request: Request) -> HTMLResponse:
         from html import escape
 

@@ -266,3 +266,12 @@ def test_an_unreadable_body_is_a_400_that_says_what_is_wrong(tmp_path) -> None:
     response = call(app, "POST", "/v1/chat/completions", content=b'{"messages": []}')  # no content type
     assert response.status_code == 400 and "Content-Type: application/json" in response.json()["error"]["message"]
     service.close()
+
+
+def test_health_and_the_open_pages_answer_head(tmp_path) -> None:
+    """Uptime monitors and load balancers often check with HEAD (`curl -I`): it was a 405."""
+    service, app = asgi_app(tmp_path)
+    for path in ("/v1/health", "/widget.js", "/"):
+        assert call(app, "HEAD", path).status_code == 200, path
+    assert call(app, "HEAD", "/v1/models").status_code == 405  # the others stay as they were
+    service.close()
