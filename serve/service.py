@@ -23,7 +23,7 @@ from serve.tokens import TokenRecord, TokenStore, tokens_path
 from serve.turns import Checkpoints, Engine, TurnEvent
 from twin.config import NODE_NAMES, Config
 
-THREAD_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$")
+THREAD_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}")  # whole id: fullmatch (a "$" lets a final "\n" in)
 ANONYMOUS_MIN_THREAD_CHARS = 16  # an anonymous caller's thread id is its only key: make it unguessable
 HEARTBEAT_S = 10.0
 _DONE = object()  # end of a turn's events
@@ -97,7 +97,7 @@ class Service:
 
     def check_thread_id(self, principal: Principal, thread_id: str) -> str | None:
         """A problem with a caller-chosen thread id, or None."""
-        if not THREAD_ID.match(thread_id):
+        if not THREAD_ID.fullmatch(thread_id):
             return "thread_id must be 1-128 characters: letters, digits, '_', '.', ':' or '-'"
         if principal.kind == "anonymous" and len(thread_id) < ANONYMOUS_MIN_THREAD_CHARS:
             return (f"an anonymous thread_id must be at least {ANONYMOUS_MIN_THREAD_CHARS} random characters "

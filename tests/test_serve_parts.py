@@ -14,6 +14,7 @@ import pytest
 
 from serve.limits import Busy, ModelGate, RateLimiter
 from serve.openai_compat import BadMessages, split_messages
+from serve.service import Principal
 from serve.tokens import TokenError, TokenStore
 from tests.serve_support import twin
 from twin.config import ConfigError, config_from_dict
@@ -274,4 +275,17 @@ def test_health_and_the_open_pages_answer_head(tmp_path) -> None:
     for path in ("/v1/health", "/widget.js", "/"):
         assert call(app, "HEAD", path).status_code == 200, path
     assert call(app, "HEAD", "/v1/models").status_code == 405  # the others stay as they were
+    service.close()
+
+
+def test_a_thread_id_with_a_trailing_newline_is_refused(tmp_path) -> None:
+    """The documented thread id (1-128 letters, digits, '_', '.', ':', '-') was checked with a "$"
+    that lets a final newline in, so "t-…\\n" became a thread no URL or `twin ask --thread` could name."""
+    service, app = asgi_app(tmp_path, public=True)
+    for good in ("t-0123456789abcdef", "a" * 128):
+        assert service.check_thread_id(Principal("anonymous", "1.2.3.4"), good) is None
+    for bad in ("t-0123456789abcdef\n", "a" * 129, "-t0123456789abcdef", "t 0123456789abcdef"):
+        assert "thread_id must be" in service.check_thread_id(Principal("anonymous", "1.2.3.4"), bad), repr(bad)
+    response = call(app, "POST", "/v1/ask", json={"question": "hi", "thread_id": "t-0123456789abcdef\n"})
+    assert response.status_code == 400 and response.json()["error"]["code"] == "bad_thread_id"
     service.close()
