@@ -31,6 +31,7 @@ from serve.limits import Busy
 from serve.middleware import BodyLimit
 from serve.service import Principal, Service, TurnRequest, TurnTimeout
 from serve.sources import NoteNotFound
+from serve.tokens import TokenError, TokenRecord
 from serve.turns import public_result
 from twin.config import NODE_NAMES
 
@@ -47,6 +48,24 @@ class ApiError(Exception):
 
 def busy_error(exc: Busy) -> ApiError:
     return ApiError(429, str(exc), "rate_limit_exceeded", "busy", {"Retry-After": str(exc.retry_after)})
+
+
+def validation_message(error: dict[str, Any]) -> str:
+    """A request validation error in words: the field and what is wrong with it, or what is
+    wrong with the body as a whole (not JSON, empty, not an object, sent without a JSON content type)."""
+    loc = tuple(error.get("loc", ()))
+    if error.get("type") == "json_invalid":
+        reason = (error.get("ctx") or {}).get("error", "")
+        at = f" at character {loc[1]}" if len(loc) > 1 else ""
+        return f"the body is not valid JSON ({reason}{at})" if reason else f"the body is not valid JSON{at}"
+    if loc == ("body",):
+        if error.get("type") == "missing":
+            return "the body is empty: send a JSON object (Content-Type: application/json)"
+        if isinstance(error.get("input"), (bytes, str)):
+            return "the body was not read as JSON: send it with Content-Type: application/json"
+        return "the body must be a JSON object"
+    where = ".".join(str(p) for p in loc if p != "body")
+    return f"{where}: {error.get('msg')}" if where else str(error.get("msg"))
 
 
 class AskBody(BaseModel):
@@ -95,21 +114,32 @@ def create_app(service: Service) -> FastAPI:
     @app.exception_handler(RequestValidationError)
     async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
         first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid request"}
-        where = ".".join(str(p) for p in first.get("loc", ()) if p != "body")
-        message = f"{where}: {first.get('msg')}" if where else str(first.get("msg"))
-        return JSONResponse(oai.error_body(message, "invalid_request_error"), 400)
+        return JSONResponse(oai.error_body(validation_message(first), "invalid_request_error"), 400)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         return JSONResponse(oai.error_body(str(exc.detail), "invalid_request_error"), exc.status_code,
                             headers=getattr(exc, "headers", None))
 
+    @app.exception_handler(Exception)
+    async def unexpected(_: Request, exc: Exception) -> JSONResponse:
+        """A bug's 500 in the same JSON shape (uvicorn still logs the traceback; the client never sees it)."""
+        return JSONResponse(oai.error_body("internal server error", "server_error", "internal_error"), 500)
+
     # -- callers ----------------------------------------------------------------------
+    def verified(token: str) -> TokenRecord | None:
+        """The token's record, or None; a tokens file broken while the server runs is a JSON 500."""
+        try:
+            return service.tokens.verify(token)
+        except TokenError as exc:
+            raise ApiError(500, "the server cannot read its tokens file; its operator must fix it",
+                           "server_error", "tokens_file_invalid") from exc
+
     def caller(request: Request, ask: bool) -> Principal:
         header = request.headers.get("authorization", "")
         if header:
             scheme, _, token = header.partition(" ")
-            record = service.tokens.verify(token.strip()) if scheme.lower() == "bearer" else None
+            record = verified(token.strip()) if scheme.lower() == "bearer" else None
             if record is None:
                 raise ApiError(401, "invalid or revoked token", "authentication_error", "invalid_token",
                                {"WWW-Authenticate": 'Bearer error="invalid_token"'})
@@ -205,7 +235,7 @@ def create_app(service: Service) -> FastAPI:
             yield on_error(f"the twin could not answer: {exc}", "server_error", "turn_failed")
 
     # -- routes -----------------------------------------------------------------------
-    @app.get("/v1/health")
+    @app.api_route("/v1/health", methods=["GET", "HEAD"])  # HEAD: uptime monitors, load balancers
     async def health() -> dict[str, Any]:
         return service.health()
 
@@ -301,12 +331,12 @@ def create_app(service: Service) -> FastAPI:
             raise ApiError(404, "no such thread", "not_found_error", "thread_not_found")
         return {"thread_id": thread_id, "messages": messages}
 
-    @app.get("/widget.js", include_in_schema=False)
+    @app.api_route("/widget.js", methods=["GET", "HEAD"], include_in_schema=False)
     async def widget() -> FileResponse:
         return FileResponse(STATIC / "twin-widget.js", media_type="text/javascript",
                             headers={"Cache-Control": "public, max-age=300"})
 
-    @app.get("/", include_in_schema=False)
+    @app.api_route("/", methods=["GET", "HEAD"], include_in_schema=False)
     async def index(request: Request) -> HTMLResponse:
         from html import escape
 

@@ -52,10 +52,11 @@ def serve(
     check_backends(config)
     warn_if_not_ingested(config)
     from serve.server import run
+    from serve.tokens import TokenError
 
     try:
         run(config)
-    except (ConnectionError, OSError, RuntimeError) as exc:
+    except (ConnectionError, OSError, RuntimeError, TokenError) as exc:
         fail(str(exc))
 
 

@@ -30,6 +30,8 @@ def text_of(content: Any) -> str:
         parts = [p.get("text", "") for p in content if isinstance(p, dict) and p.get("type") == "text"]
         if len(parts) != len(content):
             raise BadMessages("only text content parts are supported (no images or audio)")
+        if not all(isinstance(part, str) for part in parts):
+            raise BadMessages("a text content part's text must be a string")
         return "\n".join(parts)
     raise BadMessages("message content must be a string or a list of text parts")
 
@@ -41,6 +43,8 @@ def split_messages(messages: list[dict[str, Any]]) -> tuple[str, list[tuple[str,
         if not isinstance(message, dict):
             raise BadMessages(f"messages[{i}] must be an object with role and content")
         role = message.get("role")
+        if not isinstance(role, str):
+            raise BadMessages(f"messages[{i}].role must be a string: user, assistant or system")
         if role in IGNORED_ROLES:
             continue
         if role not in HISTORY_ROLES:

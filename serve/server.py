@@ -16,12 +16,29 @@ def describe(config: Config, service: Any) -> str:
             f"threads: {service.checkpoints.describe()} · models: {', '.join(sorted(service.profiles))}")
 
 
+def check_address(host: str, port: int) -> None:
+    """Raise OSError with a clear reason when ``host:port`` cannot be listened on (port in use,
+    unknown host), before the models are warmed: not a minute later, from uvicorn."""
+    import errno
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET  # as uvicorn binds
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as asyncio's server does
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            hint = " (another `twin serve`? pick another --port)" if exc.errno == errno.EADDRINUSE else ""
+            raise OSError(f"cannot listen on {host}:{port}: {exc.strerror or exc}{hint}") from exc
+
+
 def run(config: Config, log_level: str = "info") -> None:
     import uvicorn
 
     from serve.app import create_app
     from serve.service import Service
 
+    check_address(config.serve.host, config.serve.port)
     service = Service(config)
     try:
         service.warm()

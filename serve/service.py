@@ -23,7 +23,7 @@ from serve.tokens import TokenRecord, TokenStore, tokens_path
 from serve.turns import Checkpoints, Engine, TurnEvent
 from twin.config import NODE_NAMES, Config
 
-THREAD_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$")
+THREAD_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}")  # whole id: fullmatch (a "$" lets a final "\n" in)
 ANONYMOUS_MIN_THREAD_CHARS = 16  # an anonymous caller's thread id is its only key: make it unguessable
 HEARTBEAT_S = 10.0
 _DONE = object()  # end of a turn's events
@@ -66,11 +66,12 @@ class Service:
     def __init__(self, config: Config) -> None:
         serve = config.serve
         self.config = config
+        self.tokens = TokenStore(tokens_path(config))
+        self.tokens.records()  # a broken tokens file stops the start (TokenError), not every later request
         self.checkpoints = Checkpoints.open(config, pool_size=2 * serve.workers + 2)
         self.profiles = load_profiles(config)
         self.gate = ModelGate(serve.workers, serve.queue_size, serve.queue_timeout_s)
         self.limiter = RateLimiter(serve.rate_limit_per_minute, serve.rate_limit_burst)
-        self.tokens = TokenStore(tokens_path(config))
         self.notes = PublicNotes(config)
         self._engines: dict[tuple, Engine] = {}
         self._engines_lock = threading.Lock()
@@ -96,7 +97,7 @@ class Service:
 
     def check_thread_id(self, principal: Principal, thread_id: str) -> str | None:
         """A problem with a caller-chosen thread id, or None."""
-        if not THREAD_ID.match(thread_id):
+        if not THREAD_ID.fullmatch(thread_id):
             return "thread_id must be 1-128 characters: letters, digits, '_', '.', ':' or '-'"
         if principal.kind == "anonymous" and len(thread_id) < ANONYMOUS_MIN_THREAD_CHARS:
             return (f"an anonymous thread_id must be at least {ANONYMOUS_MIN_THREAD_CHARS} random characters "

@@ -3,15 +3,18 @@ message format, the [serve] config and the `twin serve token` commands."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import stat
 import threading
 import time
 
+import httpx
 import pytest
 
 from serve.limits import Busy, ModelGate, RateLimiter
 from serve.openai_compat import BadMessages, split_messages
+from serve.service import Principal
 from serve.tokens import TokenError, TokenStore
 from tests.serve_support import twin
 from twin.config import ConfigError, config_from_dict
@@ -126,6 +129,17 @@ def test_split_messages() -> None:
             split_messages(bad)
 
 
+def test_split_messages_refuses_wrong_types_instead_of_failing() -> None:
+    """A role or a text part that is not a string is the caller's mistake (400), not a crash (500)."""
+    for bad, words in (([{"role": ["user"], "content": "hi"}], r"messages\[0\]\.role must be a string"),
+                       ([{"role": {"x": 1}, "content": "hi"}], "role must be a string"),
+                       ([{"content": "hi"}], "role must be a string"),
+                       ([{"role": "user", "content": [{"type": "text", "text": 5}]}], "text must be a string"),
+                       ([{"role": "user", "content": [{"type": "text", "text": None}]}], "text must be a string")):
+        with pytest.raises(BadMessages, match=words):
+            split_messages(bad)
+
+
 # -- config -------------------------------------------------------------------------------
 def test_serve_config_is_validated() -> None:
     config = config_from_dict({"serve": {"workers": 2, "cors_origins": ["https://noa.example"],
@@ -166,3 +180,112 @@ def test_a_visitor_sees_what_the_judge_found_never_the_words_it_withheld() -> No
     assert out["judge"] == {"verdict": "blocked", "reasons": ["private_leak: 1 private-only term(s) in view(s) plain",
                                                               "grounding: not in the notes"]}
     assert "Freja" not in str(out)
+
+
+# -- the app in process (no model: routes that fail before a turn starts) --------------------
+def asgi_app(home, **serve):
+    """The HTTP app over a real :class:`Service` in ``home``; no engine is built unless a turn runs."""
+    from serve.app import create_app
+    from serve.service import Service
+
+    service = Service(config_from_dict({"home": str(home), "serve": serve}))
+    return service, create_app(service)
+
+
+def call(app, method: str, path: str, **kwargs) -> httpx.Response:
+    """One request through the ASGI app; an exception in it comes back as the 500 a client would see."""
+    async def go() -> httpx.Response:
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://twin.test") as client:
+            return await client.request(method, path, **kwargs)
+    return asyncio.run(go())
+
+
+def test_a_broken_tokens_file_stops_the_start_not_every_request(tmp_path) -> None:
+    (tmp_path / "serve_tokens.json").write_text('{"tokens": [{"id": "x"}]}')
+    proc = twin("serve", "--home", str(tmp_path))
+    assert proc.returncode == 2 and "not a valid tokens file" in proc.stderr and "Traceback" not in proc.stderr
+    (tmp_path / "serve_tokens.json").unlink()
+    service, app = asgi_app(tmp_path)
+    _, token = service.tokens.create("blog")
+    (tmp_path / "serve_tokens.json").write_text("{broken while the server runs")
+    response = call(app, "GET", "/v1/models", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 500 and response.json()["error"]["code"] == "tokens_file_invalid"
+    assert str(tmp_path) not in response.text  # the operator's paths stay on the server
+    service.close()
+
+
+def test_an_unexpected_failure_is_a_json_500(tmp_path) -> None:
+    """Every error is one JSON object in OpenAI's shape (docs/serve.md), a bug's 500 included."""
+    service, app = asgi_app(tmp_path)
+
+    def broken() -> dict:
+        raise RuntimeError("a bug with /secret/paths in it")
+
+    service.health = broken
+    response = call(app, "GET", "/v1/health")
+    assert response.status_code == 500 and response.headers["content-type"] == "application/json"
+    assert response.json()["error"] == {"message": "internal server error", "type": "server_error",
+                                        "code": "internal_error", "param": None}
+    assert "secret" not in response.text
+    service.close()
+
+
+def test_a_port_in_use_fails_at_once_before_the_models_load(tmp_path) -> None:
+    """Not after a minute of warming up, as a log line from uvicorn: at once, one clear line, exit 2."""
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        started = time.monotonic()
+        proc = twin("serve", "--home", str(tmp_path), "--port", str(port))
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert f"cannot listen on 127.0.0.1:{port}: Address already in use (another" in proc.stderr
+    assert time.monotonic() - started < 20  # the models were never loaded
+    proc = twin("serve", "--home", str(tmp_path), "--host", "no-such-host.invalid")
+    assert proc.returncode == 2 and "cannot listen on no-such-host.invalid:8321" in proc.stderr
+    assert "another" not in proc.stderr  # the port hint only where the port is the problem
+
+
+def test_an_unreadable_body_is_a_400_that_says_what_is_wrong(tmp_path) -> None:
+    """`curl -d '{...}'` without the JSON content type, a stray comma, an empty body: each 400 says
+    what to fix (they read "Input should be a valid dictionary…", "1: JSON decode error", "Field required")."""
+    service, app = asgi_app(tmp_path, public=True)
+    json_type = {"content-type": "application/json"}
+    for content, headers, words in (
+        (b'{"question": "hi"}', {"content-type": "application/x-www-form-urlencoded"},
+         "the body was not read as JSON: send it with Content-Type: application/json"),
+        (b'{"question": "hi",}', json_type, "the body is not valid JSON (Expecting property name enclosed in double quotes at character 18)"),
+        (b"", json_type, "the body is empty: send a JSON object"),
+        (b'["hi"]', json_type, "the body must be a JSON object"),
+        (b'{"question": 5}', json_type, "question: Input should be a valid string"),
+    ):
+        response = call(app, "POST", "/v1/ask", content=content, headers=headers)
+        assert response.status_code == 400 and words in response.json()["error"]["message"], content
+    response = call(app, "POST", "/v1/chat/completions", content=b'{"messages": []}')  # no content type
+    assert response.status_code == 400 and "Content-Type: application/json" in response.json()["error"]["message"]
+    service.close()
+
+
+def test_health_and_the_open_pages_answer_head(tmp_path) -> None:
+    """Uptime monitors and load balancers often check with HEAD (`curl -I`): it was a 405."""
+    service, app = asgi_app(tmp_path)
+    for path in ("/v1/health", "/widget.js", "/"):
+        assert call(app, "HEAD", path).status_code == 200, path
+    assert call(app, "HEAD", "/v1/models").status_code == 405  # the others stay as they were
+    service.close()
+
+
+def test_a_thread_id_with_a_trailing_newline_is_refused(tmp_path) -> None:
+    """The documented thread id (1-128 letters, digits, '_', '.', ':', '-') was checked with a "$"
+    that lets a final newline in, so "t-…\\n" became a thread no URL or `twin ask --thread` could name."""
+    service, app = asgi_app(tmp_path, public=True)
+    for good in ("t-0123456789abcdef", "a" * 128):
+        assert service.check_thread_id(Principal("anonymous", "1.2.3.4"), good) is None
+    for bad in ("t-0123456789abcdef\n", "a" * 129, "-t0123456789abcdef", "t 0123456789abcdef"):
+        assert "thread_id must be" in service.check_thread_id(Principal("anonymous", "1.2.3.4"), bad), repr(bad)
+    response = call(app, "POST", "/v1/ask", json={"question": "hi", "thread_id": "t-0123456789abcdef\n"})
+    assert response.status_code == 400 and response.json()["error"]["code"] == "bad_thread_id"
+    service.close()
