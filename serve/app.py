@@ -12,6 +12,7 @@ Every error is one JSON object in OpenAI's shape: ``{"error": {"message", "type"
 from __future__ import annotations
 
 import asyncio
+import logging
 import math
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -48,6 +49,14 @@ class ApiError(Exception):
 
 def busy_error(exc: Busy) -> ApiError:
     return ApiError(429, str(exc), "rate_limit_exceeded", "busy", {"Retry-After": str(exc.retry_after)})
+
+
+def turn_failure(exc: BaseException) -> str:
+    """What a caller is told when a turn fails: that it failed, not why. The reason (a model
+    file's path, an Ollama host, a traceback) goes to the server's log, where the operator
+    reads it; a public visitor of the widget never sees it."""
+    logging.getLogger("twin.serve").error("a turn failed: %s", exc, exc_info=exc)
+    return "the twin could not answer; the server's log says why"
 
 
 def validation_message(error: dict[str, Any]) -> str:
@@ -215,7 +224,7 @@ def create_app(service: Service) -> FastAPI:
         except TurnTimeout as exc:
             raise ApiError(504, str(exc), "timeout", "request_timeout") from exc
         except Exception as exc:
-            raise ApiError(502, f"the twin could not answer: {exc}", "server_error", "turn_failed") from exc
+            raise ApiError(502, turn_failure(exc), "server_error", "turn_failed") from exc
         raise ApiError(502, "the turn ended without a result", "server_error", "turn_failed")
 
     def result_json(turn: TurnRequest, raw: dict[str, Any], replaced: bool) -> dict[str, Any]:
@@ -232,7 +241,7 @@ def create_app(service: Service) -> FastAPI:
         except TurnTimeout as exc:
             yield on_error(str(exc), "timeout", "request_timeout")
         except Exception as exc:
-            yield on_error(f"the twin could not answer: {exc}", "server_error", "turn_failed")
+            yield on_error(turn_failure(exc), "server_error", "turn_failed")
 
     # -- routes -----------------------------------------------------------------------
     @app.api_route("/v1/health", methods=["GET", "HEAD"])  # HEAD: uptime monitors, load balancers

@@ -289,3 +289,23 @@ def test_a_thread_id_with_a_trailing_newline_is_refused(tmp_path) -> None:
     response = call(app, "POST", "/v1/ask", json={"question": "hi", "thread_id": "t-0123456789abcdef\n"})
     assert response.status_code == 400 and response.json()["error"]["code"] == "bad_thread_id"
     service.close()
+
+
+def test_a_failed_turn_tells_the_caller_it_failed_and_the_log_why(tmp_path, caplog) -> None:
+    """A model's error names files and hosts ("/home/me/models/x.gguf", an Ollama URL): the caller,
+    maybe a public visitor of the widget, is told the turn failed; the operator's log has the reason."""
+    service, app = asgi_app(tmp_path, public=True)
+
+    def broken(profile):  # noqa: ARG001 - the engine a turn asks for
+        raise RuntimeError("cannot load /home/me/secret-models/x.gguf")
+
+    service.engine = broken
+    with caplog.at_level("ERROR", logger="twin.serve"):
+        whole = call(app, "POST", "/v1/ask", json={"question": "Where do you live?"})
+        streamed = call(app, "POST", "/v1/chat/completions",
+                        json={"messages": [{"role": "user", "content": "Where do you live?"}], "stream": True})
+    assert whole.status_code == 502 and whole.json()["error"]["code"] == "turn_failed"
+    assert "turn_failed" in streamed.text
+    assert "secret-models" not in whole.text and "secret-models" not in streamed.text
+    assert "secret-models" in caplog.text
+    service.close()
