@@ -11,6 +11,7 @@ import errno
 import os
 import re
 import stat
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -83,7 +84,7 @@ def walk_notes(notes_dir: Path, sub: Path | None = None) -> WalkResult:
     spec = load_ignore(root)
     out = WalkResult()
     seen_dirs: set[tuple[int, int]] = set()
-    for dirpath, dirnames, filenames in os.walk(sub or root, followlinks=True, onerror=None):
+    for dirpath, dirnames, filenames in os.walk(sub or root, followlinks=True, onerror=_folder_skip(root, out)):
         here = Path(dirpath)
         rel_dir = here.relative_to(root).as_posix()
         prefix = "" if rel_dir == "." else rel_dir + "/"
@@ -103,6 +104,20 @@ def walk_notes(notes_dir: Path, sub: Path | None = None) -> WalkResult:
             if is_candidate(prefix + name, spec):
                 out.files.append(here / name)
     return out
+
+
+def _folder_skip(root: Path, out: WalkResult) -> Callable[[OSError], None]:
+    """``os.walk``'s error handler: a folder it cannot list (no permission, gone) becomes a
+    Skip instead of its notes silently missing."""
+
+    def skip(exc: OSError) -> None:
+        try:
+            rel = Path(exc.filename).relative_to(root).as_posix()
+        except (TypeError, ValueError):
+            rel = str(exc.filename)
+        out.skips.append(Skip(display_path(rel), f"cannot open folder: {exc.strerror or exc}"))
+
+    return skip
 
 
 def has_bad_name(rel: str) -> bool:

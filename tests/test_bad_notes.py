@@ -4,6 +4,7 @@ Chroma is in test_bad_notes_ingest.py."""
 
 from __future__ import annotations
 
+import errno
 import os
 import threading
 from pathlib import Path
@@ -88,6 +89,29 @@ def test_fifo_and_device_named_md_are_skipped_not_read(tmp_path: Path) -> None:
     assert [n.path for n in notes] == ["ok.md"]
     assert reasons == {"x.md": "not a regular file: a FIFO (named pipe)",
                        "zero.md": "not a regular file: a character device"}
+
+
+def test_unreadable_folder_is_a_skip_not_silently_missing(tmp_path: Path, monkeypatch) -> None:
+    """A folder that cannot be listed dropped its notes without a word (os.walk ignored the error)."""
+    write(tmp_path, "ok.md", "Read.")
+    write(tmp_path, "locked/inside.md", "Never listed.")
+    locked = tmp_path / "locked"
+    locked.chmod(0)
+    if os.geteuid() == 0:  # root lists any folder: refuse it as the system refuses anyone else
+        real_scandir = os.scandir
+
+        def scandir(path: object = ".") -> object:
+            if Path(os.fsdecode(path)) == locked:
+                raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), os.fspath(path))
+            return real_scandir(path)
+
+        monkeypatch.setattr(os, "scandir", scandir)
+    try:
+        notes, skips = read_with_deadline(tmp_path)
+    finally:
+        locked.chmod(0o755)
+    assert [n.path for n in notes] == ["ok.md"]
+    assert [(s.path, s.reason) for s in skips] == [("locked", "cannot open folder: Permission denied")]
 
 
 def test_file_growing_past_the_cap_is_skipped(tmp_path: Path) -> None:
