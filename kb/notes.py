@@ -7,6 +7,7 @@ input never stops a run: each problem becomes a :class:`Skip` with the path and 
 
 from __future__ import annotations
 
+import codecs
 import errno
 import os
 import re
@@ -243,6 +244,14 @@ _FILE_KINDS = (
 )
 
 
+# byte order marks of the wide encodings (Windows "Unicode", PowerShell 5's `>`), UTF-32 first:
+# its little-endian mark starts with UTF-16's
+_WIDE_BOMS = (
+    (codecs.BOM_UTF32_LE, "UTF-32"), (codecs.BOM_UTF32_BE, "UTF-32"),
+    (codecs.BOM_UTF16_LE, "UTF-16"), (codecs.BOM_UTF16_BE, "UTF-16"),
+)
+
+
 def _kind(mode: int) -> str:
     return next((name for test, name in _FILE_KINDS if test(mode)), f"file type {stat.S_IFMT(mode):o}")
 
@@ -284,6 +293,9 @@ def read_text(path: Path, max_bytes: int) -> tuple[str, os.stat_result]:
         if exc.errno == errno.ELOOP:
             raise NoteError("symlink loop") from exc
         raise NoteError(f"cannot read file: {exc.strerror or exc}") from exc
+    wide = next((name for bom, name in _WIDE_BOMS if raw.startswith(bom)), None)
+    if wide is not None:  # its NUL bytes are text, not a binary file
+        raise NoteError(f"{wide} text, not UTF-8; re-save it as UTF-8")
     if b"\x00" in raw[:8192]:
         raise NoteError("binary file (contains NUL bytes)")
     try:

@@ -4,6 +4,7 @@ Chroma is in test_bad_notes_ingest.py."""
 
 from __future__ import annotations
 
+import codecs
 import errno
 import os
 import threading
@@ -112,6 +113,22 @@ def test_unreadable_folder_is_a_skip_not_silently_missing(tmp_path: Path, monkey
         locked.chmod(0o755)
     assert [n.path for n in notes] == ["ok.md"]
     assert [(s.path, s.reason) for s in skips] == [("locked", "cannot open folder: Permission denied")]
+
+
+def test_utf16_note_is_named_as_such_not_binary(tmp_path: Path) -> None:
+    """A note saved as "Unicode" (UTF-16, as Windows PowerShell 5's `>` writes) was
+    skipped as a "binary file (contains NUL bytes)"."""
+    text = "# Groceries\n\nOat milk and lentils.\n"
+    (tmp_path / "le.md").write_bytes(text.encode("utf-16"))  # with a byte order mark
+    (tmp_path / "be.md").write_bytes(codecs.BOM_UTF16_BE + text.encode("utf-16-be"))
+    (tmp_path / "wide.md").write_bytes(text.encode("utf-32"))
+    (tmp_path / "scan.md").write_bytes(b"\x00\x01\x02 binary")
+    notes, skips = read_with_deadline(tmp_path)
+    assert notes == []
+    assert {s.path: s.reason for s in skips} == {
+        "le.md": "UTF-16 text, not UTF-8; re-save it as UTF-8", "be.md": "UTF-16 text, not UTF-8; re-save it as UTF-8",
+        "wide.md": "UTF-32 text, not UTF-8; re-save it as UTF-8", "scan.md": "binary file (contains NUL bytes)",
+    }
 
 
 def test_file_growing_past_the_cap_is_skipped(tmp_path: Path) -> None:
