@@ -347,9 +347,9 @@ def note_date(meta: dict, git_date: str | None, st: os.stat_result) -> tuple[str
 
 
 def _links_into_private(notes_dir: Path, path: Path) -> bool:
-    """A symlink whose target lies under a ``private/`` folder of the notes dir is private too."""
-    if not path.is_symlink():
-        return False
+    """A note reached through a symlink (the file itself, or a folder on its path such as
+    ``archive -> private``) whose target lies under a ``private/`` folder of the notes dir
+    is private too."""
     try:
         target = path.resolve().relative_to(Path(notes_dir).resolve()).as_posix()
     except (ValueError, OSError):
