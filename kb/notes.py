@@ -7,10 +7,12 @@ input never stops a run: each problem becomes a :class:`Skip` with the path and 
 
 from __future__ import annotations
 
+import codecs
 import errno
 import os
 import re
 import stat
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -83,7 +85,7 @@ def walk_notes(notes_dir: Path, sub: Path | None = None) -> WalkResult:
     spec = load_ignore(root)
     out = WalkResult()
     seen_dirs: set[tuple[int, int]] = set()
-    for dirpath, dirnames, filenames in os.walk(sub or root, followlinks=True, onerror=None):
+    for dirpath, dirnames, filenames in os.walk(sub or root, followlinks=True, onerror=_folder_skip(root, out)):
         here = Path(dirpath)
         rel_dir = here.relative_to(root).as_posix()
         prefix = "" if rel_dir == "." else rel_dir + "/"
@@ -103,6 +105,20 @@ def walk_notes(notes_dir: Path, sub: Path | None = None) -> WalkResult:
             if is_candidate(prefix + name, spec):
                 out.files.append(here / name)
     return out
+
+
+def _folder_skip(root: Path, out: WalkResult) -> Callable[[OSError], None]:
+    """``os.walk``'s error handler: a folder it cannot list (no permission, gone) becomes a
+    Skip instead of its notes silently missing."""
+
+    def skip(exc: OSError) -> None:
+        try:
+            rel = Path(exc.filename).relative_to(root).as_posix()
+        except (TypeError, ValueError):
+            rel = str(exc.filename)
+        out.skips.append(Skip(display_path(rel), f"cannot open folder: {exc.strerror or exc}"))
+
+    return skip
 
 
 def has_bad_name(rel: str) -> bool:
@@ -228,6 +244,14 @@ _FILE_KINDS = (
 )
 
 
+# byte order marks of the wide encodings (Windows "Unicode", PowerShell 5's `>`), UTF-32 first:
+# its little-endian mark starts with UTF-16's
+_WIDE_BOMS = (
+    (codecs.BOM_UTF32_LE, "UTF-32"), (codecs.BOM_UTF32_BE, "UTF-32"),
+    (codecs.BOM_UTF16_LE, "UTF-16"), (codecs.BOM_UTF16_BE, "UTF-16"),
+)
+
+
 def _kind(mode: int) -> str:
     return next((name for test, name in _FILE_KINDS if test(mode)), f"file type {stat.S_IFMT(mode):o}")
 
@@ -269,6 +293,9 @@ def read_text(path: Path, max_bytes: int) -> tuple[str, os.stat_result]:
         if exc.errno == errno.ELOOP:
             raise NoteError("symlink loop") from exc
         raise NoteError(f"cannot read file: {exc.strerror or exc}") from exc
+    wide = next((name for bom, name in _WIDE_BOMS if raw.startswith(bom)), None)
+    if wide is not None:  # its NUL bytes are text, not a binary file
+        raise NoteError(f"{wide} text, not UTF-8; re-save it as UTF-8")
     if b"\x00" in raw[:8192]:
         raise NoteError("binary file (contains NUL bytes)")
     try:
@@ -320,9 +347,9 @@ def note_date(meta: dict, git_date: str | None, st: os.stat_result) -> tuple[str
 
 
 def _links_into_private(notes_dir: Path, path: Path) -> bool:
-    """A symlink whose target lies under a ``private/`` folder of the notes dir is private too."""
-    if not path.is_symlink():
-        return False
+    """A note reached through a symlink (the file itself, or a folder on its path such as
+    ``archive -> private``) whose target lies under a ``private/`` folder of the notes dir
+    is private too."""
     try:
         target = path.resolve().relative_to(Path(notes_dir).resolve()).as_posix()
     except (ValueError, OSError):

@@ -62,7 +62,9 @@ def list_sources(config: Config) -> list[SourceInfo]:
 
 def remove_source(config: Config, label: str) -> int:
     """Delete ``label``'s chunks from both indexes and forget it; returns the chunks removed.
-    The private fingerprints are rebuilt from the remaining sources."""
+    A label that is only in the indexes (a first ingest stopped before it registered the
+    folder: `twin kb list` shows it without a folder) can be removed too. The private
+    fingerprints are rebuilt from the remaining sources."""
     from kb.fpsync import build_and_save
     from kb.ingest import other_sources_texts
     from kb.store import NoteStore
@@ -70,18 +72,19 @@ def remove_source(config: Config, label: str) -> int:
     home = config.home_path
     with ingest_lock(home):
         registered = registered_sources(home)
-        if label not in registered:
+        store = NoteStore.from_config(config)
+        ids = [c.id for c in store.manifest(where={"source": label})]  # registered, or left by a stopped first ingest
+        lexical = LexicalIndex.from_config(config)
+        if label not in registered and not ids and label not in lexical.sources():
             known = ", ".join(sorted(registered)) or "none"
             raise SourceError(f"no source named {label!r} (registered: {known}); see `twin kb list`")
-        store = NoteStore.from_config(config)
-        ids = [c.id for c in store.manifest(where={"source": label})]
-        if registered[label].get("legacy"):
+        if registered.get(label, {}).get("legacy"):
             ids += [c.id for c in store.manifest() if not c.source]
-        LexicalIndex.from_config(config).delete_source(label)  # lexical first: lexical ⊆ vectors
+        lexical.delete_source(label)  # lexical first: lexical ⊆ vectors
         store.delete(ids)
         forget_source(home, label)
         texts = other_sources_texts(config, source="")
-        if len(registered) - 1 == 1:  # one source left: its fingerprints use plain note paths
+        if len(set(registered) - {label}) == 1:  # one source left: its fingerprints use plain note paths
             texts = {k.split(":", 1)[1]: v for k, v in texts.items()}
         private = {p: t.text for p, t in texts.items() if t.private}
         public = {p: t.text for p, t in texts.items() if not t.private}

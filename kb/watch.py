@@ -31,7 +31,9 @@ TIMEOUT_MS = 500  # how often the watcher checks stop_event while idle
 
 
 class NoteFilter(watchfiles.DefaultFilter):
-    """Note files, ``.twinignore``, and suffix-less paths (folders, even deleted ones)."""
+    """Note files, ``.twinignore``, folders, and every deleted path: a deleted (or
+    renamed-away) folder can no longer be told from a file, and its name may have a dot
+    ("trip.2024"), so a deletion is never dropped for its suffix."""
 
     def __init__(self, root: Path):
         super().__init__()
@@ -47,7 +49,8 @@ class NoteFilter(watchfiles.DefaultFilter):
             return True
         if any(part.startswith(".") for part in rel.parts) or not super().__call__(change, path):
             return False
-        return p.suffix.lower() in NOTE_SUFFIXES or not p.suffix or p.is_dir()
+        return (p.suffix.lower() in NOTE_SUFFIXES or not p.suffix or p.is_dir()
+                or change == watchfiles.Change.deleted)
 
 
 class RootsFilter:

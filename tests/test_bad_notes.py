@@ -4,6 +4,8 @@ Chroma is in test_bad_notes_ingest.py."""
 
 from __future__ import annotations
 
+import codecs
+import errno
 import os
 import threading
 from pathlib import Path
@@ -88,6 +90,45 @@ def test_fifo_and_device_named_md_are_skipped_not_read(tmp_path: Path) -> None:
     assert [n.path for n in notes] == ["ok.md"]
     assert reasons == {"x.md": "not a regular file: a FIFO (named pipe)",
                        "zero.md": "not a regular file: a character device"}
+
+
+def test_unreadable_folder_is_a_skip_not_silently_missing(tmp_path: Path, monkeypatch) -> None:
+    """A folder that cannot be listed dropped its notes without a word (os.walk ignored the error)."""
+    write(tmp_path, "ok.md", "Read.")
+    write(tmp_path, "locked/inside.md", "Never listed.")
+    locked = tmp_path / "locked"
+    locked.chmod(0)
+    if os.geteuid() == 0:  # root lists any folder: refuse it as the system refuses anyone else
+        real_scandir = os.scandir
+
+        def scandir(path: object = ".") -> object:
+            if Path(os.fsdecode(path)) == locked:
+                raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), os.fspath(path))
+            return real_scandir(path)
+
+        monkeypatch.setattr(os, "scandir", scandir)
+    try:
+        notes, skips = read_with_deadline(tmp_path)
+    finally:
+        locked.chmod(0o755)
+    assert [n.path for n in notes] == ["ok.md"]
+    assert [(s.path, s.reason) for s in skips] == [("locked", "cannot open folder: Permission denied")]
+
+
+def test_utf16_note_is_named_as_such_not_binary(tmp_path: Path) -> None:
+    """A note saved as "Unicode" (UTF-16, as Windows PowerShell 5's `>` writes) was
+    skipped as a "binary file (contains NUL bytes)"."""
+    text = "# Groceries\n\nOat milk and lentils.\n"
+    (tmp_path / "le.md").write_bytes(text.encode("utf-16"))  # with a byte order mark
+    (tmp_path / "be.md").write_bytes(codecs.BOM_UTF16_BE + text.encode("utf-16-be"))
+    (tmp_path / "wide.md").write_bytes(text.encode("utf-32"))
+    (tmp_path / "scan.md").write_bytes(b"\x00\x01\x02 binary")
+    notes, skips = read_with_deadline(tmp_path)
+    assert notes == []
+    assert {s.path: s.reason for s in skips} == {
+        "le.md": "UTF-16 text, not UTF-8; re-save it as UTF-8", "be.md": "UTF-16 text, not UTF-8; re-save it as UTF-8",
+        "wide.md": "UTF-32 text, not UTF-8; re-save it as UTF-8", "scan.md": "binary file (contains NUL bytes)",
+    }
 
 
 def test_file_growing_past_the_cap_is_skipped(tmp_path: Path) -> None:

@@ -102,6 +102,16 @@ def test_private_folder_and_symlink_into_it(tmp_path: Path) -> None:
     assert found["link.md"].private, "a public-looking link to a private note stays private"
 
 
+def test_a_folder_symlink_into_private_keeps_its_notes_private(tmp_path: Path) -> None:
+    """`archive -> private` was walked first (it sorts first): its notes were read as public
+    notes and the real private/ folder was skipped as already visited, so they were indexed."""
+    write(tmp_path, "private/pin.md", "My bank PIN is 4417.")
+    write(tmp_path, "public.md", "Hello.")
+    (tmp_path / "archive").symlink_to("private")
+    notes, _ = read_notes(tmp_path, CFG)
+    assert {n.path: n.private for n in notes} == {"archive/pin.md": True, "public.md": False}
+
+
 def test_bad_input_is_skipped_with_reasons(tmp_path: Path) -> None:
     write(tmp_path, "good.md", "fine")
     write(tmp_path, "binary.md", b"PK\x03\x04\x00\x00binary")

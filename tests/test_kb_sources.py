@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from langchain_core.embeddings import Embeddings
 
 from kb.cli import run_list, run_remove
 from kb.fingerprints import Fingerprints, fingerprints_path
@@ -108,6 +109,43 @@ def test_kb_list_and_remove_one_source(two, capsys) -> None:
     with pytest.raises(SourceError, match="no source named 'blog'"):
         remove_source(config, "blog")
     assert run_remove(config, "nope") == 2 and "twin kb list" in capsys.readouterr().err
+
+
+class StoppedAfter(Embeddings):
+    """The real embeddings until the ``calls``-th batch, which is stopped like Ctrl+C."""
+
+    def __init__(self, inner: Embeddings, calls: int):
+        self.inner, self.calls = inner, calls
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        self.calls -= 1
+        if self.calls <= 0:
+            raise KeyboardInterrupt
+        return self.inner.embed_documents(texts)
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.inner.embed_query(text)
+
+
+def test_a_stopped_first_ingest_can_be_removed(tmp_path: Path, kb_embeddings, monkeypatch, capsys) -> None:
+    """Ctrl+C during the first ingest of the wrong folder left chunks `twin kb list` showed
+    (without a folder) and `twin kb remove` refused: "no source named ..."."""
+    journal = write_notes(tmp_path / "journal", JOURNAL)
+    blog = write_notes(tmp_path / "blog", BLOG)
+    config = make_config(tmp_path / "home")
+    ingest(config, journal, kb_embeddings, progress=False)
+    monkeypatch.setattr("kb.ingest.EMBED_BATCH", 1)
+    with pytest.raises(KeyboardInterrupt):
+        ingest(config, blog, StoppedAfter(kb_embeddings, calls=2), progress=False)
+    found = {s.label: s for s in list_sources(config)}
+    assert (found["blog"].path, found["blog"].chunks) == ("", 1), "stored, but never registered"
+    assert run_remove(config, "blog") == 0
+    assert "1 chunks deleted" in capsys.readouterr().out
+    assert paths_by_source(config) == {"journal": {"README.md", "climbing.md"}}
+    assert LexicalIndex.from_config(config).sources() == {"journal": (2, 2)}
+    fp = Fingerprints.load(fingerprints_path(config.home_path))
+    assert set(fp.note_ngrams) == {"private/health.md"}, "one source left: plain note paths"
+    assert run_remove(config, "blog") == 2 and "no source named 'blog'" in capsys.readouterr().err
 
 
 def test_two_folders_with_one_name_get_distinct_labels(tmp_path: Path, kb_embeddings) -> None:

@@ -73,3 +73,27 @@ def test_watch_follows_create_edit_rename_delete_and_folders(tmp_path: Path, kb_
     assert errors == []
     fingerprints = Fingerprints.load(fingerprints_path(config.home_path))
     assert "contact.md" in fingerprints.note_ngrams, "a note made private while watching is fingerprinted"
+
+
+@pytest.mark.slow  # a watcher with the real embeddings
+def test_watch_follows_a_folder_with_a_dot_in_its_name(tmp_path: Path, kb_embeddings) -> None:
+    """Renaming or moving away "trip.2024/" used to leave its notes in the index: the
+    deleted path has a suffix that is not a note's, and the filter dropped it."""
+    notes = tmp_path / "notes"
+    (notes / "trip.2024").mkdir(parents=True)
+    (notes / "trip.2024" / "lisbon.md").write_text("# Lisbon\n\nWe ate pasteis de nata in Belem every morning.\n")
+    (notes / "home.md").write_text("# Home\n\nThe flat has a balcony facing the canal.\n")
+    config = make_config(tmp_path / "home")
+    reports: queue.Queue = queue.Queue()
+    errors: list[Exception] = []
+    thread, stop = start_background(config, notes, kb_embeddings, on_change=reports.put, on_error=errors.append)
+    try:
+        assert reports.get(timeout=180).added == 2
+        shutil.move(notes / "trip.2024", notes / "trip.2025")
+        wait_until(lambda: indexed_paths(config) == {"home.md", "trip.2025/lisbon.md"}, "dotted folder renamed")
+        shutil.move(notes / "trip.2025", tmp_path / "archive.old")
+        wait_until(lambda: indexed_paths(config) == {"home.md"}, "dotted folder moved out")
+    finally:
+        stop.set()
+        thread.join(timeout=15)
+    assert errors == []
