@@ -4,7 +4,8 @@ Run directory layout (``out_dir``)::
 
     run.json          options, data files, model, device (written at start)
     metrics.jsonl     one line per step (loss, lr, seconds) and per eval (eval_loss)
-    adapter/          the best adapter so far (peft save_pretrained) - what the generator loads
+    adapter/          the best adapter so far (peft save_pretrained) - what the generator loads; replaced
+                      whole (written to adapter.tmp/, then renamed), never rewritten in place
     checkpoints/      step-NNNNNN/ adapter + trainer_state.pt, for --resume
     loss_curve.png    train and eval loss
     summary.json      steps, time per step, tokens, peak memory, adapter size, early stop, frozen-layer cache
@@ -145,6 +146,30 @@ def start_fresh(out_dir: Path) -> None:
     shutil.rmtree(out_dir / "checkpoints", ignore_errors=True)
 
 
+def save_adapter(model: Any, out_dir: Path) -> None:
+    """Replace ``out_dir/adapter`` with the trained adapter, whole or not at all: written to
+    ``adapter.tmp`` first and renamed into place, so that Ctrl-C or a full disk mid-write leaves
+    the previous good adapter (what `twin ask` loads) instead of a config beside partial weights."""
+    target = out_dir / "adapter"
+    tmp, old = target.with_name("adapter.tmp"), target.with_name("adapter.old")
+    shutil.rmtree(tmp, ignore_errors=True)
+    model.save_pretrained(tmp, selected_adapters=[TRAIN_ADAPTER])
+    shutil.rmtree(old, ignore_errors=True)
+    if target.exists():
+        target.rename(old)
+    tmp.rename(target)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def restore_adapter(out_dir: Path) -> None:
+    """Put back the previous adapter when a run stopped between the two renames of `save_adapter`
+    (``adapter.old`` kept, ``adapter`` not there yet), and drop a half-written ``adapter.tmp``."""
+    old = out_dir / "adapter.old"
+    if old.is_dir() and not (out_dir / "adapter").exists():
+        old.rename(out_dir / "adapter")
+    shutil.rmtree(out_dir / "adapter.tmp", ignore_errors=True)
+
+
 def save_checkpoint(model: Any, optimizer: Any, scheduler: Any, state: TrainState, out_dir: Path, keep: int) -> None:
     import torch
 
@@ -230,6 +255,7 @@ def train(config: Config, data_dir: Path, out_dir: Path, opts: TrainOptions, res
     if (out_dir / "summary.json").exists() and not resume:
         raise FileExistsError(f"{out_dir} already holds a finished run; pick a new --out or pass --resume")
     out_dir.mkdir(parents=True, exist_ok=True)
+    restore_adapter(out_dir)
     torch.manual_seed(opts.seed)
     device = pick_device(opts.device)
     precision = pick_precision(opts.precision, device)
@@ -321,7 +347,7 @@ def evaluate_and_keep(model: Any, data: Prepared, opts: TrainOptions, pad: int, 
     if math.isnan(loss) or loss < state.best - 1e-4:
         state.best = loss if not math.isnan(loss) else state.best
         state.bad_evals = 0
-        model.save_pretrained(out_dir / "adapter", selected_adapters=[TRAIN_ADAPTER])
+        save_adapter(model, out_dir)
         return
     state.bad_evals += 1
     if opts.patience and state.bad_evals >= opts.patience:
@@ -349,7 +375,7 @@ def peak_memory_mb(device: str) -> float:
 def finish(model: Any, state: TrainState, out_dir: Path, data: Prepared, device: str,
            cache: CacheStats | None = None) -> dict[str, Any]:
     if not (out_dir / "adapter" / "adapter_config.json").is_file():
-        model.save_pretrained(out_dir / "adapter", selected_adapters=[TRAIN_ADAPTER])
+        save_adapter(model, out_dir)
     steps = [r for r in state.history if "loss" in r]
     summary = {
         "steps": state.step, "stopped_early": state.stopped_early, "best_eval_loss": state.best,

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from persona.trainer import checkpoints, latest_checkpoint
+import pytest
+
+from persona.options import TrainOptions
+from persona.trainer import TrainState, checkpoints, latest_checkpoint
 
 
 def _checkpoint(out: Path, name: str, finished: bool = True) -> Path:
@@ -110,3 +113,71 @@ def test_a_fresh_run_drops_the_checkpoints_an_unfinished_run_left(tmp_path: Path
     start_fresh(tmp_path)
     assert latest_checkpoint(tmp_path) is None and not (tmp_path / "metrics.jsonl").exists()
     start_fresh(tmp_path / "new")  # nothing there yet: nothing to drop
+
+
+def _tiny_peft_model():  # noqa: ANN202 - a peft model, imported lazily
+    """A real peft LoRA on a two-layer toy Llama: real adapter files in well under a second."""
+    from peft import LoraConfig, get_peft_model
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    from persona.model import TRAIN_ADAPTER
+
+    config = LlamaConfig(vocab_size=32, hidden_size=8, intermediate_size=16, num_hidden_layers=2,
+                         num_attention_heads=2, num_key_value_heads=2)
+    lora = LoraConfig(r=2, target_modules=["q_proj", "v_proj"], task_type="CAUSAL_LM", init_lora_weights=False)
+    return get_peft_model(LlamaForCausalLM(config), lora, adapter_name=TRAIN_ADAPTER)
+
+
+class _Bar:
+    def note(self, text: str) -> None:
+        pass
+
+
+def _keep_best(model, out: Path, state: TrainState, loss: float, monkeypatch) -> None:  # noqa: ANN001
+    """One `evaluate_and_keep` after an eval that measured ``loss`` (no data, no real eval pass)."""
+    import persona.trainer as trainer
+
+    monkeypatch.setattr(trainer, "eval_loss", lambda *args, **kwargs: loss)
+    trainer.evaluate_and_keep(model, trainer.Prepared([], [], 0), TrainOptions(), 0, "cpu", None, state, out, _Bar())
+
+
+def test_an_interrupted_adapter_save_keeps_the_previous_adapter_whole(tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
+    """Ctrl-C (or a full disk) while a better adapter was being saved over `RUN/adapter` left the
+    new adapter_config.json beside the old or half-written weights: `twin ask` passed its start-up
+    check and then failed (or answered with a mismatched adapter) when it loaded them."""
+    import torch
+
+    from backends.sources import check_adapter_dir
+
+    model, state = _tiny_peft_model(), TrainState()
+    _keep_best(model, tmp_path, state, 2.0, monkeypatch)
+    adapter = tmp_path / "adapter"
+    good = {p.name: p.read_bytes() for p in adapter.iterdir()}
+    real_save = type(model).save_pretrained
+
+    def full_disk(self, path, **kwargs) -> None:  # noqa: ANN001
+        real_save(self, path, **kwargs)
+        weights = Path(path) / "adapter_model.safetensors"
+        weights.write_bytes(weights.read_bytes()[:100])
+        raise OSError(28, "No space left on device")
+
+    with torch.no_grad():
+        next(p for n, p in model.named_parameters() if "lora_A" in n).add_(1.0)
+    monkeypatch.setattr(type(model), "save_pretrained", full_disk)
+    with pytest.raises(OSError):
+        _keep_best(model, tmp_path, state, 1.0, monkeypatch)
+    check_adapter_dir(str(adapter))
+    assert {p.name: p.read_bytes() for p in adapter.iterdir()} == good
+    monkeypatch.setattr(type(model), "save_pretrained", real_save)
+    _keep_best(model, tmp_path, state, 0.5, monkeypatch)  # the next save still works, and leaves no temporary folder behind
+    assert {p.name: p.read_bytes() for p in adapter.iterdir()} != good
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["adapter", "metrics.jsonl"]
+    # Stopped between save_adapter's two renames: the next run (or --resume) puts the old one back.
+    from persona.trainer import restore_adapter
+
+    saved = {p.name: p.read_bytes() for p in adapter.iterdir()}
+    adapter.rename(tmp_path / "adapter.old")
+    (tmp_path / "adapter.tmp").mkdir()
+    restore_adapter(tmp_path)
+    assert {p.name: p.read_bytes() for p in adapter.iterdir()} == saved
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["adapter", "metrics.jsonl"]
