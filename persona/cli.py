@@ -41,6 +41,18 @@ def _check_adapters(adapters: list[Path], flag: str) -> None:
             fail(f"{flag}: {exc}")
 
 
+def _check_base_adapter(base_adapter: Optional[Path], phase: str) -> None:
+    """--base-adapter is a peft adapter and the phase uses it: --phase both stacks style on the
+    identity adapter it has just trained and --phase identity trains on the plain model, so there
+    it would be dropped without a word."""
+    if base_adapter is None:
+        return
+    if phase != "style":
+        fail("--base-adapter works with --phase style only (--phase both stacks style on the identity adapter "
+             "it trains first; --phase identity trains on the plain model)")
+    _check_adapters([base_adapter], "--base-adapter")
+
+
 def _check_writable_file(path: Optional[Path], flag: str) -> None:
     """``path`` can be written when the command ends: its folder exists and is writable, and it is
     not a folder itself (checked first, so that a long run does not end in an unwritable path)."""
@@ -121,7 +133,7 @@ def lora_cmd(
     data_dir: Path = typer.Argument(Path("runs/persona-data"), help="folder from `twin train data`"),
     out: Path = typer.Option(Path("runs/persona-lora"), "--out", help="run folder (phase both: <out>/identity, <out>/style)"),
     phase: str = typer.Option("both", help="identity | style | both (style on top of the frozen identity adapter)"),
-    base_adapter: Optional[Path] = typer.Option(None, help="phase style: the identity adapter to stack on"),
+    base_adapter: Optional[Path] = typer.Option(None, help="--phase style only: the adapter to stack on, frozen"),
     rank: int = typer.Option(0, help="LoRA rank (0 = phase default: identity 4, style 16)"),
     alpha: int = typer.Option(0, help="LoRA alpha (0 = 2 x rank)"),
     dropout: float = typer.Option(_OPT.dropout, help="LoRA dropout (on CPU it costs ~25% of each step)"),
@@ -156,8 +168,9 @@ def lora_cmd(
     phases = ["identity", "style"] if phase == "both" else [phase]
     if phase not in ("identity", "style", "both"):
         fail("phase must be identity, style or both")
+    _check_base_adapter(base_adapter, phase)
     _check_writable_folder(out, "--out")
-    adapters: list[str] = [str(base_adapter)] if base_adapter and phase == "style" else []
+    adapters: list[str] = [str(base_adapter)] if base_adapter else []
     for name in phases:
         opts = TrainOptions(
             phase=name, rank=rank, alpha=alpha, dropout=dropout, layer_share=layer_share, lr=lr, epochs=epochs, max_steps=max_steps,

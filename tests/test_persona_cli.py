@@ -181,3 +181,25 @@ def test_an_interrupted_adapter_save_keeps_the_previous_adapter_whole(tmp_path: 
     restore_adapter(tmp_path)
     assert {p.name: p.read_bytes() for p in adapter.iterdir()} == saved
     assert sorted(p.name for p in tmp_path.iterdir()) == ["adapter", "metrics.jsonl"]
+
+
+def test_train_lora_refuses_a_base_adapter_it_would_not_use(tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
+    """`--phase both --base-adapter X` (and `--phase identity`) trained without X and said nothing:
+    the style adapter was stacked on the new identity adapter instead. A missing --base-adapter for
+    --phase style was found only after the base model had loaded."""
+    import persona.trainer
+
+    monkeypatch.setattr(persona.trainer, "train", _no_model)
+    data, home = _data_dir(tmp_path), str(tmp_path / "home")
+    adapter = tmp_path / "identity" / "adapter"
+    _tiny_peft_model().save_pretrained(adapter)
+    refused = ("error: --base-adapter works with --phase style only (--phase both stacks style on the identity "
+               "adapter it trains first; --phase identity trains on the plain model)")
+    for phase in ("both", "identity"):
+        code, err = _train("lora", str(data), "--phase", phase, "--base-adapter", str(adapter),
+                           "--out", str(tmp_path / "run"), "--home", home)
+        assert (code, err.strip()) == (2, refused)
+    code, err = _train("lora", str(data), "--phase", "style", "--base-adapter", str(tmp_path / "gone"),
+                       "--out", str(tmp_path / "run"), "--home", home)
+    assert code == 2 and err.startswith(f"error: --base-adapter: adapter folder not found: {tmp_path / 'gone'};")
+    assert len(err.splitlines()) == 1
