@@ -53,6 +53,23 @@ def _check_base_adapter(base_adapter: Optional[Path], phase: str) -> None:
     _check_adapters([base_adapter], "--base-adapter")
 
 
+def _resume_note(name: str, run_dir: Path) -> None:
+    """Say on stderr what --resume does with ``run_dir``, before any model loads: a finished run is
+    kept as it is, a run without a checkpoint (a mistyped --out, say) trains from step 0."""
+    from persona.trainer import finished_summary, latest_checkpoint
+
+    done = finished_summary(run_dir)
+    checkpoint = latest_checkpoint(run_dir)
+    if done is not None:
+        note = (f"{run_dir} already finished at step {done.get('steps')}; --resume keeps it as it is "
+                "(give a new --out to train again)")
+    elif checkpoint is None:
+        note = f"no checkpoint in {run_dir / 'checkpoints'} to resume from; training from step 0"
+    else:
+        note = f"resuming from {checkpoint}"
+    typer.echo(f"{name}: {note}", err=True)
+
+
 def _check_writable_file(path: Optional[Path], flag: str) -> None:
     """``path`` can be written when the command ends: its folder exists and is writable, and it is
     not a folder itself (checked first, so that a long run does not end in an unwritable path)."""
@@ -156,7 +173,8 @@ def lora_cmd(
     limit: int = typer.Option(0, help="use only the first N training examples"),
     prefix_cache_gb: float = typer.Option(_OPT.prefix_cache_gb, help="RAM for the frozen lower layers' output per "
                                           "example, so later epochs skip them (-1 = up to 1/4 of free RAM, 0 = off)"),
-    resume: bool = typer.Option(False, help="continue from the latest checkpoint in --out"),
+    resume: bool = typer.Option(False, help="continue from the latest checkpoint in --out (from step 0 without one; "
+                                "a finished run is kept as it is)"),
     seed: int = typer.Option(0),
     home: HomeOpt = None, config: ConfigOpt = None,
 ) -> None:
@@ -183,6 +201,8 @@ def lora_cmd(
         if name == "identity":
             opts.base_adapter = ""
         run_dir = out / name if phase == "both" else out
+        if resume:
+            _resume_note(name, run_dir)
         try:
             summary = train(cfg, data_dir, run_dir, opts, resume=resume)
         except (ValueError, FileNotFoundError, FileExistsError, MemoryError_) as exc:

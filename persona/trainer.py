@@ -138,6 +138,16 @@ def latest_checkpoint(out_dir: Path) -> Path | None:
     return found[-1] if found else None
 
 
+def finished_summary(out_dir: Path) -> dict[str, Any] | None:
+    """The summary of a run that reached its end (``summary.json`` is written last), or None: what
+    --resume keeps as it is rather than retrain from its last checkpoint."""
+    try:
+        summary = json.loads((out_dir / "summary.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return summary if isinstance(summary, dict) and "adapter" in summary else None
+
+
 def start_fresh(out_dir: Path) -> None:
     """A run that does not resume drops what an earlier, unfinished run in ``out_dir`` left: its
     metrics and its checkpoints (kept, they outranked the new run's in pruning and a later
@@ -244,11 +254,16 @@ def prefix_cache(model: Any, opts: TrainOptions, data: Prepared, pad: int, devic
 
 def train(config: Config, data_dir: Path, out_dir: Path, opts: TrainOptions, resume: bool = False,
           progress: bool = True, on_step: Callable[[TrainState], None] | None = None) -> dict[str, Any]:
-    """Train one adapter phase into ``out_dir``; returns the summary (also written to summary.json)."""
+    """Train one adapter phase into ``out_dir``; returns the summary (also written to summary.json).
+    ``resume``: continue from the latest checkpoint, from step 0 without one; a finished run is
+    returned as it is."""
     import torch
     from transformers import get_linear_schedule_with_warmup
 
     opts.resolved()
+    done = finished_summary(Path(out_dir)) if resume else None
+    if done is not None:  # retraining its last steps would log them twice and replace the kept adapter
+        return done
     if not (Path(data_dir) / "train.jsonl").is_file():
         raise FileNotFoundError(f"training data not found: {Path(data_dir) / 'train.jsonl'} (run `twin train data` first)")
     out_dir = Path(out_dir)

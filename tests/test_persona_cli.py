@@ -203,3 +203,45 @@ def test_train_lora_refuses_a_base_adapter_it_would_not_use(tmp_path: Path, monk
                        "--out", str(tmp_path / "run"), "--home", home)
     assert code == 2 and err.startswith(f"error: --base-adapter: adapter folder not found: {tmp_path / 'gone'};")
     assert len(err.splitlines()) == 1
+
+
+def _fake_train(config, data_dir, out_dir, opts, resume=False, **kwargs):  # noqa: ANN001, ANN201
+    """What `train` returns, without a model: the summary of a run that trained its adapter."""
+    return {"steps": 4, "sec_per_step": 0.1, "best_eval_loss": 1.0, "adapter_bytes": 10,
+            "adapter": str(Path(out_dir) / "adapter")}
+
+
+def test_train_lora_resume_says_what_it_resumes(tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
+    """--resume with no checkpoint trained from step 0 without a word (a mistyped --out looked like a
+    resumed run), and --resume over a finished run retrained from its last checkpoint: its last steps
+    appended to metrics.jsonl a second time and the kept adapter replaced (or, with no checkpoint,
+    the whole run trained again) - so `--phase both --resume` after Ctrl-C in style redid identity."""
+    import json
+
+    import persona.trainer
+
+    data, home = _data_dir(tmp_path), str(tmp_path / "home")
+    (data / "train.jsonl").write_text("")
+    run = tmp_path / "run"
+    monkeypatch.setattr(persona.trainer, "train", _fake_train)
+    code, err = _train("lora", str(data), "--phase", "both", "--out", str(run), "--resume", "--home", home)
+    assert code == 0 and err.splitlines() == [
+        f"identity: no checkpoint in {run / 'identity' / 'checkpoints'} to resume from; training from step 0",
+        f"style: no checkpoint in {run / 'style' / 'checkpoints'} to resume from; training from step 0"]
+    done = {"steps": 60, "sec_per_step": 0.5, "best_eval_loss": 1.5, "adapter_bytes": 10,
+            "adapter": str(run / "identity" / "adapter")}
+    (run / "identity").mkdir(parents=True)
+    (run / "identity" / "summary.json").write_text(json.dumps(done))
+    step_50 = _checkpoint(run / "identity", "step-000050")
+    _checkpoint(run / "style", "step-000002")
+    monkeypatch.undo()
+    monkeypatch.setattr(persona.trainer, "base_copy", _no_model)  # the finished phase loads nothing
+    real_train = persona.trainer.train
+    monkeypatch.setattr(persona.trainer, "train", lambda *a, **k: real_train(*a, **k) if a[2].name == "identity"
+                        else _fake_train(*a, **k))
+    code, err = _train("lora", str(data), "--phase", "both", "--out", str(run), "--resume", "--home", home)
+    assert code == 0 and err.splitlines() == [
+        f"identity: {run / 'identity'} already finished at step 60; --resume keeps it as it is "
+        "(give a new --out to train again)",
+        f"style: resuming from {run / 'style' / 'checkpoints' / 'step-000002'}"]
+    assert step_50.is_dir() and not (run / "identity" / "metrics.jsonl").exists()
