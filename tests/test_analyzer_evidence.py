@@ -206,3 +206,16 @@ def test_a_thing_a_note_says_with_my_is_retrieved_for(tmp_path, kb_embeddings) -
     text = ["Biscuit, my ginger cat, runs the flat."]
     assert notes_hold([{"path": "about.md", "similarity": 0.2, "text": text[0]}], "What's your cat called?",
                       object(), 0.3) == 'a shown note says "my cat"'
+
+
+def test_a_habit_of_mine_is_personal_and_a_how_to_for_anyone_is_not(ctx: TwinContext) -> None:
+    """The classifier alone: "How do you spend a rainy Sunday?" asks about the person (sent past the
+    notes, the 135M model invented a cosy flat and a love of nature), "How do you say good night in
+    Italian?" does not (questions written for this test, not in nodes/data/routing_examples.jsonl)."""
+    plain = plain_router(ctx)
+    for question in ("How do you spend a rainy Sunday?", "How do you keep your houseplants alive?",
+                     "How do you cook your rice?", "What do you drink in the evening?"):
+        assert plain.route(question).route == RETRIEVE, question
+    for question in ("How do you say good night in Italian?", "How do you convert Celsius to Fahrenheit?",
+                     "How do you pronounce quinoa?", "Who painted the Mona Lisa?"):
+        assert plain.route(question).route == NO_RETRIEVE, question
