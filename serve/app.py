@@ -29,7 +29,7 @@ from starlette.middleware.cors import CORSMiddleware
 from serve import openai_compat as oai
 from serve import sse
 from serve.limits import Busy
-from serve.middleware import BodyLimit
+from serve.middleware import BodyLimit, InternalErrors
 from serve.service import Principal, Service, TurnRequest, TurnTimeout
 from serve.sources import NoteNotFound
 from serve.tokens import TokenError, TokenRecord
@@ -110,6 +110,8 @@ def create_app(service: Service) -> FastAPI:
     app = FastAPI(title="Twin", version="1", lifespan=lifespan, docs_url="/docs", redoc_url=None)
     app.state.service = service
     app.add_middleware(BodyLimit, max_bytes=serve_cfg.max_body_bytes)
+    internal_error = oai.error_body("internal server error", "server_error", "internal_error")  # a bug's 500
+    app.add_middleware(InternalErrors, body=internal_error)  # inside CORS: a 500 carries its headers too
     if serve_cfg.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=serve_cfg.cors_origins, allow_methods=["GET", "POST"],
                            allow_headers=["Authorization", "Content-Type"], expose_headers=["Retry-After"],
@@ -132,8 +134,9 @@ def create_app(service: Service) -> FastAPI:
 
     @app.exception_handler(Exception)
     async def unexpected(_: Request, exc: Exception) -> JSONResponse:
-        """A bug's 500 in the same JSON shape (uvicorn still logs the traceback; the client never sees it)."""
-        return JSONResponse(oai.error_body("internal server error", "server_error", "internal_error"), 500)
+        """The last resort, for a failure in the outer middleware itself: a bug in a route is
+        answered by :class:`InternalErrors`, inside CORS (uvicorn logs the traceback either way)."""
+        return JSONResponse(internal_error, 500)
 
     # -- callers ----------------------------------------------------------------------
     def verified(token: str) -> TokenRecord | None:

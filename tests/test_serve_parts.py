@@ -231,6 +231,24 @@ def test_an_unexpected_failure_is_a_json_500(tmp_path) -> None:
     service.close()
 
 
+def test_a_500_carries_the_cors_headers_of_an_allowed_origin(tmp_path) -> None:
+    """A bug's 500 was answered outside the CORS middleware: without Access-Control-Allow-Origin
+    the browser hid it, and the widget said "Cannot reach the twin" instead of the error."""
+    service, app = asgi_app(tmp_path, cors_origins=["https://noa.example"])
+
+    def broken() -> dict:
+        raise RuntimeError("a bug")
+
+    service.health = broken
+    allowed = call(app, "GET", "/v1/health", headers={"Origin": "https://noa.example"})
+    assert allowed.status_code == 500 and allowed.json()["error"]["code"] == "internal_error"
+    assert allowed.headers["access-control-allow-origin"] == "https://noa.example"
+    assert allowed.headers["access-control-expose-headers"] == "Retry-After"
+    other = call(app, "GET", "/v1/health", headers={"Origin": "https://evil.example"})
+    assert other.status_code == 500 and "access-control-allow-origin" not in other.headers
+    service.close()
+
+
 def test_a_port_in_use_fails_at_once_before_the_models_load(tmp_path) -> None:
     """Not after a minute of warming up, as a log line from uvicorn: at once, one clear line, exit 2."""
     import socket
