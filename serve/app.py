@@ -3,7 +3,7 @@
 | route | who may call |
 | --- | --- |
 | ``GET /v1/health``, ``GET /widget.js``, ``GET /`` | anyone |
-| ``POST /v1/ask``, ``POST /v1/chat/completions``, ``GET /v1/models`` | token holders; anyone in public mode |
+| ``POST /v1/ask``, ``POST /v1/chat/completions``, ``GET /v1/models[/{id}]`` | token holders; anyone in public mode |
 | ``GET /v1/sources/{id}``, ``GET /v1/threads/{id}`` | token holders |
 
 Every error is one JSON object in OpenAI's shape: ``{"error": {"message", "type", "code"}}``.
@@ -175,6 +175,15 @@ def create_app(service: Service) -> FastAPI:
     def token_caller(request: Request) -> Principal:
         return caller(request, ask=False)
 
+    def pickable(principal: Principal, name: str) -> Any:
+        """The profile ``name`` if this caller may pick it; one an anonymous visitor may not pick is
+        a 404 like a missing one (its name is not theirs to learn)."""
+        profile = service.profiles.get(name)
+        if profile is None or (principal.kind == "anonymous" and not profile.public):
+            raise ApiError(404, f"no model {name!r}; GET /v1/models lists them", "invalid_request_error",
+                           "model_not_found")
+        return profile
+
     def turn_request(principal: Principal, question: str, profile_name: str, off: list[str],
                      thread_id: str | None, history: list[tuple[str, str]] | None, new_thread: bool) -> TurnRequest:
         question = question.strip()
@@ -184,10 +193,7 @@ def create_app(service: Service) -> FastAPI:
             raise ApiError(400, f"the question is {len(question)} characters; the limit is "
                            f"serve.max_question_chars = {serve_cfg.max_question_chars}", "invalid_request_error",
                            "question_too_long")
-        profile = service.profiles.get(profile_name)
-        if profile is None or (principal.kind == "anonymous" and not profile.public):
-            raise ApiError(404, f"no model {profile_name!r}; GET /v1/models lists them", "invalid_request_error",
-                           "model_not_found")
+        profile = pickable(principal, profile_name)
         unknown = [n for n in off if n not in NODE_NAMES]
         if unknown:
             raise ApiError(400, f"unknown node {unknown[0]!r}; nodes: {', '.join(NODE_NAMES)}",
@@ -255,6 +261,11 @@ def create_app(service: Service) -> FastAPI:
     async def models(principal: Principal = Depends(ask_caller)) -> dict[str, Any]:
         visible = [p for p in service.profiles.values() if principal.kind == "token" or p.public]
         return oai.model_list(visible)
+
+    @app.get("/v1/models/{model_id}")
+    async def model(model_id: str, principal: Principal = Depends(ask_caller)) -> dict[str, Any]:
+        """One model, as ``client.models.retrieve("twin")`` asks for it."""
+        return oai.model(pickable(principal, model_id))
 
     @app.post("/v1/ask", response_model=None)
     async def ask(body: AskBody, principal: Principal = Depends(ask_caller)) -> Any:

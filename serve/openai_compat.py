@@ -82,11 +82,13 @@ def chunk(cid: str, model: str, delta: dict[str, Any], finish: str | None = None
     return out
 
 
+def model(profile: Any) -> dict[str, Any]:
+    """A profile as OpenAI's ``Model`` (plus its ``description``)."""
+    return {"id": profile.name, "object": "model", "created": 0, "owned_by": "twin", "description": profile.description}
+
+
 def model_list(profiles: list[Any]) -> dict[str, Any]:
-    return {"object": "list", "data": [
-        {"id": p.name, "object": "model", "created": 0, "owned_by": "twin", "description": p.description}
-        for p in profiles
-    ]}
+    return {"object": "list", "data": [model(p) for p in profiles]}
 
 
 def error_body(message: str, kind: str, code: str | None = None) -> dict[str, Any]:

@@ -249,6 +249,32 @@ def test_a_500_carries_the_cors_headers_of_an_allowed_origin(tmp_path) -> None:
     service.close()
 
 
+def test_the_openai_client_retrieves_a_model(tmp_path) -> None:
+    """`client.models.retrieve("twin")` got a 404: there was no GET /v1/models/{id}."""
+    import openai
+
+    service, app = asgi_app(tmp_path, public=True, profiles={"raw": {"description": "no adapter"}})
+    _, token = service.tokens.create("blog")
+
+    async def retrieve(model: str, key: str) -> openai.types.Model:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport) as http:
+            client = openai.AsyncOpenAI(base_url="http://twin.test/v1", api_key=key, http_client=http, max_retries=0)
+            return await client.models.retrieve(model)
+
+    twin_model = asyncio.run(retrieve("twin", token))
+    assert (twin_model.id, twin_model.object, twin_model.owned_by) == ("twin", "model", "twin")
+    assert asyncio.run(retrieve("raw", token)).model_extra["description"] == "no adapter"
+    with pytest.raises(openai.NotFoundError) as missing:
+        asyncio.run(retrieve("gpt-4o", token))
+    assert missing.value.body == {"message": "no model 'gpt-4o'; GET /v1/models lists them",
+                                  "type": "invalid_request_error", "code": "model_not_found", "param": None}
+    anonymous = call(app, "GET", "/v1/models/raw")  # not public: as unknown to a visitor as a missing one
+    assert anonymous.status_code == 404 and anonymous.json()["error"]["code"] == "model_not_found"
+    assert call(app, "GET", "/v1/models/twin").json()["id"] == "twin"
+    service.close()
+
+
 def test_a_port_in_use_fails_at_once_before_the_models_load(tmp_path) -> None:
     """Not after a minute of warming up, as a log line from uvicorn: at once, one clear line, exit 2."""
     import socket
