@@ -213,6 +213,8 @@ def create_app(service: Service) -> FastAPI:
             stored = service.thread_key(principal, thread_id)
         return TurnRequest(question, profile, service.toggles(profile, off), thread_id, stored, history)
 
+    no_result = "the turn ended without a result"
+
     def open_turn(turn: TurnRequest) -> AsyncIterator[Any]:
         try:
             return service.open_turn(turn)
@@ -234,16 +236,20 @@ def create_app(service: Service) -> FastAPI:
             raise ApiError(504, str(exc), "timeout", "request_timeout") from exc
         except Exception as exc:
             raise ApiError(502, turn_failure(exc), "server_error", "turn_failed") from exc
-        raise ApiError(502, "the turn ended without a result", "server_error", "turn_failed")
+        raise ApiError(502, no_result, "server_error", "turn_failed")
 
     def result_json(turn: TurnRequest, raw: dict[str, Any], replaced: bool) -> dict[str, Any]:
         out = public_result(raw)
         return {**out, "thread_id": turn.thread_id, "profile": turn.profile.name, "replaced": replaced}
 
     async def stream_errors(events: AsyncIterator[Any], on_error: Any) -> AsyncIterator[Any]:
-        """Yield events; a failure mid-stream becomes one error event (the status is already sent)."""
+        """Yield events; a failure mid-stream becomes one error event (the status is already sent),
+        and so does a turn that ends without its result (its runner stopped early, as when the
+        server shuts down): else the stream would just stop, and a cut-off answer look whole."""
+        answered = False
         try:
             async for event in events:
+                answered = answered or event.kind == "result"
                 yield event
         except Busy as exc:
             yield on_error(str(exc), "rate_limit_exceeded", "busy")
@@ -251,6 +257,9 @@ def create_app(service: Service) -> FastAPI:
             yield on_error(str(exc), "timeout", "request_timeout")
         except Exception as exc:
             yield on_error(turn_failure(exc), "server_error", "turn_failed")
+        else:
+            if not answered:
+                yield on_error(no_result, "server_error", "turn_failed")
 
     # -- routes -----------------------------------------------------------------------
     @app.api_route("/v1/health", methods=["GET", "HEAD"])  # HEAD: uptime monitors, load balancers

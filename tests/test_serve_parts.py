@@ -353,3 +353,31 @@ def test_a_failed_turn_tells_the_caller_it_failed_and_the_log_why(tmp_path, capl
     assert "secret-models" not in whole.text and "secret-models" not in streamed.text
     assert "secret-models" in caplog.text
     service.close()
+
+
+def test_a_turn_that_ends_without_a_result_ends_its_stream_with_an_error(tmp_path) -> None:
+    """A turn whose runner stops early (the server shutting down) ends without a result: /v1/ask's
+    stream just stopped, and the chat stream sent [DONE] with no finish_reason, so a client could
+    not tell a cut-off answer from a whole one."""
+    from serve.turns import TurnEvent
+
+    class Stopped:
+        def stream(self, *_: object):
+            yield TurnEvent("token", text="I live in")
+
+    service, app = asgi_app(tmp_path, public=True)
+    service.engine = lambda profile: Stopped()  # noqa: ARG005 - the engine a turn asks for
+    failed = {"error": {"message": "the turn ended without a result", "type": "server_error",
+                        "code": "turn_failed", "param": None}}
+    asked = call(app, "POST", "/v1/ask", json={"question": "Where do you live?", "stream": True})
+    events = [block.split("\n") for block in asked.text.strip().split("\n\n")]
+    assert [lines[0] for lines in events][-2:] == ["event: token", "event: error"]
+    assert json.loads(events[-1][1].removeprefix("data: ")) == failed
+    chat = call(app, "POST", "/v1/chat/completions",
+                json={"messages": [{"role": "user", "content": "Where do you live?"}], "stream": True})
+    data = [block.removeprefix("data: ") for block in chat.text.strip().split("\n\n")]
+    assert data[-1] == "[DONE]" and json.loads(data[-2]) == failed
+    assert json.loads(data[-3])["choices"][0]["delta"] == {"content": "I live in"}
+    whole = call(app, "POST", "/v1/ask", json={"question": "Where do you live?"})
+    assert whole.status_code == 502 and whole.json() == failed
+    service.close()
