@@ -93,6 +93,7 @@ class ChatBody(BaseModel):
     model: str = "twin"
     messages: list[Any]
     stream: bool = False
+    stream_options: dict[str, Any] | None = None  # include_usage: a last chunk with the usage
     thread_id: str | None = None  # Twin extra: keep the conversation server-side in this thread
     off: list[str] = Field(default_factory=list)  # Twin extra: nodes to switch off
 
@@ -320,27 +321,39 @@ def create_app(service: Service) -> FastAPI:
             out = result_json(turn, raw, replaced)
             return {k: out[k] for k in ("thread_id", "route", "query", "sources", "judge", "timings_ms", "replaced")}
 
+        def usage(completion: str) -> Any:
+            """The turn's usage (see :meth:`Service.usage`), counted off the event loop."""
+            prompt = [turn.question, *(text for _, text in turn.history or [])]
+            return asyncio.to_thread(service.usage, turn.profile, prompt, completion)
+
         if not body.stream:
             raw, replaced = await whole_answer(turn)
-            return oai.completion(cid, turn.profile.name, raw.get("answer", ""), extras(raw, replaced))
+            answer = raw.get("answer", "")
+            return oai.completion(cid, turn.profile.name, answer, extras(raw, replaced), await usage(answer))
         events = open_turn(turn)
+        with_usage = bool((body.stream_options or {}).get("include_usage"))
+
+        def piece(delta: dict[str, Any], finish: str | None = None, twin: dict[str, Any] | None = None) -> bytes:
+            return sse.event(oai.chunk(cid, turn.profile.name, delta, finish, twin, with_usage))
 
         async def body_stream() -> AsyncIterator[bytes]:
-            yield sse.event(oai.chunk(cid, turn.profile.name, {"role": "assistant", "content": ""}))
-            replaced = False
+            yield piece({"role": "assistant", "content": ""})
+            replaced, sent = False, []
             async for event in stream_errors(events, lambda m, k, c: oai.error_body(m, k, c)):
                 if isinstance(event, dict):
                     yield sse.event(event)
                     break
                 if event.kind == "waiting":
                     yield sse.comment("waiting")
-                elif event.kind == "token":
-                    yield sse.event(oai.chunk(cid, turn.profile.name, {"content": event.text}))
-                elif event.kind == "replace":
-                    replaced = True
-                    yield sse.event(oai.chunk(cid, turn.profile.name, {"content": REPLACE_NOTE + event.text}))
+                elif event.kind in ("token", "replace"):
+                    replaced = replaced or event.kind == "replace"
+                    sent.append(event.text if event.kind == "token" else REPLACE_NOTE + event.text)
+                    yield piece({"content": sent[-1]})
                 elif event.kind == "result":
-                    yield sse.event(oai.chunk(cid, turn.profile.name, {}, "stop", extras(event.data, replaced)))
+                    yield piece({}, "stop", extras(event.data, replaced))
+                    counted = await usage("".join(sent)) if with_usage else None
+                    if counted is not None:
+                        yield sse.event(oai.usage_chunk(cid, turn.profile.name, counted))
             yield sse.event("[DONE]")
 
         return StreamingResponse(body_stream(), media_type="text/event-stream", headers=sse.HEADERS)

@@ -8,6 +8,7 @@ import json
 import stat
 import threading
 import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -381,3 +382,81 @@ def test_a_turn_that_ends_without_a_result_ends_its_stream_with_an_error(tmp_pat
     whole = call(app, "POST", "/v1/ask", json={"question": "Where do you live?"})
     assert whole.status_code == 502 and whole.json() == failed
     service.close()
+
+
+class Answering:
+    """An engine that answers "I live in Rotterdam." and counts a token per word (or cannot count)."""
+
+    def __init__(self, counts: bool = True) -> None:
+        self.counts = counts
+
+    def stream(self, *_: object):
+        from serve.turns import TurnEvent
+
+        yield TurnEvent("token", text="I live ")
+        yield TurnEvent("token", text="in Rotterdam.")
+        yield TurnEvent("result", data={"answer": "I live in Rotterdam.", "route": "retrieve", "sources": []})
+
+    def count_tokens(self, texts: list[str]) -> list[int] | None:
+        return [len(text.split()) for text in texts] if self.counts else None
+
+
+def test_chat_completions_report_usage(tmp_path) -> None:
+    """OpenAI clients and proxies read `usage`; it was missing, and `stream_options.include_usage`
+    was ignored. Counted in the persona's tokens: the caller's messages and the answer."""
+    from openai.types.chat import ChatCompletion, ChatCompletionChunk
+
+    service, app = asgi_app(tmp_path, public=True)
+    service.engine = lambda profile: Answering()  # noqa: ARG005 - the engine a turn asks for
+    messages = [{"role": "system", "content": "Not counted: the persona is not the caller's."},
+                {"role": "user", "content": "Where do you live?"}, {"role": "assistant", "content": "Rotterdam."},
+                {"role": "user", "content": "since when?"}]
+    whole = ChatCompletion.model_validate(call(app, "POST", "/v1/chat/completions", json={"messages": messages}).json())
+    assert whole.usage.model_dump(exclude_none=True) == {"prompt_tokens": 2 + 1 + 4, "completion_tokens": 4,
+                                                         "total_tokens": 11}
+
+    def chunks(**extra) -> list[dict]:
+        response = call(app, "POST", "/v1/chat/completions", json={"messages": messages, "stream": True, **extra})
+        data = [block.removeprefix("data: ") for block in response.text.strip().split("\n\n")]
+        assert data[-1] == "[DONE]"
+        return [json.loads(d) for d in data[:-1]]
+
+    streamed = chunks(stream_options={"include_usage": True})
+    assert all(ChatCompletionChunk.model_validate(c) for c in streamed)
+    assert streamed[-2]["choices"][0]["finish_reason"] == "stop" and streamed[-2]["usage"] is None
+    assert streamed[-1]["choices"] == [] and streamed[-1]["usage"] == whole.usage.model_dump(exclude_none=True)
+    assert all("usage" in c for c in streamed)  # null on every chunk but the last, as OpenAI sends it
+    assert not any("usage" in c for c in chunks())  # not asked for: no usage chunk, no usage fields
+    service.engine = lambda profile: Answering(counts=False)  # noqa: ARG005 - no tokenizer at hand
+    assert "usage" not in call(app, "POST", "/v1/chat/completions", json={"messages": messages}).json()
+    assert chunks(stream_options={"include_usage": True})[-1]["choices"][0]["finish_reason"] == "stop"
+    service.close()
+
+
+def test_tokens_are_counted_only_with_a_tokenizer_already_loaded() -> None:
+    """The count is the persona tokenizer's; a model whose weights are not loaded (or that has no
+    local tokenizer: Ollama) is not loaded to count, and nothing is guessed."""
+    from transformers import AutoTokenizer
+
+    from backends.local import LocalChatModel
+    from backends.sources import EMBEDDED_EMBED_PACKAGE, WeightsSource, package_dir
+    from serve.turns import TokenCounter
+
+    tokenizer = AutoTokenizer.from_pretrained(str(package_dir(EMBEDDED_EMBED_PACKAGE) / "model"))
+
+    class Loaded:
+        def loaded_tokenizer(self):
+            return tokenizer
+
+    class NotLoaded:
+        def loaded_tokenizer(self):
+            return None
+
+    assert TokenCounter().count(NotLoaded(), ["Where do you live?"]) is None
+    unloaded = LocalChatModel(source=WeightsSource("/no/such/model"), home=Path("/no/such/home"))
+    assert TokenCounter().count(unloaded, ["Where do you live?"]) is None  # loading would have raised
+    assert TokenCounter().count(object(), ["Where do you live?"]) is None  # no local tokenizer at all
+    counter = TokenCounter()
+    words = ["Where do you live?", "", "I live in Rotterdam."]
+    assert counter.count(Loaded(), words) == [len(tokenizer.encode(w, add_special_tokens=False)) for w in words]
+    assert counter.count(Loaded(), words)[0] == 5 and counter._tokenizer is not tokenizer  # its own copy
