@@ -20,7 +20,7 @@ from backends.decoding import DecodingOptions, SentenceStop, paired_inputs, proc
 from backends.messages import to_role_dicts
 from backends.sources import WeightsSource
 from backends.stopping import EventStop, reply_chunks
-from backends.weights import LoadedWeights, load_weights
+from backends.weights import LoadedWeights, cached_weights, load_weights
 
 
 class LocalChatModel(BaseChatModel):
@@ -52,6 +52,11 @@ class LocalChatModel(BaseChatModel):
 
     def weights(self) -> LoadedWeights:
         return load_weights(self.source, self.home, self.dtype, self.threads)
+
+    def loaded_tokenizer(self) -> Any | None:
+        """This model's tokenizer if its weights are already in memory, else None (never loads them)."""
+        loaded = cached_weights(self.source, self.dtype)
+        return loaded.tokenizer if loaded is not None else None
 
     @contextmanager
     def _active(self) -> Iterator[LoadedWeights]:

@@ -134,6 +134,12 @@ def _converted_once(source: WeightsSource, home: Path, dtype: str) -> Path:
     return converted
 
 
+def cached_weights(source: WeightsSource, dtype: str = "float32") -> LoadedWeights | None:
+    """The weights for ``source`` if this process has loaded them, else None: never loads (a
+    caller that only wants the tokenizer, e.g. to count tokens, must not pay for the weights)."""
+    return _CACHE.get(_cache_key(source, dtype))
+
+
 def load_weights(source: WeightsSource, home: Path, dtype: str = "float32", threads: int = 0) -> LoadedWeights:
     """Return the process-wide loaded weights for ``source`` (loading on first use)."""
     key = _cache_key(source, dtype)

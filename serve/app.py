@@ -3,7 +3,7 @@
 | route | who may call |
 | --- | --- |
 | ``GET /v1/health``, ``GET /widget.js``, ``GET /`` | anyone |
-| ``POST /v1/ask``, ``POST /v1/chat/completions``, ``GET /v1/models`` | token holders; anyone in public mode |
+| ``POST /v1/ask``, ``POST /v1/chat/completions``, ``GET /v1/models[/{id}]`` | token holders; anyone in public mode |
 | ``GET /v1/sources/{id}``, ``GET /v1/threads/{id}`` | token holders |
 
 Every error is one JSON object in OpenAI's shape: ``{"error": {"message", "type", "code"}}``.
@@ -29,7 +29,7 @@ from starlette.middleware.cors import CORSMiddleware
 from serve import openai_compat as oai
 from serve import sse
 from serve.limits import Busy
-from serve.middleware import BodyLimit
+from serve.middleware import BodyLimit, InternalErrors
 from serve.service import Principal, Service, TurnRequest, TurnTimeout
 from serve.sources import NoteNotFound
 from serve.tokens import TokenError, TokenRecord
@@ -93,6 +93,7 @@ class ChatBody(BaseModel):
     model: str = "twin"
     messages: list[Any]
     stream: bool = False
+    stream_options: dict[str, Any] | None = None  # include_usage: a last chunk with the usage
     thread_id: str | None = None  # Twin extra: keep the conversation server-side in this thread
     off: list[str] = Field(default_factory=list)  # Twin extra: nodes to switch off
 
@@ -110,6 +111,8 @@ def create_app(service: Service) -> FastAPI:
     app = FastAPI(title="Twin", version="1", lifespan=lifespan, docs_url="/docs", redoc_url=None)
     app.state.service = service
     app.add_middleware(BodyLimit, max_bytes=serve_cfg.max_body_bytes)
+    internal_error = oai.error_body("internal server error", "server_error", "internal_error")  # a bug's 500
+    app.add_middleware(InternalErrors, body=internal_error)  # inside CORS: a 500 carries its headers too
     if serve_cfg.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=serve_cfg.cors_origins, allow_methods=["GET", "POST"],
                            allow_headers=["Authorization", "Content-Type"], expose_headers=["Retry-After"],
@@ -132,8 +135,9 @@ def create_app(service: Service) -> FastAPI:
 
     @app.exception_handler(Exception)
     async def unexpected(_: Request, exc: Exception) -> JSONResponse:
-        """A bug's 500 in the same JSON shape (uvicorn still logs the traceback; the client never sees it)."""
-        return JSONResponse(oai.error_body("internal server error", "server_error", "internal_error"), 500)
+        """The last resort, for a failure in the outer middleware itself: a bug in a route is
+        answered by :class:`InternalErrors`, inside CORS (uvicorn logs the traceback either way)."""
+        return JSONResponse(internal_error, 500)
 
     # -- callers ----------------------------------------------------------------------
     def verified(token: str) -> TokenRecord | None:
@@ -172,6 +176,15 @@ def create_app(service: Service) -> FastAPI:
     def token_caller(request: Request) -> Principal:
         return caller(request, ask=False)
 
+    def pickable(principal: Principal, name: str) -> Any:
+        """The profile ``name`` if this caller may pick it; one an anonymous visitor may not pick is
+        a 404 like a missing one (its name is not theirs to learn)."""
+        profile = service.profiles.get(name)
+        if profile is None or (principal.kind == "anonymous" and not profile.public):
+            raise ApiError(404, f"no model {name!r}; GET /v1/models lists them", "invalid_request_error",
+                           "model_not_found")
+        return profile
+
     def turn_request(principal: Principal, question: str, profile_name: str, off: list[str],
                      thread_id: str | None, history: list[tuple[str, str]] | None, new_thread: bool) -> TurnRequest:
         question = question.strip()
@@ -181,10 +194,7 @@ def create_app(service: Service) -> FastAPI:
             raise ApiError(400, f"the question is {len(question)} characters; the limit is "
                            f"serve.max_question_chars = {serve_cfg.max_question_chars}", "invalid_request_error",
                            "question_too_long")
-        profile = service.profiles.get(profile_name)
-        if profile is None or (principal.kind == "anonymous" and not profile.public):
-            raise ApiError(404, f"no model {profile_name!r}; GET /v1/models lists them", "invalid_request_error",
-                           "model_not_found")
+        profile = pickable(principal, profile_name)
         unknown = [n for n in off if n not in NODE_NAMES]
         if unknown:
             raise ApiError(400, f"unknown node {unknown[0]!r}; nodes: {', '.join(NODE_NAMES)}",
@@ -203,6 +213,8 @@ def create_app(service: Service) -> FastAPI:
                 raise ApiError(400, problem, "invalid_request_error", "bad_thread_id")
             stored = service.thread_key(principal, thread_id)
         return TurnRequest(question, profile, service.toggles(profile, off), thread_id, stored, history)
+
+    no_result = "the turn ended without a result"
 
     def open_turn(turn: TurnRequest) -> AsyncIterator[Any]:
         try:
@@ -225,16 +237,20 @@ def create_app(service: Service) -> FastAPI:
             raise ApiError(504, str(exc), "timeout", "request_timeout") from exc
         except Exception as exc:
             raise ApiError(502, turn_failure(exc), "server_error", "turn_failed") from exc
-        raise ApiError(502, "the turn ended without a result", "server_error", "turn_failed")
+        raise ApiError(502, no_result, "server_error", "turn_failed")
 
     def result_json(turn: TurnRequest, raw: dict[str, Any], replaced: bool) -> dict[str, Any]:
         out = public_result(raw)
         return {**out, "thread_id": turn.thread_id, "profile": turn.profile.name, "replaced": replaced}
 
     async def stream_errors(events: AsyncIterator[Any], on_error: Any) -> AsyncIterator[Any]:
-        """Yield events; a failure mid-stream becomes one error event (the status is already sent)."""
+        """Yield events; a failure mid-stream becomes one error event (the status is already sent),
+        and so does a turn that ends without its result (its runner stopped early, as when the
+        server shuts down): else the stream would just stop, and a cut-off answer look whole."""
+        answered = False
         try:
             async for event in events:
+                answered = answered or event.kind == "result"
                 yield event
         except Busy as exc:
             yield on_error(str(exc), "rate_limit_exceeded", "busy")
@@ -242,6 +258,9 @@ def create_app(service: Service) -> FastAPI:
             yield on_error(str(exc), "timeout", "request_timeout")
         except Exception as exc:
             yield on_error(turn_failure(exc), "server_error", "turn_failed")
+        else:
+            if not answered:
+                yield on_error(no_result, "server_error", "turn_failed")
 
     # -- routes -----------------------------------------------------------------------
     @app.api_route("/v1/health", methods=["GET", "HEAD"])  # HEAD: uptime monitors, load balancers
@@ -252,6 +271,11 @@ def create_app(service: Service) -> FastAPI:
     async def models(principal: Principal = Depends(ask_caller)) -> dict[str, Any]:
         visible = [p for p in service.profiles.values() if principal.kind == "token" or p.public]
         return oai.model_list(visible)
+
+    @app.get("/v1/models/{model_id}")
+    async def model(model_id: str, principal: Principal = Depends(ask_caller)) -> dict[str, Any]:
+        """One model, as ``client.models.retrieve("twin")`` asks for it."""
+        return oai.model(pickable(principal, model_id))
 
     @app.post("/v1/ask", response_model=None)
     async def ask(body: AskBody, principal: Principal = Depends(ask_caller)) -> Any:
@@ -297,27 +321,39 @@ def create_app(service: Service) -> FastAPI:
             out = result_json(turn, raw, replaced)
             return {k: out[k] for k in ("thread_id", "route", "query", "sources", "judge", "timings_ms", "replaced")}
 
+        def usage(completion: str) -> Any:
+            """The turn's usage (see :meth:`Service.usage`), counted off the event loop."""
+            prompt = [turn.question, *(text for _, text in turn.history or [])]
+            return asyncio.to_thread(service.usage, turn.profile, prompt, completion)
+
         if not body.stream:
             raw, replaced = await whole_answer(turn)
-            return oai.completion(cid, turn.profile.name, raw.get("answer", ""), extras(raw, replaced))
+            answer = raw.get("answer", "")
+            return oai.completion(cid, turn.profile.name, answer, extras(raw, replaced), await usage(answer))
         events = open_turn(turn)
+        with_usage = bool((body.stream_options or {}).get("include_usage"))
+
+        def piece(delta: dict[str, Any], finish: str | None = None, twin: dict[str, Any] | None = None) -> bytes:
+            return sse.event(oai.chunk(cid, turn.profile.name, delta, finish, twin, with_usage))
 
         async def body_stream() -> AsyncIterator[bytes]:
-            yield sse.event(oai.chunk(cid, turn.profile.name, {"role": "assistant", "content": ""}))
-            replaced = False
+            yield piece({"role": "assistant", "content": ""})
+            replaced, sent = False, []
             async for event in stream_errors(events, lambda m, k, c: oai.error_body(m, k, c)):
                 if isinstance(event, dict):
                     yield sse.event(event)
                     break
                 if event.kind == "waiting":
                     yield sse.comment("waiting")
-                elif event.kind == "token":
-                    yield sse.event(oai.chunk(cid, turn.profile.name, {"content": event.text}))
-                elif event.kind == "replace":
-                    replaced = True
-                    yield sse.event(oai.chunk(cid, turn.profile.name, {"content": REPLACE_NOTE + event.text}))
+                elif event.kind in ("token", "replace"):
+                    replaced = replaced or event.kind == "replace"
+                    sent.append(event.text if event.kind == "token" else REPLACE_NOTE + event.text)
+                    yield piece({"content": sent[-1]})
                 elif event.kind == "result":
-                    yield sse.event(oai.chunk(cid, turn.profile.name, {}, "stop", extras(event.data, replaced)))
+                    yield piece({}, "stop", extras(event.data, replaced))
+                    counted = await usage("".join(sent)) if with_usage else None
+                    if counted is not None:
+                        yield sse.event(oai.usage_chunk(cid, turn.profile.name, counted))
             yield sse.event("[DONE]")
 
         return StreamingResponse(body_stream(), media_type="text/event-stream", headers=sse.HEADERS)

@@ -1,4 +1,4 @@
-"""Request body limits (size and time), before any route sees the request."""
+"""ASGI middleware: request body limits (size and time), and a bug's JSON 500 sent inside CORS."""
 
 from __future__ import annotations
 
@@ -68,3 +68,38 @@ class BodyLimit:
                     "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
                                 (b"connection", b"close")]})
         await send({"type": "http.response.body", "body": body})
+
+
+class InternalErrors:
+    """A bug's 500 as ``body`` (JSON), sent from inside the CORS middleware.
+
+    Starlette answers an unhandled exception in its outermost layer, outside CORS, so a browser
+    got a 500 without ``Access-Control-Allow-Origin`` and the widget could only say it could not
+    reach the twin. Sent here, the 500 passes through CORS like any other response. The exception
+    is raised again afterwards, so the server still logs its traceback (the client never sees it).
+    """
+
+    def __init__(self, app: Any, body: dict[str, Any]) -> None:
+        self.app = app
+        self.body = json.dumps(body).encode()
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watched(message: dict) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watched)
+        except Exception:
+            if not started:  # after the status went out there is nothing left to answer with
+                await send({"type": "http.response.start", "status": 500,
+                            "headers": [(b"content-type", b"application/json"),
+                                        (b"content-length", str(len(self.body)).encode())]})
+                await send({"type": "http.response.body", "body": self.body})
+            raise

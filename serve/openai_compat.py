@@ -2,7 +2,7 @@
 
 Only what a chat client needs: ``messages`` (the last one is the question; earlier user and
 assistant turns are the history; system messages are ignored, the twin's persona is not the
-caller's to replace), ``model`` (a profile), ``stream``. Twin's extras (thread, route, sources,
+caller's to replace), ``model`` (a profile), ``stream``, ``stream_options.include_usage``. Twin's extras (thread, route, sources,
 judge verdict, timings) ride in a ``twin`` field that OpenAI clients keep as an extra attribute.
 """
 
@@ -62,31 +62,48 @@ def new_id() -> str:
     return f"chatcmpl-{uuid.uuid4().hex[:24]}"
 
 
-def completion(cid: str, model: str, answer: str, twin: dict[str, Any]) -> dict[str, Any]:
-    return {
+def completion(cid: str, model: str, answer: str, twin: dict[str, Any],
+               usage: dict[str, int] | None = None) -> dict[str, Any]:
+    """A ``chat.completion``; ``usage`` is left out where the tokens cannot be counted."""
+    out: dict[str, Any] = {
         "id": cid, "object": "chat.completion", "created": int(time.time()), "model": model,
         "choices": [{"index": 0, "message": {"role": "assistant", "content": answer},
                      "finish_reason": "stop", "logprobs": None}],
         "twin": twin,
     }
+    if usage is not None:
+        out["usage"] = usage
+    return out
 
 
 def chunk(cid: str, model: str, delta: dict[str, Any], finish: str | None = None,
-          twin: dict[str, Any] | None = None) -> dict[str, Any]:
+          twin: dict[str, Any] | None = None, with_usage: bool = False) -> dict[str, Any]:
+    """A ``chat.completion.chunk``; ``with_usage`` (the caller asked for ``stream_options.include_usage``)
+    adds ``"usage": null``, as OpenAI sends on every chunk but the last."""
     out: dict[str, Any] = {
         "id": cid, "object": "chat.completion.chunk", "created": int(time.time()), "model": model,
         "choices": [{"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}],
     }
+    if with_usage:
+        out["usage"] = None
     if twin is not None:
         out["twin"] = twin
     return out
 
 
+def usage_chunk(cid: str, model: str, usage: dict[str, int]) -> dict[str, Any]:
+    """The chunk ``stream_options.include_usage`` asks for, before ``[DONE]``: no choices, the usage."""
+    return {"id": cid, "object": "chat.completion.chunk", "created": int(time.time()), "model": model,
+            "choices": [], "usage": usage}
+
+
+def model(profile: Any) -> dict[str, Any]:
+    """A profile as OpenAI's ``Model`` (plus its ``description``)."""
+    return {"id": profile.name, "object": "model", "created": 0, "owned_by": "twin", "description": profile.description}
+
+
 def model_list(profiles: list[Any]) -> dict[str, Any]:
-    return {"object": "list", "data": [
-        {"id": p.name, "object": "model", "created": 0, "owned_by": "twin", "description": p.description}
-        for p in profiles
-    ]}
+    return {"object": "list", "data": [model(p) for p in profiles]}
 
 
 def error_body(message: str, kind: str, code: str | None = None) -> dict[str, Any]:

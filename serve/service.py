@@ -172,6 +172,18 @@ class Service:
                 return event.data, replaced
         raise RuntimeError("the turn ended without a result")
 
+    def usage(self, profile: Profile, prompt: list[str], completion: str) -> dict[str, int] | None:
+        """OpenAI's ``usage`` of a turn that has run: the caller's texts (``prompt``) and the text it
+        received (``completion``) in the profile's persona tokens; None where they cannot be counted
+        (no loaded tokenizer). Not the model's own work: the notes and instructions the graph adds,
+        and its other model calls, are not reported by the graph, so they are not counted."""
+        counts = self.engine(profile).count_tokens([*prompt, completion])
+        if counts is None:
+            return None
+        prompt_tokens, completion_tokens = sum(counts[:-1]), counts[-1]
+        return {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
+                "total_tokens": prompt_tokens + completion_tokens}
+
     def toggles(self, profile: Profile, off: list[str]) -> dict[str, bool]:
         switches = self.config.nodes.with_off([*profile.off, *off])
         return {n: getattr(switches, n) for n in NODE_NAMES}

@@ -1,6 +1,7 @@
 """Every contact between the service and the graph, in this one module.
 
-The rest of :mod:`serve` sees only :class:`Engine` (one model configuration, ready to answer),
+The rest of :mod:`serve` sees only :class:`Engine` (one model configuration, ready to answer,
+and the counter of its tokens),
 :class:`TurnEvent` (what a turn streams), :func:`public_result` (the JSON shape of an answered
 turn) and :class:`Checkpoints` (where threads live). Re-pointing the service at a changed graph
 API means changing this file alone.
@@ -57,6 +58,34 @@ def progress_text(node: str, update: dict[str, Any], judged: bool) -> str:
     if node == "generate":
         return "checking the answer" if judged else "writing"
     return ""
+
+
+class TokenCounter:
+    """Counts text in the persona model's tokens, for OpenAI's ``usage``.
+
+    The graph does not report what its model calls consumed, so this counts the text itself,
+    and only with a tokenizer already in memory (the local backend's, once its weights are
+    loaded): never loading weights to count, never guessing. Without one (Ollama, weights not
+    loaded yet) :meth:`count` is None. It counts with its own copy of the tokenizer: the one the
+    generator uses changes its padding settings per call and cannot be used from two threads at once.
+    """
+
+    def __init__(self) -> None:
+        self._tokenizer: Any = None
+        self._lock = threading.Lock()
+
+    def count(self, model: Any, texts: list[str]) -> list[int] | None:
+        """Each text's length in ``model``'s tokens (no special tokens), or None without a loaded tokenizer."""
+        with self._lock:
+            if self._tokenizer is None:
+                import copy
+
+                loaded = getattr(model, "loaded_tokenizer", None)
+                tokenizer = loaded() if loaded is not None else None
+                if tokenizer is None:
+                    return None
+                self._tokenizer = copy.deepcopy(tokenizer)
+            return [len(self._tokenizer.encode(text, add_special_tokens=False)) if text else 0 for text in texts]
 
 
 class Checkpoints:
@@ -174,6 +203,7 @@ class Engine:
         self.ctx = TwinContext(config)
         self.runner = TwinRunner(config, self.ctx, checkpointer=checkpoints.saver)
         self.scratch = TwinRunner(config, self.ctx, persist=False)
+        self.counter = TokenCounter()
 
     def toggles(self, off: list[str]) -> dict[str, bool]:
         return self.runner.toggles(off)
@@ -235,6 +265,11 @@ class Engine:
                                 text=progress_text(event.node, event.data, toggles.get("judge", True)))
             elif event.kind == "result":
                 yield TurnEvent("result", data=event.data)
+
+    def count_tokens(self, texts: list[str]) -> list[int] | None:
+        """Each text's length in the persona model's tokens, or None where no tokenizer is at hand
+        (see :class:`TokenCounter`)."""
+        return self.counter.count(self.ctx.persona_model, texts)
 
     def history(self, thread_id: str) -> list[dict[str, str]]:
         """A saved thread's messages as {"role": "user"|"assistant", "content"} (oldest first)."""

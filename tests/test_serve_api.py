@@ -166,6 +166,7 @@ def test_openai_client_chats_with_sources(twin_server, serve_token) -> None:
 
     client = OpenAI(base_url=f"{twin_server.url}/v1", api_key=serve_token, max_retries=0, timeout=300)
     assert {m.id for m in client.models.list()} == {"twin", "quick", "raw"}
+    assert client.models.retrieve("quick").id == "quick"
     completion = client.chat.completions.create(
         model="twin", messages=[{"role": "system", "content": "You are a pirate."},
                                 {"role": "user", "content": "What keyboard do you use?"}])
@@ -174,16 +175,21 @@ def test_openai_client_chats_with_sources(twin_server, serve_token) -> None:
     assert answer and completion.choices[0].finish_reason == "stop" and completion.model == "twin"
     assert extras["sources"][0]["path"] == "projects/keyboard.md" and extras["sources"][0]["date"]
     assert extras["judge"]["verdict"] in ("pass", "redacted", "blocked") and extras["thread_id"] is None
+    usage = completion.usage  # the persona's tokens: the question (not the system message) and the answer
+    assert 0 < usage.prompt_tokens < 12 and usage.completion_tokens > 0
+    assert usage.total_tokens == usage.prompt_tokens + usage.completion_tokens
 
     # streamed, stateless: the history comes in the messages and shapes the search query
     stream = client.chat.completions.create(
-        model="quick", stream=True,
+        model="quick", stream=True, stream_options={"include_usage": True},
         messages=[{"role": "user", "content": "What keyboard do you use?"},
                   {"role": "assistant", "content": answer},
                   {"role": "user", "content": "and what switches?"}])
     chunks = list(stream)
     text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
-    last = chunks[-1]
+    last, counted = chunks[-2], chunks[-1]
+    assert counted.choices == [] and counted.usage.prompt_tokens > usage.prompt_tokens  # the history counts
+    assert counted.usage.completion_tokens > 0 and last.usage is None
     assert last.choices[0].finish_reason == "stop" and text.strip()
     assert "keyboard" in last.model_extra["twin"]["query"].lower() and last.model_extra["twin"]["sources"]
     assert not leaks(text + answer)

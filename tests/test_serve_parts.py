@@ -8,6 +8,7 @@ import json
 import stat
 import threading
 import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -231,6 +232,50 @@ def test_an_unexpected_failure_is_a_json_500(tmp_path) -> None:
     service.close()
 
 
+def test_a_500_carries_the_cors_headers_of_an_allowed_origin(tmp_path) -> None:
+    """A bug's 500 was answered outside the CORS middleware: without Access-Control-Allow-Origin
+    the browser hid it, and the widget said "Cannot reach the twin" instead of the error."""
+    service, app = asgi_app(tmp_path, cors_origins=["https://noa.example"])
+
+    def broken() -> dict:
+        raise RuntimeError("a bug")
+
+    service.health = broken
+    allowed = call(app, "GET", "/v1/health", headers={"Origin": "https://noa.example"})
+    assert allowed.status_code == 500 and allowed.json()["error"]["code"] == "internal_error"
+    assert allowed.headers["access-control-allow-origin"] == "https://noa.example"
+    assert allowed.headers["access-control-expose-headers"] == "Retry-After"
+    other = call(app, "GET", "/v1/health", headers={"Origin": "https://evil.example"})
+    assert other.status_code == 500 and "access-control-allow-origin" not in other.headers
+    service.close()
+
+
+def test_the_openai_client_retrieves_a_model(tmp_path) -> None:
+    """`client.models.retrieve("twin")` got a 404: there was no GET /v1/models/{id}."""
+    import openai
+
+    service, app = asgi_app(tmp_path, public=True, profiles={"raw": {"description": "no adapter"}})
+    _, token = service.tokens.create("blog")
+
+    async def retrieve(model: str, key: str) -> openai.types.Model:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport) as http:
+            client = openai.AsyncOpenAI(base_url="http://twin.test/v1", api_key=key, http_client=http, max_retries=0)
+            return await client.models.retrieve(model)
+
+    twin_model = asyncio.run(retrieve("twin", token))
+    assert (twin_model.id, twin_model.object, twin_model.owned_by) == ("twin", "model", "twin")
+    assert asyncio.run(retrieve("raw", token)).model_extra["description"] == "no adapter"
+    with pytest.raises(openai.NotFoundError) as missing:
+        asyncio.run(retrieve("gpt-4o", token))
+    assert missing.value.body == {"message": "no model 'gpt-4o'; GET /v1/models lists them",
+                                  "type": "invalid_request_error", "code": "model_not_found", "param": None}
+    anonymous = call(app, "GET", "/v1/models/raw")  # not public: as unknown to a visitor as a missing one
+    assert anonymous.status_code == 404 and anonymous.json()["error"]["code"] == "model_not_found"
+    assert call(app, "GET", "/v1/models/twin").json()["id"] == "twin"
+    service.close()
+
+
 def test_a_port_in_use_fails_at_once_before_the_models_load(tmp_path) -> None:
     """Not after a minute of warming up, as a log line from uvicorn: at once, one clear line, exit 2."""
     import socket
@@ -309,3 +354,109 @@ def test_a_failed_turn_tells_the_caller_it_failed_and_the_log_why(tmp_path, capl
     assert "secret-models" not in whole.text and "secret-models" not in streamed.text
     assert "secret-models" in caplog.text
     service.close()
+
+
+def test_a_turn_that_ends_without_a_result_ends_its_stream_with_an_error(tmp_path) -> None:
+    """A turn whose runner stops early (the server shutting down) ends without a result: /v1/ask's
+    stream just stopped, and the chat stream sent [DONE] with no finish_reason, so a client could
+    not tell a cut-off answer from a whole one."""
+    from serve.turns import TurnEvent
+
+    class Stopped:
+        def stream(self, *_: object):
+            yield TurnEvent("token", text="I live in")
+
+    service, app = asgi_app(tmp_path, public=True)
+    service.engine = lambda profile: Stopped()  # noqa: ARG005 - the engine a turn asks for
+    failed = {"error": {"message": "the turn ended without a result", "type": "server_error",
+                        "code": "turn_failed", "param": None}}
+    asked = call(app, "POST", "/v1/ask", json={"question": "Where do you live?", "stream": True})
+    events = [block.split("\n") for block in asked.text.strip().split("\n\n")]
+    assert [lines[0] for lines in events][-2:] == ["event: token", "event: error"]
+    assert json.loads(events[-1][1].removeprefix("data: ")) == failed
+    chat = call(app, "POST", "/v1/chat/completions",
+                json={"messages": [{"role": "user", "content": "Where do you live?"}], "stream": True})
+    data = [block.removeprefix("data: ") for block in chat.text.strip().split("\n\n")]
+    assert data[-1] == "[DONE]" and json.loads(data[-2]) == failed
+    assert json.loads(data[-3])["choices"][0]["delta"] == {"content": "I live in"}
+    whole = call(app, "POST", "/v1/ask", json={"question": "Where do you live?"})
+    assert whole.status_code == 502 and whole.json() == failed
+    service.close()
+
+
+class Answering:
+    """An engine that answers "I live in Rotterdam." and counts a token per word (or cannot count)."""
+
+    def __init__(self, counts: bool = True) -> None:
+        self.counts = counts
+
+    def stream(self, *_: object):
+        from serve.turns import TurnEvent
+
+        yield TurnEvent("token", text="I live ")
+        yield TurnEvent("token", text="in Rotterdam.")
+        yield TurnEvent("result", data={"answer": "I live in Rotterdam.", "route": "retrieve", "sources": []})
+
+    def count_tokens(self, texts: list[str]) -> list[int] | None:
+        return [len(text.split()) for text in texts] if self.counts else None
+
+
+def test_chat_completions_report_usage(tmp_path) -> None:
+    """OpenAI clients and proxies read `usage`; it was missing, and `stream_options.include_usage`
+    was ignored. Counted in the persona's tokens: the caller's messages and the answer."""
+    from openai.types.chat import ChatCompletion, ChatCompletionChunk
+
+    service, app = asgi_app(tmp_path, public=True)
+    service.engine = lambda profile: Answering()  # noqa: ARG005 - the engine a turn asks for
+    messages = [{"role": "system", "content": "Not counted: the persona is not the caller's."},
+                {"role": "user", "content": "Where do you live?"}, {"role": "assistant", "content": "Rotterdam."},
+                {"role": "user", "content": "since when?"}]
+    whole = ChatCompletion.model_validate(call(app, "POST", "/v1/chat/completions", json={"messages": messages}).json())
+    assert whole.usage.model_dump(exclude_none=True) == {"prompt_tokens": 2 + 1 + 4, "completion_tokens": 4,
+                                                         "total_tokens": 11}
+
+    def chunks(**extra) -> list[dict]:
+        response = call(app, "POST", "/v1/chat/completions", json={"messages": messages, "stream": True, **extra})
+        data = [block.removeprefix("data: ") for block in response.text.strip().split("\n\n")]
+        assert data[-1] == "[DONE]"
+        return [json.loads(d) for d in data[:-1]]
+
+    streamed = chunks(stream_options={"include_usage": True})
+    assert all(ChatCompletionChunk.model_validate(c) for c in streamed)
+    assert streamed[-2]["choices"][0]["finish_reason"] == "stop" and streamed[-2]["usage"] is None
+    assert streamed[-1]["choices"] == [] and streamed[-1]["usage"] == whole.usage.model_dump(exclude_none=True)
+    assert all("usage" in c for c in streamed)  # null on every chunk but the last, as OpenAI sends it
+    assert not any("usage" in c for c in chunks())  # not asked for: no usage chunk, no usage fields
+    service.engine = lambda profile: Answering(counts=False)  # noqa: ARG005 - no tokenizer at hand
+    assert "usage" not in call(app, "POST", "/v1/chat/completions", json={"messages": messages}).json()
+    assert chunks(stream_options={"include_usage": True})[-1]["choices"][0]["finish_reason"] == "stop"
+    service.close()
+
+
+def test_tokens_are_counted_only_with_a_tokenizer_already_loaded() -> None:
+    """The count is the persona tokenizer's; a model whose weights are not loaded (or that has no
+    local tokenizer: Ollama) is not loaded to count, and nothing is guessed."""
+    from transformers import AutoTokenizer
+
+    from backends.local import LocalChatModel
+    from backends.sources import EMBEDDED_EMBED_PACKAGE, WeightsSource, package_dir
+    from serve.turns import TokenCounter
+
+    tokenizer = AutoTokenizer.from_pretrained(str(package_dir(EMBEDDED_EMBED_PACKAGE) / "model"))
+
+    class Loaded:
+        def loaded_tokenizer(self):
+            return tokenizer
+
+    class NotLoaded:
+        def loaded_tokenizer(self):
+            return None
+
+    assert TokenCounter().count(NotLoaded(), ["Where do you live?"]) is None
+    unloaded = LocalChatModel(source=WeightsSource("/no/such/model"), home=Path("/no/such/home"))
+    assert TokenCounter().count(unloaded, ["Where do you live?"]) is None  # loading would have raised
+    assert TokenCounter().count(object(), ["Where do you live?"]) is None  # no local tokenizer at all
+    counter = TokenCounter()
+    words = ["Where do you live?", "", "I live in Rotterdam."]
+    assert counter.count(Loaded(), words) == [len(tokenizer.encode(w, add_special_tokens=False)) for w in words]
+    assert counter.count(Loaded(), words)[0] == 5 and counter._tokenizer is not tokenizer  # its own copy
