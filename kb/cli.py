@@ -134,6 +134,9 @@ def run_list(config: Config, as_json: bool = False) -> int:
     """`twin kb list`: every source with its folder, notes and chunks."""
     try:
         found = list_sources(config)
+    except SourceError as exc:  # no index at that home
+        Console(stderr=True).print(f"[red]error:[/] {escape(str(exc))}", soft_wrap=True)
+        return 2
     except (StoreError, LexicalError) as exc:
         Console(stderr=True).print(f"[red]error:[/] {exc}")
         return 1
@@ -170,7 +173,7 @@ def run_remove(config: Config, label: str) -> int:
     try:
         removed = remove_source(config, label)
     except SourceError as exc:
-        err.print(f"[red]error:[/] {exc}")
+        err.print(f"[red]error:[/] {escape(str(exc))}", soft_wrap=True)
         return 2
     except (StoreError, LexicalError) as exc:
         err.print(f"[red]error:[/] {exc}")

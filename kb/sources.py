@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from kb.lexical import LexicalIndex
-from kb.state import forget_source, ingest_lock, registered_sources
+from kb.state import forget_source, has_index, ingest_lock, registered_sources
 from twin.config import Config
 
 
@@ -35,11 +35,21 @@ class SourceInfo:
         return asdict(self)
 
 
+def require_index(home: Path) -> None:
+    """Stop a command that only reads or trims the index when ``home`` holds none (a
+    mistyped ``--home``): opening the indexes there would create an empty data home."""
+    if not has_index(home):
+        where = "no such folder" if not Path(home).exists() else "nothing has been ingested there"
+        raise SourceError(f"no index at {home} ({where}); check --home / TWIN_HOME, "
+                          "or run `twin ingest NOTES_DIR` to make one")
+
+
 def list_sources(config: Config) -> list[SourceInfo]:
     """Every registered source with what the indexes hold for it (plus, under the label
     "(unlabelled)", chunks stored without a source by an older Twin, if any)."""
     from kb.store import NoteStore
 
+    require_index(config.home_path)
     registered = registered_sources(config.home_path)
     per: dict[str, tuple[set[str], int]] = {}
     for chunk in NoteStore.from_config(config).manifest():
@@ -70,6 +80,7 @@ def remove_source(config: Config, label: str) -> int:
     from kb.store import NoteStore
 
     home = config.home_path
+    require_index(home)
     with ingest_lock(home):
         registered = registered_sources(home)
         store = NoteStore.from_config(config)

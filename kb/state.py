@@ -42,6 +42,14 @@ def load_state(home: Path) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
+def has_index(home: Path) -> bool:
+    """Was anything ingested into ``home`` (the registry, the local vector store or a lexical
+    index)? Read-only commands ask first, so a mistyped ``--home`` is reported instead of
+    getting a new, empty data home made there."""
+    home = Path(home)
+    return state_path(home).is_file() or (home / "chroma").is_dir() or any(home.glob("lexical-*.sqlite"))
+
+
 def last_notes_dir(home: Path) -> Path | None:
     value = load_state(home).get("notes_dir")
     return Path(value) if value else None

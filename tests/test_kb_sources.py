@@ -179,3 +179,17 @@ def test_cli_ingests_several_folders_and_lists_them(tmp_path: Path, capsys, monk
     rows = {line.split("│")[1].strip(): line for line in listed.stdout.splitlines() if line.count("│") >= 5}
     assert set(rows) == {"blog", "journal"}
     assert str(blog.resolve()) in rows["blog"] and rows["journal"].split("│")[3].strip() == "2"
+
+
+def test_list_and_remove_on_a_mistyped_home_create_nothing(tmp_path: Path, capsys) -> None:
+    """`twin kb list --home TYPO` made a data home there (chroma/, lexical-*.sqlite, kb.lock) and
+    said "no sources yet"; `kb remove` did the same. They read: they must say there is no index."""
+    typo = make_config(tmp_path / "typo")
+    assert run_list(typo) == 2
+    assert f"no index at {tmp_path / 'typo'} (no such folder)" in capsys.readouterr().err
+    assert run_remove(typo, "notes") == 2 and "no index at" in capsys.readouterr().err
+    assert not (tmp_path / "typo").exists()
+    (tmp_path / "other").mkdir()  # a folder that is no data home: still nothing written into it
+    assert run_list(make_config(tmp_path / "other"), as_json=True) == 2
+    assert "nothing has been ingested there" in capsys.readouterr().err
+    assert list((tmp_path / "other").iterdir()) == []
