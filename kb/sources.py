@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from kb.lexical import LexicalIndex
-from kb.state import forget_source, has_index, ingest_lock, registered_sources
+from kb.state import forget_source, has_index, ingest_lock, registered_sources, repoint_source
 from twin.config import Config
 
 
@@ -68,6 +68,45 @@ def list_sources(config: Config) -> list[SourceInfo]:
     for label, (paths, chunks) in sorted(per.items()):  # in the index but not registered
         out.append(SourceInfo(label or "(unlabelled)", "", len(paths), chunks, lexical.get(label, (0, 0))[1], "", False))
     return out
+
+
+def folder_conflict(registered: dict[str, dict[str, Any]], folder: Path) -> str | None:
+    """Why ``folder`` (resolved) must not become a new source, worded with the way out, or
+    None. A folder named like a source whose folder is gone is most likely that folder
+    moved: as a second source it would hold every note twice (and re-embed them all)."""
+    folder = Path(folder)
+    if any(Path(info["path"]) == folder for info in registered.values()):
+        return None  # already a source: ingesting it again is a sync
+    for label, info in sorted(registered.items()):
+        old = Path(info["path"])
+        if old.name == folder.name and not old.is_dir():
+            return (f"{folder} looks like source {label!r} moved (its folder {old} is gone); as a new source "
+                    f"every note would be indexed twice. Reattach it: `twin kb move {label} {folder}` "
+                    f"(nothing is re-embedded), or drop the old one first: `twin kb remove {label}`")
+    return None
+
+
+def move_source(config: Config, label: str, folder: Path) -> Path:
+    """Point source ``label`` at ``folder`` (its notes moved there); returns the folder. Only
+    the registry changes: the chunks keep their ids and vectors, and the next ingest of the
+    folder syncs what differs (notes missing there leave the index then)."""
+    home = config.home_path
+    require_index(home)
+    target = Path(folder).expanduser()
+    if not target.is_dir():
+        raise SourceError(f"not a folder: {target.absolute()} (give the folder the notes are in now)")
+    target = target.resolve()
+    with ingest_lock(home):
+        registered = registered_sources(home)
+        if label not in registered:
+            known = ", ".join(sorted(registered)) or "none"
+            raise SourceError(f"no source named {label!r} (registered: {known}); see `twin kb list`")
+        owner = next((k for k, v in registered.items() if Path(v["path"]) == target), label)
+        if owner != label:
+            raise SourceError(f"{target} is already source {owner!r}; keep one of them: "
+                              f"`twin kb remove {label}` (or `twin kb remove {owner}`, then move {label!r} again)")
+        repoint_source(home, label, target)
+    return target
 
 
 def remove_source(config: Config, label: str) -> int:

@@ -111,6 +111,19 @@ def forget_source(home: Path, label: str) -> None:
     _write(home, state)
 
 
+def repoint_source(home: Path, label: str, path: Path) -> None:
+    """Record that source ``label``'s folder is now ``path`` (it moved or was renamed). Its
+    chunks keep their ids (label + note path), so the next ingest there re-embeds nothing."""
+    state = load_state(home)
+    sources = registered_sources(home)
+    old = sources[label]["path"]
+    sources[label] = {**sources[label], "path": str(Path(path).resolve())}
+    state["sources"] = sources
+    if state.get("notes_dir") == old:
+        state["notes_dir"] = sources[label]["path"]
+    _write(home, state)
+
+
 def _write(home: Path, data: dict[str, Any]) -> None:
     path = state_path(home)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from langchain_core.embeddings import Embeddings
 
-from kb.cli import run_list, run_remove
+from kb.cli import run_ingest, run_list, run_move, run_remove
 from kb.fingerprints import Fingerprints, fingerprints_path
-from kb.ingest import ingest
+from kb.ingest import IngestError, ingest
 from kb.lexical import LexicalIndex
 from kb.retrieve import Retriever
 from kb.sources import SourceError, list_sources, remove_source
@@ -193,3 +193,30 @@ def test_list_and_remove_on_a_mistyped_home_create_nothing(tmp_path: Path, capsy
     assert run_list(make_config(tmp_path / "other"), as_json=True) == 2
     assert "nothing has been ingested there" in capsys.readouterr().err
     assert list((tmp_path / "other").iterdir()) == []
+
+
+def test_a_moved_folder_is_refused_as_a_second_source_and_reattached(tmp_path: Path, kb_embeddings, capsys) -> None:
+    """Ingesting a moved notes folder made it a second source ("notes-2"), re-embedded every note
+    and left the old source in place: every note was retrieved twice, without a word."""
+    old = write_notes(tmp_path / "x" / "notes", BLOG)
+    config = make_config(tmp_path / "home")
+    ingest(config, old, kb_embeddings, progress=False)
+    new = tmp_path / "y" / "notes"
+    new.parent.mkdir()
+    old.rename(new)
+    counting = CountingEmbeddings(kb_embeddings)
+    with pytest.raises(IngestError, match=f"`twin kb move notes {new}`.*`twin kb remove notes`"):
+        ingest(config, new, counting, progress=False)
+    assert counting.calls == 0 and paths_by_source(config) == {"notes": {"README.md", "posts/ferry.md"}}
+    assert set(registered_sources(config.home_path)) == {"notes"}, "nothing written, nothing deleted"
+
+    journal = write_notes(tmp_path / "journal", JOURNAL)  # another folder: ingested, with a warning
+    assert run_ingest(config, [journal], as_json=True) == 0
+    err = capsys.readouterr().err
+    assert f"source 'notes': its folder {old} is gone" in err and "`twin kb remove notes`" in err
+
+    assert run_move(config, "notes", new) == 0 and "now follows" in capsys.readouterr().out
+    report = ingest(config, new, counting, progress=False)
+    assert (report.source, report.unchanged, report.added, counting.calls) == ("notes", 2, 0, 0)
+    assert {s.label: (s.path, s.exists) for s in list_sources(config)}["notes"] == (str(new.resolve()), True)
+    assert run_move(config, "notes", journal) == 2 and "already source 'journal'" in capsys.readouterr().err
