@@ -220,3 +220,30 @@ def test_a_moved_folder_is_refused_as_a_second_source_and_reattached(tmp_path: P
     assert (report.source, report.unchanged, report.added, counting.calls) == ("notes", 2, 0, 0)
     assert {s.label: (s.path, s.exists) for s in list_sources(config)}["notes"] == (str(new.resolve()), True)
     assert run_move(config, "notes", journal) == 2 and "already source 'journal'" in capsys.readouterr().err
+
+
+def test_a_folder_inside_or_around_a_source_is_refused(tmp_path: Path, kb_embeddings, capsys) -> None:
+    """`/notes` and `/notes/work` both ingested indexed the work notes twice (a watcher updated
+    only one copy). Refused before anything is written, with the way out; a .twinignore (or a
+    hidden folder) that keeps them apart lets both in."""
+    notes = write_notes(tmp_path / "notes", {**JOURNAL, "work/plan.md": "# Plan\n\nShip the ferry timetable app.\n"})
+    config = make_config(tmp_path / "home")
+    ingest(config, notes, kb_embeddings, progress=False)
+    before = paths_by_source(config)
+    with pytest.raises(IngestError, match="inside source 'notes'.*add `work/` to .*.twinignore"):
+        ingest(config, notes / "work", kb_embeddings, progress=False)
+    assert paths_by_source(config) == before and set(registered_sources(config.home_path)) == {"notes"}
+
+    (notes / ".twinignore").write_text("work/\n", encoding="utf-8")  # the way out, as the error says
+    ingest(config, notes, kb_embeddings, progress=False)
+    assert ingest(config, notes / "work", kb_embeddings, progress=False).source == "work"
+    assert paths_by_source(config) == {"notes": {"README.md", "climbing.md"}, "work": {"plan.md"}}
+
+    other = make_config(tmp_path / "home2")  # the other way round: the inner folder first
+    ingest(other, notes / "work", kb_embeddings, progress=False)
+    (notes / ".twinignore").unlink()
+    assert run_ingest(other, [notes], as_json=True) == 2
+    assert "holds source 'work'" in capsys.readouterr().err and paths_by_source(other) == {"work": {"plan.md"}}
+    both = write_notes(tmp_path / "both", {"a/x.md": "# X\n\nAlpha.\n"})
+    assert run_ingest(make_config(tmp_path / "home3"), [both, both / "a"], as_json=True) == 2, "one command, nested"
+    assert not (tmp_path / "home3").exists(), "refused before anything was written"
