@@ -18,9 +18,10 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from kb.ingest import IngestError, IngestReport, check_notes_dir
+from kb.ingest import IngestError, IngestReport, check_new_folders, check_notes_dir
 from kb.lexical import LexicalError
-from kb.sources import SourceError, list_sources, remove_source
+from kb.sources import SourceError, list_sources, move_source, remove_source
+from kb.state import registered_sources
 from kb.store import StoreError
 from twin.config import Config
 
@@ -53,6 +54,8 @@ def run_ingest(
     err = Console(stderr=True)
     try:
         targets = list(dict.fromkeys(check_notes_dir(p) for p in resolve_notes_dirs(config, notes_dirs)))
+        check_new_folders(config.home_path, targets)
+        warn_missing_sources(config, targets, err)
         from backends.factory import embeddings_model
 
         embeddings = embeddings_model(config.embeddings)
@@ -69,6 +72,16 @@ def run_ingest(
         err.print(f"[red]error:[/] {escape(str(exc))}", soft_wrap=True)
         return 1
     return 0
+
+
+def warn_missing_sources(config: Config, targets: list[Path], err: Console) -> None:
+    """A registered folder that is gone still answers with its old notes (twice over, once a
+    moved copy is ingested as a new source): say so at every ingest, with both ways out."""
+    for label, info in sorted(registered_sources(config.home_path).items()):
+        if not Path(info["path"]).is_dir() and Path(info["path"]) not in targets:
+            err.print(f"[yellow]warning:[/] source {escape(repr(label))}: its folder {escape(info['path'])} is gone, "
+                      f"but its notes are still in the index; if it moved: `twin kb move {escape(label)} NEW_FOLDER`; "
+                      f"to drop them: `twin kb remove {escape(label)}`", soft_wrap=True)
 
 
 def _watch(config: Config, targets: list[Path], embeddings: object, as_json: bool, err: Console) -> int:
@@ -134,6 +147,9 @@ def run_list(config: Config, as_json: bool = False) -> int:
     """`twin kb list`: every source with its folder, notes and chunks."""
     try:
         found = list_sources(config)
+    except SourceError as exc:  # no index at that home
+        Console(stderr=True).print(f"[red]error:[/] {escape(str(exc))}", soft_wrap=True)
+        return 2
     except (StoreError, LexicalError) as exc:
         Console(stderr=True).print(f"[red]error:[/] {exc}")
         return 1
@@ -164,13 +180,26 @@ def _local(iso: str) -> str:
         return iso
 
 
+def run_move(config: Config, label: str, folder: Path) -> int:
+    """`twin kb move SOURCE FOLDER`: the source's notes now live in FOLDER (nothing re-embedded)."""
+    err = Console(stderr=True)
+    try:
+        target = move_source(config, label, folder)
+    except SourceError as exc:
+        err.print(f"[red]error:[/] {escape(str(exc))}", soft_wrap=True)
+        return 2
+    Console().print(f"source {escape(repr(label))} now follows {escape(str(target))}; run `twin ingest "
+                    f"{escape(str(target))}` to sync it (unchanged notes keep their vectors)", soft_wrap=True)
+    return 0
+
+
 def run_remove(config: Config, label: str) -> int:
     """`twin kb remove SOURCE`: delete one source's chunks and forget the folder (files untouched)."""
     err = Console(stderr=True)
     try:
         removed = remove_source(config, label)
     except SourceError as exc:
-        err.print(f"[red]error:[/] {exc}")
+        err.print(f"[red]error:[/] {escape(str(exc))}", soft_wrap=True)
         return 2
     except (StoreError, LexicalError) as exc:
         err.print(f"[red]error:[/] {exc}")

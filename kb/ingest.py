@@ -47,6 +47,7 @@ from kb.notes import (
     read_notes,
     walk_notes,
 )
+from kb.sources import folder_conflict
 from kb.state import ingest_lock, label_for_path, registered_sources, save_state
 from kb.store import NoteStore, StoredChunk, chunk_metadata, epoch_days
 from twin.config import Config
@@ -163,6 +164,7 @@ class Ingestor:
         """Sync the whole folder."""
         start = time.perf_counter()
         with ingest_lock(self.home, self.on_wait):
+            check_new_folders(self.home, [self.notes_dir])
             self.source = label_for_path(self.notes_dir, registered_sources(self.home))
             walked = walk_notes(self.notes_dir)
             self.git = git_dates(self.notes_dir)
@@ -396,6 +398,18 @@ def check_notes_dir(notes_dir: Path | str) -> Path:
     if not path.is_dir():
         raise IngestError(f"not a folder: {path.absolute()} (give the folder that holds your notes)")
     return path.resolve()
+
+
+def check_new_folders(home: Path, folders: list[Path]) -> None:
+    """Refuse, before anything is written, a folder that must not become a new source (see
+    :func:`kb.sources.folder_conflict`); each folder is checked with the ones before it
+    counted as sources."""
+    registered = dict(registered_sources(home))
+    for folder in folders:
+        conflict = folder_conflict(registered, folder)
+        if conflict:
+            raise IngestError(conflict)
+        registered.setdefault(label_for_path(folder, registered), {"path": str(folder)})
 
 
 @contextmanager

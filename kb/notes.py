@@ -78,6 +78,16 @@ def is_candidate(rel: str, spec: pathspec.PathSpec | None) -> bool:
     return not any(spec.match_file(d) for d in dirs) and not spec.match_file(rel)
 
 
+def walks_into(root: Path, folder: Path) -> bool:
+    """Would a walk of ``root`` read the notes under ``folder`` (a folder inside it)? Not when
+    a hidden folder or a ``.twinignore`` pattern on the way leaves it out."""
+    parts = Path(folder).relative_to(root).parts
+    if any(p.startswith(".") for p in parts):
+        return False
+    spec = load_ignore(Path(root))
+    return not any(_ignored_dir(spec, "/".join(parts[: i + 1])) for i in range(len(parts)))
+
+
 def walk_notes(notes_dir: Path, sub: Path | None = None) -> WalkResult:
     """Every candidate note file under ``notes_dir`` (or its folder ``sub``), following
     symlinks without looping."""

@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from kb.lexical import LexicalIndex
-from kb.state import forget_source, ingest_lock, registered_sources
+from kb.notes import IGNORE_FILE, walks_into
+from kb.state import forget_source, has_index, ingest_lock, registered_sources, repoint_source
 from twin.config import Config
 
 
@@ -35,11 +36,21 @@ class SourceInfo:
         return asdict(self)
 
 
+def require_index(home: Path) -> None:
+    """Stop a command that only reads or trims the index when ``home`` holds none (a
+    mistyped ``--home``): opening the indexes there would create an empty data home."""
+    if not has_index(home):
+        where = "no such folder" if not Path(home).exists() else "nothing has been ingested there"
+        raise SourceError(f"no index at {home} ({where}); check --home / TWIN_HOME, "
+                          "or run `twin ingest NOTES_DIR` to make one")
+
+
 def list_sources(config: Config) -> list[SourceInfo]:
     """Every registered source with what the indexes hold for it (plus, under the label
     "(unlabelled)", chunks stored without a source by an older Twin, if any)."""
     from kb.store import NoteStore
 
+    require_index(config.home_path)
     registered = registered_sources(config.home_path)
     per: dict[str, tuple[set[str], int]] = {}
     for chunk in NoteStore.from_config(config).manifest():
@@ -60,6 +71,73 @@ def list_sources(config: Config) -> list[SourceInfo]:
     return out
 
 
+def folder_conflict(registered: dict[str, dict[str, Any]], folder: Path) -> str | None:
+    """Why ``folder`` (resolved) must not become a new source, worded with the way out, or
+    None. A folder inside or around a source would index its notes twice (:func:`nesting_conflict`);
+    a folder named like a source whose folder is gone is most likely that folder moved: as a
+    second source it would hold every note twice (and re-embed them all)."""
+    folder = Path(folder)
+    if any(Path(info["path"]) == folder for info in registered.values()):
+        return None  # already a source: ingesting it again is a sync
+    nested = nesting_conflict(registered, folder)
+    if nested:
+        return nested
+    for label, info in sorted(registered.items()):
+        old = Path(info["path"])
+        if old.name == folder.name and not old.is_dir():
+            return (f"{folder} looks like source {label!r} moved (its folder {old} is gone); as a new source "
+                    f"every note would be indexed twice. Reattach it: `twin kb move {label} {folder}` "
+                    f"(nothing is re-embedded), or drop the old one first: `twin kb remove {label}`")
+    return None
+
+
+def nesting_conflict(registered: dict[str, dict[str, Any]], folder: Path) -> str | None:
+    """Why ``folder`` must not be a source beside ``registered``: it lies inside one, or holds
+    one, and the walk would read the same notes for both (indexed twice; a watcher updates
+    only one copy). None when a hidden folder or a ``.twinignore`` pattern keeps them apart."""
+    folder = Path(folder)
+    for label, info in sorted(registered.items()):
+        other = Path(info["path"])
+        if other == folder or not other.is_dir():
+            continue
+        if folder.is_relative_to(other) and walks_into(other, folder):
+            rel = folder.relative_to(other).as_posix()
+            return (f"{folder} is inside source {label!r} ({other}): its notes are indexed there already. To make "
+                    f"it a source of its own, add `{rel}/` to {other / IGNORE_FILE} and run `twin ingest {other}` first")
+        if other.is_relative_to(folder) and walks_into(folder, other):
+            rel = other.relative_to(folder).as_posix()
+            return (f"{folder} holds source {label!r} ({other}): its notes would be indexed twice. Drop that "
+                    f"source first (`twin kb remove {label}`; its notes come back with {folder}), "
+                    f"or add `{rel}/` to {folder / IGNORE_FILE}")
+    return None
+
+
+def move_source(config: Config, label: str, folder: Path) -> Path:
+    """Point source ``label`` at ``folder`` (its notes moved there); returns the folder. Only
+    the registry changes: the chunks keep their ids and vectors, and the next ingest of the
+    folder syncs what differs (notes missing there leave the index then)."""
+    home = config.home_path
+    require_index(home)
+    target = Path(folder).expanduser()
+    if not target.is_dir():
+        raise SourceError(f"not a folder: {target.absolute()} (give the folder the notes are in now)")
+    target = target.resolve()
+    with ingest_lock(home):
+        registered = registered_sources(home)
+        if label not in registered:
+            known = ", ".join(sorted(registered)) or "none"
+            raise SourceError(f"no source named {label!r} (registered: {known}); see `twin kb list`")
+        owner = next((k for k, v in registered.items() if Path(v["path"]) == target), label)
+        if owner != label:
+            raise SourceError(f"{target} is already source {owner!r}; keep one of them: "
+                              f"`twin kb remove {label}` (or `twin kb remove {owner}`, then move {label!r} again)")
+        nested = nesting_conflict({k: v for k, v in registered.items() if k != label}, target)
+        if nested:
+            raise SourceError(nested)
+        repoint_source(home, label, target)
+    return target
+
+
 def remove_source(config: Config, label: str) -> int:
     """Delete ``label``'s chunks from both indexes and forget it; returns the chunks removed.
     A label that is only in the indexes (a first ingest stopped before it registered the
@@ -70,6 +148,7 @@ def remove_source(config: Config, label: str) -> int:
     from kb.store import NoteStore
 
     home = config.home_path
+    require_index(home)
     with ingest_lock(home):
         registered = registered_sources(home)
         store = NoteStore.from_config(config)

@@ -42,6 +42,14 @@ def load_state(home: Path) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
+def has_index(home: Path) -> bool:
+    """Was anything ingested into ``home`` (the registry, the local vector store or a lexical
+    index)? Read-only commands ask first, so a mistyped ``--home`` is reported instead of
+    getting a new, empty data home made there."""
+    home = Path(home)
+    return state_path(home).is_file() or (home / "chroma").is_dir() or any(home.glob("lexical-*.sqlite"))
+
+
 def last_notes_dir(home: Path) -> Path | None:
     value = load_state(home).get("notes_dir")
     return Path(value) if value else None
@@ -100,6 +108,19 @@ def forget_source(home: Path, label: str) -> None:
     if state.get("notes_dir") and not any(v["path"] == state["notes_dir"] for v in sources.values()):
         latest = max(sources.values(), key=lambda v: v.get("ingested_at", ""), default=None)
         state["notes_dir"] = latest["path"] if latest else ""
+    _write(home, state)
+
+
+def repoint_source(home: Path, label: str, path: Path) -> None:
+    """Record that source ``label``'s folder is now ``path`` (it moved or was renamed). Its
+    chunks keep their ids (label + note path), so the next ingest there re-embeds nothing."""
+    state = load_state(home)
+    sources = registered_sources(home)
+    old = sources[label]["path"]
+    sources[label] = {**sources[label], "path": str(Path(path).resolve())}
+    state["sources"] = sources
+    if state.get("notes_dir") == old:
+        state["notes_dir"] = sources[label]["path"]
     _write(home, state)
 
 

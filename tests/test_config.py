@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from twin.config import Config, ConfigError, apply_overrides, config_from_dict, example_toml, load_config
@@ -62,3 +64,25 @@ def test_off_names_are_checked() -> None:
     assert toggles.off() == ["retrieve", "judge"]
     with pytest.raises(ConfigError, match="unknown node 'retriever'.*analyze, retrieve, rerank"):
         Config().nodes.with_off(["retriever"])
+
+
+def test_relative_notes_folders_are_next_to_the_config_file(tmp_path, monkeypatch) -> None:
+    """A relative kb.notes_dir / kb.sources was resolved against the current directory, so
+    `twin ingest` from two places read two different folders for one setting."""
+    from kb.cli import resolve_notes_dirs
+
+    conf = tmp_path / "conf"
+    conf.mkdir()
+    (conf / "twin.toml").write_text('[kb]\nnotes_dir = "notes"\nsources = ["a", "../b", "~/c", "/abs/d"]\n',
+                                    encoding="utf-8")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    config = load_config("../conf/twin.toml")
+    assert config.kb.notes_dir == str(conf / "notes")
+    assert config.kb.sources == [str(conf / "a"), str(conf / "../b"), "~/c", "/abs/d"]
+    assert [p.resolve() for p in resolve_notes_dirs(config, None)][:2] == [conf / "a", tmp_path / "b"]
+    config.kb.sources = []
+    assert resolve_notes_dirs(config, None) == [conf / "notes"]
+    assert resolve_notes_dirs(config, [Path("x")]) == [Path("x")], \
+        "a folder given on the command line is still relative to where twin runs"

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from langchain_core.embeddings import Embeddings
 
-from kb.cli import run_list, run_remove
+from kb.cli import run_ingest, run_list, run_move, run_remove
 from kb.fingerprints import Fingerprints, fingerprints_path
-from kb.ingest import ingest
+from kb.ingest import IngestError, ingest
 from kb.lexical import LexicalIndex
 from kb.retrieve import Retriever
 from kb.sources import SourceError, list_sources, remove_source
@@ -179,3 +179,71 @@ def test_cli_ingests_several_folders_and_lists_them(tmp_path: Path, capsys, monk
     rows = {line.split("│")[1].strip(): line for line in listed.stdout.splitlines() if line.count("│") >= 5}
     assert set(rows) == {"blog", "journal"}
     assert str(blog.resolve()) in rows["blog"] and rows["journal"].split("│")[3].strip() == "2"
+
+
+def test_list_and_remove_on_a_mistyped_home_create_nothing(tmp_path: Path, capsys) -> None:
+    """`twin kb list --home TYPO` made a data home there (chroma/, lexical-*.sqlite, kb.lock) and
+    said "no sources yet"; `kb remove` did the same. They read: they must say there is no index."""
+    typo = make_config(tmp_path / "typo")
+    assert run_list(typo) == 2
+    assert f"no index at {tmp_path / 'typo'} (no such folder)" in capsys.readouterr().err
+    assert run_remove(typo, "notes") == 2 and "no index at" in capsys.readouterr().err
+    assert not (tmp_path / "typo").exists()
+    (tmp_path / "other").mkdir()  # a folder that is no data home: still nothing written into it
+    assert run_list(make_config(tmp_path / "other"), as_json=True) == 2
+    assert "nothing has been ingested there" in capsys.readouterr().err
+    assert list((tmp_path / "other").iterdir()) == []
+
+
+def test_a_moved_folder_is_refused_as_a_second_source_and_reattached(tmp_path: Path, kb_embeddings, capsys) -> None:
+    """Ingesting a moved notes folder made it a second source ("notes-2"), re-embedded every note
+    and left the old source in place: every note was retrieved twice, without a word."""
+    old = write_notes(tmp_path / "x" / "notes", BLOG)
+    config = make_config(tmp_path / "home")
+    ingest(config, old, kb_embeddings, progress=False)
+    new = tmp_path / "y" / "notes"
+    new.parent.mkdir()
+    old.rename(new)
+    counting = CountingEmbeddings(kb_embeddings)
+    with pytest.raises(IngestError, match=f"`twin kb move notes {new}`.*`twin kb remove notes`"):
+        ingest(config, new, counting, progress=False)
+    assert counting.calls == 0 and paths_by_source(config) == {"notes": {"README.md", "posts/ferry.md"}}
+    assert set(registered_sources(config.home_path)) == {"notes"}, "nothing written, nothing deleted"
+
+    journal = write_notes(tmp_path / "journal", JOURNAL)  # another folder: ingested, with a warning
+    assert run_ingest(config, [journal], as_json=True) == 0
+    err = capsys.readouterr().err
+    assert f"source 'notes': its folder {old} is gone" in err and "`twin kb remove notes`" in err
+
+    assert run_move(config, "notes", new) == 0 and "now follows" in capsys.readouterr().out
+    report = ingest(config, new, counting, progress=False)
+    assert (report.source, report.unchanged, report.added, counting.calls) == ("notes", 2, 0, 0)
+    assert {s.label: (s.path, s.exists) for s in list_sources(config)}["notes"] == (str(new.resolve()), True)
+    assert run_move(config, "notes", journal) == 2 and "already source 'journal'" in capsys.readouterr().err
+
+
+def test_a_folder_inside_or_around_a_source_is_refused(tmp_path: Path, kb_embeddings, capsys) -> None:
+    """`/notes` and `/notes/work` both ingested indexed the work notes twice (a watcher updated
+    only one copy). Refused before anything is written, with the way out; a .twinignore (or a
+    hidden folder) that keeps them apart lets both in."""
+    notes = write_notes(tmp_path / "notes", {**JOURNAL, "work/plan.md": "# Plan\n\nShip the ferry timetable app.\n"})
+    config = make_config(tmp_path / "home")
+    ingest(config, notes, kb_embeddings, progress=False)
+    before = paths_by_source(config)
+    with pytest.raises(IngestError, match="inside source 'notes'.*add `work/` to .*.twinignore"):
+        ingest(config, notes / "work", kb_embeddings, progress=False)
+    assert paths_by_source(config) == before and set(registered_sources(config.home_path)) == {"notes"}
+
+    (notes / ".twinignore").write_text("work/\n", encoding="utf-8")  # the way out, as the error says
+    ingest(config, notes, kb_embeddings, progress=False)
+    assert ingest(config, notes / "work", kb_embeddings, progress=False).source == "work"
+    assert paths_by_source(config) == {"notes": {"README.md", "climbing.md"}, "work": {"plan.md"}}
+
+    other = make_config(tmp_path / "home2")  # the other way round: the inner folder first
+    ingest(other, notes / "work", kb_embeddings, progress=False)
+    (notes / ".twinignore").unlink()
+    assert run_ingest(other, [notes], as_json=True) == 2
+    assert "holds source 'work'" in capsys.readouterr().err and paths_by_source(other) == {"work": {"plan.md"}}
+    both = write_notes(tmp_path / "both", {"a/x.md": "# X\n\nAlpha.\n"})
+    assert run_ingest(make_config(tmp_path / "home3"), [both, both / "a"], as_json=True) == 2, "one command, nested"
+    assert not (tmp_path / "home3").exists(), "refused before anything was written"

@@ -343,11 +343,24 @@ def load_config(path: str | os.PathLike | None = None, home: str | None = None) 
             raise ConfigError(f"{candidate} is a folder; give the config file (twin.toml)")
         data = read_toml(candidate)
     config = config_from_dict(data)
+    if data:
+        anchor_notes_folders(config, Path(os.path.abspath(candidate)).parent)
     if home:
         config.home = str(resolve_home(home))
     elif not config.home:
         config.home = str(resolve_home(None))
     return config
+
+
+def anchor_notes_folders(config: Config, folder: Path) -> None:
+    """A relative ``kb.notes_dir`` / ``kb.sources`` in a config file means next to that file,
+    wherever twin runs: resolved against the current directory, `twin ingest` run from two
+    places read two folders (and made two sources) of one setting. ``~`` still means home."""
+    def anchored(value: str) -> str:
+        return value if not value or os.path.isabs(os.path.expanduser(value)) else str(folder / value)
+
+    config.kb.notes_dir = anchored(config.kb.notes_dir)
+    config.kb.sources = [anchored(v) for v in config.kb.sources]
 
 
 def apply_overrides(config: Config, overrides: dict[str, Any]) -> Config:

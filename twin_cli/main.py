@@ -105,6 +105,18 @@ def kb_list(as_json: JsonOpt = False, home: HomeOpt = None, config_path: ConfigO
     raise typer.Exit(run_list(build_config(home, config_path, chroma_url=chroma_url), as_json))
 
 
+@kb_app.command("move")
+def kb_move(
+    source: Annotated[str, typer.Argument(help="The source label shown by `twin kb list`.")],
+    folder: Annotated[Path, typer.Argument(help="Where that source's notes are now.")],
+    home: HomeOpt = None, config_path: ConfigOpt = None, chroma_url: ChromaOpt = None,
+) -> None:
+    """Reattach a source whose folder moved (its notes keep their vectors; nothing is deleted)."""
+    from kb.cli import run_move
+
+    raise typer.Exit(run_move(build_config(home, config_path, chroma_url=chroma_url), source, folder))
+
+
 @kb_app.command("remove")
 def kb_remove(
     source: Annotated[str, typer.Argument(help="The source label shown by `twin kb list`.")],
