@@ -37,7 +37,8 @@ from privacy import lexicon
 from privacy.pii_patterns import find_pii
 from privacy.views import fold
 
-VERSION = 4  # 3: public front matter counts as public; bare years are never secret; 4: nor round numbers
+VERSION = 5  # 3: public front matter counts as public; bare years are never secret; 4: nor round numbers;
+# 5: notes are named by a salted hash of their path (4 kept private file names in plain text)
 NGRAM = 4
 MIN_DIGITS = 3  # private-only numbers with at least this many digits are secrets
 MAX_WINDOW = 5  # tokens joined when looking for compact secrets ("otter lantern 42")
@@ -189,15 +190,15 @@ def _name_sequences(text: str, analysis: TermAnalysis) -> set[str]:
 class Fingerprints:
     salt: str = field(default_factory=lambda: secrets.token_hex(8))
     version: int = VERSION
-    note_ngrams: dict[str, list[str]] = field(default_factory=dict)  # private path -> hashed n-grams
-    secret_tokens: dict[str, str] = field(default_factory=dict)  # hashed term -> private path
+    note_ngrams: dict[str, list[str]] = field(default_factory=dict)  # note key -> hashed n-grams
+    secret_tokens: dict[str, str] = field(default_factory=dict)  # hashed term -> note key
     case_tokens: list[str] = field(default_factory=list)  # hashed terms that need a capital
-    secret_digits: dict[str, str] = field(default_factory=dict)  # hashed digit string -> path
-    secret_compacts: dict[str, str] = field(default_factory=dict)  # hashed glued string -> path
+    secret_digits: dict[str, str] = field(default_factory=dict)  # hashed digit string -> note key
+    secret_compacts: dict[str, str] = field(default_factory=dict)  # hashed glued string -> note key
     private_words: list[str] = field(default_factory=list)  # hashed stems
     public_strings: list[str] = field(default_factory=list)  # hashed normalised public PII strings
     vectors: list[str] = field(default_factory=list)  # base64 float16 sentence vectors (optional)
-    vector_paths: list[str] = field(default_factory=list)  # private path of each vector
+    vector_paths: list[str] = field(default_factory=list)  # note key of each vector
 
     # -- building -----------------------------------------------------------------
     @classmethod
@@ -209,16 +210,16 @@ class Fingerprints:
         can also catch paraphrases by meaning; without it only string evidence is kept.
         """
         fp = cls(salt=salt or secrets.token_hex(8))
-        h = fp._h
+        h, key = fp._h, fp.note_key
         analysis = analyse_terms(private, public)
         public_grams = {g for t in public.values() for g in ngrams(words(_strip_front_matter(t)))}
         for path, text in sorted(private.items()):
             grams = set(ngrams(words(_strip_front_matter(text)))) - public_grams
-            fp.note_ngrams[path] = sorted(h(g) for g in grams if _content_words(g.split()) >= 2)
-        fp.secret_tokens = {h(t): p for t, p in analysis.secret_terms.items()}
+            fp.note_ngrams[key(path)] = sorted(h(g) for g in grams if _content_words(g.split()) >= 2)
+        fp.secret_tokens = {h(t): key(p) for t, p in analysis.secret_terms.items()}
         fp.case_tokens = sorted(h(t) for t in analysis.case_names)
-        fp.secret_digits = {h(d): p for d, p in analysis.digits.items()}
-        fp.secret_compacts = {h(c): p for c, p in analysis.compact.items()}
+        fp.secret_digits = {h(d): key(p) for d, p in analysis.digits.items()}
+        fp.secret_compacts = {h(c): key(p) for c, p in analysis.compact.items()}
         fp.private_words = sorted(h(w) for w in analysis.private_words)
 
         fp.add_public_strings([m.value for t in public.values() for m in find_pii(t)])
@@ -241,7 +242,7 @@ class Fingerprints:
         else:
             keep = np.ones(len(pairs), dtype=bool)
         self.vectors = [base64.b64encode(v.astype(np.float16).tobytes()).decode() for v in priv[keep]]
-        self.vector_paths = [p for (p, _), k in zip(pairs, keep) if k]
+        self.vector_paths = [self.note_key(p) for (p, _), k in zip(pairs, keep) if k]
 
     def add_public_strings(self, strings: Iterable[str]) -> None:
         self.public_strings = sorted(set(self.public_strings) | {self._h(normalise_pii(s)) for s in strings})
@@ -249,6 +250,11 @@ class Fingerprints:
 
     def _h(self, text: str) -> str:
         return _hash(self.salt, text)
+
+    def note_key(self, path: str) -> str:
+        """How the file names a private note: a salted hash of its path, never the path (a
+        file name such as ``private/divorce-lawyer.md`` tells as much as the note)."""
+        return self._h(f"note:{path}")
 
     # -- matching -----------------------------------------------------------------
     @property

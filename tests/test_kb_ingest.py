@@ -64,7 +64,8 @@ def test_first_ingest_indexes_public_notes_and_fingerprints_private(setup) -> No
     assert len(paths) == PUBLIC_NOTES and not {p for p in paths if p.startswith("private/")}
     assert "journal-2025-02.md" not in paths
     fp = Fingerprints.load(fingerprints_path(config.home_path))
-    assert set(fp.note_ngrams) == {"journal-2025-02.md", "private/health.md", "private/finances.md", "private/family.md"}
+    private = ("journal-2025-02.md", "private/health.md", "private/finances.md", "private/family.md")
+    assert set(fp.note_ngrams) == {fp.note_key(p) for p in private}
     assert fp.secret_hits("the wifi is otter-lantern-42") and not fp.secret_hits("I bake sourdough bread")
     assert fp.is_public_string("noa@lindqvist.dev")
     assert fp.vectors, "semantic fingerprints (judge.semantic_leak) need sentence vectors"
@@ -122,7 +123,30 @@ def test_note_that_becomes_private_leaves_the_index(setup, kb_embeddings) -> Non
     assert "I made her on 2 April 2020" not in docs
     assert {"contact.md", "life/sourdough.md"}.isdisjoint(indexed_paths(config))
     fp = Fingerprints.load(fingerprints_path(config.home_path))
-    assert {"contact.md", "private/sourdough.md"} <= set(fp.note_ngrams)
+    assert {fp.note_key("contact.md"), fp.note_key("private/sourdough.md")} <= set(fp.note_ngrams)
+
+
+CANARY = "canary-7f3a9"
+
+
+def test_nothing_in_the_home_names_a_private_note(tmp_path: Path, kb_embeddings) -> None:
+    """The fingerprints file named each private note by its path ("private/divorce-lawyer.md"
+    in plain text, next to its hashed terms): no file under the home may hold a private note's
+    file name, folder, title or text after an ingest."""
+    notes = copy_notes(tmp_path / "notes")
+    (notes / "private" / f"{CANARY}-dir").mkdir()
+    (notes / "private" / f"{CANARY}-dir" / f"{CANARY}-lawyer.md").write_text(
+        f"---\ntitle: {CANARY} title\n---\nMy lawyer Zorbulax Quenthorpe, code {CANARY}-code 48213.\n")
+    (notes / f"{CANARY}-flagged.md").write_text(f"---\nprivate: true\n---\nFlagged {CANARY}-flag Wexelbright.\n")
+    config = make_config(tmp_path / "home", semantic=True)
+    ingest(config, notes, kb_embeddings, progress=False)
+    found = [p.relative_to(config.home_path).as_posix() for p in config.home_path.rglob("*") if p.is_file()
+             for needle in (CANARY.encode(), b"zorbulax", b"wexelbright", b"private/health")
+             if needle in p.read_bytes().lower()]
+    assert found == [], f"private names or text under the home: {found}"
+    fp = Fingerprints.load(fingerprints_path(config.home_path))
+    assert fp.note_key(f"private/{CANARY}-dir/{CANARY}-lawyer.md") in fp.note_ngrams
+    assert fp.secret_hits("ask Zorbulax") and fp.secret_hits("the code is 48213")
 
 
 def test_bad_files_never_stop_the_run(setup, kb_embeddings) -> None:

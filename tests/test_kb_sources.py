@@ -85,7 +85,7 @@ def test_each_folder_changes_and_deletes_only_its_own_notes(two, kb_embeddings) 
 def test_fingerprints_cover_every_sources_private_notes(two) -> None:
     config = two[0]
     fp = Fingerprints.load(fingerprints_path(config.home_path))
-    assert set(fp.note_ngrams) == {"blog:private/draft.md", "journal:private/health.md"}
+    assert set(fp.note_ngrams) == {fp.note_key("blog:private/draft.md"), fp.note_key("journal:private/health.md")}
     assert fp.secret_hits("the pager is 77-QERN") and fp.secret_hits("see Ottilie Brandvold")
 
 
@@ -105,7 +105,7 @@ def test_kb_list_and_remove_one_source(two, capsys) -> None:
     assert set(registered_sources(config.home_path)) == {"journal"}
     assert (two[1] / "posts/ferry.md").is_file(), "the folder itself is untouched"
     fp = Fingerprints.load(fingerprints_path(config.home_path))
-    assert set(fp.note_ngrams) == {"private/health.md"} and not fp.secret_hits("the pager is 77-QERN")
+    assert set(fp.note_ngrams) == {fp.note_key("private/health.md")} and not fp.secret_hits("the pager is 77-QERN")
     with pytest.raises(SourceError, match="no source named 'blog'"):
         remove_source(config, "blog")
     assert run_remove(config, "nope") == 2 and "twin kb list" in capsys.readouterr().err
@@ -144,7 +144,7 @@ def test_a_stopped_first_ingest_can_be_removed(tmp_path: Path, kb_embeddings, mo
     assert paths_by_source(config) == {"journal": {"README.md", "climbing.md"}}
     assert LexicalIndex.from_config(config).sources() == {"journal": (2, 2)}
     fp = Fingerprints.load(fingerprints_path(config.home_path))
-    assert set(fp.note_ngrams) == {"private/health.md"}, "one source left: plain note paths"
+    assert set(fp.note_ngrams) == {fp.note_key("private/health.md")}, "one source left: plain note paths"
     assert run_remove(config, "blog") == 2 and "no source named 'blog'" in capsys.readouterr().err
 
 

@@ -72,7 +72,7 @@ def test_watch_follows_create_edit_rename_delete_and_folders(tmp_path: Path, kb_
     assert not thread.is_alive(), "stop_event stops the watcher"
     assert errors == []
     fingerprints = Fingerprints.load(fingerprints_path(config.home_path))
-    assert "contact.md" in fingerprints.note_ngrams, "a note made private while watching is fingerprinted"
+    assert fingerprints.note_key("contact.md") in fingerprints.note_ngrams, "a note made private while watching is fingerprinted"
 
 
 @pytest.mark.slow  # a watcher with the real embeddings
