@@ -218,6 +218,12 @@ def is_private_flag(value: object) -> bool:
     return str(value).strip().lower() not in _FALSE_WORDS
 
 
+def front_matter_private(meta: dict) -> bool:
+    """Does the front matter mark the note private? The key in any case (``Private: true``,
+    ``PRIVATE: yes``): a capital must not make a private note public."""
+    return any(is_private_flag(v) for k, v in meta.items() if str(k).strip().casefold() == "private")
+
+
 def parse_tags(value: object) -> list[str]:
     if value is None:
         return []
@@ -238,7 +244,9 @@ def title_of(meta: dict, body: str, path: Path) -> str:
 
 
 def path_is_private(rel: str) -> bool:
-    return PRIVATE_DIR in rel.split("/")[:-1]
+    """A folder on the path is named ``private`` in any case (``Private/``, ``PRIVATE/``: a
+    capitalised folder must not make its notes public)."""
+    return any(part.casefold() == PRIVATE_DIR for part in rel.split("/")[:-1])
 
 
 def mtime_date(st: os.stat_result) -> str:
@@ -324,7 +332,7 @@ def read_note(
         raise NoteError("file name is not valid UTF-8; rename the file (or its folder) to index it")
     text, st = read_text(path, cfg.max_file_bytes)
     meta, body = split_front_matter(text)
-    private = is_private_flag(meta.get("private")) or path_is_private(rel) or _links_into_private(notes_dir, path)
+    private = front_matter_private(meta) or path_is_private(rel) or _links_into_private(notes_dir, path)
     if not body.strip():
         raise NoteError("empty note (no text after the front matter)")
     when, warnings = note_date(meta, (git or {}).get(rel), st)

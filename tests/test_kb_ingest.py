@@ -267,3 +267,29 @@ def test_run_ingest_json_prints_one_object(tmp_path: Path, capsys) -> None:
     data = json.loads(out[0])
     assert (data["added"], data["skipped"]) == (1, 1)
     assert data["skips"][0]["path"] == "bad.md"
+
+
+def test_private_in_any_case_stays_out_of_the_index(tmp_path: Path, kb_embeddings) -> None:
+    """A folder named "Private/" or "PRIVATE/", or a front matter key "Private: true", made a
+    private note public: indexed, searchable, quotable and shown in the TUI's preview."""
+    notes = tmp_path / "notes"
+    for rel, text in {
+        "public.md": "# Public\n\nI walk to the harbour every morning.\n",
+        f"Private/{CANARY}-a.md": f"# A\n\nMy locker code is {CANARY}-capdir 4471.\n",
+        f"work/PRIVATE/{CANARY}-b.md": f"# B\n\nMy review said {CANARY}-upper.\n",
+        f"{CANARY}-c.md": f"---\nPrivate: true\n---\n# C\n\nMy debt is {CANARY}-capkey.\n",
+    }.items():
+        (notes / rel).parent.mkdir(parents=True, exist_ok=True)
+        (notes / rel).write_text(text)
+    config = make_config(tmp_path / "home")
+    report = ingest(config, notes, kb_embeddings, progress=False)
+    assert (report.added, report.private) == (1, 3)
+    assert indexed_paths(config) == {"public.md"}
+    assert CANARY not in "\n".join(documents(config))
+    fp = Fingerprints.load(fingerprints_path(config.home_path))
+    assert len(fp.note_ngrams) == 3 and fp.secret_hits(f"it is {CANARY}-capkey")
+    from twin_tui.preview import PreviewRefused, load_preview
+
+    for rel in (f"Private/{CANARY}-a.md", f"{CANARY}-c.md"):
+        with pytest.raises(PreviewRefused):
+            load_preview(notes, rel)

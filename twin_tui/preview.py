@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from kb.notes import NoteError, is_private_flag, path_is_private, read_text, split_front_matter, title_of
+from kb.notes import NoteError, front_matter_private, path_is_private, read_text, split_front_matter, title_of
 
 
 class PreviewRefused(ValueError):
@@ -45,6 +45,6 @@ def load_preview(notes_dir: Path | None, rel: str, max_bytes: int = 1_000_000) -
     except NoteError as exc:
         raise PreviewRefused(f"{rel}: {exc}") from exc
     meta, body = split_front_matter(text)
-    if is_private_flag(meta.get("private")):
+    if front_matter_private(meta):
         raise PreviewRefused(f"{rel} is marked private: true; not shown")
     return NotePreview(path=rel, title=title_of(meta, body, target), text=body)
