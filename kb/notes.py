@@ -366,13 +366,26 @@ def note_date(meta: dict, git_date: str | None, st: os.stat_result) -> tuple[str
 
 def _links_into_private(notes_dir: Path, path: Path) -> bool:
     """A note reached through a symlink (the file itself, or a folder on its path such as
-    ``archive -> private``) whose target lies under a ``private/`` folder of the notes dir
-    is private too."""
+    ``archive -> private``) whose target lies under a ``private/`` folder is private too: one
+    of the notes dir, or, for a target outside it (``journal -> ~/Dropbox/private``, a note of
+    another source's ``private/``), any folder of its real path."""
     try:
-        target = path.resolve().relative_to(Path(notes_dir).resolve()).as_posix()
-    except (ValueError, OSError):
+        target = path.resolve()
+    except (OSError, RuntimeError):
         return False
-    return path_is_private(target)
+    try:
+        return path_is_private(target.relative_to(Path(notes_dir).resolve()).as_posix())
+    except ValueError:
+        return _outside_private(target)
+
+
+def _outside_private(target: Path) -> bool:
+    """A real path outside the notes dir has a folder named ``private``, macOS's root
+    ``/private`` aside (``/tmp`` and ``/var`` resolve into it)."""
+    folders = target.parts[1:-1]
+    if folders[:1] == ("private",):
+        folders = folders[1:]
+    return path_is_private("/".join((*folders, target.name)))
 
 
 def read_files(

@@ -293,3 +293,22 @@ def test_private_in_any_case_stays_out_of_the_index(tmp_path: Path, kb_embedding
     for rel in (f"Private/{CANARY}-a.md", f"{CANARY}-c.md"):
         with pytest.raises(PreviewRefused):
             load_preview(notes, rel)
+
+
+def test_symlink_into_a_private_folder_outside_the_notes_stays_out(tmp_path: Path, kb_embeddings) -> None:
+    """A symlink (a file, or a folder on the path) to a note under a private/ folder outside the
+    notes folder (another source's private notes, ~/Dropbox/private) was indexed as public: only a
+    target inside the notes folder was checked."""
+    outside = tmp_path / "journal" / "private"
+    outside.mkdir(parents=True)
+    (outside / f"{CANARY}-therapy.md").write_text(f"# Therapy\n\nSessions with {CANARY}-doctor on Wednesdays.\n")
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "public.md").write_text("# Public\n\nI walk to the harbour every morning.\n")
+    (notes / "therapy.md").symlink_to(outside / f"{CANARY}-therapy.md")
+    (notes / "archive").symlink_to(outside, target_is_directory=True)
+    config = make_config(tmp_path / "home")
+    report = ingest(config, notes, kb_embeddings, progress=False)
+    assert (report.added, report.private) == (1, 2)
+    assert indexed_paths(config) == {"public.md"}
+    assert CANARY not in "\n".join(documents(config))
