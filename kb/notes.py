@@ -173,7 +173,7 @@ _FrontMatterLoader.add_constructor("tag:yaml.org,2002:timestamp", _lenient_times
 def split_front_matter(text: str) -> tuple[dict, str]:
     """``(front_matter, body)``; raises NoteError when front matter is present but broken."""
     if not text.startswith("---"):
-        return {}, text
+        return _late_front_matter(text)
     first_nl = text.find("\n")
     if first_nl < 0 or text[:first_nl].strip() != "---":
         return {}, text
@@ -193,6 +193,20 @@ def split_front_matter(text: str) -> tuple[dict, str]:
     if not isinstance(data, dict):
         raise NoteError("malformed front matter: expected 'key: value' lines")
     return data, text[close.end() :].lstrip("\n")
+
+
+def _late_front_matter(text: str) -> tuple[dict, str]:
+    """Front matter below blank lines (an editor's stray first newline), used when it is a
+    ``key: value`` mapping: its ``private: true`` was indexed as body text, the note public.
+    Anything else (a rule, broken YAML) stays body, as before."""
+    stripped = text.lstrip(" \t\n")
+    if stripped == text or not stripped.startswith("---"):
+        return {}, text
+    try:
+        meta, body = split_front_matter(stripped)
+    except NoteError:
+        return {}, text
+    return (meta, body) if meta else ({}, text)
 
 
 def as_iso_date(value: object) -> str | None:

@@ -312,3 +312,18 @@ def test_symlink_into_a_private_folder_outside_the_notes_stays_out(tmp_path: Pat
     assert (report.added, report.private) == (1, 2)
     assert indexed_paths(config) == {"public.md"}
     assert CANARY not in "\n".join(documents(config))
+
+
+def test_front_matter_below_a_blank_line_still_makes_a_note_private(tmp_path: Path, kb_embeddings) -> None:
+    """An editor's stray blank first line hid the front matter: "private: true" was indexed as
+    body text and the note with it. A rule between blank lines is still body text."""
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "public.md").write_text("\n---\n\nI walk to the harbour every morning.\n\n---\n\nThen coffee.\n")
+    (notes / "debts.md").write_text(f"\n\n---\ntitle: Debts\nprivate: true\n---\nI owe {CANARY}-debt 8812 euros.\n")
+    config = make_config(tmp_path / "home")
+    report = ingest(config, notes, kb_embeddings, progress=False)
+    assert (report.added, report.private) == (1, 1)
+    assert indexed_paths(config) == {"public.md"}
+    docs = "\n".join(documents(config))
+    assert CANARY not in docs and "harbour" in docs and "Then coffee" in docs
