@@ -181,3 +181,53 @@ def test_embeddings_are_normalised_and_semantic() -> None:
     assert abs(dot(a, a) - 1) < 1e-4 and len(a) == 384
     assert dot(q, a) > dot(q, c)
     assert json.dumps(b)  # plain floats
+
+
+def broken_ollama(fault: str) -> FakeOllama:
+    """A fake Ollama host that misbehaves as ``fault`` says (no model behind it)."""
+    return FakeOllama(None, model_name="twin-test", fault=fault)
+
+
+def test_ollama_host_that_never_answers_fails_the_check_quickly(monkeypatch) -> None:
+    """A host that accepts connections but never answers held `twin ask` for the 120 s
+    generation timeout, then printed "unexpected ReadTimeout ... a bug in Twin"."""
+    monkeypatch.setattr("backends.ollama_backend.CHECK_TIMEOUT_S", 0.5)
+    with broken_ollama("hang") as server:
+        model = OllamaChatModel(host=server.url, model="twin-test")
+        with pytest.raises(BackendUnavailable, match=rf"^Ollama at {server.url} did not answer in time \("):
+            model.check()
+
+
+def test_a_host_that_is_not_ollama_is_named_so() -> None:
+    """Another web server at ollama_host (404 on /api/tags) was told to `ollama pull` its model."""
+    with broken_ollama("not_ollama") as server:
+        model = OllamaChatModel(host=server.url, model="llama3:8b")
+        with pytest.raises(BackendError) as info:
+            model.check()
+    assert str(info.value) == (f"{server.url} is not an Ollama server (GET /api/tags answered 404); check "
+                               "ollama_host / --ollama-host (Ollama listens on port 11434 by default)")
+
+
+@pytest.mark.parametrize(("fault", "expected"), [
+    ("bad_json", r"sent a broken reply \(Expecting property name .*\); check that ollama_host points at an Ollama"),
+    ("error_line", r"failed while answering: an error was encountered while running the model: out of memory$"),
+])
+def test_ollama_failing_mid_answer_is_one_backend_error(fault: str, expected: str) -> None:
+    """A reply line that is not JSON was an "unexpected JSONDecodeError (a bug in Twin)"; an
+    error line mid-stream read "answered -1"."""
+    with broken_ollama(fault) as server:
+        model = OllamaChatModel(host=server.url, model="twin-test")
+        with pytest.raises(BackendError, match=rf"^Ollama at {server.url} {expected}"):
+            list(model.stream(QUESTION))
+
+
+def test_cli_wrong_ollama_host_fails_at_start_up(tmp_path) -> None:
+    """`twin ask` against a host that is not Ollama: exit 2, one line, before any model loads."""
+    with broken_ollama("not_ollama") as server:
+        proc = subprocess.run(
+            [sys.executable, "-m", "twin_cli", "ask", "hi", "--backend", "ollama", "--model", "llama3:8b",
+             "--ollama-host", server.url, "--home", str(tmp_path)], capture_output=True, text=True, timeout=120,
+        )
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == f"error: {server.url} is not an Ollama server (GET /api/tags answered 404); " \
+                                  "check ollama_host / --ollama-host (Ollama listens on port 11434 by default)"
