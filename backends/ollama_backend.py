@@ -138,7 +138,9 @@ class OllamaChatModel(BaseChatModel):
         return reply_chunks(lambda: self._pieces(messages, cancel, **kwargs), cancel, run_manager)
 
     def _pieces(self, messages: list[BaseMessage], cancel: threading.Event | None, **kwargs: Any) -> Iterator[str]:
-        """The reply's text as the server streams it; the response is closed on the way out."""
+        """The reply's text as the server streams it; the response is closed on the way out.
+        Ollama ends every reply with a ``done`` line: a stream that stops without one was cut
+        (the server died or a proxy hung up), and a cut answer is an error, not an answer."""
         stream = self._call(
             self._client().chat, model=self.model, messages=to_role_dicts(messages),
             stream=True, options=self._options(**kwargs),
@@ -147,9 +149,12 @@ class OllamaChatModel(BaseChatModel):
             while cancel is None or not cancel.is_set():
                 part = self._call(next, stream, None)
                 if part is None:
-                    break
+                    raise BackendError(f"Ollama at {self.host} stopped before the answer was done (the "
+                                       "connection closed mid-answer); see the Ollama server's log")
                 if piece := part.message.content or "":
                     yield piece
+                if part.done:
+                    break
 
     def choose(self, messages: list[BaseMessage], labels: list[str]) -> str:
         """Structured output: ask Ollama for JSON constrained to one of ``labels``."""

@@ -231,3 +231,11 @@ def test_cli_wrong_ollama_host_fails_at_start_up(tmp_path) -> None:
     assert proc.returncode == 2
     assert proc.stderr.strip() == f"error: {server.url} is not an Ollama server (GET /api/tags answered 404); " \
                                   "check ollama_host / --ollama-host (Ollama listens on port 11434 by default)"
+
+
+def test_ollama_stream_cut_short_is_an_error_not_an_answer() -> None:
+    """A host that hung up mid-answer (no final done line) gave a cut answer ("Hello") and exit 0."""
+    with broken_ollama("cut") as server:
+        model = OllamaChatModel(host=server.url, model="twin-test")
+        with pytest.raises(BackendError, match=rf"^Ollama at {server.url} stopped before the answer was done"):
+            list(model.stream(QUESTION))
