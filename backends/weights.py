@@ -90,13 +90,16 @@ def _load_hf(location: str, dtype: str, gguf_file: str | None = None) -> tuple[A
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     kwargs: dict[str, Any] = {"gguf_file": gguf_file} if gguf_file else {}
+    torch_dtype = _torch_dtype(dtype)
     try:
         tokenizer = AutoTokenizer.from_pretrained(location, **kwargs)
-        model = AutoModelForCausalLM.from_pretrained(location, dtype=_torch_dtype(dtype), **kwargs)
-    except OSError as exc:
+        model = AutoModelForCausalLM.from_pretrained(location, dtype=torch_dtype, **kwargs)
+    except Exception as exc:  # noqa: BLE001 - OSError, ValueError, struct.error (a cut GGUF), KeyError...
+        what = f"{location}/{gguf_file}" if gguf_file else location
+        reason = " ".join(str(exc).split())[:300] or type(exc).__name__
         raise BackendError(
-            f"cannot load model {location!r}{' / ' + gguf_file if gguf_file else ''}: "
-            f"give a local HF model folder, a .gguf file, or an id already in your HF cache ({exc.__class__.__name__})"
+            f"cannot load model {what!r} ({type(exc).__name__}: {reason}); give a complete HF model folder, "
+            "a whole .gguf file (a download cut short fails here), or an id already in your HF cache"
         ) from exc
     model.eval()
     return model, tokenizer

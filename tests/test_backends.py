@@ -239,3 +239,15 @@ def test_ollama_stream_cut_short_is_an_error_not_an_answer() -> None:
         model = OllamaChatModel(host=server.url, model="twin-test")
         with pytest.raises(BackendError, match=rf"^Ollama at {server.url} stopped before the answer was done"):
             list(model.stream(QUESTION))
+
+
+def test_a_gguf_cut_short_is_one_clear_error(tmp_path) -> None:
+    """A .gguf with the right magic but cut short (an interrupted download) passed the check, then
+    ended in "unexpected error: unpack_from requires a buffer ... (a bug in Twin)"."""
+    from backends.weights import load_weights
+
+    cut = tmp_path / "cut.gguf"
+    cut.write_bytes(b"GGUF" + b"\x03\x00\x00\x00" + b"\x00" * 10)
+    with pytest.raises(BackendError, match=rf"^cannot load model '{tmp_path}/cut.gguf' \(.*\); give a complete "
+                                           r"HF model folder, a whole \.gguf file \(a download cut short"):
+        load_weights(resolve_chat_source(str(cut)), tmp_path)
