@@ -251,3 +251,30 @@ def test_a_gguf_cut_short_is_one_clear_error(tmp_path) -> None:
     with pytest.raises(BackendError, match=rf"^cannot load model '{tmp_path}/cut.gguf' \(.*\); give a complete "
                                            r"HF model folder, a whole \.gguf file \(a download cut short"):
         load_weights(resolve_chat_source(str(cut)), tmp_path)
+
+
+def adapter_for_another_base(folder) -> None:
+    """A real LoRA adapter, trained (initialised) for a tiny Llama of hidden size 64."""
+    from peft import LoraConfig, get_peft_model
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    tiny = LlamaForCausalLM(LlamaConfig(hidden_size=64, intermediate_size=128, num_attention_heads=2,
+                                        num_hidden_layers=1, num_key_value_heads=2, vocab_size=100))
+    get_peft_model(tiny, LoraConfig(r=4, target_modules=["q_proj", "v_proj"])).save_pretrained(str(folder))
+
+
+def test_cli_adapter_for_another_base_model_is_one_line(tmp_path) -> None:
+    """An adapter of another base model ended `twin ask` in "unexpected RuntimeError: Error(s) in
+    loading state_dict ... size mismatch" (a paragraph of shapes, "a bug in Twin")."""
+    adapter = tmp_path / "other-adapter"
+    adapter_for_another_base(adapter)
+    proc = subprocess.run(
+        [sys.executable, "-m", "twin_cli", "ask", "What is the capital of France?", "--adapter", str(adapter),
+         "--home", str(tmp_path / "home")], capture_output=True, text=True, timeout=300,
+    )
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("error")]
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert errors == [f"error: adapter {adapter} does not fit the model {embedded_chat_source().label} (its weights "
+                      "have shape [4, 64] where the model's have [4, 576]); it was trained for another base model: "
+                      "train one for this model with `twin train lora`, or set persona.model to the model it was "
+                      "trained for"]
