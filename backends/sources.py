@@ -85,8 +85,7 @@ def check_chat_source(spec: str) -> WeightsSource:
     if path.is_file():
         raise BackendError(f"model {spec!r} is a file but not a .gguf file; give an HF model folder or a .gguf file")
     if path.is_dir():
-        if not (path / "config.json").is_file():
-            raise BackendError(f"not a model folder (no config.json): {path}; give an HF model folder or a .gguf file")
+        check_model_dir(path)
         return source
     if not in_hf_cache(spec):
         raise BackendError(
@@ -94,6 +93,22 @@ def check_chat_source(spec: str) -> WeightsSource:
             "(Twin runs offline: download it once with `huggingface-cli download`, or give a folder)"
         )
     return source
+
+
+MODEL_WEIGHTS = ("*.safetensors", "*.bin", "*.pt", "*.h5", "*.msgpack")
+TOKENIZER_FILES = ("tokenizer.json", "tokenizer.model", "vocab.json", "spiece.model", "vocab.txt")
+
+
+def check_model_dir(path: Path) -> None:
+    """An HF model folder holds ``config.json``, weights and a tokenizer: a folder copied in part
+    (only config.json, or the weights without the tokenizer) fails here, not in transformers."""
+    hint = "copy the whole model folder (config.json, tokenizer, weights) or give a .gguf file"
+    if not (path / "config.json").is_file():
+        raise BackendError(f"not a model folder (no config.json): {path}; give an HF model folder or a .gguf file")
+    if not any(next(path.glob(pattern), None) for pattern in MODEL_WEIGHTS):
+        raise BackendError(f"model folder {path} has no weights (*.safetensors or *.bin); {hint}")
+    if not any((path / name).is_file() for name in TOKENIZER_FILES):
+        raise BackendError(f"model folder {path} has no tokenizer ({' or '.join(TOKENIZER_FILES[:2])}); {hint}")
 
 
 def check_gguf(path: Path) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import threading
 from dataclasses import dataclass, field
@@ -57,12 +58,31 @@ class LoadedWeights:
 
         check_adapter_dir(path)
         name = f"a{len(self.adapters)}_{Path(path).name}"[:60]
-        if isinstance(self.model, PeftModel):
-            self.model.load_adapter(path, adapter_name=name)
-        else:
-            self.model = PeftModel.from_pretrained(self.model, path, adapter_name=name)
+        try:
+            if isinstance(self.model, PeftModel):
+                self.model.load_adapter(path, adapter_name=name)
+            else:
+                self.model = PeftModel.from_pretrained(self.model, path, adapter_name=name)
+        except (RuntimeError, ValueError, KeyError) as exc:  # shapes or module names of another base model
+            raise BackendError(adapter_mismatch(path, self.source, exc)) from exc
         self.model.eval()
         self.adapters[path] = name
+
+
+_SIZE_MISMATCH = re.compile(r"shape torch\.Size\((\[[^\]]*\])\) from checkpoint, the shape in current model is "
+                            r"torch\.Size\((\[[^\]]*\])\)")
+
+
+def adapter_mismatch(path: str, source: WeightsSource, exc: BaseException) -> str:
+    """One line for an adapter that does not fit the loaded model (trained on another base)."""
+    sizes = _SIZE_MISMATCH.search(str(exc))
+    if sizes:
+        reason = f"its weights have shape {sizes[1]} where the model's have {sizes[2]}"
+    else:
+        reason = " ".join(str(exc).split())[:200] or type(exc).__name__
+    return (f"adapter {path} does not fit the model {source.label} ({reason}); it was trained for another "
+            "base model: train one for this model with `twin train lora`, or set persona.model to the model "
+            "it was trained for")
 
 
 def _cache_key(source: WeightsSource, dtype: str) -> tuple[str, str]:
@@ -90,13 +110,16 @@ def _load_hf(location: str, dtype: str, gguf_file: str | None = None) -> tuple[A
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     kwargs: dict[str, Any] = {"gguf_file": gguf_file} if gguf_file else {}
+    torch_dtype = _torch_dtype(dtype)
     try:
         tokenizer = AutoTokenizer.from_pretrained(location, **kwargs)
-        model = AutoModelForCausalLM.from_pretrained(location, dtype=_torch_dtype(dtype), **kwargs)
-    except OSError as exc:
+        model = AutoModelForCausalLM.from_pretrained(location, dtype=torch_dtype, **kwargs)
+    except Exception as exc:  # noqa: BLE001 - OSError, ValueError, struct.error (a cut GGUF), KeyError...
+        what = f"{location}/{gguf_file}" if gguf_file else location
+        reason = " ".join(str(exc).split())[:300] or type(exc).__name__
         raise BackendError(
-            f"cannot load model {location!r}{' / ' + gguf_file if gguf_file else ''}: "
-            f"give a local HF model folder, a .gguf file, or an id already in your HF cache ({exc.__class__.__name__})"
+            f"cannot load model {what!r} ({type(exc).__name__}: {reason}); give a complete HF model folder, "
+            "a whole .gguf file (a download cut short fails here), or an id already in your HF cache"
         ) from exc
     model.eval()
     return model, tokenizer

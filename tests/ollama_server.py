@@ -5,6 +5,9 @@ streaming and single-object replies, ``options.num_predict``/``temperature``/``s
 and ``format`` with a JSON schema whose single property is an enum: the label is then
 chosen by the local model's label log-probabilities, like constrained decoding).
 Tests use it to drive Twin's real ``ollama`` client path without an Ollama install.
+
+``fault`` makes it misbehave like a broken host (``FAULTS``): a server that is not Ollama,
+one that never answers, a reply that is not JSON, an error line or a hang-up mid-answer.
 """
 
 from __future__ import annotations
@@ -38,12 +41,26 @@ def _enum_schema(fmt: Any) -> tuple[str, list[str]] | None:
     return None
 
 
-class FakeOllama:
-    """Serve ``model_name`` from ``chat`` (a LocalChatModel) on 127.0.0.1:port."""
+FAULTS = {
+    "": "a healthy Ollama",
+    "not_ollama": "another web server: 404 (HTML) for every path",
+    "hang": "accepts connections, never answers (until the server stops)",
+    "bad_json": "/api/chat streams one good line, then a line that is not JSON",
+    "error_line": "/api/chat streams one good line, then Ollama's {\"error\": ...} line",
+    "cut": "/api/chat streams one good line, then hangs up without the final done line",
+}
 
-    def __init__(self, chat: Any, model_name: str = "twin-test", port: int = 0) -> None:
+
+class FakeOllama:
+    """Serve ``model_name`` from ``chat`` (a LocalChatModel) on 127.0.0.1:port; ``fault`` (one
+    of ``FAULTS``) makes it misbehave (``chat`` may then be None)."""
+
+    def __init__(self, chat: Any, model_name: str = "twin-test", port: int = 0, fault: str = "") -> None:
+        assert fault in FAULTS, fault
         self.chat = chat
         self.model_name = model_name
+        self.fault = fault
+        self.stopping = threading.Event()  # ends the "hang" fault's waits
         self.requests: list[dict[str, Any]] = []
         self.server = ThreadingHTTPServer(("127.0.0.1", port), self._handler())
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -58,6 +75,7 @@ class FakeOllama:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self.stopping.set()
         self.server.shutdown()
         self.server.server_close()
 
@@ -79,7 +97,24 @@ class FakeOllama:
                 self.end_headers()
                 self.wfile.write(data)
 
+            def _faulty(self) -> bool:
+                """Answer as the ``fault`` says before any real work; True when done."""
+                if fake.fault == "hang":
+                    fake.stopping.wait(60)
+                    return True
+                if fake.fault == "not_ollama":
+                    page = b"<html><body>Not Found</body></html>"
+                    self.send_response(404)
+                    self.send_header("Content-Type", "text/html")
+                    self.send_header("Content-Length", str(len(page)))
+                    self.end_headers()
+                    self.wfile.write(page)
+                    return True
+                return False
+
             def do_GET(self) -> None:
+                if self._faulty():
+                    return
                 if self.path == "/api/tags":
                     name = f"{fake.model_name}:latest"
                     model = {"name": name, "model": name, "modified_at": _now(), "size": 1, "digest": "0" * 64,
@@ -92,6 +127,8 @@ class FakeOllama:
                     self._json(404, {"error": "not found"})
 
             def do_POST(self) -> None:
+                if self._faulty():
+                    return
                 if self.path != "/api/chat":
                     self._json(404, {"error": "not found"})
                     return
@@ -104,7 +141,9 @@ class FakeOllama:
                 options = body.get("options") or {}
                 kwargs = {"max_new_tokens": options["num_predict"]} if options.get("num_predict") else {}
                 enum = _enum_schema(body.get("format"))
-                if enum:
+                if fake.fault:
+                    self._reply_broken(body)
+                elif enum:
                     self._reply_structured(body, messages, *enum)
                 elif body.get("stream", True):
                     self._reply_stream(body, messages, kwargs)
@@ -136,6 +175,17 @@ class FakeOllama:
             def _line(self, obj: dict[str, Any]) -> None:
                 self.wfile.write(json.dumps(obj).encode() + b"\n")
                 self.wfile.flush()
+
+            def _reply_broken(self, body: dict[str, Any]) -> None:
+                """A stream that starts well and then breaks as ``fake.fault`` says."""
+                self._start_stream()
+                self.close_connection = True
+                self._line({"model": body["model"], "created_at": _now(), "done": False,
+                            "message": {"role": "assistant", "content": "Hello"}})
+                if fake.fault == "bad_json":
+                    self.wfile.write(b"{this is not json\n")
+                elif fake.fault == "error_line":
+                    self._line({"error": "an error was encountered while running the model: out of memory"})
 
             def _reply_stream(self, body: dict[str, Any], messages: list[BaseMessage], kwargs: dict[str, Any]) -> None:
                 self._start_stream()

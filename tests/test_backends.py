@@ -181,3 +181,100 @@ def test_embeddings_are_normalised_and_semantic() -> None:
     assert abs(dot(a, a) - 1) < 1e-4 and len(a) == 384
     assert dot(q, a) > dot(q, c)
     assert json.dumps(b)  # plain floats
+
+
+def broken_ollama(fault: str) -> FakeOllama:
+    """A fake Ollama host that misbehaves as ``fault`` says (no model behind it)."""
+    return FakeOllama(None, model_name="twin-test", fault=fault)
+
+
+def test_ollama_host_that_never_answers_fails_the_check_quickly(monkeypatch) -> None:
+    """A host that accepts connections but never answers held `twin ask` for the 120 s
+    generation timeout, then printed "unexpected ReadTimeout ... a bug in Twin"."""
+    monkeypatch.setattr("backends.ollama_backend.CHECK_TIMEOUT_S", 0.5)
+    with broken_ollama("hang") as server:
+        model = OllamaChatModel(host=server.url, model="twin-test")
+        with pytest.raises(BackendUnavailable, match=rf"^Ollama at {server.url} did not answer in time \("):
+            model.check()
+
+
+def test_a_host_that_is_not_ollama_is_named_so() -> None:
+    """Another web server at ollama_host (404 on /api/tags) was told to `ollama pull` its model."""
+    with broken_ollama("not_ollama") as server:
+        model = OllamaChatModel(host=server.url, model="llama3:8b")
+        with pytest.raises(BackendError) as info:
+            model.check()
+    assert str(info.value) == (f"{server.url} is not an Ollama server (GET /api/tags answered 404); check "
+                               "ollama_host / --ollama-host (Ollama listens on port 11434 by default)")
+
+
+@pytest.mark.parametrize(("fault", "expected"), [
+    ("bad_json", r"sent a broken reply \(Expecting property name .*\); check that ollama_host points at an Ollama"),
+    ("error_line", r"failed while answering: an error was encountered while running the model: out of memory$"),
+])
+def test_ollama_failing_mid_answer_is_one_backend_error(fault: str, expected: str) -> None:
+    """A reply line that is not JSON was an "unexpected JSONDecodeError (a bug in Twin)"; an
+    error line mid-stream read "answered -1"."""
+    with broken_ollama(fault) as server:
+        model = OllamaChatModel(host=server.url, model="twin-test")
+        with pytest.raises(BackendError, match=rf"^Ollama at {server.url} {expected}"):
+            list(model.stream(QUESTION))
+
+
+def test_cli_wrong_ollama_host_fails_at_start_up(tmp_path) -> None:
+    """`twin ask` against a host that is not Ollama: exit 2, one line, before any model loads."""
+    with broken_ollama("not_ollama") as server:
+        proc = subprocess.run(
+            [sys.executable, "-m", "twin_cli", "ask", "hi", "--backend", "ollama", "--model", "llama3:8b",
+             "--ollama-host", server.url, "--home", str(tmp_path)], capture_output=True, text=True, timeout=120,
+        )
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == f"error: {server.url} is not an Ollama server (GET /api/tags answered 404); " \
+                                  "check ollama_host / --ollama-host (Ollama listens on port 11434 by default)"
+
+
+def test_ollama_stream_cut_short_is_an_error_not_an_answer() -> None:
+    """A host that hung up mid-answer (no final done line) gave a cut answer ("Hello") and exit 0."""
+    with broken_ollama("cut") as server:
+        model = OllamaChatModel(host=server.url, model="twin-test")
+        with pytest.raises(BackendError, match=rf"^Ollama at {server.url} stopped before the answer was done"):
+            list(model.stream(QUESTION))
+
+
+def test_a_gguf_cut_short_is_one_clear_error(tmp_path) -> None:
+    """A .gguf with the right magic but cut short (an interrupted download) passed the check, then
+    ended in "unexpected error: unpack_from requires a buffer ... (a bug in Twin)"."""
+    from backends.weights import load_weights
+
+    cut = tmp_path / "cut.gguf"
+    cut.write_bytes(b"GGUF" + b"\x03\x00\x00\x00" + b"\x00" * 10)
+    with pytest.raises(BackendError, match=rf"^cannot load model '{tmp_path}/cut.gguf' \(.*\); give a complete "
+                                           r"HF model folder, a whole \.gguf file \(a download cut short"):
+        load_weights(resolve_chat_source(str(cut)), tmp_path)
+
+
+def adapter_for_another_base(folder) -> None:
+    """A real LoRA adapter, trained (initialised) for a tiny Llama of hidden size 64."""
+    from peft import LoraConfig, get_peft_model
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    tiny = LlamaForCausalLM(LlamaConfig(hidden_size=64, intermediate_size=128, num_attention_heads=2,
+                                        num_hidden_layers=1, num_key_value_heads=2, vocab_size=100))
+    get_peft_model(tiny, LoraConfig(r=4, target_modules=["q_proj", "v_proj"])).save_pretrained(str(folder))
+
+
+def test_cli_adapter_for_another_base_model_is_one_line(tmp_path) -> None:
+    """An adapter of another base model ended `twin ask` in "unexpected RuntimeError: Error(s) in
+    loading state_dict ... size mismatch" (a paragraph of shapes, "a bug in Twin")."""
+    adapter = tmp_path / "other-adapter"
+    adapter_for_another_base(adapter)
+    proc = subprocess.run(
+        [sys.executable, "-m", "twin_cli", "ask", "What is the capital of France?", "--adapter", str(adapter),
+         "--home", str(tmp_path / "home")], capture_output=True, text=True, timeout=300,
+    )
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("error")]
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert errors == [f"error: adapter {adapter} does not fit the model {embedded_chat_source().label} (its weights "
+                      "have shape [4, 64] where the model's have [4, 576]); it was trained for another base model: "
+                      "train one for this model with `twin train lora`, or set persona.model to the model it was "
+                      "trained for"]

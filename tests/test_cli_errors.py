@@ -101,6 +101,24 @@ def test_model_and_adapter_paths_are_checked_before_anything_loads(tmp_path: Pat
         assert heavy == "", f"{flags}: nothing heavy is imported to find a bad path"
 
 
+def test_a_model_folder_copied_in_part_fails_before_anything_loads(tmp_path: Path) -> None:
+    """A folder with config.json but no tokenizer (or no weights) passed the check, loaded for
+    seconds, then ended in "unexpected ValueError: Couldn't instantiate the backend tokenizer"."""
+    home = str(tmp_path / "home")
+    folder = tmp_path / "model"
+    folder.mkdir()
+    (folder / "config.json").write_text(json.dumps({"model_type": "llama"}))
+    hint = "copy the whole model folder (config.json, tokenizer, weights) or give a .gguf file"
+    proc, line, heavy = probe("ask", "hi", "--model", str(folder), "--home", home)
+    assert (proc.returncode, line, heavy) == (
+        2, f"error: persona.model: model folder {folder} has no weights (*.safetensors or *.bin); {hint}", "")
+    (folder / "model.safetensors").write_bytes(b"\0" * 8)
+    proc, line, heavy = probe("ask", "hi", "--model", str(folder), "--home", home)
+    assert (proc.returncode, line, heavy) == (
+        2, f"error: persona.model: model folder {folder} has no tokenizer (tokenizer.json or tokenizer.model); "
+           f"{hint}", "")
+
+
 def test_common_options_work_before_and_after_the_subcommand(tmp_path: Path) -> None:
     """Finding 8: `twin --home X config show` was refused; there was no --version."""
     a, b = tmp_path / "a", tmp_path / "b"
