@@ -1,18 +1,30 @@
-"""The TUI's model-free parts: the note preview guard, feedback records, trace formatting."""
+"""The TUI's model-free parts: the note preview guard, feedback records, trace formatting; and the
+app driven by Pilot over the scripted chat model (errors, new chats), the fast tier's versions of
+tests/test_tui.py."""
 
 from __future__ import annotations
 
+import asyncio
+import html
 import json
+import re
 import shutil
+import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from rich.console import Console
 
+from backends.errors import BackendError
+from tests.test_fast_graph import scripted_runner
 from twin.config import Config
+from twin_tui.app import TwinApp
 from twin_tui.feedback import append_feedback, make_record, read_feedback
 from twin_tui.preview import PreviewRefused, load_preview
 from twin_tui.trace import card_summary, model_line, trace_renderable, traces_renderable
+from twin_tui.widgets import AnswerCard, Composer
 
 REPO = Path(__file__).resolve().parent.parent
 NOTES = REPO / "examples" / "notes"
@@ -109,3 +121,64 @@ def test_answers_without_the_adapter_are_marked() -> None:
     assert "off: adapter" in render(trace_renderable(bare))
     with_adapter = {**RESULT, "decisions": {"generate": {"model": "/x/y/m.gguf + 1 adapter(s)", "adapter": True}}}
     assert model_line(with_adapter) == "m.gguf + 1 adapter(s) · persona adapter on"
+
+
+# -- the app over the scripted chat model --------------------------------------------------------
+
+SIZE = (120, 36)
+
+
+async def settle(pilot: Any, done: Callable[[], bool], limit: float = 60.0) -> None:
+    deadline = time.monotonic() + limit
+    while not done():
+        assert time.monotonic() < deadline, "the UI never reached the expected state"
+        await pilot.pause(0.05)
+
+
+async def ask(pilot: Any, app: TwinApp, question: str) -> list[AnswerCard]:
+    """Type a question, press enter, wait until it is answered (or failed)."""
+    before = len(app.query(AnswerCard))
+    app.query_one(Composer).load_text(question)
+    await pilot.press("enter")
+    await settle(pilot, lambda: len(app.query(AnswerCard)) > before and not app.busy)
+    await pilot.pause(0.2)
+    return list(app.query(AnswerCard))[before:]
+
+
+def screen_text(app: TwinApp) -> str:
+    """Everything visible on the screen, toasts included, whitespace squashed."""
+    runs = re.findall(r"<text[^>]*>([^<]*)</text>", app.export_screenshot())
+    return re.sub(r"\s+", "", html.unescape("".join(runs)).replace("\xa0", " "))
+
+
+def run_app(test: Callable[[TwinApp, Any], Any], app: TwinApp) -> None:
+    """Run ``test(app, pilot)`` in a headless app that shows its toasts."""
+
+    async def main() -> None:
+        async with app.run_test(size=SIZE, notifications=True) as pilot:
+            await settle(pilot, lambda: app.base_ready.is_set())
+            await test(app, pilot)
+
+    asyncio.run(main())
+
+
+def test_error_text_that_looks_like_markup_is_shown_not_a_crash(tmp_path: Path) -> None:
+    """Error messages are the backend's words: "[/INST]" or pydantic's "[type=…]" are text, not markup."""
+    runner, _ = scripted_runner(tmp_path, "I live in Rotterdam.")
+    message = 'Ollama at http://127.0.0.1:11434 answered 500: template: unexpected "[/INST]" in command'
+
+    def failing(*args: Any, **kwargs: Any) -> Any:
+        raise BackendError(message)
+
+    runner.stream = failing  # type: ignore[method-assign]
+    app = TwinApp(runner.config, runner=runner, watch=False)
+
+    async def test(app: TwinApp, pilot: Any) -> None:
+        [card] = await ask(pilot, app, "Where do you live?")
+        await settle(pilot, lambda: any(n.title == "Model backend error" for n in app._notifications))
+        await pilot.pause(0.3)  # the toast is drawn
+        assert card.has_class("-error") and "[/INST]" in card.body.source
+        assert '"[/INST]"incommand' in screen_text(app), "the toast shows the message as written"
+
+    run_app(test, app)
+    assert app.return_code in (0, None), "the app did not crash"

@@ -121,7 +121,7 @@ class Asking(TwinBase):
     def _failed(self, turn: Turn, card: AnswerCard, message: str, title: str) -> None:
         if not turn.stop.is_set():
             self.ui(card.failed, message)
-            self.ui(self.notify, message, title=title, severity="error", timeout=20)
+            self.ui(self.notify, message, title=title, severity="error", timeout=20, markup=False)
 
     def _answered(self, card: AnswerCard, result: TurnResult) -> None:
         card.finish(result)

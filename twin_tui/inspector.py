@@ -61,6 +61,6 @@ class Inspector(TwinBase):
         try:
             note = load_preview(notes_dir, source["path"], self.config.kb.max_file_bytes)
         except PreviewRefused as exc:
-            self.notify(str(exc), title="Not shown", severity="warning")
+            self.notify(str(exc), title="Not shown", severity="warning", markup=False)
             return
         self.push_screen(NoteScreen(note))
