@@ -19,7 +19,7 @@ from rich.console import Console
 
 from backends.errors import BackendError
 from tests.test_fast_graph import scripted_runner
-from twin.config import Config
+from twin.config import Config, load_config
 from twin_tui.app import TwinApp
 from twin_tui.feedback import append_feedback, make_record, read_feedback
 from twin_tui.preview import PreviewRefused, load_preview
@@ -182,3 +182,18 @@ def test_error_text_that_looks_like_markup_is_shown_not_a_crash(tmp_path: Path) 
 
     run_app(test, app)
     assert app.return_code in (0, None), "the app did not crash"
+
+
+def test_a_question_after_the_models_failed_to_load_says_so(tmp_path: Path) -> None:
+    """A broken home (here: threads.sqlite is a folder) fails the load; the next question's card
+    says why instead of staying "thinking…" forever."""
+    (tmp_path / "threads.sqlite").mkdir()
+    app = TwinApp(load_config(None, str(tmp_path)), watch=False)
+
+    async def test(app: TwinApp, pilot: Any) -> None:
+        assert app.runner is None and "failed" in app.model_status
+        [card] = await ask(pilot, app, "Where do you live?")
+        assert card.has_class("-error"), card.body.source
+        assert "The models did not load: unable to open database file" in card.body.source
+
+    run_app(test, app)

@@ -41,6 +41,7 @@ class ModelsAndIndex(TwinBase):
         except background.Abandoned:
             return
         except Exception as exc:  # shown, never a crash: the user can fix and restart
+            self.load_error = f"{exc}" or type(exc).__name__
             self.base_ready.set()
             self.ui(self._set_models, "⚠ models failed to load")
             self.ui(self.notify, f"{exc}", title="Could not load the models", severity="error", timeout=30,
