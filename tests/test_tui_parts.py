@@ -18,6 +18,7 @@ import pytest
 from rich.console import Console
 
 from backends.errors import BackendError
+from graph.runner import TwinRunner
 from tests.test_fast_graph import scripted_runner
 from twin.config import Config, load_config
 from twin_tui.app import TwinApp
@@ -197,3 +198,34 @@ def test_a_question_after_the_models_failed_to_load_says_so(tmp_path: Path) -> N
         assert "The models did not load: unable to open database file" in card.body.source
 
     run_app(test, app)
+
+
+def test_a_new_or_reopened_chat_shows_no_sources_or_trace_of_the_old_one(tmp_path: Path) -> None:
+    scripted, _ = scripted_runner(tmp_path, "These days I live in Rotterdam.")
+    runner = TwinRunner(scripted.config, scripted.ctx)  # threads saved, so the Threads tab lists them
+    app = TwinApp(runner.config, runner=runner, watch=False)
+    no_trace = "Ask something to see how the twin answered."
+
+    def inspector(app: TwinApp) -> tuple[int, object, str]:
+        sources = app.query_one("#source-list").option_count
+        threads = app.query_one("#thread-list")
+        marked = [threads.get_option_at_index(i).id for i in range(threads.option_count)
+                  if str(threads.get_option_at_index(i).prompt).startswith("▶")]
+        return sources, app.query_one("#trace-body").content, ",".join(str(m) for m in marked)
+
+    async def test(app: TwinApp, pilot: Any) -> None:
+        first = app.thread_id
+        await ask(pilot, app, "Where do you live?")
+        sources, trace, marked = inspector(app)
+        assert sources == 1 and trace != no_trace and marked == f"thread:{first}"
+        await pilot.press("ctrl+n")
+        await pilot.pause(0.2)
+        assert inspector(app) == (0, no_trace, ""), "a new chat shows nothing of the old one"
+        await ask(pilot, app, "Where do you live now?")
+        app.open_thread(first)
+        await settle(pilot, lambda: app.thread_id == first)
+        await pilot.pause(0.3)
+        assert inspector(app) == (0, no_trace, f"thread:{first}"), "nor does a reopened one"
+
+    run_app(test, app)
+    runner.close()

@@ -9,7 +9,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Button, Markdown, OptionList
 
 from twin_tui.base import WELCOME, TwinBase
-from twin_tui.panels import SourcesPanel, ThreadsPanel
+from twin_tui.panels import SourcesPanel, ThreadsPanel, TracePanel
 from twin_tui.turns import COMPARE_SUFFIX, new_thread_id
 from twin_tui.widgets import QuestionCard
 
@@ -55,7 +55,7 @@ class Chats(TwinBase):
 
     async def _show_history(self, thread_id: str, history: list[dict[str, str]]) -> None:
         self.thread_id = thread_id
-        self.current = None
+        self._forget_answers()
         log = self.query_one("#log", VerticalScroll)
         await log.remove_children()
         for turn in history:
@@ -69,6 +69,13 @@ class Chats(TwinBase):
         self._refresh_bars()
         self.notify(f"Reopened {thread_id} ({sum(t['role'] == 'human' for t in history)} turns).", timeout=4)
 
+    def _forget_answers(self) -> None:
+        """Another chat is shown: the inspector drops the old chat's answer, the ▶ follows the chat."""
+        self.current = None
+        self.query_one(SourcesPanel).show([], "No answer yet.")
+        self.query_one(TracePanel).clear()
+        self.query_one(ThreadsPanel).mark(self.thread_id)
+
     @on(Button.Pressed, "#new-chat")
     async def _new_chat_pressed(self) -> None:
         await self.action_new_chat()
@@ -78,10 +85,9 @@ class Chats(TwinBase):
             self.notify("Wait for the answer (or press esc) before starting a new chat.", severity="warning")
             return
         self.thread_id = new_thread_id()
-        self.current = None
+        self._forget_answers()
         log = self.query_one("#log", VerticalScroll)
         await log.remove_children()
         await log.mount(Markdown(WELCOME.format(person=self.config.person)))
-        self.query_one(SourcesPanel).show([], "No answer yet.")
         self._refresh_bars()
         self.query_one("#composer").focus()
