@@ -229,3 +229,23 @@ def test_a_new_or_reopened_chat_shows_no_sources_or_trace_of_the_old_one(tmp_pat
 
     run_app(test, app)
     runner.close()
+
+
+def test_a_pasted_multi_line_question_labels_its_thread_and_sources_on_one_line(tmp_path: Path) -> None:
+    scripted, _ = scripted_runner(tmp_path, "These days I live in Rotterdam.")
+    runner = TwinRunner(scripted.config, scripted.ctx)
+    app = TwinApp(runner.config, runner=runner, watch=False)
+    question = "Hi,\n\nquick one:\nwhere do you live these days, and since when exactly? Tell me everything."
+
+    async def test(app: TwinApp, pilot: Any) -> None:
+        [card] = await ask(pilot, app, question)
+        assert card.question == question.strip(), "the question itself is kept as written"
+        threads = app.query_one("#thread-list")
+        await settle(pilot, lambda: threads.option_count == 1)
+        label = str(threads.get_option_at_index(0).prompt).rsplit("\n", 1)[0]  # then a line with the id
+        assert label == "▶ Hi, quick one: where do you live these days, an…  (1 turn)", label
+        caption = str(app.query_one("#sources-caption").content)
+        assert caption == "1 source for: Hi, quick one: where do you live these days, and since when…", caption
+
+    run_app(test, app)
+    runner.close()

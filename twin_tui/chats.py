@@ -10,6 +10,7 @@ from textual.widgets import Button, Markdown, OptionList
 
 from twin_tui.base import WELCOME, TwinBase
 from twin_tui.panels import SourcesPanel, ThreadsPanel, TracePanel
+from twin_tui.trace import one_line
 from twin_tui.turns import COMPARE_SUFFIX, new_thread_id
 from twin_tui.widgets import QuestionCard
 
@@ -33,7 +34,7 @@ class Chats(TwinBase):
             history = self.runner.history(thread_id)
             first = next((h["content"] for h in history if h["role"] == "human"), "(empty)")
             turns = sum(1 for h in history if h["role"] == "human")
-            listed.append((thread_id, f"{first[:48]}  ({turns} turn{'s' if turns != 1 else ''})"))
+            listed.append((thread_id, f"{one_line(first, 48)}  ({turns} turn{'s' if turns != 1 else ''})"))
             if len(listed) >= THREADS_LISTED:
                 break
         self.ui(self.query_one(ThreadsPanel).show, listed, self.thread_id)
