@@ -1,18 +1,31 @@
-"""The TUI's model-free parts: the note preview guard, feedback records, trace formatting."""
+"""The TUI's model-free parts: the note preview guard, feedback records, trace formatting; and the
+app driven by Pilot over the scripted chat model (errors, new chats), the fast tier's versions of
+tests/test_tui.py."""
 
 from __future__ import annotations
 
+import asyncio
+import html
 import json
+import re
 import shutil
+import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from rich.console import Console
 
-from twin.config import Config
+from backends.errors import BackendError
+from graph.runner import TwinRunner
+from tests.test_fast_graph import scripted_runner
+from twin.config import Config, load_config
+from twin_tui.app import TwinApp
 from twin_tui.feedback import append_feedback, make_record, read_feedback
 from twin_tui.preview import PreviewRefused, load_preview
 from twin_tui.trace import card_summary, model_line, trace_renderable, traces_renderable
+from twin_tui.widgets import AnswerCard, Composer
 
 REPO = Path(__file__).resolve().parent.parent
 NOTES = REPO / "examples" / "notes"
@@ -109,3 +122,130 @@ def test_answers_without_the_adapter_are_marked() -> None:
     assert "off: adapter" in render(trace_renderable(bare))
     with_adapter = {**RESULT, "decisions": {"generate": {"model": "/x/y/m.gguf + 1 adapter(s)", "adapter": True}}}
     assert model_line(with_adapter) == "m.gguf + 1 adapter(s) · persona adapter on"
+
+
+# -- the app over the scripted chat model --------------------------------------------------------
+
+SIZE = (120, 36)
+
+
+async def settle(pilot: Any, done: Callable[[], bool], limit: float = 60.0) -> None:
+    deadline = time.monotonic() + limit
+    while not done():
+        assert time.monotonic() < deadline, "the UI never reached the expected state"
+        await pilot.pause(0.05)
+
+
+async def ask(pilot: Any, app: TwinApp, question: str) -> list[AnswerCard]:
+    """Type a question, press enter, wait until it is answered (or failed)."""
+    before = len(app.query(AnswerCard))
+    app.query_one(Composer).load_text(question)
+    await pilot.press("enter")
+    await settle(pilot, lambda: len(app.query(AnswerCard)) > before and not app.busy)
+    await pilot.pause(0.2)
+    return list(app.query(AnswerCard))[before:]
+
+
+def screen_text(app: TwinApp) -> str:
+    """Everything visible on the screen, toasts included, whitespace squashed."""
+    runs = re.findall(r"<text[^>]*>([^<]*)</text>", app.export_screenshot())
+    return re.sub(r"\s+", "", html.unescape("".join(runs)).replace("\xa0", " "))
+
+
+def run_app(test: Callable[[TwinApp, Any], Any], app: TwinApp) -> None:
+    """Run ``test(app, pilot)`` in a headless app that shows its toasts."""
+
+    async def main() -> None:
+        async with app.run_test(size=SIZE, notifications=True) as pilot:
+            await settle(pilot, lambda: app.base_ready.is_set())
+            await test(app, pilot)
+
+    asyncio.run(main())
+
+
+def test_error_text_that_looks_like_markup_is_shown_not_a_crash(tmp_path: Path) -> None:
+    """Error messages are the backend's words: "[/INST]" or pydantic's "[type=…]" are text, not markup."""
+    runner, _ = scripted_runner(tmp_path, "I live in Rotterdam.")
+    message = 'Ollama at http://127.0.0.1:11434 answered 500: template: unexpected "[/INST]" in command'
+
+    def failing(*args: Any, **kwargs: Any) -> Any:
+        raise BackendError(message)
+
+    runner.stream = failing  # type: ignore[method-assign]
+    app = TwinApp(runner.config, runner=runner, watch=False)
+
+    async def test(app: TwinApp, pilot: Any) -> None:
+        [card] = await ask(pilot, app, "Where do you live?")
+        await settle(pilot, lambda: any(n.title == "Model backend error" for n in app._notifications))
+        await pilot.pause(0.3)  # the toast is drawn
+        assert card.has_class("-error") and "[/INST]" in card.body.source
+        assert '"[/INST]"incommand' in screen_text(app), "the toast shows the message as written"
+
+    run_app(test, app)
+    assert app.return_code in (0, None), "the app did not crash"
+
+
+def test_a_question_after_the_models_failed_to_load_says_so(tmp_path: Path) -> None:
+    """A broken home (here: threads.sqlite is a folder) fails the load; the next question's card
+    says why instead of staying "thinking…" forever."""
+    (tmp_path / "threads.sqlite").mkdir()
+    app = TwinApp(load_config(None, str(tmp_path)), watch=False)
+
+    async def test(app: TwinApp, pilot: Any) -> None:
+        assert app.runner is None and "failed" in app.model_status
+        [card] = await ask(pilot, app, "Where do you live?")
+        assert card.has_class("-error"), card.body.source
+        assert "The models did not load: unable to open database file" in card.body.source
+
+    run_app(test, app)
+
+
+def test_a_new_or_reopened_chat_shows_no_sources_or_trace_of_the_old_one(tmp_path: Path) -> None:
+    scripted, _ = scripted_runner(tmp_path, "These days I live in Rotterdam.")
+    runner = TwinRunner(scripted.config, scripted.ctx)  # threads saved, so the Threads tab lists them
+    app = TwinApp(runner.config, runner=runner, watch=False)
+    no_trace = "Ask something to see how the twin answered."
+
+    def inspector(app: TwinApp) -> tuple[int, object, str]:
+        sources = app.query_one("#source-list").option_count
+        threads = app.query_one("#thread-list")
+        marked = [threads.get_option_at_index(i).id for i in range(threads.option_count)
+                  if str(threads.get_option_at_index(i).prompt).startswith("▶")]
+        return sources, app.query_one("#trace-body").content, ",".join(str(m) for m in marked)
+
+    async def test(app: TwinApp, pilot: Any) -> None:
+        first = app.thread_id
+        await ask(pilot, app, "Where do you live?")
+        sources, trace, marked = inspector(app)
+        assert sources == 1 and trace != no_trace and marked == f"thread:{first}"
+        await pilot.press("ctrl+n")
+        await pilot.pause(0.2)
+        assert inspector(app) == (0, no_trace, ""), "a new chat shows nothing of the old one"
+        await ask(pilot, app, "Where do you live now?")
+        app.open_thread(first)
+        await settle(pilot, lambda: app.thread_id == first)
+        await pilot.pause(0.3)
+        assert inspector(app) == (0, no_trace, f"thread:{first}"), "nor does a reopened one"
+
+    run_app(test, app)
+    runner.close()
+
+
+def test_a_pasted_multi_line_question_labels_its_thread_and_sources_on_one_line(tmp_path: Path) -> None:
+    scripted, _ = scripted_runner(tmp_path, "These days I live in Rotterdam.")
+    runner = TwinRunner(scripted.config, scripted.ctx)
+    app = TwinApp(runner.config, runner=runner, watch=False)
+    question = "Hi,\n\nquick one:\nwhere do you live these days, and since when exactly? Tell me everything."
+
+    async def test(app: TwinApp, pilot: Any) -> None:
+        [card] = await ask(pilot, app, question)
+        assert card.question == question.strip(), "the question itself is kept as written"
+        threads = app.query_one("#thread-list")
+        await settle(pilot, lambda: threads.option_count == 1)
+        label = str(threads.get_option_at_index(0).prompt).rsplit("\n", 1)[0]  # then a line with the id
+        assert label == "▶ Hi, quick one: where do you live these days, an…  (1 turn)", label
+        caption = str(app.query_one("#sources-caption").content)
+        assert caption == "1 source for: Hi, quick one: where do you live these days, and since when…", caption
+
+    run_app(test, app)
+    runner.close()

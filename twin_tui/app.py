@@ -81,7 +81,7 @@ class TwinApp(Asking, Inspector, Chats, Controls, ModelsAndIndex):
         """A worker that died unexpectedly is reported, never silently lost."""
         if event.state == WorkerState.ERROR and not self.closing:
             self.notify(f"{event.worker.error}", title=f"Background task {event.worker.name} failed",
-                        severity="error", timeout=30)
+                        severity="error", timeout=30, markup=False)
 
     def on_unmount(self) -> None:
         self.closing = True

@@ -75,6 +75,9 @@ class Asking(TwinBase):
                     self.ui(card.waiting, "waiting for the models to load…")
                 while not self.base_ready.wait(0.2) and not turn.stop.is_set() and not self.closing:
                     pass
+            if self.runner is None:
+                self._cannot_answer(turn)
+                return
             for job in turn.jobs:
                 if turn.stop.is_set() or self.closing or self.runner is None:
                     break
@@ -118,10 +121,20 @@ class Asking(TwinBase):
             elif event.kind == "result":
                 self.ui(self._answered, card, event.data)
 
+    def _cannot_answer(self, turn: Turn) -> None:
+        """The models never loaded: say so on the cards instead of leaving them "thinking…"."""
+        why = f": {self.load_error}" if self.load_error else ""
+        message = f"The models did not load{why}. Fix that and restart the chat."
+        if turn.stop.is_set():
+            return
+        for card in turn.cards:
+            self.ui(card.failed, message)
+        self.ui(self.notify, message, title="Cannot answer", severity="error", timeout=20, markup=False)
+
     def _failed(self, turn: Turn, card: AnswerCard, message: str, title: str) -> None:
         if not turn.stop.is_set():
             self.ui(card.failed, message)
-            self.ui(self.notify, message, title=title, severity="error", timeout=20)
+            self.ui(self.notify, message, title=title, severity="error", timeout=20, markup=False)
 
     def _answered(self, card: AnswerCard, result: TurnResult) -> None:
         card.finish(result)

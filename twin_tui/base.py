@@ -56,6 +56,7 @@ class TwinBase(App):
         self.stop_watch = threading.Event()
         self.closing = False
         self.model_status = "⏳ loading models…"
+        self.load_error = ""  # why the models could not load ("" while loading or once loaded)
         self.index_text = "index …"
         self.watch_text = ""
         self.notes_dir: Path | None = None

@@ -9,7 +9,8 @@ from textual.containers import VerticalScroll
 from textual.widgets import Button, Markdown, OptionList
 
 from twin_tui.base import WELCOME, TwinBase
-from twin_tui.panels import SourcesPanel, ThreadsPanel
+from twin_tui.panels import SourcesPanel, ThreadsPanel, TracePanel
+from twin_tui.trace import one_line
 from twin_tui.turns import COMPARE_SUFFIX, new_thread_id
 from twin_tui.widgets import QuestionCard
 
@@ -33,7 +34,7 @@ class Chats(TwinBase):
             history = self.runner.history(thread_id)
             first = next((h["content"] for h in history if h["role"] == "human"), "(empty)")
             turns = sum(1 for h in history if h["role"] == "human")
-            listed.append((thread_id, f"{first[:48]}  ({turns} turn{'s' if turns != 1 else ''})"))
+            listed.append((thread_id, f"{one_line(first, 48)}  ({turns} turn{'s' if turns != 1 else ''})"))
             if len(listed) >= THREADS_LISTED:
                 break
         self.ui(self.query_one(ThreadsPanel).show, listed, self.thread_id)
@@ -55,7 +56,7 @@ class Chats(TwinBase):
 
     async def _show_history(self, thread_id: str, history: list[dict[str, str]]) -> None:
         self.thread_id = thread_id
-        self.current = None
+        self._forget_answers()
         log = self.query_one("#log", VerticalScroll)
         await log.remove_children()
         for turn in history:
@@ -69,6 +70,13 @@ class Chats(TwinBase):
         self._refresh_bars()
         self.notify(f"Reopened {thread_id} ({sum(t['role'] == 'human' for t in history)} turns).", timeout=4)
 
+    def _forget_answers(self) -> None:
+        """Another chat is shown: the inspector drops the old chat's answer, the ▶ follows the chat."""
+        self.current = None
+        self.query_one(SourcesPanel).show([], "No answer yet.")
+        self.query_one(TracePanel).clear()
+        self.query_one(ThreadsPanel).mark(self.thread_id)
+
     @on(Button.Pressed, "#new-chat")
     async def _new_chat_pressed(self) -> None:
         await self.action_new_chat()
@@ -78,10 +86,9 @@ class Chats(TwinBase):
             self.notify("Wait for the answer (or press esc) before starting a new chat.", severity="warning")
             return
         self.thread_id = new_thread_id()
-        self.current = None
+        self._forget_answers()
         log = self.query_one("#log", VerticalScroll)
         await log.remove_children()
         await log.mount(Markdown(WELCOME.format(person=self.config.person)))
-        self.query_one(SourcesPanel).show([], "No answer yet.")
         self._refresh_bars()
         self.query_one("#composer").focus()

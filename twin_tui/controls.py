@@ -89,7 +89,7 @@ class Controls(TwinBase):
             record = make_record(card.result or {}, card.question, rating, comment, self.config, card.variant)
             path = append_feedback(self.config.home_path, record)
             card.mark_rated(rating)
-            self.notify(f"Saved {'👍' if rating == 'up' else '👎'} to {path}", timeout=5)
+            self.notify(f"Saved {'👍' if rating == 'up' else '👎'} to {path}", timeout=5, markup=False)
 
         self.push_screen(FeedbackScreen(rating, card.question), save)
 

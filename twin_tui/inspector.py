@@ -11,6 +11,7 @@ from twin_tui.base import TwinBase
 from twin_tui.panels import SourcesPanel, TracePanel
 from twin_tui.preview import PreviewRefused, load_preview
 from twin_tui.screens import NoteScreen
+from twin_tui.trace import one_line
 from twin_tui.widgets import AnswerCard
 
 
@@ -38,7 +39,7 @@ class Inspector(TwinBase):
         result = card.result
         n = len(result["sources"])
         route = result.get("route")
-        caption = (f"{n} source{'s' if n != 1 else ''} for: {card.question[:60]}" if n else
+        caption = (f"{n} source{'s' if n != 1 else ''} for: {one_line(card.question, 60)}" if n else
                    f"No sources (route: {route}). "
                    + ("Retrieval is switched off." if route == "off" else "The twin answered without notes."))
         if card.variant:
@@ -61,6 +62,6 @@ class Inspector(TwinBase):
         try:
             note = load_preview(notes_dir, source["path"], self.config.kb.max_file_bytes)
         except PreviewRefused as exc:
-            self.notify(str(exc), title="Not shown", severity="warning")
+            self.notify(str(exc), title="Not shown", severity="warning", markup=False)
             return
         self.push_screen(NoteScreen(note))

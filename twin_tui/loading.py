@@ -30,7 +30,8 @@ class ModelsAndIndex(TwinBase):
 
                 self.runner = self.off_thread(TwinRunner, self.config)
             for problem in self.off_thread(ollama_problems, self.config):
-                self.ui(self.notify, problem, title="Model server unreachable", severity="error", timeout=60)
+                self.ui(self.notify, problem, title="Model server unreachable", severity="error", timeout=60,
+                        markup=False)
             self.off_thread(background.warm_base, self.runner)
             self.base_ready.set()
             self.ui(self._set_models, "⏳ loading persona… (base model ready)")
@@ -40,9 +41,11 @@ class ModelsAndIndex(TwinBase):
         except background.Abandoned:
             return
         except Exception as exc:  # shown, never a crash: the user can fix and restart
+            self.load_error = f"{exc}" or type(exc).__name__
             self.base_ready.set()
             self.ui(self._set_models, "⚠ models failed to load")
-            self.ui(self.notify, f"{exc}", title="Could not load the models", severity="error", timeout=30)
+            self.ui(self.notify, f"{exc}", title="Could not load the models", severity="error", timeout=30,
+                    markup=False)
             return
         self._refresh_index_now(first=True)
         self._list_threads_now()
@@ -65,7 +68,7 @@ class ModelsAndIndex(TwinBase):
         except background.Abandoned:
             return
         except Exception as exc:
-            self.ui(self.notify, f"{exc}", title="Cannot read the index", severity="error", timeout=20)
+            self.ui(self.notify, f"{exc}", title="Cannot read the index", severity="error", timeout=20, markup=False)
             return
         self.notes_dir = status.notes_dir
         text = f"index {status.chunks} chunks" + (f" · updated {status.updated}" if status.updated else "")
@@ -94,7 +97,7 @@ class ModelsAndIndex(TwinBase):
             self.ui(self._index_changed, report)
 
         def failed(exc: Exception) -> None:
-            self.ui(self.notify, f"{exc}", title="Notes sync failed", severity="error", timeout=15)
+            self.ui(self.notify, f"{exc}", title="Notes sync failed", severity="error", timeout=15, markup=False)
 
         def stopped(why: str) -> None:
             if why:
@@ -113,7 +116,7 @@ class ModelsAndIndex(TwinBase):
     def _watch_stopped(self, why: str) -> None:
         self.watch_text = "not watching"
         self._refresh_bars()
-        self.notify(why, title="Notes watcher stopped", severity="warning", timeout=15)
+        self.notify(why, title="Notes watcher stopped", severity="warning", timeout=15, markup=False)
 
     def finish_background(self, timeout_s: float = 30.0) -> bool:
         """After the app has closed: let a notes sync in progress finish (it writes the index).

@@ -38,11 +38,17 @@ class SourcesPanel(Vertical):
 
 
 class TracePanel(VerticalScroll):
+    EMPTY = "Ask something to see how the twin answered."
+
     def compose(self) -> ComposeResult:
-        yield Static("Ask something to see how the twin answered.", id="trace-body")
+        yield Static(self.EMPTY, id="trace-body")
 
     def show(self, results: list[tuple[str, dict[str, Any]]]) -> None:
         self.query_one("#trace-body", Static).update(traces_renderable(results))
+
+    def clear(self) -> None:
+        """No answer selected (a new or reopened chat): no trace of another chat's answer."""
+        self.query_one("#trace-body", Static).update(self.EMPTY)
 
 
 class NodesPanel(VerticalScroll):
@@ -77,10 +83,17 @@ class ThreadsPanel(Vertical):
         yield Button("New chat", id="new-chat", variant="primary")
         yield OptionList(id="thread-list")
 
+    listed: tuple[tuple[str, str], ...] = ()  # (thread id, label) as last shown
+
     def show(self, threads: list[tuple[str, str]], current: str) -> None:
+        self.listed = tuple(threads)
         options = self.query_one("#thread-list", OptionList)
         options.clear_options()
         for thread_id, label in threads:
             prompt = Text(("▶ " if thread_id == current else "  ") + label)
             prompt.append(f"\n  {thread_id}", style="dim")
             options.add_option(Option(prompt, id=f"thread:{thread_id}"))
+
+    def mark(self, current: str) -> None:
+        """Move the ▶ to ``current`` (the chat just started or reopened) without re-reading the threads."""
+        self.show(list(self.listed), current)

@@ -17,6 +17,13 @@ VERDICT_STYLE = {"pass": "green", "redacted": "yellow", "blocked": "bold red", "
 NODE_ORDER = ("analyze", "retrieve", "generate", "judge")
 
 
+def one_line(text: str, limit: int) -> str:
+    """``text`` as one line (a pasted question's line breaks become spaces), cut to ``limit``
+    characters with an ellipsis: labels and captions stay one row each."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
+
+
 def total_ms(result: TurnResult) -> float:
     return sum(float(v) for v in result.get("timings_ms", {}).values())
 
