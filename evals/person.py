@@ -125,12 +125,13 @@ class PersonSuite:
                              **result})
 
     def rescore(self, record: dict[str, Any]) -> dict[str, Any]:
-        from nodes.guards.grounding import unsupported_words
+        from nodes.guards.grounding import support, unsupported_words
 
         case = PersonCase(id=record["id"], kind=record["kind"], text=record["question"],
                           expect_any=record["expect_any"], stale=record["stale"], note=record["note"])
         found = outcome(case, record["answer"], quoted(record), refused(record))
-        vocab = self.vocabulary | frozenset(w.lower() for w in (record["question"] + " " + self.person).split())
+        # the question's and the name's words as the judge reads them ("Japan?" supports "Japan")
+        vocab = self.vocabulary | support([record["question"], self.person])
         invented = unsupported_words(record["answer"], vocab) if self.vocabulary else []
         top = record["sources"][0]["path"] if record.get("sources") else ""
         return {**record, "outcome": found, "correct": is_correct(case["kind"], found), "unsupported": invented,

@@ -511,3 +511,16 @@ def test_a_quote_of_the_notes_is_never_scored_as_a_refusal(tmp_path: Path) -> No
     assert [refused(c) for c in cases] == [False, True, True]
     res = CliRunner().invoke(app, ["rescore", str(fake_run(tmp_path / "u", [True])), "--person", str(folder)])
     assert res.exit_code == 2 and "--person is for person runs" in res.output
+
+
+def test_person_unsupported_words_may_be_words_of_the_question(tmp_path: Path) -> None:
+    """A word of the question is supported whatever punctuation follows it there ("Japan?"), as
+    the module says and as the judge reads it (``support([question, person])``)."""
+    from evals.person import PersonSuite
+
+    suite = PersonSuite(notes_dir=tmp_path, person="Lilian Okafor", vocabulary=frozenset({"tokyo"}))
+    record = {"id": "x", "kind": "unanswerable", "question": "Have you ever been to Japan?", "expect_any": ["x"],
+              "stale": [], "note": "", "answer": "I have never been to Japan, Lilian Okafor's word.",
+              "answered_by": "model", "judge": "pass", "judge_reasons": [], "sources": []}
+    assert suite.rescore(record)["unsupported"] == []
+    assert suite.rescore({**record, "answer": "I went to Kyoto once."})["unsupported"] == ["Kyoto"]
