@@ -127,8 +127,9 @@ def _read_number(tokens: list[str], start: int) -> tuple[int, int]:
 
 def tokens(text: str) -> list[str]:
     """Normalised tokens of ``text`` (see the module docstring)."""
-    text = _strip_accents(text.translate(_QUOTES)).lower()
-    text = _THOUSANDS.sub("", text)
+    # separators before NFKD too: it turns a no-break space into a plain one ("9\u202f412")
+    text = _THOUSANDS.sub("", text.translate(_QUOTES))
+    text = _THOUSANDS.sub("", _strip_accents(text).lower())
     text = _ORDINAL_SUFFIX.sub(r"\1", text)
     text = text.replace("-", " ")
     raw = [t for t in _TOKEN.findall(text) if t not in ARTICLES]

@@ -24,6 +24,9 @@ from evals.matching import (
         ("An apple a day", "apple day"),
         ("1,000 people", "1000 people"),
         ("€1,450 a month", "1450 month"),
+        ("9\u00a0412 km", "9412 km"),  # a no-break space as the thousands separator
+        ("9\u202f412 km", "9412 km"),  # a narrow one (French, SI)
+        ("9'412 km", "9412 km"),
         ("one thousand two hundred and five", "1205"),
         ("twenty-one", "21"),
         ("a hundred", "100"),
