@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -65,6 +66,37 @@ def flipped(cases_a: list[dict[str, Any]], cases_b: list[dict[str, Any]]) -> tup
     return flips, paired
 
 
+def _examples(keys: list[tuple[str, str]], n: int = 3) -> str:
+    shown = ", ".join(f"{i} [{c}]" if c else i for c, i in keys[:n])
+    return shown + (", …" if len(keys) > n else "")
+
+
+def pairing_warnings(cases_a: list[dict[str, Any]], cases_b: list[dict[str, Any]]) -> list[str]:
+    """What the pairing by config + id leaves out or cannot trust: a case id twice in one run,
+    cases in only one run (they count in neither the flips nor the McNemar test), and paired
+    cases that ask different questions (the same ids naming other cases)."""
+    warnings = []
+    for label, cases in (("A", cases_a), ("B", cases_b)):
+        seen = Counter(_key(r) for r in cases)
+        twice = [k for k, n in seen.items() if n > 1]
+        if twice:
+            warnings.append(f"run {label} has {len(twice)} case id(s) more than once ({_examples(twice)}): "
+                            "paired against one of them only")
+    keys_a, keys_b = {_key(r): r for r in cases_a}, {_key(r): r for r in cases_b}
+    for label, mine, other in (("A", keys_a, keys_b), ("B", keys_b, keys_a)):
+        alone = [k for k in mine if k not in other]
+        if alone:
+            warnings.append(f"{len(alone)} case(s) only in run {label} ({_examples(alone)}): "
+                            "left out of the flips and the McNemar test")
+    asked = [k for k, b in keys_b.items() if k in keys_a
+             and (qa := keys_a[k].get("question") or keys_a[k].get("text"))
+             and (qb := b.get("question") or b.get("text")) and qa != qb]
+    if asked:
+        warnings.append(f"{len(asked)} paired case(s) ask different questions ({_examples(asked)}): "
+                        "the same ids name different cases")
+    return warnings
+
+
 def compare_runs(path_a: Path | str, path_b: Path | str) -> dict[str, Any]:
     sa, ca = load_run(path_a)
     sb, cb = load_run(path_b)
@@ -76,6 +108,7 @@ def compare_runs(path_a: Path | str, path_b: Path | str) -> dict[str, Any]:
         warnings.append("different data files (sha256 differs): deltas mix data and system changes")
     if sa.get("n") != sb.get("n"):
         warnings.append(f"different sample sizes: {sa.get('n')} vs {sb.get('n')}")
+    warnings += pairing_warnings(ca, cb)
     flips, paired = flipped(ca, cb)
     changed = {k: (pa.get(k), pb.get(k)) for k in ("model", "adapters", "config_hash", "analyzer_strategy",
                                                    "max_new_tokens", "git_commit") if pa.get(k) != pb.get(k)}

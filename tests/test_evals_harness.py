@@ -524,3 +524,23 @@ def test_person_unsupported_words_may_be_words_of_the_question(tmp_path: Path) -
               "answered_by": "model", "judge": "pass", "judge_reasons": [], "sources": []}
     assert suite.rescore(record)["unsupported"] == []
     assert suite.rescore({**record, "answer": "I went to Kyoto once."})["unsupported"] == ["Kyoto"]
+
+
+def test_compare_says_which_cases_it_could_not_pair(tmp_path: Path) -> None:
+    """Cases in one run only, an id twice, and an id that names another question in the other
+    run are said, not dropped or paired in silence."""
+    a = fake_run(tmp_path / "a", [True, True, False, False])
+    b = fake_run(tmp_path / "b", [True, False, True])
+    with (b / "cases.jsonl").open("a", encoding="utf-8") as f:
+        f.write(json.dumps({"id": "c0", "question": "q0", "answer": "again", "correct": False, "outcome": "stale"}) + "\n")
+        f.write(json.dumps({"id": "c9", "question": "q9", "answer": "new", "correct": True, "outcome": "fresh"}) + "\n")
+    lines = (b / "cases.jsonl").read_text(encoding="utf-8").splitlines()
+    lines[1] = lines[1].replace('"q1"', '"another question"')
+    (b / "cases.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    warnings = compare_runs(a, b)["warnings"]
+    assert any(w.startswith("1 case(s) only in run A (c3)") for w in warnings), warnings
+    assert any(w.startswith("1 case(s) only in run B (c9)") for w in warnings), warnings
+    assert any(w.startswith("run B has 1 case id(s) more than once (c0)") for w in warnings), warnings
+    assert any(w.startswith("1 paired case(s) ask different questions (c1)") for w in warnings), warnings
+    same = compare_runs(a, fake_run(tmp_path / "c", [False, False, True, True]))["warnings"]
+    assert same == [], same
