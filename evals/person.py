@@ -124,15 +124,26 @@ class PersonSuite:
                              "expect_any": case["expect_any"], "stale": case["stale"], "note": case["note"],
                              **result})
 
+    def _invented(self, answer: str, question: str, vocab: frozenset[str]) -> list[str]:
+        """The answer's words no public note and no word of the question supports, and a word of
+        the question that the answer claims of the person while no note names it ("I've been to
+        Japan a few times" to "Have you ever been to Japan?": the judge's rule, nodes/guards/grounding.py)."""
+        from nodes.guards.grounding import asked_not_noted, unsupported_words
+
+        if not self.vocabulary:
+            return []
+        found = unsupported_words(answer, vocab)
+        return found + [w for w in asked_not_noted(answer, self.vocabulary, question) if w not in found]
+
     def rescore(self, record: dict[str, Any]) -> dict[str, Any]:
-        from nodes.guards.grounding import support, unsupported_words
+        from nodes.guards.grounding import support
 
         case = PersonCase(id=record["id"], kind=record["kind"], text=record["question"],
                           expect_any=record["expect_any"], stale=record["stale"], note=record["note"])
         found = outcome(case, record["answer"], quoted(record), refused(record))
         # the question's and the name's words as the judge reads them ("Japan?" supports "Japan")
         vocab = self.vocabulary | support([record["question"], self.person])
-        invented = unsupported_words(record["answer"], vocab) if self.vocabulary else []
+        invented = self._invented(record["answer"], record["question"], vocab)
         top = record["sources"][0]["path"] if record.get("sources") else ""
         return {**record, "outcome": found, "correct": is_correct(case["kind"], found), "unsupported": invented,
                 "note_first": bool(case["note"]) and top == case["note"]}

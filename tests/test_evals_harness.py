@@ -524,6 +524,9 @@ def test_person_unsupported_words_may_be_words_of_the_question(tmp_path: Path) -
               "answered_by": "model", "judge": "pass", "judge_reasons": [], "sources": []}
     assert suite.rescore(record)["unsupported"] == []
     assert suite.rescore({**record, "answer": "I went to Kyoto once."})["unsupported"] == ["Kyoto"]
+    # but a word of the question is no support for a claim about the person (as the judge reads it)
+    assert suite.rescore({**record, "answer": "I've been to Japan a few times."})["unsupported"] == ["Japan"]
+    assert suite.rescore({**record, "answer": "Tokyo is the capital of Japan."})["unsupported"] == []
 
 
 def test_compare_says_which_cases_it_could_not_pair(tmp_path: Path) -> None:
