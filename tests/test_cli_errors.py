@@ -56,7 +56,8 @@ def test_unreachable_chroma_fails_even_for_a_question_that_never_searches(tmp_pa
     url = f"http://127.0.0.1:{free_port()}"
     for args in (["ask", "hi", "--chroma-url", url, "--home", str(tmp_path)],
                  ["--chroma-url", url, "ask", "What keyboard do you use?", "--home", str(tmp_path)],
-                 ["ingest", "--chroma-url", url, "--home", str(tmp_path)]):
+                 ["ingest", "--chroma-url", url, "--home", str(tmp_path)],
+                 ["chat", "--chroma-url", url, "--home", str(tmp_path)]):  # a common flag after `chat` too
         proc, line, heavy = probe(*args)
         assert proc.returncode == 2
         assert line.startswith(f"error: cannot reach the Chroma server at {url} (")

@@ -16,6 +16,24 @@ def test_defaults_are_valid_and_documented_file_matches() -> None:
     assert from_file == Config()
 
 
+def test_documented_file_names_every_key() -> None:
+    """`twin config init` writes "the documented defaults": every key a section takes is in the
+    file ([base] is the analyzer's model: backend and model; serve profiles are a commented example)."""
+    import dataclasses
+    import tomllib
+
+    written = tomllib.loads(example_toml())
+    not_written = {"base": {f.name for f in dataclasses.fields(Config().base)} - {"backend", "model"},
+                   "serve": {"profiles"}}
+    for section in dataclasses.fields(Config()):
+        value = getattr(Config(), section.name)
+        if not dataclasses.is_dataclass(value):
+            continue
+        keys = {f.name for f in dataclasses.fields(value)} - not_written.get(section.name, set())
+        missing = sorted(keys - set(written.get(section.name, {})))
+        assert not missing, f"[{section.name}] keys missing from twin/default_config.toml: {missing}"
+
+
 def test_unknown_key_names_key_and_allowed() -> None:
     with pytest.raises(ConfigError, match=r"retrieval\.kk.*allowed here: k, fetch_k"):
         config_from_dict({"retrieval": {"kk": 3}})

@@ -239,9 +239,10 @@ def _trailer(result: TurnResult) -> str:
 
 @app.command()
 def chat(home: HomeOpt = None, config_path: ConfigOpt = None, backend: BackendOpt = None, model: ModelOpt = None,
-         adapter: AdapterOpt = None, off: OffOpt = None, ollama_host: HostOpt = None) -> None:
+         adapter: AdapterOpt = None, off: OffOpt = None, ollama_host: HostOpt = None,
+         chroma_url: ChromaOpt = None) -> None:
     """Open the chat UI (Textual)."""
-    config = build_config(home, config_path, backend, model, adapter, ollama_host, off=off)
+    config = build_config(home, config_path, backend, model, adapter, ollama_host, chroma_url, off=off)
     check_backends(config)
     from twin_tui.launch import run_app
 
