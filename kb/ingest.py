@@ -177,7 +177,7 @@ class Ingestor:
             self.fingerprints.wait()
             if self.fingerprints.error is not None:
                 raise IngestError(f"could not save private fingerprints: {self.fingerprints.error}")
-        return self._finish(report, start)
+            return self._finish(report, start)  # registered under the lock: the next run's folder checks see it
 
     def update(self, changed: Iterable[Path]) -> IngestReport:
         """Sync only these paths (files or folders; created, modified, deleted or renamed)."""
@@ -195,7 +195,7 @@ class Ingestor:
             existing = self._existing(rels) if rels else []
             report = self._apply(notes, existing, skips + read_skips, rels)
             self._submit_fingerprints(FINGERPRINT_DELAY_S)  # after the index: searchable first
-        return self._finish(report, start)
+            return self._finish(report, start)
 
     # -- planning -------------------------------------------------------------------
     def _existing(self, rels: set[str] | None = None) -> list[StoredChunk]:

@@ -247,3 +247,37 @@ def test_a_folder_inside_or_around_a_source_is_refused(tmp_path: Path, kb_embedd
     both = write_notes(tmp_path / "both", {"a/x.md": "# X\n\nAlpha.\n"})
     assert run_ingest(make_config(tmp_path / "home3"), [both, both / "a"], as_json=True) == 2, "one command, nested"
     assert not (tmp_path / "home3").exists(), "refused before anything was written"
+
+
+def test_a_folder_is_registered_before_the_lock_is_released(tmp_path: Path, kb_embeddings, monkeypatch) -> None:
+    """The nesting and moved-folder checks run under the ingest lock, but the folder was registered
+    after the lock was let go: a second `twin ingest` waiting on it (of a folder inside this one) got
+    the lock first, found no source to nest in and indexed the same notes twice."""
+    import fcntl
+
+    import kb.ingest
+    from kb.state import LOCK_FILE, save_state
+
+    held: list[bool] = []
+
+    def checked(home, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003
+        with open(Path(home) / LOCK_FILE, "a+") as other:  # what a second process would try
+            try:
+                fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                fcntl.flock(other, fcntl.LOCK_UN)
+                held.append(False)
+            except BlockingIOError:
+                held.append(True)
+        save_state(home, *args, **kwargs)
+
+    monkeypatch.setattr(kb.ingest, "save_state", checked)
+    notes = write_notes(tmp_path / "notes", JOURNAL)
+    config = make_config(tmp_path / "home")
+    ingest(config, notes, kb_embeddings, progress=False)
+    (notes / "climbing.md").write_text("# Climbing\n\nBouldering on Thursdays now.\n", encoding="utf-8")
+    from kb.ingest import Ingestor
+
+    ingestor = Ingestor(config, notes, kb_embeddings, progress=False)
+    ingestor.run()
+    ingestor.update([notes / "climbing.md"])
+    assert held == [True, True, True], "registered while another ingest could already run"
