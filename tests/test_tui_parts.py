@@ -249,3 +249,19 @@ def test_a_pasted_multi_line_question_labels_its_thread_and_sources_on_one_line(
 
     run_app(test, app)
     runner.close()
+
+
+def test_the_textual_floor_has_notify_markup() -> None:
+    """Errors are notified with ``markup=False`` (a "[/INST]" in them crashed the app), a keyword
+    Textual's ``notify`` takes from 4.0 on: under the declared floor of 1.0 every error notification
+    raised TypeError instead of showing."""
+    import inspect
+    import tomllib
+
+    from packaging.requirements import Requirement
+    from textual.app import App
+
+    assert "markup" in inspect.signature(App.notify).parameters
+    deps = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]["dependencies"]
+    textual = next(Requirement(d) for d in deps if Requirement(d).name == "textual")
+    assert not textual.specifier.contains("3.9"), f"{textual}: Textual before 4.0 has no notify(markup=...)"
