@@ -195,10 +195,16 @@ def split_front_matter(text: str) -> tuple[dict, str]:
     return data, text[close.end() :].lstrip("\n")
 
 
+# keys that say a block is front matter, not a line of text between two rules ("Update: moved to Berlin")
+FRONT_MATTER_KEYS = frozenset({"title", "date", "tags", "private", "aliases", "created", "updated", "modified",
+                               "draft", "categories", "author", "description", "summary", "slug", "lang", "layout"})
+
+
 def _late_front_matter(text: str) -> tuple[dict, str]:
     """Front matter below blank lines (an editor's stray first newline), used when it is a
-    ``key: value`` mapping: its ``private: true`` was indexed as body text, the note public.
-    Anything else (a rule, broken YAML) stays body, as before."""
+    ``key: value`` mapping with a front-matter key (title, date, tags, private…): its ``private:
+    true`` was indexed as body text, the note public. Anything else (a rule, broken YAML, "Update:
+    moved to Berlin" between two rules) stays body, as before."""
     stripped = text.lstrip(" \t\n")
     if stripped == text or not stripped.startswith("---"):
         return {}, text
@@ -206,7 +212,8 @@ def _late_front_matter(text: str) -> tuple[dict, str]:
         meta, body = split_front_matter(stripped)
     except NoteError:
         return {}, text
-    return (meta, body) if meta else ({}, text)
+    known = any(str(key).strip().casefold() in FRONT_MATTER_KEYS for key in meta)
+    return (meta, body) if known else ({}, text)
 
 
 def as_iso_date(value: object) -> str | None:

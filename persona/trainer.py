@@ -153,7 +153,8 @@ def start_fresh(out_dir: Path) -> None:
     metrics and its checkpoints (kept, they outranked the new run's in pruning and a later
     --resume continued the old run, with its options, instead of this one)."""
     (out_dir / "metrics.jsonl").unlink(missing_ok=True)
-    shutil.rmtree(out_dir / "checkpoints", ignore_errors=True)
+    for old in (out_dir / "checkpoints").glob("step-*"):  # only the trainer's own: the folder may hold others
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def save_adapter(model: Any, out_dir: Path) -> None:

@@ -8,6 +8,7 @@ and hands its events to the asyncio side as they come. Events are the graph's ju
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 import threading
 import time
@@ -177,7 +178,11 @@ class Service:
         received (``completion``) in the profile's persona tokens; None where they cannot be counted
         (no loaded tokenizer). Not the model's own work: the notes and instructions the graph adds,
         and its other model calls, are not reported by the graph, so they are not counted."""
-        counts = self.engine(profile).count_tokens([*prompt, completion])
+        try:
+            counts = self.engine(profile).count_tokens([*prompt, completion])
+        except Exception:  # noqa: BLE001 - a count is a courtesy: the answer it would cost is not
+            logging.getLogger("twin.serve").warning("could not count tokens for usage", exc_info=True)
+            return None
         if counts is None:
             return None
         prompt_tokens, completion_tokens = sum(counts[:-1]), counts[-1]

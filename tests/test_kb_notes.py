@@ -182,3 +182,14 @@ def test_chunks_respect_the_size_limit_and_ids_are_stable() -> None:
     assert sum(a.id != b.id for a, b in zip(chunks, edited)) == 1, "only the edited chunk changes id"
     moved = chunk_note(note(body, path="elsewhere.md"), 300)
     assert not {c.id for c in moved} & {c.id for c in chunks}, "ids include the path"
+
+
+def test_a_line_between_two_rules_is_text_not_late_front_matter() -> None:
+    """Below a blank first line, a block between rules is front matter only when it names a
+    front-matter key: "Update: moved to Berlin" between two rules stays in the note."""
+    from kb.notes import split_front_matter
+
+    meta, body = split_front_matter("\n---\nUpdate: moved to Berlin\n---\nMore text.\n")
+    assert meta == {} and "Update: moved to Berlin" in body
+    meta, body = split_front_matter("\n---\nTitle: Debts\nprivate: true\n---\nI owe a lot.\n")
+    assert meta["private"] is True and body.startswith("I owe")

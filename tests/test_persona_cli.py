@@ -110,8 +110,10 @@ def test_a_fresh_run_drops_the_checkpoints_an_unfinished_run_left(tmp_path: Path
 
     _checkpoint(tmp_path, "step-000300")
     (tmp_path / "metrics.jsonl").write_text('{"step": 300}\n')
+    (tmp_path / "checkpoints" / "mine.txt").write_text("not the trainer's")
     start_fresh(tmp_path)
     assert latest_checkpoint(tmp_path) is None and not (tmp_path / "metrics.jsonl").exists()
+    assert (tmp_path / "checkpoints" / "mine.txt").is_file()  # only the trainer's step folders go
     start_fresh(tmp_path / "new")  # nothing there yet: nothing to drop
 
 

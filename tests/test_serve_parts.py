@@ -460,3 +460,16 @@ def test_tokens_are_counted_only_with_a_tokenizer_already_loaded() -> None:
     words = ["Where do you live?", "", "I live in Rotterdam."]
     assert counter.count(Loaded(), words) == [len(tokenizer.encode(w, add_special_tokens=False)) for w in words]
     assert counter.count(Loaded(), words)[0] == 5 and counter._tokenizer is not tokenizer  # its own copy
+
+
+def test_a_failed_token_count_leaves_usage_out_not_the_answer(tmp_path) -> None:
+    """Counting tokens for ``usage`` is a courtesy: a tokenizer that fails costs the count, not the answer."""
+    service, _ = asgi_app(tmp_path)
+
+    class Broken:
+        def count_tokens(self, texts):
+            raise RuntimeError("tokenizer gone")
+
+    service.engine = lambda profile: Broken()  # noqa: ARG005 - the engine a turn asks for
+    assert service.usage(next(iter(service.profiles.values())), ["hi"], "hello") is None
+    service.close()
