@@ -38,7 +38,9 @@ def reply_chunks(pieces: Callable[[], Generator[str, None, None]], cancel: threa
                  run_manager: CallbackManagerForLLMRun | None) -> Iterator[ChatGenerationChunk]:
     """The chunks of a reply whose text ``pieces()`` streams; not started when ``cancel`` is already
     set. Closing these chunks closes ``pieces()`` at once (which stops its generation). A reply
-    stopped before its first word is one empty chunk: LangChain's ``stream`` wants at least one."""
+    with no word (stopped before its first, or the model's first token ended it: an end-of-text
+    token, an Ollama reply with empty content) is one empty chunk: LangChain's ``stream`` wants at
+    least one, and raised "No generation chunks were returned" out of the turn."""
     said = False
     if cancel is None or not cancel.is_set():
         with closing(pieces()) as texts:
@@ -47,5 +49,5 @@ def reply_chunks(pieces: Callable[[], Generator[str, None, None]], cancel: threa
                     run_manager.on_llm_new_token(text)
                 said = True
                 yield ChatGenerationChunk(message=AIMessageChunk(content=text))
-    if not said and cancel is not None and cancel.is_set():
+    if not said:
         yield ChatGenerationChunk(message=AIMessageChunk(content=""))

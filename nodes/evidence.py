@@ -42,6 +42,7 @@ _CELL_SPLIT = re.compile(r"(?<!\\)\|")  # a table row's cell boundary (not an es
 _EMPHASIS = re.compile(r"\*\*|__|`|^[*_]|[*_]$")  # of a stripped cell
 _RANK = re.compile(r"[#=]?\d{1,3}(?:st|nd|rd|th|[.)])?")  # a first cell that is only a rank or number: "3", "=2", "1st"
 _RULE_ROW = re.compile(r"^\s*\|?(?:\s*:?-+:?\s*\|)+(?:\s*:?-+:?)?\s*$")  # a table's |---|:--:| line
+_FENCE = re.compile(r"^\s*(?:`{3,}|~{3,})[\w+.#-]*\s*$")  # a code block's ```bash / ``` line
 # a long run written in lower case ("we won!! the ewe beauts are…"): its sentences start lower-case too
 _LOWER_SPLIT = re.compile(r"(?<=[.!?])" + not_after_abbreviation(r"\.") + r"(?<!\be\.g\.)(?<!\bi\.e\.)(?<!\betc\.)"
                           r"(?<!\bvs\.)(?<!\ba\.m\.)(?<!\bp\.m\.)(?<!\.\.)(?<![\"'’”])\s+(?=[(\[]?[a-z])")
@@ -64,7 +65,7 @@ def sentence_paragraphs(text: str, heading: str = "") -> list[tuple[str, str, in
     out, paragraph, open_, row, header = [], 0, False, False, None
     lines = (text or "").splitlines()
     for n, line in enumerate(lines):
-        if _RULE_ROW.match(line):  # it says nothing
+        if _RULE_ROW.match(line) or _FENCE.match(line):  # it says nothing (a fence was quoted as "```bash.")
             continue
         found = _HEADING.match(line)
         if found:

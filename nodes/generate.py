@@ -124,6 +124,13 @@ def notes_hold(sources: Sequence[dict[str, Any]], query: str, retriever: Any, th
     return ""
 
 
+def said_nothing(draft: str, state: TwinState) -> bool:
+    """The model's tidied reply is blank and no later node makes an answer of it: a blank answer
+    went out as it was ("" on the screen, in the thread and in `twin ask --json`). Only the judge
+    mends one, for a question that went to the notes (it quotes the best note instead)."""
+    return not draft.strip() and not (goes_to_notes(state) and is_on(state, "judge"))
+
+
 @dataclass
 class Reply:
     """What one generation attempt needs: prompts, decoding overrides, and the trace."""
@@ -209,6 +216,9 @@ class Generator:
         reply = self.plan(state, notes, model)
         said = trim_to_sentences(self.stream(model, reply), self.ctx.config.persona.max_sentences)
         draft, mended = tidied(said, notes, state["question"], self.ctx.config.person)
+        if said_nothing(draft, state):
+            why = "the model said nothing (only whitespace, pleasantries or copied note frames)"
+            return self._fixed(refusal("error", state["question"], self.ctx.config.person), "refusal", why)
         decision = {"model": getattr(model, "name_for_trace", type(model).__name__),
                     "adapter": use_adapter and bool(self.ctx.config.persona.adapters),
                     "notes": [n["path"] for n in notes], "attempt": attempt, **reply.decision, **mended}

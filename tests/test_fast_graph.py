@@ -154,6 +154,27 @@ def test_the_stop_switch_reaches_the_model_and_ends_the_turn(tmp_path: Path) -> 
     assert again["answer"] == "These days I live in Rotterdam."
 
 
+def test_a_model_that_says_nothing_ends_no_turn(tmp_path: Path) -> None:
+    """A reply with no word (the model's first token ended it) streams as one empty chunk: LangChain's
+    stream raised "No generation chunks were returned" out of the turn."""
+    runner, model = scripted_runner(tmp_path, "")
+    assert "".join(str(c.content) for c in model.stream("Where do you live?")) == ""
+    result = runner.ask("Where do you live these days?")
+    assert result["answered_by"] == "extractive" and "Rotterdam" in result["answer"], "a notes question gets its quote"
+
+
+def test_a_blank_reply_is_never_the_answer(tmp_path: Path) -> None:
+    """A reply that is blank once tidied (nothing, spaces, a copied note header) to a question no
+    judge will quote the notes for gets the in-voice "can't answer" line, not an empty answer."""
+    runner, _ = scripted_runner(tmp_path, "   ", strategy="embedding")
+    general = runner.ask("Tell me a joke.")
+    assert general["route"] == "no_retrieve" and general["answered_by"] == "refusal"
+    assert general["answer"].startswith("Sorry, I can't answer that one")
+    unjudged = runner.ask("Where do you live these days?", off=["judge"])
+    assert unjudged["route"] == "retrieve" and unjudged["answer"].startswith("Sorry, I can't answer that one")
+    assert runner.ask("Where do you live these days?")["answered_by"] == "extractive", "the judge quotes the note"
+
+
 def test_cli_ask_json_shape(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
     """``twin ask --json`` prints exactly the documented keys (the model is scripted)."""
     import backends.factory

@@ -1057,6 +1057,16 @@ def test_a_table_row_is_a_paragraph_of_its_own_and_its_rule_line_no_sentence() -
     assert len(set(paragraphs[:2])) == 2 and paragraphs[2] == paragraphs[3] != paragraphs[1]
 
 
+def test_a_code_fence_line_is_no_sentence() -> None:
+    """A note that is only a code block was quoted as 'From my note "Backup script" …: ```bash.
+    rsync -av … echo "done"' (and shown so to the model): the fence lines said nothing."""
+    from nodes.evidence import sentence_paragraphs
+
+    text = '```bash\nrsync -av --delete ~/photos /mnt/backup/photos\necho "done"\n```\n\n~~~\nmake test\n~~~\n'
+    assert [s for _, s, _ in sentence_paragraphs(text)] == ["rsync -av --delete ~/photos /mnt/backup/photos",
+                                                           'echo "done"', "make test"]
+
+
 def test_a_table_row_reads_with_its_header_and_is_never_split_like_prose() -> None:
     """Tuning person dev7's inventory: "| Remington | 4 | 3 | Portable No. 2 (1926) |" was cut at
     "No." into two "sentences", and "| **total** | **34** | **29** |" told the model nothing of what
