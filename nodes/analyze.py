@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from functools import cached_property
 
@@ -12,6 +13,7 @@ from nodes.records import recorded
 from nodes.routing import RETRIEVE, Router, build_router
 from nodes.small_talk import is_small_talk
 from nodes.toggles import is_on
+from privacy.lexicon import STOPWORDS
 from twin.loadtime import loading
 from twin.state import TwinState
 
@@ -37,6 +39,7 @@ class Analyzer:
     def __call__(self, state: TwinState) -> dict:
         flags = screen_input(self.ctx, state["question"])
         query = self.query_for(state)
+        flags += follow_up_flags(self.ctx, query, state["question"], flags)
         if not is_on(state, "retrieve"):
             route, score, how, near = "off", 0.0, "retrieve node off", 0.0
         elif not is_on(state, "analyze"):
@@ -53,6 +56,28 @@ class Analyzer:
             "decisions": {"analyze": {"route": route, "score": round(score, 4), "by": how, "query": query,
                                       "input_flags": flags}},
         }
+
+
+# words that ask for more of the same without naming anything ("Tell me more about it.", "Why?", "Go on")
+_MORE_OF_IT = frozenset("tell more about it that this why how what explain go on elaborate detail details really "
+                        "else again so and then please can could you me us say said mean".split())
+
+
+def follow_up_flags(ctx: TwinContext, query: str, question: str, flags: list[str]) -> list[str]:
+    """The off-limits topics of a follow-up that names nothing of its own, read as it is searched:
+    "Tell me more about it." after "How is your health?" asks about health (it went to the notes,
+    where a public note touching the topic could have answered it). "And where do you live?" after
+    it names its own subject and is screened on its own words. Only topics: an attack is in the
+    words typed."""
+    if query == question or not names_nothing(question):
+        return []
+    return [f for f in screen_input(ctx, query) if f.startswith("off_limits") and f not in flags]
+
+
+def names_nothing(question: str) -> bool:
+    """Every word of ``question`` is a stop word or asks for more of the same (``_MORE_OF_IT``)."""
+    words = re.findall(r"[a-z']+", question.lower())
+    return all(w in STOPWORDS or w in _MORE_OF_IT for w in words)
 
 
 def make_analyze(ctx: TwinContext) -> Callable[[TwinState], dict]:

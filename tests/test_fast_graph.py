@@ -235,3 +235,18 @@ def test_small_talk_replies_off_lets_the_model_answer(tmp_path: Path) -> None:
     runner.config.persona.small_talk_replies = False
     result = runner.ask("Thanks, bye!")
     assert (result["route"], result["answered_by"], result["answer"]) == ("no_retrieve", "model", "Hi! All good here.")
+
+
+def test_a_follow_up_of_an_off_limits_question_is_off_limits_too(tmp_path: Path) -> None:
+    """"Tell me more about it." after "How is your health?" asks about health: the screen reads the
+    follow-up as it is searched, not only its own words (it went to the notes, and a public note
+    touching the topic could have been answered from)."""
+    runner, _ = scripted_runner(tmp_path, "I feel great.", "I feel great.", "I live in Rotterdam now.")
+    first = runner.ask("How is your health?", thread_id="t")
+    assert first["answered_by"] == "refusal"
+    follow = runner.ask("Tell me more about it.", thread_id="t")
+    assert follow["answered_by"] == "refusal" and any("health" in f for f in follow["input_flags"]), follow
+    assert runner.ask("Where do you live these days?", thread_id="t")["answered_by"] != "refusal"
+    runner.ask("How is your health?", thread_id="u")
+    own = runner.ask("And where do you live?", thread_id="u")  # its own subject: not the health question's
+    assert own["answered_by"] != "refusal" and not own["input_flags"], own
