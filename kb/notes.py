@@ -376,13 +376,21 @@ def note_date(meta: dict, git_date: str | None, st: os.stat_result) -> tuple[str
             continue
         iso = as_iso_date(value)
         if iso is not None:
-            return iso, warnings
+            return iso, warnings + future_warning(key, iso)
         warnings.append(f"front matter {key}: {str(value)[:40]!r} is not a date (use YYYY-MM-DD)")
     if git_date:
         fallback, source = git_date, "its last git commit"
     else:
         fallback, source = mtime_date(st), "the file's modification time"
     return fallback, [f"{w}; dated {fallback} from {source}" for w in warnings]
+
+
+def future_warning(key: str, iso: str, today: date | None = None) -> list[str]:
+    """A warning for a front-matter date after today: a typo'd year ("2052") would make the note
+    the newest on its subject for decades, above every later one (the rerank trusts dates)."""
+    if date.fromisoformat(iso) <= (today or date.today()):
+        return []
+    return [f"front matter {key}: {iso} is in the future (a typo?); until then the note counts as the newest"]
 
 
 def _links_into_private(notes_dir: Path, path: Path) -> bool:

@@ -8,6 +8,7 @@ import codecs
 import errno
 import os
 import threading
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -152,3 +153,14 @@ def test_front_matter_that_breaks_constructors_is_a_skip(tmp_path: Path) -> None
     assert [n.path for n in notes] == ["tag.md"] and notes[0].warnings, "a bad explicit timestamp is a warning"
     assert set(reasons) == {"bin.md", "py.md", "deep.md"}
     assert all(r.startswith("malformed front matter") for r in reasons.values())
+
+
+def test_a_date_in_the_future_keeps_the_note_with_a_warning(tmp_path: Path) -> None:
+    """A typo'd year ("2052") makes a note the newest on its subject for decades: said at ingest."""
+    write(tmp_path, "typo.md", "---\ndate: 2052-03-01\n---\nI live in Tallinn now.\n")
+    write(tmp_path, "today.md", f"---\ndate: {date.today().isoformat()}\n---\nI live in Rotterdam.\n")
+    found = {n.path: n for n in read_notes(tmp_path, CFG)[0]}
+    assert found["typo.md"].date == "2052-03-01"
+    assert found["typo.md"].warnings == [
+        "front matter date: 2052-03-01 is in the future (a typo?); until then the note counts as the newest"]
+    assert found["today.md"].warnings == []
