@@ -39,7 +39,13 @@ class Event:
 
 
 class TwinRunner:
-    """One graph per process, with a SQLite checkpointer for chat history."""
+    """One graph per process, with a SQLite checkpointer for chat history.
+
+    ``durability`` "exit": a turn saves one checkpoint, when it ends (answered, stopped or failed),
+    not one per node: a thread keeps what the user saw, at a sixth of the size. A process killed
+    mid-turn loses that turn's question."""
+
+    durability = "exit"
 
     def __init__(self, config: Config, ctx: TwinContext | None = None, persist: bool = True,
                  checkpointer: Any = None) -> None:
@@ -77,7 +83,8 @@ class TwinRunner:
             configurable[CANCEL_KEY] = cancel
         run_config = {"configurable": configurable}
         release = JudgedRelease(self.ctx, question, judged=toggles["judge"])
-        with closing(self.graph.stream(state_in, run_config, stream_mode=["custom", "updates"])) as chunks:
+        with closing(self.graph.stream(state_in, run_config, stream_mode=["custom", "updates"],
+                                       durability=self.durability)) as chunks:
             for mode, chunk in chunks:
                 if cancel is not None and cancel.is_set():
                     return  # closing waits only for the node under way, whose model stops within a token

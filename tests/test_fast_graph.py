@@ -9,17 +9,23 @@ versions of these paths are in tests/test_graph.py and tests/test_judge_graph.py
 from __future__ import annotations
 
 import json
+import sqlite3
 import threading
+from contextlib import closing
 from pathlib import Path
+from typing import Annotated
+from unittest import mock
 
 import pytest
+from langchain_core.messages import AnyMessage
+from langgraph.graph.message import add_messages
 
 from backends.fake import ScriptedChatModel
 from graph.result import PUBLIC_KEYS
 from graph.runner import TwinRunner
 from nodes.context import TwinContext
 from twin.config import load_config
-from twin.state import Source
+from twin.state import Source, TwinState
 
 NOTE = Source(path="life/moving-to-rotterdam.md", title="Moving to Rotterdam", date="2024-03-01", heading="",
               score=0.8, similarity=0.8, source="", text="I live in Rotterdam now. We moved there in March 2024.")
@@ -50,6 +56,26 @@ def scripted_runner(home: Path, *replies: str, strategy: str = "always",
     ctx.persona_model = ctx.persona_bare = ctx.base_model = model
     ctx.retriever = OneNoteRetriever(ctx)
     return TwinRunner(config, ctx, persist=False), model
+
+
+def saved_runner(home: Path, *replies: str) -> tuple[TwinRunner, ScriptedChatModel]:
+    """:func:`scripted_runner` saving its threads in ``<home>/threads.sqlite``, as `twin ask --thread`,
+    the TUI and `twin serve` (sqlite) do."""
+    scripted, model = scripted_runner(home, *replies)
+    return TwinRunner(scripted.config, scripted.ctx), model
+
+
+# ``messages`` as threads were saved up to the forty-seventh session: every checkpoint held the whole chat.
+FULL_COPY_MESSAGES = Annotated[list[AnyMessage], add_messages]
+
+
+def full_copy_runner(home: Path, *replies: str) -> tuple[TwinRunner, ScriptedChatModel]:
+    """:func:`saved_runner` saving as before (a full copy of the chat in each of a turn's six
+    checkpoints): the threads users already have, and the baseline of bench/bench_threads.py."""
+    with mock.patch.dict(TwinState.__annotations__, {"messages": FULL_COPY_MESSAGES}):
+        runner, model = saved_runner(home, *replies)
+    runner.durability = "async"
+    return runner, model
 
 
 def test_a_question_goes_to_the_notes_and_a_supported_answer_passes(tmp_path: Path) -> None:
@@ -250,3 +276,56 @@ def test_a_follow_up_of_an_off_limits_question_is_off_limits_too(tmp_path: Path)
     runner.ask("How is your health?", thread_id="u")
     own = runner.ask("And where do you live?", thread_id="u")  # its own subject: not the health question's
     assert own["answered_by"] != "refusal" and not own["input_flags"], own
+
+
+# -- saved threads ----------------------------------------------------------------------------
+def test_a_saved_thread_grows_by_its_turns_not_their_square(tmp_path: Path) -> None:
+    """One checkpoint a turn, none of them a copy of the chat so far: a thread of 80 turns took 11 MB,
+    280 KB more a turn at the end (six checkpoints a turn, each with every message)."""
+    runner, _ = saved_runner(tmp_path, *["These days I live in Rotterdam."] * 6)
+    asked = [f"Where do you live these days? ({i})" for i in range(6)]
+    answers = [runner.ask(question, thread_id="t")["answer"] for question in asked]
+    with closing(sqlite3.connect(tmp_path / "threads.sqlite")) as conn:
+        blobs = [row[0] for row in conn.execute("SELECT checkpoint FROM checkpoints WHERE thread_id = 't' "
+                                                "ORDER BY checkpoint_id")]
+    assert len(blobs) <= 6 + 1, f"{len(blobs)} checkpoints for 6 turns"
+    assert b"days? (0)" not in blobs[-1], "the newest checkpoint holds the first turn"
+    expected = [pair for question, answer in zip(asked, answers) for pair in (("human", question), ("ai", answer))]
+    assert [(m["role"], m["content"]) for m in runner.history("t")] == expected
+    runner.close()
+
+
+def test_a_saved_thread_resumes_after_a_restart_with_its_stopped_turn(tmp_path: Path) -> None:
+    runner, _ = saved_runner(tmp_path, "These days I live in Rotterdam.")
+    runner.ask("Where do you live these days?", thread_id="t")
+    stop = threading.Event()
+    for _ in runner.stream("And since when?", thread_id="t", cancel=stop):
+        stop.set()  # esc after analyze: the question stays, no answer is saved
+    runner.close()
+    again, _ = saved_runner(tmp_path, "Since March 2024.")
+    assert [(m["role"], m["content"]) for m in again.history("t")] == [
+        ("human", "Where do you live these days?"), ("ai", "These days I live in Rotterdam."),
+        ("human", "And since when?")]
+    assert again.threads() == ["t"]
+    assert again.ask("Since when exactly?", thread_id="t")["answer"] == "Since March 2024."
+    assert [m["role"] for m in again.history("t")] == ["human", "ai", "human", "human", "ai"]
+    again.close()
+
+
+def test_a_thread_saved_the_old_way_reads_and_continues(tmp_path: Path) -> None:
+    """Threads saved before messages became a DeltaChannel (a plain list in every checkpoint)."""
+    old, _ = full_copy_runner(tmp_path, "These days I live in Rotterdam.", "Since March 2024.")
+    old.ask("Where do you live these days?", thread_id="t")
+    old.ask("Since when?", thread_id="t")
+    old.close()
+    with closing(sqlite3.connect(tmp_path / "threads.sqlite")) as conn:
+        newest = conn.execute("SELECT checkpoint FROM checkpoints ORDER BY checkpoint_id DESC").fetchone()[0]
+    assert b"Where do you live these days?" in newest, "saved the old way: the whole chat in each checkpoint"
+    runner, _ = saved_runner(tmp_path, "We moved there in March 2024.", "Yes, Rotterdam.")
+    assert [m["content"] for m in runner.history("t")] == ["Where do you live these days?",
+                                                           "These days I live in Rotterdam.", "Since when?",
+                                                           "Since March 2024."]
+    first = runner.ask("Why did you move?", thread_id="t")["answer"]
+    second = runner.ask("Still there?", thread_id="t")["answer"]
+    assert [m["content"] for m in runner.history("t")][4:] == ["Why did you move?", first, "Still there?", second]
+    runner.close()

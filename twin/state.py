@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated, Any, NotRequired, TypedDict
 
 from langchain_core.messages import AnyMessage
-from langgraph.graph.message import add_messages
+from langgraph.channels.delta import DeltaChannel
+from langgraph.graph.message import Messages, add_messages
 from langgraph.types import Overwrite
 
 
@@ -68,8 +70,17 @@ def add_timings(left: dict[str, float] | None, right: dict[str, float] | None) -
     return merged
 
 
+def add_message_batches(left: list[AnyMessage], writes: Sequence[Messages]) -> list[AnyMessage]:
+    """Reducer of ``messages``: LangGraph's ``add_messages`` folded over a batch of writes, the form a
+    ``DeltaChannel`` replays. A checkpoint then stores a turn's new messages, not the whole chat again:
+    a saved thread grows by its turns, where a full copy per checkpoint (six a turn) grew with their square."""
+    for write in writes:
+        left = add_messages(left, write)
+    return left
+
+
 class TwinState(TypedDict, total=False):
-    messages: Annotated[list[AnyMessage], add_messages]  # chat history (persisted)
+    messages: Annotated[list[AnyMessage], DeltaChannel(add_message_batches)]  # chat history (persisted)
     question: str  # this turn's user message
     toggles: dict[str, bool]  # node switches for this turn
     route: str  # retrieve | no_retrieve | forced (analyze off) | off (retrieve off)
